@@ -1,0 +1,51 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Exit codes, documented in --help and the README. Scripts rely on them.
+const (
+	exitOK        = 0
+	exitAssertion = 1 // an --expect (or matrix) assertion did not hold
+	exitUsage     = 2 // bad input: unknown flag, PID, type, malformed --expect
+	exitKernel    = 3 // the kernel refused the experiment's clone/unshare call
+	exitPrivilege = 4 // a needed privilege or kernel feature is missing
+	exitFailure   = 5 // anything else went wrong while inspecting
+)
+
+const exitCodesHelp = `Exit codes:
+  0  success
+  1  an --expect assertion (or a matrix verdict) did not hold
+  2  bad input: unknown option, PID, namespace type, malformed --expect
+  3  the kernel refused the clone/unshare call (errno explained)
+  4  a needed privilege or kernel feature is missing
+  5  any other failure while inspecting`
+
+// exitError carries an exit code and a one-line message for the user.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func usageErrorf(format string, a ...any) error {
+	return &exitError{code: exitUsage, msg: fmt.Sprintf(format, a...)}
+}
+
+func privilegeErrorf(format string, a ...any) error {
+	return &exitError{code: exitPrivilege, msg: fmt.Sprintf(format, a...)}
+}
+
+// errAssertion is returned after a failed assertion's diff was printed.
+var errAssertion = &exitError{code: exitAssertion}
+
+func exitCode(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return exitFailure
+}

@@ -1,0 +1,31 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run executes one command line and returns the exit code. Errors are
+// printed as one line on stderr: "nsinspect: what failed: why (what to do)".
+func run(args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	if strings.HasPrefix(err.Error(), "unknown command") {
+		err = usageErrorf("%v (see 'nsinspect --help')", err)
+	}
+	if msg := strings.TrimSpace(err.Error()); msg != "" {
+		fmt.Fprintf(os.Stderr, "nsinspect: %s\n", oneLine(msg))
+	}
+	return exitCode(err)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/nsinspect/nsinspect/procinfo"
+)
+
+// task is a PID argument as the user wrote it: "self", "PID" or "PID:TID".
+type task struct {
+	arg      string
+	pid, tid int
+}
+
+// parseTask validates a PID argument without touching /proc.
+func parseTask(arg string) (task, error) {
+	t := task{arg: arg}
+	pidStr, tidStr, hasTID := strings.Cut(arg, ":")
+	if pidStr == "self" {
+		t.pid = os.Getpid()
+	} else {
+		n, err := parsePositive(pidStr)
+		if err != nil {
+			return t, usageErrorf("bad PID %q: %v (want a positive number, \"self\" or PID:TID)", arg, err)
+		}
+		t.pid = n
+	}
+	t.tid = t.pid
+	if hasTID {
+		n, err := parsePositive(tidStr)
+		if err != nil {
+			return t, usageErrorf("bad thread id in %q: %v (want PID:TID, both positive numbers)", arg, err)
+		}
+		t.tid = n
+	}
+	return t, nil
+}
+
+func parsePositive(s string) (int, error) {
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil {
+		var ne *strconv.NumError
+		if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
+			return 0, errors.New("out of range")
+		}
+		return 0, errors.New("not a number")
+	}
+	if n <= 0 {
+		return 0, errors.New("must be greater than 0")
+	}
+	return int(n), nil
+}
+
+// openTask parses and pins a PID argument. A task that does not exist is a
+// usage error (exit 2) naming the argument.
+func openTask(arg string) (*procinfo.Proc, error) {
+	t, err := parseTask(arg)
+	if err != nil {
+		return nil, err
+	}
+	p, err := procinfo.OpenTask(t.pid, t.tid)
+	if err != nil {
+		if errors.Is(err, procinfo.ErrProcessGone) {
+			if t.tid != t.pid {
+				return nil, usageErrorf("no thread %d in process %d (%q): see /proc/%d/task", t.tid, t.pid, arg, t.pid)
+			}
+			return nil, usageErrorf("no process with PID %d: it does not exist or has exited (see ps -e)", t.pid)
+		}
+		return nil, err
+	}
+	return p, nil
+}

@@ -1,0 +1,67 @@
+package linux
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// PidfdOpen returns an O_CLOEXEC pidfd for pid (pidfd_open(2)). A pidfd
+// refers to one process for its whole life: a later process that gets the
+// same number is a different struct pid, which is what makes it a pin.
+func PidfdOpen(pid int) (int, error) {
+	fd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return -1, os.NewSyscallError("pidfd_open", err)
+	}
+	return fd, nil
+}
+
+// PidfdAlive reports whether the process behind pidfd has not yet exited
+// (signal 0 through pidfd_send_signal(2)). A zombie counts as exited.
+func PidfdAlive(pidfd int) error {
+	if err := unix.PidfdSendSignal(pidfd, 0, nil, 0); err != nil {
+		return os.NewSyscallError("pidfd_send_signal", err)
+	}
+	return nil
+}
+
+// PIDFD_GET_*_NAMESPACE: _IO(0xFF, n), pidfd_open(2), Linux 6.11. Not in
+// x/sys as constants.
+const (
+	pidfsIoctlMagic = 0xFF
+
+	PIDFD_GET_CGROUP_NAMESPACE            = pidfsIoctlMagic<<8 | 1
+	PIDFD_GET_IPC_NAMESPACE               = pidfsIoctlMagic<<8 | 2
+	PIDFD_GET_MNT_NAMESPACE               = pidfsIoctlMagic<<8 | 3
+	PIDFD_GET_NET_NAMESPACE               = pidfsIoctlMagic<<8 | 4
+	PIDFD_GET_PID_NAMESPACE               = pidfsIoctlMagic<<8 | 5
+	PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE  = pidfsIoctlMagic<<8 | 6
+	PIDFD_GET_TIME_NAMESPACE              = pidfsIoctlMagic<<8 | 7
+	PIDFD_GET_TIME_FOR_CHILDREN_NAMESPACE = pidfsIoctlMagic<<8 | 8
+	PIDFD_GET_USER_NAMESPACE              = pidfsIoctlMagic<<8 | 9
+	PIDFD_GET_UTS_NAMESPACE               = pidfsIoctlMagic<<8 | 10
+)
+
+// PidfdNamespace returns a new fd on one namespace of the process behind
+// pidfd, with no /proc path involved.
+func PidfdNamespace(pidfd int, req uint) (int, error) {
+	r, err := unix.IoctlRetInt(pidfd, req)
+	if err != nil {
+		return -1, os.NewSyscallError("ioctl PIDFD_GET_NAMESPACE", err)
+	}
+	return r, nil
+}
+
+// PIDFD_THREAD (= O_EXCL, Linux 6.9) makes pidfd_open accept a thread id
+// and pin that one thread rather than the thread group.
+const PIDFD_THREAD = unix.O_EXCL
+
+// PidfdOpenThread pins one thread by its tid.
+func PidfdOpenThread(tid int) (int, error) {
+	fd, err := unix.PidfdOpen(tid, PIDFD_THREAD)
+	if err != nil {
+		return -1, os.NewSyscallError("pidfd_open", err)
+	}
+	return fd, nil
+}

@@ -1,0 +1,181 @@
+package procinfo
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/linux"
+)
+
+// Root is where procfs is mounted. Tests of the pinning logic never change
+// it; it exists so a lab with its own /proc can say so.
+var Root = "/proc"
+
+// Proc is one pinned task: a whole process (TID == 0 or TID == PID) or one
+// thread. It holds two file descriptors until Close.
+type Proc struct {
+	PID   int
+	TID   int // the thread read, PID for the leader
+	pidfd int
+	dir   int // /proc/PID or /proc/PID/task/TID
+}
+
+// Open pins process pid. The error matches ErrProcessGone when no such
+// process exists.
+func Open(pid int) (*Proc, error) { return OpenTask(pid, pid) }
+
+// OpenTask pins thread tid of process pid and reads through
+// /proc/PID/task/TID. With tid == pid it reads /proc/PID, where the
+// process-wide files (fd, net) are.
+func OpenTask(pid, tid int) (*Proc, error) {
+	if pid <= 0 || tid <= 0 {
+		return nil, &Error{PID: pid, TID: tid, Op: "open", Err: fmt.Errorf("%w: not a valid pid", unix.ESRCH)}
+	}
+	pidfd, err := linux.PidfdOpen(pid)
+	if err != nil {
+		if os.IsNotExist(err) || isErr(err, unix.EINVAL) {
+			// EINVAL: pid names a thread that is not a group leader.
+			err = fmt.Errorf("%w (%v)", unix.ESRCH, err)
+		}
+		return nil, &Error{PID: pid, TID: tid, Op: "open", Err: err}
+	}
+	path := Root + "/" + strconv.Itoa(pid)
+	if tid != pid {
+		path += "/task/" + strconv.Itoa(tid)
+	}
+	dir, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		unix.Close(pidfd)
+		return nil, &Error{PID: pid, TID: tid, Op: "open", Err: err}
+	}
+	p := &Proc{PID: pid, TID: tid, pidfd: pidfd, dir: dir}
+	// The directory was looked up by number after the pidfd was taken: if
+	// the number was reused in between, the pidfd's process is dead now.
+	if err := p.Alive(); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Self pins nsinspect's own process.
+func Self() (*Proc, error) { return Open(os.Getpid()) }
+
+// Close releases the pin.
+func (p *Proc) Close() error {
+	if p == nil || p.dir < 0 {
+		return nil
+	}
+	unix.Close(p.dir)
+	unix.Close(p.pidfd)
+	p.dir, p.pidfd = -1, -1
+	return nil
+}
+
+// Pidfd returns the pidfd that pins the process (owned by p).
+func (p *Proc) Pidfd() int { return p.pidfd }
+
+// Dirfd returns the pinned /proc directory fd (owned by p).
+func (p *Proc) Dirfd() int { return p.dir }
+
+// IsThread reports whether p reads a thread other than the leader.
+func (p *Proc) IsThread() bool { return p.TID != p.PID }
+
+// Alive returns nil while the process has not exited, else an error that
+// matches ErrProcessGone. Call it after a series of reads to know they all
+// described the living process.
+func (p *Proc) Alive() error {
+	if err := linux.PidfdAlive(p.pidfd); err != nil {
+		return p.err("check", "", err)
+	}
+	return nil
+}
+
+func (p *Proc) err(op, path string, err error) error {
+	tid := p.TID
+	if tid == p.PID {
+		tid = 0
+	}
+	return &Error{PID: p.PID, TID: tid, Op: op, Path: path, Err: err}
+}
+
+// ReadFile returns the contents of a file under the task's directory.
+func (p *Proc) ReadFile(name string) ([]byte, error) {
+	f, err := p.OpenFile(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, p.err("read", name, unwrapPathErr(err))
+	}
+	return b, nil
+}
+
+// OpenFile opens a file under the task's directory for reading.
+func (p *Proc) OpenFile(name string) (*os.File, error) {
+	fd, err := unix.Openat(p.dir, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, p.err("open", name, err)
+	}
+	return os.NewFile(uintptr(fd), Root+"/"+strconv.Itoa(p.PID)+"/"+name), nil
+}
+
+// Openat opens name under the task's directory with the given flags and
+// returns the raw fd, which the caller closes.
+func (p *Proc) Openat(name string, flags int) (int, error) {
+	fd, err := unix.Openat(p.dir, name, flags|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, p.err("open", name, err)
+	}
+	return fd, nil
+}
+
+// Readlink reads a symbolic link under the task's directory (cwd, root,
+// exe, fd/N, ns/net).
+func (p *Proc) Readlink(name string) (string, error) {
+	buf := make([]byte, 256)
+	for {
+		n, err := unix.Readlinkat(p.dir, name, buf)
+		if err != nil {
+			return "", p.err("readlink", name, err)
+		}
+		if n < len(buf) {
+			return string(buf[:n]), nil
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// ReadDirNames lists a directory under the task's directory (fd, task, ns).
+func (p *Proc) ReadDirNames(name string) ([]string, error) {
+	f, err := p.OpenFile(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, p.err("read", name, unwrapPathErr(err))
+	}
+	return names, nil
+}
+
+func unwrapPathErr(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func isErr(err error, errno unix.Errno) bool {
+	if se, ok := err.(*os.SyscallError); ok {
+		return se.Err == errno
+	}
+	return err == errno
+}

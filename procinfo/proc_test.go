@@ -1,0 +1,69 @@
+package procinfo
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"testing"
+)
+
+func TestSelfNamespaces(t *testing.T) {
+	p, err := Self()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	links, err := p.Namespaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(links) != 10 {
+		t.Fatalf("got %d links, want 10", len(links))
+	}
+	for _, l := range links {
+		if l.Err != nil {
+			t.Errorf("%s: %v", l.Link.Name, l.Err)
+			continue
+		}
+		if l.NS.ID == 0 || l.NS.Type != l.Link.Type {
+			t.Errorf("%s: got %+v", l.Link.Name, l.NS)
+		}
+		want, err := os.Readlink("/proc/self/ns/" + l.Link.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := l.NS.String(); got != want {
+			t.Errorf("%s: identified as %s, readlink says %s", l.Link.Name, got, want)
+		}
+	}
+}
+
+// A pinned task that exits must answer ErrProcessGone, not some other
+// process's data; and a pid that no longer exists cannot be opened.
+func TestPinOutlivesProcess(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	p, err := Open(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if st, err := p.Stat(); err != nil || st.Comm != "sleep" || st.PID != pid {
+		t.Fatalf("stat of live child: %+v, %v", st, err)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	_, err = p.Status()
+	if !errors.Is(err, ErrProcessGone) {
+		t.Fatalf("read after reap: got %v, want ErrProcessGone", err)
+	}
+	if err := p.Alive(); !errors.Is(err, ErrProcessGone) {
+		t.Fatalf("Alive after reap: %v", err)
+	}
+	if _, err := Open(pid); !errors.Is(err, ErrProcessGone) {
+		t.Fatalf("Open of reaped pid %d: got %v, want ErrProcessGone", pid, err)
+	}
+}
