@@ -1,0 +1,146 @@
+package clone
+
+import (
+	"fmt"
+	"math/bits"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Flag is one clone(2) flag an experiment can use.
+type Flag struct {
+	Value  uint64
+	Name   string // "CLONE_NEWNET"
+	Clone3 bool   // only clone3(2) can pass it (NEWTIME collides with the exit-signal byte of clone(2))
+	Doc    string // what it does, in clone(2)'s words
+}
+
+// Flags lists every flag that means something for an experiment, in the
+// order clone(2) documents them. CLONE_SETTLS, CLONE_*_SETTID and
+// CLONE_CHILD_CLEARTID are left out: they pass addresses, not sharing.
+var Flags = []Flag{
+	{unix.CLONE_NEWNS, "CLONE_NEWNS", false, "child gets a new mount namespace, a copy of the parent's mount table"},
+	{unix.CLONE_NEWUTS, "CLONE_NEWUTS", false, "child gets a new UTS namespace: its own hostname and domainname"},
+	{unix.CLONE_NEWIPC, "CLONE_NEWIPC", false, "child gets a new IPC namespace: its own SysV IPC objects and POSIX message queues"},
+	{unix.CLONE_NEWNET, "CLONE_NEWNET", false, "child gets a new network namespace: only a loopback device, its own routes and sockets"},
+	{unix.CLONE_NEWPID, "CLONE_NEWPID", false, "child is PID 1 of a new PID namespace"},
+	{unix.CLONE_NEWUSER, "CLONE_NEWUSER", false, "child gets a new user namespace, in which it has every capability"},
+	{unix.CLONE_NEWCGROUP, "CLONE_NEWCGROUP", false, "child gets a new cgroup namespace rooted at its current cgroup"},
+	{unix.CLONE_NEWTIME, "CLONE_NEWTIME", true, "child gets a new time namespace (clone3 only: in clone(2) the value is the exit-signal byte)"},
+	{unix.CLONE_FILES, "CLONE_FILES", false, "parent and child share one file descriptor table (files_struct)"},
+	{unix.CLONE_FS, "CLONE_FS", false, "parent and child share root, cwd and umask (fs_struct)"},
+	{unix.CLONE_VM, "CLONE_VM", false, "parent and child share the address space (mm_struct)"},
+	{unix.CLONE_SIGHAND, "CLONE_SIGHAND", false, "parent and child share the signal handler table (sighand_struct)"},
+	{unix.CLONE_THREAD, "CLONE_THREAD", false, "child is a thread in the parent's thread group"},
+	{unix.CLONE_SYSVSEM, "CLONE_SYSVSEM", false, "parent and child share one SysV semaphore undo list"},
+	{unix.CLONE_IO, "CLONE_IO", false, "parent and child share an I/O context (io_context)"},
+	{unix.CLONE_PARENT, "CLONE_PARENT", false, "child's parent is the caller's parent, not the caller"},
+	{unix.CLONE_VFORK, "CLONE_VFORK", false, "the caller is suspended until the child exits or execs"},
+	{unix.CLONE_PIDFD, "CLONE_PIDFD", false, "the caller gets a pidfd on the child"},
+	{unix.CLONE_CLEAR_SIGHAND, "CLONE_CLEAR_SIGHAND", true, "child's signal handlers are reset to SIG_DFL (clone3 only)"},
+	{unix.CLONE_INTO_CGROUP, "CLONE_INTO_CGROUP", true, "child starts in the cgroup given by an fd (clone3 only)"},
+}
+
+// NamespaceFlags is every CLONE_NEW* flag.
+const NamespaceFlags = unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET |
+	unix.CLONE_NEWPID | unix.CLONE_NEWUSER | unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME
+
+var knownMask = func() (m uint64) {
+	for _, f := range Flags {
+		m |= f.Value
+	}
+	return m
+}()
+
+// FlagSet is a set of clone flags.
+type FlagSet uint64
+
+// Names lists the flags in the set, in Flags order.
+func (s FlagSet) Names() []string {
+	var out []string
+	for _, f := range Flags {
+		if uint64(s)&f.Value != 0 {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}
+
+func (s FlagSet) String() string {
+	if s == 0 {
+		return "0"
+	}
+	return strings.Join(s.Names(), "|")
+}
+
+// Has reports whether every flag of v is in s.
+func (s FlagSet) Has(v uint64) bool { return uint64(s)&v == v }
+
+// NeedsClone3 reports whether only clone3(2) can make this call.
+func (s FlagSet) NeedsClone3() bool {
+	for _, f := range Flags {
+		if f.Clone3 && s.Has(f.Value) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseFlags reads flags as people write them: the course notes'
+// 'CLONE_NEWNET|CLONE_FILES', short forms "newnet,files" or "net,files"
+// (separators '|', ',', '+' or spaces; case does not matter), or a number
+// ("0x40000400", "1073742848"). A number may only hold known flags.
+func ParseFlags(s string) (FlagSet, error) {
+	fields := strings.FieldsFunc(s, func(r rune) bool {
+		return r == '|' || r == ',' || r == '+' || r == ' ' || r == '\t'
+	})
+	if len(fields) == 0 {
+		return 0, fmt.Errorf("no clone flags in %q: name at least one, e.g. 'CLONE_NEWNET|CLONE_FILES' or net,files (see 'nsinspect explain')", s)
+	}
+	var set FlagSet
+	for _, w := range fields {
+		v, err := parseFlagWord(w)
+		if err != nil {
+			return 0, err
+		}
+		set |= FlagSet(v)
+	}
+	return set, nil
+}
+
+func parseFlagWord(w string) (uint64, error) {
+	if w[0] >= '0' && w[0] <= '9' {
+		v, err := strconv.ParseUint(w, 0, 64)
+		if err != nil {
+			return 0, fmt.Errorf("bad clone flag number %q: want decimal or 0x-prefixed hex, e.g. 0x40000400", w)
+		}
+		if extra := v &^ knownMask; extra != 0 {
+			return 0, fmt.Errorf("clone flag number %q holds bits nsinspect does not experiment with: %#x (known flags: %s)", w, extra, knownNames())
+		}
+		return v, nil
+	}
+	k := strings.ToUpper(w)
+	k = strings.TrimPrefix(k, "CLONE_")
+	for _, f := range Flags {
+		short := strings.TrimPrefix(f.Name, "CLONE_")
+		if k == short || (strings.HasPrefix(short, "NEW") && k == short[3:]) || (f.Value == unix.CLONE_NEWNS && (k == "MNT" || k == "NEWMNT" || k == "MOUNT")) {
+			return f.Value, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown clone flag %q (known: %s)", w, knownNames())
+}
+
+func knownNames() string {
+	names := make([]string, len(Flags))
+	for i, f := range Flags {
+		names[i] = f.Name
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// Count is the number of flags in the set.
+func (s FlagSet) Count() int { return bits.OnesCount64(uint64(s)) }

@@ -1,0 +1,70 @@
+package clone
+
+/*
+#cgo CFLAGS: -O2 -Wall
+#include "nsi_child.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+	"unsafe"
+)
+
+// spawnMu serialises spawns: nsi_spawn_parent hands the request to the new
+// process through C statics.
+var spawnMu sync.Mutex
+
+// experiment is the request the C parent carries out on NSI_OP_CLONE.
+type experiment struct {
+	flags      FlagSet
+	exitSignal int
+	clone3     bool
+	cgroupFD   int
+}
+
+// spawnParent makes the experiment's parent process. fds are the four pipe
+// ends the parent and child will use (parent cmd read, parent reply write,
+// child cmd read, child reply write); the new process keeps only those.
+func spawnParent(e experiment, fds [4]*os.File) (int, error) {
+	var ce C.struct_nsi_experiment
+	ce.flags = C.uint64_t(e.flags)
+	ce.exit_signal = C.int32_t(e.exitSignal)
+	if e.clone3 {
+		ce.use_clone3 = 1
+	}
+	ce.cgroup_fd = C.int32_t(e.cgroupFD)
+	var cfds [4]C.int
+	for i, f := range fds {
+		fd, err := rawFD(f)
+		if err != nil {
+			return -1, err
+		}
+		cfds[i] = C.int(fd)
+	}
+	spawnMu.Lock()
+	pid := C.nsi_spawn_parent(&ce, (*C.int)(unsafe.Pointer(&cfds[0])))
+	spawnMu.Unlock()
+	// The files must stay open until the clone has copied their fds.
+	runtime.KeepAlive(fds)
+	if pid < 0 {
+		return -1, fmt.Errorf("cloning the experiment's parent: %w", os.NewSyscallError("clone", syscall.Errno(-pid)))
+	}
+	return int(pid), nil
+}
+
+// rawFD returns f's descriptor without File.Fd's side effect of switching
+// it to blocking mode, which would take it off the Go poller.
+func rawFD(f *os.File) (int, error) {
+	sc, err := f.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	var fd int
+	err = sc.Control(func(u uintptr) { fd = int(u) })
+	return fd, err
+}

@@ -1,0 +1,305 @@
+package clone
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/linux"
+	"github.com/nsinspect/nsinspect/procinfo"
+)
+
+// pair is a running experiment: the parent made by spawnParent and the
+// child its clone call made, both parked and pinned.
+type pair struct {
+	flags   FlagSet
+	syscall string // "clone" or "clone3"
+	parent  side
+	child   side
+
+	parentPID int // in the caller's pid namespace
+	childPID  int // thread group of the child (parentPID under CLONE_THREAD)
+	childTID  int // the child task itself
+
+	parentProc *procinfo.Proc
+	childProc  *procinfo.Proc
+
+	vforkSuspended bool // the parent is still inside clone(CLONE_VFORK)
+	parentPidfd    int  // CLONE_PIDFD: the fd number in the parent's table
+	childPidfd     int  // our pidfd on the child, for kill and reap
+}
+
+// CallError is a clone call the kernel refused.
+type CallError struct {
+	Flags   FlagSet
+	Syscall string
+	Errno   syscall.Errno
+}
+
+func (e *CallError) Error() string {
+	return fmt.Sprintf("%s(%s) failed: %s (%v)", e.Syscall, e.Flags, errnoName(e.Errno), e.Errno)
+}
+
+func (e *CallError) Unwrap() error { return e.Errno }
+
+// startPair makes the experiment: spawns the parent, has it make the clone
+// call, waits for the child, and pins both. A refused call is a
+// *CallError. On any error nothing is left running.
+func startPair(flags FlagSet, forceClone3 bool) (*pair, error) {
+	e := experiment{flags: flags, exitSignal: int(unix.SIGCHLD), clone3: forceClone3 || flags.NeedsClone3(), cgroupFD: -1}
+	if e.clone3 && flags.Has(unix.CLONE_THREAD) || e.clone3 && flags.Has(unix.CLONE_PARENT) {
+		e.exitSignal = 0 // clone3 refuses an exit signal with THREAD or PARENT
+	}
+	p := &pair{flags: flags, syscall: "clone", parentPidfd: -1, childPidfd: -1}
+	if e.clone3 {
+		p.syscall = "clone3"
+	}
+	var ends [4]*os.File // the ends the C side keeps
+	var err error
+	p.parent, ends[0], ends[1], err = newSide("parent")
+	if err != nil {
+		return nil, err
+	}
+	p.child, ends[2], ends[3], err = newSide("child")
+	if err != nil {
+		p.parent.close()
+		closeAll(ends[:2])
+		return nil, err
+	}
+	pid, err := spawnParent(e, ends)
+	closeAll(ends[:])
+	if err != nil {
+		p.parent.close()
+		p.child.close()
+		return nil, err
+	}
+	p.parentPID = pid
+	if err := p.begin(); err != nil {
+		p.stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+func newSide(name string) (side, *os.File, *os.File, error) {
+	cmdR, cmdW, err := os.Pipe()
+	if err != nil {
+		return side{}, nil, nil, fmt.Errorf("pipe for the experiment's %s: %w", name, err)
+	}
+	repR, repW, err := os.Pipe()
+	if err != nil {
+		cmdR.Close()
+		cmdW.Close()
+		return side{}, nil, nil, fmt.Errorf("pipe for the experiment's %s: %w", name, err)
+	}
+	return side{name: name, cmd: cmdW, reply: repR}, cmdR, repW, nil
+}
+
+func closeAll(fs []*os.File) {
+	for _, f := range fs {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// begin runs the clone call and waits for its outcome. Under CLONE_VFORK
+// the parent's reply only comes when the child exits, so the child's hello
+// is awaited in parallel with it.
+func (p *pair) begin() error {
+	var err error
+	if p.parentProc, err = procinfo.Open(p.parentPID); err != nil {
+		return fmt.Errorf("pinning the experiment's parent: %w", err)
+	}
+	if _, err := p.parent.recv(requestTimeout); err != nil {
+		return err
+	}
+	if err := p.parent.send(opClone, 0, ""); err != nil {
+		return err
+	}
+	type result struct {
+		r   reply
+		err error
+	}
+	parentDone := make(chan result, 1)
+	go func() {
+		r, err := p.parent.recv(requestTimeout)
+		parentDone <- result{r, err}
+	}()
+	childHello := make(chan error, 1)
+	go func() {
+		_, err := p.child.recv(requestTimeout)
+		childHello <- err
+	}()
+	select {
+	case res := <-parentDone:
+		if res.err != nil {
+			return res.err
+		}
+		if res.r.Ret < 0 {
+			return &CallError{Flags: p.flags, Syscall: p.syscall, Errno: syscall.Errno(-res.r.Ret)}
+		}
+		p.childTID = int(res.r.Ret)
+		p.parentPidfd = int(res.r.Aux)
+		if err := <-childHello; err != nil {
+			return err
+		}
+	case err := <-childHello:
+		if err != nil {
+			return err
+		}
+		if p.flags.Has(unix.CLONE_VFORK) {
+			// The parent stays inside clone until the child exits or
+			// execs, and ours parks: find the child from /proc.
+			p.vforkSuspended = true
+			if p.childTID, err = p.findChild(); err != nil {
+				return err
+			}
+			go func() { <-parentDone }() // the reply comes when the child exits
+			break
+		}
+		res := <-parentDone
+		if res.err != nil {
+			return res.err
+		}
+		if res.r.Ret < 0 {
+			return fmt.Errorf("experiment's parent reported %v after its child started", syscall.Errno(-res.r.Ret))
+		}
+		p.childTID, p.parentPidfd = int(res.r.Ret), int(res.r.Aux)
+	}
+	return p.pinChild()
+}
+
+// findChild locates the child of a suspended CLONE_VFORK parent: a thread
+// of the parent under CLONE_THREAD, else a child of the parent (or of us,
+// under CLONE_PARENT) that is not the parent itself.
+func (p *pair) findChild() (int, error) {
+	var names []string
+	var err error
+	switch {
+	case p.flags.Has(unix.CLONE_THREAD):
+		names, err = p.parentProc.ReadDirNames("task")
+	case p.flags.Has(unix.CLONE_PARENT):
+		names, err = childrenOf(os.Getpid())
+	default:
+		names, err = childrenOf(p.parentPID)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("finding the child of a vfork-suspended parent: %w", err)
+	}
+	for _, n := range names {
+		if pid, _ := strconv.Atoi(n); pid > 0 && pid != p.parentPID {
+			return pid, nil
+		}
+	}
+	return 0, errors.New("finding the child of a vfork-suspended parent: it is in no children list")
+}
+
+func childrenOf(pid int) ([]string, error) {
+	tasks, err := os.ReadDir(fmt.Sprintf("%s/%d/task", procinfo.Root, pid))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("%s/%d/task/%s/children", procinfo.Root, pid, t.Name()))
+		if err == nil {
+			out = append(out, strings.Fields(string(b))...)
+		}
+	}
+	return out, nil
+}
+
+func (p *pair) pinChild() error {
+	var err error
+	if p.flags.Has(unix.CLONE_THREAD) {
+		p.childPID = p.parentPID
+		p.childProc, err = procinfo.OpenTask(p.parentPID, p.childTID)
+	} else {
+		p.childPID = p.childTID
+		p.childProc, err = procinfo.Open(p.childTID)
+		if err == nil {
+			p.childPidfd, err = unix.Dup(p.childProc.Pidfd())
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("pinning the experiment's child %d: %w", p.childTID, err)
+	}
+	return nil
+}
+
+// stop ends the experiment: asks both sides to exit, SIGKILLs whatever is
+// left through the pins, and reaps what is ours to reap.
+func (p *pair) stop() {
+	p.child.send(opExit, 0, "")
+	p.parent.send(opExit, 0, "")
+	if p.childPidfd >= 0 {
+		linux.PidfdSendSignal(p.childPidfd, unix.SIGKILL)
+	}
+	if p.parentProc != nil {
+		linux.PidfdSendSignal(p.parentProc.Pidfd(), unix.SIGKILL)
+	} else if p.parentPID > 0 {
+		unix.Kill(p.parentPID, unix.SIGKILL)
+	}
+	if p.parentPID > 0 {
+		reap(p.parentPID)
+	}
+	if p.childPidfd >= 0 {
+		// The child is ours to reap under CLONE_PARENT, or once its parent
+		// died and we are the subreaper (the lab is PID 1 of its PID ns).
+		waitGone(p.childPidfd, p.childPID)
+		unix.Close(p.childPidfd)
+	}
+	p.parentProc.Close()
+	p.childProc.Close()
+	p.parent.close()
+	p.child.close()
+}
+
+// reap waits for one child of ours to end, whatever its exit signal.
+func reap(pid int) {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(pid, &ws, unix.WALL, nil)
+		if err != unix.EINTR {
+			return
+		}
+	}
+}
+
+// waitGone waits until the process behind pidfd is reaped: by us, once
+// it is our child (under CLONE_PARENT, or as an orphan of the dead parent
+// while we are its subreaper), or by whoever else reaps it.
+func waitGone(pidfd, pid int) {
+	for i := 0; i < 200; i++ {
+		var ws unix.WaitStatus
+		got, err := unix.Wait4(pid, &ws, unix.WALL|unix.WNOHANG, nil)
+		if got == pid {
+			return
+		}
+		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+		if err == unix.ECHILD {
+			if n, _ := unix.Poll(fds, 0); n == 1 && !exists(pid) {
+				return
+			}
+		}
+		unix.Poll(fds, 10)
+	}
+}
+
+func exists(pid int) bool {
+	_, err := os.Stat(fmt.Sprintf("%s/%d", procinfo.Root, pid))
+	return err == nil
+}
+
+func errnoName(e syscall.Errno) string {
+	if n := unix.ErrnoName(e); n != "" {
+		return n
+	}
+	return fmt.Sprintf("errno %d", int(e))
+}

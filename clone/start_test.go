@@ -1,0 +1,58 @@
+package clone
+
+import (
+	"errors"
+	"os"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/testutil"
+)
+
+func TestMain(m *testing.M) {
+	// Orphaned experiment children must come back to us to be reaped.
+	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+	os.Exit(m.Run())
+}
+
+func TestStartPairSmoke(t *testing.T) {
+	testutil.RequireRoot(t)
+	for _, fl := range []string{"files", "vm,sighand,thread", "newnet,newipc", "vfork", "vm,vfork", "fs", "pidfd", "newtime", "clear_sighand", "newpid,newuser"} {
+		flags, err := ParseFlags(fl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := startPair(flags, false)
+		if err != nil {
+			t.Errorf("%s: %v", fl, err)
+			continue
+		}
+		st, err := p.childProc.Status()
+		if err != nil {
+			t.Errorf("%s: child status: %v", fl, err)
+		}
+		if flags.Has(unix.CLONE_THREAD) {
+			if st.Tgid != p.parentPID {
+				t.Errorf("%s: child thread's Tgid %d, want the parent %d", fl, st.Tgid, p.parentPID)
+			}
+		} else if st.PPid != p.parentPID || st.Pid != p.childPID {
+			t.Errorf("%s: child pid %d ppid %d, want pid %d ppid %d", fl, st.Pid, st.PPid, p.childPID, p.parentPID)
+		}
+		t.Logf("%s via %s: parent %d child %d/%d vfork-suspended=%v pidfd=%d", flags, p.syscall, p.parentPID, p.childPID, p.childTID, p.vforkSuspended, p.parentPidfd)
+		p.stop()
+	}
+}
+
+func TestStartPairRefused(t *testing.T) {
+	testutil.RequireRoot(t)
+	flags, _ := ParseFlags("sighand")
+	p, err := startPair(flags, false)
+	var ce *CallError
+	if !errors.As(err, &ce) || ce.Errno != unix.EINVAL {
+		if p != nil {
+			p.stop()
+		}
+		t.Fatalf("CLONE_SIGHAND alone: got %v, want EINVAL", err)
+	}
+}
