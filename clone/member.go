@@ -39,6 +39,7 @@ const (
 	opMqUnlink
 	opSemUndo
 	opIoprio
+	opExec
 )
 
 // msg and reply mirror struct nsi_msg and struct nsi_reply (128 bytes each).

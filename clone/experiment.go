@@ -1,0 +1,216 @@
+package clone
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/sharing"
+)
+
+// experimentReport runs one experiment in this process (the lab, or
+// nsinspect itself with --host) and reports it. The caller has locked the
+// goroutine to its thread.
+func experimentReport(req Request, mode string) (*Report, error) {
+	rep := &Report{
+		Flags:         req.Flags.Names(),
+		Value:         uint64(req.Flags),
+		ValueHex:      fmt.Sprintf("%#x", uint64(req.Flags)),
+		Mode:          mode,
+		Resources:     []Resource{},
+		FDs:           []sharing.FDPair{},
+		Probes:        []Probe{},
+		Disagreements: []string{},
+	}
+	p, err := startPair(req.Flags, req.Clone3)
+	var ce *CallError
+	if errors.As(err, &ce) {
+		rep.Syscall = ce.Syscall
+		name := errnoName(ce.Errno)
+		rep.Errno, rep.Error = &name, ce.Errno.Error()
+		rep.Explanation = Explain(req.Flags, ce.Errno)
+		return rep, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer p.stop()
+	rep.Syscall = p.syscall
+	if err := p.makeDecidable(); err != nil {
+		return nil, err
+	}
+	rep.Parent, rep.Child = snapshot(p.parentProc), snapshot(p.childProc)
+	rep.Relation = p.relation(rep.Child)
+	cmp, err := sharing.Compare(p.parentProc, p.childProc)
+	if err != nil {
+		return nil, fmt.Errorf("comparing parent and child: %w", err)
+	}
+	rep.FDs = cmp.FDs
+	expected := Expected(req.Flags)
+	for _, r := range cmp.Resources {
+		rep.Resources = append(rep.Resources, Resource{
+			Name: r.Name, Kind: r.Kind, Shared: r.Shared, Evidence: r.Evidence, Note: r.Note,
+			Expected: expected[r.Name], Why: ExpectedReason(req.Flags, r.Name),
+		})
+	}
+	if req.Probes {
+		rep.Probes = p.runProbes(rep.Child, req.Host)
+	}
+	rep.judge()
+	if req.Exec {
+		rep.AfterExec = p.execView()
+	}
+	return rep, nil
+}
+
+// makeDecidable gives the child an io_context and a SysV undo list, which
+// kcmp otherwise compares as NULL == NULL ("same") for two tasks that never
+// used them. The parent made both before the clone call, so CLONE_IO and
+// CLONE_SYSVSEM have something to share; a child that shares them reuses
+// the parent's, one that does not gets its own.
+func (p *pair) makeDecidable() error {
+	if _, _, err := p.child.do(opIoprio, 0, ""); err != nil {
+		return fmt.Errorf("allocating the child's io_context (ioprio_set): %w", err)
+	}
+	if _, _, err := p.child.do(opSemUndo, 0, ""); err != nil && !errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("allocating the child's SysV undo list (semop SEM_UNDO): %w", err)
+	}
+	return nil
+}
+
+func (p *pair) relation(child *Side) *Relation {
+	r := &Relation{
+		SameThreadGroup: child.Tgid == p.parentPID,
+		ChildTgid:       child.Tgid,
+		ChildPPid:       child.PPid,
+		VforkSuspended:  p.vforkSuspended,
+		ChildNSpid:      child.NSpid,
+	}
+	if st, err := p.parentProc.Status(); err == nil {
+		r.ParentPPid = st.PPid
+	}
+	if p.parentPidfd >= 0 {
+		fd := p.parentPidfd
+		r.ParentPidfd = &fd
+		if info, err := p.parentProc.ReadFile(fmt.Sprintf("fdinfo/%d", fd)); err == nil {
+			r.PidfdTarget = pidfdTarget(string(info))
+		}
+	}
+	return r
+}
+
+// pidfdTarget extracts the "Pid:" line of a pidfd's fdinfo.
+func pidfdTarget(fdinfo string) string {
+	var pid int
+	for _, line := range splitLines(fdinfo) {
+		if n, _ := fmt.Sscanf(line, "Pid:\t%d", &pid); n == 1 {
+			return fmt.Sprintf("pid %d", pid)
+		}
+	}
+	return ""
+}
+
+func (p *pair) runProbes(childBefore *Side, host bool) []Probe {
+	out := make([]Probe, 0, len(probes))
+	for _, pr := range probes {
+		if host && !pr.hostSafe {
+			out = append(out, Probe{Name: pr.name, Error: "not run with --host: it would change the host"})
+			continue
+		}
+		out = append(out, pr.run(p, childBefore))
+	}
+	return out
+}
+
+// judge fills each resource's probe verdict and agreement, and lists
+// every disagreement between expectation, identity and probe.
+func (r *Report) judge() {
+	byRes := map[string]*Probe{}
+	for i := range r.Probes {
+		if r.Probes[i].Resource != "" && r.Probes[i].Shared != nil {
+			byRes[r.Probes[i].Resource] = &r.Probes[i]
+		}
+	}
+	for i := range r.Resources {
+		res := &r.Resources[i]
+		if pr := byRes[res.Name]; pr != nil {
+			res.Probe = pr.Shared
+		}
+		res.Agree = res.Shared != nil && *res.Shared == res.Expected && (res.Probe == nil || *res.Probe == res.Expected)
+		if !res.Agree {
+			r.Disagreements = append(r.Disagreements, fmt.Sprintf("%s: expected %s (%s), identity says %s, probe says %s",
+				res.Name, verdictWord(&res.Expected), res.Why, verdictWord(res.Shared), verdictWord(res.Probe)))
+		}
+	}
+}
+
+func verdictWord(b *bool) string {
+	switch {
+	case b == nil:
+		return "nothing"
+	case *b:
+		return "shared"
+	}
+	return "separate"
+}
+
+// execView has the child execve sleep(1) and compares again: kcmp's
+// resources after exec show which sharing survives it.
+func (p *pair) execView() *ExecView {
+	v := &ExecView{}
+	if p.flags.Has(unix.CLONE_THREAD) {
+		v.Error = "not run with CLONE_THREAD: an exec by the child thread would replace the whole thread group, parent included"
+		return v
+	}
+	prog, err := exec.LookPath("sleep")
+	if err != nil {
+		v.Error = "no sleep(1) to exec: " + err.Error()
+		return v
+	}
+	v.Program = prog + " infinity"
+	if err := p.child.send(opExec, 0, prog); err != nil {
+		v.Error = err.Error()
+		return v
+	}
+	if err := waitExec(p.childProc); err != nil {
+		v.Error = err.Error()
+		return v
+	}
+	cmp, err := sharing.Compare(p.parentProc, p.childProc)
+	if err != nil {
+		v.Error = err.Error()
+		return v
+	}
+	expected := Expected(p.flags)
+	for _, r := range cmp.Resources {
+		if r.Kind != sharing.KindKcmp {
+			continue
+		}
+		exp := expected[r.Name]
+		if r.Name == "files" || r.Name == "vm" || r.Name == "sighand" {
+			exp = false // execve unshares the fd table, the mm and the handlers
+		}
+		v.Resources = append(v.Resources, Resource{Name: r.Name, Kind: r.Kind, Shared: r.Shared, Evidence: r.Evidence,
+			Note: r.Note, Expected: exp, Agree: r.Shared != nil && *r.Shared == exp})
+	}
+	return v
+}
+
+// waitExec waits until the child runs the new program (comm changes).
+func waitExec(child *procinfo.Proc) error {
+	for i := 0; i < 500; i++ {
+		st, err := child.Stat()
+		if err != nil {
+			return fmt.Errorf("the child did not survive its execve: %w", err)
+		}
+		if st.Comm == "sleep" {
+			return nil
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return errors.New("the child did not execve sleep within a second")
+}

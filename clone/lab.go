@@ -1,0 +1,157 @@
+package clone
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// LabArg0 is the argv[0] under which nsinspect re-executes itself as a lab
+// (the moby/sys/reexec pattern): main calls LabMain when it sees it.
+const LabArg0 = "nsinspect-lab"
+
+// labNamespaces are the namespaces a lab is made in. Its time namespace is
+// made later, by unshare(CLONE_NEWTIME) on the thread that spawns the
+// experiment's parent, because clone(2) cannot pass CLONE_NEWTIME.
+const labNamespaces = unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET |
+	unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP
+
+// probeDir is where the mount probe mounts, inside the lab's own /tmp.
+const probeDir = "/tmp/nsinspect-probe"
+
+// Request is one experiment, as the CLI asks for it.
+type Request struct {
+	Flags  FlagSet `json:"flags"`
+	Clone3 bool    `json:"clone3"` // use clone3 even when clone would do
+	Probes bool    `json:"probes"`
+	Exec   bool    `json:"exec"`   // add the view after the child execs
+	Host   bool    `json:"host"`   // run from nsinspect's own namespaces
+	UserNS bool    `json:"userns"` // make the lab inside a new user namespace
+}
+
+// IsLab reports whether this process was started as a lab.
+func IsLab() bool { return filepath.Base(os.Args[0]) == LabArg0 }
+
+// Run carries out one experiment: in a lab unless req.Host. The report
+// holds the kernel's refusal, if any; err is for everything else.
+func Run(req Request) (*Report, error) {
+	if req.Host {
+		return runHost(req)
+	}
+	return runLab(req)
+}
+
+func runHost(req Request) (*Report, error) {
+	// Orphans of the experiment (the child, once its parent died) come
+	// back to us to be reaped rather than to init.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		return nil, fmt.Errorf("becoming a subreaper for the experiment: %w", err)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	return experimentReport(req, "host")
+}
+
+// ErrNoLab means no lab could be made: no privilege for namespaces and no
+// unprivileged user namespaces.
+var ErrNoLab = errors.New("cannot create the lab's namespaces")
+
+func runLab(req Request) (*Report, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding nsinspect's executable to start the lab: %w", err)
+	}
+	in, _ := json.Marshal(req)
+	cmd := exec.Command(exe)
+	cmd.Args = []string{LabArg0}
+	cmd.Stdin = bytes.NewReader(in)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	flags := uintptr(labNamespaces)
+	attr := &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
+	if req.UserNS || os.Geteuid() != 0 {
+		attr.Cloneflags |= unix.CLONE_NEWUSER
+		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
+		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
+		attr.GidMappingsEnableSetgroups = false
+	}
+	cmd.SysProcAttr = attr
+	if err := cmd.Run(); err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EUSERS) {
+			return nil, fmt.Errorf("%w: %v (run as root, or enable unprivileged user namespaces: sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone)", ErrNoLab, err)
+		}
+		if msg := strings.TrimSpace(errb.String()); msg != "" {
+			return nil, fmt.Errorf("the lab failed: %s", lastLine(msg))
+		}
+		return nil, fmt.Errorf("the lab failed: %v", err)
+	}
+	var rep Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		return nil, fmt.Errorf("reading the lab's report: %v", err)
+	}
+	return &rep, nil
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(s, "\n")
+	return lines[len(lines)-1]
+}
+
+// LabMain is the lab process: it makes its namespaces private, mounts its
+// own /proc and /tmp, runs the experiment and prints the report as JSON.
+// It returns the process exit code.
+func LabMain() int {
+	var req Request
+	if err := json.NewDecoder(os.Stdin).Decode(&req); err != nil {
+		fmt.Fprintf(os.Stderr, "lab: reading the request: %v\n", err)
+		return 2
+	}
+	runtime.LockOSThread() // the time namespace below is this thread's
+	if err := setupLab(); err != nil {
+		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
+		return 1
+	}
+	rep, err := experimentReport(req, "lab")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
+		return 1
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(rep); err != nil {
+		fmt.Fprintf(os.Stderr, "lab: writing the report: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func setupLab() error {
+	// Nothing mounted here may propagate to the host's mount namespace.
+	steps := []struct {
+		what string
+		do   func() error
+	}{
+		{"making / private", func() error { return unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, "") }},
+		{"mounting the lab's /proc", func() error {
+			return unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+		}},
+		{"mounting the lab's /tmp", func() error { return unix.Mount("nsinspect-lab", "/tmp", "tmpfs", 0, "size=1m,mode=1777") }},
+		{"creating " + probeDir, func() error { return os.Mkdir(probeDir, 0o755) }},
+		{"naming the lab", func() error { return unix.Sethostname([]byte("nsinspect-lab")) }},
+		{"creating the lab's time namespace", func() error { return unix.Unshare(unix.CLONE_NEWTIME) }},
+	}
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			return fmt.Errorf("%s: %w", s.what, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,79 @@
+package clone
+
+import (
+	"github.com/nsinspect/nsinspect/sharing"
+)
+
+// Report is one experiment's outcome. Resource names are those of
+// `nsinspect compare`.
+type Report struct {
+	Flags       []string `json:"flags"`
+	Value       uint64   `json:"value"`
+	ValueHex    string   `json:"value_hex"`
+	Syscall     string   `json:"syscall"`          // "clone" or "clone3"
+	Errno       *string  `json:"errno"`            // null, or the errno's name when the kernel refused the call
+	Error       string   `json:"error,omitempty"`  // the errno's text
+	Explanation []string `json:"explanation,omitempty"`
+	Mode        string   `json:"mode"` // "lab" or "host"
+
+	Parent *Side `json:"parent,omitempty"`
+	Child  *Side `json:"child,omitempty"`
+
+	// Relation is how the child hangs off the parent: CLONE_THREAD,
+	// CLONE_PARENT, CLONE_VFORK and CLONE_PIDFD are not resources shared
+	// but relations between the two tasks.
+	Relation *Relation `json:"relation,omitempty"`
+
+	Resources []Resource       `json:"resources"`
+	FDs       []sharing.FDPair `json:"fds"`
+	Probes    []Probe          `json:"probes"`
+	AfterExec *ExecView        `json:"after_exec,omitempty"`
+
+	// Disagreements lists every resource whose identity verdict, probe
+	// verdict and clone(2) expectation do not all agree.
+	Disagreements []string `json:"disagreements"`
+}
+
+// Resource is the verdict on one resource, with its evidence.
+type Resource struct {
+	Name     string           `json:"name"`
+	Kind     string           `json:"kind"` // "namespace" or "kcmp"
+	Shared   *bool            `json:"shared"`
+	Expected bool             `json:"expected"`     // what clone(2) says for these flags
+	Why      string           `json:"expected_why"` // "CLONE_NEWNET given"
+	Evidence sharing.Evidence `json:"evidence"`
+	Note     string           `json:"note,omitempty"`
+	Probe    *bool            `json:"probe"` // the witness probe's verdict, null when none ran
+	Agree    bool             `json:"agree"`
+}
+
+// Relation describes the parent/child relation the flags made.
+type Relation struct {
+	SameThreadGroup bool   `json:"same_thread_group"` // CLONE_THREAD: child is /proc/PID/task/TID
+	ChildTgid       int    `json:"child_tgid"`
+	ChildPPid       int    `json:"child_ppid"` // CLONE_PARENT: the parent's parent
+	ParentPPid      int    `json:"parent_ppid"`
+	VforkSuspended  bool   `json:"vfork_suspended"` // the parent is still in clone(CLONE_VFORK)
+	ParentPidfd     *int   `json:"parent_pidfd"`    // CLONE_PIDFD: the fd clone returned
+	PidfdTarget     string `json:"pidfd_target,omitempty"`
+	ChildNSpid      []int  `json:"child_nspid"` // the child's pid in each pid namespace, outermost first
+}
+
+// Probe is one witness: one side changed a resource, the other side's view
+// was read again.
+type Probe struct {
+	Name     string `json:"name"`     // "fd", "mount", "hostname", ...
+	Resource string `json:"resource"` // the resource it witnesses
+	Action   string `json:"action"`   // what the acting side did
+	Observed string `json:"observed"` // what the other side saw
+	Shared   *bool  `json:"shared"`   // null when the probe could not run
+	Error    string `json:"error,omitempty"`
+}
+
+// ExecView is the kcmp verdicts after the child called execve: FILES, VM
+// and SIGHAND sharing ends there; FS, SYSVSEM and IO survive.
+type ExecView struct {
+	Program   string     `json:"program"`
+	Resources []Resource `json:"resources"`
+	Error     string     `json:"error,omitempty"`
+}

@@ -1,0 +1,68 @@
+package clone
+
+import (
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// rule is one restriction clone(2) documents, used only to explain an
+// errno the kernel actually returned: the call is always made, and the
+// kernel is the judge of what is valid.
+type rule struct {
+	errno   syscall.Errno
+	applies func(FlagSet) bool
+	text    string
+}
+
+func both(a, b uint64) func(FlagSet) bool {
+	return func(s FlagSet) bool { return s.Has(a) && s.Has(b) }
+}
+
+func without(a, b uint64) func(FlagSet) bool {
+	return func(s FlagSet) bool { return s.Has(a) && !s.Has(b) }
+}
+
+var rules = []rule{
+	{unix.EINVAL, without(unix.CLONE_SIGHAND, unix.CLONE_VM),
+		"CLONE_SIGHAND requires CLONE_VM: a shared signal handler table holds handler addresses that are only meaningful in one address space"},
+	{unix.EINVAL, without(unix.CLONE_THREAD, unix.CLONE_SIGHAND),
+		"CLONE_THREAD requires CLONE_SIGHAND: the threads of a group share one signal handler table"},
+	{unix.EINVAL, both(unix.CLONE_NEWNS, unix.CLONE_FS),
+		"CLONE_NEWNS cannot be combined with CLONE_FS: a shared root and cwd cannot belong to two mount namespaces"},
+	{unix.EINVAL, both(unix.CLONE_NEWUSER, unix.CLONE_FS),
+		"CLONE_NEWUSER cannot be combined with CLONE_FS: root and cwd cannot be shared across user namespaces"},
+	{unix.EINVAL, both(unix.CLONE_NEWIPC, unix.CLONE_SYSVSEM),
+		"CLONE_NEWIPC cannot be combined with CLONE_SYSVSEM: a shared undo list would refer to semaphores of the old IPC namespace"},
+	{unix.EINVAL, both(unix.CLONE_NEWPID, unix.CLONE_THREAD),
+		"CLONE_NEWPID cannot be combined with CLONE_THREAD: all threads of a group are in one PID namespace"},
+	{unix.EINVAL, both(unix.CLONE_NEWUSER, unix.CLONE_THREAD),
+		"CLONE_NEWUSER cannot be combined with CLONE_THREAD: all threads of a group are in one user namespace"},
+	{unix.EINVAL, both(unix.CLONE_CLEAR_SIGHAND, unix.CLONE_SIGHAND),
+		"CLONE_CLEAR_SIGHAND cannot be combined with CLONE_SIGHAND: handlers the parent still uses cannot be reset"},
+	{unix.EINVAL, both(unix.CLONE_PIDFD, unix.CLONE_THREAD),
+		"CLONE_PIDFD with CLONE_THREAD is refused by kernels before 6.9 (no thread pidfds)"},
+	{unix.EINVAL, both(unix.CLONE_NEWTIME, unix.CLONE_VM),
+		"CLONE_NEWTIME cannot be combined with CLONE_VM on this kernel: the vDSO time data is per address space"},
+	{unix.EBADF, func(s FlagSet) bool { return s.Has(unix.CLONE_INTO_CGROUP) },
+		"CLONE_INTO_CGROUP needs an fd on a cgroup v2 directory in clone_args.cgroup"},
+	{unix.EPERM, func(s FlagSet) bool { return uint64(s)&NamespaceFlags != 0 },
+		"creating a namespace other than a user namespace needs CAP_SYS_ADMIN in the caller's user namespace: run as root, or let the lab run inside a new user namespace"},
+	{unix.ENOSPC, func(s FlagSet) bool { return uint64(s)&NamespaceFlags != 0 },
+		"a namespace limit in /proc/sys/user/max_*_namespaces, or the nesting depth of 32 user or PID namespaces, was reached"},
+	{unix.EUSERS, func(s FlagSet) bool { return s.Has(unix.CLONE_NEWUSER) },
+		"the nesting depth of user namespaces (32) was reached"},
+}
+
+// Explain lists the clone(2) restrictions that the flags break and that
+// produce errno. An empty list means the table knows no reason; the errno
+// is reported all the same.
+func Explain(flags FlagSet, errno syscall.Errno) []string {
+	var out []string
+	for _, r := range rules {
+		if r.errno == errno && r.applies(flags) {
+			out = append(out, r.text)
+		}
+	}
+	return out
+}
