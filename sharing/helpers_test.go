@@ -98,22 +98,35 @@ func forkedChild(t *testing.T, p *procinfo.Proc) *procinfo.Proc {
 func startSleep(t *testing.T, cloneflags uintptr, extra ...*os.File) *procinfo.Proc {
 	t.Helper()
 	testutil.RequireRoot(t)
+	cmd, p, err := spawnSleep(cloneflags, extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { reap(cmd, p) })
+	return p
+}
+
+// spawnSleep is startSleep for a goroutine other than the test's, where
+// t.Fatal must not be called; the caller reaps.
+func spawnSleep(cloneflags uintptr, extra ...*os.File) (*exec.Cmd, *procinfo.Proc, error) {
 	cmd := exec.Command("sleep", "1000")
 	cmd.ExtraFiles = extra
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: cloneflags}
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	p, err := procinfo.Open(cmd.Process.Pid)
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		p.Close()
-	})
 	if err != nil {
-		t.Fatal(err)
+		reap(cmd, nil)
+		return nil, nil, err
 	}
-	return p
+	return cmd, p, nil
+}
+
+func reap(cmd *exec.Cmd, p *procinfo.Proc) {
+	cmd.Process.Kill()
+	cmd.Wait()
+	p.Close()
 }
 
 func self(t *testing.T) *procinfo.Proc {

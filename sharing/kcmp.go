@@ -60,19 +60,19 @@ func kcmpVerdict(res int, nullable, same bool, r *Resource) (*bool, string) {
 		return ptr(true), ""
 	}
 	e := r.Evidence
-	obj, flag := "io_context", "CLONE_IO"
+	obj, flag := "an io_context", "CLONE_IO"
 	if r.Name == "sysvsem" {
-		obj, flag = "SysV semaphore undo list", "CLONE_SYSVSEM"
+		obj, flag = "a SysV semaphore undo list", "CLONE_SYSVSEM"
 	}
 	switch {
 	case e.ANull == nil || e.BNull == nil:
-		return nil, fmt.Sprintf("kcmp says same, but an unused %s is NULL in both and compares same too, and the NULL check failed: %s", obj, r.Note)
+		return nil, fmt.Sprintf("kcmp says same, but without %s both pointers are NULL and compares same too, and the NULL check failed: %s", obj, r.Note)
 	case !*e.ANull && !*e.BNull:
 		return ptr(true), ""
 	case *e.ANull && *e.BNull:
-		return nil, fmt.Sprintf("neither task has an %s yet (both NULL): nothing is shared now, and %s leaves no trace until one is allocated", obj, flag)
+		return nil, fmt.Sprintf("neither task has %s yet (both NULL): nothing is shared now, and %s leaves no trace until one is allocated", obj, flag)
 	}
-	return nil, fmt.Sprintf("the %s of one task changed during the comparison", obj)
+	return nil, fmt.Sprintf("whether each task has %s changed during the comparison", obj)
 }
 
 func kcmpErrNote(err error) string {
