@@ -20,6 +20,7 @@ func (e Expectation) String() string { return e.Resource + "=" + verdict(&e.Shar
 // synonyms are words people reach for; they are refused, but the error
 // names the accepted word so the fix is obvious.
 var synonyms = map[string]string{
+	"shared": "shared", "separate": "separate", // in another case
 	"same": "shared", "yes": "shared", "true": "shared", "share": "shared", "equal": "shared",
 	"different": "separate", "no": "separate", "false": "separate", "separated": "separate",
 	"unshared": "separate", "new": "separate", "distinct": "separate",

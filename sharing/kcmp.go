@@ -66,7 +66,7 @@ func kcmpVerdict(res int, nullable, same bool, r *Resource) (*bool, string) {
 	}
 	switch {
 	case e.ANull == nil || e.BNull == nil:
-		return nil, fmt.Sprintf("kcmp says same, but without %s both pointers are NULL and compares same too, and the NULL check failed: %s", obj, r.Note)
+		return nil, fmt.Sprintf("kcmp says same, as it does for two tasks without %s (both NULL), and whether they have one could not be checked: %s", obj, r.Note)
 	case !*e.ANull && !*e.BNull:
 		return ptr(true), ""
 	case *e.ANull && *e.BNull:
