@@ -2,8 +2,10 @@ package sharing
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -45,12 +47,18 @@ func compareFDs(a, b *procinfo.Proc) ([]FDPair, string) {
 func compareFD(a, b *procinfo.Proc, fd int) (FDPair, bool) {
 	pair := FDPair{FD: fd}
 	name := "fd/" + strconv.Itoa(fd)
-	var err error
-	if pair.A, err = a.Readlink(name); err != nil {
-		return pair, false
+	var errA, errB error
+	pair.A, errA = a.Readlink(name)
+	pair.B, errB = b.Readlink(name)
+	if errors.Is(errA, unix.ENOENT) || errors.Is(errB, unix.ENOENT) {
+		return pair, false // closed since the listing
 	}
-	if pair.B, err = b.Readlink(name); err != nil {
-		return pair, false
+	if err := errors.Join(errA, errB); err != nil {
+		pair.Error = oneLine(err) + " (" + permNote("reading /proc/PID/fd links") + ")"
+		if !isPerm(err) {
+			pair.Error = oneLine(err)
+		}
+		return pair, true
 	}
 	res, err := linux.Kcmp(a.TID, b.TID, linux.KCMP_FILE, uintptr(fd), uintptr(fd))
 	switch {
@@ -58,14 +66,20 @@ func compareFD(a, b *procinfo.Proc, fd int) (FDPair, bool) {
 		return pair, false
 	case err != nil:
 		pair.Error = err.Error()
-		if errors.Is(err, unix.EPERM) {
-			pair.Error += " (" + permNote + ")"
+		if isPerm(err) {
+			pair.Error += " (" + permNote("kcmp") + ")"
 		}
 	case res == 0 || res == 1 || res == 2:
 		pair.Shared = ptr(res == 0)
+	default:
+		pair.Error = fmt.Sprintf("kcmp returned %d (not comparable)", res)
 	}
 	return pair, true
 }
+
+func isPerm(err error) bool { return errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) }
+
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
 
 // fdNumbers lists the task's open fds in ascending order.
 func fdNumbers(p *procinfo.Proc) ([]int, error) {
@@ -84,8 +98,8 @@ func fdNumbers(p *procinfo.Proc) ([]int, error) {
 }
 
 func fdNote(err error) string {
-	if errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) {
-		return err.Error() + " (listing another user's fds needs CAP_SYS_PTRACE: run as root)"
+	if isPerm(err) {
+		return err.Error() + " (" + permNote("listing /proc/PID/fd") + ")"
 	}
 	return err.Error()
 }

@@ -3,6 +3,7 @@ package sharing
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -13,7 +14,15 @@ import (
 // kthreaddPID is the reference task for NULL pointers (see doc.go).
 const kthreaddPID = 2
 
-const permNote = "kcmp needs PTRACE_MODE_READ on both tasks (CAP_SYS_PTRACE, or the same uid and a dumpable task): run as root"
+// permNote says why the kernel refused a ptrace access check (kcmp, ns
+// links, fd links all need PTRACE_MODE_READ on the task) and what to do.
+func permNote(what string) string {
+	s := what + " needs PTRACE_MODE_READ on the task (CAP_SYS_PTRACE over it, or the same uid and a dumpable task)"
+	if os.Geteuid() != 0 {
+		return s + ": run as root"
+	}
+	return s + ": nsinspect runs as root, so CAP_SYS_PTRACE is missing from its set or an LSM (Yama ptrace_scope, Landlock, SELinux) refused"
+}
 
 // compareKcmp compares the six kcmp(2) resources of two pinned threads.
 func compareKcmp(a, b *thread) []Resource {
@@ -77,8 +86,8 @@ func kcmpVerdict(res int, nullable, same bool, r *Resource) (*bool, string) {
 
 func kcmpErrNote(err error) string {
 	switch {
-	case errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES):
-		return permNote
+	case isPerm(err):
+		return permNote("kcmp")
 	case errors.Is(err, unix.ESRCH):
 		return "a task exited during kcmp"
 	case errors.Is(err, unix.ENOSYS):
@@ -127,8 +136,8 @@ func (n *nullRef) check(r *Resource, tidA, tidB int, typ linux.KcmpType) {
 		res, err := linux.Kcmp(tid, kthreaddPID, typ, 0, 0)
 		if err != nil {
 			r.Note = fmt.Sprintf("comparing with kthreadd: %v", err)
-			if errors.Is(err, unix.EPERM) {
-				r.Note += " (" + permNote + ")"
+			if isPerm(err) {
+				r.Note += " (" + permNote("kcmp") + ")"
 			}
 			return
 		}

@@ -61,8 +61,8 @@ func nsErrNote(link string, errs ...error) string {
 	for _, err := range errs {
 		switch {
 		case err == nil:
-		case errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM):
-			return "opening /proc/PID/ns needs PTRACE_MODE_READ on the task (CAP_SYS_PTRACE, or the same uid): run as root"
+		case isPerm(err):
+			return permNote("opening /proc/PID/ns")
 		case link == "pid_for_children" && errors.Is(err, unix.ENOENT):
 			// pidns_for_children_get() hands out the namespace only once
 			// it has an init (child_reaper).
