@@ -115,19 +115,35 @@ func runCompare(stdout, stderr io.Writer, argA, argB, expect string, haveExpect,
 	return nil
 }
 
+// writeCompareTable prints one row per resource. Notes (why a verdict is
+// "?") are footnotes, because one missing privilege repeats the same note
+// on many rows.
 func writeCompareTable(w io.Writer, r *sharing.Report) error {
 	fmt.Fprintf(w, "A: %s\nB: %s\n\n", r.A, r.B)
+	var notes []string
+	ref := func(note string) string {
+		for i, n := range notes {
+			if n == note {
+				return fmt.Sprintf(" [%d]", i+1)
+			}
+		}
+		notes = append(notes, note)
+		return fmt.Sprintf(" [%d]", len(notes))
+	}
 	tw := newTable(w)
 	fmt.Fprintln(tw, "RESOURCE\tSHARED\tEVIDENCE")
 	for _, res := range r.Resources {
-		ev := res.Evidence.String()
+		ev := oneLine(res.Evidence.String())
 		if res.Note != "" {
-			ev += " — " + res.Note
+			ev += ref(oneLine(res.Note))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", res.Name, yesNo(res.Shared), oneLine(ev))
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", res.Name, yesNo(res.Shared), ev)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for i, n := range notes {
+		fmt.Fprintf(w, "[%d] %s\n", i+1, n)
 	}
 	fmt.Fprintln(w)
 	if r.FDError != "" {
@@ -139,7 +155,7 @@ func writeCompareTable(w io.Writer, r *sharing.Report) error {
 	for _, p := range r.FDs {
 		b := p.B
 		if p.Error != "" {
-			b += " (" + p.Error + ")"
+			b += " (" + oneLine(p.Error) + ")"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", p.FD, yesNo(p.Shared), p.A, b)
 	}
