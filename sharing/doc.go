@@ -17,8 +17,8 @@
 //
 //   - kcmp(2) takes PIDs in nsinspect's own pid namespace, by number. A
 //     number names the pinned task only while that task lives, so Compare
-//     pins each thread with a PIDFD_THREAD pidfd and checks, after every
-//     kcmp call, that both tasks are still alive. If one exited, Compare
+//     pins each thread with a PIDFD_THREAD pidfd and checks, after the
+//     last kcmp call, that both tasks are still alive. If one exited, Compare
 //     returns an error matching procinfo.ErrProcessGone and no report:
 //     a result that may describe another process is never returned.
 //   - KCMP_IO and KCMP_SYSVSEM compare pointers that stay NULL until first

@@ -54,9 +54,9 @@ func compareFD(a, b *procinfo.Proc, fd int) (FDPair, bool) {
 		return pair, false // closed since the listing
 	}
 	if err := errors.Join(errA, errB); err != nil {
-		pair.Error = oneLine(err) + " (" + permNote("reading /proc/PID/fd links") + ")"
-		if !isPerm(err) {
-			pair.Error = oneLine(err)
+		pair.Error = oneLine(err)
+		if isPerm(err) {
+			pair.Error += " (" + permNote("reading /proc/PID/fd links") + ")"
 		}
 		return pair, true
 	}

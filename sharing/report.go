@@ -15,9 +15,9 @@ import (
 type Report struct {
 	A         Task       `json:"a"`
 	B         Task       `json:"b"`
-	Resources []Resource `json:"resources"` // ResourceNames order
-	FDs       []FDPair   `json:"fds"`       // fd numbers open in both tasks
-	FDError   string     `json:"fds_error,omitempty"`
+	Resources []Resource `json:"resources"`           // ResourceNames order
+	FDs       []FDPair   `json:"fds"`                 // fd numbers open in both tasks; nil when not compared
+	FDError   string     `json:"fds_error,omitempty"` // why the fd tables could not be listed
 }
 
 // Task names one of the compared tasks.
