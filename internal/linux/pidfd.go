@@ -21,6 +21,12 @@ func PidfdOpen(pid int) (int, error) {
 // (signal 0 through pidfd_send_signal(2)). A zombie counts as exited.
 func PidfdAlive(pidfd int) error {
 	if err := unix.PidfdSendSignal(pidfd, 0, nil, 0); err != nil {
+		// EPERM comes from the signal permission check, which the
+		// kernel makes only after it found the task: another user's
+		// process is alive.
+		if err == unix.EPERM {
+			return nil
+		}
 		return os.NewSyscallError("pidfd_send_signal", err)
 	}
 	return nil

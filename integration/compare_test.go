@@ -1,0 +1,282 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/testutil"
+)
+
+// compareJSON is the part of `compare --json` the tests read.
+type compareJSON struct {
+	A, B struct {
+		PID  int    `json:"pid"`
+		TID  int    `json:"tid"`
+		Comm string `json:"comm"`
+	}
+	Resources []struct {
+		Name     string          `json:"name"`
+		Kind     string          `json:"kind"`
+		Shared   *bool           `json:"shared"`
+		Evidence json.RawMessage `json:"evidence"`
+		Note     string          `json:"note"`
+	} `json:"resources"`
+	FDs []struct {
+		FD     int    `json:"fd"`
+		Shared *bool  `json:"shared"`
+		A      string `json:"a"`
+		B      string `json:"b"`
+	} `json:"fds"`
+	FDError string `json:"fds_error"`
+}
+
+func (c compareJSON) verdicts() map[string]string {
+	m := map[string]string{}
+	for _, r := range c.Resources {
+		switch {
+		case r.Shared == nil:
+			m[r.Name] = "indeterminate"
+		case *r.Shared:
+			m[r.Name] = "shared"
+		default:
+			m[r.Name] = "separate"
+		}
+	}
+	return m
+}
+
+// unshareSleep runs `unshare ARGS sh -c 'echo ready; exec sleep 1000'`
+// without --fork, so the pid returned is the process that unshared, and
+// returns once every unshare(2) is done. It is killed and reaped in
+// t.Cleanup.
+func unshareSleep(t *testing.T, args ...string) int {
+	t.Helper()
+	testutil.RequireRoot(t)
+	testutil.RequireCommand(t, "unshare", "util-linux")
+	cmd := exec.Command("unshare", append(args, "sh", "-c", "echo ready; exec sleep 1000")...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("unshare %v did not start: %q, %v", args, line, err)
+	}
+	return cmd.Process.Pid
+}
+
+func runCompareJSON(t *testing.T, args ...string) compareJSON {
+	t.Helper()
+	out := mustRun(t, append([]string{"compare", "--json"}, args...)...)
+	var c compareJSON
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatalf("compare --json output is not JSON: %v\n%s", err, out)
+	}
+	if len(c.Resources) != 16 {
+		t.Fatalf("got %d resources, want 16:\n%s", len(c.Resources), out)
+	}
+	return c
+}
+
+func checkVerdicts(t *testing.T, got compareJSON, want map[string]string) {
+	t.Helper()
+	v := got.verdicts()
+	for name, w := range want {
+		if v[name] != w {
+			t.Errorf("%s: got %q, want %q", name, v[name], w)
+		}
+	}
+}
+
+func TestCompareJSONUnshare(t *testing.T) {
+	me := strconv.Itoa(os.Getpid())
+	child := unshareSleep(t, "--net", "--uts")
+	c := runCompareJSON(t, me, strconv.Itoa(child))
+	if c.A.PID != os.Getpid() || c.B.PID != child || c.B.TID != child {
+		t.Errorf("a/b: %+v %+v", c.A, c.B)
+	}
+	checkVerdicts(t, c, map[string]string{
+		"net": "separate", "uts": "separate",
+		"cgroup": "shared", "ipc": "shared", "mnt": "shared", "pid": "shared", "pid_for_children": "shared",
+		"time": "shared", "time_for_children": "shared", "user": "shared",
+		"files": "separate", "fs": "separate", "vm": "separate", "sighand": "separate",
+	})
+	for _, r := range c.Resources {
+		if len(r.Evidence) < 3 || (r.Kind != "namespace" && r.Kind != "kcmp") {
+			t.Errorf("%s: kind %q, evidence %s", r.Name, r.Kind, r.Evidence)
+		}
+	}
+	if c.FDError != "" || len(c.FDs) == 0 {
+		t.Errorf("fds: %+v, error %q", c.FDs, c.FDError)
+	}
+
+	// Without --fork, unshare --pid leaves pid alone, and pid_for_children
+	// has no init yet: the kernel refuses to open it, so "?" not a guess.
+	c = runCompareJSON(t, me, strconv.Itoa(unshareSleep(t, "--pid")))
+	checkVerdicts(t, c, map[string]string{"pid": "shared", "pid_for_children": "indeterminate"})
+}
+
+// A thread as PID:TID shares the fd table, fs, memory and signal handlers
+// with its process.
+func TestCompareThreadArg(t *testing.T) {
+	testutil.RequireRoot(t)
+	tid := parkedThread(t)
+	me := strconv.Itoa(os.Getpid())
+	c := runCompareJSON(t, me, me+":"+strconv.Itoa(tid))
+	if c.B.PID != os.Getpid() || c.B.TID != tid {
+		t.Errorf("b: %+v, want tid %d", c.B, tid)
+	}
+	checkVerdicts(t, c, map[string]string{"files": "shared", "fs": "shared", "vm": "shared", "sighand": "shared", "net": "shared"})
+}
+
+// parkedThread returns the tid of a thread of the test process other than
+// the leader that lives until the test ends.
+func parkedThread(t *testing.T) int {
+	done := make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	for {
+		ready := make(chan int)
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
+			ready <- unix.Gettid()
+			<-done
+		}()
+		if tid := <-ready; tid != os.Getpid() {
+			return tid
+		}
+	}
+}
+
+func TestCompareExpect(t *testing.T) {
+	me := strconv.Itoa(os.Getpid())
+	net := strconv.Itoa(unshareSleep(t, "--net"))
+	pidNoInit := strconv.Itoa(unshareSleep(t, "--pid"))
+
+	r := nsinspect(t, "compare", me, net, "--expect", "net=separate,uts=shared,files=separate", "--expect", "mnt=shared")
+	if r.code != 0 || r.stderr != "" {
+		t.Errorf("expectations that hold: exit %d, stderr %q", r.code, r.stderr)
+	}
+
+	r = nsinspect(t, "compare", me, net, "--expect", "net=shared,uts=shared,vm=shared")
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	if r.code != 1 || len(lines) != 2 ||
+		!strings.HasPrefix(lines[0], "net: expected shared, got separate (ids ") ||
+		!strings.HasPrefix(lines[1], "vm: expected shared, got separate (kcmp KCMP_VM = ") {
+		t.Errorf("violated expectations: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "RESOURCE") {
+		t.Errorf("the report is still printed on stdout: %q", r.stdout)
+	}
+
+	r = nsinspect(t, "compare", me, pidNoInit, "--expect", "pid_for_children=separate")
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "pid_for_children: expected separate, got indeterminate (") {
+		t.Errorf("indeterminate must violate: exit %d, stderr %q", r.code, r.stderr)
+	}
+
+	for _, c := range []struct{ expect, has string }{
+		{"network=separate", `unknown resource "network"`},
+		{"net=same", `write "shared"`},
+		{"net=separate,", "item 2 is empty"},
+		{"net=separate,net=shared", "net is given twice"},
+		{"net", "is not NAME=shared or NAME=separate"},
+		{"", "empty list"},
+	} {
+		r := nsinspect(t, "compare", me, net, "--expect", c.expect)
+		if r.code != 2 || r.stdout != "" || !oneErrorLine(r.stderr, c.has) {
+			t.Errorf("--expect %q: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", c.expect, r.code, r.stdout, r.stderr, c.has)
+		}
+	}
+	r = nsinspect(t, "compare", me, net, "--expect", "bogus=shared")
+	if !strings.Contains(r.stderr, "cgroup, ipc, mnt, net, pid, pid_for_children, time, time_for_children, user, uts, files, fs, vm, sighand, io, sysvsem") {
+		t.Errorf("an unknown name must list the valid ones: %q", r.stderr)
+	}
+}
+
+func oneErrorLine(stderr, has string) bool {
+	return strings.Count(stderr, "\n") == 1 && strings.HasPrefix(stderr, "nsinspect: ") &&
+		strings.Contains(stderr, has) && !strings.Contains(stderr, "goroutine")
+}
+
+func TestCompareBadInput(t *testing.T) {
+	testutil.RequireRoot(t)
+	me := strconv.Itoa(os.Getpid())
+	b, err := os.ReadFile("/proc/sys/kernel/pid_max")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// PIDs are below pid_max, so pid_max itself never exists.
+	never := strings.TrimSpace(string(b))
+	for _, c := range []struct {
+		args []string
+		has  string
+	}{
+		{[]string{me, never}, "no process with PID " + never},
+		{[]string{never, me}, "no process with PID " + never},
+		{[]string{"0", me}, `bad PID "0": must be greater than 0`},
+		{[]string{me, "-5"}, `bad PID "-5": must be greater than 0`},
+		{[]string{"--", "-5", me}, `bad PID "-5": must be greater than 0`},
+		{[]string{"abc", me}, `bad PID "abc": not a number`},
+		{[]string{me, "99999999999"}, "out of range"},
+		{[]string{me, me + ":1"}, "no thread 1 in process " + me},
+		{[]string{me, me + ":x"}, "bad thread id"},
+		{[]string{me}, "accepts 2 arg(s), received 1"},
+		{[]string{me, me, me}, "accepts 2 arg(s), received 3"},
+		{[]string{me, me, "--jsn"}, "unknown flag: --jsn"},
+	} {
+		r := nsinspect(t, append([]string{"compare"}, c.args...)...)
+		if r.code != 2 || r.stdout != "" || !oneErrorLine(r.stderr, c.has) {
+			t.Errorf("compare %q: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", c.args, r.code, r.stdout, r.stderr, c.has)
+		}
+	}
+}
+
+// Without CAP_SYS_PTRACE, nsinspect (as nobody) cannot kcmp or open the
+// namespaces of root's processes: every such row is "?" with the reason,
+// and the command does not fail.
+func TestCompareUnprivileged(t *testing.T) {
+	testutil.RequireRoot(t)
+	a, b := unshareSleep(t, "--uts"), unshareSleep(t, "--ipc")
+	// nobody must be able to reach the binary that TestMain built.
+	if err := os.Chmod(filepath.Dir(binary), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "compare", "--json", strconv.Itoa(a), strconv.Itoa(b))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("as nobody: %v, stderr %q", err, errb.String())
+	}
+	var c compareJSON
+	if err := json.Unmarshal(out.Bytes(), &c); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if len(c.Resources) != 16 {
+		t.Fatalf("got %d resources", len(c.Resources))
+	}
+	for _, r := range c.Resources {
+		if r.Shared != nil || !strings.Contains(r.Note, "CAP_SYS_PTRACE") || !strings.Contains(r.Note, "run as root") {
+			t.Errorf("%s as nobody: shared=%v note %q", r.Name, r.Shared, r.Note)
+		}
+	}
+	if !strings.Contains(c.FDError, "permission denied") {
+		t.Errorf("fds as nobody: %q", c.FDError)
+	}
+}
