@@ -357,7 +357,7 @@ func TestFdsErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(binary, "fds", strconv.Itoa(target))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	cmd.SysProcAttr = nobody()
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	err := cmd.Run()
@@ -365,6 +365,11 @@ func TestFdsErrors(t *testing.T) {
 	if !ok || ee.ExitCode() != 4 || !strings.Contains(stderr.String(), "CAP_SYS_PTRACE") {
 		t.Errorf("fds of root's process as nobody: %v, stderr %q; want exit 4 naming CAP_SYS_PTRACE", err, stderr.String())
 	}
+}
+
+// nobody runs a command as uid/gid 65534.
+func nobody() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 }
 
 // checkOneLineError asserts exit code, a single line on stderr and no Go

@@ -68,7 +68,10 @@ type missingJSON struct {
 	Reason string `json:"reason"`
 }
 
-const zombieNote = "zombie: namespaces released"
+// zombieNote: exit_task_namespaces() drops the nsproxy, so a zombie's
+// ns links give ENOENT; its pid and user namespaces stay readable, because
+// they hang off its struct pid and its credentials (measured on 6.18).
+const zombieNote = "zombie: namespaces released (pid and user remain: they hang off struct pid and the credentials)"
 
 func newShowCmd() *cobra.Command {
 	var asJSON bool
