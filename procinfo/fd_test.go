@@ -180,3 +180,70 @@ func TestFDClosed(t *testing.T) {
 		t.Fatalf("FD of closed fd %d: %v, want ErrFDClosed", fd, err)
 	}
 }
+
+// While another goroutine keeps closing fds and reusing their numbers for
+// other files, every fd FDs returns must describe one file: its link, its
+// mode and its fdinfo inode agree. A closed fd is skipped, never an error.
+func TestFDsChurn(t *testing.T) {
+	var devNull unix.Stat_t
+	if err := unix.Stat("/dev/null", &devNull); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Self()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			var pp [2]int
+			if unix.Pipe2(pp[:], unix.O_CLOEXEC) == nil {
+				unix.Close(pp[0])
+				unix.Close(pp[1])
+			}
+			if fd, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0); err == nil {
+				unix.Close(fd)
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	for i := 0; i < 300; i++ {
+		fds, err := p.FDs()
+		if err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+		for _, fd := range fds {
+			switch {
+			case strings.HasPrefix(fd.Link, "pipe:["):
+				if fd.Kind != KindPipe || fd.Link != "pipe:["+strconv.FormatUint(fd.Info.Ino, 10)+"]" {
+					t.Fatalf("fd %d mixes two files: %+v", fd.Num, fd)
+				}
+			case fd.Link == "/dev/null":
+				if fd.Kind != KindChr || fd.Info.Ino != devNull.Ino {
+					t.Fatalf("fd %d mixes two files: %+v", fd.Num, fd)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkFDsSelf(b *testing.B) {
+	p, err := Self()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	for b.Loop() {
+		if _, err := p.FDs(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
