@@ -89,6 +89,15 @@ func scanKthreads() ([]kthreadJSON, error) {
 // readKthread pins pid and reports it if it is kthreadd or one of its
 // kernel threads.
 func readKthread(pid int) (kthreadJSON, bool, error) {
+	// A plain read of stat by path skips the user processes (nearly all)
+	// at a third of the cost of pinning each. It only decides what to
+	// skip: a candidate is pinned and read again, and that read is the one
+	// reported.
+	if b, err := os.ReadFile(procinfo.Root + "/" + strconv.Itoa(pid) + "/stat"); err == nil {
+		if st, err := procinfo.ParseStat(string(b)); err == nil && !isKthreaddChild(st) {
+			return kthreadJSON{}, false, nil
+		}
+	}
 	p, err := procinfo.Open(pid)
 	if err != nil {
 		return kthreadJSON{}, false, err
@@ -98,7 +107,7 @@ func readKthread(pid int) (kthreadJSON, bool, error) {
 	if err != nil {
 		return kthreadJSON{}, false, err
 	}
-	if !st.IsKthread() || (st.PID != kthreaddPID && st.PPID != kthreaddPID) {
+	if !isKthreaddChild(st) {
 		return kthreadJSON{}, false, nil
 	}
 	status, err := p.Status()
@@ -109,4 +118,8 @@ func readKthread(pid int) (kthreadJSON, bool, error) {
 		return kthreadJSON{}, false, err
 	}
 	return kthreadJSON{PID: st.PID, PPid: st.PPID, Comm: st.Comm, State: string(st.State), CPUs: status.CpusAllowedList}, true, nil
+}
+
+func isKthreaddChild(st procinfo.Stat) bool {
+	return st.IsKthread() && (st.PID == kthreaddPID || st.PPID == kthreaddPID)
 }
