@@ -17,16 +17,16 @@ func PidfdOpen(pid int) (int, error) {
 	return fd, nil
 }
 
-// PidfdAlive reports whether the process behind pidfd has not yet exited
-// (signal 0 through pidfd_send_signal(2)). A zombie counts as exited.
+// PidfdAlive reports whether the process behind pidfd has not yet been
+// reaped (signal 0 through pidfd_send_signal(2)). A zombie counts as
+// alive: measured on Linux 6.18, the kernel still finds its task.
+//
+// EPERM counts as alive too: the kernel looks the task up before it checks
+// the right to signal it, so EPERM means it found one, and an unprivileged
+// caller must still be able to pin another user's process.
 func PidfdAlive(pidfd int) error {
-	if err := unix.PidfdSendSignal(pidfd, 0, nil, 0); err != nil {
-		// EPERM comes from the signal permission check, which the
-		// kernel makes only after it found the task: another user's
-		// process is alive.
-		if err == unix.EPERM {
-			return nil
-		}
+	err := unix.PidfdSendSignal(pidfd, 0, nil, 0)
+	if err != nil && err != unix.EPERM {
 		return os.NewSyscallError("pidfd_send_signal", err)
 	}
 	return nil
@@ -70,13 +70,4 @@ func PidfdOpenThread(tid int) (int, error) {
 		return -1, os.NewSyscallError("pidfd_open", err)
 	}
 	return fd, nil
-}
-
-// PidfdSendSignal sends sig to the process behind pidfd; a reused PID can
-// never receive it.
-func PidfdSendSignal(pidfd int, sig unix.Signal) error {
-	if err := unix.PidfdSendSignal(pidfd, sig, nil, 0); err != nil {
-		return os.NewSyscallError("pidfd_send_signal", err)
-	}
-	return nil
 }
