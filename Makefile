@@ -7,7 +7,7 @@ BIN     ?= bin/nsinspect
 # is the full size.
 FUZZTIME ?= 5s
 
-.PHONY: build test vet fuzz bench clean
+.PHONY: build test vet fuzz bench man clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/nsinspect
@@ -25,6 +25,10 @@ fuzz:
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Man pages generated from the command definitions (hidden `nsinspect man`).
+man: build
+	$(BIN) man bin/man
 
 clean:
 	rm -rf bin

@@ -30,5 +30,20 @@
 //     SigIgn, Umask and Kthread, all of which nsinspect shows;
 //   - ns: procfs keeps the namespace inode as a uint32 (it is 64-bit), and
 //     fails on a zombie's namespaces; we identify namespaces by NS_GET_ID;
-//   - sysvipc: procfs has no parser.
+//   - sysvipc: procfs has no parser;
+//   - fdinfo: ProcFDInfo is only reachable through Proc.FDInfo, which opens
+//     /proc/PID/fdinfo/N by path, keeps every field as a string, and drops
+//     a pidfd's Pid:/NSpid: lines; ParseFDInfo keeps them, and the fd table is read
+//     through the pinned dirfd (readlinkat, fstatat, openat of fd/N);
+//   - mountinfo and cgroup: procfs's parsers (parseMountInfo, parseCgroups)
+//     are unexported, reachable only through path-based readers, and
+//     procfs leaves mountinfo's octal escapes (\040) in the paths;
+//   - uid_map/gid_map: procfs has no parser.
+//
+// # One file per kernel file
+//
+// fd.go (fd/N links and kinds), fdinfo.go, mountinfo.go, idmap.go
+// (uid_map, gid_map), cgroup.go, status.go (+ signal.go to decode its
+// masks), stat.go, ns.go. testdata/capture.sh recaptures every fixture
+// from a live machine.
 package procinfo

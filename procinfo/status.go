@@ -31,6 +31,8 @@ type Status struct {
 	SigCgt  uint64
 	CapEff  uint64
 	Kthread bool // "Kthread: 1" (Linux 6.8+)
+	// CpusAllowedList is the CPU affinity as a list ("0-3,8").
+	CpusAllowedList string
 }
 
 // ParseStatus parses the text of /proc/PID/status.
@@ -96,6 +98,8 @@ func (s *Status) set(key, val string) (err error) {
 		s.CapEff, err = strconv.ParseUint(val, 16, 64)
 	case "Kthread":
 		s.Kthread = val == "1"
+	case "Cpus_allowed_list":
+		s.CpusAllowedList = val
 	}
 	return err
 }

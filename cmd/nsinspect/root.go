@@ -34,6 +34,7 @@ names one thread.
 	for _, c := range commands {
 		root.AddCommand(c())
 	}
+	strictCompletion(root)
 	return root
 }
 

@@ -17,10 +17,16 @@ func PidfdOpen(pid int) (int, error) {
 	return fd, nil
 }
 
-// PidfdAlive reports whether the process behind pidfd has not yet exited
-// (signal 0 through pidfd_send_signal(2)). A zombie counts as exited.
+// PidfdAlive reports whether the process behind pidfd has not yet been
+// reaped (signal 0 through pidfd_send_signal(2)). A zombie counts as
+// alive: measured on Linux 6.18, the kernel still finds its task.
+//
+// EPERM counts as alive too: the kernel looks the task up before it checks
+// the right to signal it, so EPERM means it found one, and an unprivileged
+// caller must still be able to pin another user's process.
 func PidfdAlive(pidfd int) error {
-	if err := unix.PidfdSendSignal(pidfd, 0, nil, 0); err != nil {
+	err := unix.PidfdSendSignal(pidfd, 0, nil, 0)
+	if err != nil && err != unix.EPERM {
 		return os.NewSyscallError("pidfd_send_signal", err)
 	}
 	return nil

@@ -1,0 +1,157 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/sharing"
+)
+
+func init() { register(newCompareCmd) }
+
+func newCompareCmd() *cobra.Command {
+	var (
+		asJSON bool
+		expect []string
+	)
+	c := &cobra.Command{
+		Use:   "compare A B",
+		Short: "Show what two tasks share: namespaces, fd table, fs, memory, signal handlers, io, sysvsem, fds",
+		Long: `compare pins two tasks (PID, PID:TID or "self") and reports, with the kernel's
+evidence, which of sixteen resources they share: the ten /proc/PID/ns links
+(cgroup ipc mnt net pid pid_for_children time time_for_children user uts),
+compared by NS_GET_ID, and six kcmp(2) resources (files fs vm sighand io
+sysvsem); then, for each fd number open in both, whether it is the same open
+file description (KCMP_FILE).
+
+SHARED is yes, no, or ? (indeterminate, with the reason). io and sysvsem
+compare pointers that are NULL until first use: two tasks that never used
+them are "?" rather than a false "yes". Without root, kcmp and the ns links
+of other users' tasks need CAP_SYS_PTRACE: those rows are "?" with why.
+
+--expect NAME=shared|separate,... turns the report into an assertion for CI:
+exit 0 when every expectation holds, else exit 1 with one line per
+violation on stderr. An indeterminate result violates any expectation.
+
+` + exitCodesHelp,
+		Example: `  nsinspect compare self 1
+  nsinspect compare --json 4242 4243
+  nsinspect compare 4242 4242:4250 --expect files=shared,vm=shared
+  nsinspect compare self 4242 --expect net=separate,user=shared`,
+		Args: usageArgs(cobra.ExactArgs(2)),
+		RunE: func(c *cobra.Command, args []string) error {
+			return runCompare(c.OutOrStdout(), c.ErrOrStderr(), args[0], args[1], strings.Join(expect, ","), len(expect) > 0, asJSON)
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON object with a, b, resources and fds")
+	c.Flags().StringArrayVar(&expect, "expect", nil, "assert NAME=shared|separate,... (repeatable); names: "+strings.Join(sharing.ResourceNames(), " "))
+	c.SetFlagErrorFunc(compareFlagError)
+	return c
+}
+
+var negativeArg = regexp.MustCompile(`^unknown shorthand flag: '[0-9]' in (-[0-9].*)$`)
+
+// compareFlagError explains a negative PID, which pflag takes for a flag.
+func compareFlagError(c *cobra.Command, err error) error {
+	if m := negativeArg.FindStringSubmatch(err.Error()); m != nil {
+		return usageErrorf("bad PID %q: must be greater than 0 (want a positive number, \"self\" or PID:TID)", m[1])
+	}
+	return usageErrorf("%v (see '%s --help')", err, c.CommandPath())
+}
+
+func runCompare(stdout, stderr io.Writer, argA, argB, expect string, haveExpect, asJSON bool) error {
+	var exp []sharing.Expectation
+	if haveExpect {
+		var err error
+		if exp, err = sharing.ParseExpect(expect); err != nil {
+			return usageErrorf("--expect: %v", err)
+		}
+	}
+	// Both arguments are checked before either is opened, so a typo in B
+	// is reported as such and not after a lookup of A.
+	for _, arg := range []string{argA, argB} {
+		if _, err := parseTask(arg); err != nil {
+			return err
+		}
+	}
+	a, err := openTask(argA)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	b, err := openTask(argB)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+
+	r, err := sharing.Compare(a, b)
+	if err != nil {
+		if errors.Is(err, procinfo.ErrProcessGone) {
+			return fmt.Errorf("%v: it exited during the comparison, so nothing is reported (run again on a live task)", err)
+		}
+		return fmt.Errorf("comparing %s and %s: %w", argA, argB, err)
+	}
+	if asJSON {
+		err = writeJSON(stdout, r)
+	} else {
+		err = writeCompareTable(stdout, r)
+	}
+	if err != nil {
+		return err
+	}
+	if v := r.Check(exp); len(v) > 0 {
+		for _, x := range v {
+			fmt.Fprintln(stderr, oneLine(x.String()))
+		}
+		return errAssertion
+	}
+	return nil
+}
+
+func writeCompareTable(w io.Writer, r *sharing.Report) error {
+	fmt.Fprintf(w, "A: %s\nB: %s\n\n", r.A, r.B)
+	tw := newTable(w)
+	fmt.Fprintln(tw, "RESOURCE\tSHARED\tEVIDENCE")
+	for _, res := range r.Resources {
+		ev := res.Evidence.String()
+		if res.Note != "" {
+			ev += " — " + res.Note
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", res.Name, yesNo(res.Shared), oneLine(ev))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	if r.FDError != "" {
+		_, err := fmt.Fprintf(w, "fds: not compared: %s\n", oneLine(r.FDError))
+		return err
+	}
+	tw = newTable(w)
+	fmt.Fprintln(tw, "FD\tSHARED\tA\tB")
+	for _, p := range r.FDs {
+		b := p.B
+		if p.Error != "" {
+			b += " (" + p.Error + ")"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", p.FD, yesNo(p.Shared), p.A, b)
+	}
+	return tw.Flush()
+}
+
+func yesNo(b *bool) string {
+	switch {
+	case b == nil:
+		return "?"
+	case *b:
+		return "yes"
+	}
+	return "no"
+}

@@ -1,0 +1,125 @@
+package procinfo
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func intp(i int) *int { return &i }
+
+// Fixtures are real fdinfo files of one process (testdata/capture.sh).
+func TestParseFDInfoFixtures(t *testing.T) {
+	tests := []struct {
+		file      string
+		pos       int64
+		flags     string
+		mntID     int
+		ino       uint64
+		pid       *int
+		nspid     []int
+		extraHead string
+	}{
+		{"regular", 3, "O_RDONLY|O_LARGEFILE|O_CLOEXEC", 27, 9978392, nil, nil, ""},
+		{"deleted", 0, "O_RDWR|O_LARGEFILE", 27, 9978397, nil, nil, ""},
+		{"dir", 0, "O_RDONLY|O_LARGEFILE|O_DIRECTORY", 27, 9978390, nil, nil, ""},
+		{"pipe-write", 0, "O_WRONLY|O_NONBLOCK", 16, 12938, nil, nil, ""},
+		{"pipe-read", 0, "O_RDONLY|O_NONBLOCK", 16, 12938, nil, nil, ""},
+		{"socket-tcp", 0, "O_RDWR", 10, 12939, nil, nil, ""},
+		{"socket-unix", 0, "O_RDWR|O_CLOEXEC", 10, 12940, nil, nil, "scm_fds: 0"},
+		{"eventfd", 0, "O_RDWR|O_CLOEXEC", 17, 1038, nil, nil, "eventfd-count:"},
+		{"eventpoll", 0, "O_RDWR", 17, 1038, nil, nil, "tfd:"},
+		{"timerfd", 0, "O_RDWR", 17, 1038, nil, nil, "clockid: 1"},
+		{"signalfd", 0, "O_RDWR", 17, 1038, nil, nil, "sigmask:"},
+		{"inotify", 0, "O_RDONLY", 17, 1038, nil, nil, "inotify wd:1 "},
+		{"pidfd", 0, "O_RDWR|O_CLOEXEC", 4, 2, intp(1), []int{1}, ""},
+		{"nsfs", 0, "O_RDONLY|O_LARGEFILE", 3, 4026531833, nil, nil, ""},
+		{"memfd", 0, "O_RDWR|O_LARGEFILE", 0, 1026, nil, nil, ""},
+		{"chr", 0, "O_WRONLY|O_APPEND|O_LARGEFILE", 24, 3, nil, nil, ""},
+		{"fifo", 0, "O_RDWR|O_LARGEFILE", 27, 9978398, nil, nil, ""},
+		{"blk", 0, "O_RDONLY|O_LARGEFILE", 24, 94, nil, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			f, err := os.Open(filepath.Join("testdata/fdinfo", tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			fi, err := ParseFDInfo(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Pos != tt.pos || fi.MntID != tt.mntID || fi.Ino != tt.ino {
+				t.Errorf("pos, mnt_id, ino = %d, %d, %d; want %d, %d, %d", fi.Pos, fi.MntID, fi.Ino, tt.pos, tt.mntID, tt.ino)
+			}
+			if got := strings.Join(OpenFlagNames(fi.Flags), "|"); got != tt.flags {
+				t.Errorf("flags %#o decoded as %s, want %s", fi.Flags, got, tt.flags)
+			}
+			if !reflect.DeepEqual(fi.Pid, tt.pid) || !reflect.DeepEqual(fi.NSpid, tt.nspid) {
+				t.Errorf("Pid, NSpid = %v, %v; want %v, %v", fi.Pid, fi.NSpid, tt.pid, tt.nspid)
+			}
+			switch {
+			case tt.extraHead == "" && len(fi.Extra) != 0:
+				t.Errorf("unexpected extra lines %q", fi.Extra)
+			case tt.extraHead != "" && (len(fi.Extra) == 0 || !strings.HasPrefix(fi.Extra[0], tt.extraHead)):
+				t.Errorf("extra lines %q, want first to start with %q", fi.Extra, tt.extraHead)
+			}
+		})
+	}
+}
+
+func TestParseFDInfoBad(t *testing.T) {
+	for _, in := range []string{
+		"",
+		"pos:\t0\n",                      // no flags:
+		"pos:\tx\nflags:\t0\n",           // pos not a number
+		"pos:\t0\nflags:\t09\n",          // flags not octal
+		"pos:\t0\nflags:\t0\nPid:\tme\n", // Pid not a number
+	} {
+		if _, err := ParseFDInfo(strings.NewReader(in)); !errors.Is(err, ErrParse) {
+			t.Errorf("ParseFDInfo(%q) = %v, want ErrParse", in, err)
+		}
+	}
+}
+
+func TestOpenFlagNames(t *testing.T) {
+	for flags, want := range map[uint32]string{
+		0:          "O_RDONLY",
+		0o2004002:  "O_RDWR|O_NONBLOCK|O_CLOEXEC",
+		0o3:        "O_ACCMODE",
+		0o4010001:  "O_WRONLY|O_DSYNC|__O_SYNC",
+		0o10000000: "O_RDONLY|O_PATH",
+		0o40000000: "O_RDONLY|040000000",
+	} {
+		if got := strings.Join(OpenFlagNames(flags), "|"); got != want {
+			t.Errorf("OpenFlagNames(%#o) = %s, want %s", flags, got, want)
+		}
+	}
+}
+
+func FuzzParseFDInfo(f *testing.F) {
+	files, _ := filepath.Glob("testdata/fdinfo/*")
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		fi, err := ParseFDInfo(strings.NewReader(s))
+		if err != nil {
+			if !errors.Is(err, ErrParse) {
+				t.Fatalf("error %v does not match ErrParse", err)
+			}
+			return
+		}
+		if len(OpenFlagNames(fi.Flags)) == 0 {
+			t.Fatal("no access mode decoded")
+		}
+	})
+}

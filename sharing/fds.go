@@ -1,0 +1,105 @@
+package sharing
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/linux"
+	"github.com/nsinspect/nsinspect/procinfo"
+)
+
+// compareFDs runs KCMP_FILE on every fd number open in both tasks: same
+// open file description (a dup or an inherited fd, sharing one offset) or
+// not (a second open(2) of the same file). An fd closed during the
+// comparison is left out: it is no longer open in both. The string is why
+// the fd tables could not be listed at all.
+func compareFDs(a, b *procinfo.Proc) ([]FDPair, string) {
+	fa, err := fdNumbers(a)
+	if err != nil {
+		return nil, fdNote(err)
+	}
+	fb, err := fdNumbers(b)
+	if err != nil {
+		return nil, fdNote(err)
+	}
+	inB := make(map[int]bool, len(fb))
+	for _, fd := range fb {
+		inB[fd] = true
+	}
+	out := []FDPair{}
+	for _, fd := range fa {
+		if !inB[fd] {
+			continue
+		}
+		pair, ok := compareFD(a, b, fd)
+		if ok {
+			out = append(out, pair)
+		}
+	}
+	return out, ""
+}
+
+func compareFD(a, b *procinfo.Proc, fd int) (FDPair, bool) {
+	pair := FDPair{FD: fd}
+	name := "fd/" + strconv.Itoa(fd)
+	var errA, errB error
+	pair.A, errA = a.Readlink(name)
+	pair.B, errB = b.Readlink(name)
+	if errors.Is(errA, unix.ENOENT) || errors.Is(errB, unix.ENOENT) {
+		return pair, false // closed since the listing
+	}
+	if err := errors.Join(errA, errB); err != nil {
+		pair.Error = oneLine(err) + " (" + permNote("reading /proc/PID/fd links") + ")"
+		if !isPerm(err) {
+			pair.Error = oneLine(err)
+		}
+		return pair, true
+	}
+	res, err := linux.Kcmp(a.TID, b.TID, linux.KCMP_FILE, uintptr(fd), uintptr(fd))
+	switch {
+	case errors.Is(err, unix.EBADF):
+		return pair, false
+	case err != nil:
+		pair.Error = err.Error()
+		if isPerm(err) {
+			pair.Error += " (" + permNote("kcmp") + ")"
+		}
+	case res == 0 || res == 1 || res == 2:
+		pair.Shared = ptr(res == 0)
+	default:
+		pair.Error = fmt.Sprintf("kcmp returned %d (not comparable)", res)
+	}
+	return pair, true
+}
+
+func isPerm(err error) bool { return errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) }
+
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+// fdNumbers lists the task's open fds in ascending order.
+func fdNumbers(p *procinfo.Proc) ([]int, error) {
+	names, err := p.ReadDirNames("fd")
+	if err != nil {
+		return nil, err
+	}
+	fds := make([]int, 0, len(names))
+	for _, n := range names {
+		if fd, err := strconv.Atoi(n); err == nil {
+			fds = append(fds, fd)
+		}
+	}
+	sort.Ints(fds)
+	return fds, nil
+}
+
+func fdNote(err error) string {
+	if isPerm(err) {
+		return err.Error() + " (" + permNote("listing /proc/PID/fd") + ")"
+	}
+	return err.Error()
+}

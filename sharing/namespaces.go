@@ -1,0 +1,75 @@
+package sharing
+
+import (
+	"errors"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/procinfo"
+)
+
+// compareNamespaces compares the ten /proc/PID/ns links by NS_GET_ID. A
+// link that cannot be read gives an indeterminate verdict with the reason;
+// only a task that is gone fails the whole comparison.
+func compareNamespaces(a, b *procinfo.Proc) ([]Resource, error) {
+	la, err := a.Namespaces()
+	if err != nil {
+		return nil, err
+	}
+	lb, err := b.Namespaces()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Resource, len(la))
+	for i := range la {
+		out[i] = nsVerdict(la[i], lb[i])
+	}
+	return out, nil
+}
+
+func nsVerdict(a, b procinfo.NSLink) Resource {
+	r := Resource{Name: a.Link.Name, Kind: KindNamespace}
+	var errs []string
+	for _, x := range []struct {
+		who  string
+		link procinfo.NSLink
+	}{{"a", a}, {"b", b}} {
+		if x.link.Err != nil {
+			errs = append(errs, x.link.Err.Error())
+			continue
+		}
+		ns := x.link.NS
+		if x.who == "a" {
+			r.Evidence.A = &ns
+		} else {
+			r.Evidence.B = &ns
+		}
+	}
+	if len(errs) > 0 {
+		r.Evidence.Error = strings.Join(errs, "; ")
+		r.Note = nsErrNote(a.Link.Name, a.Err, b.Err)
+		return r
+	}
+	shared := a.NS.Same(b.NS)
+	r.Shared = &shared
+	return r
+}
+
+// nsErrNote says why a link could not be compared, in terms of what to do.
+func nsErrNote(link string, errs ...error) string {
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case isPerm(err):
+			return permNote("opening /proc/PID/ns")
+		case link == "pid_for_children" && errors.Is(err, unix.ENOENT):
+			// pidns_for_children_get() hands out the namespace only once
+			// it has an init (child_reaper).
+			return "pid_for_children cannot be opened: the task unshared CLONE_NEWPID and has forked no child yet, so the new pid namespace has no init and cannot be identified"
+		case errors.Is(err, unix.ENOENT):
+			return "the task has no namespaces left (a zombie or exiting)"
+		}
+	}
+	return "the namespace link could not be identified"
+}

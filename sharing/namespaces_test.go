@@ -1,0 +1,83 @@
+package sharing
+
+import (
+	"testing"
+
+	"github.com/nsinspect/nsinspect/namespaces"
+)
+
+// For each namespace type and several combinations, a process made by
+// unshare(1) must differ from the test process in exactly the namespaces
+// it was given, and share every other link.
+func TestCompareUnshare(t *testing.T) {
+	all := []string{"cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children", "user", "uts"}
+	cases := []struct {
+		name     string
+		args     []string
+		parent   bool     // compare the unshare process, not its forked child
+		separate []string // every other link must be shared, unless...
+		unknown  []string // ...it is indeterminate
+	}{
+		{"net", []string{"--net"}, false, []string{"net"}, nil},
+		{"ipc", []string{"--ipc"}, false, []string{"ipc"}, nil},
+		{"uts", []string{"--uts"}, false, []string{"uts"}, nil},
+		{"mount", []string{"--mount"}, false, []string{"mnt"}, nil},
+		{"cgroup", []string{"--cgroup"}, false, []string{"cgroup"}, nil},
+		// CLONE_NEWUSER alone makes a user namespace and nothing else: the
+		// other namespaces stay, owned by the parent user namespace.
+		{"user", []string{"--user"}, false, []string{"user"}, nil},
+		// unshare(CLONE_NEWTIME) moves only time_for_children; execve()
+		// then moves the task into it (Linux 6.0+), so the exec'd sleep
+		// is in the new time namespace for both links.
+		{"time exec", []string{"--time"}, false, []string{"time", "time_for_children"}, nil},
+		{"time fork child", []string{"--time", "--fork"}, false, []string{"time", "time_for_children"}, nil},
+		{"time fork parent", []string{"--time", "--fork"}, true, []string{"time_for_children"}, nil},
+		// The forked child is init of the new pid namespace; unshare
+		// itself stays in the old one and only its children go to the new.
+		{"pid fork child", []string{"--pid", "--fork"}, false, []string{"pid", "pid_for_children"}, nil},
+		{"pid fork parent", []string{"--pid", "--fork"}, true, []string{"pid_for_children"}, nil},
+		// Without --fork the new pid namespace never gets an init, and
+		// the kernel will not open pid_for_children (ENOENT) until then.
+		{"pid no fork", []string{"--pid"}, false, nil, []string{"pid_for_children"}},
+		{"net+uts", []string{"--net", "--uts"}, false, []string{"net", "uts"}, nil},
+		{"user+mount", []string{"--user", "--mount"}, false, []string{"user", "mnt"}, nil},
+		{"ipc+cgroup+time", []string{"--ipc", "--cgroup", "--time", "--fork"}, false, []string{"ipc", "cgroup", "time", "time_for_children"}, nil},
+		{"pid+mount parent", []string{"--pid", "--mount", "--fork"}, true, []string{"pid_for_children", "mnt"}, nil},
+		{"all", []string{"--user", "--mount", "--uts", "--ipc", "--net", "--pid", "--cgroup", "--time", "--fork"}, false, all, nil},
+	}
+	me := self(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			u := startUnshare(t, c.args...)
+			target := u.child
+			if c.parent || target == nil {
+				target = u.parent
+			}
+			r := mustCompare(t, me, target)
+			want := map[string]string{}
+			for _, n := range all {
+				want[n] = "shared"
+			}
+			for _, n := range c.separate {
+				want[n] = "separate"
+			}
+			for _, n := range c.unknown {
+				want[n] = "indeterminate"
+			}
+			wantVerdicts(t, r, want)
+			for _, res := range r.Resources[:len(namespaces.Links)] {
+				ev := res.Evidence
+				if res.Shared == nil {
+					continue
+				}
+				if ev.A == nil || ev.B == nil || ev.A.ID == 0 || ev.B.ID == 0 {
+					t.Errorf("%s: verdict without both ids: %+v", res.Name, ev)
+				} else if *res.Shared != (ev.A.ID == ev.B.ID) {
+					t.Errorf("%s: verdict %s contradicts its evidence %s", res.Name, res.Verdict(), ev)
+				}
+			}
+			// A separate process, not a thread: no kernel object shared.
+			wantVerdicts(t, r, map[string]string{"files": "separate", "vm": "separate", "sighand": "separate"})
+		})
+	}
+}

@@ -1,0 +1,243 @@
+package sharing
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/linux"
+	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/procinfo"
+)
+
+// Report is what two tasks share.
+type Report struct {
+	A         Task       `json:"a"`
+	B         Task       `json:"b"`
+	Resources []Resource `json:"resources"` // ResourceNames order
+	FDs       []FDPair   `json:"fds"`       // fd numbers open in both tasks
+	FDError   string     `json:"fds_error,omitempty"`
+}
+
+// Task names one of the compared tasks.
+type Task struct {
+	PID  int    `json:"pid"`
+	TID  int    `json:"tid"`
+	Comm string `json:"comm"`
+}
+
+func (t Task) String() string {
+	if t.TID != t.PID {
+		return fmt.Sprintf("pid %d thread %d (%s)", t.PID, t.TID, t.Comm)
+	}
+	return fmt.Sprintf("pid %d (%s)", t.PID, t.Comm)
+}
+
+// Resource is the verdict on one shareable thing.
+type Resource struct {
+	Name     string   `json:"name"`
+	Kind     string   `json:"kind"`   // KindNamespace or KindKcmp
+	Shared   *bool    `json:"shared"` // nil: indeterminate, see Note
+	Evidence Evidence `json:"evidence"`
+	Note     string   `json:"note,omitempty"` // why indeterminate, or a caveat
+}
+
+const (
+	KindNamespace = "namespace"
+	KindKcmp      = "kcmp"
+)
+
+// Verdict is "shared", "separate" or "indeterminate".
+func (r Resource) Verdict() string { return verdict(r.Shared) }
+
+func verdict(b *bool) string {
+	switch {
+	case b == nil:
+		return "indeterminate"
+	case *b:
+		return "shared"
+	}
+	return "separate"
+}
+
+// Evidence is what the kernel answered. For a namespace link: both
+// namespaces (NS_GET_ID and inode). For kcmp: the type, its result and, for
+// KCMP_IO and KCMP_SYSVSEM, whether each pointer is NULL.
+type Evidence struct {
+	A      *namespaces.NS `json:"a,omitempty"`
+	B      *namespaces.NS `json:"b,omitempty"`
+	Kcmp   string         `json:"kcmp,omitempty"`
+	Result *int           `json:"result,omitempty"` // 0 same, 1 or 2 different
+	// NullRef is the pid of the reference task whose pointer is NULL; ANull
+	// and BNull say whether each task's pointer equalled it.
+	NullRef int    `json:"null_ref,omitempty"`
+	ANull   *bool  `json:"a_null,omitempty"`
+	BNull   *bool  `json:"b_null,omitempty"`
+	Error   string `json:"error,omitempty"` // the failed call, with errno
+}
+
+// String is the evidence in one short phrase, for tables and assertion
+// messages: "ids 3 != 4101 (net:[4026531840], net:[4026532178])".
+func (e Evidence) String() string {
+	var s string
+	switch {
+	case e.A != nil && e.B != nil:
+		op := "!="
+		if e.A.Same(*e.B) {
+			op = "=="
+		}
+		s = fmt.Sprintf("ids %d %s %d (%s, %s)", e.A.ID, op, e.B.ID, e.A, e.B)
+	case e.Result != nil:
+		s = fmt.Sprintf("kcmp %s = %d", e.Kcmp, *e.Result)
+		if e.ANull != nil && e.BNull != nil {
+			s += fmt.Sprintf(", NULL a=%t b=%t", *e.ANull, *e.BNull)
+		}
+	}
+	if e.Error != "" {
+		if s != "" {
+			s += "; "
+		}
+		s += e.Error
+	}
+	return s
+}
+
+// FDPair is one fd number open in both tasks.
+type FDPair struct {
+	FD     int    `json:"fd"`
+	Shared *bool  `json:"shared"` // KCMP_FILE: the same open file description
+	A      string `json:"a"`      // link target in task A
+	B      string `json:"b"`
+	Error  string `json:"error,omitempty"`
+}
+
+// kcmpResources are the kcmp(2) types compared, in report order.
+var kcmpResources = []struct {
+	name string
+	typ  linux.KcmpType
+}{
+	{"files", linux.KCMP_FILES},
+	{"fs", linux.KCMP_FS},
+	{"vm", linux.KCMP_VM},
+	{"sighand", linux.KCMP_SIGHAND},
+	{"io", linux.KCMP_IO},
+	{"sysvsem", linux.KCMP_SYSVSEM},
+}
+
+// ResourceNames lists the sixteen resources in report order: the ten
+// /proc/PID/ns links, then the kcmp(2) resources.
+func ResourceNames() []string {
+	out := make([]string, 0, len(namespaces.Links)+len(kcmpResources))
+	for _, l := range namespaces.Links {
+		out = append(out, l.Name)
+	}
+	for _, k := range kcmpResources {
+		out = append(out, k.name)
+	}
+	return out
+}
+
+// Resource returns the verdict called name.
+func (r *Report) Resource(name string) (Resource, bool) {
+	for _, res := range r.Resources {
+		if res.Name == name {
+			return res, true
+		}
+	}
+	return Resource{}, false
+}
+
+// Compare reports what tasks a and b share. It fails, with an error that
+// matches procinfo.ErrProcessGone and names the task, when either exits
+// before the comparison is complete.
+func Compare(a, b *procinfo.Proc) (*Report, error) {
+	ta, err := pinThread(a)
+	if err != nil {
+		return nil, err
+	}
+	defer ta.close()
+	tb, err := pinThread(b)
+	if err != nil {
+		return nil, err
+	}
+	defer tb.close()
+	alive := func() error {
+		if err := ta.alive(); err != nil {
+			return err
+		}
+		return tb.alive()
+	}
+
+	r := &Report{A: ta.task, B: tb.task}
+	ns, err := compareNamespaces(a, b)
+	if err != nil {
+		return nil, err
+	}
+	r.Resources = append(ns, compareKcmp(ta, tb)...)
+	r.FDs, r.FDError = compareFDs(a, b)
+	// Everything above read by number or through /proc: only if both are
+	// still the tasks we pinned does the report describe them.
+	if err := alive(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// thread is a task pinned by its own PIDFD_THREAD pidfd. procinfo pins the
+// thread group; kcmp takes a thread id, and a thread can exit (and its tid
+// be reused) while its process lives on.
+type thread struct {
+	p     *procinfo.Proc
+	task  Task
+	pidfd int
+}
+
+func pinThread(p *procinfo.Proc) (*thread, error) {
+	fd, err := linux.PidfdOpenThread(p.TID)
+	if err != nil {
+		return nil, goneErr(p, err)
+	}
+	t := &thread{p: p, pidfd: fd, task: Task{PID: p.PID, TID: p.TID}}
+	// The pidfd was opened by number after p was pinned; reading through
+	// p's directory fd proves the number still named p's thread then (the
+	// directory of a dead thread answers ESRCH or ENOENT).
+	st, err := p.Stat()
+	if err != nil {
+		t.close()
+		if aerr := p.Alive(); aerr != nil {
+			return nil, aerr
+		}
+		if errors.Is(err, procinfo.ErrProcessGone) || errors.Is(err, unix.ENOENT) {
+			return nil, goneErr(p, unix.ESRCH)
+		}
+		return nil, err
+	}
+	t.task.Comm = st.Comm
+	return t, t.alive()
+}
+
+func (t *thread) alive() error {
+	if err := t.p.Alive(); err != nil {
+		return err
+	}
+	if err := linux.PidfdAlive(t.pidfd); err != nil {
+		return goneErr(t.p, err)
+	}
+	return nil
+}
+
+func (t *thread) close() { unix.Close(t.pidfd) }
+
+// goneErr is a procinfo.Error, so that it names the task and matches
+// ErrProcessGone like every other error about a task that exited.
+func goneErr(p *procinfo.Proc, err error) error {
+	if errors.Is(err, unix.ESRCH) || errors.Is(err, unix.ENOENT) || errors.Is(err, unix.EINVAL) {
+		err = unix.ESRCH
+	}
+	tid := p.TID
+	if tid == p.PID {
+		tid = 0
+	}
+	return &procinfo.Error{PID: p.PID, TID: tid, Op: "check", Err: err}
+}
