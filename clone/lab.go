@@ -145,6 +145,7 @@ func setupLab() error {
 		}},
 		{"mounting the lab's /tmp", func() error { return unix.Mount("nsinspect-lab", "/tmp", "tmpfs", 0, "size=1m,mode=1777") }},
 		{"creating " + probeDir, func() error { return os.Mkdir(probeDir, 0o755) }},
+		{"moving to /", func() error { return unix.Chdir("/") }},
 		{"naming the lab", func() error { return unix.Sethostname([]byte("nsinspect-lab")) }},
 		{"creating the lab's time namespace", func() error { return unix.Unshare(unix.CLONE_NEWTIME) }},
 	}

@@ -15,6 +15,8 @@ type Report struct {
 	Error       string   `json:"error,omitempty"`  // the errno's text
 	Explanation []string `json:"explanation,omitempty"`
 	Mode        string   `json:"mode"` // "lab" or "host"
+	// UserMap says what nsinspect wrote to a new user namespace's maps.
+	UserMap string `json:"user_map,omitempty"`
 
 	Parent *Side `json:"parent,omitempty"`
 	Child  *Side `json:"child,omitempty"`

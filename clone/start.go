@@ -119,6 +119,16 @@ func (p *pair) begin() error {
 	if _, err := p.parent.recv(requestTimeout); err != nil {
 		return err
 	}
+	// Before the call, while it can still answer (CLONE_VFORK suspends it
+	// after), give the parent an io_context and a SysV undo list, so that
+	// CLONE_IO and CLONE_SYSVSEM have something to share and kcmp compares
+	// real objects (see makeDecidable).
+	if _, _, err := p.parent.do(opIoprio, 0, ""); err != nil {
+		return fmt.Errorf("allocating the parent's io_context (ioprio_set): %w", err)
+	}
+	if _, _, err := p.parent.do(opSemUndo, 0, ""); err != nil {
+		return fmt.Errorf("allocating the parent's SysV undo list (semop SEM_UNDO): %w", err)
+	}
 	if err := p.parent.send(opClone, 0, ""); err != nil {
 		return err
 	}
