@@ -26,7 +26,17 @@ func experimentReport(req Request, mode string) (*Report, error) {
 		Probes:        []Probe{},
 		Disagreements: []string{},
 	}
-	p, err := startPair(req.Flags, req.Clone3)
+	cgroupFD := -1
+	if req.Flags.Has(unix.CLONE_INTO_CGROUP) {
+		fd, err := unix.Open(req.Cgroup, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("opening cgroup %s for CLONE_INTO_CGROUP: %w", req.Cgroup, err)
+		}
+		defer unix.Close(fd)
+		cgroupFD = fd
+		rep.Cgroup = req.Cgroup
+	}
+	p, err := startPair(req.Flags, req.Clone3, cgroupFD)
 	var ce *CallError
 	if errors.As(err, &ce) {
 		rep.Syscall = ce.Syscall

@@ -294,6 +294,9 @@ static int nsi_parent_main(void *arg)
 	SYS2(SYS_prctl, 1 /* PR_SET_PDEATHSIG */, SIGKILL);
 	for (int i = 0; i < 4; i++)
 		high[i] = (int)SYS3(SYS_fcntl, fds[i], 1030 /* F_DUPFD_CLOEXEC */, 100);
+	long cgroup = -1;
+	if (nsi_exp.cgroup_fd >= 0)
+		cgroup = SYS3(SYS_fcntl, nsi_exp.cgroup_fd, 1030 /* F_DUPFD_CLOEXEC */, 100);
 	long null = SYS3(SYS_open, "/dev/null", 02 /* O_RDWR */, 0);
 	for (int i = 0; i < 3; i++)
 		SYS2(SYS_dup2, null, i);
@@ -303,7 +306,13 @@ static int nsi_parent_main(void *arg)
 		SYS2(SYS_dup2, high[i], NSI_FD_PARENT_CMD + i);
 		SYS3(SYS_fcntl, NSI_FD_PARENT_CMD + i, 4 /* F_SETFL */, 0);
 	}
-	SYS3(SYS_close_range, NSI_FD_CHILD_REPLY + 1, ~0U, 0);
+	if (cgroup >= 0) {
+		SYS2(SYS_dup2, cgroup, NSI_FD_CGROUP);
+		nsi_exp.cgroup_fd = NSI_FD_CGROUP;
+		SYS3(SYS_close_range, NSI_FD_CGROUP + 1, ~0U, 0);
+	} else {
+		SYS3(SYS_close_range, NSI_FD_CGROUP, ~0U, 0);
+	}
 	/* Dispositions survive fork: drop the Go runtime's handlers, so the
 	 * parent starts as a process after execve would, catching nothing. */
 	for (int sig = 1; sig <= 64; sig++)

@@ -17,6 +17,8 @@ type Report struct {
 	Mode        string   `json:"mode"` // "lab" or "host"
 	// UserMap says what nsinspect wrote to a new user namespace's maps.
 	UserMap string `json:"user_map,omitempty"`
+	// Cgroup is CLONE_INTO_CGROUP's target directory.
+	Cgroup string `json:"cgroup,omitempty"`
 
 	Parent *Side `json:"parent,omitempty"`
 	Child  *Side `json:"child,omitempty"`

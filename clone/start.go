@@ -50,8 +50,8 @@ func (e *CallError) Unwrap() error { return e.Errno }
 // startPair makes the experiment: spawns the parent, has it make the clone
 // call, waits for the child, and pins both. A refused call is a
 // *CallError. On any error nothing is left running.
-func startPair(flags FlagSet, forceClone3 bool) (*pair, error) {
-	e := experiment{flags: flags, exitSignal: int(unix.SIGCHLD), clone3: forceClone3 || flags.NeedsClone3(), cgroupFD: -1}
+func startPair(flags FlagSet, forceClone3 bool, cgroupFD int) (*pair, error) {
+	e := experiment{flags: flags, exitSignal: int(unix.SIGCHLD), clone3: forceClone3 || flags.NeedsClone3(), cgroupFD: cgroupFD}
 	if e.clone3 && flags.Has(unix.CLONE_THREAD) || e.clone3 && flags.Has(unix.CLONE_PARENT) {
 		e.exitSignal = 0 // clone3 refuses an exit signal with THREAD or PARENT
 	}
