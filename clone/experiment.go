@@ -26,7 +26,17 @@ func experimentReport(req Request, mode string) (*Report, error) {
 		Probes:        []Probe{},
 		Disagreements: []string{},
 	}
-	p, err := startPair(req.Flags, req.Clone3)
+	cgroupFD := -1
+	if req.Flags.Has(unix.CLONE_INTO_CGROUP) {
+		fd, err := unix.Open(req.Cgroup, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, fmt.Errorf("opening cgroup %s for CLONE_INTO_CGROUP: %w", req.Cgroup, err)
+		}
+		defer unix.Close(fd)
+		cgroupFD = fd
+		rep.Cgroup = req.Cgroup
+	}
+	p, err := startPair(req.Flags, req.Clone3, cgroupFD)
 	var ce *CallError
 	if errors.As(err, &ce) {
 		rep.Syscall = ce.Syscall
@@ -40,6 +50,11 @@ func experimentReport(req Request, mode string) (*Report, error) {
 	}
 	defer p.stop()
 	rep.Syscall = p.syscall
+	if req.Flags.Has(unix.CLONE_NEWUSER) {
+		if rep.UserMap, err = p.mapRoot(); err != nil {
+			return nil, err
+		}
+	}
 	if err := p.makeDecidable(); err != nil {
 		return nil, err
 	}
@@ -52,6 +67,7 @@ func experimentReport(req Request, mode string) (*Report, error) {
 	rep.FDs = cmp.FDs
 	expected := Expected(req.Flags)
 	for _, r := range cmp.Resources {
+		r = decided(r)
 		rep.Resources = append(rep.Resources, Resource{
 			Name: r.Name, Kind: r.Kind, Shared: r.Shared, Evidence: r.Evidence, Note: r.Note,
 			Expected: expected[r.Name], Why: ExpectedReason(req.Flags, r.Name),
@@ -76,10 +92,52 @@ func (p *pair) makeDecidable() error {
 	if _, _, err := p.child.do(opIoprio, 0, ""); err != nil {
 		return fmt.Errorf("allocating the child's io_context (ioprio_set): %w", err)
 	}
-	if _, _, err := p.child.do(opSemUndo, 0, ""); err != nil && !errors.Is(err, unix.EPERM) {
+	if _, _, err := p.child.do(opSemUndo, 0, ""); err != nil {
 		return fmt.Errorf("allocating the child's SysV undo list (semop SEM_UNDO): %w", err)
 	}
 	return nil
+}
+
+// mapRoot maps root in the child's new user namespace to the parent's
+// uid and gid, as unshare --map-root-user does. Unmapped, the child runs as
+// the overflow uid and cannot own anything: mq_open(O_CREAT) and mount
+// fail with EOVERFLOW or EPERM, and the probes could not decide.
+func (p *pair) mapRoot() (string, error) {
+	st, err := p.parentProc.Status()
+	if err != nil {
+		return "", err
+	}
+	uid, gid := st.Uid[1], st.Gid[1]
+	writes := []struct{ file, text string }{
+		{"uid_map", fmt.Sprintf("0 %d 1\n", uid)},
+		{"setgroups", "deny\n"},
+		{"gid_map", fmt.Sprintf("0 %d 1\n", gid)},
+	}
+	for _, w := range writes {
+		fd, err := p.childProc.Openat(w.file, unix.O_WRONLY)
+		if err != nil {
+			return "", fmt.Errorf("mapping root in the child's user namespace: %w", err)
+		}
+		_, err = unix.Write(fd, []byte(w.text))
+		unix.Close(fd)
+		if err != nil {
+			return "", fmt.Errorf("writing the child's %s: %w", w.file, err)
+		}
+	}
+	return fmt.Sprintf("nsinspect wrote uid_map \"0 %d 1\" and gid_map \"0 %d 1\" (setgroups deny): the child is root in its user namespace", uid, gid), nil
+}
+
+// decided turns kcmp's "same" for io and sysvsem into a verdict: after
+// makeDecidable both tasks hold real objects, so 0 is one shared object,
+// not NULL == NULL. Other resources pass unchanged.
+func decided(r sharing.Resource) sharing.Resource {
+	if (r.Name != "io" && r.Name != "sysvsem") || r.Shared != nil || r.Evidence.Result == nil || *r.Evidence.Result != 0 {
+		return r
+	}
+	what := map[string]string{"io": "an io_context (ioprio_set)", "sysvsem": "a SysV undo list (semop SEM_UNDO)"}[r.Name]
+	r.Shared = yes(true)
+	r.Note = "decided: nsinspect gave both tasks " + what + " before comparing, so 0 is one shared object, not NULL == NULL"
+	return r
 }
 
 func (p *pair) relation(child *Side) *Relation {
@@ -190,6 +248,7 @@ func (p *pair) execView() *ExecView {
 		if r.Kind != sharing.KindKcmp {
 			continue
 		}
+		r = decided(r)
 		exp := expected[r.Name]
 		if r.Name == "files" || r.Name == "vm" || r.Name == "sighand" {
 			exp = false // execve unshares the fd table, the mm and the handlers

@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/procinfo"
 )
 
 // LabArg0 is the argv[0] under which nsinspect re-executes itself as a lab
@@ -36,6 +38,9 @@ type Request struct {
 	Exec   bool    `json:"exec"`   // add the view after the child execs
 	Host   bool    `json:"host"`   // run from nsinspect's own namespaces
 	UserNS bool    `json:"userns"` // make the lab inside a new user namespace
+	// Cgroup is the cgroup v2 directory CLONE_INTO_CGROUP puts the child
+	// in; empty means nsinspect's own cgroup.
+	Cgroup string `json:"cgroup,omitempty"`
 }
 
 // IsLab reports whether this process was started as a lab.
@@ -44,6 +49,13 @@ func IsLab() bool { return filepath.Base(os.Args[0]) == LabArg0 }
 // Run carries out one experiment: in a lab unless req.Host. The report
 // holds the kernel's refusal, if any; err is for everything else.
 func Run(req Request) (*Report, error) {
+	if req.Flags.Has(unix.CLONE_INTO_CGROUP) && req.Cgroup == "" {
+		dir, err := OwnCgroupDir()
+		if err != nil {
+			return nil, err
+		}
+		req.Cgroup = dir
+	}
 	if req.Host {
 		return runHost(req)
 	}
@@ -145,6 +157,7 @@ func setupLab() error {
 		}},
 		{"mounting the lab's /tmp", func() error { return unix.Mount("nsinspect-lab", "/tmp", "tmpfs", 0, "size=1m,mode=1777") }},
 		{"creating " + probeDir, func() error { return os.Mkdir(probeDir, 0o755) }},
+		{"moving to /", func() error { return unix.Chdir("/") }},
 		{"naming the lab", func() error { return unix.Sethostname([]byte("nsinspect-lab")) }},
 		{"creating the lab's time namespace", func() error { return unix.Unshare(unix.CLONE_NEWTIME) }},
 	}
@@ -154,4 +167,41 @@ func setupLab() error {
 		}
 	}
 	return nil
+}
+
+// OwnCgroupDir is the cgroup v2 directory nsinspect runs in, as seen from
+// its mount namespace (the lab's mount namespace is a copy of it).
+func OwnCgroupDir() (string, error) {
+	mnt, path, err := CgroupV2()
+	return filepath.Join(mnt, path), err
+}
+
+// CgroupV2 returns where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup,
+// or /sys/fs/cgroup/unified on a hybrid host) and nsinspect's cgroup path
+// in it (the "0::" line of /proc/self/cgroup).
+func CgroupV2() (mountPoint, path string, err error) {
+	self, err := procinfo.Self()
+	if err != nil {
+		return "", "", err
+	}
+	defer self.Close()
+	cgs, err := self.Cgroups()
+	if err != nil {
+		return "", "", fmt.Errorf("finding nsinspect's cgroup for CLONE_INTO_CGROUP: %w", err)
+	}
+	mounts, err := self.MountInfo()
+	if err != nil {
+		return "", "", fmt.Errorf("finding the cgroup2 mount for CLONE_INTO_CGROUP: %w", err)
+	}
+	for _, cg := range cgs {
+		if cg.HierarchyID != 0 {
+			continue
+		}
+		for _, m := range mounts {
+			if m.FSType == "cgroup2" && m.Root == "/" {
+				return m.MountPoint, cg.Path, nil
+			}
+		}
+	}
+	return "", "", errors.New("finding nsinspect's cgroup for CLONE_INTO_CGROUP: no cgroup2 hierarchy mounted; pass --cgroup DIR")
 }

@@ -285,10 +285,8 @@ static int nsi_loop(int cmd, int reply, int is_parent)
 /* The experiment's parent, a fork-like copy of the caller on its own
  * stack. It makes the fd layout fixed (0-2 /dev/null, 3-6 the pipes, no
  * other fd inherited from nsinspect), arms PDEATHSIG, and prepares the
- * resources kcmp cannot see until first use: an io_context (so CLONE_IO
- * has one to share) and a SIGUSR1 handler (so the child's SigCgt shows
- * whether handlers were copied or cleared by CLONE_CLEAR_SIGHAND), and
- * a SysV undo list (the parent may be suspended by CLONE_VFORK later). */
+ * installs a SIGUSR1 handler, so the child's SigCgt shows whether
+ * handlers were copied or cleared by CLONE_CLEAR_SIGHAND. */
 static int nsi_parent_main(void *arg)
 {
 	const int *fds = arg;
@@ -296,6 +294,9 @@ static int nsi_parent_main(void *arg)
 	SYS2(SYS_prctl, 1 /* PR_SET_PDEATHSIG */, SIGKILL);
 	for (int i = 0; i < 4; i++)
 		high[i] = (int)SYS3(SYS_fcntl, fds[i], 1030 /* F_DUPFD_CLOEXEC */, 100);
+	long cgroup = -1;
+	if (nsi_exp.cgroup_fd >= 0)
+		cgroup = SYS3(SYS_fcntl, nsi_exp.cgroup_fd, 1030 /* F_DUPFD_CLOEXEC */, 100);
 	long null = SYS3(SYS_open, "/dev/null", 02 /* O_RDWR */, 0);
 	for (int i = 0; i < 3; i++)
 		SYS2(SYS_dup2, null, i);
@@ -305,10 +306,19 @@ static int nsi_parent_main(void *arg)
 		SYS2(SYS_dup2, high[i], NSI_FD_PARENT_CMD + i);
 		SYS3(SYS_fcntl, NSI_FD_PARENT_CMD + i, 4 /* F_SETFL */, 0);
 	}
-	SYS3(SYS_close_range, NSI_FD_CHILD_REPLY + 1, ~0U, 0);
+	if (cgroup >= 0) {
+		SYS2(SYS_dup2, cgroup, NSI_FD_CGROUP);
+		nsi_exp.cgroup_fd = NSI_FD_CGROUP;
+		SYS3(SYS_close_range, NSI_FD_CGROUP + 1, ~0U, 0);
+	} else {
+		SYS3(SYS_close_range, NSI_FD_CGROUP, ~0U, 0);
+	}
+	/* Dispositions survive fork: drop the Go runtime's handlers, so the
+	 * parent starts as a process after execve would, catching nothing. */
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			nsi_sigaction(sig, SIG_DFL);
 	nsi_sigaction(SIGUSR1, nsi_handler);
-	SYS3(SYS_ioprio_set, 1, 0, (2 << 13) | 4);
-	nsi_sem_undo();
 	return nsi_loop(NSI_FD_PARENT_CMD, NSI_FD_PARENT_REPLY, 1);
 }
 

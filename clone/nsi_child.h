@@ -64,6 +64,7 @@ enum {
 	NSI_FD_PARENT_REPLY = 4,
 	NSI_FD_CHILD_CMD = 5,
 	NSI_FD_CHILD_REPLY = 6,
+	NSI_FD_CGROUP = 7, /* CLONE_INTO_CGROUP's target, when given */
 };
 
 /* nsi_spawn_parent makes the experiment's parent: a process cloned from

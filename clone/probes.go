@@ -46,6 +46,17 @@ func failed(pr Probe, what string, err error) Probe {
 	return pr
 }
 
+// failedInUserns explains an EPERM from a child in a new user namespace:
+// it is root there, but the namespace it tried to change is shared with
+// the parent and owned by the parent's user namespace.
+func (p *pair) failedInUserns(pr Probe, what string, err error, ns string) Probe {
+	pr = failed(pr, what, err)
+	if errors.Is(err, unix.EPERM) && p.flags.Has(unix.CLONE_NEWUSER) {
+		pr.Error += fmt.Sprintf(" (the child is root only in its new user namespace, which does not own the %s namespace it shares with the parent)", ns)
+	}
+	return pr
+}
+
 // probeFD: the child opens a file; with CLONE_FILES the parent's table has
 // the same fd on the same open file description (KCMP_FILE == 0).
 func probeFD(p *pair, _ *Side) Probe {
@@ -174,7 +185,7 @@ func onOff(b bool) string {
 func probeMount(p *pair, _ *Side) Probe {
 	pr := Probe{Name: "mount", Resource: "mnt"}
 	if _, _, err := p.child.do(opMountTmpfs, 0, probeDir); err != nil {
-		return failed(pr, "child mount tmpfs on "+probeDir, err)
+		return p.failedInUserns(pr, "child mount tmpfs on "+probeDir, err, "mount")
 	}
 	defer p.child.do(opUmount, 0, probeDir)
 	pr.Action = "child mounted a tmpfs on " + probeDir
@@ -199,7 +210,7 @@ func probeHostname(p *pair, before *Side) Probe {
 	pr := Probe{Name: "hostname", Resource: "uts"}
 	name := fmt.Sprintf("nsi-probe-%06x", rand.Uint32()&0xffffff)
 	if _, _, err := p.child.do(opSethostname, 0, name); err != nil {
-		return failed(pr, "child sethostname", err)
+		return p.failedInUserns(pr, "child sethostname", err, "UTS")
 	}
 	defer p.child.do(opSethostname, 0, before.Hostname)
 	pr.Action = fmt.Sprintf("child set hostname %q", name)

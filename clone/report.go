@@ -10,11 +10,15 @@ type Report struct {
 	Flags       []string `json:"flags"`
 	Value       uint64   `json:"value"`
 	ValueHex    string   `json:"value_hex"`
-	Syscall     string   `json:"syscall"`          // "clone" or "clone3"
-	Errno       *string  `json:"errno"`            // null, or the errno's name when the kernel refused the call
-	Error       string   `json:"error,omitempty"`  // the errno's text
+	Syscall     string   `json:"syscall"`         // "clone" or "clone3"
+	Errno       *string  `json:"errno"`           // null, or the errno's name when the kernel refused the call
+	Error       string   `json:"error,omitempty"` // the errno's text
 	Explanation []string `json:"explanation,omitempty"`
 	Mode        string   `json:"mode"` // "lab" or "host"
+	// UserMap says what nsinspect wrote to a new user namespace's maps.
+	UserMap string `json:"user_map,omitempty"`
+	// Cgroup is CLONE_INTO_CGROUP's target directory.
+	Cgroup string `json:"cgroup,omitempty"`
 
 	Parent *Side `json:"parent,omitempty"`
 	Child  *Side `json:"child,omitempty"`

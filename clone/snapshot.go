@@ -142,5 +142,4 @@ func (s *Side) nsLink(name string) (NSEntry, bool) {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-
 func splitLines(s string) []string { return strings.Split(s, "\n") }

@@ -50,8 +50,8 @@ func (e *CallError) Unwrap() error { return e.Errno }
 // startPair makes the experiment: spawns the parent, has it make the clone
 // call, waits for the child, and pins both. A refused call is a
 // *CallError. On any error nothing is left running.
-func startPair(flags FlagSet, forceClone3 bool) (*pair, error) {
-	e := experiment{flags: flags, exitSignal: int(unix.SIGCHLD), clone3: forceClone3 || flags.NeedsClone3(), cgroupFD: -1}
+func startPair(flags FlagSet, forceClone3 bool, cgroupFD int) (*pair, error) {
+	e := experiment{flags: flags, exitSignal: int(unix.SIGCHLD), clone3: forceClone3 || flags.NeedsClone3(), cgroupFD: cgroupFD}
 	if e.clone3 && flags.Has(unix.CLONE_THREAD) || e.clone3 && flags.Has(unix.CLONE_PARENT) {
 		e.exitSignal = 0 // clone3 refuses an exit signal with THREAD or PARENT
 	}
@@ -118,6 +118,16 @@ func (p *pair) begin() error {
 	}
 	if _, err := p.parent.recv(requestTimeout); err != nil {
 		return err
+	}
+	// Before the call, while it can still answer (CLONE_VFORK suspends it
+	// after), give the parent an io_context and a SysV undo list, so that
+	// CLONE_IO and CLONE_SYSVSEM have something to share and kcmp compares
+	// real objects (see makeDecidable).
+	if _, _, err := p.parent.do(opIoprio, 0, ""); err != nil {
+		return fmt.Errorf("allocating the parent's io_context (ioprio_set): %w", err)
+	}
+	if _, _, err := p.parent.do(opSemUndo, 0, ""); err != nil {
+		return fmt.Errorf("allocating the parent's SysV undo list (semop SEM_UNDO): %w", err)
 	}
 	if err := p.parent.send(opClone, 0, ""); err != nil {
 		return err

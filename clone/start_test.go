@@ -11,6 +11,9 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if IsLab() {
+		os.Exit(LabMain()) // the test binary re-executed as a lab
+	}
 	// Orphaned experiment children must come back to us to be reaped.
 	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	os.Exit(m.Run())
@@ -23,7 +26,7 @@ func TestStartPairSmoke(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := startPair(flags, false)
+		p, err := startPair(flags, false, -1)
 		if err != nil {
 			t.Errorf("%s: %v", fl, err)
 			continue
@@ -47,7 +50,7 @@ func TestStartPairSmoke(t *testing.T) {
 func TestStartPairRefused(t *testing.T) {
 	testutil.RequireRoot(t)
 	flags, _ := ParseFlags("sighand")
-	p, err := startPair(flags, false)
+	p, err := startPair(flags, false, -1)
 	var ce *CallError
 	if !errors.As(err, &ce) || ce.Errno != unix.EINVAL {
 		if p != nil {

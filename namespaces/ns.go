@@ -13,7 +13,7 @@ import (
 // when their IDs are equal; Ino and Dev are what stat(2) of the nsfs file
 // gives, comparable only while a file descriptor holds the namespace.
 type NS struct {
-	Type Type   `json:"-"`
+	Type Type   `json:"type"`
 	ID   uint64 `json:"id"`  // NS_GET_ID, unique for the life of the system
 	Ino  uint64 `json:"ino"` // inode number, as in "net:[4026531840]"
 	Dev  uint64 `json:"dev"`

@@ -116,3 +116,16 @@ func LinkByName(name string) (Link, bool) {
 	}
 	return Link{}, false
 }
+
+// MarshalText writes the type by its short name ("net").
+func (t Type) MarshalText() ([]byte, error) { return []byte(t.Name()), nil }
+
+// UnmarshalText reads any form ParseType accepts.
+func (t *Type) UnmarshalText(b []byte) error {
+	v, err := ParseType(string(b))
+	if err != nil {
+		return err
+	}
+	*t = v
+	return nil
+}

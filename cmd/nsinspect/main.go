@@ -4,9 +4,15 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/nsinspect/nsinspect/clone"
 )
 
 func main() {
+	if clone.IsLab() {
+		// Re-executed as a clone experiment's lab (see clone/doc.go).
+		os.Exit(clone.LabMain())
+	}
 	os.Exit(run(os.Args[1:]))
 }
 

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/nsinspect/nsinspect/clone"
+)
+
+// renderClone prints a report so that it teaches: for each resource what
+// clone(2) says, what the kernel's identity shows and what the probe saw,
+// each with its evidence.
+func renderClone(w io.Writer, r *clone.Report) {
+	call := fmt.Sprintf("%s(%s = %s)", r.Syscall, strings.Join(r.Flags, "|"), r.ValueHex)
+	if r.Errno != nil {
+		fmt.Fprintf(w, "%s was refused by the kernel: %s (%s)\n", call, *r.Errno, r.Error)
+		if len(r.Explanation) == 0 {
+			fmt.Fprintf(w, "  clone(2) lists no rule for this combination and errno; the kernel is the judge.\n")
+		}
+		for _, e := range r.Explanation {
+			fmt.Fprintf(w, "  why: %s\n", e)
+		}
+		return
+	}
+	where := "in a disposable lab (fresh namespaces of every type)"
+	if r.Mode == "host" {
+		where = "from nsinspect's own namespaces (--host)"
+	}
+	fmt.Fprintf(w, "%s %s\n", call, where)
+	fmt.Fprintf(w, "  parent pid %d  ->  child pid %d", r.Parent.PID, r.Child.TID)
+	renderRelation(w, r)
+	if r.UserMap != "" {
+		fmt.Fprintf(w, "  note: %s\n\n", r.UserMap)
+	}
+
+	t := newTable(w)
+	fmt.Fprintln(t, "RESOURCE\tCLONE(2) SAYS\tKERNEL IDENTITY\tPROBE\t")
+	for _, res := range r.Resources {
+		mark := ""
+		if !res.Agree {
+			mark = "  <-- DISAGREE"
+		}
+		fmt.Fprintf(t, "%s\t%s (%s)\t%s\t%s\t%s\n", res.Name, word(&res.Expected), res.Why, word(res.Shared), probeWord(res.Probe), mark)
+	}
+	t.Flush()
+
+	fmt.Fprintln(w, "\nEvidence:")
+	for _, res := range r.Resources {
+		ev := res.Evidence.String()
+		if res.Note != "" {
+			ev += " — " + res.Note
+		}
+		fmt.Fprintf(w, "  %-17s %s\n", res.Name, ev)
+	}
+	if len(r.Probes) > 0 {
+		fmt.Fprintln(w, "\nProbes (the child changes a resource, the parent's view is read again):")
+		for _, p := range r.Probes {
+			switch {
+			case p.Error != "" && p.Shared == nil:
+				fmt.Fprintf(w, "  %-24s not decided: %s\n", p.Name, p.Error)
+			default:
+				fmt.Fprintf(w, "  %-24s %s\n  %-24s -> %s => %s\n", p.Name, p.Action, "", p.Observed, word(p.Shared))
+			}
+		}
+	}
+	renderFDs(w, r)
+	if r.AfterExec != nil {
+		renderExec(w, r.AfterExec)
+	}
+	if len(r.Disagreements) > 0 {
+		fmt.Fprintln(w, "\nDISAGREE:")
+		for _, d := range r.Disagreements {
+			fmt.Fprintf(w, "  %s\n", d)
+		}
+	}
+}
+
+func renderRelation(w io.Writer, r *clone.Report) {
+	rel := r.Relation
+	var parts []string
+	if rel.SameThreadGroup {
+		parts = append(parts, fmt.Sprintf("a thread of the parent (/proc/%d/task/%d, Tgid %d)", r.Parent.PID, r.Child.TID, rel.ChildTgid))
+	} else if rel.ChildPPid != r.Parent.PID {
+		parts = append(parts, fmt.Sprintf("its parent is pid %d, the parent's parent (CLONE_PARENT)", rel.ChildPPid))
+	}
+	if len(rel.ChildNSpid) > 1 {
+		parts = append(parts, fmt.Sprintf("NSpid %s: pid %d inside its own pid namespace", ints(rel.ChildNSpid), rel.ChildNSpid[len(rel.ChildNSpid)-1]))
+	}
+	if rel.VforkSuspended {
+		parts = append(parts, "the parent is suspended inside clone until the child exits or execs (CLONE_VFORK)")
+	}
+	if rel.ParentPidfd != nil {
+		parts = append(parts, fmt.Sprintf("the parent holds pidfd %d on %s (CLONE_PIDFD)", *rel.ParentPidfd, rel.PidfdTarget))
+	}
+	if len(parts) == 0 {
+		fmt.Fprintln(w)
+	} else {
+		fmt.Fprintf(w, "; %s\n", strings.Join(parts, "; "))
+	}
+	fmt.Fprintln(w)
+}
+
+func renderFDs(w io.Writer, r *clone.Report) {
+	if len(r.FDs) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nFds open in both (KCMP_FILE: the same open file description?):")
+	for _, f := range r.FDs {
+		fmt.Fprintf(w, "  fd %-3d %-8s parent %s, child %s\n", f.FD, word(f.Shared), f.A, f.B)
+	}
+}
+
+func renderExec(w io.Writer, v *clone.ExecView) {
+	fmt.Fprintf(w, "\nAfter the child execs %s:\n", v.Program)
+	if v.Error != "" {
+		fmt.Fprintf(w, "  not shown: %s\n", v.Error)
+		return
+	}
+	for _, res := range v.Resources {
+		mark := ""
+		if !res.Agree {
+			mark = "  <-- unexpected"
+		}
+		fmt.Fprintf(w, "  %-8s %-9s %s%s\n", res.Name, word(res.Shared), res.Evidence.String(), mark)
+	}
+}
+
+func word(b *bool) string {
+	switch {
+	case b == nil:
+		return "?"
+	case *b:
+		return "shared"
+	}
+	return "separate"
+}
+
+func probeWord(b *bool) string {
+	if b == nil {
+		return "-"
+	}
+	return word(b)
+}
+
+func ints(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, " ")
+}
