@@ -71,3 +71,12 @@ func PidfdOpenThread(tid int) (int, error) {
 	}
 	return fd, nil
 }
+
+// PidfdSendSignal sends sig to the process behind pidfd; a reused PID can
+// never receive it.
+func PidfdSendSignal(pidfd int, sig unix.Signal) error {
+	if err := unix.PidfdSendSignal(pidfd, sig, nil, 0); err != nil {
+		return os.NewSyscallError("pidfd_send_signal", err)
+	}
+	return nil
+}
