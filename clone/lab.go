@@ -41,7 +41,17 @@ type Request struct {
 	// Cgroup is the cgroup v2 directory CLONE_INTO_CGROUP puts the child
 	// in; empty means nsinspect's own cgroup.
 	Cgroup string `json:"cgroup,omitempty"`
+
+	Op     string    `json:"op"`     // what the lab does: clone (default), unshare, matrix
+	Thread bool      `json:"thread"` // unshare: on one thread of a two-thread process
+	Matrix []FlagSet `json:"matrix"` // matrix: the flag sets, one experiment each
 }
+
+const (
+	opNameClone   = "clone"
+	opNameUnshare = "unshare"
+	opNameMatrix  = "matrix"
+)
 
 // IsLab reports whether this process was started as a lab.
 func IsLab() bool { return filepath.Base(os.Args[0]) == LabArg0 }
@@ -56,38 +66,47 @@ func Run(req Request) (*Report, error) {
 		}
 		req.Cgroup = dir
 	}
+	req.Op = opNameClone
 	if req.Host {
-		return runHost(req)
+		var rep *Report
+		err := onHost(func() (err error) { rep, err = experimentReport(req, "host"); return })
+		return rep, err
 	}
-	return runLab(req)
+	var rep Report
+	if err := runLab(req, &rep); err != nil {
+		return nil, err
+	}
+	return &rep, nil
 }
 
-func runHost(req Request) (*Report, error) {
+// onHost runs an experiment from nsinspect's own process.
+func onHost(fn func() error) error {
 	// Orphans of the experiment (the child, once its parent died) come
 	// back to us to be reaped rather than to init.
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		return nil, fmt.Errorf("becoming a subreaper for the experiment: %w", err)
+		return fmt.Errorf("becoming a subreaper for the experiment: %w", err)
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	return experimentReport(req, "host")
+	return fn()
 }
 
 // ErrNoLab means no lab could be made: no privilege for namespaces and no
 // unprivileged user namespaces.
 var ErrNoLab = errors.New("cannot create the lab's namespaces")
 
-func runLab(req Request) (*Report, error) {
+// runLab starts a lab for req and decodes its JSON answer into out.
+func runLab(req Request, out any) error {
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("finding nsinspect's executable to start the lab: %w", err)
+		return fmt.Errorf("finding nsinspect's executable to start the lab: %w", err)
 	}
 	in, _ := json.Marshal(req)
 	cmd := exec.Command(exe)
 	cmd.Args = []string{LabArg0}
 	cmd.Stdin = bytes.NewReader(in)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	var stdout, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &errb
 	flags := uintptr(labNamespaces)
 	attr := &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
 	if req.UserNS || os.Geteuid() != 0 {
@@ -100,18 +119,17 @@ func runLab(req Request) (*Report, error) {
 	if err := cmd.Run(); err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EUSERS) {
-			return nil, fmt.Errorf("%w: %v (run as root, or enable unprivileged user namespaces: sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone)", ErrNoLab, err)
+			return fmt.Errorf("%w: %v (run as root, or enable unprivileged user namespaces: sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone)", ErrNoLab, err)
 		}
 		if msg := strings.TrimSpace(errb.String()); msg != "" {
-			return nil, fmt.Errorf("the lab failed: %s", lastLine(msg))
+			return fmt.Errorf("the lab failed: %s", lastLine(msg))
 		}
-		return nil, fmt.Errorf("the lab failed: %v", err)
+		return fmt.Errorf("the lab failed: %v", err)
 	}
-	var rep Report
-	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
-		return nil, fmt.Errorf("reading the lab's report: %v", err)
+	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
+		return fmt.Errorf("reading the lab's report: %v", err)
 	}
-	return &rep, nil
+	return nil
 }
 
 func lastLine(s string) string {
@@ -133,7 +151,16 @@ func LabMain() int {
 		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
 		return 1
 	}
-	rep, err := experimentReport(req, "lab")
+	var rep any
+	var err error
+	switch req.Op {
+	case opNameUnshare:
+		rep, err = unshareReport(req, "lab")
+	case opNameMatrix:
+		rep, err = matrixReports(req, "lab")
+	default:
+		rep, err = experimentReport(req, "lab")
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
 		return 1

@@ -40,6 +40,7 @@ const (
 	opSemUndo
 	opIoprio
 	opExec
+	opUnshare
 )
 
 // msg and reply mirror struct nsi_msg and struct nsi_reply (128 bytes each).

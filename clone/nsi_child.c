@@ -245,6 +245,8 @@ static long nsi_serve(const struct nsi_msg *m, struct nsi_reply *r, int is_paren
 		char *envp[] = {0};
 		return SYS3(SYS_execve, m->str, argv, envp);
 	}
+	case NSI_OP_UNSHARE:
+		return SYS1(SYS_unshare, (unsigned long)(uint32_t)m->arg);
 	case NSI_OP_IOPRIO:
 		/* IOPRIO_WHO_PROCESS, this task, class BE level 4 */
 		return SYS3(SYS_ioprio_set, 1, 0, (2 << 13) | 4);

@@ -34,6 +34,7 @@ enum nsi_op {
 	NSI_OP_SEM_UNDO,    /* allocate the SysV undo list (semop SEM_UNDO) */
 	NSI_OP_IOPRIO,      /* allocate the io_context (ioprio_set) */
 	NSI_OP_EXEC,        /* str: program; execve(str, {str, "infinity"}, {}) */
+	NSI_OP_UNSHARE,     /* arg: flags for unshare(2) */
 };
 
 /* Both fit in PIPE_BUF, so each write is atomic. */

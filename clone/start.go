@@ -51,6 +51,20 @@ func (e *CallError) Unwrap() error { return e.Errno }
 // call, waits for the child, and pins both. A refused call is a
 // *CallError. On any error nothing is left running.
 func startPair(flags FlagSet, forceClone3 bool, cgroupFD int) (*pair, error) {
+	p, err := spawnPair(flags, forceClone3, cgroupFD)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.cloneChild(); err != nil {
+		p.stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+// spawnPair makes and pins the experiment's parent, ready to make its
+// clone call (cloneChild) with flags.
+func spawnPair(flags FlagSet, forceClone3 bool, cgroupFD int) (*pair, error) {
 	e := experiment{flags: flags, exitSignal: int(unix.SIGCHLD), clone3: forceClone3 || flags.NeedsClone3(), cgroupFD: cgroupFD}
 	if e.clone3 && flags.Has(unix.CLONE_THREAD) || e.clone3 && flags.Has(unix.CLONE_PARENT) {
 		e.exitSignal = 0 // clone3 refuses an exit signal with THREAD or PARENT
@@ -79,7 +93,7 @@ func startPair(flags FlagSet, forceClone3 bool, cgroupFD int) (*pair, error) {
 		return nil, err
 	}
 	p.parentPID = pid
-	if err := p.begin(); err != nil {
+	if err := p.ready(); err != nil {
 		p.stop()
 		return nil, err
 	}
@@ -108,10 +122,8 @@ func closeAll(fs []*os.File) {
 	}
 }
 
-// begin runs the clone call and waits for its outcome. Under CLONE_VFORK
-// the parent's reply only comes when the child exits, so the child's hello
-// is awaited in parallel with it.
-func (p *pair) begin() error {
+// ready pins the parent and prepares it for the clone call.
+func (p *pair) ready() error {
 	var err error
 	if p.parentProc, err = procinfo.Open(p.parentPID); err != nil {
 		return fmt.Errorf("pinning the experiment's parent: %w", err)
@@ -129,6 +141,13 @@ func (p *pair) begin() error {
 	if _, _, err := p.parent.do(opSemUndo, 0, ""); err != nil {
 		return fmt.Errorf("allocating the parent's SysV undo list (semop SEM_UNDO): %w", err)
 	}
+	return nil
+}
+
+// cloneChild has the parent make its clone call and waits for the
+// outcome. Under CLONE_VFORK the parent's reply only comes when the child
+// exits, so the child's hello is awaited in parallel with it.
+func (p *pair) cloneChild() error {
 	if err := p.parent.send(opClone, 0, ""); err != nil {
 		return err
 	}
@@ -167,9 +186,11 @@ func (p *pair) begin() error {
 			// The parent stays inside clone until the child exits or
 			// execs, and ours parks: find the child from /proc.
 			p.vforkSuspended = true
-			if p.childTID, err = p.findChild(); err != nil {
+			tid, err := p.findChild()
+			if err != nil {
 				return err
 			}
+			p.childTID = tid
 			go func() { <-parentDone }() // the reply comes when the child exits
 			break
 		}
