@@ -40,8 +40,6 @@ var rules = []rule{
 		"CLONE_NEWUSER cannot be combined with CLONE_THREAD: all threads of a group are in one user namespace"},
 	{unix.EINVAL, both(unix.CLONE_CLEAR_SIGHAND, unix.CLONE_SIGHAND),
 		"CLONE_CLEAR_SIGHAND cannot be combined with CLONE_SIGHAND: handlers the parent still uses cannot be reset"},
-	{unix.EINVAL, both(unix.CLONE_PIDFD, unix.CLONE_THREAD),
-		"CLONE_PIDFD with CLONE_THREAD is refused by kernels before 6.9 (no thread pidfds)"},
 	{unix.EINVAL, both(unix.CLONE_NEWTIME, unix.CLONE_VM),
 		"CLONE_NEWTIME cannot be combined with CLONE_VM on this kernel: the vDSO time data is per address space"},
 	{unix.EBADF, func(s FlagSet) bool { return s.Has(unix.CLONE_INTO_CGROUP) },
