@@ -87,30 +87,38 @@ func TestEverySingleFlag(t *testing.T) {
 	}
 }
 
-// Every pair of flags: the kernel accepts or refuses each; an accepted
-// pair must agree everywhere, a refused one must be explained by a rule
-// of clone(2). Identity only: the probes run in TestEverySingleFlag and
-// TestCombinations.
+// Every pair of flags, as `nsinspect matrix` runs them (one lab for all):
+// the kernel accepts or refuses each; an accepted pair must agree
+// everywhere, a refused one must be explained by a rule of clone(2).
+// Identity only: the probes run in TestEverySingleFlag and TestCombinations.
 func TestEveryPair(t *testing.T) {
 	testutil.RequireRoot(t)
-	refused := 0
-	for i, a := range Flags {
-		for _, b := range Flags[i+1:] {
-			if a.Value == unix.CLONE_INTO_CGROUP || b.Value == unix.CLONE_INTO_CGROUP {
-				continue
-			}
-			rep := runLabT(t, a.Name+"|"+b.Name, false)
-			if rep.Errno != nil {
-				refused++
-				if len(rep.Explanation) == 0 {
-					t.Errorf("%s|%s refused with %s and no clone(2) rule explains it", a.Name, b.Name, *rep.Errno)
-				}
-				continue
-			}
-			checkAgrees(t, rep)
-		}
+	set := DefaultMatrix()
+	reps, err := RunMatrix(Request{Matrix: set})
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("%d pairs refused by the kernel", refused)
+	if len(reps) != len(set) {
+		t.Fatalf("%d reports for %d experiments", len(reps), len(set))
+	}
+	refused := 0
+	for i, rep := range reps {
+		if FlagSet(rep.Value) != set[i] {
+			t.Fatalf("report %d is for %s, want %s", i, FlagSet(rep.Value), set[i])
+		}
+		if rep.Errno != nil {
+			refused++
+			if len(rep.Explanation) == 0 {
+				t.Errorf("%s refused with %s and no clone(2) rule explains it", set[i], *rep.Errno)
+			}
+			continue
+		}
+		checkAgrees(t, rep)
+	}
+	t.Logf("%d experiments, %d refused by the kernel", len(reps), refused)
+	if refused == 0 || refused == len(reps) {
+		t.Errorf("refused %d of %d: the kernel should refuse some pairs (SIGHAND without VM) and accept others", refused, len(reps))
+	}
 }
 
 // A broad set of combinations with every probe.

@@ -156,15 +156,18 @@ func unshareReport(req Request, mode string) (*UnshareReport, error) {
 
 // threadLeaves says whether a thread that unshares flags stops sharing a
 // kcmp resource with its leader; ok is false for the resources the --thread
-// view does not show. unshare(CLONE_NEWNS) implies CLONE_FS.
+// view does not show. ksys_unshare adds implied flags: CLONE_NEWNS (and
+// CLONE_NEWUSER) imply CLONE_FS, and CLONE_NEWIPC detaches the SysV undo
+// list as CLONE_SYSVSEM does, since its semaphores stay in the old IPC
+// namespace.
 func threadLeaves(flags FlagSet, name string) (left, ok bool) {
 	switch name {
 	case "files":
 		return flags.Has(unix.CLONE_FILES), true
 	case "fs":
-		return flags.Has(unix.CLONE_FS) || flags.Has(unix.CLONE_NEWNS), true
+		return flags.Has(unix.CLONE_FS) || flags.Has(unix.CLONE_NEWNS) || flags.Has(unix.CLONE_NEWUSER), true
 	case "sysvsem":
-		return flags.Has(unix.CLONE_SYSVSEM), true
+		return flags.Has(unix.CLONE_SYSVSEM) || flags.Has(unix.CLONE_NEWIPC), true
 	}
 	return false, false
 }

@@ -1,0 +1,100 @@
+package clone
+
+import (
+	"errors"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/testutil"
+	"github.com/nsinspect/nsinspect/sharing"
+)
+
+// stressN is how many experiments TestStressGC runs: 2,000 by default, as
+// the issue asks; NSINSPECT_STRESS_N sets another size.
+func stressN(t *testing.T) int {
+	if s := os.Getenv("NSINSPECT_STRESS_N"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			t.Fatalf("NSINSPECT_STRESS_N=%q: want a positive number", s)
+		}
+		return n
+	}
+	return 2000
+}
+
+// The C parent is cloned out of a Go process whose garbage collector and
+// scheduler are busy on every P: thousands of experiments must neither
+// hang nor crash, and leave no child behind.
+func TestStressGC(t *testing.T) {
+	testutil.RequireRoot(t)
+	n := stressN(t)
+	old := runtime.GOMAXPROCS(8)
+	defer runtime.GOMAXPROCS(old)
+	stop := make(chan struct{})
+	var churners sync.WaitGroup
+	var garbage atomic.Int64
+	for i := 0; i < 6; i++ {
+		churners.Add(1)
+		go func() {
+			defer churners.Done()
+			var keep [][]byte
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				keep = append(keep, make([]byte, 64<<10))
+				if len(keep) > 64 {
+					keep = keep[:0]
+					garbage.Add(1)
+				}
+			}
+		}()
+	}
+	defer func() { close(stop); churners.Wait() }()
+
+	sets := []string{"files", "vm,sighand,thread,files,fs", "newnet,newipc", "vfork,vm", "fs,io,sysvsem", "pidfd", "newpid,newuser", "newtime", "parent", "sighand"}
+	flags := make([]FlagSet, len(sets))
+	for i, s := range sets {
+		flags[i], _ = ParseFlags(s)
+	}
+	for i := 0; i < n; i++ {
+		f := flags[i%len(flags)]
+		done := make(chan error, 1)
+		go func() { done <- oneExperiment(f) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("experiment %d (%s): %v", i, f, err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("experiment %d (%s) hung for 30s", i, f)
+		}
+	}
+	t.Logf("%d experiments, %d GC churn rounds", n, garbage.Load())
+	testutil.NoChildren(t)
+}
+
+// oneExperiment makes, compares and ends one pair; the refusal the
+// kernel must give to CLONE_SIGHAND alone is no error.
+func oneExperiment(f FlagSet) error {
+	p, err := startPair(f, false, -1)
+	if err != nil {
+		var ce *CallError
+		if errors.As(err, &ce) && f == FlagSet(unix.CLONE_SIGHAND) && ce.Errno == unix.EINVAL {
+			return nil
+		}
+		return err
+	}
+	defer p.stop()
+	_, err = sharing.Compare(p.parentProc, p.childProc)
+	return err
+}
