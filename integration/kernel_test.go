@@ -26,9 +26,9 @@ func TestExplainEveryFlagAndType(t *testing.T) {
 	for _, n := range names {
 		var e struct {
 			Flag, Doc, Since, Demo string
-			Isolates                string   `json:"isolates_or_shares"`
-			Proc                    []string `json:"proc"`
-			Errnos                  []any    `json:"errnos"`
+			Isolates               string   `json:"isolates_or_shares"`
+			Proc                   []string `json:"proc"`
+			Errnos                 []any    `json:"errnos"`
 		}
 		if err := json.Unmarshal([]byte(mustRun(t, "explain", n, "--json")), &e); err != nil {
 			t.Fatalf("explain %s --json: %v", n, err)
