@@ -7,12 +7,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nsinspect/nsinspect/clone"
+	"github.com/nsinspect/nsinspect/nsgraph"
 )
 
 func init() { register(newCloneCmd) }
 
 type cloneOpts struct {
-	json, host, userns, noProbes, exec, clone3 bool
+	json, host, userns, noProbes, exec, clone3, dot, svg bool
 }
 
 func newCloneCmd() *cobra.Command {
@@ -59,7 +60,11 @@ broke.`,
 				}
 				return err
 			}
-			if o.json {
+			if o.dot || o.svg {
+				if err := writeGraph(c.OutOrStdout(), nsgraph.Clone(rep), o.svg); err != nil {
+					return err
+				}
+			} else if o.json {
 				if err := writeJSON(c.OutOrStdout(), rep); err != nil {
 					return err
 				}
@@ -76,6 +81,8 @@ broke.`,
 	f.BoolVar(&o.noProbes, "no-probes", false, "identity and kcmp only, no witness probes")
 	f.BoolVar(&o.exec, "exec", false, "also show the kcmp verdicts after the child execs")
 	f.BoolVar(&o.clone3, "clone3", false, "use clone3(2) even when clone(2) can pass the flags")
+	f.BoolVar(&o.dot, "dot", false, "print the experiment as a Graphviz DOT graph: parent, child, each resource shared or separate")
+	f.BoolVar(&o.svg, "svg", false, "like --dot, rendered to SVG by Graphviz's dot (apt-get install graphviz)")
 	return c
 }
 

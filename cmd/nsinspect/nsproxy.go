@@ -1,0 +1,146 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/nsgroup"
+)
+
+func init() { register(newNSProxyCmd) }
+
+// nsproxyNote is said in every output: it is the limit of what userspace
+// can know.
+const nsproxyNote = "userspace sees each task's set of namespaces, not its struct nsproxy pointer: tasks in one set can share one nsproxy, tasks in different sets cannot"
+
+type nsproxyJSON struct {
+	Note      string   `json:"note"`
+	Links     []string `json:"nsproxy_links"`
+	TaskCount int      `json:"task_count"`
+	SetCount  int      `json:"set_count"`
+	nsgroup.Groups
+}
+
+func newNSProxyCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "nsproxy",
+		Short: "Group every task by its set of nsproxy namespaces",
+		Long: `nsproxy groups every task (each thread of each process) by the exact set of
+namespaces the kernel keeps in struct nsproxy: ` + strings.Join(nsgroup.NSProxyLinks, ", ") + `.
+The user namespace (in the task's cred) and the pid namespace (in its struct
+pid) are not in nsproxy; they are shown beside each set, as every one seen
+among its tasks.
+
+` + nsproxyNote + `.
+
+It prints how many distinct sets there are, the tasks in each, and which is
+init's (pid 1's), or why pid 1's cannot be read. Tasks that exit during the
+walk are left out; tasks whose namespaces cannot be read (a zombie has
+released them; a more privileged process refuses ptrace access) are listed
+apart.
+
+--json prints {"note", "nsproxy_links", "task_count", "set_count", "sets":
+[{"namespaces": [{"link", "ns"}], "context": [{"link", "ns": [...]}],
+"tasks": [{"pid", "tid", "comm"}], "init"}], "unreadable": [{"pid", "tid",
+"comm", "error"}], "init_set", "init_note"}; each ns is {"type", "id",
+"ino", "dev"} with id from NS_GET_ID. Sets are largest first.`,
+		Example: `  nsinspect nsproxy
+  nsinspect nsproxy --json | jq '.sets[] | {n: (.tasks | length)}'`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			tasks, err := nsgroup.Walk()
+			if err != nil {
+				return err
+			}
+			g := nsgroup.ByNSProxy(tasks)
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), nsproxyJSON{nsproxyNote, nsgroup.NSProxyLinks, len(tasks), len(g.Sets), g})
+			}
+			renderNSProxy(cmd.OutOrStdout(), len(tasks), g)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the groups as JSON")
+	return c
+}
+
+func renderNSProxy(w io.Writer, n int, g nsgroup.Groups) {
+	fmt.Fprintf(w, "%d tasks in %d distinct nsproxy sets (%s).\n", n, len(g.Sets), strings.Join(nsgroup.NSProxyLinks, " "))
+	fmt.Fprintf(w, "Note: %s.\n", nsproxyNote)
+	if g.InitSet >= 0 {
+		fmt.Fprintf(w, "init (pid 1) is in set %d.\n", g.InitSet+1)
+	} else {
+		fmt.Fprintf(w, "init's set is unknown: %s.\n", g.InitNote)
+	}
+	for i, s := range g.Sets {
+		title := fmt.Sprintf("\nSET %d: %d task(s)", i+1, len(s.Tasks))
+		if s.Init {
+			title += ", init's"
+		}
+		fmt.Fprintln(w, title)
+		tw := newTable(w)
+		for _, l := range s.Namespaces {
+			fmt.Fprintf(tw, "  %s\t%s\tid %d\n", l.Link, l.NS, l.NS.ID)
+		}
+		for _, c := range s.Context {
+			fmt.Fprintf(tw, "  (%s)\t%s\t(not in nsproxy)\n", c.Link, nsList(c.NS))
+		}
+		tw.Flush()
+		fmt.Fprintln(w, wrap("  tasks: ", taskRefs(s.Tasks), 100))
+	}
+	if len(g.Unreadable) > 0 {
+		fmt.Fprintf(w, "\n%d task(s) whose namespaces cannot be read:\n", len(g.Unreadable))
+		for _, u := range g.Unreadable {
+			fmt.Fprintf(w, "  %s: %s\n", taskRef(u.TaskRef), u.Error)
+		}
+	}
+}
+
+func nsList(ns []namespaces.NS) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = fmt.Sprintf("%s id %d", n, n.ID)
+	}
+	return strings.Join(s, ", ")
+}
+
+func taskRef(r nsgroup.TaskRef) string {
+	if r.TID != r.PID {
+		return fmt.Sprintf("%d:%d(%s)", r.PID, r.TID, r.Comm)
+	}
+	return fmt.Sprintf("%d(%s)", r.PID, r.Comm)
+}
+
+func taskRefs(rs []nsgroup.TaskRef) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = taskRef(r)
+	}
+	return out
+}
+
+// wrap joins words after prefix, breaking lines before width; continuation
+// lines are indented like the first.
+func wrap(prefix string, words []string, width int) string {
+	var b strings.Builder
+	indent := strings.Repeat(" ", len(prefix))
+	line := prefix
+	for i, word := range words {
+		if i > 0 {
+			if len(line)+1+len(word) > width {
+				b.WriteString(line + "\n")
+				line = indent + word
+				continue
+			}
+			line += " "
+		}
+		line += word
+	}
+	b.WriteString(line)
+	return b.String()
+}

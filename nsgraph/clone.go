@@ -1,0 +1,68 @@
+package nsgraph
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/nsinspect/nsinspect/clone"
+	"github.com/nsinspect/nsinspect/namespaces"
+)
+
+// Clone draws one experiment: the parent and the child, and for each
+// resource one node both point to when shared, one node each when
+// separate, and a node drawn with dashed edges when the verdict is
+// indeterminate. A refused call draws the caller and the errno.
+func Clone(rep *clone.Report) *Graph {
+	g := newGraph("clone", "rankdir=LR", `labelloc="t"`, "label="+quote(fmt.Sprintf("%s(%s)", rep.Syscall, strings.Join(rep.Flags, "|"))))
+	side := func(role string, s *clone.Side) string {
+		if s == nil {
+			return g.node(role, role, map[string]string{"shape": "ellipse"})
+		}
+		return g.node(role, fmt.Sprintf("%s\npid %d %s", role, s.PID, s.Comm), map[string]string{"shape": "ellipse"})
+	}
+	parent := side("parent", rep.Parent)
+	if rep.Errno != nil {
+		refused := g.node("refused", fmt.Sprintf("refused: %s\n%s", *rep.Errno, strings.Join(rep.Explanation, "\n")), map[string]string{"shape": "note", "color": "red"})
+		g.edge(parent, refused, rep.Syscall, nil)
+		return g
+	}
+	child := side("child", rep.Child)
+	g.edge(parent, child, rep.Syscall, map[string]string{"style": "bold"})
+	for _, r := range rep.Resources {
+		switch {
+		case r.Shared == nil:
+			n := g.node("r_"+r.Name, r.Name+"\n(indeterminate)", map[string]string{"shape": "box", "style": "dashed"})
+			g.edge(parent, n, r.Name, map[string]string{"style": "dashed"})
+			g.edge(child, n, r.Name, map[string]string{"style": "dashed"})
+		case *r.Shared:
+			n := g.node("r_"+r.Name, resourceLabel(r, r.Evidence.A, "shared"), resourceAttrs(r, "shared"))
+			g.edge(parent, n, r.Name, nil)
+			g.edge(child, n, r.Name, nil)
+		default:
+			a := g.node("r_"+r.Name+"_parent", resourceLabel(r, r.Evidence.A, "parent's"), resourceAttrs(r, "separate"))
+			b := g.node("r_"+r.Name+"_child", resourceLabel(r, r.Evidence.B, "child's"), resourceAttrs(r, "separate"))
+			g.edge(parent, a, r.Name, nil)
+			g.edge(child, b, r.Name, nil)
+		}
+	}
+	return g
+}
+
+func resourceLabel(r clone.Resource, ns *namespaces.NS, whose string) string {
+	if ns != nil {
+		return fmt.Sprintf("%s %s\nid %d", whose, ns, ns.ID)
+	}
+	return fmt.Sprintf("%s %s\n(%s)", whose, r.Name, r.Evidence.Kcmp)
+}
+
+func resourceAttrs(r clone.Resource, verdict string) map[string]string {
+	a := map[string]string{"shape": "box", "style": "filled", "fillcolor": "#d9ead3"}
+	if verdict == "separate" {
+		a["fillcolor"] = "#f4cccc"
+	}
+	if !r.Agree {
+		a["color"] = "red"
+		a["penwidth"] = "2"
+	}
+	return a
+}

@@ -1,0 +1,60 @@
+package nsgraph
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/nsinspect/nsinspect/clone"
+	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/sharing"
+)
+
+func TestCloneGraph(t *testing.T) {
+	yes, no := true, false
+	n1 := &namespaces.NS{Type: namespaces.Net, ID: 3, Ino: 4026531833}
+	n2 := &namespaces.NS{Type: namespaces.Net, ID: 9, Ino: 4026532200}
+	u := &namespaces.NS{Type: namespaces.UTS, ID: 1, Ino: 4026531838}
+	rep := &clone.Report{
+		Flags: []string{"CLONE_NEWNET", "CLONE_FILES"}, Syscall: "clone",
+		Parent: &clone.Side{PID: 10, Comm: "nsinspect"}, Child: &clone.Side{PID: 11, Comm: "nsinspect"},
+		Resources: []clone.Resource{
+			{Name: "net", Kind: sharing.KindNamespace, Shared: &no, Evidence: sharing.Evidence{A: n1, B: n2}, Agree: true},
+			{Name: "uts", Kind: sharing.KindNamespace, Shared: &yes, Evidence: sharing.Evidence{A: u, B: u}, Agree: true},
+			{Name: "files", Kind: sharing.KindKcmp, Shared: &yes, Evidence: sharing.Evidence{Kcmp: "KCMP_FILES"}, Agree: true},
+			{Name: "io", Kind: sharing.KindKcmp, Evidence: sharing.Evidence{Kcmp: "KCMP_IO"}},
+		},
+	}
+	p := cloneDOT(t, rep)
+	for name, shared := range map[string]bool{"net": false, "uts": true, "files": true, "io": true} {
+		a, b := nsTarget(p, "parent", name), nsTarget(p, "child", name)
+		if a == "" || b == "" {
+			t.Fatalf("%s: parent or child has no edge", name)
+		}
+		if (a == b) != shared {
+			t.Errorf("%s: parent -> %s, child -> %s; want shared=%t", name, a, b, shared)
+		}
+	}
+	if l := p.nodes["r_io"]["label"]; !strings.Contains(l, "indeterminate") {
+		t.Errorf("io node label %q, want it marked indeterminate", l)
+	}
+
+	errno := "EINVAL"
+	refused := cloneDOT(t, &clone.Report{Flags: []string{"CLONE_SIGHAND"}, Syscall: "clone", Errno: &errno,
+		Explanation: []string{"CLONE_SIGHAND requires CLONE_VM"}, Parent: &clone.Side{PID: 10}})
+	if refused.nodes["child"] != nil || !strings.Contains(refused.nodes["refused"]["label"], "EINVAL") {
+		t.Errorf("refused call: nodes %v, want no child and the errno", refused.order)
+	}
+}
+
+func cloneDOT(t *testing.T, rep *clone.Report) *parsed {
+	t.Helper()
+	var b strings.Builder
+	if err := Clone(rep).WriteDOT(&b); err != nil {
+		t.Fatal(err)
+	}
+	p, err := parseDOT(b.String())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b.String())
+	}
+	return p
+}

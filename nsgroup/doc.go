@@ -1,0 +1,16 @@
+// Package nsgroup groups tasks by the namespaces they are in and relates
+// namespaces to each other.
+//
+// The kernel keeps a task's uts, ipc, mnt, net, cgroup and time
+// namespaces, and the pid and time namespaces its children will get, in
+// one struct nsproxy (include/linux/nsproxy.h), shared by every task whose
+// set is the same; the user namespace hangs off the task's cred and its pid
+// namespace off its struct pid. Userspace cannot see the nsproxy pointer:
+// it sees the set, one namespace per /proc/PID/ns link (namespaces(7)),
+// identified by NS_GET_ID. ByNSProxy groups by that set, which is exactly
+// the set of tasks that can share one nsproxy.
+//
+// Everything here takes a list of Task records, so that any walk over
+// /proc can feed it; Walk is a small one (every process and thread,
+// pinned, tasks that exit during the walk left out).
+package nsgroup

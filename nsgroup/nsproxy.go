@@ -1,0 +1,155 @@
+package nsgroup
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/procinfo"
+)
+
+// NSProxyLinks are the /proc/PID/ns links whose namespaces live in struct
+// nsproxy: uts_ns, ipc_ns, mnt_ns, pid_ns_for_children, net_ns, time_ns,
+// time_ns_for_children, cgroup_ns.
+var NSProxyLinks = []string{"cgroup", "ipc", "mnt", "net", "pid_for_children", "time", "time_for_children", "uts"}
+
+// ContextLinks are shown beside a set but are not in struct nsproxy: the
+// user namespace is in the task's cred, the pid namespace in its struct pid.
+var ContextLinks = []string{"pid", "user"}
+
+// Set is one distinct set of nsproxy namespaces and the tasks in it.
+type Set struct {
+	Namespaces []LinkNS `json:"namespaces"` // NSProxyLinks order
+	// Context lists, per ContextLinks entry, every namespace the set's
+	// tasks are in: tasks with one nsproxy set can differ there.
+	Context []LinkNSes `json:"context"`
+	Tasks   []TaskRef  `json:"tasks"`
+	Init    bool       `json:"init"` // pid 1 is in this set
+}
+
+// LinkNS is one link's namespace.
+type LinkNS struct {
+	Link string        `json:"link"`
+	NS   namespaces.NS `json:"ns"`
+}
+
+// LinkNSes is every namespace seen behind one link.
+type LinkNSes struct {
+	Link string          `json:"link"`
+	NS   []namespaces.NS `json:"ns"`
+}
+
+// TaskRef names a task.
+type TaskRef struct {
+	PID  int    `json:"pid"`
+	TID  int    `json:"tid"`
+	Comm string `json:"comm"`
+}
+
+// Unreadable is a task whose nsproxy set could not be read.
+type Unreadable struct {
+	TaskRef
+	Error string `json:"error"`
+}
+
+// Groups is the result of ByNSProxy.
+type Groups struct {
+	Sets       []Set        `json:"sets"` // largest first
+	Unreadable []Unreadable `json:"unreadable"`
+	// InitSet is the index in Sets of pid 1's set, -1 when pid 1 was not
+	// among the tasks or its namespaces could not be read; InitNote says
+	// which.
+	InitSet  int    `json:"init_set"`
+	InitNote string `json:"init_note,omitempty"`
+}
+
+// ByNSProxy groups tasks by their exact set of nsproxy namespaces.
+func ByNSProxy(tasks []Task) Groups {
+	g := Groups{Sets: []Set{}, Unreadable: []Unreadable{}, InitSet: -1}
+	index := map[string]int{}
+	for _, t := range tasks {
+		ref := TaskRef{PID: t.PID, TID: t.TID, Comm: t.Comm}
+		key, set, err := nsproxyKey(t)
+		if err != nil {
+			g.Unreadable = append(g.Unreadable, Unreadable{ref, err.Error()})
+			continue
+		}
+		i, ok := index[key]
+		if !ok {
+			i = len(g.Sets)
+			index[key] = i
+			g.Sets = append(g.Sets, Set{Namespaces: set})
+		}
+		s := &g.Sets[i]
+		s.Tasks = append(s.Tasks, ref)
+		s.Context = addContext(s.Context, t)
+		if t.PID == 1 && t.TID == 1 {
+			s.Init = true
+		}
+	}
+	sort.SliceStable(g.Sets, func(i, j int) bool { return len(g.Sets[i].Tasks) > len(g.Sets[j].Tasks) })
+	for i, s := range g.Sets {
+		if s.Init {
+			g.InitSet = i
+		}
+	}
+	if g.InitSet < 0 {
+		g.InitNote = "pid 1 was not read"
+		for _, u := range g.Unreadable {
+			if u.PID == 1 && u.TID == 1 {
+				g.InitNote = "pid 1's namespaces cannot be read: " + u.Error
+			}
+		}
+	}
+	return g
+}
+
+// nsproxyKey is the identity of t's nsproxy set: its NS_GET_ID values.
+func nsproxyKey(t Task) (string, []LinkNS, error) {
+	var b strings.Builder
+	set := make([]LinkNS, 0, len(NSProxyLinks))
+	for _, name := range NSProxyLinks {
+		l, ok := link(t.NS, name)
+		if !ok {
+			return "", nil, fmt.Errorf("ns/%s was not read", name)
+		}
+		if l.Err != nil {
+			return "", nil, l.Err
+		}
+		fmt.Fprintf(&b, "%d,", l.NS.ID)
+		set = append(set, LinkNS{name, l.NS})
+	}
+	return b.String(), set, nil
+}
+
+func link(ls []procinfo.NSLink, name string) (procinfo.NSLink, bool) {
+	for _, l := range ls {
+		if l.Link.Name == name {
+			return l, true
+		}
+	}
+	return procinfo.NSLink{}, false
+}
+
+func addContext(ctx []LinkNSes, t Task) []LinkNSes {
+	if ctx == nil {
+		for _, name := range ContextLinks {
+			ctx = append(ctx, LinkNSes{Link: name})
+		}
+	}
+	for i := range ctx {
+		l, ok := link(t.NS, ctx[i].Link)
+		if !ok || l.Err != nil {
+			continue
+		}
+		seen := false
+		for _, n := range ctx[i].NS {
+			seen = seen || n.Same(l.NS)
+		}
+		if !seen {
+			ctx[i].NS = append(ctx[i].NS, l.NS)
+		}
+	}
+	return ctx
+}
