@@ -40,22 +40,25 @@ func TestStressGC(t *testing.T) {
 	stop := make(chan struct{})
 	var churners sync.WaitGroup
 	var garbage atomic.Int64
+	// Small objects and a small live set: the collector runs cycle after
+	// cycle (what the clone must survive) while the heap stays a few MiB,
+	// since each experiment's fork-like clone copies the page tables.
 	for i := 0; i < 6; i++ {
 		churners.Add(1)
 		go func() {
 			defer churners.Done()
-			var keep [][]byte
-			for {
-				select {
-				case <-stop:
-					return
-				default:
+			keep := make([][]byte, 256)
+			for j := 0; ; j++ {
+				if j%1024 == 0 {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					runtime.Gosched()
 				}
-				keep = append(keep, make([]byte, 64<<10))
-				if len(keep) > 64 {
-					keep = keep[:0]
-					garbage.Add(1)
-				}
+				keep[j%len(keep)] = make([]byte, 4<<10)
+				garbage.Add(1)
 			}
 		}()
 	}
@@ -79,7 +82,9 @@ func TestStressGC(t *testing.T) {
 			t.Fatalf("experiment %d (%s) hung for 30s", i, f)
 		}
 	}
-	t.Logf("%d experiments, %d GC churn rounds", n, garbage.Load())
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("%d experiments, %d MiB allocated by the churners, %d GC cycles", n, garbage.Load()*4/1024, ms.NumGC)
 	testutil.NoChildren(t)
 }
 
