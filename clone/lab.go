@@ -101,21 +101,24 @@ func runLab(req Request, out any) error {
 	if err != nil {
 		return fmt.Errorf("finding nsinspect's executable to start the lab: %w", err)
 	}
-	in, _ := json.Marshal(req)
 	cmd := exec.Command(exe)
 	cmd.Args = []string{LabArg0}
-	cmd.Stdin = bytes.NewReader(in)
 	var stdout, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &errb
 	flags := uintptr(labNamespaces)
 	attr := &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
-	if req.UserNS || os.Geteuid() != 0 {
+	if os.Geteuid() != 0 {
+		req.UserNS = true // the only way an unprivileged user gets a lab
+	}
+	if req.UserNS {
 		attr.Cloneflags |= unix.CLONE_NEWUSER
 		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Geteuid(), Size: 1}}
 		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getegid(), Size: 1}}
 		attr.GidMappingsEnableSetgroups = false
 	}
 	cmd.SysProcAttr = attr
+	in, _ := json.Marshal(req)
+	cmd.Stdin = bytes.NewReader(in)
 	if err := cmd.Run(); err != nil {
 		var pe *os.PathError
 		if errors.As(err, &pe) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EUSERS) {
@@ -151,15 +154,19 @@ func LabMain() int {
 		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
 		return 1
 	}
+	mode := "lab"
+	if req.UserNS {
+		mode = "lab-userns"
+	}
 	var rep any
 	var err error
 	switch req.Op {
 	case opNameUnshare:
-		rep, err = unshareReport(req, "lab")
+		rep, err = unshareReport(req, mode)
 	case opNameMatrix:
-		rep, err = matrixReports(req, "lab")
+		rep, err = matrixReports(req, mode)
 	default:
-		rep, err = experimentReport(req, "lab")
+		rep, err = experimentReport(req, mode)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "lab: %v\n", err)

@@ -14,7 +14,7 @@ type Report struct {
 	Errno       *string  `json:"errno"`           // null, or the errno's name when the kernel refused the call
 	Error       string   `json:"error,omitempty"` // the errno's text
 	Explanation []string `json:"explanation,omitempty"`
-	Mode        string   `json:"mode"` // "lab" or "host"
+	Mode        string   `json:"mode"` // "lab", "lab-userns" (a lab in a new user namespace) or "host"
 	// UserMap says what nsinspect wrote to a new user namespace's maps.
 	UserMap string `json:"user_map,omitempty"`
 	// Cgroup is CLONE_INTO_CGROUP's target directory.

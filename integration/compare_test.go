@@ -6,11 +6,9 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -253,12 +251,8 @@ func TestCompareBadInput(t *testing.T) {
 func TestCompareUnprivileged(t *testing.T) {
 	testutil.RequireRoot(t)
 	a, b := unshareSleep(t, "--uts"), unshareSleep(t, "--ipc")
-	// nobody must be able to reach the binary that TestMain built.
-	if err := os.Chmod(filepath.Dir(binary), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	cmd := exec.Command(binary, "compare", "--json", strconv.Itoa(a), strconv.Itoa(b))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	cmd.SysProcAttr = nobody()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -241,9 +240,6 @@ func TestShowUnprivileged(t *testing.T) {
 	testutil.RequireRoot(t)
 	target := exec.Command("sleep", "1000")
 	startChild(t, target)
-	if err := os.Chmod(filepath.Dir(binary), 0o755); err != nil {
-		t.Fatal(err)
-	}
 	cmd := exec.Command(binary, "show", "--json", strconv.Itoa(target.Process.Pid))
 	cmd.SysProcAttr = nobody()
 	out, err := cmd.Output()

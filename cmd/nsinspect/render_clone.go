@@ -24,8 +24,11 @@ func renderClone(w io.Writer, r *clone.Report) {
 		return
 	}
 	where := "in a disposable lab (fresh namespaces of every type)"
-	if r.Mode == "host" {
+	switch r.Mode {
+	case "host":
 		where = "from nsinspect's own namespaces (--host)"
+	case "lab-userns":
+		where = "in a disposable lab inside a new user namespace (fresh namespaces of every type)"
 	}
 	fmt.Fprintf(w, "%s %s\n", call, where)
 	fmt.Fprintf(w, "  parent pid %d  ->  child pid %d", r.Parent.PID, r.Child.TID)
