@@ -36,12 +36,12 @@ func residueN(t *testing.T) int {
 type hostState struct {
 	procs  []string // processes named nsinspect (labs and experiment sides are), zombies included
 	marked []string // processes carrying this test's environment marker
-	mounts []string // mounts in our mount namespace made by a lab or a probe, and every nsfs bind mount
+	mounts []string // mounts made by a lab or a probe, and every nsfs bind mount, in the test's mount namespace
 	links  []string // network links in our namespace
 	ipc    []string // SysV IPC objects in our IPC namespace
 }
 
-func readHostState(t *testing.T, mark string) hostState {
+func readHostState(t *testing.T, mark string, mountNS int) hostState {
 	t.Helper()
 	var s hostState
 	entries, _ := os.ReadDir("/proc")
@@ -60,7 +60,7 @@ func readHostState(t *testing.T, mark string) hostState {
 			s.marked = append(s.marked, "pid "+e.Name())
 		}
 	}
-	mi, err := os.ReadFile("/proc/self/mountinfo")
+	mi, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", mountNS))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,14 @@ func TestNoResidueUnderKill(t *testing.T) {
 	testutil.RequireRoot(t)
 	n := residueN(t)
 	mark := fmt.Sprintf("NSINSPECT_RESIDUE_MARK=%d.%d", os.Getpid(), time.Now().UnixNano())
-	before := readHostState(t, mark)
+	// The experiments run in a mount namespace whose mounts are shared, as
+	// on a systemd host, so that a lab that forgot to make its mounts
+	// private would leak them here.
+	holder := exec.Command("unshare", "--mount", "--propagation", "shared", "sleep", "3600")
+	startChild(t, holder)
+	mountNS := holder.Process.Pid
+	waitMountNS(t, mountNS)
+	before := readHostState(t, mark, mountNS)
 	sets := []string{"CLONE_NEWNET|CLONE_FILES", "newns,newipc,newuts", "vm,sighand,thread,files,fs", "newuser,newns,newpid",
 		"vfork,files", "newtime,newnet", "pidfd,parent", "newcgroup,io,sysvsem", "sighand"}
 	kill := map[int]bool{}
@@ -127,11 +134,11 @@ func TestNoResidueUnderKill(t *testing.T) {
 	}
 	killed, refused := 0, 0
 	for i := 0; i < n; i++ {
-		args := []string{"clone", sets[i%len(sets)], "--json"}
+		args := []string{"-t", strconv.Itoa(mountNS), "-m", "--", binary, "clone", sets[i%len(sets)], "--json"}
 		if i%5 == 2 {
 			args = append(args, "--host")
 		}
-		cmd := exec.Command(binary, args...)
+		cmd := exec.Command("nsenter", args...) // nsenter execs nsinspect: the kill hits it
 		cmd.Env = append(os.Environ(), mark)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
@@ -157,7 +164,7 @@ func TestNoResidueUnderKill(t *testing.T) {
 	// Dying namespaces and reparented zombies take a moment to go.
 	var after hostState
 	for try := 0; try < 100; try++ {
-		after = readHostState(t, mark)
+		after = readHostState(t, mark, mountNS)
 		if len(after.procs) == len(before.procs) && len(after.marked) == 0 {
 			break
 		}
@@ -175,4 +182,17 @@ func TestNoResidueUnderKill(t *testing.T) {
 			t.Errorf("left behind: %s %s", what, x)
 		}
 	}
+}
+
+// waitMountNS waits until pid has left our mount namespace.
+func waitMountNS(t *testing.T, pid int) {
+	t.Helper()
+	self, _ := os.Readlink("/proc/self/ns/mnt")
+	for i := 0; i < 200; i++ {
+		if ns, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", pid)); err == nil && ns != self {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("pid %d never entered its own mount namespace", pid)
 }
