@@ -26,9 +26,11 @@ fuzz:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-# Man pages generated from the command definitions (hidden `nsinspect man`).
-man: build
-	$(BIN) man bin/man
+# Man pages generated from the command definitions, by a build with the
+# mangen tag (the hidden `man` command; kept out of the normal binary).
+man:
+	$(GO) build -tags mangen -o bin/nsinspect-mangen ./cmd/nsinspect
+	bin/nsinspect-mangen man bin/man
 
 clean:
 	rm -rf bin

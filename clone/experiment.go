@@ -58,7 +58,11 @@ func experimentReport(req Request, mode string) (*Report, error) {
 	if err := p.makeDecidable(); err != nil {
 		return nil, err
 	}
-	rep.Parent, rep.Child = snapshot(p.parentProc), snapshot(p.childProc)
+	if req.Identity {
+		rep.Parent, rep.Child = snapshotTask(p.parentProc), snapshotTask(p.childProc)
+	} else {
+		rep.Parent, rep.Child = snapshotPair(p.parentProc, p.childProc)
+	}
 	rep.Relation = p.relation(rep.Child)
 	cmp, err := sharing.Compare(p.parentProc, p.childProc)
 	if err != nil {
@@ -73,7 +77,7 @@ func experimentReport(req Request, mode string) (*Report, error) {
 			Expected: expected[r.Name], Why: ExpectedReason(req.Flags, r.Name),
 		})
 	}
-	if req.Probes {
+	if req.Probes && !req.Identity {
 		rep.Probes = p.runProbes(rep.Child, req.Host)
 	}
 	rep.judge()

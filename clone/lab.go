@@ -35,9 +35,12 @@ type Request struct {
 	Flags  FlagSet `json:"flags"`
 	Clone3 bool    `json:"clone3"` // use clone3 even when clone would do
 	Probes bool    `json:"probes"`
-	Exec   bool    `json:"exec"`   // add the view after the child execs
-	Host   bool    `json:"host"`   // run from nsinspect's own namespaces
-	UserNS bool    `json:"userns"` // make the lab inside a new user namespace
+	// Identity limits the report to namespace ids, kcmp and the fd tables:
+	// no mounts, links, IPC objects or hostname, and no probes.
+	Identity bool `json:"identity"`
+	Exec     bool `json:"exec"`   // add the view after the child execs
+	Host     bool `json:"host"`   // run from nsinspect's own namespaces
+	UserNS   bool `json:"userns"` // make the lab inside a new user namespace
 	// Cgroup is the cgroup v2 directory CLONE_INTO_CGROUP puts the child
 	// in; empty means nsinspect's own cgroup.
 	Cgroup string `json:"cgroup,omitempty"`

@@ -100,15 +100,21 @@ func netLinks(p *procinfo.Proc) ([]NetLink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing links: %w", err)
 	}
+	// One dump of every address in the namespace, sorted to the links.
+	addrs, err := h.AddrList(nil, unix.AF_UNSPEC)
+	if err != nil {
+		return nil, fmt.Errorf("listing addresses: %w", err)
+	}
+	byLink := map[int][]string{}
+	for _, ad := range addrs {
+		byLink[ad.LinkIndex] = append(byLink[ad.LinkIndex], ad.IPNet.String())
+	}
 	out := make([]NetLink, 0, len(links))
 	for _, l := range links {
 		a := l.Attrs()
-		nl := NetLink{Index: a.Index, Name: a.Name, Type: l.Type(), Up: a.Flags&unix.IFF_UP != 0, Addrs: []string{}}
-		addrs, err := h.AddrList(l, unix.AF_UNSPEC)
-		if err == nil {
-			for _, ad := range addrs {
-				nl.Addrs = append(nl.Addrs, ad.IPNet.String())
-			}
+		nl := NetLink{Index: a.Index, Name: a.Name, Type: l.Type(), Up: a.Flags&unix.IFF_UP != 0, Addrs: byLink[a.Index]}
+		if nl.Addrs == nil {
+			nl.Addrs = []string{}
 		}
 		out = append(out, nl)
 	}

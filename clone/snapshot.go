@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/nsinspect/nsinspect/procinfo"
 )
@@ -64,16 +65,62 @@ type Mount struct {
 	Propagation string `json:"propagation"`
 }
 
-// snapshot reads one side. note records a field that failed.
+// snapshot reads one side on its own.
 func snapshot(p *procinfo.Proc) *Side {
-	s := &Side{PID: p.PID, TID: p.TID}
-	note := func(what string, err error) {
-		if err != nil {
-			s.Errors = append(s.Errors, fmt.Sprintf("%s: %v", what, err))
+	s := snapshotTask(p)
+	s.readNSViews(p, nsViewAll)
+	return s
+}
+
+// snapshotPair reads both sides at once: the per-task files of each in
+// parallel, then the views of a namespace (mounts, links, hostname, SysV
+// IPC) once per distinct namespace, since a namespace that parent and
+// child share looks the same from both.
+func snapshotPair(parent, child *procinfo.Proc) (*Side, *Side) {
+	var ps, cs *Side
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); cs = snapshotTask(child) }()
+	ps = snapshotTask(parent)
+	wg.Wait()
+	var own nsView // the views the child must read itself
+	for _, v := range nsViews {
+		a, okA := ps.nsLink(v.link)
+		b, okB := cs.nsLink(v.link)
+		if !okA || !okB || a.ID != b.ID {
+			own |= v.view
 		}
 	}
+	wg.Add(1)
+	go func() { defer wg.Done(); cs.readNSViews(child, own) }()
+	ps.readNSViews(parent, nsViewAll)
+	wg.Wait()
+	cs.copyNSViews(ps, nsViewAll&^own)
+	return ps, cs
+}
+
+// nsView selects the parts of a snapshot that belong to a namespace
+// rather than to the task.
+type nsView uint8
+
+const (
+	viewMounts nsView = 1 << iota
+	viewNet
+	viewUTS
+	viewIPC
+	nsViewAll = viewMounts | viewNet | viewUTS | viewIPC
+)
+
+var nsViews = []struct {
+	link string
+	view nsView
+}{{"mnt", viewMounts}, {"net", viewNet}, {"uts", viewUTS}, {"ipc", viewIPC}}
+
+// snapshotTask reads what belongs to the task itself.
+func snapshotTask(p *procinfo.Proc) *Side {
+	s := &Side{PID: p.PID, TID: p.TID}
 	st, err := p.Status()
-	note("status", err)
+	s.note("status", err)
 	s.Comm, s.State, s.PPid, s.Tgid, s.NSpid, s.Threads = st.Name, st.State, st.PPid, st.Tgid, st.NSpid, st.Threads
 	if st.Umask >= 0 {
 		s.Umask = fmt.Sprintf("%04o", st.Umask)
@@ -81,46 +128,81 @@ func snapshot(p *procinfo.Proc) *Side {
 	s.SigCgt, s.SigBlk = fmt.Sprintf("%016x", st.SigCgt), fmt.Sprintf("%016x", st.SigBlk)
 
 	links, err := p.Namespaces()
-	note("ns", err)
+	s.note("ns", err)
 	for _, l := range links {
 		if l.Err != nil {
-			note("ns/"+l.Link.Name, l.Err)
+			s.note("ns/"+l.Link.Name, l.Err)
 			continue
 		}
 		s.Namespaces = append(s.Namespaces, NSEntry{Link: l.Link.Name, ID: l.NS.ID, Ino: l.NS.Ino})
 	}
 	fds, err := p.FDs()
-	note("fd", err)
+	s.note("fd", err)
 	for _, f := range fds {
 		s.FDs = append(s.FDs, FDEntry{FD: f.Num, Kind: string(f.Kind), Target: f.Link})
 	}
-	mounts, err := p.MountInfo()
-	note("mountinfo", err)
-	for _, m := range mounts {
-		s.Mounts = append(s.Mounts, Mount{ID: m.ID, MountPoint: m.MountPoint, FSType: m.FSType, Source: m.Source, Propagation: propagation(m.Optional)})
-	}
 	s.UIDMap, err = p.UIDMap()
-	note("uid_map", err)
+	s.note("uid_map", err)
 	s.GIDMap, err = p.GIDMap()
-	note("gid_map", err)
+	s.note("gid_map", err)
 	s.Cgroup, err = p.Cgroups()
-	note("cgroup", err)
+	s.note("cgroup", err)
 	if b, err := p.ReadFile("timens_offsets"); err == nil {
 		s.TimensOffsets = strings.TrimSpace(string(b))
 	} else {
-		note("timens_offsets", err)
+		s.note("timens_offsets", err)
 	}
 	s.Cwd, err = p.Readlink("cwd")
-	note("cwd", err)
+	s.note("cwd", err)
 	s.Root, err = p.Readlink("root")
-	note("root", err)
-	s.Net, err = netLinks(p)
-	note("net links", err)
-	s.Hostname, err = hostnameOf(p)
-	note("hostname", err)
-	s.IPC, err = ipcOf(p)
-	note("sysvipc", err)
+	s.note("root", err)
 	return s
+}
+
+// readNSViews reads the selected namespace views through p.
+func (s *Side) readNSViews(p *procinfo.Proc, which nsView) {
+	var err error
+	if which&viewMounts != 0 {
+		mounts, err := p.MountInfo()
+		s.note("mountinfo", err)
+		for _, m := range mounts {
+			s.Mounts = append(s.Mounts, Mount{ID: m.ID, MountPoint: m.MountPoint, FSType: m.FSType, Source: m.Source, Propagation: propagation(m.Optional)})
+		}
+	}
+	if which&viewNet != 0 {
+		s.Net, err = netLinks(p)
+		s.note("net links", err)
+	}
+	if which&viewUTS != 0 {
+		s.Hostname, err = hostnameOf(p)
+		s.note("hostname", err)
+	}
+	if which&viewIPC != 0 {
+		s.IPC, err = ipcOf(p)
+		s.note("sysvipc", err)
+	}
+}
+
+// copyNSViews takes the selected views from a task in the same namespaces.
+func (s *Side) copyNSViews(from *Side, which nsView) {
+	if which&viewMounts != 0 {
+		s.Mounts = from.Mounts
+	}
+	if which&viewNet != 0 {
+		s.Net = from.Net
+	}
+	if which&viewUTS != 0 {
+		s.Hostname = from.Hostname
+	}
+	if which&viewIPC != 0 {
+		s.IPC = from.IPC
+	}
+}
+
+func (s *Side) note(what string, err error) {
+	if err != nil {
+		s.Errors = append(s.Errors, fmt.Sprintf("%s: %v", what, err))
+	}
 }
 
 func propagation(optional []string) string {

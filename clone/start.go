@@ -303,24 +303,25 @@ func reap(pid int) {
 	}
 }
 
-// waitGone waits until the process behind pidfd is reaped: by us, once
-// it is our child (under CLONE_PARENT, or as an orphan of the dead parent
-// while we are its subreaper), or by whoever else reaps it.
+// waitGone waits until the process behind pidfd is reaped. Once its
+// parent has been reaped it is our child (under CLONE_PARENT from the
+// start; otherwise as an orphan, since we are its subreaper or the lab's
+// PID 1), so a blocking wait4 returns as soon as it exits. If it is not
+// ours (ECHILD), wait for the pidfd to report its exit instead.
 func waitGone(pidfd, pid int) {
-	for i := 0; i < 200; i++ {
-		var ws unix.WaitStatus
-		got, err := unix.Wait4(pid, &ws, unix.WALL|unix.WNOHANG, nil)
-		if got == pid {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(pid, &ws, unix.WALL, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != unix.ECHILD {
 			return
 		}
-		fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
-		if err == unix.ECHILD {
-			if n, _ := unix.Poll(fds, 0); n == 1 && !exists(pid) {
-				return
-			}
-		}
-		unix.Poll(fds, 10)
+		break
 	}
+	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
+	unix.Poll(fds, 2000)
 }
 
 func exists(pid int) bool {

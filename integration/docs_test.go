@@ -2,6 +2,7 @@ package integration
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,7 +36,15 @@ func TestCompletion(t *testing.T) {
 // the command's own help text.
 func TestManPages(t *testing.T) {
 	dir := t.TempDir()
-	mustRun(t, "man", dir)
+	gen := filepath.Join(dir, "nsinspect-mangen")
+	build := exec.Command("go", "build", "-tags", "mangen", "-o", gen, "../cmd/nsinspect")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building with -tags mangen: %v\n%s", err, out)
+	}
+	dir = filepath.Join(dir, "man")
+	if out, err := exec.Command(gen, "man", dir).CombinedOutput(); err != nil {
+		t.Fatalf("nsinspect man: %v\n%s", err, out)
+	}
 	for page, text := range map[string]string{
 		"nsinspect.1":          "nsinspect",
 		"nsinspect-fds.1":      "fdinfo",

@@ -13,7 +13,7 @@ import (
 func init() { register(newCloneCmd) }
 
 type cloneOpts struct {
-	json, host, userns, noProbes, exec, clone3, dot, svg bool
+	json, host, userns, noProbes, identity, exec, clone3, dot, svg bool
 }
 
 func newCloneCmd() *cobra.Command {
@@ -52,7 +52,7 @@ broke.`,
 			if o.host && o.userns {
 				return usageErrorf("--host and --userns conflict: --userns makes the lab in a user namespace, --host runs without a lab")
 			}
-			req := clone.Request{Flags: flags, Clone3: o.clone3, Probes: !o.noProbes, Exec: o.exec, Host: o.host, UserNS: o.userns}
+			req := clone.Request{Flags: flags, Clone3: o.clone3, Probes: !o.noProbes, Identity: o.identity, Exec: o.exec, Host: o.host, UserNS: o.userns}
 			rep, err := clone.Run(req)
 			if err != nil {
 				if errors.Is(err, clone.ErrNoLab) {
@@ -78,7 +78,8 @@ broke.`,
 	f.BoolVar(&o.json, "json", false, "print the report as JSON")
 	f.BoolVar(&o.host, "host", false, "run from nsinspect's own namespaces (only host-safe probes)")
 	f.BoolVar(&o.userns, "userns", false, "make the lab inside a new user namespace even as root")
-	f.BoolVar(&o.noProbes, "no-probes", false, "identity and kcmp only, no witness probes")
+	f.BoolVar(&o.noProbes, "no-probes", false, "no witness probes (identities, kcmp and the full snapshot only)")
+	f.BoolVar(&o.identity, "identity", false, "namespace ids, kcmp and fd tables only: no snapshot of mounts, links, IPC, hostname, and no probes (fastest)")
 	f.BoolVar(&o.exec, "exec", false, "also show the kcmp verdicts after the child execs")
 	f.BoolVar(&o.clone3, "clone3", false, "use clone3(2) even when clone(2) can pass the flags")
 	f.BoolVar(&o.dot, "dot", false, "print the experiment as a Graphviz DOT graph: parent, child, each resource shared or separate")

@@ -1,0 +1,64 @@
+// Command cmdbench times two commands on the same workload in one run:
+// it runs them alternately, each run timed on its own (fork to wait), and
+// prints the median, p10 and p90 wall time of each and the ratio of the
+// medians. Alternating spreads the machine's noise over both.
+//
+//	go run ./bench/cmdbench -n 200 -a 'nsinspect clone ...' -b 'unshare -f ... true'
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"sort"
+	"strings"
+	"time"
+)
+
+func main() {
+	n := flag.Int("n", 100, "runs of each command")
+	a := flag.String("a", "", "first command (split on spaces)")
+	b := flag.String("b", "", "second command (split on spaces)")
+	flag.Parse()
+	if *a == "" || *b == "" || *n < 1 {
+		fmt.Fprintln(os.Stderr, "cmdbench: usage: cmdbench -n RUNS -a 'CMD ARGS' -b 'CMD ARGS'")
+		os.Exit(2)
+	}
+	cmds := [][]string{strings.Fields(*a), strings.Fields(*b)}
+	times := [2][]time.Duration{}
+	for i := 0; i < *n; i++ {
+		for j, c := range cmds {
+			d, err := once(c)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "cmdbench: %s: %v\n", strings.Join(c, " "), err)
+				os.Exit(1)
+			}
+			times[j] = append(times[j], d)
+		}
+	}
+	med := [2]time.Duration{}
+	for j, c := range cmds {
+		ts := times[j]
+		sort.Slice(ts, func(x, y int) bool { return ts[x] < ts[y] })
+		med[j] = ts[len(ts)/2]
+		fmt.Printf("%-8s median %8.2f ms  p10 %8.2f ms  p90 %8.2f ms  (%d runs)  %s\n", []string{"A", "B"}[j],
+			ms(med[j]), ms(ts[len(ts)/10]), ms(ts[len(ts)*9/10]), len(ts), strings.Join(c, " "))
+	}
+	fmt.Printf("ratio    A/B = %.2f\n", float64(med[0])/float64(med[1]))
+}
+
+func once(c []string) (time.Duration, error) {
+	cmd := exec.Command(c[0], c[1:]...)
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("%v: %s", err, errb.String())
+	}
+	return d, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
