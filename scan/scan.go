@@ -134,7 +134,7 @@ func merge(reg *registry, ws []*worker, res *Result) {
 			ns := e.ns
 			ns.Sources |= FromProcess
 			ns.NProcs += a.nprocs
-			if ns.PID == 0 || a.pid < ns.PID {
+			if a.pid != 0 && (ns.PID == 0 || a.pid < ns.PID) {
 				ns.PID, ns.PPID, ns.UID, ns.Command = a.pid, a.ppid, a.uid, a.cmd
 			}
 		}

@@ -10,15 +10,30 @@ import (
 // The helpers here run a few times per process on a host with thousands
 // of processes, so they reuse caller buffers instead of allocating.
 
+// openDir opens the directory dirfd/name.
+func openDir(dirfd int, name string) (int, error) {
+	return unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+}
+
 // readDir calls fn with the name of each entry of the directory at
 // dirfd/name, skipping "." and "..". name aliases buf and is only valid
 // during the call.
 func readDir(dirfd int, name string, buf []byte, fn func(name []byte)) error {
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := openDir(dirfd, name)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(fd)
+	return listDir(fd, buf, fn)
+}
+
+// listDir is readDir on an open directory. The /proc directories it reads
+// (proc_pid_readdir, proc_task_readdir, proc_readfd_common) emit entries
+// until the buffer is full or the directory ends, so a getdents that left
+// room for more records was the last one: skipping the call that would
+// return 0 saves a syscall per process.
+func listDir(fd int, buf []byte, fn func(name []byte)) error {
+	const roomForMore = 512
 	for {
 		n, err := unix.Getdents(fd, buf)
 		if err != nil {
@@ -29,6 +44,9 @@ func readDir(dirfd int, name string, buf []byte, fn func(name []byte)) error {
 		}
 		if err := eachDirent(buf[:n], fn); err != nil {
 			return err
+		}
+		if n < len(buf)-roomForMore {
+			return nil
 		}
 	}
 }

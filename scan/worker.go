@@ -11,15 +11,6 @@ import (
 	"github.com/nsinspect/nsinspect/namespaces"
 )
 
-// linkPaths are "ns/<link>" for namespaces.Links, built once.
-var linkPaths = func() []string {
-	p := make([]string, len(namespaces.Links))
-	for i, l := range namespaces.Links {
-		p[i] = "ns/" + l.Name
-	}
-	return p
-}()
-
 // forChildren[i] is the index in namespaces.Links of the link that link i
 // is the *_for_children twin of, or -1.
 var forChildren = func() []int {
@@ -133,35 +124,28 @@ func (w *worker) process(pid int) {
 		return
 	}
 	defer unix.Close(dfd)
-	var st unix.Stat_t
-	if unix.Fstat(dfd, &st) != nil {
-		return
-	}
-	b, err := readFile(dfd, "stat", &w.statBuf)
-	if err != nil {
-		return
-	}
-	sf, ok := parseStat(b)
-	if !ok {
-		return
-	}
 	var links [10]*entry
-	for i, l := range namespaces.Links {
-		// Sources are marked below and in merge: FromProcess once the
-		// whole process was read, FromChildren only where it differs.
-		e, err := w.resolve(dfd, linkPaths[i], l.Type, 0)
-		if err != nil {
-			if denied(err) {
-				w.denied.NSLinks++
-			}
-			// Gone, a zombie without namespaces, or moving too fast:
-			// drop the whole process rather than count part of it.
-			return
+	if err := w.links(dfd, "ns", &links); err != nil {
+		if denied(err) {
+			w.denied.NSLinks++
 		}
-		links[i] = e
+		// Gone, a zombie without namespaces, or moving too fast: drop
+		// the whole process rather than count part of it.
+		return
 	}
 	w.procs++
-	var cmd []byte
+	// Only a namespace's lowest PID is shown, so stat and cmdline are read
+	// for few processes: pids come in ascending order, and most are
+	// nobody's lowest.
+	var id *identity
+	for i, e := range links {
+		if forChildren[i] < 0 {
+			if a := w.aggs[e]; a == nil || a.pid == 0 || pid < a.pid {
+				id = w.identify(dfd) // nil if it exited just now
+				break
+			}
+		}
+	}
 	for i, e := range links {
 		if j := forChildren[i]; j >= 0 {
 			if e != links[j] {
@@ -175,11 +159,8 @@ func (w *worker) process(pid int) {
 			w.aggs[e] = a
 		}
 		a.nprocs++
-		if a.pid == 0 || pid < a.pid {
-			if cmd == nil {
-				cmd = w.command(dfd, sf.comm)
-			}
-			a.pid, a.ppid, a.uid, a.cmd = pid, sf.ppid, st.Uid, string(cmd)
+		if id != nil && (a.pid == 0 || pid < a.pid) {
+			a.pid, a.ppid, a.uid, a.cmd = pid, id.ppid, id.uid, id.cmd
 		}
 	}
 	if mnt := links[mntLink]; w.reg.claimMounts(mnt) {
@@ -190,27 +171,73 @@ func (w *worker) process(pid int) {
 			}
 		}
 	}
-	if sf.nthreads > 1 {
+	// /proc/PID/task has num_threads+2 links (proc_task_getattr), a
+	// quarter of the cost of reading num_threads from stat.
+	var st unix.Stat_t
+	if unix.Fstatat(dfd, "task", &st, 0) == nil && st.Nlink > 3 {
 		w.threads(dfd, pid, &links)
 	}
 	w.fds(dfd, pid)
 }
 
-// command is the process's command line with NULs as spaces, or its comm
-// when the command line is empty (kernel threads), as lsns shows it.
-func (w *worker) command(dfd int, comm []byte) []byte {
-	b, err := readFile(dfd, "cmdline", &w.fileBuf)
-	if err == nil {
-		for i, c := range b {
-			if c == 0 {
-				b[i] = ' '
-			}
-		}
-		if b = bytes.TrimRight(b, " "); len(b) > 0 {
-			return b
+// links resolves the ten links of the ns directory dirfd/dir. Reading
+// them relative to an fd on the directory saves a path component, and its
+// pid_revalidate, per link; the fd pins the task as the /proc/PID fd does.
+// Sources are marked by the callers: FromProcess once the whole process
+// was read, FromChildren and FromThread only where they differ.
+func (w *worker) links(dirfd int, dir string, out *[10]*entry) error {
+	nsfd, err := openDir(dirfd, dir)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(nsfd)
+	for i, l := range namespaces.Links {
+		if out[i], err = w.resolve(nsfd, l.Name, l.Type, 0); err != nil {
+			return err
 		}
 	}
-	return append([]byte{}, comm...)
+	return nil
+}
+
+// identity is what lsns shows about a namespace's lowest PID.
+type identity struct {
+	ppid int
+	uid  uint32 // owner of /proc/PID, as lsns reports USER
+	cmd  string
+}
+
+// identify reads the process's identity, or returns nil if it exited.
+// The command is its command line with NULs as spaces, or its comm when
+// the command line is empty (kernel threads), as lsns shows it.
+func (w *worker) identify(dfd int) *identity {
+	var st unix.Stat_t
+	if unix.Fstat(dfd, &st) != nil {
+		return nil
+	}
+	b, err := readFile(dfd, "stat", &w.statBuf)
+	if err != nil {
+		return nil
+	}
+	sf, ok := parseStat(b)
+	if !ok {
+		return nil
+	}
+	id := &identity{ppid: sf.ppid, uid: st.Uid}
+	b, err = readFile(dfd, "cmdline", &w.fileBuf)
+	if err != nil {
+		return nil
+	}
+	for i, c := range b {
+		if c == 0 {
+			b[i] = ' '
+		}
+	}
+	if b = bytes.TrimRight(b, " "); len(b) > 0 {
+		id.cmd = string(b)
+	} else {
+		id.cmd = string(sf.comm)
+	}
+	return id
 }
 
 // mounts reads mountinfo of the mount namespace mnt through process pid
@@ -255,15 +282,14 @@ func (w *worker) threads(dfd, pid int, leader *[10]*entry) {
 		return
 	}
 	for _, tid := range w.ints {
-		prefix := "task/" + strconv.Itoa(tid) + "/"
-		for i, l := range namespaces.Links {
-			e, err := w.resolve(dfd, prefix+linkPaths[i], l.Type, 0)
-			if err != nil {
-				if denied(err) {
-					w.denied.Threads++
-				}
-				break // the thread exited, or we may not look
+		var links [10]*entry
+		if err := w.links(dfd, "task/"+strconv.Itoa(tid)+"/ns", &links); err != nil {
+			if denied(err) {
+				w.denied.Threads++
 			}
+			continue // the thread exited, or we may not look
+		}
+		for i, e := range links {
 			if e != leader[i] {
 				w.reg.mark(e, FromThread)
 				w.holds = append(w.holds, hold{e: e, thread: &Task{PID: pid, TID: tid}})
@@ -275,24 +301,29 @@ func (w *worker) threads(dfd, pid int, leader *[10]*entry) {
 // fds finds the process's open fds on namespaces. The scanner's own
 // registry fds are not holders: they exist only because we are looking.
 func (w *worker) fds(dfd, pid int) {
-	w.ints = w.ints[:0]
-	err := readDir(dfd, "fd", w.dirBuf, func(name []byte) {
-		if fd, ok := parseUint(name); ok && fd < 1<<31 {
-			w.ints = append(w.ints, int(fd))
-		}
-	})
+	fdfd, err := openDir(dfd, "fd")
 	if err != nil {
 		if denied(err) {
 			w.denied.FDs++
 		}
 		return
 	}
+	defer unix.Close(fdfd)
+	w.ints = w.ints[:0]
+	err = listDir(fdfd, w.dirBuf, func(name []byte) {
+		if fd, ok := parseUint(name); ok && fd < 1<<31 {
+			w.ints = append(w.ints, int(fd))
+		}
+	})
+	if err != nil {
+		return
+	}
 	for _, fd := range w.ints {
 		if w.self && w.reg.held[fd] {
 			continue
 		}
-		path := "fd/" + strconv.Itoa(fd)
-		b, isShort, err := readlink(dfd, path, w.linkBuf)
+		name := strconv.Itoa(fd)
+		b, isShort, err := readlink(fdfd, name, w.linkBuf)
 		if err != nil || !isShort {
 			continue
 		}
@@ -300,7 +331,7 @@ func (w *worker) fds(dfd, pid int) {
 		if !ok {
 			continue
 		}
-		e, err := w.resolve(dfd, path, t, FromFD)
+		e, err := w.resolve(fdfd, name, t, FromFD)
 		if err != nil {
 			continue
 		}
