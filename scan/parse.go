@@ -32,13 +32,17 @@ func parseNSLink(b []byte) (t namespaces.Type, ino uint64, ok bool) {
 		return 0, 0, false
 	}
 	ino, ok = parseUint(b[colon+2 : len(b)-1])
-	return t, ino, ok && ino != 0
+	if !ok || ino == 0 {
+		return 0, 0, false
+	}
+	return t, ino, true
 }
 
-// parseUint parses a non-empty decimal number without allocating; ok is
-// false on anything else or on overflow.
+// parseUint parses a non-empty decimal number as the kernel prints one
+// (no sign, no leading zeros) without allocating; ok is false on anything
+// else or on overflow.
 func parseUint(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 20 {
+	if len(b) == 0 || len(b) > 20 || (len(b) > 1 && b[0] == '0') {
 		return 0, false
 	}
 	var n uint64
