@@ -52,8 +52,8 @@ func lsnsJSON(t *testing.T, args ...string) map[string]lsEntry {
 }
 
 // child runs argv (util-linux unshare) and kills and reaps it at cleanup.
-// With --fork the process in the new namespaces is unshare's child, whose
-// pid is returned; otherwise the process itself, once it has exec'd.
+// With --kill-child the process in the new namespaces is unshare's child,
+// whose pid is returned; otherwise the process itself, once it has exec'd.
 func child(t *testing.T, argv ...string) (pid int) {
 	t.Helper()
 	testutil.RequireCommand(t, argv[0], "util-linux")
@@ -63,9 +63,13 @@ func child(t *testing.T, argv ...string) (pid int) {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	pid = cmd.Process.Pid
-	if slices.Contains(argv, "--fork") {
+	if slices.Contains(argv, "--kill-child") {
+		// --kill-child (which implies --fork) makes the kernel kill the
+		// forked child when unshare dies; as pid 1 of a new pid
+		// namespace it would otherwise outlive the test.
 		kids := waitProc(t, pid, fmt.Sprintf("task/%d/children", pid), func(s string) bool { return s != "" })
 		pid, _ = strconv.Atoi(strings.Fields(kids)[0])
+		t.Cleanup(func() { unix.Kill(pid, unix.SIGKILL) })
 	}
 	waitProc(t, pid, "comm", func(s string) bool { return s == "sleep" })
 	return pid
@@ -108,9 +112,10 @@ func TestLsAgreesWithLsns(t *testing.T) {
 	}
 	var keys []string
 	for _, ty := range types {
-		// --fork puts sleep in the new pid and time namespaces (they
-		// apply to children) and gives every type a two-process case.
-		pid := child(t, "unshare", ty.flag, "--fork", "sleep", "600")
+		// Forking puts sleep in the new pid and time namespaces (they
+		// apply to children) and gives every other type a two-process
+		// case.
+		pid := child(t, "unshare", ty.flag, "--kill-child", "sleep", "600")
 		keys = append(keys, nsKey(t, pid, ty.link, ty.typ))
 	}
 	cols := "NS,TYPE,NPROCS,PID,PPID,COMMAND,UID,USER"

@@ -112,9 +112,11 @@ func find(t *testing.T, res *Result, ns namespaces.NS) *Namespace {
 // lowest PID's command line and PPID shown, as lsns shows them.
 func TestScanProcesses(t *testing.T) {
 	testutil.RequireRoot(t)
-	cmd := start(t, "unshare", "--uts", "--ipc", "--net", "--pid", "--fork", "sleep", "600")
+	cmd := start(t, "unshare", "--uts", "--ipc", "--net", "--pid", "--kill-child", "sleep", "600")
 	unsharePID := cmd.Process.Pid
 	uts := nsOf(t, unsharePID, "uts")
+	// --kill-child: sleep, pid 1 of its namespace, must not outlive the
+	// test when unshare is killed.
 	task := fmt.Sprintf("task/%d/children", unsharePID)
 	waitFor(t, unsharePID, task, func(s string) bool { return s != "" })
 	res := mustScan(t)
@@ -122,7 +124,7 @@ func TestScanProcesses(t *testing.T) {
 	if n.NProcs != 2 || n.PID != unsharePID || n.PPID != os.Getpid() {
 		t.Errorf("uts: nprocs %d pid %d ppid %d; want 2 (unshare and sleep), %d, %d", n.NProcs, n.PID, n.PPID, unsharePID, os.Getpid())
 	}
-	if want := "unshare --uts --ipc --net --pid --fork sleep 600"; n.Command != want {
+	if want := "unshare --uts --ipc --net --pid --kill-child sleep 600"; n.Command != want {
 		t.Errorf("uts: command %q, want %q", n.Command, want)
 	}
 	if n.Sources&FromProcess == 0 || n.Owner == nil || n.Owner.Type != namespaces.User {
