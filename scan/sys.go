@@ -27,13 +27,11 @@ func readDir(dirfd int, name string, buf []byte, fn func(name []byte)) error {
 	return listDir(fd, buf, fn)
 }
 
-// listDir is readDir on an open directory. The /proc directories it reads
-// (proc_pid_readdir, proc_task_readdir, proc_readfd_common) emit entries
-// until the buffer is full or the directory ends, so a getdents that left
-// room for more records was the last one: skipping the call that would
-// return 0 saves a syscall per process.
+// listDir is readDir on an open directory. It reads until getdents
+// returns 0 even when a call left room in the buffer: /proc stops a call
+// early when an entry vanishes under it (proc_fill_cache fails for a
+// process or fd that just went away), so a short read is not the end.
 func listDir(fd int, buf []byte, fn func(name []byte)) error {
-	const roomForMore = 512
 	for {
 		n, err := unix.Getdents(fd, buf)
 		if err != nil {
@@ -44,9 +42,6 @@ func listDir(fd int, buf []byte, fn func(name []byte)) error {
 		}
 		if err := eachDirent(buf[:n], fn); err != nil {
 			return err
-		}
-		if n < len(buf)-roomForMore {
-			return nil
 		}
 	}
 }

@@ -119,13 +119,20 @@ var errNotNS = errors.New("not an nsfs link")
 // package doc for why that fd is enough of a pin. Every error is about
 // this one process and ends its reading: it exited, or we may not look.
 func (w *worker) process(pid int) {
-	dfd, err := unix.Openat(w.procfd, strconv.Itoa(pid), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	// One fd on /proc/PID/ns pins the process (see the package doc);
+	// the rest of /proc/PID is reached through its "..", which is the
+	// dentry it was looked up under, so the same process. That saves
+	// opening and closing /proc/PID itself.
+	dfd, err := openDir(w.procfd, strconv.Itoa(pid)+"/ns")
 	if err != nil {
+		if denied(err) {
+			w.denied.NSLinks++
+		}
 		return
 	}
 	defer unix.Close(dfd)
 	var links [10]*entry
-	if err := w.links(dfd, "ns", &links); err != nil {
+	if err := w.linksAt(dfd, &links); err != nil {
 		if denied(err) {
 			w.denied.NSLinks++
 		}
@@ -174,7 +181,7 @@ func (w *worker) process(pid int) {
 	// /proc/PID/task has num_threads+2 links (proc_task_getattr), a
 	// quarter of the cost of reading num_threads from stat.
 	var st unix.Stat_t
-	if unix.Fstatat(dfd, "task", &st, 0) == nil && st.Nlink > 3 {
+	if unix.Fstatat(dfd, "../task", &st, 0) == nil && st.Nlink > 3 {
 		w.threads(dfd, pid, &links)
 	}
 	w.fds(dfd, pid)
@@ -191,6 +198,12 @@ func (w *worker) links(dirfd int, dir string, out *[10]*entry) error {
 		return err
 	}
 	defer unix.Close(nsfd)
+	return w.linksAt(nsfd, out)
+}
+
+// linksAt is links on an open ns directory.
+func (w *worker) linksAt(nsfd int, out *[10]*entry) error {
+	var err error
 	for i, l := range namespaces.Links {
 		if out[i], err = w.resolve(nsfd, l.Name, l.Type, 0); err != nil {
 			return err
@@ -211,10 +224,10 @@ type identity struct {
 // the command line is empty (kernel threads), as lsns shows it.
 func (w *worker) identify(dfd int) *identity {
 	var st unix.Stat_t
-	if unix.Fstat(dfd, &st) != nil {
+	if unix.Fstatat(dfd, "..", &st, 0) != nil {
 		return nil
 	}
-	b, err := readFile(dfd, "stat", &w.statBuf)
+	b, err := readFile(dfd, "../stat", &w.statBuf)
 	if err != nil {
 		return nil
 	}
@@ -223,7 +236,7 @@ func (w *worker) identify(dfd int) *identity {
 		return nil
 	}
 	id := &identity{ppid: sf.ppid, uid: st.Uid}
-	b, err = readFile(dfd, "cmdline", &w.fileBuf)
+	b, err = readFile(dfd, "../cmdline", &w.fileBuf)
 	if err != nil {
 		return nil
 	}
@@ -243,7 +256,7 @@ func (w *worker) identify(dfd int) *identity {
 // mounts reads mountinfo of the mount namespace mnt through process pid
 // and resolves every nsfs mount in it through /proc/PID/root.
 func (w *worker) mounts(dfd, pid int, mnt *entry) error {
-	b, err := readFile(dfd, "mountinfo", &w.fileBuf)
+	b, err := readFile(dfd, "../mountinfo", &w.fileBuf)
 	if err != nil {
 		return err
 	}
@@ -253,7 +266,7 @@ func (w *worker) mounts(dfd, pid int, mnt *entry) error {
 			// Opening through root/ resolves the path inside the
 			// process's own root and mount namespace, where the line
 			// came from.
-			e, err = w.reg.open(dfd, "root"+m.MountPoint, m.Type, m.Ino, FromBindMount)
+			e, err = w.reg.open(dfd, "../root"+m.MountPoint, m.Type, m.Ino, FromBindMount)
 			if err != nil {
 				if denied(err) {
 					w.denied.Mountinfo++
@@ -273,7 +286,7 @@ func (w *worker) mounts(dfd, pid int, mnt *entry) error {
 // that differ from the leader's.
 func (w *worker) threads(dfd, pid int, leader *[10]*entry) {
 	w.ints = w.ints[:0]
-	err := readDir(dfd, "task", w.dirBuf, func(name []byte) {
+	err := readDir(dfd, "../task", w.dirBuf, func(name []byte) {
 		if tid, ok := parseUint(name); ok && int(tid) != pid {
 			w.ints = append(w.ints, int(tid))
 		}
@@ -283,7 +296,7 @@ func (w *worker) threads(dfd, pid int, leader *[10]*entry) {
 	}
 	for _, tid := range w.ints {
 		var links [10]*entry
-		if err := w.links(dfd, "task/"+strconv.Itoa(tid)+"/ns", &links); err != nil {
+		if err := w.links(dfd, "../task/"+strconv.Itoa(tid)+"/ns", &links); err != nil {
 			if denied(err) {
 				w.denied.Threads++
 			}
@@ -301,7 +314,7 @@ func (w *worker) threads(dfd, pid int, leader *[10]*entry) {
 // fds finds the process's open fds on namespaces. The scanner's own
 // registry fds are not holders: they exist only because we are looking.
 func (w *worker) fds(dfd, pid int) {
-	fdfd, err := openDir(dfd, "fd")
+	fdfd, err := openDir(dfd, "../fd")
 	if err != nil {
 		if denied(err) {
 			w.denied.FDs++
