@@ -161,6 +161,23 @@ func TestLsFindsWhatLsnsMisses(t *testing.T) {
 		t.Fatalf("ip netns add: %v: %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	// Have our network namespace assign it an nsid, to check NETNSID.
+	if out, err := exec.Command("ip", "netns", "set", name, "auto").CombinedOutput(); err != nil {
+		t.Fatalf("ip netns set %s auto: %v: %s", name, err, out)
+	}
+	out, err := exec.Command("ip", "netns", "list").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nsid string
+	for _, l := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(l); len(f) == 3 && f[0] == name && f[1] == "(id:" {
+			nsid = strings.TrimSuffix(f[2], ")")
+		}
+	}
+	if nsid == "" {
+		t.Fatalf("ip netns list shows no id for %s:\n%s", name, out)
+	}
 	var st unix.Stat_t
 	if err := unix.Stat("/run/netns/"+name, &st); err != nil {
 		t.Fatal(err)
@@ -178,6 +195,9 @@ func TestLsFindsWhatLsnsMisses(t *testing.T) {
 
 	ours := decodeLs(t, "nsinspect", mustRun(t, "ls", "--json"))
 	lsns := lsnsJSON(t)
+	if got := fmt.Sprint(ours[mountKey]["netnsid"]); got != nsid {
+		t.Errorf("%s: netnsid %s, ip netns list says %s", mountKey, got, nsid)
+	}
 	for _, c := range []struct{ key, source, holders string }{
 		{threadKey, "thread", "threads"}, {mountKey, "bindmount", "bindmounts"}, {fdKey, "fd", "fds"},
 	} {
