@@ -48,6 +48,19 @@ var errMoved = errors.New("namespace link changed between readlink and open")
 // whatever it has), and returns the namespace's entry. If another worker
 // registered the namespace first, fd is closed and theirs is returned.
 func (r *registry) adopt(fd int, ino uint64, src Source) (*entry, error) {
+	if ino == 0 {
+		// From NS_GET_USERNS/NS_GET_PARENT: mostly a namespace already
+		// held, which a stat tells without two more ioctls.
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			unix.Close(fd)
+			return nil, err
+		}
+		if e := r.lookup(st.Ino); e != nil {
+			unix.Close(fd)
+			return e, nil
+		}
+	}
 	ns, err := namespaces.FromFD(fd)
 	if err != nil {
 		unix.Close(fd)
