@@ -13,12 +13,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-N=5000 G=100 K=10 RUNS=${RUNS:-11}
+N=5000 G=100 K=10 RUNS_DEFAULT=11
 if [ "${1:-}" = "--ci" ]; then
 	shift
-	N=500 G=20 K=5 RUNS=${RUNS:-5}
+	N=500 G=20 K=5 RUNS_DEFAULT=5
 fi
-N=${1:-$N} G=${2:-$G} K=${3:-$K}
+N=${1:-$N} G=${2:-$G} K=${3:-$K} RUNS=${RUNS:-$RUNS_DEFAULT}
 for tool in lsns /usr/bin/time pgrep; do
 	command -v "$tool" >/dev/null || { echo "ls-vs-lsns: $tool not found (apt-get install util-linux time procps)" >&2; exit 2; }
 done
@@ -50,13 +50,15 @@ done
 total=$(ls /proc | grep -c '^[0-9]')
 echo "fixture: N=$N G=$G K=$K: $have fixture processes, $total on the host"
 
-# One run: wall ms and peak RSS KiB of "$@" (output discarded).
+# One run of "$@" (output discarded): wall us, peak RSS KiB, CPU us
+# (user+sys). CPU time is printed too because on a machine shared with
+# other work wall time measures the neighbours as much as the tool.
 measure() {
 	local t0 t1
 	t0=$(date +%s%N)
-	/usr/bin/time -f %M -o "$tmp/rss" "$@" >/dev/null 2>"$tmp/err" || { echo "ls-vs-lsns: $* failed:" >&2; cat "$tmp/err" >&2; exit 1; }
+	/usr/bin/time -f '%M %U %S' -o "$tmp/rss" "$@" >/dev/null 2>"$tmp/err" || { echo "ls-vs-lsns: $* failed:" >&2; cat "$tmp/err" >&2; exit 1; }
 	t1=$(date +%s%N)
-	echo "$(((t1 - t0) / 1000)) $(tail -1 "$tmp/rss")"
+	echo "$(((t1 - t0) / 1000)) $(tail -1 "$tmp/rss" | awk '{printf "%d %d", $1, ($2 + $3) * 1e6}')"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
@@ -70,11 +72,16 @@ l_us=$(cut -d' ' -f1 "$tmp/lsns" | median)
 n_us=$(cut -d' ' -f1 "$tmp/nsi" | median)
 l_rss=$(cut -d' ' -f2 "$tmp/lsns" | sort -n | tail -1)
 n_rss=$(cut -d' ' -f2 "$tmp/nsi" | sort -n | tail -1)
+l_cpu=$(cut -d' ' -f3 "$tmp/lsns" | median)
+n_cpu=$(cut -d' ' -f3 "$tmp/nsi" | median)
 ratio=$(awk -v l="$l_us" -v n="$n_us" 'BEGIN {printf "%.1f", l / n}')
-printf '%-22s %10s %14s\n' tool "median ms" "peak RSS KiB"
-printf '%-22s %10.1f %14d\n' "lsns -J" "$(awk -v x="$l_us" 'BEGIN{print x/1000}')" "$l_rss"
-printf '%-22s %10.1f %14d\n' "nsinspect ls --json" "$(awk -v x="$n_us" 'BEGIN{print x/1000}')" "$n_rss"
-echo "ratio lsns/nsinspect: ${ratio}x over $RUNS alternating runs each (wall, incl. process start)"
+cpu_ratio=$(awk -v l="$l_cpu" -v n="$n_cpu" 'BEGIN {printf "%.1f", (n > 0) ? l / n : 0}')
+ms() { awk -v x="$1" 'BEGIN {printf "%.1f", x / 1000}'; }
+printf '%-22s %12s %14s %14s\n' tool "median wall ms" "median CPU ms" "peak RSS KiB"
+printf '%-22s %14s %14s %14d\n' "lsns -J" "$(ms "$l_us")" "$(ms "$l_cpu")" "$l_rss"
+printf '%-22s %14s %14s %14d\n' "nsinspect ls --json" "$(ms "$n_us")" "$(ms "$n_cpu")" "$n_rss"
+echo "ratio lsns/nsinspect: ${ratio}x wall, ${cpu_ratio}x CPU, over $RUNS alternating runs each (incl. process start)"
+echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "namespaces: lsns $(lsns -J | grep -c '"ns":'), nsinspect $("$bin" ls --json 2>/dev/null | grep -c '"ns":')"
 
 if command -v hyperfine >/dev/null; then

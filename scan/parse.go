@@ -59,58 +59,6 @@ func parseUint(b []byte) (uint64, bool) {
 	return n, true
 }
 
-// statFields are the fields of /proc/PID/stat a scan needs.
-type statFields struct {
-	comm     []byte // aliases the buffer that was parsed
-	ppid     int
-	nthreads int
-}
-
-// parseStat picks comm (field 2), ppid (field 4) and num_threads (field 20)
-// out of /proc/PID/stat without allocating: it runs once per process, and
-// procinfo.ParseStat's strings.Fields would allocate fifty strings each
-// time. comm may hold spaces and parentheses, so fields are counted from
-// the last ')'.
-func parseStat(b []byte) (statFields, bool) {
-	var s statFields
-	open := bytes.IndexByte(b, '(')
-	shut := bytes.LastIndexByte(b, ')')
-	if open < 0 || shut < open {
-		return s, false
-	}
-	s.comm = b[open+1 : shut]
-	rest := b[shut+1:]
-	field := 2 // the field just consumed
-	for field < 20 {
-		rest = bytes.TrimLeft(rest, " ")
-		end := bytes.IndexByte(rest, ' ')
-		if end < 0 {
-			end = len(rest)
-			if n := len(rest); n > 0 && rest[n-1] == '\n' {
-				end = n - 1
-			}
-		}
-		if end == 0 {
-			return s, false
-		}
-		field++
-		switch field {
-		case 4, 20:
-			v, ok := parseUint(rest[:end])
-			if !ok || v > 1<<31 {
-				return s, false
-			}
-			if field == 4 {
-				s.ppid = int(v)
-			} else {
-				s.nthreads = int(v)
-			}
-		}
-		rest = rest[end:]
-	}
-	return s, true
-}
-
 // NSFSMount is one nsfs line of /proc/PID/mountinfo: a namespace kept alive
 // by a bind mount, as ip-netns(8) makes under /run/netns.
 type NSFSMount struct {

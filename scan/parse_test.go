@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/nsinspect/nsinspect/namespaces"
-	"github.com/nsinspect/nsinspect/procinfo"
 )
 
 func TestParseNSLink(t *testing.T) {
@@ -46,52 +45,6 @@ func TestParseNSLink(t *testing.T) {
 		typ, ino, ok := parseNSLink([]byte(tc.in))
 		if ok != tc.isNS || typ != tc.t || ino != tc.ino {
 			t.Errorf("parseNSLink(%q) = %v, %d, %v; want %v, %d, %v", tc.in, typ, ino, ok, tc.t, tc.ino, tc.isNS)
-		}
-	}
-}
-
-// parseStat must agree with procinfo.ParseStat, the reference parser, on
-// real stat lines captured on the project's machine: a sleep, kthreadd, a
-// shell, a zombie, a process with 14 threads, and a comm with spaces and
-// parentheses ("we ird) (x").
-func TestParseStatFixtures(t *testing.T) {
-	files, err := filepath.Glob("testdata/stat-*")
-	if err != nil || len(files) < 6 {
-		t.Fatalf("want at least 6 stat fixtures, got %d (%v)", len(files), err)
-	}
-	want := map[string]struct {
-		comm     string
-		nthreads int
-	}{
-		"stat-odd-comm": {"we ird) (x", 1},
-		"stat-threads":  {"process_api", 14},
-		"stat-kthreadd": {"kthreadd", 1},
-		"stat-zombie":   {"sleep", 1},
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, ok := parseStat(b)
-		ref, err := procinfo.ParseStat(string(b))
-		if !ok || err != nil {
-			t.Errorf("%s: parseStat ok=%v, procinfo.ParseStat err=%v", f, ok, err)
-			continue
-		}
-		if string(got.comm) != ref.Comm || got.ppid != ref.PPID || got.nthreads != ref.NumThread {
-			t.Errorf("%s: got comm %q ppid %d threads %d, reference says %q %d %d", f, got.comm, got.ppid, got.nthreads, ref.Comm, ref.PPID, ref.NumThread)
-		}
-		if w, ok := want[filepath.Base(f)]; ok && (string(got.comm) != w.comm || got.nthreads != w.nthreads) {
-			t.Errorf("%s: got comm %q threads %d, want %q %d", f, got.comm, got.nthreads, w.comm, w.nthreads)
-		}
-	}
-}
-
-func TestParseStatMalformed(t *testing.T) {
-	for _, in := range []string{"", "1 (x", "1 x) S 0", "1 (x) S 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0", "1 (x) S -1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 1 0 0"} {
-		if s, ok := parseStat([]byte(in)); ok {
-			t.Errorf("parseStat(%q) = %+v, want failure", in, s)
 		}
 	}
 }
@@ -190,29 +143,6 @@ func uitoa(v uint64) string {
 			return string(b[i:])
 		}
 	}
-}
-
-// FuzzParseStat checks the allocation-free parser against procinfo's.
-func FuzzParseStat(f *testing.F) {
-	files, _ := filepath.Glob("testdata/stat-*")
-	for _, fn := range files {
-		b, _ := os.ReadFile(fn)
-		f.Add(string(b))
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got, ok := parseStat([]byte(s))
-		if !ok {
-			return
-		}
-		ref, err := procinfo.ParseStat(s)
-		if err != nil {
-			// procinfo is stricter about fields we do not read.
-			return
-		}
-		if string(got.comm) != ref.Comm || got.ppid != ref.PPID || got.nthreads != ref.NumThread {
-			t.Fatalf("%q: got %q %d %d, reference %q %d %d", s, got.comm, got.ppid, got.nthreads, ref.Comm, ref.PPID, ref.NumThread)
-		}
-	})
 }
 
 func FuzzParseNSFSMounts(f *testing.F) {

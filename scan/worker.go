@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/procinfo"
 )
 
 // forChildren[i] is the index in namespaces.Links of the link that link i
@@ -58,8 +59,8 @@ type worker struct {
 	denied Denied
 	procs  int
 
-	statBuf, fileBuf, dirBuf, linkBuf []byte
-	ints                              []int
+	fileBuf, dirBuf, linkBuf []byte
+	ints                     []int
 }
 
 // hold is one thread, fd or bind mount found holding a namespace.
@@ -75,7 +76,6 @@ func newWorker(reg *registry, procfd int) *worker {
 		reg: reg, procfd: procfd,
 		cache:   make(map[uint64]*entry, 256),
 		aggs:    make(map[*entry]*agg, 256),
-		statBuf: make([]byte, 0, 1024),
 		fileBuf: make([]byte, 0, 16<<10),
 		dirBuf:  make([]byte, 8<<10),
 		linkBuf: make([]byte, 128),
@@ -227,15 +227,15 @@ func (w *worker) identify(dfd int) *identity {
 	if unix.Fstatat(dfd, "..", &st, 0) != nil {
 		return nil
 	}
-	b, err := readFile(dfd, "../stat", &w.statBuf)
+	b, err := readFile(dfd, "../stat", &w.fileBuf)
 	if err != nil {
 		return nil
 	}
-	sf, ok := parseStat(b)
-	if !ok {
+	sf, err := procinfo.ParseStat(string(b))
+	if err != nil {
 		return nil
 	}
-	id := &identity{ppid: sf.ppid, uid: st.Uid}
+	id := &identity{ppid: sf.PPID, uid: st.Uid}
 	b, err = readFile(dfd, "../cmdline", &w.fileBuf)
 	if err != nil {
 		return nil
@@ -248,7 +248,7 @@ func (w *worker) identify(dfd int) *identity {
 	if b = bytes.TrimRight(b, " "); len(b) > 0 {
 		id.cmd = string(b)
 	} else {
-		id.cmd = string(sf.comm)
+		id.cmd = sf.Comm
 	}
 	return id
 }
