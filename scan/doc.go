@@ -11,7 +11,8 @@
 //   - process: the /proc/PID/ns/<type> links of each thread-group leader
 //     (what lsns(8) reads), plus pid_for_children and time_for_children;
 //   - thread: /proc/PID/task/TID/ns of the non-leader threads, read only
-//     when stat field 20 (num_threads) is above one. A thread can unshare
+//     when the process has more than one (/proc/PID/task has num_threads+2
+//     links, which one fstatat tells). A thread can unshare
 //     on its own, and util-linux lsns 2.38 does not see such namespaces;
 //   - bindmount: nsfs mounts (e.g. /run/netns/NAME from ip-netns(8)), from
 //     /proc/PID/mountinfo, read once per distinct mount namespace and
