@@ -1,0 +1,214 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os/user"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/scan"
+)
+
+func init() { register(newLsCmd) }
+
+type lsOptions struct {
+	types []string
+	pid   string
+	json  bool
+	tree  bool
+}
+
+func newLsCmd() *cobra.Command {
+	var o lsOptions
+	c := &cobra.Command{
+		Use:   "ls",
+		Short: "List every namespace on the host, including those lsns(8) cannot see",
+		Long: `ls lists every namespace it can find, with the columns of lsns(8) and more.
+
+Besides the namespaces processes are in (what lsns shows), it finds those
+held only by a thread (/proc/PID/task/TID/ns), by a bind mount (nsfs mounts
+such as /run/netns/NAME), by an open file descriptor, or reachable only as
+the parent or owner of another namespace. SOURCES says how each was found.
+
+Columns: NS (inode), TYPE, NPROCS (processes in it), PID (the lowest), PPID,
+USER (owner of /proc/PID), ID (NS_GET_ID, never reused), PARENT (pid/user:
+parent's inode), OWNER (owning user namespace's inode), NETNSID (the id our
+network namespace gave it, blank when unassigned), SOURCES, COMMAND.
+
+--json prints {"namespaces":[...]} with the keys of lsns -J (ns, type,
+nprocs, pid, ppid, command, uid, user; pid, ppid, command, uid and user are
+null when no process is in the namespace) plus id, parent and owner (ids),
+pns and ons (inodes), netnsid, sources, threads, bindmounts and fds.
+
+Without root, namespaces of other users' processes need CAP_SYS_PTRACE: ls
+prints what it can and says on stderr what it could not read.`,
+		Example: `  nsinspect ls
+  nsinspect ls -t net --json
+  nsinspect ls -p self
+  nsinspect ls --tree`,
+		Args: usageArgs(cobra.NoArgs),
+		RunE: func(c *cobra.Command, _ []string) error { return runLs(c.OutOrStdout(), c.ErrOrStderr(), o) },
+	}
+	f := c.Flags()
+	f.StringArrayVarP(&o.types, "type", "t", nil, "only namespaces of this type (repeatable or comma-separated: "+strings.Join(namespaces.TypeNames(), ", ")+")")
+	f.StringVarP(&o.pid, "task", "p", "", `only the namespaces of this process ("self", PID or PID:TID)`)
+	f.BoolVarP(&o.json, "json", "J", false, "print JSON, a superset of lsns -J")
+	f.BoolVarP(&o.tree, "tree", "T", false, "print the user namespace tree with owned namespaces, then the pid namespace tree")
+	return c
+}
+
+func runLs(stdout, stderr io.Writer, o lsOptions) error {
+	keep, err := lsFilter(o)
+	if err != nil {
+		return err
+	}
+	if o.json && o.tree {
+		return usageErrorf("--json and --tree cannot be combined (pick one output format)")
+	}
+	res, err := scan.Scan(scan.Options{})
+	if err != nil {
+		return fmt.Errorf("scanning namespaces: %w", err)
+	}
+	if res.Denied.Any() {
+		fmt.Fprintf(stderr, "nsinspect: warning: %s\n", deniedLine(res.Denied))
+	}
+	var list []*scan.Namespace
+	for _, ns := range res.Namespaces {
+		if keep(ns) {
+			list = append(list, ns)
+		}
+	}
+	users := newUserCache()
+	switch {
+	case o.json:
+		return writeJSON(stdout, lsJSON(list, users))
+	case o.tree:
+		return lsTree(stdout, res.Namespaces, keep, users)
+	default:
+		return lsTable(stdout, list, users)
+	}
+}
+
+// lsFilter turns -t and -p into a predicate. -p pins the process and
+// reads its namespace ids before the scan, so that a process that exits
+// meanwhile still selects the namespaces it was in.
+func lsFilter(o lsOptions) (func(*scan.Namespace) bool, error) {
+	types := map[namespaces.Type]bool{}
+	for _, arg := range o.types {
+		for _, s := range strings.Split(arg, ",") {
+			t, err := namespaces.ParseType(s)
+			if err != nil {
+				return nil, usageErrorf("-t: %v", err)
+			}
+			types[t] = true
+		}
+	}
+	var ids map[uint64]bool
+	if o.pid != "" {
+		p, err := openTask(o.pid)
+		if err != nil {
+			return nil, err
+		}
+		defer p.Close()
+		links, err := p.Namespaces()
+		if err != nil {
+			return nil, fmt.Errorf("reading the namespaces of %q: %w", o.pid, err)
+		}
+		ids = map[uint64]bool{}
+		for _, l := range links {
+			if l.Err != nil {
+				return nil, fmt.Errorf("reading the namespaces of %q: %w", o.pid, l.Err)
+			}
+			ids[l.NS.ID] = true
+		}
+	}
+	return func(ns *scan.Namespace) bool {
+		return (len(types) == 0 || types[ns.Type]) && (ids == nil || ids[ns.ID])
+	}, nil
+}
+
+func deniedLine(d scan.Denied) string {
+	var parts []string
+	add := func(n int, what string) {
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, what))
+		}
+	}
+	add(d.NSLinks, "processes' ns links (NPROCS, PID, USER, COMMAND undercounted)")
+	add(d.Threads, "threads' ns links (thread-only namespaces)")
+	add(d.FDs, "processes' fd tables (fd-held namespaces)")
+	add(d.Mountinfo, "mount tables or nsfs mount points (bind-mounted namespaces)")
+	add(d.Relatives, "parent/owner lookups (PARENT, OWNER)")
+	return "could not read " + strings.Join(parts, ", ") +
+		": other users' processes need CAP_SYS_PTRACE (run as root for a complete list)"
+}
+
+// userCache maps uids to names once each; there are few distinct uids
+// among thousands of processes.
+type userCache map[uint32]string
+
+func newUserCache() userCache { return userCache{} }
+
+func (c userCache) name(uid uint32) string {
+	if n, ok := c[uid]; ok {
+		return n
+	}
+	n := strconv.FormatUint(uint64(uid), 10)
+	if u, err := user.LookupId(n); err == nil {
+		n = u.Username
+	}
+	c[uid] = n
+	return n
+}
+
+// holderText says what holds a namespace no process is in, for the
+// COMMAND column and the tree.
+func holderText(ns *scan.Namespace) string {
+	switch {
+	case len(ns.Threads) > 0:
+		t := ns.Threads[0]
+		return fmt.Sprintf("(thread %d of pid %d)", t.TID, t.PID)
+	case len(ns.BindMounts) > 0:
+		return "(bind mount " + ns.BindMounts[0].Path + ")"
+	case len(ns.FDs) > 0:
+		f := ns.FDs[0]
+		return fmt.Sprintf("(fd %d of pid %d)", f.FD, f.PID)
+	case ns.Sources&scan.FromChildren != 0:
+		return "(for children)"
+	case ns.Sources&scan.FromParent != 0:
+		return "(parent only)"
+	case ns.Sources&scan.FromOwner != 0:
+		return "(owner only)"
+	}
+	return ""
+}
+
+func lsTable(w io.Writer, list []*scan.Namespace, users userCache) error {
+	tw := newTable(w)
+	fmt.Fprintln(tw, "NS\tTYPE\tNPROCS\tPID\tPPID\tUSER\tID\tPARENT\tOWNER\tNETNSID\tSOURCES\tCOMMAND")
+	for _, ns := range list {
+		pid, ppid, usr, cmd := "-", "-", "-", holderText(ns)
+		if ns.NProcs > 0 {
+			pid, ppid, usr, cmd = strconv.Itoa(ns.PID), strconv.Itoa(ns.PPID), users.name(ns.UID), ns.Command
+		}
+		netnsid := ""
+		if ns.NetNSID >= 0 {
+			netnsid = strconv.Itoa(ns.NetNSID)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n",
+			ns.Ino, ns.Type.Name(), ns.NProcs, pid, ppid, usr, ns.ID,
+			inoOf(ns.Parent), inoOf(ns.Owner), netnsid, ns.Sources, cmd)
+	}
+	return tw.Flush()
+}
+
+func inoOf(ns *scan.Namespace) string {
+	if ns == nil {
+		return "-"
+	}
+	return strconv.FormatUint(ns.Ino, 10)
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/scan"
+)
+
+// lsNS is one namespace in ls --json. The first eight keys are lsns -J's,
+// with its types, so that scripts written for lsns keep working.
+type lsNS struct {
+	NS      uint64  `json:"ns"`
+	Type    string  `json:"type"`
+	NProcs  int     `json:"nprocs"`
+	PID     *int    `json:"pid"`
+	PPID    *int    `json:"ppid"`
+	Command *string `json:"command"`
+	UID     *uint32 `json:"uid"`
+	User    *string `json:"user"`
+
+	ID         uint64           `json:"id"`
+	Parent     *uint64          `json:"parent"` // NS_GET_ID of the parent
+	Owner      *uint64          `json:"owner"`  // NS_GET_ID of the owning user ns
+	PNS        uint64           `json:"pns"`    // parent's inode, 0 for none (as lsns)
+	ONS        uint64           `json:"ons"`    // owner's inode, 0 for none (as lsns)
+	NetNSID    *int             `json:"netnsid"`
+	Sources    []string         `json:"sources"`
+	Threads    []scan.Task      `json:"threads,omitempty"`
+	BindMounts []scan.BindMount `json:"bindmounts,omitempty"`
+	FDs        []scan.FD        `json:"fds,omitempty"`
+}
+
+func lsJSON(list []*scan.Namespace, users userCache) any {
+	out := make([]lsNS, 0, len(list))
+	for _, ns := range list {
+		j := lsNS{
+			NS: ns.Ino, Type: ns.Type.Name(), NProcs: ns.NProcs, ID: ns.ID,
+			Sources: ns.Sources.Names(), Threads: ns.Threads, BindMounts: ns.BindMounts, FDs: ns.FDs,
+		}
+		if ns.NProcs > 0 {
+			pid, ppid, cmd, uid, usr := ns.PID, ns.PPID, ns.Command, ns.UID, users.name(ns.UID)
+			j.PID, j.PPID, j.Command, j.UID, j.User = &pid, &ppid, &cmd, &uid, &usr
+		}
+		if p := ns.Parent; p != nil {
+			j.Parent, j.PNS = &p.ID, p.Ino
+		}
+		if o := ns.Owner; o != nil {
+			j.Owner, j.ONS = &o.ID, o.Ino
+		}
+		if ns.NetNSID >= 0 {
+			id := ns.NetNSID
+			j.NetNSID = &id
+		}
+		out = append(out, j)
+	}
+	return struct {
+		Namespaces []lsNS `json:"namespaces"`
+	}{out}
+}
+
+// lsTree prints two forests like lsns --tree and lxkns: user namespaces
+// by parent with the namespaces each owns beneath it, then pid namespaces
+// by parent. With a filter, a node is printed when it or something below
+// it matches, so that the path to a match stays visible.
+func lsTree(w io.Writer, all []*scan.Namespace, keep func(*scan.Namespace) bool, users userCache) error {
+	userKids := map[*scan.Namespace][]*scan.Namespace{}
+	pidKids := map[*scan.Namespace][]*scan.Namespace{}
+	var userRoots, pidRoots, orphans []*scan.Namespace
+	for _, ns := range all {
+		switch {
+		case ns.Type == namespaces.User && ns.Parent != nil:
+			userKids[ns.Parent] = append(userKids[ns.Parent], ns)
+		case ns.Type == namespaces.User:
+			userRoots = append(userRoots, ns)
+		case ns.Owner != nil:
+			userKids[ns.Owner] = append(userKids[ns.Owner], ns)
+		default:
+			orphans = append(orphans, ns) // owner not visible to us
+		}
+		if ns.Type == namespaces.PID {
+			if ns.Parent != nil {
+				pidKids[ns.Parent] = append(pidKids[ns.Parent], ns)
+			} else {
+				pidRoots = append(pidRoots, ns)
+			}
+		}
+	}
+	t := treePrinter{w: w, keep: keep, users: users}
+	t.forest(userKids, append(userRoots, orphans...))
+	t.forest(pidKids, pidRoots)
+	return t.err
+}
+
+type treePrinter struct {
+	w     io.Writer
+	keep  func(*scan.Namespace) bool
+	users userCache
+	err   error
+}
+
+func (t *treePrinter) forest(kids map[*scan.Namespace][]*scan.Namespace, roots []*scan.Namespace) {
+	for _, r := range roots {
+		t.node(kids, r, "", "")
+	}
+}
+
+// wanted reports whether ns or a descendant passes the filter.
+func (t *treePrinter) wanted(kids map[*scan.Namespace][]*scan.Namespace, ns *scan.Namespace) bool {
+	if t.keep(ns) {
+		return true
+	}
+	for _, k := range kids[ns] {
+		if t.wanted(kids, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *treePrinter) node(kids map[*scan.Namespace][]*scan.Namespace, ns *scan.Namespace, first, rest string) {
+	if !t.wanted(kids, ns) {
+		return
+	}
+	if _, err := fmt.Fprintf(t.w, "%s%s\n", first, t.label(ns)); err != nil && t.err == nil {
+		t.err = err
+	}
+	var shown []*scan.Namespace
+	for _, k := range kids[ns] {
+		if t.wanted(kids, k) {
+			shown = append(shown, k)
+		}
+	}
+	for i, k := range shown {
+		if i == len(shown)-1 {
+			t.node(kids, k, rest+"└─", rest+"  ")
+		} else {
+			t.node(kids, k, rest+"├─", rest+"│ ")
+		}
+	}
+}
+
+func (t *treePrinter) label(ns *scan.Namespace) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s id=%d", ns, ns.ID)
+	if ns.NProcs > 0 {
+		fmt.Fprintf(&b, " nprocs=%d pid=%d user=%s %q", ns.NProcs, ns.PID, t.users.name(ns.UID), ns.Command)
+	} else {
+		fmt.Fprintf(&b, " nprocs=0 %s", holderText(ns))
+	}
+	fmt.Fprintf(&b, " [%s]", ns.Sources)
+	return b.String()
+}

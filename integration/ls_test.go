@@ -1,0 +1,374 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/testutil"
+)
+
+// Other packages' tests make and kill namespaces while these run, so every
+// comparison with lsns is restricted to namespaces these tests made.
+
+// lsEntry is one object of lsns -J or nsinspect ls --json, as decoded.
+type lsEntry map[string]any
+
+func (e lsEntry) key() string { return fmt.Sprintf("%v:%v", e["type"], e["ns"]) }
+
+func decodeLs(t *testing.T, what, out string) map[string]lsEntry {
+	t.Helper()
+	var doc struct{ Namespaces []lsEntry }
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.UseNumber() // inode numbers print as integers, not 4.02e+09
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("%s: bad JSON: %v\n%.500s", what, err, out)
+	}
+	m := map[string]lsEntry{}
+	for _, e := range doc.Namespaces {
+		m[e.key()] = e
+	}
+	return m
+}
+
+func lsnsJSON(t *testing.T, args ...string) map[string]lsEntry {
+	t.Helper()
+	testutil.RequireCommand(t, "lsns", "util-linux")
+	out, err := exec.Command("lsns", append([]string{"-J"}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("lsns -J %v: %v", args, err)
+	}
+	return decodeLs(t, "lsns", string(out))
+}
+
+// child runs argv (util-linux unshare) and kills and reaps it at cleanup.
+// With --kill-child the process in the new namespaces is unshare's child,
+// whose pid is returned; otherwise the process itself, once it has exec'd.
+func child(t *testing.T, argv ...string) (pid int) {
+	t.Helper()
+	testutil.RequireCommand(t, argv[0], "util-linux")
+	cmd := exec.Command(argv[0], argv[1:]...)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %v: %v", argv, err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	pid = cmd.Process.Pid
+	if slices.Contains(argv, "--kill-child") {
+		// --kill-child (which implies --fork) makes the kernel kill the
+		// forked child when unshare dies; as pid 1 of a new pid
+		// namespace it would otherwise outlive the test.
+		kids := waitProc(t, pid, fmt.Sprintf("task/%d/children", pid), func(s string) bool { return s != "" })
+		pid, _ = strconv.Atoi(strings.Fields(kids)[0])
+		t.Cleanup(func() { unix.Kill(pid, unix.SIGKILL) })
+	}
+	waitProc(t, pid, "comm", func(s string) bool { return s == "sleep" })
+	return pid
+}
+
+// waitProc polls /proc/PID/<file> until cond holds and returns it.
+func waitProc(t *testing.T, pid int, file string, cond func(string) bool) string {
+	t.Helper()
+	for i := 0; i < 5000; i++ {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, file))
+		if s := strings.TrimSpace(string(b)); err == nil && cond(s) {
+			return s
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("/proc/%d/%s never became ready", pid, file)
+	return ""
+}
+
+// nsKey is "type:inode" of /proc/PID/ns/<link>, the key of lsEntry.
+func nsKey(t *testing.T, pid int, link, typ string) string {
+	t.Helper()
+	target, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, link))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ino := strings.TrimSuffix(strings.TrimPrefix(target, typ+":["), "]")
+	return typ + ":" + ino
+}
+
+// One process in a new namespace of each type: ls --json agrees with
+// lsns -J on every field lsns has, for those namespaces, and has every
+// key lsns -J has.
+func TestLsAgreesWithLsns(t *testing.T) {
+	testutil.RequireRoot(t)
+	types := []struct{ flag, link, typ string }{
+		{"--mount", "mnt", "mnt"}, {"--uts", "uts", "uts"}, {"--ipc", "ipc", "ipc"},
+		{"--net", "net", "net"}, {"--pid", "pid", "pid"}, {"--user", "user", "user"},
+		{"--cgroup", "cgroup", "cgroup"}, {"--time", "time", "time"},
+	}
+	var keys []string
+	for _, ty := range types {
+		// Forking puts sleep in the new pid and time namespaces (they
+		// apply to children) and gives every other type a two-process
+		// case.
+		pid := child(t, "unshare", ty.flag, "--kill-child", "sleep", "600")
+		keys = append(keys, nsKey(t, pid, ty.link, ty.typ))
+	}
+	cols := "NS,TYPE,NPROCS,PID,PPID,COMMAND,UID,USER"
+	lsns := lsnsJSON(t, "-o", cols)
+	defaultKeys := lsnsJSON(t)
+	ours := decodeLs(t, "nsinspect", mustRun(t, "ls", "--json"))
+	for _, k := range keys {
+		want, ok := lsns[k]
+		if !ok {
+			t.Errorf("%s: lsns does not list it", k)
+			continue
+		}
+		got, ok := ours[k]
+		if !ok {
+			t.Errorf("%s: nsinspect does not list it", k)
+			continue
+		}
+		for _, col := range strings.Split(strings.ToLower(cols), ",") {
+			if fmt.Sprint(got[col]) != fmt.Sprint(want[col]) {
+				t.Errorf("%s: %s = %v, lsns says %v", k, col, got[col], want[col])
+			}
+		}
+		for col := range defaultKeys[k] {
+			if _, ok := got[col]; !ok {
+				t.Errorf("%s: key %q of lsns -J is missing", k, col)
+			}
+		}
+		if srcs := fmt.Sprint(got["sources"]); !strings.Contains(srcs, "process") {
+			t.Errorf("%s: sources %s, want process", k, srcs)
+		}
+	}
+}
+
+// The namespaces lsns cannot see: held only by a thread, a bind mount or
+// an open fd. nsinspect lists them with how it found them; lsns does not.
+func TestLsFindsWhatLsnsMisses(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.RequireCommand(t, "ip", "iproute2")
+	threadKey := threadOnlyUTS(t)
+
+	name := fmt.Sprintf("nsinspect-it-%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	// Have our network namespace assign it an nsid, to check NETNSID.
+	if out, err := exec.Command("ip", "netns", "set", name, "auto").CombinedOutput(); err != nil {
+		t.Fatalf("ip netns set %s auto: %v: %s", name, err, out)
+	}
+	out, err := exec.Command("ip", "netns", "list").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nsid string
+	for _, l := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(l); len(f) == 3 && f[0] == name && f[1] == "(id:" {
+			nsid = strings.TrimSuffix(f[2], ")")
+		}
+	}
+	if nsid == "" {
+		t.Fatalf("ip netns list shows no id for %s:\n%s", name, out)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat("/run/netns/"+name, &st); err != nil {
+		t.Fatal(err)
+	}
+	mountKey := fmt.Sprintf("net:%d", st.Ino)
+
+	pid := child(t, "unshare", "--ipc", "sleep", "600")
+	fdKey := nsKey(t, pid, "ipc", "ipc")
+	fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/ipc", pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	syscallKill(t, pid)
+
+	ours := decodeLs(t, "nsinspect", mustRun(t, "ls", "--json"))
+	lsns := lsnsJSON(t)
+	if got := fmt.Sprint(ours[mountKey]["netnsid"]); got != nsid {
+		t.Errorf("%s: netnsid %s, ip netns list says %s", mountKey, got, nsid)
+	}
+	for _, c := range []struct{ key, source, holders string }{
+		{threadKey, "thread", "threads"}, {mountKey, "bindmount", "bindmounts"}, {fdKey, "fd", "fds"},
+	} {
+		got, ok := ours[c.key]
+		if !ok {
+			t.Errorf("%s (held by %s only): nsinspect does not list it", c.key, c.source)
+			continue
+		}
+		if srcs := fmt.Sprint(got["sources"]); !strings.Contains(srcs, c.source) {
+			t.Errorf("%s: sources %s, want %s", c.key, srcs, c.source)
+		}
+		if h, _ := got[c.holders].([]any); len(h) == 0 {
+			t.Errorf("%s: no %s listed", c.key, c.holders)
+		}
+		if fmt.Sprint(got["nprocs"]) != "0" || got["pid"] != nil {
+			t.Errorf("%s: nprocs %v pid %v, want 0 and null", c.key, got["nprocs"], got["pid"])
+		}
+		if _, ok := lsns[c.key]; ok {
+			t.Errorf("%s: lsns lists it too; it was expected to be an lsns blind spot", c.key)
+		}
+	}
+}
+
+// threadOnlyUTS gives one thread of the test process a UTS namespace of
+// its own, for the life of the test, and returns its key.
+func threadOnlyUTS(t *testing.T) string {
+	t.Helper()
+	type made struct {
+		key string
+		err error
+	}
+	ready, done := make(chan made), make(chan struct{})
+	t.Cleanup(func() { close(done) })
+	var run func()
+	run = func() {
+		runtime.LockOSThread()
+		if unix.Gettid() == os.Getpid() {
+			// The leader's links are the process's: keep it busy
+			// (and clean) so the next goroutine gets another thread.
+			go run()
+			<-done
+			runtime.UnlockOSThread()
+			return
+		}
+		// Never unlocked: the thread exits with this goroutine.
+		var m made
+		if m.err = unix.Unshare(unix.CLONE_NEWUTS); m.err == nil {
+			var target string
+			target, m.err = os.Readlink("/proc/thread-self/ns/uts")
+			m.key = "uts:" + strings.TrimSuffix(strings.TrimPrefix(target, "uts:["), "]")
+		}
+		ready <- m
+		<-done
+	}
+	go run()
+	m := <-ready
+	if m.err != nil {
+		t.Fatal(m.err)
+	}
+	return m.key
+}
+
+func syscallKill(t *testing.T, pid int) {
+	t.Helper()
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Kill()
+	p.Wait()
+}
+
+func TestLsFilters(t *testing.T) {
+	testutil.RequireRoot(t)
+	pid := child(t, "unshare", "--user", "--map-root-user", "--net", "sleep", "600")
+	netKey, userKey := nsKey(t, pid, "net", "net"), nsKey(t, pid, "user", "user")
+
+	nets := decodeLs(t, "ls -t net", mustRun(t, "ls", "-t", "net", "--json"))
+	for k := range nets {
+		if !strings.HasPrefix(k, "net:") {
+			t.Errorf("-t net listed %s", k)
+		}
+	}
+	if _, ok := nets[netKey]; !ok {
+		t.Errorf("-t net did not list %s", netKey)
+	}
+
+	mine := decodeLs(t, "ls -p", mustRun(t, "ls", "-p", strconv.Itoa(pid), "--json"))
+	var want []string
+	for _, l := range []string{"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"} {
+		want = append(want, nsKey(t, pid, l, l))
+	}
+	var got []string
+	for k := range mine {
+		got = append(got, k)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("ls -p %d: got %v, want %v", pid, got, want)
+	}
+
+	// In the tree the new net namespace sits right under its owner.
+	tree := mustRun(t, "ls", "--tree", "-p", strconv.Itoa(pid))
+	lines := strings.Split(tree, "\n")
+	userLine := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, keyText(userKey)) })
+	netLine := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, keyText(netKey)) })
+	if userLine < 0 || netLine <= userLine || indent(lines[netLine]) <= indent(lines[userLine]) {
+		t.Errorf("--tree: want %s below %s and indented deeper:\n%s", keyText(netKey), keyText(userKey), tree)
+	}
+}
+
+func keyText(key string) string {
+	typ, ino, _ := strings.Cut(key, ":")
+	return typ + ":[" + ino + "]"
+}
+
+func indent(line string) int { return strings.IndexAny(line, "abcdefghijklmnopqrstuvwxyz") }
+
+func TestLsBadInput(t *testing.T) {
+	for _, args := range [][]string{
+		{"ls", "-t", "bogus"},
+		{"ls", "-t", "net,bogus"},
+		{"ls", "-p", "0"},
+		{"ls", "-p", "-1"},
+		{"ls", "-p", "abc"},
+		{"ls", "-p", "999999999"},
+		{"ls", "--json", "--tree"},
+		{"ls", "extra"},
+	} {
+		r := nsinspect(t, args...)
+		lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
+		if r.code != 2 || len(lines) != 1 || lines[0] == "" || r.stdout != "" {
+			t.Errorf("nsinspect %v: exit %d, stdout %q, stderr %q; want exit 2, one line on stderr", args, r.code, r.stdout, r.stderr)
+		}
+		if strings.Contains(r.stderr, "goroutine") || strings.Contains(r.stderr, "panic") {
+			t.Errorf("nsinspect %v crashed: %s", args, r.stderr)
+		}
+	}
+}
+
+// Without privilege: what can be read is printed, and one line on stderr
+// says what needed CAP_SYS_PTRACE.
+func TestLsUnprivileged(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.RequireCommand(t, "setpriv", "util-linux")
+	// The binary's directory is private to root; nobody must reach it.
+	if err := os.Chmod(filepath.Dir(binary), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	nobody := []string{"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"}
+	pid := child(t, append(nobody, "unshare", "--user", "sleep", "600")...)
+	userKey := nsKey(t, pid, "user", "user")
+
+	cmd := exec.Command(nobody[0], append(nobody[1:], binary, "ls", "--json")...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("ls as nobody: %v; stderr: %s", err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
+	if len(lines) != 1 || !strings.Contains(lines[0], "CAP_SYS_PTRACE") || strings.Contains(lines[0], "goroutine") {
+		t.Errorf("stderr: %q; want one line naming CAP_SYS_PTRACE", stderr.String())
+	}
+	got := decodeLs(t, "ls as nobody", string(out))
+	e, ok := got[userKey]
+	if !ok {
+		t.Fatalf("nobody's own user namespace %s is not listed", userKey)
+	}
+	if fmt.Sprint(e["nprocs"]) != "1" || fmt.Sprint(e["pid"]) != strconv.Itoa(pid) || e["user"] != "nobody" {
+		t.Errorf("%s as nobody: nprocs %v pid %v user %v; want 1, %d, nobody", userKey, e["nprocs"], e["pid"], e["user"], pid)
+	}
+}

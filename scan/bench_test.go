@@ -1,0 +1,45 @@
+package scan
+
+import (
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/testutil"
+)
+
+// BenchmarkScan scans the host as it is. Run it with a population to
+// measure, e.g. while bench/scale-fixture.sh 5000 100 10 runs. Besides
+// wall time it reports the processes read and the CPU time (user+sys) per
+// scan, which a machine shared with other work disturbs far less than
+// wall time.
+func BenchmarkScan(b *testing.B) {
+	testutil.RequireRoot(b)
+	for _, workers := range []int{0, 1} {
+		name := "GOMAXPROCS"
+		if workers == 1 {
+			name = "1worker"
+		}
+		b.Run(name, func(b *testing.B) {
+			procs := 0
+			before := cpuTime(b)
+			for b.Loop() {
+				res, err := Scan(Options{Workers: workers})
+				if err != nil {
+					b.Fatal(err)
+				}
+				procs = res.Processes
+			}
+			b.ReportMetric(float64(cpuTime(b)-before)/float64(b.N)/1e6, "cpu-ms/op")
+			b.ReportMetric(float64(procs), "procs")
+		})
+	}
+}
+
+func cpuTime(b *testing.B) int64 {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}

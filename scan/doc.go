@@ -1,0 +1,60 @@
+// Package scan walks /proc and finds every namespace on the host,
+// best-effort in the way of lxkns discovery: a process that exits during
+// the walk is skipped, never an error, and what cannot be read for lack of
+// privilege is counted and reported rather than fatal.
+//
+// # Where namespaces are found
+//
+// A namespace lives as long as something references it. Scan looks at
+// every kind of reference the kernel exposes to user space:
+//
+//   - process: the /proc/PID/ns/<type> links of each thread-group leader
+//     (what lsns(8) reads), plus pid_for_children and time_for_children;
+//   - thread: /proc/PID/task/TID/ns of the non-leader threads, read only
+//     when the process has more than one (/proc/PID/task has num_threads+2
+//     links, which one fstatat tells). A thread can unshare
+//     on its own, and util-linux lsns 2.38 does not see such namespaces;
+//   - bindmount: nsfs mounts (e.g. /run/netns/NAME from ip-netns(8)), from
+//     /proc/PID/mountinfo, read once per distinct mount namespace and
+//     opened through /proc/PID/root/<mountpoint> so that the path is
+//     resolved in that mount namespace, not in ours;
+//   - fd: /proc/PID/fd/N whose link reads like "net:[4026532...]", opened
+//     through the fd link itself;
+//   - parent and owner: NS_GET_PARENT (pid and user namespaces) and
+//     NS_GET_USERNS (every type) of each namespace already found, repeated
+//     until nothing new turns up (ioctl_ns(2)).
+//
+// # Identity
+//
+// Namespace inode numbers are reused as soon as a namespace dies, so an
+// inode read with readlink is only a name for "the namespace with this
+// inode right now". The first time Scan meets an inode it opens the link,
+// checks that the opened nsfs file has that inode, and keeps the fd open
+// until the scan ends: from then on no other namespace can get that inode,
+// and every later readlink that shows it means the same namespace. The
+// namespace itself is identified by NS_GET_ID, which is never reused.
+// Opening costs a syscall or three, readlink one, so each namespace is
+// opened once and every other reference to it is a readlink.
+//
+// # Why a directory fd pins a process here
+//
+// Each process is read through one O_DIRECTORY fd on /proc/PID/ns, with
+// readlinkat(2) relative to it, and the rest of /proc/PID (task, fd,
+// stat, cmdline, mountinfo, root) through its "..". The proc inodes
+// behind that fd and its parent dentry belong to one struct pid: once that
+// process is reaped, every lookup under them fails with ESRCH or ENOENT,
+// even if the number goes to a new process, whose files live under new
+// dentries and inodes. So everything read through one fd describes one
+// process, and a process that dies part-way through its links is dropped
+// whole (none of its links are counted).
+//
+// procinfo adds a pidfd to tell "exited" from "never existed" and to check
+// liveness after a series of reads. A scan needs neither: a process that
+// exits after its links were read was still in those namespaces when they
+// were read, and skipping the pidfd (pidfd_open, close, pidfd_send_signal)
+// and a separate fd on /proc/PID saves five of the ~20 syscalls a process
+// costs, which is most of what a scan does.
+//
+// Man pages: namespaces(7), ioctl_ns(2), proc_pid_ns(5), proc_pid_mountinfo(5),
+// proc_pid_fd(5), ip-netns(8), lsns(8).
+package scan

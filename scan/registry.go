@@ -1,0 +1,186 @@
+package scan
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/linux"
+	"github.com/nsinspect/nsinspect/namespaces"
+)
+
+// entry is a namespace the scan holds open. While fd is open the
+// namespace's inode cannot be given to another namespace, which is what
+// makes an inode read with readlink a valid key (see the package doc).
+type entry struct {
+	ns         *Namespace
+	fd         int
+	mountsRead bool // mountinfo of this mount namespace has been claimed
+}
+
+// registry maps nsfs inode numbers to the namespaces held open. All nsfs
+// files live on one superblock, so the inode alone is unique among live
+// namespaces.
+type registry struct {
+	mu    sync.Mutex
+	byIno map[uint64]*entry
+	order []*entry     // in discovery order, for the parent/owner walk
+	held  map[int]bool // fds the registry owns, to skip in its own fd table
+}
+
+func newRegistry() *registry {
+	return &registry{byIno: make(map[uint64]*entry, 1024), held: make(map[int]bool, 1024)}
+}
+
+func (r *registry) lookup(ino uint64) *entry {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.byIno[ino]
+}
+
+// errMoved means the file opened was not the namespace the link named a
+// moment before: the process setns'd in between. The caller reads again.
+var errMoved = errors.New("namespace link changed between readlink and open")
+
+// adopt takes ownership of fd, an nsfs fd that should have inode ino (0:
+// whatever it has), and returns the namespace's entry. If another worker
+// registered the namespace first, fd is closed and theirs is returned.
+func (r *registry) adopt(fd int, ino uint64, src Source) (*entry, error) {
+	if ino == 0 {
+		// From NS_GET_USERNS/NS_GET_PARENT: mostly a namespace already
+		// held, which a stat tells without two more ioctls.
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			unix.Close(fd)
+			return nil, err
+		}
+		if e := r.lookup(st.Ino); e != nil {
+			unix.Close(fd)
+			return e, nil
+		}
+	}
+	ns, err := namespaces.FromFD(fd)
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	if ino != 0 && ns.Ino != ino {
+		unix.Close(fd)
+		return nil, errMoved
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e := r.byIno[ns.Ino]; e != nil {
+		unix.Close(fd)
+		if e.ns.ID != ns.ID {
+			// Cannot happen while e.fd is open; a broken invariant must
+			// not silently merge two namespaces.
+			return nil, fmt.Errorf("nsfs inode %d held as id %d but opened as id %d", ns.Ino, e.ns.ID, ns.ID)
+		}
+		if src&(FromParent|FromOwner) == 0 {
+			// Being some namespace's parent or owner is shown by that
+			// namespace's Parent and Owner; as a source it means "found
+			// only that way".
+			e.ns.Sources |= src
+		}
+		return e, nil
+	}
+	e := &entry{ns: &Namespace{NS: ns, Sources: src, NetNSID: -1}, fd: fd}
+	r.byIno[ns.Ino] = e
+	r.order = append(r.order, e)
+	r.held[fd] = true
+	return e, nil
+}
+
+// open resolves a namespace by inode, opening dirfd/path only when the
+// inode is new.
+func (r *registry) open(dirfd int, path string, t namespaces.Type, ino uint64, src Source) (*entry, error) {
+	if e := r.lookup(ino); e != nil {
+		r.mark(e, src)
+		return e, nil
+	}
+	fd, err := unix.Openat(dirfd, path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	e, err := r.adopt(fd, ino, src)
+	if err == nil && e.ns.Type != t {
+		return nil, fmt.Errorf("%s names a %s namespace but the kernel says %s", path, t.Name(), e.ns.Type.Name())
+	}
+	return e, err
+}
+
+func (r *registry) mark(e *entry, src Source) {
+	r.mu.Lock()
+	e.ns.Sources |= src
+	r.mu.Unlock()
+}
+
+// claimMounts returns true exactly once per mount namespace: the caller
+// then reads its mountinfo. release gives the claim back when the reading
+// process died first, so that another process in the namespace reads it.
+func (r *registry) claimMounts(e *entry) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e.mountsRead {
+		return false
+	}
+	e.mountsRead = true
+	return true
+}
+
+func (r *registry) releaseMounts(e *entry) {
+	r.mu.Lock()
+	e.mountsRead = false
+	r.mu.Unlock()
+}
+
+// relatives walks NS_GET_USERNS and NS_GET_PARENT from every namespace
+// found, adding the ones not seen yet, until the walk finds nothing new.
+// It returns how many ioctls were refused for lack of privilege.
+func (r *registry) relatives() (deniedN int) {
+	for i := 0; i < len(r.order); i++ {
+		e := r.order[i]
+		if o, err := r.relative(e, linux.NsGetUserns, FromOwner); err == nil {
+			e.ns.Owner = o
+		} else if denied(err) {
+			deniedN++
+		}
+		if !e.ns.Type.Hierarchical() {
+			continue
+		}
+		if p, err := r.relative(e, linux.NsGetParent, FromParent); err == nil {
+			e.ns.Parent = p
+		} else if denied(err) {
+			deniedN++
+		}
+	}
+	return deniedN
+}
+
+// relative returns the namespace get(e.fd) names. The top of the hierarchy
+// answers EPERM, which is "none", not a privilege problem.
+func (r *registry) relative(e *entry, get func(int) (int, error), src Source) (*Namespace, error) {
+	fd, err := get(e.fd)
+	if err != nil {
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	o, err := r.adopt(fd, 0, src)
+	if err != nil {
+		return nil, err
+	}
+	return o.ns, nil
+}
+
+// close releases every namespace the scan held.
+func (r *registry) close() {
+	for _, e := range r.order {
+		unix.Close(e.fd)
+	}
+	r.byIno, r.held, r.order = nil, nil, nil
+}

@@ -1,0 +1,326 @@
+package scan
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/testutil"
+	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/procinfo"
+)
+
+// Other packages' tests create and kill namespaces, and may run scanners
+// that hold fds on every namespace, while these run. Every assertion is
+// about namespaces these tests made, and none assumes that nobody else
+// holds them.
+
+// start runs argv as a child and kills and reaps it at cleanup.
+func start(t *testing.T, argv ...string) *exec.Cmd {
+	t.Helper()
+	testutil.RequireCommand(t, argv[0], "util-linux")
+	cmd := exec.Command(argv[0], argv[1:]...)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %v: %v", argv, err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd
+}
+
+// nsOf identifies /proc/PID/ns/<link>, waiting until the child's
+// namespace differs from ours (unshare(1) has not unshared yet right after
+// fork).
+func nsOf(t *testing.T, pid int, link string) namespaces.NS {
+	t.Helper()
+	self, err := procinfo.Self()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer self.Close()
+	mine, err := self.Namespace(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := procinfo.Open(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	for i := 0; i < 5000; i++ {
+		ns, err := p.Namespace(link)
+		if err != nil {
+			t.Fatalf("pid %d %s: %v", pid, link, err)
+		}
+		if !ns.Same(mine) {
+			return ns
+		}
+		runtime.Gosched()
+		unix.Nanosleep(&unix.Timespec{Nsec: 1e6}, nil)
+	}
+	t.Fatalf("pid %d never left our %s namespace", pid, link)
+	return namespaces.NS{}
+}
+
+// waitFor polls /proc/PID/<file> until cond holds for its contents:
+// unshare(1) forks and execs after it returns, and a scan must not race
+// with that.
+func waitFor(t *testing.T, pid int, file string, cond func(string) bool) {
+	t.Helper()
+	for i := 0; i < 5000; i++ {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, file))
+		if err == nil && cond(strings.TrimSpace(string(b))) {
+			return
+		}
+		unix.Nanosleep(&unix.Timespec{Nsec: 1e6}, nil)
+	}
+	t.Fatalf("pid %d: /proc/%d/%s never became what the test waits for", pid, pid, file)
+}
+
+func isSleep(comm string) bool { return comm == "sleep" }
+
+func mustScan(t *testing.T) *Result {
+	t.Helper()
+	res, err := Scan(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func find(t *testing.T, res *Result, ns namespaces.NS) *Namespace {
+	t.Helper()
+	for _, n := range res.Namespaces {
+		if n.ID == ns.ID {
+			if n.Ino != ns.Ino || n.Type != ns.Type {
+				t.Fatalf("id %d: scan says %v, kernel says %v", ns.ID, n.NS, ns)
+			}
+			return n
+		}
+	}
+	t.Fatalf("%v (id %d) not found among %d namespaces", ns, ns.ID, len(res.Namespaces))
+	return nil
+}
+
+// A process in new namespaces: counted with its parent unshare(1), the
+// lowest PID's command line and PPID shown, as lsns shows them.
+func TestScanProcesses(t *testing.T) {
+	testutil.RequireRoot(t)
+	cmd := start(t, "unshare", "--uts", "--ipc", "--net", "--pid", "--kill-child", "sleep", "600")
+	unsharePID := cmd.Process.Pid
+	uts := nsOf(t, unsharePID, "uts")
+	// --kill-child: sleep, pid 1 of its namespace, must not outlive the
+	// test when unshare is killed.
+	task := fmt.Sprintf("task/%d/children", unsharePID)
+	waitFor(t, unsharePID, task, func(s string) bool { return s != "" })
+	res := mustScan(t)
+	n := find(t, res, uts)
+	if n.NProcs != 2 || n.PID != unsharePID || n.PPID != os.Getpid() {
+		t.Errorf("uts: nprocs %d pid %d ppid %d; want 2 (unshare and sleep), %d, %d", n.NProcs, n.PID, n.PPID, unsharePID, os.Getpid())
+	}
+	if want := "unshare --uts --ipc --net --pid --kill-child sleep 600"; n.Command != want {
+		t.Errorf("uts: command %q, want %q", n.Command, want)
+	}
+	if n.Sources&FromProcess == 0 || n.Owner == nil || n.Owner.Type != namespaces.User {
+		t.Errorf("uts: sources %v owner %v", n.Sources, n.Owner)
+	}
+	// The new pid namespace holds only sleep; unshare stays outside it but
+	// has it as pid_for_children.
+	pidns := nsOf(t, unsharePID, "pid_for_children")
+	p := find(t, res, pidns)
+	if p.NProcs != 1 || p.PID == unsharePID || p.Parent == nil || p.Parent.Type != namespaces.PID {
+		t.Errorf("pid ns: nprocs %d pid %d parent %v; want 1 process (sleep) and a parent", p.NProcs, p.PID, p.Parent)
+	}
+	if p.Sources&FromChildren == 0 {
+		t.Errorf("pid ns: sources %v, want for_children (unshare's pid_for_children)", p.Sources)
+	}
+}
+
+// A namespace only one thread is in: a goroutine locks its thread and
+// unshares; the thread never goes back to the pool and dies with it.
+func TestScanThreadOnly(t *testing.T) {
+	testutil.RequireRoot(t)
+	type made struct {
+		ns  namespaces.NS
+		tid int
+		err error
+	}
+	ready, done := make(chan made), make(chan struct{})
+	var unshareOnThread func()
+	unshareOnThread = func() {
+		runtime.LockOSThread()
+		if unix.Gettid() == os.Getpid() {
+			// The main thread is the leader, whose links are the
+			// process's. Keep it busy (and clean) so that the next
+			// goroutine locks another thread.
+			go unshareOnThread()
+			<-done
+			runtime.UnlockOSThread()
+			return
+		}
+		// Never unlocked: this thread exits with the goroutine.
+		var m made
+		if m.err = unix.Unshare(unix.CLONE_NEWUTS); m.err == nil {
+			var fd int
+			if fd, m.err = unix.Open("/proc/thread-self/ns/uts", unix.O_RDONLY|unix.O_CLOEXEC, 0); m.err == nil {
+				m.ns, m.err = namespaces.FromFD(fd)
+				unix.Close(fd)
+			}
+		}
+		m.tid = unix.Gettid()
+		ready <- m
+		<-done
+	}
+	go unshareOnThread()
+	defer close(done)
+	m := <-ready
+	if m.err != nil {
+		t.Fatal(m.err)
+	}
+	n := find(t, mustScan(t), m.ns)
+	if n.Sources&FromThread == 0 || n.NProcs != 0 {
+		t.Errorf("sources %v nprocs %d; want thread, 0 processes", n.Sources, n.NProcs)
+	}
+	if !slices.Contains(n.Threads, Task{PID: os.Getpid(), TID: m.tid}) {
+		t.Errorf("threads %v, want %d:%d among them", n.Threads, os.Getpid(), m.tid)
+	}
+}
+
+// A network namespace held only by a bind mount, as ip netns add makes.
+func TestScanBindMountOnly(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.RequireCommand(t, "ip", "iproute2")
+	name := fmt.Sprintf("nsinspect-scan-%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	path := "/run/netns/" + name
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := namespaces.FromFD(fd)
+	unix.Close(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := find(t, mustScan(t), ns)
+	if n.Sources&FromBindMount == 0 || n.NProcs != 0 {
+		t.Errorf("sources %v nprocs %d; want bindmount, 0 processes", n.Sources, n.NProcs)
+	}
+	if !slices.ContainsFunc(n.BindMounts, func(b BindMount) bool { return b.Path == path }) {
+		t.Errorf("bind mounts %+v, want %s among them", n.BindMounts, path)
+	}
+}
+
+// holdOnly starts argv, opens its /proc/PID/ns/<link>, then kills and
+// reaps it: the namespace then lives only through the returned fd.
+func holdOnly(t *testing.T, link string, argv ...string) (int, namespaces.NS) {
+	t.Helper()
+	cmd := start(t, argv...)
+	ns := nsOf(t, cmd.Process.Pid, link)
+	fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/%s", cmd.Process.Pid, link), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	cmd.Process.Kill()
+	cmd.Wait()
+	if got, err := namespaces.FromFD(fd); err != nil || !got.Same(ns) {
+		t.Fatalf("held fd: %v, %v; want %v", got, err, ns)
+	}
+	return fd, ns
+}
+
+// A namespace nobody is in, held by an open fd of this process.
+func TestScanFDOnly(t *testing.T) {
+	testutil.RequireRoot(t)
+	fd, ns := holdOnly(t, "ipc", "unshare", "--ipc", "sleep", "600")
+	n := find(t, mustScan(t), ns)
+	if n.Sources&FromFD == 0 || n.NProcs != 0 {
+		t.Errorf("sources %v nprocs %d; want fd, 0 processes", n.Sources, n.NProcs)
+	}
+	if !slices.Contains(n.FDs, FD{PID: os.Getpid(), FD: fd}) {
+		t.Errorf("fds %v, want %d:%d among them", n.FDs, os.Getpid(), fd)
+	}
+}
+
+// A user namespace reachable only as the owner of a network namespace
+// that an fd holds: no process, thread, mount or fd refers to it.
+func TestScanOwnerOnly(t *testing.T) {
+	testutil.RequireRoot(t)
+	_, netns := holdOnly(t, "net", "unshare", "--user", "--map-root-user", "--net", "sleep", "600")
+	res := mustScan(t)
+	n := find(t, res, netns)
+	if n.Owner == nil || n.Owner.Type != namespaces.User {
+		t.Fatalf("net ns owner %v, want a user namespace", n.Owner)
+	}
+	u := n.Owner
+	if u.NProcs != 0 || u.Sources&(FromProcess|FromThread|FromBindMount) != 0 {
+		t.Errorf("user ns: nprocs %d sources %v; want no process, thread or mount", u.NProcs, u.Sources)
+	}
+	// A concurrent scanner may hold an fd on it, which makes it found by
+	// fd first; otherwise it must be marked as found through ownership.
+	if len(u.FDs) == 0 && u.Sources != FromOwner {
+		t.Errorf("user ns sources %v, want exactly owner", u.Sources)
+	}
+	if u.Parent == nil || u.Parent.Type != namespaces.User {
+		t.Errorf("user ns parent %v, want the initial user namespace", u.Parent)
+	}
+}
+
+// Processes that come and go during scans never make a scan fail, and
+// never change what is counted for a stable process.
+func TestScanChurn(t *testing.T) {
+	testutil.RequireRoot(t)
+	cmd := start(t, "unshare", "--uts", "sleep", "600")
+	uts := nsOf(t, cmd.Process.Pid, "uts")
+	waitFor(t, cmd.Process.Pid, "comm", isSleep)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				c := exec.Command("unshare", "--ipc", "--net", "true")
+				c.Run()
+			}
+		})
+	}
+	defer func() { close(stop); wg.Wait() }()
+	for i := 0; i < 20; i++ {
+		n := find(t, mustScan(t), uts)
+		if n.NProcs != 1 || n.PID != cmd.Process.Pid || !strings.HasPrefix(n.Command, "sleep") {
+			t.Fatalf("scan %d: nprocs %d pid %d %q; want 1, %d, sleep", i, n.NProcs, n.PID, n.Command, cmd.Process.Pid)
+		}
+	}
+}
+
+// A scan closes every fd it opened.
+func TestScanLeaksNoFDs(t *testing.T) {
+	testutil.RequireRoot(t)
+	count := func() int {
+		ents, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(ents)
+	}
+	mustScan(t) // let the runtime and netlink set up what they keep
+	before := count()
+	mustScan(t)
+	if after := count(); after != before {
+		t.Errorf("open fds: %d before a scan, %d after", before, after)
+	}
+}

@@ -1,0 +1,353 @@
+package scan
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/procinfo"
+)
+
+// forChildren[i] is the index in namespaces.Links of the link that link i
+// is the *_for_children twin of, or -1.
+var forChildren = func() []int {
+	idx := make([]int, len(namespaces.Links))
+	for i, l := range namespaces.Links {
+		idx[i] = -1
+		if base, ok := strings.CutSuffix(l.Name, "_for_children"); ok {
+			for j, m := range namespaces.Links {
+				if m.Name == base {
+					idx[i] = j
+				}
+			}
+		}
+	}
+	return idx
+}()
+
+// mntLink is the index of "mnt" in namespaces.Links.
+var mntLink = func() int {
+	for i, l := range namespaces.Links {
+		if l.Name == "mnt" {
+			return i
+		}
+	}
+	panic("namespaces.Links has no mnt link")
+}()
+
+// agg is what one worker learned about the processes in one namespace.
+type agg struct {
+	nprocs, pid, ppid int
+	uid               uint32
+	cmd               string
+}
+
+// worker reads processes one at a time with its own buffers and keeps its
+// findings to itself until merge, so workers share only the registry.
+type worker struct {
+	reg    *registry
+	procfd int
+	self   bool // reading the scanner's own process: skip the registry's fds
+
+	cache  map[uint64]*entry // inode -> entry, valid for the whole scan
+	aggs   map[*entry]*agg
+	holds  []hold
+	denied Denied
+	procs  int
+
+	fileBuf, dirBuf, linkBuf []byte
+	ints                     []int
+}
+
+// hold is one thread, fd or bind mount found holding a namespace.
+type hold struct {
+	e      *entry
+	thread *Task
+	fd     *FD
+	mount  *BindMount
+}
+
+func newWorker(reg *registry, procfd int) *worker {
+	return &worker{
+		reg: reg, procfd: procfd,
+		cache:   make(map[uint64]*entry, 256),
+		aggs:    make(map[*entry]*agg, 256),
+		fileBuf: make([]byte, 0, 16<<10),
+		dirBuf:  make([]byte, 8<<10),
+		linkBuf: make([]byte, 128),
+	}
+}
+
+// resolve reads the nsfs link dirfd/path and returns its namespace,
+// opening it if the inode is new. ok is false (with a nil error) when the
+// link is not an nsfs link.
+func (w *worker) resolve(dirfd int, path string, t namespaces.Type, src Source) (*entry, error) {
+	for try := 0; ; try++ {
+		b, isShort, err := readlink(dirfd, path, w.linkBuf)
+		if err != nil {
+			return nil, err
+		}
+		lt, ino, ok := parseNSLink(b)
+		if !isShort || !ok || lt != t {
+			return nil, errNotNS
+		}
+		if e := w.cache[ino]; e != nil {
+			if src != 0 {
+				w.reg.mark(e, src)
+			}
+			return e, nil
+		}
+		e, err := w.reg.open(dirfd, path, t, ino, src)
+		if errors.Is(err, errMoved) && try < 3 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		w.cache[ino] = e
+		return e, nil
+	}
+}
+
+var errNotNS = errors.New("not an nsfs link")
+
+// process reads one process through a directory fd on /proc/PID; see the
+// package doc for why that fd is enough of a pin. Every error is about
+// this one process and ends its reading: it exited, or we may not look.
+func (w *worker) process(pid int) {
+	// One fd on /proc/PID/ns pins the process (see the package doc);
+	// the rest of /proc/PID is reached through its "..", which is the
+	// dentry it was looked up under, so the same process. That saves
+	// opening and closing /proc/PID itself.
+	dfd, err := openDir(w.procfd, strconv.Itoa(pid)+"/ns")
+	if err != nil {
+		if denied(err) {
+			w.denied.NSLinks++
+		}
+		return
+	}
+	defer unix.Close(dfd)
+	var links [10]*entry
+	if err := w.linksAt(dfd, &links); err != nil {
+		if denied(err) {
+			w.denied.NSLinks++
+		}
+		// Gone, a zombie without namespaces, or moving too fast: drop
+		// the whole process rather than count part of it.
+		return
+	}
+	w.procs++
+	// Only a namespace's lowest PID is shown, so stat and cmdline are read
+	// for few processes: pids come in ascending order, and most are
+	// nobody's lowest.
+	var id *identity
+	for i, e := range links {
+		if forChildren[i] < 0 {
+			if a := w.aggs[e]; a == nil || a.pid == 0 || pid < a.pid {
+				id = w.identify(dfd) // nil if it exited just now
+				break
+			}
+		}
+	}
+	for i, e := range links {
+		if j := forChildren[i]; j >= 0 {
+			if e != links[j] {
+				w.reg.mark(e, FromChildren)
+			}
+			continue
+		}
+		a := w.aggs[e]
+		if a == nil {
+			a = &agg{}
+			w.aggs[e] = a
+		}
+		a.nprocs++
+		if id != nil && (a.pid == 0 || pid < a.pid) {
+			a.pid, a.ppid, a.uid, a.cmd = pid, id.ppid, id.uid, id.cmd
+		}
+	}
+	if mnt := links[mntLink]; w.reg.claimMounts(mnt) {
+		if err := w.mounts(dfd, pid, mnt); err != nil {
+			w.reg.releaseMounts(mnt)
+			if denied(err) {
+				w.denied.Mountinfo++
+			}
+		}
+	}
+	// /proc/PID/task has num_threads+2 links (proc_task_getattr), a
+	// quarter of the cost of reading num_threads from stat.
+	var st unix.Stat_t
+	if unix.Fstatat(dfd, "../task", &st, 0) == nil && st.Nlink > 3 {
+		w.threads(dfd, pid, &links)
+	}
+	w.fds(dfd, pid)
+}
+
+// links resolves the ten links of the ns directory dirfd/dir. Reading
+// them relative to an fd on the directory saves a path component, and its
+// pid_revalidate, per link; the fd pins the task as the /proc/PID fd does.
+// Sources are marked by the callers: FromProcess once the whole process
+// was read, FromChildren and FromThread only where they differ.
+func (w *worker) links(dirfd int, dir string, out *[10]*entry) error {
+	nsfd, err := openDir(dirfd, dir)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(nsfd)
+	return w.linksAt(nsfd, out)
+}
+
+// linksAt is links on an open ns directory.
+func (w *worker) linksAt(nsfd int, out *[10]*entry) error {
+	var err error
+	for i, l := range namespaces.Links {
+		if out[i], err = w.resolve(nsfd, l.Name, l.Type, 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// identity is what lsns shows about a namespace's lowest PID.
+type identity struct {
+	ppid int
+	uid  uint32 // owner of /proc/PID, as lsns reports USER
+	cmd  string
+}
+
+// identify reads the process's identity, or returns nil if it exited.
+// The command is its command line with NULs as spaces, or its comm when
+// the command line is empty (kernel threads), as lsns shows it.
+func (w *worker) identify(dfd int) *identity {
+	var st unix.Stat_t
+	if unix.Fstatat(dfd, "..", &st, 0) != nil {
+		return nil
+	}
+	b, err := readFile(dfd, "../stat", &w.fileBuf)
+	if err != nil {
+		return nil
+	}
+	sf, err := procinfo.ParseStat(string(b))
+	if err != nil {
+		return nil
+	}
+	id := &identity{ppid: sf.PPID, uid: st.Uid}
+	b, err = readFile(dfd, "../cmdline", &w.fileBuf)
+	if err != nil {
+		return nil
+	}
+	for i, c := range b {
+		if c == 0 {
+			b[i] = ' '
+		}
+	}
+	if b = bytes.TrimRight(b, " "); len(b) > 0 {
+		id.cmd = string(b)
+	} else {
+		id.cmd = sf.Comm
+	}
+	return id
+}
+
+// mounts reads mountinfo of the mount namespace mnt through process pid
+// and resolves every nsfs mount in it through /proc/PID/root.
+func (w *worker) mounts(dfd, pid int, mnt *entry) error {
+	b, err := readFile(dfd, "../mountinfo", &w.fileBuf)
+	if err != nil {
+		return err
+	}
+	for _, m := range ParseNSFSMounts(b) {
+		e := w.cache[m.Ino]
+		if e == nil {
+			// Opening through root/ resolves the path inside the
+			// process's own root and mount namespace, where the line
+			// came from.
+			e, err = w.reg.open(dfd, "../root"+m.MountPoint, m.Type, m.Ino, FromBindMount)
+			if err != nil {
+				if denied(err) {
+					w.denied.Mountinfo++
+				}
+				continue
+			}
+			w.cache[m.Ino] = e
+		} else {
+			w.reg.mark(e, FromBindMount)
+		}
+		w.holds = append(w.holds, hold{e: e, mount: &BindMount{Path: m.MountPoint, MntNS: mnt.ns.ID, PID: pid}})
+	}
+	return nil
+}
+
+// threads reads the ns links of each non-leader thread and records those
+// that differ from the leader's.
+func (w *worker) threads(dfd, pid int, leader *[10]*entry) {
+	w.ints = w.ints[:0]
+	err := readDir(dfd, "../task", w.dirBuf, func(name []byte) {
+		if tid, ok := parseUint(name); ok && int(tid) != pid {
+			w.ints = append(w.ints, int(tid))
+		}
+	})
+	if err != nil {
+		return
+	}
+	for _, tid := range w.ints {
+		var links [10]*entry
+		if err := w.links(dfd, "../task/"+strconv.Itoa(tid)+"/ns", &links); err != nil {
+			if denied(err) {
+				w.denied.Threads++
+			}
+			continue // the thread exited, or we may not look
+		}
+		for i, e := range links {
+			if e != leader[i] {
+				w.reg.mark(e, FromThread)
+				w.holds = append(w.holds, hold{e: e, thread: &Task{PID: pid, TID: tid}})
+			}
+		}
+	}
+}
+
+// fds finds the process's open fds on namespaces. The scanner's own
+// registry fds are not holders: they exist only because we are looking.
+func (w *worker) fds(dfd, pid int) {
+	fdfd, err := openDir(dfd, "../fd")
+	if err != nil {
+		if denied(err) {
+			w.denied.FDs++
+		}
+		return
+	}
+	defer unix.Close(fdfd)
+	w.ints = w.ints[:0]
+	err = listDir(fdfd, w.dirBuf, func(name []byte) {
+		if fd, ok := parseUint(name); ok && fd < 1<<31 {
+			w.ints = append(w.ints, int(fd))
+		}
+	})
+	if err != nil {
+		return
+	}
+	for _, fd := range w.ints {
+		if w.self && w.reg.held[fd] {
+			continue
+		}
+		name := strconv.Itoa(fd)
+		b, isShort, err := readlink(fdfd, name, w.linkBuf)
+		if err != nil || !isShort {
+			continue
+		}
+		t, _, ok := parseNSLink(b)
+		if !ok {
+			continue
+		}
+		e, err := w.resolve(fdfd, name, t, FromFD)
+		if err != nil {
+			continue
+		}
+		w.holds = append(w.holds, hold{e: e, fd: &FD{PID: pid, FD: fd}})
+	}
+}
