@@ -51,7 +51,8 @@ image: static
 	@old=$$(docker image inspect -f '{{.Id}}' $(IMAGE) 2>/dev/null || true); \
 	docker build -q -t $(IMAGE) . >/dev/null || exit 1; \
 	new=$$(docker image inspect -f '{{.Id}}' $(IMAGE)); \
-	if [ -n "$$old" ] && [ "$$old" != "$$new" ]; then docker rmi "$$old" >/dev/null 2>&1 || true; fi; \
+	if [ -n "$$old" ] && [ "$$old" != "$$new" ]; then docker rmi "$$old" >/dev/null 2>&1 || \
+		echo "note: the previous image $$old is still used by a container: docker rmi it once that container is gone"; fi; \
 	size=$$(docker image inspect -f '{{.Size}}' $(IMAGE)); \
 	echo "image $(IMAGE): $$new, $$size bytes"; \
 	[ "$$size" -le $(IMAGE_MAX) ] || { echo "image $(IMAGE) is $$size bytes, over the $(IMAGE_MAX)-byte budget"; exit 1; }
