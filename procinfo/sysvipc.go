@@ -44,8 +44,9 @@ func ParseSysvipc(r io.Reader) ([]IPCObject, error) {
 		if len(f) == 0 {
 			continue
 		}
-		if len(f) <= uidCol {
-			return nil, fmt.Errorf("%w sysvipc: line %q has %d fields, want more than %d", ErrParse, sc.Text(), len(f), uidCol)
+		// key, id and perms are always read, whatever column uid is in.
+		if len(f) <= uidCol || len(f) < 3 {
+			return nil, fmt.Errorf("%w sysvipc: line %q has %d fields, want more than %d", ErrParse, sc.Text(), len(f), max(uidCol, 2))
 		}
 		key, err1 := strconv.ParseInt(f[0], 10, 32)
 		id, err2 := strconv.Atoi(f[1])
