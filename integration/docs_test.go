@@ -64,3 +64,28 @@ func TestManPages(t *testing.T) {
 		t.Error("the hidden man command got a page")
 	}
 }
+
+// Every --expect list in the README and the example workflow parses: a
+// documented assertion that exits 2 would break every job that copies it.
+func TestDocumentedExpectations(t *testing.T) {
+	for _, file := range []string{"../README.md", "../docs/ci-example.yml"} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := 0
+		for _, f := range strings.Fields(string(b)) {
+			f = strings.TrimRight(strings.TrimLeft(f, "`"), "`.,")
+			if !strings.Contains(f, "=shared") && !strings.Contains(f, "=separate") || strings.HasPrefix(f, "NAME=") {
+				continue
+			}
+			found++
+			if r := nsinspect(t, "compare", "self", "self", "--expect", f); r.code != 0 && r.code != 1 {
+				t.Errorf("%s: --expect %s: exit %d: %s", file, f, r.code, r.stderr)
+			}
+		}
+		if found == 0 {
+			t.Errorf("%s: no --expect list found", file)
+		}
+	}
+}

@@ -44,6 +44,7 @@
 //
 // fd.go (fd/N links and kinds), fdinfo.go, mountinfo.go, idmap.go
 // (uid_map, gid_map), cgroup.go, status.go (+ signal.go to decode its
-// masks), stat.go, ns.go. testdata/capture.sh recaptures every fixture
-// from a live machine.
+// masks), stat.go, ns.go; container.go reads the container id out of the
+// cgroup paths. testdata/capture.sh recaptures every fixture from a live
+// machine, testdata/container/capture.sh the container ones.
 package procinfo

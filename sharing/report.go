@@ -25,6 +25,9 @@ type Task struct {
 	PID  int    `json:"pid"`
 	TID  int    `json:"tid"`
 	Comm string `json:"comm"`
+	// Container is the container the task runs in; Compare leaves it
+	// nil, callers that recognise containers fill it in.
+	Container *procinfo.Container `json:"container,omitempty"`
 }
 
 func (t Task) String() string {

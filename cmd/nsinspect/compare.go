@@ -98,6 +98,9 @@ func runCompare(stdout, stderr io.Writer, argA, argB, expect string, haveExpect,
 		}
 		return fmt.Errorf("comparing %s and %s: %w", argA, argB, err)
 	}
+	if err := addContainers(r, a, b); err != nil {
+		return err
+	}
 	if asJSON {
 		err = writeJSON(stdout, r)
 	} else {
@@ -119,7 +122,7 @@ func runCompare(stdout, stderr io.Writer, argA, argB, expect string, haveExpect,
 // "?") are footnotes, because one missing privilege repeats the same note
 // on many rows.
 func writeCompareTable(w io.Writer, r *sharing.Report) error {
-	fmt.Fprintf(w, "A: %s\nB: %s\n\n", r.A, r.B)
+	fmt.Fprintf(w, "A: %s\nB: %s\n\n", taskLabel(r.A), taskLabel(r.B))
 	var notes []string
 	ref := func(note string) string {
 		for i, n := range notes {
@@ -170,4 +173,26 @@ func yesNo(b *bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// addContainers names the container each task runs in. The cgroup files
+// are read through the pins, so a task that exited meanwhile is an error,
+// never another process's container.
+func addContainers(r *sharing.Report, a, b *procinfo.Proc) error {
+	var names containerNames
+	var err error
+	if r.A.Container, err = names.of(a); err == nil {
+		r.B.Container, err = names.of(b)
+	}
+	if errors.Is(err, procinfo.ErrProcessGone) {
+		return fmt.Errorf("%v: it exited during the comparison, so nothing is reported (run again on a live task)", err)
+	}
+	return err
+}
+
+func taskLabel(t sharing.Task) string {
+	if t.Container == nil {
+		return t.String()
+	}
+	return t.String() + " in " + containerLabel(t.Container)
 }

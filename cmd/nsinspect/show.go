@@ -19,29 +19,31 @@ func init() { register(newShowCmd) }
 // showJSON is one task in `show --json`: what /proc exposes of its
 // task_struct.
 type showJSON struct {
-	PID     int                    `json:"pid"`
-	TID     int                    `json:"tid"`
-	Tgid    int                    `json:"tgid"`
-	PPid    int                    `json:"ppid"`
-	State   string                 `json:"state"`
-	Comm    string                 `json:"comm"`
-	Kthread bool                   `json:"kthread"` // PF_KTHREAD in stat's flags
-	Zombie  bool                   `json:"zombie"`
-	Threads threadsJSON            `json:"threads"`
-	NSpid   []int                  `json:"nspid"`
-	NStgid  []int                  `json:"nstgid"`
-	UID     [4]uint32              `json:"uid"` // real, effective, saved, filesystem
-	GID     [4]uint32              `json:"gid"`
-	UIDMap  []procinfo.IDMapRange  `json:"uid_map"`
-	GIDMap  []procinfo.IDMapRange  `json:"gid_map"`
-	Cgroups []procinfo.Cgroup      `json:"cgroups"`
-	Cwd     string                 `json:"cwd,omitempty"`
-	Root    string                 `json:"root,omitempty"`
-	Umask   string                 `json:"umask,omitempty"` // octal, "0022"
-	Signals map[string]signalsJSON `json:"signals"`         // SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt
-	NS      []showNSJSON           `json:"namespaces"`
-	Missing []missingJSON          `json:"unavailable,omitempty"`
-	Note    string                 `json:"note,omitempty"`
+	PID     int                   `json:"pid"`
+	TID     int                   `json:"tid"`
+	Tgid    int                   `json:"tgid"`
+	PPid    int                   `json:"ppid"`
+	State   string                `json:"state"`
+	Comm    string                `json:"comm"`
+	Kthread bool                  `json:"kthread"` // PF_KTHREAD in stat's flags
+	Zombie  bool                  `json:"zombie"`
+	Threads threadsJSON           `json:"threads"`
+	NSpid   []int                 `json:"nspid"`
+	NStgid  []int                 `json:"nstgid"`
+	UID     [4]uint32             `json:"uid"` // real, effective, saved, filesystem
+	GID     [4]uint32             `json:"gid"`
+	UIDMap  []procinfo.IDMapRange `json:"uid_map"`
+	GIDMap  []procinfo.IDMapRange `json:"gid_map"`
+	Cgroups []procinfo.Cgroup     `json:"cgroups"`
+	// Container is the container the cgroup paths name (nil: none).
+	Container *procinfo.Container    `json:"container,omitempty"`
+	Cwd       string                 `json:"cwd,omitempty"`
+	Root      string                 `json:"root,omitempty"`
+	Umask     string                 `json:"umask,omitempty"` // octal, "0022"
+	Signals   map[string]signalsJSON `json:"signals"`         // SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt
+	NS        []showNSJSON           `json:"namespaces"`
+	Missing   []missingJSON          `json:"unavailable,omitempty"`
+	Note      string                 `json:"note,omitempty"`
 }
 
 type threadsJSON struct {
@@ -79,7 +81,8 @@ func newShowCmd() *cobra.Command {
 		Use:   "show PID|self|PID:TID",
 		Short: "Show one task as far as /proc exposes its task_struct",
 		Long: `show prints one task: pid, tgid, ppid, state, comm, threads, the NSpid chain,
-uid/gid and their maps, cgroups, cwd, root, umask, signal masks (hex and
+uid/gid and their maps, cgroups (and the container they name: engine, id,
+and the name from the Docker engine when its socket answers), cwd, root, umask, signal masks (hex and
 names), whether it is a kernel thread (PF_KTHREAD), and its ten namespace
 links with inode and NS_GET_ID.
 
@@ -168,6 +171,7 @@ func readShow(p *procinfo.Proc) (showJSON, error) {
 	if out.Cgroups, err = p.Cgroups(); err != nil {
 		miss("cgroups", err)
 	}
+	out.Container = (&containerNames{}).fromCgroups(out.Cgroups)
 	if out.Cwd, err = p.Readlink("cwd"); err != nil {
 		miss("cwd", err)
 	}
@@ -256,6 +260,9 @@ func writeShow(w io.Writer, s showJSON) {
 	row("gid", "%d %d %d %d", s.GID[0], s.GID[1], s.GID[2], s.GID[3])
 	row("uid_map", "%s", idMapString(s.UIDMap))
 	row("gid_map", "%s", idMapString(s.GIDMap))
+	if s.Container != nil {
+		row("container", "%s, cgroup %s", containerLabel(s.Container), s.Container.Cgroup)
+	}
 	for _, c := range s.Cgroups {
 		row("cgroup", "%d:%s:%s", c.HierarchyID, strings.Join(c.Controllers, ","), c.Path)
 	}

@@ -1,0 +1,90 @@
+package dockerapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+)
+
+// DefaultSocket is where the engine listens unless DOCKER_HOST says
+// otherwise.
+const DefaultSocket = "/var/run/docker.sock"
+
+// Timeout bounds one lookup: names are a nicety, and an engine that hangs
+// must not hang nsinspect.
+const Timeout = time.Second
+
+// Socket returns the engine's unix socket path: DOCKER_HOST when it is a
+// unix:// address, else DefaultSocket. A tcp:// DOCKER_HOST is not used
+// (it may need TLS); the names are then simply missing.
+func Socket() (string, bool) {
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		path, ok := strings.CutPrefix(h, "unix://")
+		return path, ok
+	}
+	return DefaultSocket, true
+}
+
+// Names returns the engine's containers (running or not) as full id ->
+// name, without the leading "/" the API puts on names.
+func Names(ctx context.Context) (map[string]string, error) {
+	sock, ok := Socket()
+	if !ok {
+		return nil, fmt.Errorf("DOCKER_HOST=%s is not a unix socket", os.Getenv("DOCKER_HOST"))
+	}
+	if _, err := os.Stat(sock); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", sock)
+	}}
+	defer tr.CloseIdleConnections()
+	// The host part is ignored: the transport always dials the socket.
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://docker/containers/json?all=1", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("asking the Docker engine at %s for container names: %w", sock, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("asking the Docker engine at %s for container names: %s", sock, resp.Status)
+	}
+	return decodeList(resp.Body)
+}
+
+// container is the part of one GET /containers/json entry we read.
+type container struct {
+	ID    string   `json:"Id"`
+	Names []string `json:"Names"`
+}
+
+func decodeList(r io.Reader) (map[string]string, error) {
+	var list []container
+	if err := json.NewDecoder(r).Decode(&list); err != nil {
+		return nil, fmt.Errorf("reading the Docker engine's container list: %w", err)
+	}
+	names := make(map[string]string, len(list))
+	for _, c := range list {
+		// A container linked to by others (--link) also lists
+		// "/other/alias" names; its own name is the one at the top level.
+		for _, n := range c.Names {
+			if n = strings.TrimPrefix(n, "/"); n != "" && !strings.Contains(n, "/") {
+				names[c.ID] = n
+				break
+			}
+		}
+	}
+	return names, nil
+}

@@ -1,0 +1,129 @@
+package procinfo
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const (
+	fixtureID = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	outerID   = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+)
+
+// The fixtures are real /proc/PID/cgroup files (testdata/container/capture.sh).
+func TestContainerFromCgroupsFixtures(t *testing.T) {
+	for _, tt := range []struct {
+		file   string
+		engine string // "" means no container
+		id     string // "" means: read it from the path below
+		cgroup string
+	}{
+		{"docker-cgroupfs-v1-hybrid", "docker", "", "/docker/"},
+		{"docker-cgroupns-private-from-host", "docker", "", "/docker/"},
+		{"docker-cgroupns-private-from-inside", "", "", ""},
+		{"docker-systemd", "docker", fixtureID, "/system.slice/docker-" + fixtureID + ".scope"},
+		{"docker-in-docker", "docker", fixtureID, "/docker/" + outerID + "/docker/" + fixtureID},
+		{"podman-systemd", "podman", fixtureID, "/machine.slice/libpod-" + fixtureID + ".scope"},
+		{"podman-cgroupfs", "podman", fixtureID, "/libpod_parent/libpod-" + fixtureID},
+		{"podman-conmon", "", "", ""},
+		{"cri-containerd", "containerd", fixtureID, "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1a2b.slice/cri-containerd-" + fixtureID + ".scope"},
+		{"crio", "cri-o", fixtureID, "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1a2b.slice/crio-" + fixtureID + ".scope"},
+		{"kubepods-cgroupfs", "kubernetes", fixtureID, "/kubepods/besteffort/pod1a2b3c4d-0000-1111-2222-333344445555/" + fixtureID},
+		{"../cgroup/hybrid", "", "", ""},
+	} {
+		f, err := os.Open(filepath.Join("testdata/container", tt.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cgs, err := ParseCgroup(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", tt.file, err)
+		}
+		c, ok := ContainerFromCgroups(cgs)
+		if tt.engine == "" {
+			if ok {
+				t.Errorf("%s: recognised %+v, want no container", tt.file, c)
+			}
+			continue
+		}
+		if !ok {
+			t.Errorf("%s: no container recognised, want %s", tt.file, tt.engine)
+			continue
+		}
+		id := tt.id
+		if id == "" {
+			// The real docker fixtures carry the id of the container
+			// they were captured from; it is the v2 line's last component.
+			id = filepath.Base(cgs[len(cgs)-1].Path)
+			tt.cgroup += id
+		}
+		if c.Engine != tt.engine || c.ID != id || c.Cgroup != tt.cgroup || c.ShortID() != id[:12] {
+			t.Errorf("%s: got %+v, want engine %s id %s cgroup %s", tt.file, c, tt.engine, id, tt.cgroup)
+		}
+	}
+}
+
+func TestContainerFromCgroupPathOdd(t *testing.T) {
+	for _, tt := range []struct {
+		path string
+		id   string // "" means none
+	}{
+		{"/", ""},
+		{"", ""},
+		{"/docker", ""},
+		{"/docker/" + fixtureID[:63], ""}, // too short
+		{"/docker/" + strings.ToUpper(fixtureID), ""},             // engines write lower case
+		{"/docker/" + fixtureID + "0", ""},                        // too long
+		{"/docker-" + fixtureID + ".scope/sub", fixtureID},        // a cgroup made inside the container
+		{"/user.slice/libpod-" + fixtureID + ".scope", fixtureID}, // rootless podman
+		{"/crio-conmon-" + fixtureID + ".scope", ""},
+		{"/other/" + fixtureID, ""}, // a bare id under an unknown parent: not guessed
+		{"/system.slice/docker.service", ""},
+	} {
+		c, ok := ContainerFromCgroupPath(tt.path)
+		if ok != (tt.id != "") || c.ID != tt.id {
+			t.Errorf("ContainerFromCgroupPath(%q) = %+v, %v; want id %q", tt.path, c, ok, tt.id)
+		}
+	}
+}
+
+// The v2 line wins over v1 lines, which are tried in file order.
+func TestContainerFromCgroupsOrder(t *testing.T) {
+	cgs := []Cgroup{
+		{HierarchyID: 4, Path: "/docker/" + outerID},
+		{HierarchyID: 0, Path: "/system.slice/docker-" + fixtureID + ".scope"},
+	}
+	if c, _ := ContainerFromCgroups(cgs); c.ID != fixtureID {
+		t.Errorf("got %+v, want the v2 line's id", c)
+	}
+	cgs[1].Path = "/"
+	if c, _ := ContainerFromCgroups(cgs); c.ID != outerID {
+		t.Errorf("got %+v, want the v1 line's id when v2 names none", c)
+	}
+}
+
+func FuzzContainerFromCgroupPath(f *testing.F) {
+	files, _ := filepath.Glob("testdata/container/*")
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		cgs, _ := ParseCgroup(strings.NewReader(string(b))) // capture.sh parses as nothing
+		for _, cg := range cgs {
+			f.Add(cg.Path)
+		}
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		c, ok := ContainerFromCgroupPath(path)
+		if !ok {
+			return
+		}
+		if !isContainerID(c.ID) || c.Engine == "" || !strings.HasPrefix(path, c.Cgroup) || !strings.Contains(c.Cgroup, c.ID) {
+			t.Fatalf("ContainerFromCgroupPath(%q) = %+v", path, c)
+		}
+	})
+}
