@@ -31,6 +31,7 @@ func renderClone(w io.Writer, r *clone.Report) {
 		where = "in a disposable lab inside a new user namespace (fresh namespaces of every type)"
 	}
 	fmt.Fprintf(w, "%s %s\n", call, where)
+	fmt.Fprintf(w, "  The parent is a process nsinspect made; the child was made by that one %s call\n  from it, and neither has exec'd: both are parked while they are read.\n", r.Syscall)
 	fmt.Fprintf(w, "  parent pid %d  ->  child pid %d", r.Parent.PID, r.Child.TID)
 	renderRelation(w, r)
 	if r.UserMap != "" {
@@ -48,7 +49,7 @@ func renderClone(w io.Writer, r *clone.Report) {
 	}
 	t.Flush()
 
-	fmt.Fprintln(w, "\nEvidence:")
+	fmt.Fprintln(w, "\nEvidence (namespaces: NS_GET_ID of /proc/PID/ns/<link>, inode in brackets; kcmp(2): 0 = one kernel object, 1 or 2 = two):")
 	for _, res := range r.Resources {
 		ev := res.Evidence.String()
 		if res.Note != "" {
@@ -71,7 +72,9 @@ func renderClone(w io.Writer, r *clone.Report) {
 	if r.AfterExec != nil {
 		renderExec(w, r.AfterExec)
 	}
-	if len(r.Disagreements) > 0 {
+	if len(r.Disagreements) == 0 {
+		fmt.Fprintf(w, "\nAll %d verdicts agree with clone(2): the kernel's identities and every probe that ran.\n", len(r.Resources))
+	} else {
 		fmt.Fprintln(w, "\nDISAGREE:")
 		for _, d := range r.Disagreements {
 			fmt.Fprintf(w, "  %s\n", d)
@@ -108,7 +111,7 @@ func renderFDs(w io.Writer, r *clone.Report) {
 	if len(r.FDs) == 0 {
 		return
 	}
-	fmt.Fprintln(w, "\nFds open in both (KCMP_FILE: the same open file description?):")
+	fmt.Fprintln(w, "\nFds open in both (KCMP_FILE: the same open file description?); 3-6 are the pipes nsinspect drives the two with:")
 	for _, f := range r.FDs {
 		fmt.Fprintf(w, "  fd %-3d %-8s parent %s, child %s\n", f.FD, word(f.Shared), f.A, f.B)
 	}
