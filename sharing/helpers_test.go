@@ -1,11 +1,8 @@
 package sharing
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 
@@ -19,78 +16,28 @@ type unshared struct {
 	parent, child *procinfo.Proc // child is nil without --fork
 }
 
-// startUnshare runs `unshare ARGS sh -c 'echo ready; exec sleep 1000'` and
-// returns once the shell has printed, that is, once every unshare(2) and
-// the fork are done. Everything is killed and reaped in t.Cleanup.
+// startUnshare runs `unshare ARGS sh -c 'echo ready; exec sleep 1000'`
+// (testutil.Unshare) and pins what it made; the pins are closed in
+// t.Cleanup, after the processes are killed and reaped there.
 func startUnshare(t *testing.T, args ...string) unshared {
 	t.Helper()
-	testutil.RequireRoot(t)
-	testutil.RequireCommand(t, "unshare", "util-linux")
-	fork := false
-	for _, a := range args {
-		fork = fork || a == "--fork" || a == "-f"
-	}
-	if fork {
-		// The child dies with unshare instead of outliving the test.
-		args = append(args, "--kill-child")
-	}
-	args = append(args, "sh", "-c", "echo ready; exec sleep 1000")
-	cmd := exec.Command("unshare", args...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	parent, child := testutil.Unshare(t, args...)
 	var u unshared
-	t.Cleanup(func() {
-		if u.child != nil {
-			syscall.Kill(u.child.PID, syscall.SIGKILL)
-			u.child.Close()
-		}
-		cmd.Process.Kill()
-		cmd.Wait()
-		u.parent.Close()
-	})
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || line != "ready\n" {
-		t.Fatalf("unshare %v did not start: %q, %v", args, line, err)
-	}
-	if u.parent, err = procinfo.Open(cmd.Process.Pid); err != nil {
+	var err error
+	if u.parent, err = procinfo.Open(parent); err != nil {
 		t.Fatal(err)
 	}
-	if fork {
-		u.child = forkedChild(t, u.parent)
+	t.Cleanup(func() { u.parent.Close() })
+	if child > 0 {
+		if u.child, err = procinfo.Open(child); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { u.child.Close() })
+		if st, err := u.child.Stat(); err != nil || st.PPID != parent {
+			t.Fatalf("pid %d is not unshare's child: %+v, %v", child, st, err)
+		}
 	}
 	return u
-}
-
-// forkedChild pins the only child of p.
-func forkedChild(t *testing.T, p *procinfo.Proc) *procinfo.Proc {
-	t.Helper()
-	b, err := p.ReadFile("task/" + strconv.Itoa(p.PID) + "/children")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := strings.Fields(string(b))
-	if len(f) != 1 {
-		t.Fatalf("unshare (pid %d) has children %q, want one", p.PID, f)
-	}
-	pid, err := strconv.Atoi(f[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := procinfo.Open(pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st, err := c.Stat(); err != nil || st.PPID != p.PID {
-		c.Close()
-		t.Fatalf("pid %d is not unshare's child any more: %+v, %v", pid, st, err)
-	}
-	return c
 }
 
 // startSleep starts a plain sleep with the given clone flags and extra
