@@ -58,11 +58,7 @@ func experimentReport(req Request, mode string) (*Report, error) {
 	if err := p.makeDecidable(); err != nil {
 		return nil, err
 	}
-	if req.Identity {
-		rep.Parent, rep.Child = snapshotTask(p.parentProc), snapshotTask(p.childProc)
-	} else {
-		rep.Parent, rep.Child = snapshotPair(p.parentProc, p.childProc)
-	}
+	rep.Parent, rep.Child = snapshotPair(p.parentProc, p.childProc, !req.Identity)
 	rep.Relation = p.relation(rep.Child)
 	cmp, err := sharing.Compare(p.parentProc, p.childProc)
 	if err != nil {

@@ -73,16 +73,19 @@ func snapshot(p *procinfo.Proc) *Side {
 }
 
 // snapshotPair reads both sides at once: the per-task files of each in
-// parallel, then the views of a namespace (mounts, links, hostname, SysV
-// IPC) once per distinct namespace, since a namespace that parent and
-// child share looks the same from both.
-func snapshotPair(parent, child *procinfo.Proc) (*Side, *Side) {
+// parallel, then (with views) the views of a namespace (mounts, links,
+// hostname, SysV IPC) once per distinct namespace, since a namespace that
+// parent and child share looks the same from both.
+func snapshotPair(parent, child *procinfo.Proc, views bool) (*Side, *Side) {
 	var ps, cs *Side
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); cs = snapshotTask(child) }()
 	ps = snapshotTask(parent)
 	wg.Wait()
+	if !views {
+		return ps, cs
+	}
 	var own nsView // the views the child must read itself
 	for _, v := range nsViews {
 		a, okA := ps.nsLink(v.link)
