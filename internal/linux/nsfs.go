@@ -13,11 +13,6 @@ func NsGetID(fd int) (uint64, error) {
 	return ioctlU64(fd, unix.NS_GET_ID, "ioctl NS_GET_ID")
 }
 
-// NsGetMntnsID returns the 64-bit id of a mount namespace (NS_GET_MNTNS_ID).
-func NsGetMntnsID(fd int) (uint64, error) {
-	return ioctlU64(fd, unix.NS_GET_MNTNS_ID, "ioctl NS_GET_MNTNS_ID")
-}
-
 func ioctlU64(fd int, req uint, what string) (uint64, error) {
 	var v uint64
 	_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), uintptr(req), uintptr(unsafe.Pointer(&v)))

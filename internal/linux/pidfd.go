@@ -32,33 +32,6 @@ func PidfdAlive(pidfd int) error {
 	return nil
 }
 
-// PIDFD_GET_*_NAMESPACE: _IO(0xFF, n), pidfd_open(2), Linux 6.11. Not in
-// x/sys as constants.
-const (
-	pidfsIoctlMagic = 0xFF
-
-	PIDFD_GET_CGROUP_NAMESPACE            = pidfsIoctlMagic<<8 | 1
-	PIDFD_GET_IPC_NAMESPACE               = pidfsIoctlMagic<<8 | 2
-	PIDFD_GET_MNT_NAMESPACE               = pidfsIoctlMagic<<8 | 3
-	PIDFD_GET_NET_NAMESPACE               = pidfsIoctlMagic<<8 | 4
-	PIDFD_GET_PID_NAMESPACE               = pidfsIoctlMagic<<8 | 5
-	PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE  = pidfsIoctlMagic<<8 | 6
-	PIDFD_GET_TIME_NAMESPACE              = pidfsIoctlMagic<<8 | 7
-	PIDFD_GET_TIME_FOR_CHILDREN_NAMESPACE = pidfsIoctlMagic<<8 | 8
-	PIDFD_GET_USER_NAMESPACE              = pidfsIoctlMagic<<8 | 9
-	PIDFD_GET_UTS_NAMESPACE               = pidfsIoctlMagic<<8 | 10
-)
-
-// PidfdNamespace returns a new fd on one namespace of the process behind
-// pidfd, with no /proc path involved.
-func PidfdNamespace(pidfd int, req uint) (int, error) {
-	r, err := unix.IoctlRetInt(pidfd, req)
-	if err != nil {
-		return -1, os.NewSyscallError("ioctl PIDFD_GET_NAMESPACE", err)
-	}
-	return r, nil
-}
-
 // PIDFD_THREAD (= O_EXCL, Linux 6.9) makes pidfd_open accept a thread id
 // and pin that one thread rather than the thread group.
 const PIDFD_THREAD = unix.O_EXCL
