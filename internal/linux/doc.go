@@ -1,6 +1,8 @@
 // Package linux holds the minimal wrappers for the system calls and ioctls
-// that golang.org/x/sys/unix lacks: kcmp(2), the nsfs ioctls that return a
-// 64-bit value, and the PIDFD_GET_*_NAMESPACE ioctls of pidfd_open(2).
+// that golang.org/x/sys/unix lacks or wraps awkwardly: kcmp(2) and its
+// KCMP_* types, the nsfs ioctls of ioctl_ns(2) (NS_GET_ID returns a 64-bit
+// value, NS_GET_USERNS/NS_GET_PARENT an fd), and pidfd_open(2) with
+// PIDFD_THREAD.
 //
 // Every wrapper is one system call. Errors come back as *os.SyscallError so
 // that errors.Is(err, unix.ESRCH) keeps working for callers, as in runc's
