@@ -118,7 +118,23 @@ printed and the field is named under "unavailable".`,
 // readShow reads everything best-effort: stat and status must be there,
 // any other field that fails is named in Missing with its reason. It
 // ends with a liveness check so nothing from a reused PID is printed.
+//
+// A process that exits during the reads is still "alive" to the pidfd
+// while it is a zombie, but its namespaces, cwd and root vanish midway:
+// the reads then straddle the exit. Read again once it is a zombie, which
+// it stays, so the second view is consistent.
 func readShow(p *procinfo.Proc) (showJSON, error) {
+	out, err := readShowOnce(p)
+	if err != nil || out.Zombie {
+		return out, err
+	}
+	if st, err := p.Stat(); err == nil && st.State == 'Z' {
+		return readShowOnce(p)
+	}
+	return out, nil
+}
+
+func readShowOnce(p *procinfo.Proc) (showJSON, error) {
 	out := showJSON{PID: p.PID, TID: p.TID, Signals: map[string]signalsJSON{}}
 	st, err := p.Stat()
 	if err != nil {
