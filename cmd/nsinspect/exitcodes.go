@@ -56,8 +56,8 @@ func exitCode(err error) int {
 // exit code must learn what the kernel said too.
 func kernelRefusal(syscall string, flags []string, errno string, why []string) error {
 	msg := fmt.Sprintf("the kernel refused %s(%s) with %s", syscall, strings.Join(flags, "|"), errno)
-	if len(why) > 0 {
-		msg += ": " + why[0]
+	if len(why) == 0 {
+		return &exitError{code: exitKernel, msg: msg + " (see the report and 'nsinspect explain')"}
 	}
-	return &exitError{code: exitKernel, msg: msg + " (change the flags as the rule says; see 'nsinspect explain')"}
+	return &exitError{code: exitKernel, msg: msg + ": " + why[0]}
 }
