@@ -96,4 +96,3 @@ func procFDs(t *testing.T, pid int) map[int]string {
 	}
 	return m
 }
-
