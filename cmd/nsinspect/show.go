@@ -120,18 +120,28 @@ printed and the field is named under "unavailable".`,
 // ends with a liveness check so nothing from a reused PID is printed.
 //
 // A process that exits during the reads is still "alive" to the pidfd
-// while it is a zombie, but its namespaces, cwd and root vanish midway:
-// the reads then straddle the exit. Read again once it is a zombie, which
-// it stays, so the second view is consistent.
+// while it is a zombie, but its namespaces, cwd and root vanish midway
+// (exit_task_namespaces runs before the state becomes Z): the reads then
+// straddle the exit. Wait for the exit to finish (the pidfd polls readable
+// once the process is a zombie) and read again: a zombie stays one, so
+// the second view is consistent, or the process is gone (exit 2).
 func readShow(p *procinfo.Proc) (showJSON, error) {
 	out, err := readShowOnce(p)
-	if err != nil || out.Zombie {
+	if err != nil || out.Zombie || !exiting(out) {
 		return out, err
 	}
-	if st, err := p.Stat(); err == nil && st.State == 'Z' {
-		return readShowOnce(p)
+	unix.Poll([]unix.PollFd{{Fd: int32(p.Pidfd()), Events: unix.POLLIN}}, 1000)
+	return readShowOnce(p)
+}
+
+// exiting reports whether a namespace link vanished from a live task.
+func exiting(out showJSON) bool {
+	for _, n := range out.NS {
+		if n.Error != "" && n.Error != "permission denied" {
+			return true
+		}
 	}
-	return out, nil
+	return false
 }
 
 func readShowOnce(p *procinfo.Proc) (showJSON, error) {
