@@ -187,62 +187,6 @@ func TestCompareExpect(t *testing.T) {
 	if r.code != 1 || !strings.HasPrefix(r.stderr, "pid_for_children: expected separate, got indeterminate (") {
 		t.Errorf("indeterminate must violate: exit %d, stderr %q", r.code, r.stderr)
 	}
-
-	for _, c := range []struct{ expect, has string }{
-		{"network=separate", `unknown resource "network"`},
-		{"net=same", `write "shared"`},
-		{"net=separate,", "item 2 is empty"},
-		{"net=separate,net=shared", "net is given twice"},
-		{"net", "is not NAME=shared or NAME=separate"},
-		{"", "empty list"},
-	} {
-		r := nsinspect(t, "compare", me, net, "--expect", c.expect)
-		if r.code != 2 || r.stdout != "" || !oneErrorLine(r.stderr, c.has) {
-			t.Errorf("--expect %q: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", c.expect, r.code, r.stdout, r.stderr, c.has)
-		}
-	}
-	r = nsinspect(t, "compare", me, net, "--expect", "bogus=shared")
-	if !strings.Contains(r.stderr, "cgroup, ipc, mnt, net, pid, pid_for_children, time, time_for_children, user, uts, files, fs, vm, sighand, io, sysvsem") {
-		t.Errorf("an unknown name must list the valid ones: %q", r.stderr)
-	}
-}
-
-func oneErrorLine(stderr, has string) bool {
-	return strings.Count(stderr, "\n") == 1 && strings.HasPrefix(stderr, "nsinspect: ") &&
-		strings.Contains(stderr, has) && !strings.Contains(stderr, "goroutine")
-}
-
-func TestCompareBadInput(t *testing.T) {
-	testutil.RequireRoot(t)
-	me := strconv.Itoa(os.Getpid())
-	b, err := os.ReadFile("/proc/sys/kernel/pid_max")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// PIDs are below pid_max, so pid_max itself never exists.
-	never := strings.TrimSpace(string(b))
-	for _, c := range []struct {
-		args []string
-		has  string
-	}{
-		{[]string{me, never}, "no process with PID " + never},
-		{[]string{never, me}, "no process with PID " + never},
-		{[]string{"0", me}, `bad PID "0": must be greater than 0`},
-		{[]string{me, "-5"}, `bad PID "-5": must be greater than 0`},
-		{[]string{"--", "-5", me}, `bad PID "-5": must be greater than 0`},
-		{[]string{"abc", me}, `bad PID "abc": not a number`},
-		{[]string{me, "99999999999"}, "out of range"},
-		{[]string{me, me + ":1"}, "no thread 1 in process " + me},
-		{[]string{me, me + ":x"}, "bad thread id"},
-		{[]string{me}, "accepts 2 arg(s), received 1"},
-		{[]string{me, me, me}, "accepts 2 arg(s), received 3"},
-		{[]string{me, me, "--jsn"}, "unknown flag: --jsn"},
-	} {
-		r := nsinspect(t, append([]string{"compare"}, c.args...)...)
-		if r.code != 2 || r.stdout != "" || !oneErrorLine(r.stderr, c.has) {
-			t.Errorf("compare %q: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", c.args, r.code, r.stdout, r.stderr, c.has)
-		}
-	}
 }
 
 // Without CAP_SYS_PTRACE, nsinspect (as nobody) cannot kcmp or open the

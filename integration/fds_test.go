@@ -340,15 +340,10 @@ func TestFdsAgreesWithLsfd(t *testing.T) {
 	}
 }
 
-// The error paths of fds: a PID that does not exist is bad input (2); a
-// non-root user reading root's process is refused (4) and told which
-// capability is missing.
+// A non-root user reading root's process with fds is refused (4) and told
+// which capability is missing (bad PIDs are in TestBadInput).
 func TestFdsErrors(t *testing.T) {
 	testutil.RequireRoot(t)
-	for _, arg := range []string{"0", "abc", "99999999", "4194304"} {
-		r := nsinspect(t, "fds", arg)
-		checkOneLineError(t, r, 2, "fds "+arg)
-	}
 	sleeper := exec.Command("sleep", "1000")
 	startChild(t, sleeper)
 	target := sleeper.Process.Pid

@@ -220,21 +220,6 @@ func TestShowThread(t *testing.T) {
 	}
 }
 
-// Bad PID arguments are usage errors: exit 2, one line, no crash.
-func TestShowBadInput(t *testing.T) {
-	testutil.RequireRoot(t)
-	other := exec.Command("sleep", "1000")
-	startChild(t, other)
-	foreignTID := strconv.Itoa(os.Getpid()) + ":" + strconv.Itoa(other.Process.Pid)
-	for _, args := range [][]string{
-		{"show", "0"}, {"show", "-1"}, {"show", "abc"}, {"show", "99999999"},
-		{"show", foreignTID}, {"show", "1:x"}, {"show"}, {"show", "1", "2"},
-		{"fds", "-1"}, {"kthreads", "extra"}, {"completion", "tcsh"},
-	} {
-		checkOneLineError(t, nsinspect(t, args...), 2, strings.Join(args, " "))
-	}
-}
-
 // Unprivileged: what needs ptrace access is named, the rest is printed.
 func TestShowUnprivileged(t *testing.T) {
 	testutil.RequireRoot(t)

@@ -49,6 +49,9 @@ broke.`,
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
+			if n := countTrue(o.json, o.dot, o.svg); n > 1 {
+				return usageErrorf("--json, --dot and --svg cannot be combined (pick one output format)")
+			}
 			if o.host && o.userns {
 				return usageErrorf("--host and --userns conflict: --userns makes the lab in a user namespace, --host runs without a lab")
 			}
@@ -91,10 +94,20 @@ broke.`,
 // call, 1 when a verdict disagrees with clone(2), else 0.
 func cloneExit(rep *clone.Report) error {
 	if rep.Errno != nil {
-		return &exitError{code: exitKernel}
+		return kernelRefusal(rep.Syscall, rep.Flags, *rep.Errno, rep.Explanation)
 	}
 	if len(rep.Disagreements) > 0 {
 		return &exitError{code: exitAssertion, msg: fmt.Sprintf("%d verdict(s) disagree with clone(2); see DISAGREE above", len(rep.Disagreements))}
 	}
 	return nil
+}
+
+func countTrue(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
 }

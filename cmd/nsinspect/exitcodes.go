@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Exit codes, documented in --help and the README. Scripts rely on them.
@@ -48,4 +49,15 @@ func exitCode(err error) int {
 		return ee.code
 	}
 	return exitFailure
+}
+
+// kernelRefusal is exit 3 with one line on stderr. The report (stdout)
+// already explains the refusal, but a script that only reads stderr and the
+// exit code must learn what the kernel said too.
+func kernelRefusal(syscall string, flags []string, errno string, why []string) error {
+	msg := fmt.Sprintf("the kernel refused %s(%s) with %s", syscall, strings.Join(flags, "|"), errno)
+	if len(why) == 0 {
+		return &exitError{code: exitKernel, msg: msg + " (see the report and 'nsinspect explain')"}
+	}
+	return &exitError{code: exitKernel, msg: msg + ": " + why[0]}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os/user"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/scan"
@@ -119,7 +121,14 @@ func lsFilter(o lsOptions) (func(*scan.Namespace) bool, error) {
 			return nil, fmt.Errorf("reading the namespaces of %q: %w", o.pid, err)
 		}
 		ids = map[uint64]bool{}
+		// A zombie's nsproxy was dropped at exit: only its pid and user
+		// links still resolve, and those are its namespaces to list.
+		st, _ := p.Stat()
+		zombie := st.State == 'Z'
 		for _, l := range links {
+			if l.Err != nil && zombie && errors.Is(l.Err, unix.ENOENT) {
+				continue
+			}
 			if l.Err != nil {
 				return nil, fmt.Errorf("reading the namespaces of %q: %w", o.pid, l.Err)
 			}

@@ -118,7 +118,33 @@ printed and the field is named under "unavailable".`,
 // readShow reads everything best-effort: stat and status must be there,
 // any other field that fails is named in Missing with its reason. It
 // ends with a liveness check so nothing from a reused PID is printed.
+//
+// A process that exits during the reads is still "alive" to the pidfd
+// while it is a zombie, but its namespaces, cwd and root vanish midway
+// (exit_task_namespaces runs before the state becomes Z): the reads then
+// straddle the exit. Wait for the exit to finish (the pidfd polls readable
+// once the process is a zombie) and read again: a zombie stays one, so
+// the second view is consistent, or the process is gone (exit 2).
 func readShow(p *procinfo.Proc) (showJSON, error) {
+	out, err := readShowOnce(p)
+	if err != nil || out.Zombie || !exiting(out) {
+		return out, err
+	}
+	unix.Poll([]unix.PollFd{{Fd: int32(p.Pidfd()), Events: unix.POLLIN}}, 1000)
+	return readShowOnce(p)
+}
+
+// exiting reports whether a namespace link vanished from a live task.
+func exiting(out showJSON) bool {
+	for _, n := range out.NS {
+		if n.Error != "" && n.Error != "permission denied" {
+			return true
+		}
+	}
+	return false
+}
+
+func readShowOnce(p *procinfo.Proc) (showJSON, error) {
 	out := showJSON{PID: p.PID, TID: p.TID, Signals: map[string]signalsJSON{}}
 	st, err := p.Stat()
 	if err != nil {

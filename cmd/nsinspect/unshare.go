@@ -56,7 +56,7 @@ A call the kernel refuses exits 3 with the errno and the rule it broke.`,
 			}
 			switch {
 			case rep.Errno != nil:
-				return &exitError{code: exitKernel}
+				return kernelRefusal(rep.Syscall, rep.Flags, *rep.Errno, rep.Explanation)
 			case len(rep.Disagreements) > 0:
 				return &exitError{code: exitAssertion, msg: fmt.Sprintf("%d result(s) disagree with unshare(2)", len(rep.Disagreements))}
 			}

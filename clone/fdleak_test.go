@@ -1,0 +1,98 @@
+package clone
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/testutil"
+)
+
+// TestNoFDLeak parks experiments and checks, against /proc/PID/fd read
+// here directly, that parent and child hold exactly what the report says
+// they hold (snapshotPair, the report's source), and that this is only
+// what the experiment needs: 0-2 on /dev/null and the four pipe ends of
+// the two command channels (3-6), plus CLONE_PIDFD's pidfd in the parent.
+// Nothing of the caller's (its pidfds, /proc dirfds, files) leaks in.
+func TestNoFDLeak(t *testing.T) {
+	testutil.RequireRoot(t)
+	for _, fl := range []string{"files", "newnet,newns", "pidfd", "vm,sighand", "fs", "newuser,newpid", "vfork"} {
+		flags, err := ParseFlags(fl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Something of ours that must not reach the experiment.
+		decoy, err := os.Open("/etc/hostname")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := startPair(flags, false, -1)
+		if err != nil {
+			decoy.Close()
+			t.Fatalf("%s: %v", fl, err)
+		}
+		pipes := map[string]bool{}
+		for _, f := range []*os.File{p.parent.cmd, p.parent.reply, p.child.cmd, p.child.reply} {
+			var st unix.Stat_t
+			if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+				t.Fatal(err)
+			}
+			pipes[fmt.Sprintf("pipe:[%d]", st.Ino)] = true
+		}
+		parentRep, childRep := snapshotPair(p.parentProc, p.childProc)
+		for _, s := range []struct {
+			name string
+			pid  int
+			rep  *Side
+		}{{"parent", p.parentPID, parentRep}, {"child", p.childPID, childRep}} {
+			got := procFDs(t, s.pid)
+			want := map[int]string{0: "/dev/null", 1: "/dev/null", 2: "/dev/null"}
+			for fd := 3; fd <= 6; fd++ {
+				if !pipes[got[fd]] {
+					t.Errorf("%s %s: fd %d is %q, not one of the experiment's pipes %v", fl, s.name, fd, got[fd], pipes)
+				}
+				want[fd] = got[fd]
+			}
+			pidfdHolder := s.name == "parent" || flags.Has(unix.CLONE_FILES)
+			if flags.Has(unix.CLONE_PIDFD) && pidfdHolder {
+				if got[p.parentPidfd] != "anon_inode:[pidfd]" {
+					t.Errorf("%s %s: CLONE_PIDFD's fd %d is %q", fl, s.name, p.parentPidfd, got[p.parentPidfd])
+				}
+				want[p.parentPidfd] = got[p.parentPidfd]
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s %s (pid %d): /proc fds %v, want only %v", fl, s.name, s.pid, got, want)
+			}
+			reported := map[int]string{}
+			for _, f := range s.rep.FDs {
+				reported[f.FD] = f.Target
+			}
+			if fmt.Sprint(reported) != fmt.Sprint(got) {
+				t.Errorf("%s %s: report says fds %v, /proc says %v", fl, s.name, reported, got)
+			}
+		}
+		p.stop()
+		decoy.Close()
+	}
+}
+
+// procFDs reads /proc/PID/fd without procinfo: fd number to link target.
+func procFDs(t *testing.T, pid int) map[int]string {
+	t.Helper()
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[int]string{}
+	for _, e := range ents {
+		n, _ := strconv.Atoi(e.Name())
+		if m[n], err = os.Readlink(dir + "/" + e.Name()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m
+}
