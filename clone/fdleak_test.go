@@ -42,7 +42,7 @@ func TestNoFDLeak(t *testing.T) {
 			}
 			pipes[fmt.Sprintf("pipe:[%d]", st.Ino)] = true
 		}
-		parentRep, childRep := snapshotPair(p.parentProc, p.childProc)
+		parentRep, childRep := snapshotPair(p.parentProc, p.childProc, true)
 		for _, s := range []struct {
 			name string
 			pid  int
