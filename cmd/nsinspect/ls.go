@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/user"
 	"strconv"
 	"strings"
@@ -152,8 +153,14 @@ func deniedLine(d scan.Denied) string {
 	add(d.FDs, "processes' fd tables (fd-held namespaces)")
 	add(d.Mountinfo, "mount tables or nsfs mount points (bind-mounted namespaces)")
 	add(d.Relatives, "parent/owner lookups (PARENT, OWNER)")
-	return "could not read " + strings.Join(parts, ", ") +
-		": other users' processes need CAP_SYS_PTRACE (run as root for a complete list)"
+	why := ": other users' processes need CAP_SYS_PTRACE (run as root for a complete list)"
+	if os.Geteuid() == 0 {
+		// Root was refused: the task holds capabilities outside our
+		// bounding set, is in a user namespace ours does not own, or a
+		// security module said no (this VM's pid 1 does all of that).
+		why = ": refused even to root (tasks with capabilities nsinspect lacks, in a user namespace it does not own, or denied by a security module)"
+	}
+	return "could not read " + strings.Join(parts, ", ") + why
 }
 
 // userCache maps uids to names once each; there are few distinct uids
