@@ -76,11 +76,27 @@ func experimentReport(req Request, mode string) (*Report, error) {
 	if req.Probes && !req.Identity {
 		rep.Probes = p.runProbes(rep.Child, req.Host)
 	}
+	rep.Inspector = ownFDs()
 	rep.judge()
 	if req.Exec {
 		rep.AfterExec = p.execView()
 	}
 	return rep, nil
+}
+
+// ownFDs lists this process's fd table.
+func ownFDs() []FDEntry {
+	self, err := procinfo.Self()
+	if err != nil {
+		return nil
+	}
+	defer self.Close()
+	fds, _ := self.FDs()
+	out := make([]FDEntry, 0, len(fds))
+	for _, f := range fds {
+		out = append(out, FDEntry{FD: f.Num, Kind: string(f.Kind), Target: f.Link})
+	}
+	return out
 }
 
 // makeDecidable gives the child an io_context and a SysV undo list, which

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -95,4 +96,47 @@ func procFDs(t *testing.T, pid int) map[int]string {
 		}
 	}
 	return m
+}
+
+// The lab holds the same fds in its last experiment as in its first: a
+// matrix of experiments in one lab leaks no pin, pipe or netlink socket.
+// Each report's inspector_fds is the lab's /proc/self/fd while the pair
+// was parked, so the pins and pipes of that one experiment are in it.
+func TestLabFDsDoNotGrow(t *testing.T) {
+	testutil.RequireRoot(t)
+	set := []FlagSet{}
+	for i := 0; i < 12; i++ {
+		for _, s := range []string{"files", "newnet,newipc", "vm,sighand,thread", "pidfd", "sighand"} {
+			f, _ := ParseFlags(s)
+			set = append(set, f)
+		}
+	}
+	reps, err := RunMatrix(Request{Matrix: set, Probes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byFlags := map[uint64][]int{}
+	for _, r := range reps {
+		if r.Errno == nil {
+			byFlags[r.Value] = append(byFlags[r.Value], len(r.Inspector))
+		}
+	}
+	for v, counts := range byFlags {
+		if len(counts) < 2 {
+			t.Fatalf("%s: %d experiments", FlagSet(v), len(counts))
+		}
+		if counts[0] == 0 || counts[len(counts)-1] != counts[0] {
+			t.Errorf("%s: the lab held %v fds across %d experiments, want the same number each time", FlagSet(v), counts, len(counts))
+		}
+	}
+	last := reps[len(reps)-2] // the last made experiment ("pidfd")
+	pins := 0
+	for _, f := range last.Inspector {
+		if strings.HasPrefix(f.Target, "/proc/") {
+			pins++
+		}
+	}
+	if pins == 0 || pins > 8 {
+		t.Errorf("the lab holds %d /proc fds during one experiment: %+v", pins, last.Inspector)
+	}
 }

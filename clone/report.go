@@ -36,6 +36,12 @@ type Report struct {
 	// Disagreements lists every resource whose identity verdict, probe
 	// verdict and clone(2) expectation do not all agree.
 	Disagreements []string `json:"disagreements"`
+
+	// Inspector is the fd table of the process that ran the experiment
+	// (the lab, or nsinspect with --host), read while both sides were
+	// still parked: its pins on them, its pipes to them, the Go runtime's
+	// own, and nothing left over from earlier experiments.
+	Inspector []FDEntry `json:"inspector_fds"`
 }
 
 // Resource is the verdict on one resource, with its evidence.
