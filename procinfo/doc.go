@@ -21,11 +21,12 @@
 // Readers (methods of *Proc) fetch the bytes through the pinned fd and hand
 // them to a parser.
 //
-// # Where prometheus/procfs is used, and where not
+// # Why prometheus/procfs is not used
 //
 // procfs reads by path (/proc/PID/...), which is exactly the race pinning
-// avoids, so procinfo reads the bytes itself and uses procfs's parsers only
-// where they keep what we need. They do not for:
+// avoids; procinfo reads the bytes itself, through the pinned fd. Its
+// parsers could still have served on those bytes, but none fits a file
+// nsinspect reads, so the module does not depend on procfs at all:
 //   - status: ProcStatus drops State, PPid, Threads, NStgid, SigBlk, SigCgt,
 //     SigIgn, Umask and Kthread, all of which nsinspect shows;
 //   - ns: procfs keeps the namespace inode as a uint32 (it is 64-bit), and
