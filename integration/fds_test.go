@@ -121,6 +121,7 @@ func startUnshare(t *testing.T, flags ...string) int {
 	if err != nil || line != "ready\n" {
 		t.Fatalf("unshare %v did not start: %q, %v", flags, line, err)
 	}
+	testutil.WaitComm(t, cmd.Process.Pid, "sleep")
 	return cmd.Process.Pid
 }
 

@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -44,4 +45,20 @@ func Children() []string {
 		}
 	}
 	return out
+}
+
+// WaitComm waits until process pid runs a program called comm: after a
+// child printed "ready" and exec'd, the exec may not have happened yet.
+func WaitComm(t testing.TB, pid int, comm string) {
+	t.Helper()
+	path := "/proc/" + strconv.Itoa(pid) + "/comm"
+	var got []byte
+	for i := 0; i < 400; i++ {
+		got, _ = os.ReadFile(path)
+		if strings.TrimSpace(string(got)) == comm {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("pid %d still runs %q, not %q", pid, strings.TrimSpace(string(got)), comm)
 }
