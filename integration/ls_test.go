@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -225,39 +224,12 @@ func TestLsFindsWhatLsnsMisses(t *testing.T) {
 // its own, for the life of the test, and returns its key.
 func threadOnlyUTS(t *testing.T) string {
 	t.Helper()
-	type made struct {
-		key string
-		err error
+	tid := testutil.ThreadUnshare(t, unix.CLONE_NEWUTS)
+	target, err := os.Readlink(fmt.Sprintf("/proc/self/task/%d/ns/uts", tid))
+	if err != nil {
+		t.Fatal(err)
 	}
-	ready, done := make(chan made), make(chan struct{})
-	t.Cleanup(func() { close(done) })
-	var run func()
-	run = func() {
-		runtime.LockOSThread()
-		if unix.Gettid() == os.Getpid() {
-			// The leader's links are the process's: keep it busy
-			// (and clean) so the next goroutine gets another thread.
-			go run()
-			<-done
-			runtime.UnlockOSThread()
-			return
-		}
-		// Never unlocked: the thread exits with this goroutine.
-		var m made
-		if m.err = unix.Unshare(unix.CLONE_NEWUTS); m.err == nil {
-			var target string
-			target, m.err = os.Readlink("/proc/thread-self/ns/uts")
-			m.key = "uts:" + strings.TrimSuffix(strings.TrimPrefix(target, "uts:["), "]")
-		}
-		ready <- m
-		<-done
-	}
-	go run()
-	m := <-ready
-	if m.err != nil {
-		t.Fatal(m.err)
-	}
-	return m.key
+	return "uts:" + strings.TrimSuffix(strings.TrimPrefix(target, "uts:["), "]")
 }
 
 func syscallKill(t *testing.T, pid int) {

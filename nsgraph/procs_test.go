@@ -1,9 +1,9 @@
 package nsgraph
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -15,29 +15,6 @@ import (
 	"github.com/nsinspect/nsinspect/sharing"
 )
 
-// divergingThread starts a thread of the test process in a new UTS
-// namespace and returns its tid. The thread is locked and never unlocked,
-// so it exits with its goroutine in t.Cleanup instead of returning to the
-// Go scheduler's pool in a foreign namespace.
-func divergingThread(t *testing.T) int {
-	tid, done := make(chan int), make(chan struct{})
-	go func() {
-		runtime.LockOSThread()
-		if err := unix.Unshare(unix.CLONE_NEWUTS); err != nil {
-			tid <- -1
-			return
-		}
-		tid <- unix.Gettid()
-		<-done
-	}()
-	n := <-tid
-	if n < 0 {
-		t.Fatal("unshare(CLONE_NEWUTS) in a thread failed")
-	}
-	t.Cleanup(func() { close(done) })
-	return n
-}
-
 // TestProcessesGraph draws the test process and processes made by
 // unshare(1), reads the DOT back, and checks it: valid, every process
 // and namespace once, a diverging thread drawn, and for pairs of tasks the
@@ -48,7 +25,7 @@ func TestProcessesGraph(t *testing.T) {
 	netOnly, _ := testutil.Unshare(t, "--net")
 	userParent, userChild := testutil.Unshare(t, "--user", "--map-root-user", "--pid", "--fork")
 	utsParent, utsChild := testutil.Unshare(t, "--uts", "--time", "--fork")
-	thread := divergingThread(t)
+	thread := testutil.ThreadUnshare(t, unix.CLONE_NEWUTS)
 
 	all, err := nsgroup.Walk()
 	if err != nil {
@@ -98,7 +75,13 @@ func TestProcessesGraph(t *testing.T) {
 		}
 	}
 	if p.nodes[ThreadID(thread)] == nil || threads != 1 {
-		t.Errorf("want exactly the diverging thread %d drawn, got %d thread nodes", thread, threads)
+		var drawn []string
+		for _, tk := range tasks {
+			if tk.IsThread() && p.nodes[ThreadID(tk.TID)] != nil {
+				drawn = append(drawn, fmt.Sprintf("%d:%d %s %+v", tk.PID, tk.TID, tk.Comm, tk.NS))
+			}
+		}
+		t.Errorf("want exactly the diverging thread %d drawn, got %d thread nodes: %s", thread, threads, strings.Join(drawn, "; "))
 	}
 	for _, e := range p.edges {
 		if p.nodes[e.from] == nil || p.nodes[e.to] == nil {

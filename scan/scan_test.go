@@ -146,43 +146,20 @@ func TestScanProcesses(t *testing.T) {
 // unshares; the thread never goes back to the pool and dies with it.
 func TestScanThreadOnly(t *testing.T) {
 	testutil.RequireRoot(t)
-	type made struct {
+	tid := testutil.ThreadUnshare(t, unix.CLONE_NEWUTS)
+	fd, err := unix.Open(fmt.Sprintf("/proc/self/task/%d/ns/uts", tid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns, err := namespaces.FromFD(fd)
+	unix.Close(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := struct {
 		ns  namespaces.NS
 		tid int
-		err error
-	}
-	ready, done := make(chan made), make(chan struct{})
-	var unshareOnThread func()
-	unshareOnThread = func() {
-		runtime.LockOSThread()
-		if unix.Gettid() == os.Getpid() {
-			// The main thread is the leader, whose links are the
-			// process's. Keep it busy (and clean) so that the next
-			// goroutine locks another thread.
-			go unshareOnThread()
-			<-done
-			runtime.UnlockOSThread()
-			return
-		}
-		// Never unlocked: this thread exits with the goroutine.
-		var m made
-		if m.err = unix.Unshare(unix.CLONE_NEWUTS); m.err == nil {
-			var fd int
-			if fd, m.err = unix.Open("/proc/thread-self/ns/uts", unix.O_RDONLY|unix.O_CLOEXEC, 0); m.err == nil {
-				m.ns, m.err = namespaces.FromFD(fd)
-				unix.Close(fd)
-			}
-		}
-		m.tid = unix.Gettid()
-		ready <- m
-		<-done
-	}
-	go unshareOnThread()
-	defer close(done)
-	m := <-ready
-	if m.err != nil {
-		t.Fatal(m.err)
-	}
+	}{ns, tid}
 	n := find(t, mustScan(t), m.ns)
 	if n.Sources&FromThread == 0 || n.NProcs != 0 {
 		t.Errorf("sources %v nprocs %d; want thread, 0 processes", n.Sources, n.NProcs)
