@@ -16,7 +16,17 @@ import (
 // nsinspect itself with --host) and reports it. The caller has locked the
 // goroutine to its thread.
 func experimentReport(req Request, mode string) (*Report, error) {
-	rep := &Report{
+	rep, stop, err := runExperiment(req, mode)
+	stop()
+	return rep, err
+}
+
+// runExperiment is experimentReport that leaves the two processes parked:
+// the caller ends them with stop (always non-nil) once the report is out,
+// so that printing it does not wait for their teardown.
+func runExperiment(req Request, mode string) (rep *Report, stop func(), err error) {
+	stop = func() {}
+	rep = &Report{
 		Flags:         req.Flags.Names(),
 		Value:         uint64(req.Flags),
 		ValueHex:      fmt.Sprintf("%#x", uint64(req.Flags)),
@@ -30,7 +40,7 @@ func experimentReport(req Request, mode string) (*Report, error) {
 	if req.Flags.Has(unix.CLONE_INTO_CGROUP) {
 		fd, err := unix.Open(req.Cgroup, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			return nil, fmt.Errorf("opening cgroup %s for CLONE_INTO_CGROUP: %w", req.Cgroup, err)
+			return nil, stop, fmt.Errorf("opening cgroup %s for CLONE_INTO_CGROUP: %w", req.Cgroup, err)
 		}
 		defer unix.Close(fd)
 		cgroupFD = fd
@@ -43,26 +53,32 @@ func experimentReport(req Request, mode string) (*Report, error) {
 		name := errnoName(ce.Errno)
 		rep.Errno, rep.Error = &name, ce.Errno.Error()
 		rep.Explanation = Explain(req.Flags, ce.Errno)
-		return rep, nil
+		return rep, stop, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, stop, err
 	}
-	defer p.stop()
+	stop = p.stop
+	defer func() {
+		if err != nil {
+			p.stop()
+			stop = func() {}
+		}
+	}()
 	rep.Syscall = p.syscall
 	if req.Flags.Has(unix.CLONE_NEWUSER) {
 		if rep.UserMap, err = p.mapRoot(); err != nil {
-			return nil, err
+			return nil, stop, err
 		}
 	}
 	if err := p.makeDecidable(); err != nil {
-		return nil, err
+		return nil, stop, err
 	}
 	rep.Parent, rep.Child = snapshotPair(p.parentProc, p.childProc, !req.Identity)
 	rep.Relation = p.relation(rep.Child)
 	cmp, err := sharing.Compare(p.parentProc, p.childProc)
 	if err != nil {
-		return nil, fmt.Errorf("comparing parent and child: %w", err)
+		return nil, stop, fmt.Errorf("comparing parent and child: %w", err)
 	}
 	rep.FDs = cmp.FDs
 	expected := Expected(req.Flags)
@@ -81,7 +97,7 @@ func experimentReport(req Request, mode string) (*Report, error) {
 	if req.Exec {
 		rep.AfterExec = p.execView()
 	}
-	return rep, nil
+	return rep, stop, nil
 }
 
 // ownFDs lists this process's fd table.

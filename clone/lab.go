@@ -82,10 +82,11 @@ func Run(req Request) (*Report, error) {
 	return &rep, nil
 }
 
-// onHost runs an experiment from nsinspect's own process.
+// onHost runs an experiment from nsinspect's own process. Orphans of the
+// experiment (the child, once its parent died) come back to us to be
+// reaped rather than to init, and the goroutine stays on the thread that
+// spawned the parent, whose death the parent's PDEATHSIG watches.
 func onHost(fn func() error) error {
-	// Orphans of the experiment (the child, once its parent died) come
-	// back to us to be reaped rather than to init.
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("becoming a subreaper for the experiment: %w", err)
 	}
@@ -106,8 +107,12 @@ func runLab(req Request, out any) error {
 	}
 	cmd := exec.Command(exe)
 	cmd.Args = []string{LabArg0}
-	var stdout, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &errb
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return fmt.Errorf("starting the lab: %w", err)
+	}
 	flags := uintptr(labNamespaces)
 	attr := &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
 	if os.Geteuid() != 0 {
@@ -122,20 +127,24 @@ func runLab(req Request, out any) error {
 	cmd.SysProcAttr = attr
 	in, _ := json.Marshal(req)
 	cmd.Stdin = bytes.NewReader(in)
-	if err := cmd.Run(); err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) || errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EUSERS) {
-			return fmt.Errorf("%w: %v (run as root, or enable unprivileged user namespaces: sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone)", ErrNoLab, err)
-		}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("%w: %v (run as root, or enable unprivileged user namespaces: sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone)", ErrNoLab, err)
+	}
+	// The lab prints its report before it tears the experiment down; take
+	// the report as soon as it is complete and reap the lab in the
+	// background, so that its namespaces' teardown is not on our clock.
+	// (It dies with us in any case: PDEATHSIG.)
+	if derr := json.NewDecoder(stdout).Decode(out); derr == nil {
+		go cmd.Wait()
+		return nil
+	} else if err := cmd.Wait(); err != nil {
 		if msg := strings.TrimSpace(errb.String()); msg != "" {
 			return fmt.Errorf("the lab failed: %s", lastLine(msg))
 		}
 		return fmt.Errorf("the lab failed: %v", err)
+	} else {
+		return fmt.Errorf("reading the lab's report: %v", derr)
 	}
-	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
-		return fmt.Errorf("reading the lab's report: %v", err)
-	}
-	return nil
 }
 
 func lastLine(s string) string {
@@ -163,14 +172,18 @@ func LabMain() int {
 	}
 	var rep any
 	var err error
+	stop := func() {}
 	switch req.Op {
 	case opNameUnshare:
 		rep, err = unshareReport(req, mode)
 	case opNameMatrix:
 		rep, err = matrixReports(req, mode)
 	default:
-		rep, err = experimentReport(req, mode)
+		// The report goes out before the pair is torn down: the lab ends
+		// it just after, and everything dies with the lab anyway.
+		rep, stop, err = runExperiment(req, mode)
 	}
+	defer stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
 		return 1

@@ -140,7 +140,7 @@ struct nsi_utsname {
 	char f[6][65];
 };
 
-static int nsi_loop(int cmd, int reply, int is_parent);
+static int nsi_loop(int cmd, int reply, int is_parent, long hello);
 
 /* The experiment's child: says hello, then serves requests. */
 static int nsi_child_main(void *arg)
@@ -148,7 +148,7 @@ static int nsi_child_main(void *arg)
 	(void)arg;
 	if (!(nsi_exp.flags & CLONE_THREAD))
 		SYS2(SYS_prctl, 1 /* PR_SET_PDEATHSIG */, SIGKILL);
-	return nsi_loop(NSI_FD_CHILD_CMD, NSI_FD_CHILD_REPLY, 0);
+	return nsi_loop(NSI_FD_CHILD_CMD, NSI_FD_CHILD_REPLY, 0, 0);
 }
 
 static long nsi_do_clone(int *pidfd)
@@ -263,9 +263,9 @@ static long nsi_write_all(int fd, const void *buf, size_t n)
 	return r;
 }
 
-static int nsi_loop(int cmd, int reply, int is_parent)
+static int nsi_loop(int cmd, int reply, int is_parent, long hello)
 {
-	struct nsi_reply r = {NSI_OP_HELLO, 0, 0, {0}};
+	struct nsi_reply r = {NSI_OP_HELLO, 0, hello, {0}};
 	nsi_write_all(reply, &r, sizeof(r));
 	for (;;) {
 		struct nsi_msg m;
@@ -288,7 +288,8 @@ static int nsi_loop(int cmd, int reply, int is_parent)
  * stack. It makes the fd layout fixed (0-2 /dev/null, 3-6 the pipes, no
  * other fd inherited from nsinspect), arms PDEATHSIG, and prepares the
  * installs a SIGUSR1 handler, so the child's SigCgt shows whether
- * handlers were copied or cleared by CLONE_CLEAR_SIGHAND. */
+ * handlers were copied or cleared by CLONE_CLEAR_SIGHAND, and allocates
+ * the io_context and SysV undo list (see below). */
 static int nsi_parent_main(void *arg)
 {
 	const int *fds = arg;
@@ -321,7 +322,14 @@ static int nsi_parent_main(void *arg)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			nsi_sigaction(sig, SIG_DFL);
 	nsi_sigaction(SIGUSR1, nsi_handler);
-	return nsi_loop(NSI_FD_PARENT_CMD, NSI_FD_PARENT_REPLY, 1);
+	/* Before the clone call (CLONE_VFORK suspends the parent after it):
+	 * an io_context and a SysV undo list, so that CLONE_IO and
+	 * CLONE_SYSVSEM have something to share and kcmp compares real
+	 * objects. The hello reply carries the first failure. */
+	long hello = SYS3(SYS_ioprio_set, 1, 0, (2 << 13) | 4);
+	if (hello == 0)
+		hello = nsi_sem_undo();
+	return nsi_loop(NSI_FD_PARENT_CMD, NSI_FD_PARENT_REPLY, 1, hello);
 }
 
 long nsi_spawn_parent(const struct nsi_experiment *exp, const int fds[4])

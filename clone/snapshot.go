@@ -67,7 +67,7 @@ type Mount struct {
 
 // snapshot reads one side on its own.
 func snapshot(p *procinfo.Proc) *Side {
-	s := snapshotTask(p)
+	s := snapshotTask(p, true)
 	s.readNSViews(p, nsViewAll)
 	return s
 }
@@ -80,8 +80,8 @@ func snapshotPair(parent, child *procinfo.Proc, views bool) (*Side, *Side) {
 	var ps, cs *Side
 	var wg sync.WaitGroup
 	wg.Add(1)
-	go func() { defer wg.Done(); cs = snapshotTask(child) }()
-	ps = snapshotTask(parent)
+	go func() { defer wg.Done(); cs = snapshotTask(child, views) }()
+	ps = snapshotTask(parent, views)
 	wg.Wait()
 	if !views {
 		return ps, cs
@@ -119,8 +119,10 @@ var nsViews = []struct {
 	view nsView
 }{{"mnt", viewMounts}, {"net", viewNet}, {"uts", viewUTS}, {"ipc", viewIPC}}
 
-// snapshotTask reads what belongs to the task itself.
-func snapshotTask(p *procinfo.Proc) *Side {
+// snapshotTask reads what belongs to the task itself: its status and
+// namespace links, and unless brief also its fds, id maps, cgroup, time
+// offsets, cwd and root.
+func snapshotTask(p *procinfo.Proc, full bool) *Side {
 	s := &Side{PID: p.PID, TID: p.TID}
 	st, err := p.Status()
 	s.note("status", err)
@@ -138,6 +140,9 @@ func snapshotTask(p *procinfo.Proc) *Side {
 			continue
 		}
 		s.Namespaces = append(s.Namespaces, NSEntry{Link: l.Link.Name, ID: l.NS.ID, Ino: l.NS.Ino})
+	}
+	if !full {
+		return s
 	}
 	fds, err := p.FDs()
 	s.note("fd", err)

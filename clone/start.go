@@ -128,18 +128,15 @@ func (p *pair) ready() error {
 	if p.parentProc, err = procinfo.Open(p.parentPID); err != nil {
 		return fmt.Errorf("pinning the experiment's parent: %w", err)
 	}
-	if _, err := p.parent.recv(requestTimeout); err != nil {
+	hello, err := p.parent.recv(requestTimeout)
+	if err != nil {
 		return err
 	}
-	// Before the call, while it can still answer (CLONE_VFORK suspends it
-	// after), give the parent an io_context and a SysV undo list, so that
-	// CLONE_IO and CLONE_SYSVSEM have something to share and kcmp compares
-	// real objects (see makeDecidable).
-	if _, _, err := p.parent.do(opIoprio, 0, ""); err != nil {
-		return fmt.Errorf("allocating the parent's io_context (ioprio_set): %w", err)
-	}
-	if _, _, err := p.parent.do(opSemUndo, 0, ""); err != nil {
-		return fmt.Errorf("allocating the parent's SysV undo list (semop SEM_UNDO): %w", err)
+	// The parent gave itself an io_context and a SysV undo list before
+	// saying hello (nsi_parent_main), so that CLONE_IO and CLONE_SYSVSEM
+	// have something to share and kcmp compares real objects.
+	if hello.Ret < 0 {
+		return fmt.Errorf("allocating the parent's io_context and SysV undo list (ioprio_set, semop SEM_UNDO): %w", syscall.Errno(-hello.Ret))
 	}
 	return nil
 }

@@ -82,7 +82,7 @@ broke.`,
 	f.BoolVar(&o.host, "host", false, "run from nsinspect's own namespaces (only host-safe probes)")
 	f.BoolVar(&o.userns, "userns", false, "make the lab inside a new user namespace even as root")
 	f.BoolVar(&o.noProbes, "no-probes", false, "no witness probes (identities, kcmp and the full snapshot only)")
-	f.BoolVar(&o.identity, "identity", false, "namespace ids, kcmp and fd tables only: no snapshot of mounts, links, IPC, hostname, and no probes (fastest)")
+	f.BoolVar(&o.identity, "identity", false, "namespace ids and kcmp (with KCMP_FILE per shared fd number) only: no snapshot beyond status and ns links, no probes (fastest)")
 	f.BoolVar(&o.exec, "exec", false, "also show the kcmp verdicts after the child execs")
 	f.BoolVar(&o.clone3, "clone3", false, "use clone3(2) even when clone(2) can pass the flags")
 	f.BoolVar(&o.dot, "dot", false, "print the experiment as a Graphviz DOT graph: parent, child, each resource shared or separate")
