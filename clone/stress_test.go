@@ -2,9 +2,7 @@ package clone
 
 import (
 	"errors"
-	"os"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,16 +16,7 @@ import (
 
 // stressN is how many experiments TestStressGC runs: 2,000 by default, as
 // the issue asks; NSINSPECT_STRESS_N sets another size.
-func stressN(t *testing.T) int {
-	if s := os.Getenv("NSINSPECT_STRESS_N"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			t.Fatalf("NSINSPECT_STRESS_N=%q: want a positive number", s)
-		}
-		return n
-	}
-	return 2000
-}
+func stressN(t *testing.T) int { return testutil.Size(t, "NSINSPECT_STRESS_N", 2000, 1) }
 
 // The C parent is cloned out of a Go process whose garbage collector and
 // scheduler are busy on every P: thousands of experiments must neither

@@ -22,15 +22,7 @@ import (
 // raceDuration is how long TestRaceUnderChurn runs: 15 s by default (CI),
 // NSINSPECT_RACE_SECONDS=60 for the full minute.
 func raceDuration(t *testing.T) time.Duration {
-	s := os.Getenv("NSINSPECT_RACE_SECONDS")
-	if s == "" {
-		return 15 * time.Second
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n <= 0 {
-		t.Fatalf("NSINSPECT_RACE_SECONDS=%q: want a positive number of seconds", s)
-	}
-	return time.Duration(n) * time.Second
+	return time.Duration(testutil.Size(t, "NSINSPECT_RACE_SECONDS", 15, 1)) * time.Second
 }
 
 // raceFailures collects what goroutines found; t.Errorf for each at the end.

@@ -21,16 +21,7 @@ import (
 // residueN is how many experiments TestNoResidueUnderKill runs (a tenth of
 // them SIGKILLed): 200 by default, NSINSPECT_RESIDUE_N for the full size
 // of the hardening issue (1000).
-func residueN(t *testing.T) int {
-	if s := os.Getenv("NSINSPECT_RESIDUE_N"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 10 {
-			t.Fatalf("NSINSPECT_RESIDUE_N=%q: want a number of at least 10", s)
-		}
-		return n
-	}
-	return 200
-}
+func residueN(t *testing.T) int { return testutil.Size(t, "NSINSPECT_RESIDUE_N", 200, 10) }
 
 // hostState is what an experiment could leave behind on the host.
 type hostState struct {
