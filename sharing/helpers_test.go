@@ -1,10 +1,13 @@
 package sharing
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/procinfo"
@@ -67,7 +70,28 @@ func spawnSleep(cloneflags uintptr, extra ...*os.File) (*exec.Cmd, *procinfo.Pro
 		reap(cmd, nil)
 		return nil, nil, err
 	}
+	if err := untilAsleep(p); err != nil {
+		reap(cmd, p)
+		return nil, nil, err
+	}
 	return cmd, p, nil
+}
+
+// untilAsleep waits until sleep(1) sits in clock_nanosleep or nanosleep:
+// before that it is still starting up (loading its locale, for one) and its
+// fd table is still changing.
+func untilAsleep(p *procinfo.Proc) error {
+	for i := 0; i < 1000; i++ {
+		b, err := p.ReadFile("syscall")
+		if err != nil {
+			return err
+		}
+		if f := strings.Fields(string(b)); len(f) > 0 && (f[0] == "230" || f[0] == "35") {
+			return nil
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return fmt.Errorf("pid %d never went to sleep", p.PID)
 }
 
 func reap(cmd *exec.Cmd, p *procinfo.Proc) {
