@@ -248,6 +248,31 @@ func testInside(t *testing.T, e *engine) {
 		if out, err := docker(args...); err != nil {
 			t.Errorf("compare self %s in a --pid=host container: %v\n%s", me, err, out)
 		}
+		// ls from inside lists the host's namespaces, with this test
+		// process counted in the host's network namespace.
+		args = append(append([]string{"run", "--rm", "--label", e.label, "--pid", "host"}, e.privileged...), image, "ls", "--json", "-t", "net")
+		var ls struct {
+			Namespaces []struct {
+				NS     uint64 `json:"ns"`
+				NProcs int    `json:"nprocs"`
+			} `json:"namespaces"`
+		}
+		if err := json.Unmarshal([]byte(mustDocker(t, args...)), &ls); err != nil {
+			t.Fatal(err)
+		}
+		var hostNet uint64
+		for _, n := range h.NS {
+			if n.Link == "net" {
+				hostNet = n.Ino
+			}
+		}
+		found := false
+		for _, n := range ls.Namespaces {
+			found = found || (n.NS == hostNet && n.NProcs > 1)
+		}
+		if !found {
+			t.Errorf("ls -t net in a --pid=host container does not list the host's net namespace %d with its processes: %+v", hostNet, ls.Namespaces)
+		}
 	})
 }
 
@@ -257,6 +282,7 @@ type showJSONSubset struct {
 	NS   []struct {
 		Link string `json:"link"`
 		ID   uint64 `json:"id"`
+		Ino  uint64 `json:"inode"`
 	} `json:"namespaces"`
 }
 
