@@ -213,9 +213,13 @@ func (p *pair) findChild() (int, error) {
 	case p.flags.Has(unix.CLONE_THREAD):
 		names, err = p.parentProc.ReadDirNames("task")
 	case p.flags.Has(unix.CLONE_PARENT):
-		names, err = childrenOf(os.Getpid())
+		var self *procinfo.Proc
+		if self, err = procinfo.Self(); err == nil {
+			names, err = childrenOf(self)
+			self.Close()
+		}
 	default:
-		names, err = childrenOf(p.parentPID)
+		names, err = childrenOf(p.parentProc)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("finding the child of a vfork-suspended parent: %w", err)
@@ -228,15 +232,15 @@ func (p *pair) findChild() (int, error) {
 	return 0, errors.New("finding the child of a vfork-suspended parent: it is in no children list")
 }
 
-func childrenOf(pid int) ([]string, error) {
-	tasks, err := os.ReadDir(fmt.Sprintf("%s/%d/task", procinfo.Root, pid))
+// childrenOf lists the children of every thread of a pinned process.
+func childrenOf(p *procinfo.Proc) ([]string, error) {
+	tasks, err := p.ReadDirNames("task")
 	if err != nil {
 		return nil, err
 	}
 	var out []string
 	for _, t := range tasks {
-		b, err := os.ReadFile(fmt.Sprintf("%s/%d/task/%s/children", procinfo.Root, pid, t.Name()))
-		if err == nil {
+		if b, err := p.ReadFile("task/" + t + "/children"); err == nil {
 			out = append(out, strings.Fields(string(b))...)
 		}
 	}
