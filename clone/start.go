@@ -325,10 +325,6 @@ func waitGone(pidfd, pid int) {
 	unix.Poll(fds, 2000)
 }
 
-func exists(pid int) bool {
-	_, err := os.Stat(fmt.Sprintf("%s/%d", procinfo.Root, pid))
-	return err == nil
-}
 
 func errnoName(e syscall.Errno) string {
 	if n := unix.ErrnoName(e); n != "" {
