@@ -325,7 +325,6 @@ func waitGone(pidfd, pid int) {
 	unix.Poll(fds, 2000)
 }
 
-
 func errnoName(e syscall.Errno) string {
 	if n := unix.ErrnoName(e); n != "" {
 		return n
