@@ -2,7 +2,6 @@ package clone
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -229,7 +228,5 @@ func (s *Side) nsLink(name string) (NSEntry, bool) {
 	}
 	return NSEntry{}, false
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }
 
 func splitLines(s string) []string { return strings.Split(s, "\n") }

@@ -1,7 +1,6 @@
 package namespaces
 
 import (
-	"errors"
 	"fmt"
 
 	"golang.org/x/sys/unix"
@@ -40,33 +39,3 @@ func FromFD(fd int) (NS, error) {
 	}
 	return NS{Type: Type(t), ID: id, Ino: st.Ino, Dev: st.Dev}, nil
 }
-
-// Owner opens a namespace related to the one fd refers to and
-// identifies it: its owning user namespace (NS_GET_USERNS) or its parent
-// (NS_GET_PARENT). ok is false where the kernel has none to give: the top of
-// the hierarchy as the caller sees it (EPERM) or a type without hierarchy
-// (EINVAL).
-func Owner(fd int) (ns NS, ok bool, err error) { return relative(fd, linux.NsGetUserns) }
-
-// Parent returns the parent of a pid or user namespace; see Owner for ok.
-func Parent(fd int) (ns NS, ok bool, err error) { return relative(fd, linux.NsGetParent) }
-
-func relative(fd int, get func(int) (int, error)) (NS, bool, error) {
-	rfd, err := get(fd)
-	if err != nil {
-		if isNoRelative(err) {
-			return NS{}, false, nil
-		}
-		return NS{}, false, err
-	}
-	defer unix.Close(rfd)
-	ns, err := FromFD(rfd)
-	return ns, err == nil, err
-}
-
-func isNoRelative(err error) bool {
-	return errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL)
-}
-
-// OwnerUID returns the uid of the creator of the user namespace fd refers to.
-func OwnerUID(fd int) (uint32, error) { return linux.NsGetOwnerUID(fd) }

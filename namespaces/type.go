@@ -107,16 +107,6 @@ var Links = []Link{
 	{"uts", UTS},
 }
 
-// LinkByName returns the Link called name.
-func LinkByName(name string) (Link, bool) {
-	for _, l := range Links {
-		if l.Name == name {
-			return l, true
-		}
-	}
-	return Link{}, false
-}
-
 // MarshalText writes the type by its short name ("net").
 func (t Type) MarshalText() ([]byte, error) { return []byte(t.Name()), nil }
 

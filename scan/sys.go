@@ -113,12 +113,6 @@ func readlink(dirfd int, name string, buf []byte) (b []byte, ok bool, err error)
 	return buf[:n], n < len(buf), nil
 }
 
-// gone reports whether err means the process (or thread) exited or its
-// file vanished: the normal outcome of racing with the process table.
-func gone(err error) bool {
-	return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ESRCH)
-}
-
 // denied reports whether err means we lack the privilege (ptrace access
 // mode checks answer EACCES, some paths EPERM).
 func denied(err error) bool {

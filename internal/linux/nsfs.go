@@ -51,13 +51,3 @@ func NsGetParent(fd int) (int, error) {
 	}
 	return r, nil
 }
-
-// NsGetOwnerUID returns the uid (in the caller's user namespace) of the
-// creator of a user namespace.
-func NsGetOwnerUID(fd int) (uint32, error) {
-	v, err := unix.IoctlGetUint32(fd, unix.NS_GET_OWNER_UID)
-	if err != nil {
-		return 0, os.NewSyscallError("ioctl NS_GET_OWNER_UID", err)
-	}
-	return v, nil
-}
