@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs every `go test -fuzz` target in the module for $1 (default 5s) each.
-# CI runs the short size; run `scripts/fuzz-all.sh 10m` for the full size.
+# Runs every `go test -fuzz` target in the module, each for $1 inputs
+# (-fuzztime; default 200000x, a few seconds). CI runs that size; run
+# `scripts/fuzz-all.sh 20000000x` for the full size. See the Makefile for
+# why a count rather than a duration.
 set -euo pipefail
-fuzztime=${1:-5s}
+fuzztime=${1:-200000x}
 cd "$(dirname "$0")/.."
 found=0
 while IFS= read -r file; do
