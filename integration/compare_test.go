@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"os"
@@ -54,30 +53,12 @@ func (c compareJSON) verdicts() map[string]string {
 	return m
 }
 
-// unshareSleep runs `unshare ARGS sh -c 'echo ready; exec sleep 1000'`
-// without --fork, so the pid returned is the process that unshared, and
-// returns once every unshare(2) is done. It is killed and reaped in
-// t.Cleanup.
+// unshareSleep starts a sleep(1) in the namespaces unshare(1) ARGS makes
+// (testutil.Unshare, without --fork) and returns its pid.
 func unshareSleep(t *testing.T, args ...string) int {
 	t.Helper()
-	testutil.RequireRoot(t)
-	testutil.RequireCommand(t, "unshare", "util-linux")
-	cmd := exec.Command("unshare", append(args, "sh", "-c", "echo ready; exec sleep 1000")...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "ready\n" {
-		t.Fatalf("unshare %v did not start: %q, %v", args, line, err)
-	}
-	return cmd.Process.Pid
+	pid, _ := testutil.Unshare(t, args...)
+	return pid
 }
 
 func runCompareJSON(t *testing.T, args ...string) compareJSON {

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -98,31 +97,6 @@ func startChild(t *testing.T, cmd *exec.Cmd) {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-}
-
-// startUnshare starts `unshare FLAGS sh -c '...; exec sleep 1000'` and
-// returns its pid once the new namespaces exist: without --fork unshare
-// unshares, then execs the shell in the same process, whose "ready" line
-// therefore comes from inside them.
-func startUnshare(t *testing.T, flags ...string) int {
-	t.Helper()
-	testutil.RequireCommand(t, "unshare", "util-linux")
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := append(flags, "sh", "-c", "echo ready >&3; exec sleep 1000")
-	cmd := exec.Command("unshare", args...)
-	cmd.ExtraFiles = []*os.File{w}
-	startChild(t, cmd)
-	w.Close()
-	line, err := bufio.NewReader(r).ReadString('\n')
-	r.Close()
-	if err != nil || line != "ready\n" {
-		t.Fatalf("unshare %v did not start: %q, %v", flags, line, err)
-	}
-	testutil.WaitComm(t, cmd.Process.Pid, "sleep")
-	return cmd.Process.Pid
 }
 
 // startFdsHelper starts the helper and returns its pid and fd numbers.
@@ -230,7 +204,7 @@ func sortedCSV(s string) string {
 func TestFdsAgreesWithLsfd(t *testing.T) {
 	testutil.RequireRoot(t)
 	testutil.RequireCommand(t, "lsfd", "util-linux")
-	target := startUnshare(t, "--uts")
+	target := unshareSleep(t, "--uts")
 	pid, h := startFdsHelper(t, target)
 
 	var got fdsOut

@@ -89,7 +89,7 @@ func nsIDs(t *testing.T, pid int) map[string]uint64 {
 // from ours and every namespace id matches an independent read.
 func TestShowUserns(t *testing.T) {
 	testutil.RequireRoot(t)
-	pid := startUnshare(t, "--user", "--map-root-user")
+	pid := unshareSleep(t, "--user", "--map-root-user")
 	s := show(t, strconv.Itoa(pid))
 	want := []procinfo.IDMapRange{{Inside: 0, Outside: uint32(os.Geteuid()), Count: 1}}
 	if !slices.Equal(s.UIDMap, want) || !slices.Equal(s.GIDMap, []procinfo.IDMapRange{{Inside: 0, Outside: uint32(os.Getegid()), Count: 1}}) {

@@ -49,6 +49,10 @@ func Unshare(t testing.TB, args ...string) (parent, child int) {
 		t.Fatalf("unshare %v did not start: %q, %v", args, line, err)
 	}
 	parent = cmd.Process.Pid
+	if !fork {
+		// "ready" comes from sh just before it execs sleep.
+		WaitComm(t, parent, "sleep")
+	}
 	if fork {
 		// Not yet reaped by the test, so the pid cannot be reused.
 		b, err := os.ReadFile("/proc/" + strconv.Itoa(parent) + "/task/" + strconv.Itoa(parent) + "/children")
