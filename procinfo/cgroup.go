@@ -2,7 +2,6 @@ package procinfo
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"strconv"
@@ -50,13 +49,5 @@ func ParseCgroup(r io.Reader) ([]Cgroup, error) {
 
 // Cgroups reads the task's cgroup file.
 func (p *Proc) Cgroups() ([]Cgroup, error) {
-	b, err := p.ReadFile("cgroup")
-	if err != nil {
-		return nil, err
-	}
-	c, err := ParseCgroup(bytes.NewReader(b))
-	if err != nil {
-		return c, p.err("parse", "cgroup", err)
-	}
-	return c, nil
+	return readParsed(p, "cgroup", ParseCgroup)
 }

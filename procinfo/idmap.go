@@ -2,7 +2,6 @@ package procinfo
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"strconv"
@@ -54,13 +53,5 @@ func (p *Proc) UIDMap() ([]IDMapRange, error) { return p.idMap("uid_map") }
 func (p *Proc) GIDMap() ([]IDMapRange, error) { return p.idMap("gid_map") }
 
 func (p *Proc) idMap(name string) ([]IDMapRange, error) {
-	b, err := p.ReadFile(name)
-	if err != nil {
-		return nil, err
-	}
-	m, err := ParseIDMap(bytes.NewReader(b))
-	if err != nil {
-		return m, p.err("parse", name, err)
-	}
-	return m, nil
+	return readParsed(p, name, ParseIDMap)
 }

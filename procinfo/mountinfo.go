@@ -2,7 +2,6 @@ package procinfo
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"strconv"
@@ -113,13 +112,5 @@ func unescapeOctal(s string) (string, error) {
 
 // MountInfo reads and parses the task's mountinfo.
 func (p *Proc) MountInfo() ([]Mount, error) {
-	b, err := p.ReadFile("mountinfo")
-	if err != nil {
-		return nil, err
-	}
-	m, err := ParseMountInfo(bytes.NewReader(b))
-	if err != nil {
-		return m, p.err("parse", "mountinfo", err)
-	}
-	return m, nil
+	return readParsed(p, "mountinfo", ParseMountInfo)
 }

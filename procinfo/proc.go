@@ -1,6 +1,7 @@
 package procinfo
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -178,4 +179,19 @@ func isErr(err error, errno unix.Errno) bool {
 		return se.Err == errno
 	}
 	return err == errno
+}
+
+// readParsed reads a file under the task's directory and parses it; a
+// parse error names the task and the file.
+func readParsed[T any](p *Proc, name string, parse func(io.Reader) (T, error)) (T, error) {
+	b, err := p.ReadFile(name)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	v, err := parse(bytes.NewReader(b))
+	if err != nil {
+		return v, p.err("parse", name, err)
+	}
+	return v, nil
 }

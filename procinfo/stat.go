@@ -2,6 +2,7 @@ package procinfo
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 )
@@ -68,13 +69,11 @@ func ParseStat(line string) (Stat, error) {
 
 // Stat reads and parses the task's stat file.
 func (p *Proc) Stat() (Stat, error) {
-	b, err := p.ReadFile("stat")
-	if err != nil {
-		return Stat{}, err
-	}
-	s, err := ParseStat(string(b))
-	if err != nil {
-		return s, p.err("parse", "stat", err)
-	}
-	return s, nil
+	return readParsed(p, "stat", func(r io.Reader) (Stat, error) {
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return Stat{}, err
+		}
+		return ParseStat(string(b))
+	})
 }

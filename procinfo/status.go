@@ -2,7 +2,6 @@ package procinfo
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"io"
 	"strconv"
@@ -134,13 +133,5 @@ func parseInts(val string) ([]int, error) {
 
 // Status reads and parses the task's status file.
 func (p *Proc) Status() (Status, error) {
-	b, err := p.ReadFile("status")
-	if err != nil {
-		return Status{}, err
-	}
-	s, err := ParseStatus(bytes.NewReader(b))
-	if err != nil {
-		return s, p.err("parse", "status", err)
-	}
-	return s, nil
+	return readParsed(p, "status", ParseStatus)
 }
