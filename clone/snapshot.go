@@ -40,11 +40,23 @@ type Side struct {
 	Errors []string `json:"errors,omitempty"`
 }
 
-// NSEntry is one /proc/PID/ns link.
+// NSEntry is one /proc/PID/ns link. ID is NS_GET_ID, absent on kernels
+// without it (before 6.18); Ino is then the identity, which is sound here
+// because both sides of an experiment are alive, and so hold their
+// namespaces, while they are read and compared.
 type NSEntry struct {
 	Link string `json:"link"`
-	ID   uint64 `json:"id"`
+	ID   uint64 `json:"id,omitempty"`
 	Ino  uint64 `json:"ino"`
+}
+
+// same reports whether e and o name one namespace. All nsfs inodes live on
+// one superblock, so the inode alone identifies a namespace that is held.
+func (e NSEntry) same(o NSEntry) bool {
+	if e.ID != 0 && o.ID != 0 {
+		return e.ID == o.ID
+	}
+	return e.Ino != 0 && e.Ino == o.Ino
 }
 
 // FDEntry is one open fd.
@@ -89,7 +101,7 @@ func snapshotPair(parent, child *procinfo.Proc, views bool) (*Side, *Side) {
 	for _, v := range nsViews {
 		a, okA := ps.nsLink(v.link)
 		b, okB := cs.nsLink(v.link)
-		if !okA || !okB || a.ID != b.ID {
+		if !okA || !okB || !a.same(b) {
 			own |= v.view
 		}
 	}

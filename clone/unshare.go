@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/procinfo"
 	"github.com/nsinspect/nsinspect/sharing"
 )
@@ -108,7 +109,11 @@ func unshareReport(req Request, mode string) (*UnshareReport, error) {
 		}
 		caller, callerProc = &p.child, p.childProc
 	}
-	before, err := callerProc.Namespaces()
+	// Held until judged: without NS_GET_ID an inode is the identity, and a
+	// namespace the call leaves must not pass its inode to a new one.
+	held := namespaces.NewHolder()
+	defer held.Close()
+	before, err := callerProc.NamespacesHeld(held)
 	if err != nil {
 		return nil, err
 	}
@@ -193,13 +198,13 @@ func (r *UnshareReport) judge(before, atCall, after []procinfo.NSLink) {
 				lc.AtCall = "right after the call: ENOENT, the new PID namespace has no process until the next child, its init"
 			}
 		}
-		lc.Changed = b.NS.ID != a.NS.ID
+		lc.Changed = !b.NS.Same(a.NS)
 		lc.Expected = expectUnshareChange(flags, lc.Link)
 		lc.Agree = lc.Changed == lc.Expected && b.Err == nil && a.Err == nil
 		if r.Child != nil && (lc.Link == "pid_for_children" || lc.Link == "time_for_children") {
 			own := lc.Link[:len(lc.Link)-len("_for_children")]
 			if c, ok := r.Child.nsLink(own); ok {
-				in := c.ID == a.NS.ID
+				in := c.same(lc.After)
 				lc.NextChild = &in
 				lc.Agree = lc.Agree && in
 			}

@@ -50,7 +50,7 @@ func Clone(rep *clone.Report) *Graph {
 
 func resourceLabel(r clone.Resource, ns *namespaces.NS, whose string) string {
 	if ns != nil {
-		return fmt.Sprintf("%s %s\nid %d", whose, ns, ns.ID)
+		return fmt.Sprintf("%s %s\n%s", whose, ns, ns.IDText())
 	}
 	return fmt.Sprintf("%s %s\n(%s)", whose, r.Name, r.Evidence.Kcmp)
 }

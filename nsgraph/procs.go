@@ -23,14 +23,14 @@ var typeColor = map[namespaces.Type]string{
 var childLinks = map[string]string{"pid_for_children": "pid", "time_for_children": "time"}
 
 // ProcessID, ThreadID and NSID are the DOT node ids.
-func ProcessID(pid int) string { return "p" + strconv.Itoa(pid) }
-func ThreadID(tid int) string  { return "t" + strconv.Itoa(tid) }
-func NSID(id uint64) string    { return "ns" + strconv.FormatUint(id, 10) }
+func ProcessID(pid int) string     { return "p" + strconv.Itoa(pid) }
+func ThreadID(tid int) string      { return "t" + strconv.Itoa(tid) }
+func NSID(k namespaces.Key) string { return "ns_" + k.String() }
 
 // Processes draws tasks (processes, and threads whose namespaces differ
 // from their leader's) and their namespaces, with the parent and owner
 // relations in rels (nsgroup.Relate).
-func Processes(tasks []nsgroup.Task, rels map[uint64]*nsgroup.Relation) *Graph {
+func Processes(tasks []nsgroup.Task, rels map[namespaces.Key]*nsgroup.Relation) *Graph {
 	g := newGraph("namespaces", "rankdir=LR")
 	leaders := map[int]nsgroup.Task{}
 	for _, t := range tasks {
@@ -48,17 +48,17 @@ func Processes(tasks []nsgroup.Task, rels map[uint64]*nsgroup.Relation) *Graph {
 		if t.IsThread() && g.has(ProcessID(t.PID)) {
 			g.edge(id, ProcessID(t.PID), "thread of", map[string]string{"style": "dotted"})
 		}
-		own := map[string]uint64{}
+		own := map[string]namespaces.NS{}
 		for _, l := range t.NS {
 			if l.Err == nil {
-				own[l.Link.Name] = l.NS.ID
+				own[l.Link.Name] = l.NS
 			}
 		}
 		for _, l := range t.NS {
 			if l.Err != nil {
 				continue
 			}
-			if base, ok := childLinks[l.Link.Name]; ok && own[base] == l.NS.ID {
+			if base, ok := childLinks[l.Link.Name]; ok && own[base].Same(l.NS) {
 				continue
 			}
 			g.edge(id, nsNode(g, l.NS, rels), l.Link.Name, nil)
@@ -83,22 +83,22 @@ func taskNode(g *Graph, t nsgroup.Task) string {
 	return g.node(id, label, attrs)
 }
 
-func nsNode(g *Graph, ns namespaces.NS, rels map[uint64]*nsgroup.Relation) string {
-	label := fmt.Sprintf("%s\nid %d", ns, ns.ID)
-	if r, ok := rels[ns.ID]; ok && !r.Held {
+func nsNode(g *Graph, ns namespaces.NS, rels map[namespaces.Key]*nsgroup.Relation) string {
+	label := fmt.Sprintf("%s\n%s", ns, ns.IDText())
+	if r, ok := rels[ns.Key()]; ok && !r.Held {
 		label += "\n(no task shown is in it)"
 	}
-	return g.node(NSID(ns.ID), label, map[string]string{"shape": "box", "style": "filled", "fillcolor": typeColor[ns.Type]})
+	return g.node(NSID(ns.Key()), label, map[string]string{"shape": "box", "style": "filled", "fillcolor": typeColor[ns.Type]})
 }
 
 // relations draws parent and owner edges between the namespaces in the
 // graph and the ancestors they lead to.
-func relations(g *Graph, rels map[uint64]*nsgroup.Relation) {
-	ids := make([]uint64, 0, len(rels))
+func relations(g *Graph, rels map[namespaces.Key]*nsgroup.Relation) {
+	ids := make([]namespaces.Key, 0, len(rels))
 	for id := range rels {
 		ids = append(ids, id)
 	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	sort.Slice(ids, func(i, j int) bool { return ids[i].String() < ids[j].String() })
 	// Walk until no new ancestor is added: an ancestor's own relations
 	// are drawn once it is in the graph.
 	drawn := map[string]bool{}
@@ -122,7 +122,7 @@ func relations(g *Graph, rels map[uint64]*nsgroup.Relation) {
 					continue
 				}
 				drawn[key] = true
-				if !g.has(NSID(rel.ns.ID)) {
+				if !g.has(NSID(rel.ns.Key())) {
 					added = true
 				}
 				g.edge(NSID(id), nsNode(g, *rel.ns, rels), rel.label, map[string]string{"style": rel.style})

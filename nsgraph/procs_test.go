@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/internal/testutil"
+	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/nsgroup"
 	"github.com/nsinspect/nsinspect/procinfo"
 	"github.com/nsinspect/nsinspect/sharing"
@@ -27,7 +28,8 @@ func TestProcessesGraph(t *testing.T) {
 	utsParent, utsChild := testutil.Unshare(t, "--uts", "--time", "--fork")
 	thread := testutil.ThreadUnshare(t, unix.CLONE_NEWUTS)
 
-	all, err := nsgroup.Walk()
+	held := heldForTest(t)
+	all, err := nsgroup.Walk(held)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +39,7 @@ func TestProcessesGraph(t *testing.T) {
 		t.Fatalf("Subtree: %v missing", missing)
 	}
 	var b strings.Builder
-	if err := Processes(tasks, nsgroup.Relate(tasks)).WriteDOT(&b); err != nil {
+	if err := Processes(tasks, nsgroup.Relate(tasks, held)).WriteDOT(&b); err != nil {
 		t.Fatal(err)
 	}
 	p, err := parseDOT(b.String())
@@ -54,7 +56,7 @@ func TestProcessesGraph(t *testing.T) {
 		}
 		for _, l := range tk.NS {
 			if l.Err == nil {
-				want[NSID(l.NS.ID)] = true
+				want[NSID(l.NS.Key())] = true
 			}
 		}
 	}
@@ -132,13 +134,14 @@ func TestProcessesGraph(t *testing.T) {
 
 func TestDOTAcceptedByGraphviz(t *testing.T) {
 	dot := testutil.RequireCommand(t, "dot", "graphviz")
-	tasks, err := nsgroup.Walk()
+	held := heldForTest(t)
+	tasks, err := nsgroup.Walk(held)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tasks, _ = Subtree(tasks, []int{os.Getpid()})
 	var b strings.Builder
-	if err := Processes(tasks, nsgroup.Relate(tasks)).WriteDOT(&b); err != nil {
+	if err := Processes(tasks, nsgroup.Relate(tasks, held)).WriteDOT(&b); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(dot, "-Tcanon")
@@ -188,4 +191,11 @@ func isAncestor(p *parsed, id string) bool {
 		}
 	}
 	return false
+}
+
+// heldForTest is a Holder for one test's walk, closed when it ends.
+func heldForTest(t *testing.T) *namespaces.Holder {
+	h := namespaces.NewHolder()
+	t.Cleanup(h.Close)
+	return h
 }

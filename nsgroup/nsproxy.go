@@ -105,7 +105,7 @@ func ByNSProxy(tasks []Task) Groups {
 	return g
 }
 
-// nsproxyKey is the identity of t's nsproxy set: its NS_GET_ID values.
+// nsproxyKey is the identity of t's nsproxy set: its namespaces' keys.
 func nsproxyKey(t Task) (string, []LinkNS, error) {
 	var b strings.Builder
 	set := make([]LinkNS, 0, len(NSProxyLinks))
@@ -117,7 +117,7 @@ func nsproxyKey(t Task) (string, []LinkNS, error) {
 		if l.Err != nil {
 			return "", nil, l.Err
 		}
-		fmt.Fprintf(&b, "%d,", l.NS.ID)
+		b.WriteString(l.NS.Key().String() + ",")
 		set = append(set, LinkNS{name, l.NS})
 	}
 	return b.String(), set, nil

@@ -88,7 +88,9 @@ func TestByNSProxyUnshare(t *testing.T) {
 	// keeps the old time namespace, so parent and child differ in time.
 	timeParent, timeChild := testutil.Unshare(t, "--time", "--uts", "--fork")
 
-	tasks, err := Walk()
+	held := namespaces.NewHolder()
+	t.Cleanup(held.Close)
+	tasks, err := Walk(held)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +118,7 @@ func TestByNSProxyUnshare(t *testing.T) {
 	}
 	// pid 1 may hold capabilities this test lacks (a sandbox's init):
 	// then its set must be reported unreadable, not guessed.
-	init, err := ReadTask(1, 1)
+	init, err := ReadTask(1, 1, nil)
 	switch {
 	case err != nil:
 		t.Fatal(err)
@@ -141,7 +143,7 @@ func setOf(g Groups, pid int) int {
 }
 
 func TestReadTaskGone(t *testing.T) {
-	_, err := ReadTask(0x3fffffff, 0x3fffffff)
+	_, err := ReadTask(0x3fffffff, 0x3fffffff, nil)
 	if !errors.Is(err, procinfo.ErrProcessGone) {
 		t.Errorf("ReadTask of a pid that does not exist: %v, want ErrProcessGone", err)
 	}

@@ -23,29 +23,31 @@ type Relation struct {
 }
 
 // Relate finds the parent and owner of every namespace the tasks are in,
-// and of their ancestors in turn, keyed by NS_GET_ID. It opens each
-// namespace through a task that holds it, and checks the id of what it
-// opened; a namespace no task still holds is left without relations.
-func Relate(tasks []Task) map[uint64]*Relation {
-	rels := map[uint64]*Relation{}
+// and of their ancestors in turn, keyed by namespaces.Key. It opens each
+// namespace through a task that holds it, and checks the identity of what
+// it opened; a namespace no task still holds is left without relations.
+// The keys are valid while the Holder the tasks were walked with is open;
+// the ancestors it opens are given to h too.
+func Relate(tasks []Task, h *namespaces.Holder) map[namespaces.Key]*Relation {
+	rels := map[namespaces.Key]*Relation{}
 	for _, t := range tasks {
 		for _, l := range t.NS {
 			if l.Err != nil {
 				continue
 			}
-			if r, ok := rels[l.NS.ID]; ok {
+			if r, ok := rels[l.NS.Key()]; ok {
 				r.Held = true
 				continue
 			}
-			rels[l.NS.ID] = &Relation{NS: l.NS, Held: true}
-			relateThrough(t, l, rels)
+			rels[l.NS.Key()] = &Relation{NS: l.NS, Held: true}
+			relateThrough(t, l, rels, h)
 		}
 	}
 	return rels
 }
 
 // relateThrough opens l's namespace through t and climbs from it.
-func relateThrough(t Task, l procinfo.NSLink, rels map[uint64]*Relation) {
+func relateThrough(t Task, l procinfo.NSLink, rels map[namespaces.Key]*Relation, h *namespaces.Holder) {
 	p, err := procinfo.OpenTask(t.PID, t.TID)
 	if err != nil {
 		return
@@ -60,12 +62,12 @@ func relateThrough(t Task, l procinfo.NSLink, rels map[uint64]*Relation) {
 	if ns, err := namespaces.FromFD(fd); err != nil || !ns.Same(l.NS) {
 		return
 	}
-	climb(fd, rels[l.NS.ID], rels)
+	climb(fd, rels[l.NS.Key()], rels, h)
 }
 
 // climb fills r's relations from the nsfs fd on r's namespace and climbs
 // to each relative that is new.
-func climb(fd int, r *Relation, rels map[uint64]*Relation) {
+func climb(fd int, r *Relation, rels map[namespaces.Key]*Relation, h *namespaces.Holder) {
 	get := []struct {
 		ioctl func(int) (int, error)
 		dst   **namespaces.NS
@@ -88,10 +90,10 @@ func climb(fd int, r *Relation, rels map[uint64]*Relation) {
 			continue
 		}
 		*g.dst = &rel
-		if _, seen := rels[rel.ID]; !seen {
-			rels[rel.ID] = &Relation{NS: rel}
-			climb(rfd, rels[rel.ID], rels)
+		if _, seen := rels[rel.Key()]; !seen {
+			rels[rel.Key()] = &Relation{NS: rel}
+			climb(rfd, rels[rel.Key()], rels, h)
 		}
-		unix.Close(rfd)
+		h.Hold(rfd, rel)
 	}
 }

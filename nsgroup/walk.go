@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 
@@ -27,7 +28,9 @@ func (t Task) IsThread() bool { return t.TID != t.PID }
 // threads, pinned while read. A task that exits during the walk is left
 // out; one whose namespaces cannot be read (a zombie has released them,
 // ptrace access may be refused) is kept, with the error on each link.
-func Walk() ([]Task, error) {
+// Every namespace found is given to h, which keeps the tasks' namespace
+// identities comparable until it is closed.
+func Walk(h *namespaces.Holder) ([]Task, error) {
 	pids, err := numericNames(procinfo.Root)
 	if err != nil {
 		return nil, err
@@ -39,7 +42,7 @@ func Walk() ([]Task, error) {
 			continue // exited since /proc was listed
 		}
 		for _, tid := range tids {
-			t, err := ReadTask(pid, tid)
+			t, err := ReadTask(pid, tid, h)
 			if errors.Is(err, procinfo.ErrProcessGone) {
 				continue
 			}
@@ -53,9 +56,9 @@ func Walk() ([]Task, error) {
 }
 
 // ReadTask pins thread tid of process pid and reads its comm, ppid and
-// namespaces. The error matches procinfo.ErrProcessGone when the task
-// exited.
-func ReadTask(pid, tid int) (Task, error) {
+// namespaces, giving them to h (nil: to nobody). The error matches
+// procinfo.ErrProcessGone when the task exited.
+func ReadTask(pid, tid int, h *namespaces.Holder) (Task, error) {
 	p, err := procinfo.OpenTask(pid, tid)
 	if err != nil {
 		return Task{}, err
@@ -70,7 +73,7 @@ func ReadTask(pid, tid int) (Task, error) {
 		}
 		return Task{}, err
 	}
-	ns, err := p.Namespaces()
+	ns, err := p.NamespacesHeld(h)
 	if err != nil {
 		return Task{}, err
 	}

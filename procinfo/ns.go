@@ -16,10 +16,18 @@ type NSLink struct {
 // Namespaces identifies the namespace behind each of the ten links of
 // /proc/PID/ns (in namespaces.Links order). A link that cannot be read
 // carries its error; the whole call fails only when the task is gone.
-func (p *Proc) Namespaces() ([]NSLink, error) {
+//
+// Without NS_GET_ID the identities it returns are (st_dev, st_ino), valid
+// only while something holds each namespace: to compare them with another
+// task's, use NamespacesHeld.
+func (p *Proc) Namespaces() ([]NSLink, error) { return p.NamespacesHeld(nil) }
+
+// NamespacesHeld is Namespaces, giving each namespace's fd to h (nil:
+// closing it), so that the identities stay comparable until h is closed.
+func (p *Proc) NamespacesHeld(h *namespaces.Holder) ([]NSLink, error) {
 	out := make([]NSLink, 0, len(namespaces.Links))
 	for _, l := range namespaces.Links {
-		ns, err := p.Namespace(l.Name)
+		ns, err := p.namespace(l.Name, h)
 		out = append(out, NSLink{Link: l, NS: ns, Err: err})
 	}
 	if err := p.Alive(); err != nil {
@@ -29,16 +37,22 @@ func (p *Proc) Namespaces() ([]NSLink, error) {
 }
 
 // Namespace identifies the namespace behind /proc/PID/ns/<link>.
-func (p *Proc) Namespace(link string) (namespaces.NS, error) {
+func (p *Proc) Namespace(link string) (namespaces.NS, error) { return p.namespace(link, nil) }
+
+func (p *Proc) namespace(link string, h *namespaces.Holder) (namespaces.NS, error) {
 	fd, err := p.OpenNS(link)
 	if err != nil {
 		return namespaces.NS{}, err
 	}
-	defer unix.Close(fd)
 	ns, err := namespaces.FromFD(fd)
-	if err != nil {
-		return namespaces.NS{}, p.err("identify", "ns/"+link, err)
+	if err != nil || h == nil {
+		unix.Close(fd)
+		if err != nil {
+			return namespaces.NS{}, p.err("identify", "ns/"+link, err)
+		}
+		return ns, nil
 	}
+	h.Hold(fd, ns)
 	return ns, nil
 }
 

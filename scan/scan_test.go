@@ -97,14 +97,14 @@ func mustScan(t *testing.T) *Result {
 func find(t *testing.T, res *Result, ns namespaces.NS) *Namespace {
 	t.Helper()
 	for _, n := range res.Namespaces {
-		if n.ID == ns.ID {
-			if n.Ino != ns.Ino || n.Type != ns.Type {
-				t.Fatalf("id %d: scan says %v, kernel says %v", ns.ID, n.NS, ns)
+		if n.Key() == ns.Key() {
+			if n.Ino != ns.Ino || n.Type != ns.Type || n.ID != ns.ID {
+				t.Fatalf("%v: scan says %v %s, kernel says %v %s", ns.Key(), n.NS, n.IDText(), ns, ns.IDText())
 			}
 			return n
 		}
 	}
-	t.Fatalf("%v (id %d) not found among %d namespaces", ns, ns.ID, len(res.Namespaces))
+	t.Fatalf("%v (%s) not found among %d namespaces", ns, ns.IDText(), len(res.Namespaces))
 	return nil
 }
 

@@ -6,18 +6,22 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 
-// compareNamespaces compares the ten /proc/PID/ns links by NS_GET_ID. A
-// link that cannot be read gives an indeterminate verdict with the reason;
-// only a task that is gone fails the whole comparison.
+// compareNamespaces compares the ten /proc/PID/ns links by NS_GET_ID, or
+// where the kernel has none by (st_dev, st_ino) while both sides' namespaces
+// are held open. A link that cannot be read gives an indeterminate verdict
+// with the reason; only a task that is gone fails the whole comparison.
 func compareNamespaces(a, b *procinfo.Proc) ([]Resource, error) {
-	la, err := a.Namespaces()
+	h := namespaces.NewHolder()
+	defer h.Close()
+	la, err := a.NamespacesHeld(h)
 	if err != nil {
 		return nil, err
 	}
-	lb, err := b.Namespaces()
+	lb, err := b.NamespacesHeld(h)
 	if err != nil {
 		return nil, err
 	}

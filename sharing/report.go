@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/features"
 	"github.com/nsinspect/nsinspect/internal/linux"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/procinfo"
@@ -90,7 +91,11 @@ func (e Evidence) String() string {
 		if e.A.Same(*e.B) {
 			op = "=="
 		}
-		s = fmt.Sprintf("ids %d %s %d (%s, %s)", e.A.ID, op, e.B.ID, e.A, e.B)
+		if e.A.ID != 0 && e.B.ID != 0 {
+			s = fmt.Sprintf("ids %d %s %d (%s, %s)", e.A.ID, op, e.B.ID, e.A, e.B)
+		} else {
+			s = fmt.Sprintf("%s %s %s (dev %d, held open)", e.A, op, e.B, e.A.Dev)
+		}
 	case e.Result != nil:
 		s = fmt.Sprintf("kcmp %s = %d", e.Kcmp, *e.Result)
 		if e.ANull != nil && e.BNull != nil {
@@ -187,9 +192,12 @@ func Compare(a, b *procinfo.Proc) (*Report, error) {
 	return r, nil
 }
 
-// thread is a task pinned by its own PIDFD_THREAD pidfd. procinfo pins the
-// thread group; kcmp takes a thread id, and a thread can exit (and its tid
-// be reused) while its process lives on.
+// thread is one task pinned for kcmp, which takes a thread id: a thread can
+// exit (and its tid be reused) while its process lives on. Where the
+// kernel has PIDFD_THREAD (6.9) the thread has a pidfd of its own;
+// elsewhere pidfd is -1 and the thread's /proc/PID/task/TID directory fd,
+// which p holds and which answers ENOENT or ESRCH once that thread is
+// gone, is the pin.
 type thread struct {
 	p     *procinfo.Proc
 	task  Task
@@ -197,31 +205,47 @@ type thread struct {
 }
 
 func pinThread(p *procinfo.Proc) (*thread, error) {
-	fd, err := linux.PidfdOpenThread(p.TID)
-	if err != nil {
-		return nil, goneErr(p, err)
+	t := &thread{p: p, pidfd: -1, task: Task{PID: p.PID, TID: p.TID}}
+	if features.Has(features.PidfdThread) {
+		fd, err := linux.PidfdOpenThread(p.TID)
+		if err != nil {
+			return nil, goneErr(p, err)
+		}
+		t.pidfd = fd
 	}
-	t := &thread{p: p, pidfd: fd, task: Task{PID: p.PID, TID: p.TID}}
 	// The pidfd was opened by number after p was pinned; reading through
 	// p's directory fd proves the number still named p's thread then (the
 	// directory of a dead thread answers ESRCH or ENOENT).
-	st, err := p.Stat()
+	st, err := t.stat()
 	if err != nil {
 		t.close()
-		if aerr := p.Alive(); aerr != nil {
-			return nil, aerr
-		}
-		if errors.Is(err, procinfo.ErrProcessGone) || errors.Is(err, unix.ENOENT) {
-			return nil, goneErr(p, unix.ESRCH)
-		}
 		return nil, err
 	}
 	t.task.Comm = st.Comm
 	return t, t.alive()
 }
 
+// stat reads the thread's stat through its pinned directory; a thread
+// that is gone is reported as such.
+func (t *thread) stat() (procinfo.Stat, error) {
+	st, err := t.p.Stat()
+	if err != nil {
+		if aerr := t.p.Alive(); aerr != nil {
+			return st, aerr
+		}
+		if errors.Is(err, procinfo.ErrProcessGone) || errors.Is(err, unix.ENOENT) {
+			return st, goneErr(t.p, unix.ESRCH)
+		}
+	}
+	return st, err
+}
+
 func (t *thread) alive() error {
 	if err := t.p.Alive(); err != nil {
+		return err
+	}
+	if t.pidfd < 0 {
+		_, err := t.stat()
 		return err
 	}
 	if err := linux.PidfdAlive(t.pidfd); err != nil {
@@ -230,7 +254,11 @@ func (t *thread) alive() error {
 	return nil
 }
 
-func (t *thread) close() { unix.Close(t.pidfd) }
+func (t *thread) close() {
+	if t.pidfd >= 0 {
+		unix.Close(t.pidfd)
+	}
+}
 
 // goneErr is a procinfo.Error, so that it names the task and matches
 // ErrProcessGone like every other error about a task that exited.

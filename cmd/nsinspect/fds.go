@@ -148,7 +148,7 @@ func fdDetail(f fdJSON) string {
 	case f.Namespace != nil && f.Namespace.Error != "":
 		return "namespace: " + f.Namespace.Error
 	case f.Namespace != nil:
-		return fmt.Sprintf("%s:[%d] id %d", f.Namespace.Type, f.Namespace.Inode, f.Namespace.ID)
+		return fmt.Sprintf("%s:[%d]%s", f.Namespace.Type, f.Namespace.Inode, idSuffix(f.Namespace.ID))
 	case f.AnonName != "":
 		return f.AnonName
 	}

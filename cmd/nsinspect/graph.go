@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/nsgraph"
 	"github.com/nsinspect/nsinspect/nsgroup"
 )
@@ -51,7 +52,9 @@ more than once, or a comma-separated list, for a set of trees.
 					return errNoDot
 				}
 			}
-			tasks, err := nsgroup.Walk()
+			held := namespaces.NewHolder()
+			defer held.Close()
+			tasks, err := nsgroup.Walk(held)
 			if err != nil {
 				return err
 			}
@@ -62,7 +65,7 @@ more than once, or a comma-separated list, for a set of trees.
 					return usageErrorf("-p: no process with PID %s: it does not exist or has exited (see ps -e)", joinInts(missing, ", "))
 				}
 			}
-			g := nsgraph.Processes(tasks, nsgroup.Relate(tasks))
+			g := nsgraph.Processes(tasks, nsgroup.Relate(tasks, held))
 			return writeGraph(cmd.OutOrStdout(), g, svg)
 		},
 	}

@@ -65,7 +65,9 @@ prints what it can and says on stderr what it could not read.`,
 }
 
 func runLs(stdout, stderr io.Writer, o lsOptions) error {
-	keep, err := lsFilter(o)
+	held := namespaces.NewHolder()
+	defer held.Close()
+	keep, err := lsFilter(o, held)
 	if err != nil {
 		return err
 	}
@@ -97,9 +99,10 @@ func runLs(stdout, stderr io.Writer, o lsOptions) error {
 }
 
 // lsFilter turns -t and -p into a predicate. -p pins the process and
-// reads its namespace ids before the scan, so that a process that exits
-// meanwhile still selects the namespaces it was in.
-func lsFilter(o lsOptions) (func(*scan.Namespace) bool, error) {
+// reads its namespaces before the scan, giving them to held, so that a
+// process that exits meanwhile still selects the namespaces it was in and
+// their identities stay comparable with the scan's.
+func lsFilter(o lsOptions, held *namespaces.Holder) (func(*scan.Namespace) bool, error) {
 	types := map[namespaces.Type]bool{}
 	for _, arg := range o.types {
 		for _, s := range strings.Split(arg, ",") {
@@ -110,18 +113,18 @@ func lsFilter(o lsOptions) (func(*scan.Namespace) bool, error) {
 			types[t] = true
 		}
 	}
-	var ids map[uint64]bool
+	var ids map[namespaces.Key]bool
 	if o.pid != "" {
 		p, err := openTask(o.pid)
 		if err != nil {
 			return nil, err
 		}
 		defer p.Close()
-		links, err := p.Namespaces()
+		links, err := p.NamespacesHeld(held)
 		if err != nil {
 			return nil, fmt.Errorf("reading the namespaces of %q: %w", o.pid, err)
 		}
-		ids = map[uint64]bool{}
+		ids = map[namespaces.Key]bool{}
 		// A zombie's nsproxy was dropped at exit: only its pid and user
 		// links still resolve, and those are its namespaces to list.
 		st, _ := p.Stat()
@@ -133,11 +136,11 @@ func lsFilter(o lsOptions) (func(*scan.Namespace) bool, error) {
 			if l.Err != nil {
 				return nil, fmt.Errorf("reading the namespaces of %q: %w", o.pid, l.Err)
 			}
-			ids[l.NS.ID] = true
+			ids[l.NS.Key()] = true
 		}
 	}
 	return func(ns *scan.Namespace) bool {
-		return (len(types) == 0 || types[ns.Type]) && (ids == nil || ids[ns.ID])
+		return (len(types) == 0 || types[ns.Type]) && (ids == nil || ids[ns.Key()])
 	}, nil
 }
 
@@ -215,11 +218,19 @@ func lsTable(w io.Writer, list []*scan.Namespace, users userCache) error {
 		if ns.NetNSID >= 0 {
 			netnsid = strconv.Itoa(ns.NetNSID)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n",
-			ns.Ino, ns.Type.Name(), ns.NProcs, pid, ppid, usr, ns.ID,
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			ns.Ino, ns.Type.Name(), ns.NProcs, pid, ppid, usr, idOf(ns.NS),
 			inoOf(ns.Parent), inoOf(ns.Owner), netnsid, ns.Sources, cmd)
 	}
 	return tw.Flush()
+}
+
+// idOf is the NS_GET_ID column: "-" on a kernel that gives none.
+func idOf(ns namespaces.NS) string {
+	if ns.ID == 0 {
+		return "-"
+	}
+	return strconv.FormatUint(ns.ID, 10)
 }
 
 func inoOf(ns *scan.Namespace) string {

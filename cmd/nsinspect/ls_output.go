@@ -21,9 +21,9 @@ type lsNS struct {
 	UID     *uint32 `json:"uid"`
 	User    *string `json:"user"`
 
-	ID         uint64           `json:"id"`
-	Parent     *uint64          `json:"parent"` // NS_GET_ID of the parent
-	Owner      *uint64          `json:"owner"`  // NS_GET_ID of the owning user ns
+	ID         *uint64          `json:"id"`     // NS_GET_ID; null on kernels without it (before 6.18)
+	Parent     *uint64          `json:"parent"` // NS_GET_ID of the parent; null without one, or without NS_GET_ID
+	Owner      *uint64          `json:"owner"`  // NS_GET_ID of the owning user ns; likewise
 	PNS        uint64           `json:"pns"`    // parent's inode, 0 for none (as lsns)
 	ONS        uint64           `json:"ons"`    // owner's inode, 0 for none (as lsns)
 	NetNSID    *int             `json:"netnsid"`
@@ -33,11 +33,21 @@ type lsNS struct {
 	FDs        []scan.FD        `json:"fds,omitempty"`
 }
 
+// nsID is a namespace's NS_GET_ID for JSON: nil where the kernel has none,
+// never a made-up number.
+func nsID(ns namespaces.NS) *uint64 {
+	if ns.ID == 0 {
+		return nil
+	}
+	id := ns.ID
+	return &id
+}
+
 func lsJSON(list []*scan.Namespace, users userCache) any {
 	out := make([]lsNS, 0, len(list))
 	for _, ns := range list {
 		j := lsNS{
-			NS: ns.Ino, Type: ns.Type.Name(), NProcs: ns.NProcs, ID: ns.ID,
+			NS: ns.Ino, Type: ns.Type.Name(), NProcs: ns.NProcs, ID: nsID(ns.NS),
 			Sources: ns.Sources.Names(), Threads: ns.Threads, BindMounts: ns.BindMounts, FDs: ns.FDs,
 		}
 		if ns.NProcs > 0 {
@@ -45,10 +55,10 @@ func lsJSON(list []*scan.Namespace, users userCache) any {
 			j.PID, j.PPID, j.Command, j.UID, j.User = &pid, &ppid, &cmd, &uid, &usr
 		}
 		if p := ns.Parent; p != nil {
-			j.Parent, j.PNS = &p.ID, p.Ino
+			j.Parent, j.PNS = nsID(p.NS), p.Ino
 		}
 		if o := ns.Owner; o != nil {
-			j.Owner, j.ONS = &o.ID, o.Ino
+			j.Owner, j.ONS = nsID(o.NS), o.Ino
 		}
 		if ns.NetNSID >= 0 {
 			id := ns.NetNSID
@@ -144,7 +154,10 @@ func (t *treePrinter) node(kids map[*scan.Namespace][]*scan.Namespace, ns *scan.
 
 func (t *treePrinter) label(ns *scan.Namespace) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s id=%d", ns, ns.ID)
+	b.WriteString(ns.String())
+	if ns.ID != 0 {
+		fmt.Fprintf(&b, " id=%d", ns.ID)
+	}
 	if ns.NProcs > 0 {
 		fmt.Fprintf(&b, " nprocs=%d pid=%d user=%s %q", ns.NProcs, ns.PID, t.users.name(ns.UID), ns.Command)
 	} else {

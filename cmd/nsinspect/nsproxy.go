@@ -53,7 +53,9 @@ apart.
   nsinspect nsproxy --json | jq '.sets[] | {n: (.tasks | length)}'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tasks, err := nsgroup.Walk()
+			held := namespaces.NewHolder()
+			defer held.Close()
+			tasks, err := nsgroup.Walk(held)
 			if err != nil {
 				return err
 			}
@@ -85,7 +87,7 @@ func renderNSProxy(w io.Writer, n int, g nsgroup.Groups) {
 		fmt.Fprintln(w, title)
 		tw := newTable(w)
 		for _, l := range s.Namespaces {
-			fmt.Fprintf(tw, "  %s\t%s\tid %d\n", l.Link, l.NS, l.NS.ID)
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", l.Link, l.NS, l.NS.IDText())
 		}
 		for _, c := range s.Context {
 			fmt.Fprintf(tw, "  (%s)\t%s\t(not in nsproxy)\n", c.Link, nsList(c.NS))
@@ -104,7 +106,7 @@ func renderNSProxy(w io.Writer, n int, g nsgroup.Groups) {
 func nsList(ns []namespaces.NS) string {
 	s := make([]string, len(ns))
 	for i, n := range ns {
-		s[i] = fmt.Sprintf("%s id %d", n, n.ID)
+		s[i] = n.String() + idSuffix(n.ID)
 	}
 	return strings.Join(s, ", ")
 }

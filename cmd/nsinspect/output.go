@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"strconv"
 	"text/tabwriter"
 )
 
@@ -17,4 +18,13 @@ func writeJSON(w io.Writer, v any) error {
 // separated by two spaces, left aligned. Flush it when done.
 func newTable(w io.Writer) *tabwriter.Writer {
 	return tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+}
+
+// idSuffix is " id N" after a namespace's inode, or nothing on a kernel
+// without NS_GET_ID (before 6.18), where the inode is the identity.
+func idSuffix(id uint64) string {
+	if id == 0 {
+		return ""
+	}
+	return " id " + strconv.FormatUint(id, 10)
 }

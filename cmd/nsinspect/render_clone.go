@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/nsinspect/nsinspect/clone"
+	"github.com/nsinspect/nsinspect/features"
 )
 
 // renderClone prints a report so that it teaches: for each resource what
@@ -49,7 +50,7 @@ func renderClone(w io.Writer, r *clone.Report) {
 	}
 	t.Flush()
 
-	fmt.Fprintln(w, "\nEvidence (namespaces: NS_GET_ID of /proc/PID/ns/<link>, inode in brackets; kcmp(2): 0 = one kernel object, 1 or 2 = two):")
+	fmt.Fprintf(w, "\nEvidence (namespaces: %s; kcmp(2): 0 = one kernel object, 1 or 2 = two):\n", nsEvidenceKey())
 	for _, res := range r.Resources {
 		ev := res.Evidence.String()
 		if res.Note != "" {
@@ -155,4 +156,13 @@ func ints(v []int) string {
 		s[i] = fmt.Sprint(x)
 	}
 	return strings.Join(s, " ")
+}
+
+// nsEvidenceKey says how the namespace evidence identifies a namespace on
+// this kernel.
+func nsEvidenceKey() string {
+	if features.Has(features.NSGetID) {
+		return "NS_GET_ID of /proc/PID/ns/<link>, inode in brackets"
+	}
+	return "inode of /proc/PID/ns/<link> (this kernel has no NS_GET_ID), both held open while compared"
 }

@@ -304,7 +304,7 @@ func writeShow(w io.Writer, s showJSON) {
 			row("ns/"+n.Link, "(%s)", n.Error)
 			continue
 		}
-		row("ns/"+n.Link, "%s:[%d] id %d", n.Type, n.Inode, n.ID)
+		row("ns/"+n.Link, "%s:[%d]%s", n.Type, n.Inode, idSuffix(n.ID))
 	}
 	for _, m := range s.Missing {
 		row("unavailable", "%s: %s", m.Field, m.Reason)

@@ -89,7 +89,7 @@ func renderUnshare(w io.Writer, r *clone.UnshareReport) {
 		if !l.Agree {
 			mark = "<-- DISAGREE"
 		}
-		fmt.Fprintf(t, "%s\t%d (id %d)\t%d (id %d)\t%s\t%s\t%s\n", l.Link, l.Before.Ino, l.Before.ID, l.After.Ino, l.After.ID, boolWord(l.Changed), boolWord(l.Expected), mark)
+		fmt.Fprintf(t, "%s\t%d%s\t%d%s\t%s\t%s\t%s\n", l.Link, l.Before.Ino, idSuffix(l.Before.ID), l.After.Ino, idSuffix(l.After.ID), boolWord(l.Changed), boolWord(l.Expected), mark)
 	}
 	t.Flush()
 	for _, l := range r.Links {

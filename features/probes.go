@@ -1,0 +1,226 @@
+package features
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/linux"
+)
+
+type entry struct {
+	Feature
+	probe func() (*bool, string)
+}
+
+// table holds, for every interface, what it is for and how to ask for it.
+// Since is the mainline release; the probes, not these numbers, decide.
+// It is filled in init because two probes ask Has of others, which a
+// package-level initializer may not refer back to.
+var table [count]entry
+
+func init() {
+	table = [count]entry{
+		NSGetID: {Feature{"NS_GET_ID", "6.18",
+			"namespaces are identified by their 64-bit id (`id` in JSON), unique for the life of the system",
+			"namespaces are identified by (st_dev, st_ino) of an nsfs fd held open for as long as the identity is used; `id` is absent from JSON"},
+			func() (*bool, string) {
+				return onNS("user", "ioctl(NS_GET_ID)", func(fd int) error { _, err := linux.NsGetID(fd); return err })
+			}},
+		PidfdOpen: {Feature{"pidfd_open", "5.3",
+			"every task is pinned by a pidfd before /proc is read, so a reused PID is never read as the task it replaced",
+			"no task can be pinned: inspection stops with exit 4"},
+			func() (*bool, string) {
+				return closeFD("pidfd_open(getpid(), 0)", ifNot(unix.ENOSYS))(unix.PidfdOpen(os.Getpid(), 0))
+			}},
+		PidfdThread: {Feature{"PIDFD_THREAD", "6.9",
+			"a thread (PID:TID) is pinned by a pidfd of its own for kcmp",
+			"a thread is pinned by its /proc/PID/task/TID directory fd, which answers ESRCH once that thread is gone"},
+			func() (*bool, string) {
+				return closeFD("pidfd_open(getpid(), PIDFD_THREAD)", ifNot(unix.EINVAL))(unix.PidfdOpen(os.Getpid(), linux.PIDFD_THREAD))
+			}},
+		PidfdNamespaces: {Feature{"PIDFD_GET_*_NAMESPACE", "6.11",
+			"not used: nsinspect opens /proc/PID/ns links through the pinned /proc directory",
+			"nothing changes"},
+			func() (*bool, string) {
+				return onPidfd("ioctl(PIDFD_GET_NET_NAMESPACE)", func(pidfd int) error {
+					fd, err := linux.PidfdGetNamespace(pidfd, linux.PIDFD_GET_NET_NAMESPACE)
+					if err == nil {
+						unix.Close(fd)
+					}
+					return err
+				})
+			}},
+		PidfdGetInfo: {Feature{"PIDFD_GET_INFO", "6.13",
+			"not used: nsinspect reads /proc/PID/status through the pinned /proc directory",
+			"nothing changes"},
+			func() (*bool, string) {
+				return onPidfd("ioctl(PIDFD_GET_INFO)", func(pidfd int) error { _, err := linux.PidfdGetInfo(pidfd); return err })
+			}},
+		NSMntGetInfo: {Feature{"NS_MNT_GET_INFO", "6.12",
+			"not used: mounts are read from /proc/PID/mountinfo",
+			"nothing changes"},
+			func() (*bool, string) {
+				return onNS("mnt", "ioctl(NS_MNT_GET_INFO)", func(fd int) error { _, err := linux.NsMntGetInfo(fd); return err })
+			}},
+		Kcmp: {Feature{"kcmp", "3.5 (CONFIG_KCMP)",
+			"compare and clone decide files, fs, vm, sighand, io and sysvsem sharing with kcmp(2)",
+			"those six verdicts are unknown, with this as the reason"},
+			func() (*bool, string) {
+				_, err := linux.Kcmp(os.Getpid(), os.Getpid(), linux.KCMP_VM, 0, 0)
+				return answer("kcmp(self, self, KCMP_VM)", err, ifNot(unix.ENOSYS))
+			}},
+		Clone3: {Feature{"clone3", "5.3",
+			"clone experiments with CLONE_NEWTIME, CLONE_CLEAR_SIGHAND, CLONE_INTO_CGROUP or --clone3",
+			"those experiments exit 4; all others use clone(2)"},
+			func() (*bool, string) {
+				err := linux.Clone3Exists()
+				p, ev := answer("clone3(NULL, 0)", err, ifNot(unix.ENOSYS))
+				if p != nil && !*p {
+					ev += " (a seccomp filter may hide it: Docker's default profile answers ENOSYS)"
+				}
+				return p, ev
+			}},
+		CloneClearSighand: {Feature{"CLONE_CLEAR_SIGHAND", "5.5",
+			"clone experiments with CLONE_CLEAR_SIGHAND",
+			"those experiments exit 4"},
+			func() (*bool, string) {
+				p, ev := cloneFlag(unix.CLONE_CLEAR_SIGHAND, "CLONE_CLEAR_SIGHAND|CLONE_INTO_CGROUP")
+				if p != nil && !*p && !Has(CloneIntoCgroup) {
+					// EINVAL may be CLONE_INTO_CGROUP's alone.
+					return nil, ev + "; undecided, since CLONE_INTO_CGROUP (5.7) is missing too"
+				}
+				return p, ev
+			}},
+		CloneIntoCgroup: {Feature{"CLONE_INTO_CGROUP", "5.7",
+			"clone experiments with CLONE_INTO_CGROUP (--cgroup DIR)",
+			"those experiments exit 4"},
+			func() (*bool, string) { return cloneFlag(0, "CLONE_INTO_CGROUP") }},
+		CloseRange: {Feature{"close_range", "5.9",
+			"the experiment's C parent closes every fd it inherited from nsinspect in one call",
+			"clone, unshare and matrix exit 4"},
+			func() (*bool, string) {
+				return answer("close_range(~0U, ~0U, 0)", linux.CloseRangeNone(), ifNot(unix.ENOSYS))
+			}},
+		TimeNamespaces: {Feature{"time namespaces", "5.6",
+			"the time and time_for_children links; CLONE_NEWTIME experiments",
+			"those links are reported missing; CLONE_NEWTIME experiments exit 4"},
+			func() (*bool, string) { return exists("/proc/self/ns/time") }},
+		BTF: {Feature{"BTF", "5.4 (CONFIG_DEBUG_INFO_BTF)",
+			"`struct` reads kernel struct layouts from /sys/kernel/btf/vmlinux",
+			"`struct` exits 4 unless --btf FILE names a vmlinux or raw BTF"},
+			func() (*bool, string) { return exists("/sys/kernel/btf/vmlinux") }},
+		Listns: {Feature{"listns", "6.19",
+			"not used: ls walks /proc, which also finds namespaces held only by fds, threads and bind mounts",
+			"nothing changes"},
+			func() (*bool, string) {
+				return answer("listns(NULL, NULL, 0, 0)", linux.ListnsExists(), ifNot(unix.ENOSYS))
+			}},
+	}
+}
+
+// A verdict turns a probe's errno into present / absent / undecided.
+type verdict func(err error) *bool
+
+// ifNot: the interface is absent exactly when the call fails with errno;
+// success or any other errno proves the kernel knows the call.
+func ifNot(errno unix.Errno) verdict {
+	return func(err error) *bool { return decided(!errors.Is(err, errno)) }
+}
+
+func answer(call string, err error, v verdict) (*bool, string) {
+	return v(err), call + ": " + errText(err)
+}
+
+func errText(err error) string {
+	var errno unix.Errno
+	if errors.As(err, &errno) {
+		return unix.ErrnoName(errno) + " (" + errno.Error() + ")"
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return "ok"
+}
+
+// closeFD adapts a call returning an fd: the fd is closed and its error
+// judged.
+func closeFD(call string, v verdict) func(int, error) (*bool, string) {
+	return func(fd int, err error) (*bool, string) {
+		if err == nil {
+			unix.Close(fd)
+		}
+		return answer(call, err, v)
+	}
+}
+
+// onNS runs an nsfs ioctl on this process's namespace of the given link.
+// An nsfs ioctl the kernel does not know answers ENOTTY.
+func onNS(link, call string, ioctl func(fd int) error) (*bool, string) {
+	path := "/proc/self/ns/" + link
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Sprintf("open %s: %s", path, errText(err))
+	}
+	defer unix.Close(fd)
+	return onFD(call+" on "+path, fd, ioctl)
+}
+
+// onPidfd runs a pidfd ioctl on a pidfd of this process. Before pidfs
+// (6.9) a pidfd has no ioctls at all: ENOTTY.
+func onPidfd(call string, ioctl func(pidfd int) error) (*bool, string) {
+	pidfd, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err != nil {
+		return nil, "pidfd_open(getpid(), 0): " + errText(err)
+	}
+	defer unix.Close(pidfd)
+	return onFD(call+" on a pidfd of this process", pidfd, ioctl)
+}
+
+func onFD(call string, fd int, ioctl func(int) error) (*bool, string) {
+	err := ioctl(fd)
+	switch {
+	case err == nil:
+		return decided(true), call + ": ok"
+	case errors.Is(err, unix.ENOTTY):
+		return decided(false), call + ": " + errText(err)
+	}
+	return nil, call + ": " + errText(err)
+}
+
+// cloneFlag asks clone3 about a flag with a cgroup fd that is not one:
+// EBADF means every flag passed validation (and no task was made),
+// EINVAL that one is unknown.
+func cloneFlag(flag uint64, names string) (*bool, string) {
+	if !Has(Clone3) {
+		return decided(false), "no clone3 system call (" + Probe(Clone3).Evidence + ")"
+	}
+	fd, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, "open /dev/null: " + errText(err)
+	}
+	defer unix.Close(fd)
+	err = linux.Clone3Refused(flag, fd)
+	call := "clone3({flags: " + names + ", cgroup: fd of /dev/null})"
+	switch {
+	case errors.Is(err, unix.EBADF):
+		return decided(true), call + ": " + errText(err) + ", past flag validation"
+	case errors.Is(err, unix.EINVAL):
+		return decided(false), call + ": " + errText(err)
+	}
+	return nil, call + ": " + errText(err)
+}
+
+func exists(path string) (*bool, string) {
+	var st unix.Stat_t
+	err := unix.Stat(path, &st)
+	switch {
+	case err == nil:
+		return decided(true), "stat " + path + ": ok"
+	case errors.Is(err, unix.ENOENT):
+		return decided(false), "stat " + path + ": " + errText(err)
+	}
+	return nil, "stat " + path + ": " + errText(err)
+}
