@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/features"
 	"github.com/nsinspect/nsinspect/internal/linux"
 )
 
@@ -38,6 +39,12 @@ func OpenTask(pid, tid int) (*Proc, error) {
 	}
 	pidfd, err := linux.PidfdOpen(pid)
 	if err != nil {
+		if isErr(err, unix.ENOSYS) {
+			// Before 5.3 (or hidden by seccomp) nothing can pin a task.
+			if merr := features.Missing(features.PidfdOpen, fmt.Sprintf("pinning pid %d", pid)); merr != nil {
+				return nil, merr
+			}
+		}
 		if os.IsNotExist(err) || isErr(err, unix.EINVAL) {
 			// EINVAL: pid names a thread that is not a group leader.
 			err = fmt.Errorf("%w (%v)", unix.ESRCH, err)
