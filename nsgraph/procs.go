@@ -76,7 +76,11 @@ func taskNode(g *Graph, t nsgroup.Task) string {
 		label = fmt.Sprintf("%d:%d %s\n(thread)", t.PID, t.TID, t.Comm)
 		id = ThreadID(t.TID)
 	}
-	if allFailed(t.NS) {
+	switch {
+	case t.Zombie:
+		label += "\n(zombie: nsproxy released,\npins pid and user)"
+		attrs["style"] = "dashed"
+	case allFailed(t.NS):
 		label += "\n(namespaces unreadable)"
 		attrs["style"] = "dashed"
 	}

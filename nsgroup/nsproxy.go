@@ -53,9 +53,19 @@ type Unreadable struct {
 	Error string `json:"error"`
 }
 
+// Zombie is a task that exited and released its nsproxy
+// (exit_task_namespaces) but is not reaped yet: it is in no set, and still
+// pins the namespaces listed, its pid namespace through its struct pid and
+// its user namespace through its cred.
+type Zombie struct {
+	TaskRef
+	Pins []LinkNS `json:"pins"`
+}
+
 // Groups is the result of ByNSProxy.
 type Groups struct {
 	Sets       []Set        `json:"sets"` // largest first
+	Zombies    []Zombie     `json:"zombies"`
 	Unreadable []Unreadable `json:"unreadable"`
 	// InitSet is the index in Sets of pid 1's set, -1 when pid 1 was not
 	// among the tasks or its namespaces could not be read; InitNote says
@@ -66,10 +76,20 @@ type Groups struct {
 
 // ByNSProxy groups tasks by their exact set of nsproxy namespaces.
 func ByNSProxy(tasks []Task) Groups {
-	g := Groups{Sets: []Set{}, Unreadable: []Unreadable{}, InitSet: -1}
+	g := Groups{Sets: []Set{}, Zombies: []Zombie{}, Unreadable: []Unreadable{}, InitSet: -1}
 	index := map[string]int{}
 	for _, t := range tasks {
 		ref := TaskRef{PID: t.PID, TID: t.TID, Comm: t.Comm}
+		if t.Zombie {
+			z := Zombie{TaskRef: ref, Pins: []LinkNS{}}
+			for _, l := range t.NS {
+				if l.Err == nil {
+					z.Pins = append(z.Pins, LinkNS{l.Link.Name, l.NS})
+				}
+			}
+			g.Zombies = append(g.Zombies, z)
+			continue
+		}
 		key, set, err := nsproxyKey(t)
 		if err != nil {
 			g.Unreadable = append(g.Unreadable, Unreadable{ref, err.Error()})

@@ -18,7 +18,10 @@ type Task struct {
 	TID  int    `json:"tid"` // PID for the thread-group leader
 	PPID int    `json:"ppid"`
 	Comm string `json:"comm"`
-	NS   []procinfo.NSLink
+	// Zombie: the task has exited and is not reaped. It released its
+	// nsproxy at exit, so only its pid and user links still resolve.
+	Zombie bool `json:"zombie"`
+	NS     []procinfo.NSLink
 }
 
 // IsThread reports whether t is a thread other than its group's leader.
@@ -82,7 +85,7 @@ func ReadTask(pid, tid int, h *namespaces.Holder) (Task, error) {
 			return Task{}, fmt.Errorf("%w: %v", procinfo.ErrProcessGone, err)
 		}
 	}
-	return Task{PID: pid, TID: tid, PPID: st.PPID, Comm: st.Comm, NS: ns}, nil
+	return Task{PID: pid, TID: tid, PPID: st.PPID, Comm: st.Comm, Zombie: st.State == 'Z', NS: ns}, nil
 }
 
 func allFailed(ns []procinfo.NSLink) bool {

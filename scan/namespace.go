@@ -28,12 +28,15 @@ const (
 	FromParent
 	// FromOwner: NS_GET_USERNS of a namespace already found.
 	FromOwner
+	// FromZombie: a zombie's pid or user link. A zombie released its
+	// nsproxy at exit but still pins those two (see zombieLinks).
+	FromZombie
 )
 
-var sourceNames = []string{"process", "for_children", "thread", "bindmount", "fd", "parent", "owner"}
+var sourceNames = []string{"process", "for_children", "thread", "bindmount", "fd", "parent", "owner", "zombie"}
 
-// Names lists the set bits by name ("process", "thread", "bindmount", "fd",
-// "parent", "owner", "for_children"), in that bit order.
+// Names lists the set bits by name ("process", "for_children", "thread",
+// "bindmount", "fd", "parent", "owner", "zombie"), in that bit order.
 func (s Source) Names() []string {
 	out := []string{}
 	for i, n := range sourceNames {
@@ -59,11 +62,13 @@ type FD struct {
 }
 
 // BindMount is one nsfs mount of the namespace. Path is resolved in the
-// mount namespace MntNS (an NS_GET_ID), which was read through process PID.
+// mount namespace whose inode is MntNSIno (and NS_GET_ID MntNS, absent on
+// kernels without it), which was read through process PID.
 type BindMount struct {
-	Path  string `json:"path"`
-	MntNS uint64 `json:"mntns"`
-	PID   int    `json:"pid"`
+	Path     string `json:"path"`
+	MntNS    uint64 `json:"mntns,omitempty"`
+	MntNSIno uint64 `json:"mntns_ino"`
+	PID      int    `json:"pid"`
 }
 
 // Namespace is one namespace found on the host, with what lsns(8) shows
@@ -73,10 +78,13 @@ type Namespace struct {
 	Sources Source
 
 	// NProcs counts thread-group leaders whose own link is this namespace,
-	// as lsns counts. PID is the lowest of them, with its parent PID, the
-	// uid that owns /proc/PID and its command line (comm when the command
-	// line is empty, as for kernel threads). All zero when NProcs is 0.
+	// as lsns counts, zombies included; Zombies is how many of them are
+	// zombies. PID is the lowest of them, with its parent PID, the uid
+	// that owns /proc/PID and its command line (comm when the command
+	// line is empty, as for kernel threads and zombies). All zero when
+	// NProcs is 0.
 	NProcs  int
+	Zombies int
 	PID     int
 	PPID    int
 	UID     uint32

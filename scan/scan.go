@@ -132,8 +132,11 @@ func merge(reg *registry, ws []*worker, res *Result) {
 		d.Mountinfo += w.denied.Mountinfo
 		for e, a := range w.aggs {
 			ns := e.ns
-			ns.Sources |= FromProcess
+			if a.nprocs > a.zombies {
+				ns.Sources |= FromProcess
+			}
 			ns.NProcs += a.nprocs
+			ns.Zombies += a.zombies
 			if a.pid != 0 && (ns.PID == 0 || a.pid < ns.PID) {
 				ns.PID, ns.PPID, ns.UID, ns.Command = a.pid, a.ppid, a.uid, a.cmd
 			}

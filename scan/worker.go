@@ -41,10 +41,23 @@ var mntLink = func() int {
 
 // agg is what one worker learned about the processes in one namespace.
 type agg struct {
-	nprocs, pid, ppid int
-	uid               uint32
-	cmd               string
+	nprocs, zombies, pid, ppid int
+	uid                        uint32
+	cmd                        string
 }
+
+// zombieLinks are the links a zombie still resolves: exit_task_namespaces
+// dropped its nsproxy (cgroup, ipc, mnt, net, time, uts and the
+// *_for_children ones), but its struct pid still pins its pid namespace
+// and its cred its user namespace, as lsns(8) counts them.
+var zombieLinks = func() (idx []int) {
+	for i, l := range namespaces.Links {
+		if l.Name == "pid" || l.Name == "user" {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}()
 
 // worker reads processes one at a time with its own buffers and keeps its
 // findings to itself until merge, so workers share only the registry.
@@ -132,13 +145,19 @@ func (w *worker) process(pid int) {
 	}
 	defer unix.Close(dfd)
 	var links [10]*entry
+	zombie := false
 	if err := w.linksAt(dfd, &links); err != nil {
 		if denied(err) {
 			w.denied.NSLinks++
 		}
-		// Gone, a zombie without namespaces, or moving too fast: drop
-		// the whole process rather than count part of it.
-		return
+		if zombie = errors.Is(err, unix.ENOENT) && w.isZombie(dfd); !zombie {
+			// Gone, or moving too fast: drop the whole process rather
+			// than count part of it.
+			return
+		}
+		if links, err = w.zombieLinksAt(dfd); err != nil {
+			return // reaped meanwhile
+		}
 	}
 	w.procs++
 	// Only a namespace's lowest PID is shown, so stat and cmdline are read
@@ -146,7 +165,7 @@ func (w *worker) process(pid int) {
 	// nobody's lowest.
 	var id *identity
 	for i, e := range links {
-		if forChildren[i] < 0 {
+		if e != nil && forChildren[i] < 0 {
 			if a := w.aggs[e]; a == nil || a.pid == 0 || pid < a.pid {
 				id = w.identify(dfd) // nil if it exited just now
 				break
@@ -154,6 +173,9 @@ func (w *worker) process(pid int) {
 		}
 	}
 	for i, e := range links {
+		if e == nil {
+			continue
+		}
 		if j := forChildren[i]; j >= 0 {
 			if e != links[j] {
 				w.reg.mark(e, FromChildren)
@@ -166,11 +188,15 @@ func (w *worker) process(pid int) {
 			w.aggs[e] = a
 		}
 		a.nprocs++
+		if zombie {
+			a.zombies++
+			w.reg.mark(e, FromZombie)
+		}
 		if id != nil && (a.pid == 0 || pid < a.pid) {
 			a.pid, a.ppid, a.uid, a.cmd = pid, id.ppid, id.uid, id.cmd
 		}
 	}
-	if mnt := links[mntLink]; w.reg.claimMounts(mnt) {
+	if mnt := links[mntLink]; mnt != nil && w.reg.claimMounts(mnt) {
 		if err := w.mounts(dfd, pid, mnt); err != nil {
 			w.reg.releaseMounts(mnt)
 			if denied(err) {
@@ -199,6 +225,27 @@ func (w *worker) links(dirfd int, dir string, out *[10]*entry) error {
 	}
 	defer unix.Close(nsfd)
 	return w.linksAt(nsfd, out)
+}
+
+// isZombie reads the State of the process whose ns directory is dfd.
+func (w *worker) isZombie(dfd int) bool {
+	b, err := readFile(dfd, "../stat", &w.fileBuf)
+	if err != nil {
+		return false
+	}
+	st, err := procinfo.ParseStat(string(b))
+	return err == nil && (st.State == 'Z' || st.State == 'X')
+}
+
+// zombieLinksAt resolves only the links a zombie keeps (zombieLinks).
+func (w *worker) zombieLinksAt(nsfd int) (out [10]*entry, err error) {
+	for _, i := range zombieLinks {
+		l := namespaces.Links[i]
+		if out[i], err = w.resolve(nsfd, l.Name, l.Type, 0); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
 // linksAt is links on an open ns directory.
@@ -277,7 +324,7 @@ func (w *worker) mounts(dfd, pid int, mnt *entry) error {
 		} else {
 			w.reg.mark(e, FromBindMount)
 		}
-		w.holds = append(w.holds, hold{e: e, mount: &BindMount{Path: m.MountPoint, MntNS: mnt.ns.ID, PID: pid}})
+		w.holds = append(w.holds, hold{e: e, mount: &BindMount{Path: m.MountPoint, MntNS: mnt.ns.ID, MntNSIno: mnt.ns.Ino, PID: pid}})
 	}
 	return nil
 }

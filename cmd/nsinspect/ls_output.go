@@ -21,11 +21,12 @@ type lsNS struct {
 	UID     *uint32 `json:"uid"`
 	User    *string `json:"user"`
 
-	ID         *uint64          `json:"id"`     // NS_GET_ID; null on kernels without it (before 6.18)
-	Parent     *uint64          `json:"parent"` // NS_GET_ID of the parent; null without one, or without NS_GET_ID
-	Owner      *uint64          `json:"owner"`  // NS_GET_ID of the owning user ns; likewise
-	PNS        uint64           `json:"pns"`    // parent's inode, 0 for none (as lsns)
-	ONS        uint64           `json:"ons"`    // owner's inode, 0 for none (as lsns)
+	Zombies    int              `json:"zombies"` // how many of nprocs are zombies
+	ID         *uint64          `json:"id"`      // NS_GET_ID; null on kernels without it (before 6.18)
+	Parent     *uint64          `json:"parent"`  // NS_GET_ID of the parent; null without one, or without NS_GET_ID
+	Owner      *uint64          `json:"owner"`   // NS_GET_ID of the owning user ns; likewise
+	PNS        uint64           `json:"pns"`     // parent's inode, 0 for none (as lsns)
+	ONS        uint64           `json:"ons"`     // owner's inode, 0 for none (as lsns)
 	NetNSID    *int             `json:"netnsid"`
 	Sources    []string         `json:"sources"`
 	Threads    []scan.Task      `json:"threads,omitempty"`
@@ -47,7 +48,7 @@ func lsJSON(list []*scan.Namespace, users userCache) any {
 	out := make([]lsNS, 0, len(list))
 	for _, ns := range list {
 		j := lsNS{
-			NS: ns.Ino, Type: ns.Type.Name(), NProcs: ns.NProcs, ID: nsID(ns.NS),
+			NS: ns.Ino, Type: ns.Type.Name(), NProcs: ns.NProcs, Zombies: ns.Zombies, ID: nsID(ns.NS),
 			Sources: ns.Sources.Names(), Threads: ns.Threads, BindMounts: ns.BindMounts, FDs: ns.FDs,
 		}
 		if ns.NProcs > 0 {

@@ -40,15 +40,18 @@ among its tasks.
 
 It prints how many distinct sets there are, the tasks in each, and which is
 init's (pid 1's), or why pid 1's cannot be read. Tasks that exit during the
-walk are left out; tasks whose namespaces cannot be read (a zombie has
-released them; a more privileged process refuses ptrace access) are listed
-apart.
+walk are left out. A zombie released its nsproxy when it exited and is in
+no set: it is listed apart with the namespaces it still pins (pid and user)
+until its parent reaps it. Tasks whose namespaces cannot be read (a more
+privileged process refuses ptrace access) are listed apart too.
 
 --json prints {"note", "nsproxy_links", "task_count", "set_count", "sets":
 [{"namespaces": [{"link", "ns"}], "context": [{"link", "ns": [...]}],
-"tasks": [{"pid", "tid", "comm"}], "init"}], "unreadable": [{"pid", "tid",
-"comm", "error"}], "init_set", "init_note"}; each ns is {"type", "id",
-"ino", "dev"} with id from NS_GET_ID. Sets are largest first.`,
+"tasks": [{"pid", "tid", "comm"}], "init"}], "zombies": [{"pid", "tid",
+"comm", "pins": [{"link", "ns"}]}], "unreadable": [{"pid", "tid", "comm",
+"error"}], "init_set", "init_note"}; each ns is {"type", "id", "ino",
+"dev"} with id from NS_GET_ID (absent before Linux 6.18). Sets are largest
+first.`,
 		Example: `  nsinspect nsproxy
   nsinspect nsproxy --json | jq '.sets[] | {n: (.tasks | length)}'`,
 		Args: usageArgs(cobra.NoArgs),
@@ -94,6 +97,16 @@ func renderNSProxy(w io.Writer, n int, g nsgroup.Groups) {
 		}
 		tw.Flush()
 		fmt.Fprintln(w, wrap("  tasks: ", taskRefs(s.Tasks), 100))
+	}
+	if len(g.Zombies) > 0 {
+		fmt.Fprintf(w, "\n%d zombie(s), in no set: each released its nsproxy at exit (exit_task_namespaces) and, until reaped, still pins its pid namespace (struct pid) and user namespace (cred):\n", len(g.Zombies))
+		for _, z := range g.Zombies {
+			pins := make([]string, len(z.Pins))
+			for i, p := range z.Pins {
+				pins[i] = p.Link + " " + p.NS.String() + idSuffix(p.NS.ID)
+			}
+			fmt.Fprintf(w, "  %s: pins %s\n", taskRef(z.TaskRef), strings.Join(pins, ", "))
+		}
 	}
 	if len(g.Unreadable) > 0 {
 		fmt.Fprintf(w, "\n%d task(s) whose namespaces cannot be read:\n", len(g.Unreadable))
