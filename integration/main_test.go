@@ -3,6 +3,7 @@ package integration
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +12,8 @@ import (
 	"testing"
 )
 
-// binary is the nsinspect built once for the whole package by TestMain.
+// binary is the nsinspect under test, built (or copied from $NSINSPECT_BIN)
+// once for the whole package by TestMain.
 var binary string
 
 func TestMain(m *testing.M) {
@@ -26,15 +28,55 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "nsinspect")
-	build := exec.Command("go", "build", "-o", binary, "../cmd/nsinspect")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building nsinspect:", err)
+	if err := provide(binary); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
 		os.Exit(1)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// provide puts the nsinspect under test at path: a copy of $NSINSPECT_BIN
+// when it is set (a prebuilt binary, for machines with no Go toolchain such
+// as the busybox VMs), else one built from ../cmd/nsinspect. Copying keeps
+// the binary in the test's own directory, which the tests may chmod and run
+// as nobody, and leaves the caller's file alone.
+func provide(path string) error {
+	src := os.Getenv("NSINSPECT_BIN")
+	if src == "" {
+		build := exec.Command("go", "build", "-o", path, "../cmd/nsinspect")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("building nsinspect: %w (or set NSINSPECT_BIN to a prebuilt binary)", err)
+		}
+		return nil
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("NSINSPECT_BIN: %w", err)
+	}
+	defer in.Close()
+	st, err := in.Stat()
+	if err != nil {
+		return fmt.Errorf("NSINSPECT_BIN: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("NSINSPECT_BIN=%s is not a regular file", src)
+	}
+	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
+	if err != nil {
+		return fmt.Errorf("copying NSINSPECT_BIN: %w", err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return fmt.Errorf("copying NSINSPECT_BIN=%s: %w", src, err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("copying NSINSPECT_BIN=%s: %w", src, err)
+	}
+	return nil
 }
 
 // result is one run of the binary.
