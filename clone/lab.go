@@ -70,6 +70,9 @@ func Run(req Request) (*Report, error) {
 		req.Cgroup = dir
 	}
 	req.Op = opNameClone
+	if err := req.needs(); err != nil {
+		return nil, err
+	}
 	if req.Host {
 		var rep *Report
 		err := onHost(func() (err error) { rep, err = experimentReport(req, "host"); return })
@@ -87,6 +90,9 @@ func Run(req Request) (*Report, error) {
 // reaped rather than to init, and the goroutine stays on the thread that
 // spawned the parent, whose death the parent's PDEATHSIG watches.
 func onHost(fn func() error) error {
+	if err := childSupport(); err != nil {
+		return err
+	}
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("becoming a subreaper for the experiment: %w", err)
 	}
@@ -99,8 +105,15 @@ func onHost(fn func() error) error {
 // unprivileged user namespaces.
 var ErrNoLab = errors.New("cannot create the lab's namespaces")
 
+// ErrNoCgo is what Run, RunUnshare and RunMatrix return in a build
+// without cgo: the experiment's parent and child are nsi_child.c.
+var ErrNoCgo = errors.New("this nsinspect was built without cgo (CGO_ENABLED=0), and clone experiments need the C child in clone/nsi_child.c: rebuild with CGO_ENABLED=1")
+
 // runLab starts a lab for req and decodes its JSON answer into out.
 func runLab(req Request, out any) error {
+	if err := childSupport(); err != nil {
+		return err // before a lab is made only to fail in it
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("finding nsinspect's executable to start the lab: %w", err)

@@ -54,6 +54,9 @@ func AllMatrix() []FlagSet {
 // and returns one report each, in order.
 func RunMatrix(req Request) ([]*Report, error) {
 	req.Op = opNameMatrix
+	if err := req.needs(); err != nil {
+		return nil, err
+	}
 	if req.Host {
 		var reps []*Report
 		err := onHost(func() (err error) { reps, err = matrixReports(req, "host"); return })

@@ -15,15 +15,28 @@
 
 #include "nsi_child.h"
 
-#if !defined(__x86_64__)
-#error "nsinspect's clone experiments are implemented for x86_64 only"
-#endif
-
 #define NSI_STACK_SIZE (256 * 1024)
 
 volatile uint64_t nsi_probe_word;
 
 static struct nsi_experiment nsi_exp; /* the parent's copy of the request */
+
+/* The two pieces of assembly each architecture needs, one block per
+ * architecture:
+ *
+ * nsi_syscall issues one system call and returns its result, -errno on
+ * failure, without touching errno.
+ *
+ * nsi_clone issues clone (nr = SYS_clone) or clone3 (nr = SYS_clone3). In
+ * the new task the syscall returns 0 on the new stack, where the caller's
+ * frame does not exist: the assembly calls fn(arg) from there and ends the
+ * task with SYS_exit when fn returns. fn and arg travel in callee-saved
+ * registers, which the kernel copies into the child and the syscall
+ * instruction does not clobber.
+ *
+ * NSI_SA_FLAGS and NSI_SA_RESTORER are what rt_sigaction needs so that a
+ * handler can return (see nsi_sigaction). */
+#if defined(__x86_64__)
 
 static long nsi_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
@@ -38,18 +51,7 @@ static long nsi_syscall(long nr, long a1, long a2, long a3, long a4, long a5, lo
 	return ret;
 }
 
-#define SYS0(nr) nsi_syscall(nr, 0, 0, 0, 0, 0, 0)
-#define SYS1(nr, a) nsi_syscall(nr, (long)(a), 0, 0, 0, 0, 0)
-#define SYS2(nr, a, b) nsi_syscall(nr, (long)(a), (long)(b), 0, 0, 0, 0)
-#define SYS3(nr, a, b, c) nsi_syscall(nr, (long)(a), (long)(b), (long)(c), 0, 0, 0)
-#define SYS4(nr, a, b, c, d) nsi_syscall(nr, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
-#define SYS5(nr, a, b, c, d, e) nsi_syscall(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
-
-/* nsi_clone issues clone (nr = SYS_clone) or clone3 (nr = SYS_clone3). In
- * the new task the syscall returns 0 on the new stack, where the caller's
- * frame does not exist: the assembly calls fn(arg) from there and ends the
- * task with SYS_exit when fn returns. fn and arg travel in r12/r13, which
- * the kernel copies into the child and syscall does not clobber. */
+/* fn and arg travel in r12/r13. */
 static long nsi_clone(long nr, long a1, long a2, long a3, long a4, long a5,
 		      int (*fn)(void *), void *arg)
 {
@@ -76,6 +78,96 @@ static long nsi_clone(long nr, long a1, long a2, long a3, long a4, long a5,
 	return ret;
 }
 
+/* x86_64 has no default return path from a handler: without SA_RESTORER
+ * the kernel refuses to deliver the signal (the task gets SIGSEGV). The
+ * restorer runs with rsp on the signal frame, so it must not touch the
+ * stack: naked, it is exactly the two instructions, whatever the -O level. */
+__attribute__((naked)) static void nsi_restorer(void)
+{
+	__asm__ volatile("mov $15, %eax\n\t" /* SYS_rt_sigreturn */
+			 "syscall\n\t"
+			 "hlt");
+}
+
+#define NSI_SA_FLAGS 0x04000000 /* SA_RESTORER */
+#define NSI_SA_RESTORER nsi_restorer
+
+#elif defined(__aarch64__)
+
+/* svc #0: number in x8, arguments in x0-x5, result in x0. The kernel
+ * preserves every other general register. */
+static long nsi_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+	register long x8 __asm__("x8") = nr;
+	register long x0 __asm__("x0") = a1;
+	register long x1 __asm__("x1") = a2;
+	register long x2 __asm__("x2") = a3;
+	register long x3 __asm__("x3") = a4;
+	register long x4 __asm__("x4") = a5;
+	register long x5 __asm__("x5") = a6;
+	__asm__ volatile("svc #0"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+			 : "memory");
+	return x0;
+}
+
+/* fn and arg travel in x19/x20. The kernel sets the child's sp from the
+ * stack argument (clone) or stack + stack_size (clone3); it is 16-byte
+ * aligned already (an mmap'd stack of NSI_STACK_SIZE), and aligning it
+ * again costs one instruction and guards the SP alignment check. x29 and
+ * x30 are zeroed so that fn's frame is the outermost one. */
+static long nsi_clone(long nr, long a1, long a2, long a3, long a4, long a5,
+		      int (*fn)(void *), void *arg)
+{
+	register long x8 __asm__("x8") = nr;
+	register long x0 __asm__("x0") = a1;
+	register long x1 __asm__("x1") = a2;
+	register long x2 __asm__("x2") = a3;
+	register long x3 __asm__("x3") = a4;
+	register long x4 __asm__("x4") = a5;
+	register void *x19 __asm__("x19") = (void *)fn;
+	register void *x20 __asm__("x20") = arg;
+	__asm__ volatile("svc #0\n\t"
+			 "cbnz x0, 1f\n\t"
+			 "mov x9, sp\n\t"
+			 "and sp, x9, #-16\n\t"
+			 "mov x29, xzr\n\t"
+			 "mov x30, xzr\n\t"
+			 "mov x0, x20\n\t"
+			 "blr x19\n\t" /* fn's int result is in w0 */
+			 "sxtw x0, w0\n\t"
+			 "mov x8, #93\n\t" /* SYS_exit */
+			 "svc #0\n\t"
+			 "brk #0\n"
+			 "1:"
+			 : "+r"(x0)
+			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x19), "r"(x20)
+			 : "memory");
+	return x0;
+}
+
+/* arm64 needs no restorer: without SA_RESTORER the kernel returns from a
+ * handler through the vDSO's sigreturn trampoline, which every process
+ * has. (SA_RESTORER exists on arm64 only for AArch32 tasks.) */
+#define NSI_SA_FLAGS 0
+#define NSI_SA_RESTORER 0
+
+#else
+#error "nsinspect's clone experiments are implemented for x86_64 and aarch64 only: another architecture needs its own nsi_syscall, nsi_clone and rt_sigaction flags"
+#endif
+
+#define SYS0(nr) nsi_syscall(nr, 0, 0, 0, 0, 0, 0)
+#define SYS1(nr, a) nsi_syscall(nr, (long)(a), 0, 0, 0, 0, 0)
+#define SYS2(nr, a, b) nsi_syscall(nr, (long)(a), (long)(b), 0, 0, 0, 0)
+#define SYS3(nr, a, b, c) nsi_syscall(nr, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define SYS4(nr, a, b, c, d) nsi_syscall(nr, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define SYS5(nr, a, b, c, d, e) nsi_syscall(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+
+/* The generic system call table (arm64) has no open, dup2, fork and the
+ * like: the code uses only calls both tables have, openat and dup3. */
+#define NSI_AT_FDCWD (-100)
+
 static void *nsi_stack(void)
 {
 	long p = nsi_syscall(SYS_mmap, 0, NSI_STACK_SIZE, 0x3 /* PROT_READ|WRITE */,
@@ -101,7 +193,9 @@ static size_t nsi_strlen(const char *s)
 
 static void nsi_handler(int sig) { (void)sig; }
 
-/* The kernel's struct sigaction for rt_sigaction (not libc's). */
+/* The kernel's struct sigaction for rt_sigaction (not libc's). arm64 has
+ * the restorer field too (its uapi defines SA_RESTORER for AArch32), so
+ * the layout is the same on both architectures. */
 struct nsi_ksigaction {
 	void (*handler)(int);
 	unsigned long flags;
@@ -109,11 +203,9 @@ struct nsi_ksigaction {
 	uint64_t mask;
 };
 
-static void nsi_restorer(void) { nsi_syscall(SYS_rt_sigreturn, 0, 0, 0, 0, 0, 0); }
-
 static long nsi_sigaction(int sig, void (*h)(int))
 {
-	struct nsi_ksigaction sa = {h, 0x04000000 /* SA_RESTORER */, nsi_restorer, 0};
+	struct nsi_ksigaction sa = {h, NSI_SA_FLAGS, NSI_SA_RESTORER, 0};
 	return SYS4(SYS_rt_sigaction, sig, &sa, 0, 8);
 }
 
@@ -167,8 +259,11 @@ static long nsi_do_clone(int *pidfd)
 		ca.cgroup = (uint64_t)nsi_exp.cgroup_fd;
 		return nsi_clone(SYS_clone3, (long)&ca, sizeof(ca), 0, 0, 0, nsi_child_main, 0);
 	}
-	/* clone(flags, stack, parent_tid, child_tid, tls): with CLONE_PIDFD
-	 * the kernel stores the pidfd at parent_tid. */
+	/* clone(flags, stack, parent_tid, child_tid, tls) on x86_64,
+	 * clone(flags, stack, parent_tid, tls, child_tid) on arm64
+	 * (CONFIG_CLONE_BACKWARDS): the two differ only in arguments 4 and 5,
+	 * which are 0 here. With CLONE_PIDFD the kernel stores the pidfd at
+	 * parent_tid. */
 	return nsi_clone(SYS_clone, (long)(flags | (uint64_t)nsi_exp.exit_signal),
 			 (long)(stack + NSI_STACK_SIZE), (long)pidfd, 0, 0, nsi_child_main, 0);
 }
@@ -185,7 +280,7 @@ static long nsi_serve(const struct nsi_msg *m, struct nsi_reply *r, int is_paren
 		return ret;
 	}
 	case NSI_OP_OPEN:
-		return SYS3(SYS_open, m->str, 0 /* O_RDONLY */, 0);
+		return SYS4(SYS_openat, NSI_AT_FDCWD, m->str, 0 /* O_RDONLY */, 0);
 	case NSI_OP_CLOSE:
 		return SYS1(SYS_close, m->arg);
 	case NSI_OP_CHDIR:
@@ -286,8 +381,8 @@ static int nsi_loop(int cmd, int reply, int is_parent, long hello)
 
 /* The experiment's parent, a fork-like copy of the caller on its own
  * stack. It makes the fd layout fixed (0-2 /dev/null, 3-6 the pipes, no
- * other fd inherited from nsinspect), arms PDEATHSIG, and prepares the
- * installs a SIGUSR1 handler, so the child's SigCgt shows whether
+ * other fd inherited from nsinspect), arms PDEATHSIG, installs a
+ * SIGUSR1 handler, so the child's SigCgt shows whether
  * handlers were copied or cleared by CLONE_CLEAR_SIGHAND, and allocates
  * the io_context and SysV undo list (see below). */
 static int nsi_parent_main(void *arg)
@@ -300,17 +395,21 @@ static int nsi_parent_main(void *arg)
 	long cgroup = -1;
 	if (nsi_exp.cgroup_fd >= 0)
 		cgroup = SYS3(SYS_fcntl, nsi_exp.cgroup_fd, 1030 /* F_DUPFD_CLOEXEC */, 100);
-	long null = SYS3(SYS_open, "/dev/null", 02 /* O_RDWR */, 0);
+	long null = SYS4(SYS_openat, NSI_AT_FDCWD, "/dev/null", 02 /* O_RDWR */, 0);
+	/* dup3 rather than dup2, which arm64 lacks. They differ only when the
+	 * two fds are equal (dup3 fails with EINVAL): that can happen only for
+	 * null on 0-2, which then is /dev/null already. */
 	for (int i = 0; i < 3; i++)
-		SYS2(SYS_dup2, null, i);
-	/* dup2 clears FD_CLOEXEC; F_SETFL 0 clears the O_NONBLOCK that Go's
-	 * poller set: each end is a file description of its own. */
+		SYS3(SYS_dup3, null, i, 0);
+	/* dup3 without O_CLOEXEC clears FD_CLOEXEC; F_SETFL 0 clears the
+	 * O_NONBLOCK that Go's poller set: each end is a file description of
+	 * its own. */
 	for (int i = 0; i < 4; i++) {
-		SYS2(SYS_dup2, high[i], NSI_FD_PARENT_CMD + i);
+		SYS3(SYS_dup3, high[i], NSI_FD_PARENT_CMD + i, 0);
 		SYS3(SYS_fcntl, NSI_FD_PARENT_CMD + i, 4 /* F_SETFL */, 0);
 	}
 	if (cgroup >= 0) {
-		SYS2(SYS_dup2, cgroup, NSI_FD_CGROUP);
+		SYS3(SYS_dup3, cgroup, NSI_FD_CGROUP, 0);
 		nsi_exp.cgroup_fd = NSI_FD_CGROUP;
 		SYS3(SYS_close_range, NSI_FD_CGROUP + 1, ~0U, 0);
 	} else {
@@ -335,7 +434,9 @@ static int nsi_parent_main(void *arg)
 long nsi_spawn_parent(const struct nsi_experiment *exp, const int fds[4])
 {
 	static int fdcopy[4];
-	sigset_t all, old;
+	/* The kernel's 64-bit sigset, not libc's: glibc's sigfillset leaves
+	 * out the two signals it keeps for itself (32 and 33). */
+	uint64_t all = ~(uint64_t)0, old;
 	char *stack = nsi_stack();
 	if (!stack)
 		return -12;
@@ -344,7 +445,6 @@ long nsi_spawn_parent(const struct nsi_experiment *exp, const int fds[4])
 		fdcopy[i] = fds[i];
 	/* The new process starts with every signal blocked, so no Go signal
 	 * handler can ever run in it. */
-	sigfillset(&all);
 	SYS4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, 8);
 	long pid = nsi_clone(SYS_clone, SIGCHLD, (long)(stack + NSI_STACK_SIZE), 0, 0, 0,
 			     nsi_parent_main, fdcopy);

@@ -1,17 +1,11 @@
 package clone
 
-/*
-#include "nsi_child.h"
-*/
-import "C"
-
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"unsafe"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -129,7 +123,7 @@ func probeVM(p *pair, _ *Side) Probe {
 		return failed(pr, "child write", err)
 	}
 	defer p.child.do(opMemWrite, 0, "")
-	addr := uintptr(unsafe.Pointer(&C.nsi_probe_word))
+	addr := probeWordAddr()
 	pr.Action = fmt.Sprintf("child stored %#x at %#x", token, addr)
 	fd, err := p.parentProc.Openat("mem", unix.O_RDONLY)
 	if err != nil {

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package clone
 
 /*
@@ -15,17 +17,13 @@ import (
 	"unsafe"
 )
 
+// childSupport says whether this build can run experiments: with cgo it
+// links nsi_child.c (spawn_nocgo.go is the build without it).
+func childSupport() error { return nil }
+
 // spawnMu serialises spawns: nsi_spawn_parent hands the request to the new
 // process through C statics.
 var spawnMu sync.Mutex
-
-// experiment is the request the C parent carries out on NSI_OP_CLONE.
-type experiment struct {
-	flags      FlagSet
-	exitSignal int
-	clone3     bool
-	cgroupFD   int
-}
 
 // spawnParent makes the experiment's parent process. fds are the four pipe
 // ends the parent and child will use (parent cmd read, parent reply write,
@@ -68,3 +66,8 @@ func rawFD(f *os.File) (int, error) {
 	err = sc.Control(func(u uintptr) { fd = int(u) })
 	return fd, err
 }
+
+// probeWordAddr is the address of nsi_probe_word, the global the memory
+// probe's child writes. The experiment's parent is a fork-like copy of
+// this process, so the word is at the same address in its memory.
+func probeWordAddr() uintptr { return uintptr(unsafe.Pointer(&C.nsi_probe_word)) }

@@ -62,6 +62,14 @@ func startPair(flags FlagSet, forceClone3 bool, cgroupFD int) (*pair, error) {
 	return p, nil
 }
 
+// experiment is the request the C parent carries out on NSI_OP_CLONE.
+type experiment struct {
+	flags      FlagSet
+	exitSignal int
+	clone3     bool
+	cgroupFD   int
+}
+
 // spawnPair makes and pins the experiment's parent, ready to make its
 // clone call (cloneChild) with flags.
 func spawnPair(flags FlagSet, forceClone3 bool, cgroupFD int) (*pair, error) {

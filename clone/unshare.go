@@ -74,6 +74,9 @@ func expectUnshareChange(flags FlagSet, link string) bool {
 // RunUnshare carries out one unshare(2) experiment, in a lab unless Host.
 func RunUnshare(req Request) (*UnshareReport, error) {
 	req.Op = opNameUnshare
+	if err := req.needs(); err != nil {
+		return nil, err
+	}
 	if req.Host {
 		var rep *UnshareReport
 		err := onHost(func() (err error) { rep, err = unshareReport(req, "host"); return })

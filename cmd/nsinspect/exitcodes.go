@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/nsinspect/nsinspect/clone"
+	"github.com/nsinspect/nsinspect/features"
 )
 
 // Exit codes, documented in --help and the README. Scripts rely on them.
@@ -47,6 +50,12 @@ func exitCode(err error) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
+	}
+	if errors.Is(err, features.ErrMissing) {
+		return exitPrivilege
+	}
+	if errors.Is(err, clone.ErrNoCgo) {
+		return exitPrivilege // a build without the C child: no experiments
 	}
 	return exitFailure
 }
