@@ -1,6 +1,10 @@
 package clone
 
-import "golang.org/x/sys/unix"
+import (
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/features"
+)
 
 // expectations maps each resource of a report to the flag that, by
 // clone(2), makes it separate (for namespaces) or shared (for the kcmp
@@ -43,13 +47,17 @@ func Expected(flags FlagSet) map[string]bool {
 	return out
 }
 
-// newTimeSharedVM: with CLONE_NEWTIME and CLONE_VM the kernel creates the
-// time namespace but leaves the child in the parent's until it execs
-// (copy_namespaces calls timens_on_fork only without CLONE_VM), because
-// the vDSO's time data page belongs to the shared address space. So
-// "time" stays shared and only "time_for_children" is new.
+// newTimeSharedVM: with CLONE_NEWTIME and CLONE_VM, Linux 6.2 and later
+// create the time namespace but leave the child in the parent's until it
+// execs (copy_namespaces calls timens_on_fork only without CLONE_VM, and
+// exec switches: "fs/exec: switch timens when a task gets a new mm"),
+// because the vDSO's time data page belongs to the shared address space.
+// So "time" stays shared and only "time_for_children" is new. Before 6.2
+// (6.0 reverted the first try, 133e2d3e81de) copy_namespaces called
+// timens_on_fork for every child, and the child enters the new namespace
+// at once: measured on Debian's 6.1.
 func newTimeSharedVM(flags FlagSet) bool {
-	return flags.Has(unix.CLONE_NEWTIME) && flags.Has(unix.CLONE_VM)
+	return flags.Has(unix.CLONE_NEWTIME) && flags.Has(unix.CLONE_VM) && features.ReleaseAtLeast(6, 2)
 }
 
 // ExpectedReason is the clone(2) sentence behind an expectation.
@@ -60,7 +68,10 @@ func ExpectedReason(flags FlagSet, name string) string {
 		}
 		fname := FlagSet(e.flag).String()
 		if name == "time" && newTimeSharedVM(flags) {
-			return "CLONE_NEWTIME with CLONE_VM: the child enters the new time namespace only at execve"
+			return "CLONE_NEWTIME with CLONE_VM: the child enters the new time namespace only at execve (Linux 6.2 on)"
+		}
+		if name == "time" && flags.Has(unix.CLONE_NEWTIME) && flags.Has(unix.CLONE_VM) {
+			return "CLONE_NEWTIME given; before Linux 6.2 a CLONE_VM child enters the new time namespace at once"
 		}
 		if flags.Has(e.flag) {
 			return fname + " given"

@@ -82,7 +82,10 @@ func netHandle(p *procinfo.Proc) (*netlink.Handle, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	h, err := netlink.NewHandleAt(netns.NsHandle(fd))
+	// Only NETLINK_ROUTE: with no protocol given, NewHandleAt opens XFRM
+	// and NETFILTER sockets too, which need xfrm_user and nfnetlink and
+	// fail where those modules are absent and cannot be loaded.
+	h, err := netlink.NewHandleAt(netns.NsHandle(fd), unix.NETLINK_ROUTE)
 	if err != nil {
 		unix.Close(fd)
 		return nil, nil, fmt.Errorf("netlink in pid %d's network namespace: %w", p.PID, err)

@@ -1,3 +1,5 @@
+//go:build cgo
+
 package clone
 
 import (
@@ -62,8 +64,8 @@ func TestUnshareThread(t *testing.T) {
 	}
 	leaderNet, _ := rep.Leader.nsLink("net")
 	threadNet, _ := rep.Caller.nsLink("net")
-	if leaderNet.ID == threadNet.ID {
-		t.Errorf("leader and thread share net %d after the thread's unshare", leaderNet.ID)
+	if leaderNet.same(threadNet) {
+		t.Errorf("leader and thread share net %+v after the thread's unshare", leaderNet)
 	}
 	for _, k := range rep.Kcmp {
 		if k.Shared == nil || *k.Shared {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -126,6 +127,29 @@ var uname = sync.OnceValue(func() Uname {
 
 // Kernel returns uname(2)'s release and machine.
 func Kernel() Uname { return uname() }
+
+// ReleaseAtLeast reports whether the running kernel's release is at
+// least major.minor. Interfaces are probed, never judged by this; it is
+// for behaviour that changed without a new interface to probe.
+func ReleaseAtLeast(major, minor int) bool {
+	v, ok := Version(Kernel().Release)
+	return ok && !(v[0] < major || v[0] == major && v[1] < minor)
+}
+
+// Version reads "6.1.0-27-cloud-amd64" or "5.3" as {6, 1}.
+func Version(s string) ([2]int, bool) {
+	parts := strings.SplitN(s, ".", 3)
+	if len(parts) < 2 {
+		return [2]int{}, false
+	}
+	minor := parts[1]
+	if i := strings.IndexFunc(minor, func(r rune) bool { return r < '0' || r > '9' }); i >= 0 {
+		minor = minor[:i]
+	}
+	a, err1 := strconv.Atoi(parts[0])
+	b, err2 := strconv.Atoi(minor)
+	return [2]int{a, b}, err1 == nil && err2 == nil
+}
 
 func pretendMissing(name string) bool {
 	for _, n := range strings.Split(os.Getenv("NSINSPECT_PRETEND_MISSING"), ",") {

@@ -2,7 +2,6 @@ package features
 
 import (
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -18,7 +17,7 @@ func TestProbesAgreeWithRelease(t *testing.T) {
 	if os.Getenv("NSINSPECT_PRETEND_MISSING") != "" {
 		t.Fatal("NSINSPECT_PRETEND_MISSING is set: unset it, this test reads the real kernel")
 	}
-	running, ok := version(Kernel().Release)
+	running, ok := Version(Kernel().Release)
 	if !ok {
 		t.Fatalf("cannot read a version from the release %q", Kernel().Release)
 	}
@@ -30,7 +29,7 @@ func TestProbesAgreeWithRelease(t *testing.T) {
 		if strings.Contains(r.Since, "CONFIG_") {
 			continue
 		}
-		since, ok := version(r.Since)
+		since, ok := Version(r.Since)
 		if !ok {
 			t.Fatalf("%s: bad Since %q", r.Name, r.Since)
 		}
@@ -57,19 +56,15 @@ func TestMissingError(t *testing.T) {
 	}
 }
 
-// version reads "6.1.0-27-cloud-amd64" or "5.3" as {6, 1}.
-func version(s string) ([2]int, bool) {
-	parts := strings.SplitN(s, ".", 3)
-	if len(parts) < 2 {
-		return [2]int{}, false
-	}
-	minor := parts[1]
-	if i := strings.IndexFunc(minor, func(r rune) bool { return r < '0' || r > '9' }); i >= 0 {
-		minor = minor[:i]
-	}
-	a, err1 := strconv.Atoi(parts[0])
-	b, err2 := strconv.Atoi(minor)
-	return [2]int{a, b}, err1 == nil && err2 == nil
-}
-
 func less(a, b [2]int) bool { return a[0] < b[0] || a[0] == b[0] && a[1] < b[1] }
+
+func TestVersion(t *testing.T) {
+	for in, want := range map[string][2]int{"6.1.0-57-cloud-amd64": {6, 1}, "6.12.113+deb12-cloud-arm64": {6, 12}, "5.3": {5, 3}, "6.18.44-fc-v1045": {6, 18}} {
+		if got, ok := Version(in); !ok || got != want {
+			t.Errorf("Version(%q) = %v, %t; want %v", in, got, ok, want)
+		}
+	}
+	if _, ok := Version("bogus"); ok {
+		t.Error(`Version("bogus") succeeded`)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -89,13 +91,23 @@ func (p *Proc) FDInfo(fd int) (FDInfo, error) {
 }
 
 // Open flags as the kernel stores them in f_flags (include/uapi/asm-generic/
-// fcntl.h, x86_64). x/sys cannot be used for the table: its O_LARGEFILE is
-// 0 on amd64 (the userspace view) while the kernel sets 0100000 on every
-// 64-bit open, and O_SYNC there includes O_DSYNC.
-var openFlags = []struct {
+// fcntl.h). x/sys cannot be used for the table: its O_LARGEFILE is 0 (the
+// userspace view) while the kernel sets it on every 64-bit open, and O_SYNC
+// there includes O_DSYNC. Four bits depend on the architecture: archFlags.
+type openFlag struct {
 	bit  uint32
 	name string
-}{
+}
+
+// archFlags are the bits arm64 moves (arch/arm64/include/uapi/asm/fcntl.h);
+// x86_64 keeps asm-generic's. fdinfo is decoded with the table of the
+// architecture nsinspect runs on, which is the kernel's.
+var archFlags = map[string][]openFlag{
+	"amd64": {{0o40000, "O_DIRECT"}, {0o100000, "O_LARGEFILE"}, {0o200000, "O_DIRECTORY"}, {0o400000, "O_NOFOLLOW"}},
+	"arm64": {{0o40000, "O_DIRECTORY"}, {0o100000, "O_NOFOLLOW"}, {0o200000, "O_DIRECT"}, {0o400000, "O_LARGEFILE"}},
+}
+
+var openFlags = []openFlag{
 	{0o100, "O_CREAT"},
 	{0o200, "O_EXCL"},
 	{0o400, "O_NOCTTY"},
@@ -104,10 +116,6 @@ var openFlags = []struct {
 	{0o4000, "O_NONBLOCK"},
 	{0o10000, "O_DSYNC"},
 	{0o20000, "FASYNC"},
-	{0o40000, "O_DIRECT"},
-	{0o100000, "O_LARGEFILE"},
-	{0o200000, "O_DIRECTORY"},
-	{0o400000, "O_NOFOLLOW"},
 	{0o1000000, "O_NOATIME"},
 	{0o2000000, "O_CLOEXEC"},
 	{0o4000000, "__O_SYNC"},
@@ -118,10 +126,20 @@ var openFlags = []struct {
 // OpenFlagNames decodes an fdinfo flags: value into the O_* names the
 // kernel uses, access mode first: 02004002 is O_RDWR|O_NONBLOCK|O_CLOEXEC.
 // Bits the table does not know are kept as one octal number.
-func OpenFlagNames(flags uint32) []string {
+func OpenFlagNames(flags uint32) []string { return openFlagNames(runtime.GOARCH, flags) }
+
+// openFlagNames decodes with arch's table (amd64's for an unknown arch,
+// asm-generic's values).
+func openFlagNames(arch string, flags uint32) []string {
 	names := []string{[...]string{"O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"}[flags&3]}
 	rest := flags &^ 3
-	for _, f := range openFlags {
+	extra, ok := archFlags[arch]
+	if !ok {
+		extra = archFlags["amd64"]
+	}
+	table := append(slices.Clone(openFlags), extra...)
+	slices.SortFunc(table, func(a, b openFlag) int { return int(a.bit) - int(b.bit) })
+	for _, f := range table {
 		if rest&f.bit != 0 {
 			names = append(names, f.name)
 			rest &^= f.bit

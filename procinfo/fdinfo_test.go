@@ -56,7 +56,8 @@ func TestParseFDInfoFixtures(t *testing.T) {
 			if fi.Pos != tt.pos || fi.MntID != tt.mntID || fi.Ino != tt.ino {
 				t.Errorf("pos, mnt_id, ino = %d, %d, %d; want %d, %d, %d", fi.Pos, fi.MntID, fi.Ino, tt.pos, tt.mntID, tt.ino)
 			}
-			if got := strings.Join(OpenFlagNames(fi.Flags), "|"); got != tt.flags {
+			// The fixtures were captured on x86_64.
+			if got := strings.Join(openFlagNames("amd64", fi.Flags), "|"); got != tt.flags {
 				t.Errorf("flags %#o decoded as %s, want %s", fi.Flags, got, tt.flags)
 			}
 			if !reflect.DeepEqual(fi.Pid, tt.pid) || !reflect.DeepEqual(fi.NSpid, tt.nspid) {
@@ -97,6 +98,17 @@ func TestOpenFlagNames(t *testing.T) {
 	} {
 		if got := strings.Join(OpenFlagNames(flags), "|"); got != want {
 			t.Errorf("OpenFlagNames(%#o) = %s, want %s", flags, got, want)
+		}
+	}
+	// The four bits arm64 moves: what open(2) sets there is what the
+	// kernel stores, so each arch reads its own values back.
+	for arch, want := range map[string]string{
+		"amd64": "O_RDONLY|O_LARGEFILE|O_DIRECTORY",
+		"arm64": "O_RDONLY|O_DIRECTORY|O_LARGEFILE",
+	} {
+		dir := map[string]uint32{"amd64": 0o300000, "arm64": 0o440000}[arch]
+		if got := strings.Join(openFlagNames(arch, dir), "|"); got != want {
+			t.Errorf("%s: openFlagNames(%#o) = %s, want %s", arch, dir, got, want)
 		}
 	}
 }
