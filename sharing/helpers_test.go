@@ -4,10 +4,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/procinfo"
@@ -86,7 +90,9 @@ func untilAsleep(p *procinfo.Proc) error {
 		if err != nil {
 			return err
 		}
-		if f := strings.Fields(string(b)); len(f) > 0 && (f[0] == "230" || f[0] == "35") {
+		// The first field is the syscall number, which is per arch.
+		sleeping := []string{strconv.Itoa(unix.SYS_CLOCK_NANOSLEEP), strconv.Itoa(unix.SYS_NANOSLEEP)}
+		if f := strings.Fields(string(b)); len(f) > 0 && slices.Contains(sleeping, f[0]) {
 			return nil
 		}
 		time.Sleep(2 * time.Millisecond)
