@@ -156,7 +156,7 @@ func TestCompareExpect(t *testing.T) {
 	r = nsinspect(t, "compare", me, net, "--expect", "net=shared,uts=shared,vm=shared")
 	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
 	if r.code != 1 || len(lines) != 2 ||
-		!strings.HasPrefix(lines[0], "net: expected shared, got separate (ids ") ||
+		!strings.HasPrefix(lines[0], "net: expected shared, got separate (") || !strings.Contains(lines[0], "net:[") ||
 		!strings.HasPrefix(lines[1], "vm: expected shared, got separate (kcmp KCMP_VM = ") {
 		t.Errorf("violated expectations: exit %d, stderr:\n%s", r.code, r.stderr)
 	}

@@ -62,7 +62,9 @@ func show(t *testing.T, arg string) showOut {
 }
 
 // nsIDs identifies the ten namespaces of a live task independently of the
-// binary, through this package's own procinfo pin.
+// binary, through this package's own procinfo pin: by NS_GET_ID, or by
+// inode on kernels without it (before 6.18), where the live tasks compared
+// hold their namespaces, so the inode is an identity (see ident).
 func nsIDs(t *testing.T, pid int) map[string]uint64 {
 	t.Helper()
 	p, err := procinfo.Open(pid)
@@ -79,7 +81,7 @@ func nsIDs(t *testing.T, pid int) map[string]uint64 {
 		if l.Err != nil {
 			t.Fatalf("ns/%s of %d: %v", l.Link.Name, pid, l.Err)
 		}
-		out[l.Link.Name] = l.NS.ID
+		out[l.Link.Name] = ident(l.NS.ID, l.NS.Ino)
 	}
 	return out
 }
@@ -107,10 +109,10 @@ func TestShowUserns(t *testing.T) {
 		t.Fatalf("%d namespace links, want 10", len(s.NS))
 	}
 	for _, n := range s.NS {
-		if n.Error != "" || n.ID != ids[n.Link] {
+		if n.Error != "" || ident(n.ID, n.Inode) != ids[n.Link] {
 			t.Errorf("ns/%s: %+v, want id %d", n.Link, n, ids[n.Link])
 		}
-		if (n.Link == "user") == (n.ID == mine[n.Link]) {
+		if (n.Link == "user") == (ident(n.ID, n.Inode) == mine[n.Link]) {
 			t.Errorf("ns/%s: id %d, ours %d: only user should differ", n.Link, n.ID, mine[n.Link])
 		}
 	}
@@ -140,7 +142,7 @@ func TestShowZombie(t *testing.T) {
 	mine := nsIDs(t, os.Getpid())
 	for _, n := range s.NS {
 		if n.Link == "pid" || n.Link == "user" {
-			if n.Error != "" || n.ID != mine[n.Link] {
+			if n.Error != "" || ident(n.ID, n.Inode) != mine[n.Link] {
 				t.Errorf("zombie ns/%s: %+v, want ours (%d)", n.Link, n, mine[n.Link])
 			}
 		} else if n.Error != "released" || n.ID != 0 {
@@ -190,8 +192,8 @@ func TestShowSelf(t *testing.T) {
 	}
 	mine := nsIDs(t, os.Getpid())
 	for _, n := range s.NS {
-		if n.ID != mine[n.Link] {
-			t.Errorf("ns/%s: %d, the test's is %d", n.Link, n.ID, mine[n.Link])
+		if ident(n.ID, n.Inode) != mine[n.Link] {
+			t.Errorf("ns/%s: %d, the test's is %d", n.Link, ident(n.ID, n.Inode), mine[n.Link])
 		}
 	}
 }
@@ -247,4 +249,13 @@ func TestShowUnprivileged(t *testing.T) {
 	if s.Comm != "sleep" || len(s.UIDMap) == 0 || len(s.Cgroups) == 0 {
 		t.Errorf("what needs no privilege is missing: %+v", s)
 	}
+}
+
+// ident is a namespace's NS_GET_ID where the kernel gives one, else its
+// inode: one kind of number per kernel, so comparable within a run.
+func ident(id, ino uint64) uint64 {
+	if id != 0 {
+		return id
+	}
+	return ino
 }
