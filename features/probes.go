@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -57,7 +58,14 @@ func init() {
 			"not used: nsinspect reads /proc/PID/status through the pinned /proc directory",
 			"nothing changes"},
 			func() (*bool, string) {
-				return onPidfd("ioctl(PIDFD_GET_INFO)", func(pidfd int) error { _, err := linux.PidfdGetInfo(pidfd); return err })
+				p, ev := onPidfd("ioctl(PIDFD_GET_INFO)", func(pidfd int) error { _, err := linux.PidfdGetInfo(pidfd); return err })
+				if p == nil && strings.Contains(ev, "EINVAL") {
+					// 6.11 and 6.12 have pidfd ioctls, the namespace
+					// ones, which take no argument: any call with one is
+					// EINVAL there (measured on Debian's 6.12).
+					return decided(false), ev + ": the pidfd ioctls of this kernel take no argument"
+				}
+				return p, ev
 			}},
 		NSMntGetInfo: {Feature{"NS_MNT_GET_INFO", "6.12",
 			"not used: mounts are read from /proc/PID/mountinfo",

@@ -160,7 +160,7 @@ func startTarget() (*target, error) {
 			ipc, err2 := p.Namespace("ipc")
 			p.Close()
 			if err1 == nil && err2 == nil {
-				tg.uts, tg.ipc = uts.ID, ipc.ID
+				tg.uts, tg.ipc = ident(uts.ID, uts.Ino), ident(ipc.ID, ipc.Ino)
 				return tg, nil
 			}
 		}
@@ -208,8 +208,8 @@ func checkTarget(f *raceFailures, gone *atomic.Int64, tg *target, cmd string, r 
 		}
 		for _, n := range s.NS {
 			want := map[string]uint64{"uts": tg.uts, "ipc": tg.ipc}[n.Link]
-			if want != 0 && n.Error == "" && n.ID != want {
-				mis += fmt.Sprintf(" ns/%s id %d, want %d", n.Link, n.ID, want)
+			if want != 0 && n.Error == "" && ident(n.ID, n.Inode) != want {
+				mis += fmt.Sprintf(" ns/%s id %d, want %d", n.Link, ident(n.ID, n.Inode), want)
 			}
 			if n.Error != "" && !s.Zombie {
 				f.add("%s: ns/%s unreadable but not a zombie: %q", what, n.Link, n.Error)
@@ -229,13 +229,13 @@ func checkTarget(f *raceFailures, gone *atomic.Int64, tg *target, cmd string, r 
 			if want == 0 {
 				continue
 			}
-			var ev struct{ A, B *struct{ ID uint64 } }
+			var ev struct{ A, B *struct{ ID, Ino uint64 } }
 			json.Unmarshal(res.Evidence, &ev)
-			if ev.A != nil && ev.A.ID != want {
-				mis += fmt.Sprintf(" %s: a id %d, want %d", res.Name, ev.A.ID, want)
+			if ev.A != nil && ident(ev.A.ID, ev.A.Ino) != want {
+				mis += fmt.Sprintf(" %s: a id %d, want %d", res.Name, ident(ev.A.ID, ev.A.Ino), want)
 			}
-			if ev.B != nil && ev.B.ID != anchorIDs[res.Name] {
-				mis += fmt.Sprintf(" %s: b id %d, want the anchor's %d", res.Name, ev.B.ID, anchorIDs[res.Name])
+			if ev.B != nil && ident(ev.B.ID, ev.B.Ino) != anchorIDs[res.Name] {
+				mis += fmt.Sprintf(" %s: b id %d, want the anchor's %d", res.Name, ident(ev.B.ID, ev.B.Ino), anchorIDs[res.Name])
 			}
 			if res.Shared != nil && *res.Shared {
 				mis += " " + res.Name + " shared with the anchor"
@@ -276,6 +276,7 @@ func checkHostWide(f *raceFailures, anchor int, anchorIDs map[string]uint64, cmd
 			Namespaces []struct {
 				Type   string `json:"type"`
 				ID     uint64 `json:"id"`
+				NS     uint64 `json:"ns"`
 				NProcs int    `json:"nprocs"`
 			} `json:"namespaces"`
 		}
@@ -284,7 +285,7 @@ func checkHostWide(f *raceFailures, anchor int, anchorIDs map[string]uint64, cmd
 			return
 		}
 		for _, n := range l.Namespaces {
-			found = found || (n.Type == "uts" && n.ID == anchorIDs["uts"] && n.NProcs >= 1)
+			found = found || (n.Type == "uts" && ident(n.ID, n.NS) == anchorIDs["uts"] && n.NProcs >= 1)
 		}
 	case "nsproxy":
 		var p struct {
@@ -292,7 +293,8 @@ func checkHostWide(f *raceFailures, anchor int, anchorIDs map[string]uint64, cmd
 				Namespaces []struct {
 					Link string `json:"link"`
 					NS   struct {
-						ID uint64 `json:"id"`
+						ID  uint64 `json:"id"`
+						Ino uint64 `json:"ino"`
 					} `json:"ns"`
 				} `json:"namespaces"`
 				Tasks []struct {
@@ -310,8 +312,8 @@ func checkHostWide(f *raceFailures, anchor int, anchorIDs map[string]uint64, cmd
 					continue
 				}
 				for _, n := range s.Namespaces {
-					if want, ok := anchorIDs[n.Link]; ok && n.NS.ID != want {
-						f.add("nsproxy: anchor %d in a set with %s id %d, want %d", anchor, n.Link, n.NS.ID, want)
+					if want, ok := anchorIDs[n.Link]; ok && ident(n.NS.ID, n.NS.Ino) != want {
+						f.add("nsproxy: anchor %d in a set with %s id %d, want %d", anchor, n.Link, ident(n.NS.ID, n.NS.Ino), want)
 					}
 				}
 				found = true
