@@ -10,7 +10,7 @@ BIN     ?= bin/nsinspect
 # fixed in Go 1.27), which a count never does.
 FUZZTIME ?= 200000x
 
-.PHONY: build test vet fuzz bench man clean static image
+.PHONY: build test vet fuzz bench man clean static image kernels
 
 build:
 	$(GO) build -o $(BIN) ./cmd/nsinspect
@@ -22,9 +22,20 @@ vet:
 test: vet build
 	$(GO) test -count=1 -timeout 15m ./...
 	./scripts/fuzz-all.sh $(FUZZTIME)
+	GO=$(GO) ./scripts/kernel-matrix.sh $(KERNELS_FLAGS)
 
 fuzz:
 	./scripts/fuzz-all.sh $(FUZZTIME)
+
+# The kernel matrix: the tests listed in scripts/vm/tests, run on Debian's
+# 6.1 and 6.12 cloud kernels under QEMU (TCG, x86_64 and arm64) and on the
+# host's own kernel, one PASS/FAIL line per kernel (scripts/kernel-matrix.sh
+# fetches the kernels with apt-get download and caches them in
+# ~/.cache/nsinspect-vm). `make kernels KERNELS_FLAGS=--full` is the full
+# size; KERNELS_FLAGS='--only 6.1-amd64,host' picks kernels.
+KERNELS_FLAGS ?=
+kernels:
+	GO=$(GO) ./scripts/kernel-matrix.sh $(KERNELS_FLAGS)
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -48,6 +48,7 @@ func pidReuseInNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := orig.Process.Pid
+	testutil.WaitComm(t, pid, "sleep") // Start does not wait for the exec
 	p, err := Open(pid)
 	if err != nil {
 		t.Fatal(err)
@@ -73,6 +74,7 @@ func pidReuseInNamespace(t *testing.T) {
 		t.Fatalf("ns_last_pid=%d gave pid %d, want %d", pid-1, reuse.Process.Pid, pid)
 	}
 	// The number names the new process now, as a fresh Open shows.
+	testutil.WaitComm(t, pid, "sh")
 	if q, err := Open(pid); err != nil {
 		t.Fatalf("open of the new pid %d: %v", pid, err)
 	} else {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nsinspect/nsinspect/features"
+	"github.com/nsinspect/nsinspect/internal/testutil"
 )
 
 func TestSelfNamespaces(t *testing.T) {
@@ -49,6 +50,9 @@ func TestPinOutlivesProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid := cmd.Process.Pid
+	// Start returns once the child is made; its exec may still be ahead
+	// (seen under QEMU's TCG).
+	testutil.WaitComm(t, pid, "sleep")
 	p, err := Open(pid)
 	if err != nil {
 		t.Fatal(err)

@@ -53,7 +53,7 @@ func WaitComm(t testing.TB, pid int, comm string) {
 	t.Helper()
 	path := "/proc/" + strconv.Itoa(pid) + "/comm"
 	var got []byte
-	for i := 0; i < 400; i++ {
+	for i := 0; i < 2000; i++ { // 10 s: an exec under QEMU's TCG can be slow
 		got, _ = os.ReadFile(path)
 		if strings.TrimSpace(string(got)) == comm {
 			return
