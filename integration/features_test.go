@@ -55,13 +55,7 @@ func TestMissingFeatureExits4(t *testing.T) {
 	} {
 		cmd := exec.Command(binary, c.args...)
 		cmd.Env = append(os.Environ(), "NSINSPECT_PRETEND_MISSING="+c.missing)
-		var out, errb strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		r := result{stdout: out.String(), stderr: errb.String()}
-		if ee, ok := err.(*exec.ExitError); ok {
-			r.code = ee.ExitCode()
-		}
+		r := runCmd(t, cmd)
 		what := c.missing + " missing: " + strings.Join(c.args, " ")
 		checkOneLineError(t, r, 4, what)
 		if !strings.Contains(r.stderr, c.want) || !strings.Contains(r.stderr, "nsinspect features") {

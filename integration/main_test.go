@@ -97,6 +97,13 @@ func runAs(t testing.TB, attr *syscall.SysProcAttr, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.SysProcAttr = attr
+	return runCmd(t, cmd)
+}
+
+// runCmd runs a prepared command and returns what it printed and its
+// exit code; it fails the test only if the command could not be run.
+func runCmd(t testing.TB, cmd *exec.Cmd) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -104,7 +111,7 @@ func runAs(t testing.TB, attr *syscall.SysProcAttr, args ...string) result {
 	if err != nil {
 		ee, ok := err.(*exec.ExitError)
 		if !ok {
-			t.Fatalf("running nsinspect %v: %v", args, err)
+			t.Fatalf("running %v: %v", cmd.Args, err)
 		}
 		r.code = ee.ExitCode()
 	}

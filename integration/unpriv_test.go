@@ -81,15 +81,7 @@ exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"`
 			Cloneflags: syscall.CLONE_NEWUSER, UidMappings: ids, GidMappings: ids,
 			GidMappingsEnableSetgroups: true, Pdeathsig: syscall.SIGKILL,
 		}
-		var out, errb strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		r := result{stdout: out.String(), stderr: errb.String()}
-		if ee, ok := err.(*exec.ExitError); ok {
-			r.code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
+		r := runCmd(t, cmd)
 		if r.code == 100 {
 			t.Fatalf("could not set max_user_namespaces=0 in our user namespace: %s", r.stderr)
 		}
