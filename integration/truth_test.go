@@ -26,6 +26,15 @@ import (
 // NSINSPECT_BIN and NSINSPECT_BUSYBOX): the namespaces of live processes are
 // held for the whole test, so their inode numbers identify them.
 
+// truthEvidence is the part of a resource's evidence the truth tests
+// read: both sides' namespace inodes, or the error.
+type truthEvidence struct {
+	A, B *struct {
+		Ino uint64 `json:"ino"`
+	}
+	Error string `json:"error"`
+}
+
 // truthLinks are the ten /proc/PID/ns links, in the kernel's order.
 var truthLinks = []string{"cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children", "user", "uts"}
 
@@ -535,15 +544,10 @@ func truthCompare(t *testing.T, argA string, a, b *truthProc, flip string) {
 	cmd := fmt.Sprintf("compare --json %s %s", argA, argB)
 	var rep struct {
 		Resources []struct {
-			Name     string `json:"name"`
-			Shared   *bool  `json:"shared"`
-			Note     string `json:"note"`
-			Evidence struct {
-				A, B *struct {
-					Ino uint64 `json:"ino"`
-				}
-				Error string `json:"error"`
-			} `json:"evidence"`
+			Name     string        `json:"name"`
+			Shared   *bool         `json:"shared"`
+			Note     string        `json:"note"`
+			Evidence truthEvidence `json:"evidence"`
 		} `json:"resources"`
 	}
 	runTruth(t, &rep, a.says()+"\n"+b.says(), "compare", "--json", argA, argB)
@@ -656,18 +660,13 @@ func TestKernelTruthClone(t *testing.T) {
 				Parent    *side   `json:"parent"`
 				Child     *side   `json:"child"`
 				Resources []struct {
-					Name     string `json:"name"`
-					Kind     string `json:"kind"`
-					Shared   *bool  `json:"shared"`
-					Expected bool   `json:"expected"`
-					Agree    bool   `json:"agree"`
-					Note     string `json:"note"`
-					Evidence struct {
-						A, B *struct {
-							Ino uint64 `json:"ino"`
-						}
-						Error string `json:"error"`
-					} `json:"evidence"`
+					Name     string        `json:"name"`
+					Kind     string        `json:"kind"`
+					Shared   *bool         `json:"shared"`
+					Expected bool          `json:"expected"`
+					Agree    bool          `json:"agree"`
+					Note     string        `json:"note"`
+					Evidence truthEvidence `json:"evidence"`
 				} `json:"resources"`
 				Disagreements []string `json:"disagreements"`
 			}
