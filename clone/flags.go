@@ -94,11 +94,19 @@ func (s FlagSet) NeedsClone3() bool {
 // (separators '|', ',', '+' or spaces; case does not matter), or a number
 // ("0x40000400", "1073742848"). A number may only hold known flags.
 func ParseFlags(s string) (FlagSet, error) {
-	fields := strings.FieldsFunc(s, func(r rune) bool {
-		return r == '|' || r == ',' || r == '+' || r == ' ' || r == '\t'
-	})
-	if len(fields) == 0 {
+	if strings.TrimSpace(s) == "" || strings.Trim(s, "|,+ \t") == "" {
 		return 0, fmt.Errorf("no clone flags in %q: name at least one, e.g. 'CLONE_NEWNET|CLONE_FILES' or net,files (see 'nsinspect explain')", s)
+	}
+	// Operands are separated by |, comma or +; within one, spaces separate
+	// words too. An operator with nothing on one side ("CLONE_NEWNET|")
+	// is a typo, not a shorter list.
+	var fields []string
+	for _, operand := range splitOperators(s) {
+		words := strings.Fields(operand)
+		if len(words) == 0 {
+			return 0, fmt.Errorf("dangling operator in clone flags %q: a |, comma or + with no flag on one side (e.g. 'CLONE_NEWNET|CLONE_FILES')", s)
+		}
+		fields = append(fields, words...)
 	}
 	var set FlagSet
 	for _, w := range fields {
@@ -109,6 +117,20 @@ func ParseFlags(s string) (FlagSet, error) {
 		set |= FlagSet(v)
 	}
 	return set, nil
+}
+
+// splitOperators splits s at every |, comma and +, keeping the empty
+// operands that two operators in a row, or one at either end, leave.
+func splitOperators(s string) []string {
+	var out []string
+	start := 0
+	for i, r := range s {
+		if r == '|' || r == ',' || r == '+' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
 }
 
 func parseFlagWord(w string) (uint64, error) {

@@ -37,7 +37,7 @@ func TestParseFlags(t *testing.T) {
 			t.Errorf("ParseFlags(%q) = %#x, %v; want %#x", c.in, uint64(got), err, c.want)
 		}
 	}
-	for _, bad := range []string{"", "|||", "CLONE_NEWFOO", "0xZZ", "0x1", "files,bogus", "-1"} {
+	for _, bad := range []string{"", "|||", "CLONE_NEWFOO", "0xZZ", "0x1", "files,bogus", "-1", "CLONE_NEWNET|", "|net", "net||files", "net,"} {
 		if _, err := ParseFlags(bad); err == nil || strings.Contains(err.Error(), "\n") {
 			t.Errorf("ParseFlags(%q): want a one-line error, got %v", bad, err)
 		}

@@ -49,6 +49,8 @@ func TestBadInput(t *testing.T) {
 		{args: []string{"clone", "0xZZ"}, code: 2, has: `bad clone flag number "0xZZ"`},
 		{args: []string{"clone", ""}, code: 2, has: "no clone flags"},
 		{args: []string{"clone", "|||"}, code: 2, has: "no clone flags"},
+		{args: []string{"clone", "CLONE_NEWNET|"}, code: 2, has: "dangling operator"},
+		{args: []string{"clone", "net||files"}, code: 2, has: "dangling operator"},
 		{args: []string{"clone", "0x1"}, code: 2},
 		{args: []string{"clone"}, code: 2},
 		{args: []string{"clone", "net", "files"}, code: 2},
