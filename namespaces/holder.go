@@ -37,13 +37,6 @@ func (h *Holder) Hold(fd int, ns NS) {
 	h.fds[ns.Key()] = fd
 }
 
-// Len is the number of namespaces held.
-func (h *Holder) Len() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.fds)
-}
-
 // Close releases every namespace held. The Holder closes any fd given to
 // it afterwards.
 func (h *Holder) Close() {
