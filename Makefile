@@ -26,7 +26,7 @@ PRETEND_OLD = NSINSPECT_PRETEND_MISSING=NS_GET_ID,PIDFD_THREAD
 
 test: vet build
 	$(GO) test -count=1 -timeout 15m ./...
-	$(PRETEND_OLD) $(GO) test -count=1 ./procinfo ./namespaces ./sharing ./scan ./nsgroup ./nsgraph
+	$(PRETEND_OLD) $(GO) test -count=1 ./procinfo ./namespaces ./sharing ./discover ./nsgroup ./nsgraph
 	./scripts/fuzz-all.sh $(FUZZTIME)
 	GO=$(GO) ./scripts/kernel-matrix.sh $(KERNELS_FLAGS)
 

@@ -2,12 +2,11 @@ package nsgraph
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 
+	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
-	"github.com/nsinspect/nsinspect/nsgroup"
-	"github.com/nsinspect/nsinspect/procinfo"
 )
 
 // Fill colours per namespace type, so that a picture reads at a glance.
@@ -29,18 +28,25 @@ func NSID(k namespaces.Key) string { return "ns_" + k.String() }
 
 // Processes draws tasks (processes, and threads whose namespaces differ
 // from their leader's) and their namespaces, with the parent and owner
-// relations in rels (nsgroup.Relate).
-func Processes(tasks []nsgroup.Task, rels map[namespaces.Key]*nsgroup.Relation) *Graph {
+// edges of the model each namespace points into. A user namespace's owner
+// is its parent (see the model package doc): that edge is drawn once, as
+// "parent".
+func Processes(tasks []*model.Task) *Graph {
 	g := newGraph("namespaces", "rankdir=LR")
-	leaders := map[int]nsgroup.Task{}
+	leaders := map[int]*model.Task{}
+	shown := map[*model.Namespace]bool{}
 	for _, t := range tasks {
 		if !t.IsThread() {
 			leaders[t.PID] = t
 		}
+		for _, n := range t.NS {
+			shown[n] = n != nil
+		}
 	}
+	var drawn []*model.Namespace
 	for _, t := range tasks {
 		if t.IsThread() {
-			if l, ok := leaders[t.PID]; ok && sameNamespaces(l, t) {
+			if l, ok := leaders[t.PID]; ok && t.Readable() && slices.Equal(l.NS, t.NS) {
 				continue
 			}
 		}
@@ -48,27 +54,25 @@ func Processes(tasks []nsgroup.Task, rels map[namespaces.Key]*nsgroup.Relation) 
 		if t.IsThread() && g.has(ProcessID(t.PID)) {
 			g.edge(id, ProcessID(t.PID), "thread of", map[string]string{"style": "dotted"})
 		}
-		own := map[string]namespaces.NS{}
-		for _, l := range t.NS {
-			if l.Err == nil {
-				own[l.Link.Name] = l.NS
-			}
-		}
-		for _, l := range t.NS {
-			if l.Err != nil {
+		for i, n := range t.NS {
+			if n == nil {
 				continue
 			}
-			if base, ok := childLinks[l.Link.Name]; ok && own[base].Same(l.NS) {
-				continue
+			name := namespaces.Links[i].Name
+			if base, ok := childLinks[name]; ok {
+				if own, _ := t.Link(base); own == n {
+					continue
+				}
 			}
-			g.edge(id, nsNode(g, l.NS, rels), l.Link.Name, nil)
+			g.edge(id, nsNode(g, n, shown), name, nil)
+			drawn = append(drawn, n)
 		}
 	}
-	relations(g, rels)
+	relations(g, drawn, shown)
 	return g
 }
 
-func taskNode(g *Graph, t nsgroup.Task) string {
+func taskNode(g *Graph, t *model.Task) string {
 	attrs := map[string]string{"shape": "ellipse"}
 	label := fmt.Sprintf("%d %s", t.PID, t.Comm)
 	id := ProcessID(t.PID)
@@ -77,88 +81,53 @@ func taskNode(g *Graph, t nsgroup.Task) string {
 		id = ThreadID(t.TID)
 	}
 	switch {
-	case t.Zombie:
+	case t.Zombie():
 		label += "\n(zombie: nsproxy released,\npins pid and user)"
 		attrs["style"] = "dashed"
-	case allFailed(t.NS):
+	case !t.Readable():
 		label += "\n(namespaces unreadable)"
 		attrs["style"] = "dashed"
 	}
 	return g.node(id, label, attrs)
 }
 
-func nsNode(g *Graph, ns namespaces.NS, rels map[namespaces.Key]*nsgroup.Relation) string {
-	label := fmt.Sprintf("%s\n%s", ns, ns.IDText())
-	if r, ok := rels[ns.Key()]; ok && !r.Held {
+func nsNode(g *Graph, n *model.Namespace, shown map[*model.Namespace]bool) string {
+	label := fmt.Sprintf("%s\n%s", n.NS, n.IDText())
+	if !shown[n] {
 		label += "\n(no task shown is in it)"
 	}
-	return g.node(NSID(ns.Key()), label, map[string]string{"shape": "box", "style": "filled", "fillcolor": typeColor[ns.Type]})
+	return g.node(NSID(n.Key()), label, map[string]string{"shape": "box", "style": "filled", "fillcolor": typeColor[n.Type]})
 }
 
-// relations draws parent and owner edges between the namespaces in the
-// graph and the ancestors they lead to.
-func relations(g *Graph, rels map[namespaces.Key]*nsgroup.Relation) {
-	ids := make([]namespaces.Key, 0, len(rels))
-	for id := range rels {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i].String() < ids[j].String() })
-	// Walk until no new ancestor is added: an ancestor's own relations
-	// are drawn once it is in the graph.
-	drawn := map[string]bool{}
-	for added := true; added; {
-		added = false
-		for _, id := range ids {
-			r := rels[id]
-			if !g.has(NSID(id)) || r == nil {
+// relations draws the parent and owner edges from the namespaces drawn,
+// and from the ancestors they lead to, each once.
+func relations(g *Graph, todo []*model.Namespace, shown map[*model.Namespace]bool) {
+	done := map[*model.Namespace]bool{}
+	for len(todo) > 0 {
+		n := todo[0]
+		todo = todo[1:]
+		if done[n] {
+			continue
+		}
+		done[n] = true
+		rels := []struct {
+			to    *model.Namespace
+			label string
+			style string
+		}{{n.Parent, "parent", "bold"}, {n.Owner, "owner", "dashed"}}
+		for _, r := range rels {
+			if r.to == nil || (r.label == "owner" && n.Type == namespaces.User) {
 				continue
 			}
-			for _, rel := range []struct {
-				ns    *namespaces.NS
-				label string
-				style string
-			}{{r.Parent, "parent", "bold"}, {r.Owner, "owner", "dashed"}} {
-				if rel.ns == nil {
-					continue
-				}
-				key := NSID(id) + "|" + rel.label
-				if drawn[key] {
-					continue
-				}
-				drawn[key] = true
-				if !g.has(NSID(rel.ns.Key())) {
-					added = true
-				}
-				g.edge(NSID(id), nsNode(g, *rel.ns, rels), rel.label, map[string]string{"style": rel.style})
-			}
+			g.edge(NSID(n.Key()), nsNode(g, r.to, shown), r.label, map[string]string{"style": r.style})
+			todo = append(todo, r.to)
 		}
 	}
-}
-
-func sameNamespaces(a, b nsgroup.Task) bool {
-	if len(a.NS) != len(b.NS) {
-		return false
-	}
-	for i := range a.NS {
-		if a.NS[i].Err != nil || b.NS[i].Err != nil || !a.NS[i].NS.Same(b.NS[i].NS) {
-			return false
-		}
-	}
-	return true
-}
-
-func allFailed(ls []procinfo.NSLink) bool {
-	for _, l := range ls {
-		if l.Err == nil {
-			return false
-		}
-	}
-	return true
 }
 
 // Subtree keeps the tasks of the given processes and of all their
 // descendants (by ppid); it reports the pids that matched no process.
-func Subtree(tasks []nsgroup.Task, roots []int) (kept []nsgroup.Task, missing []int) {
+func Subtree(tasks []*model.Task, roots []int) (kept []*model.Task, missing []int) {
 	children := map[int][]int{}
 	exists := map[int]bool{}
 	for _, t := range tasks {

@@ -9,9 +9,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/internal/testutil"
-	"github.com/nsinspect/nsinspect/namespaces"
-	"github.com/nsinspect/nsinspect/nsgroup"
 	"github.com/nsinspect/nsinspect/procinfo"
 	"github.com/nsinspect/nsinspect/sharing"
 )
@@ -28,18 +27,17 @@ func TestProcessesGraph(t *testing.T) {
 	utsParent, utsChild := testutil.Unshare(t, "--uts", "--time", "--fork")
 	thread := testutil.ThreadUnshare(t, unix.CLONE_NEWUTS)
 
-	held := heldForTest(t)
-	all, err := nsgroup.Walk(held)
+	m, err := discover.Discover(discover.Options{Tasks: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Every process above is a descendant of the test process.
-	tasks, missing := Subtree(all, []int{self})
+	tasks, missing := Subtree(m.Tasks, []int{self})
 	if len(missing) > 0 {
 		t.Fatalf("Subtree: %v missing", missing)
 	}
 	var b strings.Builder
-	if err := Processes(tasks, nsgroup.Relate(tasks, held)).WriteDOT(&b); err != nil {
+	if err := Processes(tasks).WriteDOT(&b); err != nil {
 		t.Fatal(err)
 	}
 	p, err := parseDOT(b.String())
@@ -54,9 +52,9 @@ func TestProcessesGraph(t *testing.T) {
 		if !tk.IsThread() {
 			want[ProcessID(tk.PID)] = true
 		}
-		for _, l := range tk.NS {
-			if l.Err == nil {
-				want[NSID(l.NS.Key())] = true
+		for _, n := range tk.NS {
+			if n != nil {
+				want[NSID(n.Key())] = true
 			}
 		}
 	}
@@ -134,14 +132,13 @@ func TestProcessesGraph(t *testing.T) {
 
 func TestDOTAcceptedByGraphviz(t *testing.T) {
 	dot := testutil.RequireCommand(t, "dot", "graphviz")
-	held := heldForTest(t)
-	tasks, err := nsgroup.Walk(held)
+	m, err := discover.Discover(discover.Options{Tasks: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tasks, _ = Subtree(tasks, []int{os.Getpid()})
+	tasks, _ := Subtree(m.Tasks, []int{os.Getpid()})
 	var b strings.Builder
-	if err := Processes(tasks, nsgroup.Relate(tasks, held)).WriteDOT(&b); err != nil {
+	if err := Processes(tasks).WriteDOT(&b); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(dot, "-Tcanon")
@@ -191,11 +188,4 @@ func isAncestor(p *parsed, id string) bool {
 		}
 	}
 	return false
-}
-
-// heldForTest is a Holder for one test's walk, closed when it ends.
-func heldForTest(t *testing.T) *namespaces.Holder {
-	h := namespaces.NewHolder()
-	t.Cleanup(h.Close)
-	return h
 }

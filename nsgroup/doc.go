@@ -1,5 +1,5 @@
-// Package nsgroup groups tasks by the namespaces they are in and relates
-// namespaces to each other.
+// Package nsgroup groups tasks by the set of namespaces they are in, the
+// set the kernel keeps in struct nsproxy.
 //
 // The kernel keeps a task's uts, ipc, mnt, net, cgroup and time
 // namespaces, and the pid and time namespaces its children will get, in
@@ -10,7 +10,6 @@
 // identified by NS_GET_ID. ByNSProxy groups by that set, which is exactly
 // the set of tasks that can share one nsproxy.
 //
-// Everything here takes a list of Task records, so that any walk over
-// /proc can feed it; Walk is a small one (every process and thread,
-// pinned, tasks that exit during the walk left out).
+// It is a view: it reads the tasks of one discovery pass (model.Task, from
+// discover with Options.Tasks) and does no I/O.
 package nsgroup

@@ -5,8 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
-	"github.com/nsinspect/nsinspect/procinfo"
 )
 
 // NSProxyLinks are the /proc/PID/ns links whose namespaces live in struct
@@ -28,16 +28,39 @@ type Set struct {
 	Init    bool       `json:"init"` // pid 1 is in this set
 }
 
+// NS is a namespace with its parent (pid and user namespaces) and its
+// owning user namespace (for a user namespace, its parent) where the
+// kernel shows them. In JSON: the keys of namespaces.NS, plus "parent"
+// and "owner" when set.
+type NS struct {
+	namespaces.NS
+	Parent *namespaces.NS `json:"parent,omitempty"`
+	Owner  *namespaces.NS `json:"owner,omitempty"`
+}
+
+func nsOf(n *model.Namespace) NS {
+	out := NS{NS: n.NS}
+	if n.Parent != nil {
+		out.Parent = &n.Parent.NS
+	}
+	if n.Owner != nil {
+		out.Owner = &n.Owner.NS
+	}
+	return out
+}
+
 // LinkNS is one link's namespace.
 type LinkNS struct {
-	Link string        `json:"link"`
-	NS   namespaces.NS `json:"ns"`
+	Link string `json:"link"`
+	NS   NS     `json:"ns"`
 }
+
+func linkNS(name string, n *model.Namespace) LinkNS { return LinkNS{Link: name, NS: nsOf(n)} }
 
 // LinkNSes is every namespace seen behind one link.
 type LinkNSes struct {
-	Link string          `json:"link"`
-	NS   []namespaces.NS `json:"ns"`
+	Link string `json:"link"`
+	NS   []NS   `json:"ns"`
 }
 
 // TaskRef names a task.
@@ -75,16 +98,16 @@ type Groups struct {
 }
 
 // ByNSProxy groups tasks by their exact set of nsproxy namespaces.
-func ByNSProxy(tasks []Task) Groups {
+func ByNSProxy(tasks []*model.Task) Groups {
 	g := Groups{Sets: []Set{}, Zombies: []Zombie{}, Unreadable: []Unreadable{}, InitSet: -1}
 	index := map[string]int{}
 	for _, t := range tasks {
 		ref := TaskRef{PID: t.PID, TID: t.TID, Comm: t.Comm}
-		if t.Zombie {
+		if t.Zombie() {
 			z := Zombie{TaskRef: ref, Pins: []LinkNS{}}
-			for _, l := range t.NS {
-				if l.Err == nil {
-					z.Pins = append(z.Pins, LinkNS{l.Link.Name, l.NS})
+			for i, n := range t.NS {
+				if n != nil {
+					z.Pins = append(z.Pins, linkNS(namespaces.Links[i].Name, n))
 				}
 			}
 			g.Zombies = append(g.Zombies, z)
@@ -126,49 +149,37 @@ func ByNSProxy(tasks []Task) Groups {
 }
 
 // nsproxyKey is the identity of t's nsproxy set: its namespaces' keys.
-func nsproxyKey(t Task) (string, []LinkNS, error) {
+func nsproxyKey(t *model.Task) (string, []LinkNS, error) {
 	var b strings.Builder
 	set := make([]LinkNS, 0, len(NSProxyLinks))
 	for _, name := range NSProxyLinks {
-		l, ok := link(t.NS, name)
-		if !ok {
-			return "", nil, fmt.Errorf("ns/%s was not read", name)
+		n, why := t.Link(name)
+		if n == nil {
+			return "", nil, fmt.Errorf("ns/%s: %s", name, why)
 		}
-		if l.Err != nil {
-			return "", nil, l.Err
-		}
-		b.WriteString(l.NS.Key().String() + ",")
-		set = append(set, LinkNS{name, l.NS})
+		b.WriteString(n.Key().String() + ",")
+		set = append(set, linkNS(name, n))
 	}
 	return b.String(), set, nil
 }
 
-func link(ls []procinfo.NSLink, name string) (procinfo.NSLink, bool) {
-	for _, l := range ls {
-		if l.Link.Name == name {
-			return l, true
-		}
-	}
-	return procinfo.NSLink{}, false
-}
-
-func addContext(ctx []LinkNSes, t Task) []LinkNSes {
+func addContext(ctx []LinkNSes, t *model.Task) []LinkNSes {
 	if ctx == nil {
 		for _, name := range ContextLinks {
 			ctx = append(ctx, LinkNSes{Link: name})
 		}
 	}
 	for i := range ctx {
-		l, ok := link(t.NS, ctx[i].Link)
-		if !ok || l.Err != nil {
+		n, _ := t.Link(ctx[i].Link)
+		if n == nil {
 			continue
 		}
 		seen := false
-		for _, n := range ctx[i].NS {
-			seen = seen || n.Same(l.NS)
+		for _, m := range ctx[i].NS {
+			seen = seen || m.Same(n.NS)
 		}
 		if !seen {
-			ctx[i].NS = append(ctx[i].NS, l.NS)
+			ctx[i].NS = append(ctx[i].NS, nsOf(n))
 		}
 	}
 	return ctx

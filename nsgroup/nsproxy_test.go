@@ -1,38 +1,44 @@
 package nsgroup
 
 import (
-	"errors"
 	"os"
 	"slices"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/internal/testutil"
+	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
-	"github.com/nsinspect/nsinspect/procinfo"
 )
 
 // record makes a Task whose links have the given ids (missing links get
 // id 1).
-func record(pid, tid int, ids map[string]uint64) Task {
-	t := Task{PID: pid, TID: tid, Comm: "t"}
+func record(pid, tid int, ids map[string]uint64) *model.Task {
+	t := &model.Task{PID: pid, TID: tid, Comm: "t", State: 'S'}
 	for _, l := range namespaces.Links {
 		id, ok := ids[l.Name]
 		if !ok {
 			id = 1
 		}
-		t.NS = append(t.NS, procinfo.NSLink{Link: l, NS: namespaces.NS{Type: l.Type, ID: id}})
+		t.NS = append(t.NS, &model.Namespace{NS: namespaces.NS{Type: l.Type, ID: id}})
+		t.Missing = append(t.Missing, "")
 	}
 	return t
 }
 
 func TestByNSProxyRecords(t *testing.T) {
-	zombie := record(9, 9, nil)
-	for i := range zombie.NS {
-		zombie.NS[i].Err = unix.ENOENT
+	unreadable := record(9, 9, nil)
+	for i := range unreadable.NS {
+		unreadable.NS[i], unreadable.Missing[i] = nil, "ptrace access refused: permission denied"
 	}
-	g := ByNSProxy([]Task{
+	zombie := record(10, 10, nil)
+	zombie.State = 'Z'
+	for i, l := range namespaces.Links {
+		if l.Name != "pid" && l.Name != "user" {
+			zombie.NS[i], zombie.Missing[i] = nil, "zombie"
+		}
+	}
+	g := ByNSProxy([]*model.Task{
 		record(1, 1, nil),
 		record(2, 2, nil),
 		record(3, 3, map[string]uint64{"net": 7}),
@@ -40,6 +46,7 @@ func TestByNSProxyRecords(t *testing.T) {
 		record(6, 6, map[string]uint64{"time": 8}),
 		record(7, 7, map[string]uint64{"time_for_children": 8}),
 		record(8, 8, map[string]uint64{"user": 9}), // user is in cred
+		unreadable,
 		zombie,
 	})
 	want := [][]int{{1, 2, 8}, {3, 4}, {6}, {7}}
@@ -58,9 +65,12 @@ func TestByNSProxyRecords(t *testing.T) {
 		t.Errorf("set 1 pid context %+v, want two pid namespaces", ctx)
 	}
 	if len(g.Unreadable) != 1 || g.Unreadable[0].PID != 9 {
-		t.Errorf("unreadable %+v, want the zombie 9", g.Unreadable)
+		t.Errorf("unreadable %+v, want 9", g.Unreadable)
 	}
-	if g := ByNSProxy([]Task{zombie}); g.InitSet != -1 || g.InitNote == "" {
+	if len(g.Zombies) != 1 || g.Zombies[0].PID != 10 || len(g.Zombies[0].Pins) != 2 {
+		t.Errorf("zombies %+v, want 10 pinning pid and user", g.Zombies)
+	}
+	if g := ByNSProxy([]*model.Task{zombie}); g.InitSet != -1 || g.InitNote == "" {
 		t.Errorf("without pid 1: init set %d note %q, want -1 and a note", g.InitSet, g.InitNote)
 	}
 }
@@ -88,13 +98,11 @@ func TestByNSProxyUnshare(t *testing.T) {
 	// keeps the old time namespace, so parent and child differ in time.
 	timeParent, timeChild := testutil.Unshare(t, "--time", "--uts", "--fork")
 
-	held := namespaces.NewHolder()
-	t.Cleanup(held.Close)
-	tasks, err := Walk(held)
+	m, err := discover.Discover(discover.Options{Tasks: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := ByNSProxy(tasks)
+	g := ByNSProxy(m.Tasks)
 	want := [][]int{{net}, {netUTS}, {ipcParent, ipcChild}, {pidParent, pidChild}, {timeParent}, {timeChild}}
 	seen := map[int]bool{}
 	for _, w := range want {
@@ -118,13 +126,18 @@ func TestByNSProxyUnshare(t *testing.T) {
 	}
 	// pid 1 may hold capabilities this test lacks (a sandbox's init):
 	// then its set must be reported unreadable, not guessed.
-	init, err := ReadTask(1, 1, nil)
+	var init *model.Task
+	for _, task := range m.Tasks {
+		if task.TID == 1 {
+			init = task
+		}
+	}
 	switch {
-	case err != nil:
-		t.Fatal(err)
-	case init.NS[0].Err != nil:
+	case init == nil:
+		t.Fatal("pid 1 is not among the tasks")
+	case init.NS[0] == nil:
 		if g.InitSet != -1 || g.InitNote == "" {
-			t.Errorf("pid 1 unreadable (%v) but init set %d, note %q", init.NS[0].Err, g.InitSet, g.InitNote)
+			t.Errorf("pid 1 unreadable (%s) but init set %d, note %q", init.Missing[0], g.InitSet, g.InitNote)
 		}
 	case g.InitSet < 0 || !slices.Contains(tids(g.Sets[g.InitSet]), 1):
 		t.Errorf("pid 1 readable but init set %d: %s", g.InitSet, g.InitNote)
@@ -140,11 +153,4 @@ func setOf(g Groups, pid int) int {
 		}
 	}
 	return -1
-}
-
-func TestReadTaskGone(t *testing.T) {
-	_, err := ReadTask(0x3fffffff, 0x3fffffff, nil)
-	if !errors.Is(err, procinfo.ErrProcessGone) {
-		t.Errorf("ReadTask of a pid that does not exist: %v, want ErrProcessGone", err)
-	}
 }

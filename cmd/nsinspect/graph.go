@@ -10,9 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/nsgraph"
-	"github.com/nsinspect/nsinspect/nsgroup"
 )
 
 func init() { register(newGraphCmd) }
@@ -52,12 +51,11 @@ more than once, or a comma-separated list, for a set of trees.
 					return errNoDot
 				}
 			}
-			held := namespaces.NewHolder()
-			defer held.Close()
-			tasks, err := nsgroup.Walk(held)
+			m, err := discover.Discover(discover.Options{Tasks: true})
 			if err != nil {
 				return err
 			}
+			tasks := m.Tasks
 			if len(roots) > 0 {
 				var missing []int
 				tasks, missing = nsgraph.Subtree(tasks, roots)
@@ -65,7 +63,7 @@ more than once, or a comma-separated list, for a set of trees.
 					return usageErrorf("-p: no process with PID %s: it does not exist or has exited (see ps -e)", joinInts(missing, ", "))
 				}
 			}
-			g := nsgraph.Processes(tasks, nsgroup.Relate(tasks, held))
+			g := nsgraph.Processes(tasks)
 			return writeGraph(cmd.OutOrStdout(), g, svg)
 		},
 	}

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"sort"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
-	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/discover"
+	"github.com/nsinspect/nsinspect/model"
 )
 
 func init() { register(newKthreadsCmd) }
@@ -36,10 +33,11 @@ affinity (Cpus_allowed_list of /proc/PID/status). Tasks that exit during the
 scan are left out.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			list, err := scanKthreads()
+			m, err := discover.Discover(discover.Options{Tasks: true})
 			if err != nil {
 				return err
 			}
+			list := kthreads(m)
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), list)
 			}
@@ -55,71 +53,15 @@ scan are left out.`,
 	return c
 }
 
-func scanKthreads() ([]kthreadJSON, error) {
-	d, err := os.Open(procinfo.Root)
-	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", procinfo.Root, err)
-	}
-	names, err := d.Readdirnames(-1)
-	d.Close()
-	if err != nil {
-		return nil, fmt.Errorf("listing %s: %w", procinfo.Root, err)
-	}
+// kthreads is the kthreads view of one discovery pass: kthreadd and the
+// kernel threads it forked. The pass read each task through one pinned
+// /proc directory, so a task's stat and status belong to that task.
+func kthreads(m *model.Model) []kthreadJSON {
 	list := []kthreadJSON{}
-	for _, n := range names {
-		pid, err := strconv.Atoi(n)
-		if err != nil {
-			continue
-		}
-		k, ok, err := readKthread(pid)
-		if errors.Is(err, procinfo.ErrProcessGone) {
-			continue // exited during the scan
-		}
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			list = append(list, k)
+	for _, t := range m.Tasks {
+		if t.Kernel && !t.IsThread() && (t.PID == kthreaddPID || t.PPID == kthreaddPID) {
+			list = append(list, kthreadJSON{PID: t.PID, PPid: t.PPID, Comm: t.Comm, State: string(t.State), CPUs: t.Affinity})
 		}
 	}
-	sort.Slice(list, func(i, j int) bool { return list[i].PID < list[j].PID })
-	return list, nil
-}
-
-// readKthread pins pid and reports it if it is kthreadd or one of its
-// kernel threads.
-func readKthread(pid int) (kthreadJSON, bool, error) {
-	// A plain read of stat by path skips the user processes (nearly all)
-	// at a third of the cost of pinning each. It only decides what to
-	// skip: a candidate is pinned and read again, and that read is the one
-	// reported.
-	if b, err := os.ReadFile(procinfo.Root + "/" + strconv.Itoa(pid) + "/stat"); err == nil {
-		if st, err := procinfo.ParseStat(string(b)); err == nil && !isKthreaddChild(st) {
-			return kthreadJSON{}, false, nil
-		}
-	}
-	p, err := procinfo.Open(pid)
-	if err != nil {
-		return kthreadJSON{}, false, err
-	}
-	defer p.Close()
-	st, err := p.Stat()
-	if err != nil {
-		return kthreadJSON{}, false, err
-	}
-	if !isKthreaddChild(st) {
-		return kthreadJSON{}, false, nil
-	}
-	status, err := p.Status()
-	if err != nil {
-		return kthreadJSON{}, false, err
-	}
-	if err := p.Alive(); err != nil {
-		return kthreadJSON{}, false, err
-	}
-	return kthreadJSON{PID: st.PID, PPid: st.PPID, Comm: st.Comm, State: string(st.State), CPUs: status.CpusAllowedList}, true, nil
-}
-
-func isKthreaddChild(st procinfo.Stat) bool {
-	return st.IsKthread() && (st.PID == kthreaddPID || st.PPID == kthreaddPID)
+	return list
 }

@@ -12,8 +12,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/discover"
+	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
-	"github.com/nsinspect/nsinspect/scan"
 )
 
 func init() { register(newLsCmd) }
@@ -74,14 +75,14 @@ func runLs(stdout, stderr io.Writer, o lsOptions) error {
 	if o.json && o.tree {
 		return usageErrorf("--json and --tree cannot be combined (pick one output format)")
 	}
-	res, err := scan.Scan(scan.Options{})
+	res, err := discover.Discover(discover.Options{})
 	if err != nil {
 		return fmt.Errorf("scanning namespaces: %w", err)
 	}
 	if res.Denied.Any() {
 		fmt.Fprintf(stderr, "nsinspect: warning: %s\n", deniedLine(res.Denied))
 	}
-	var list []*scan.Namespace
+	var list []*model.Namespace
 	for _, ns := range res.Namespaces {
 		if keep(ns) {
 			list = append(list, ns)
@@ -102,7 +103,7 @@ func runLs(stdout, stderr io.Writer, o lsOptions) error {
 // reads its namespaces before the scan, giving them to held, so that a
 // process that exits meanwhile still selects the namespaces it was in and
 // their identities stay comparable with the scan's.
-func lsFilter(o lsOptions, held *namespaces.Holder) (func(*scan.Namespace) bool, error) {
+func lsFilter(o lsOptions, held *namespaces.Holder) (func(*model.Namespace) bool, error) {
 	types := map[namespaces.Type]bool{}
 	for _, arg := range o.types {
 		for _, s := range strings.Split(arg, ",") {
@@ -139,12 +140,12 @@ func lsFilter(o lsOptions, held *namespaces.Holder) (func(*scan.Namespace) bool,
 			ids[l.NS.Key()] = true
 		}
 	}
-	return func(ns *scan.Namespace) bool {
+	return func(ns *model.Namespace) bool {
 		return (len(types) == 0 || types[ns.Type]) && (ids == nil || ids[ns.Key()])
 	}, nil
 }
 
-func deniedLine(d scan.Denied) string {
+func deniedLine(d model.Denied) string {
 	var parts []string
 	add := func(n int, what string) {
 		if n > 0 {
@@ -186,7 +187,7 @@ func (c userCache) name(uid uint32) string {
 
 // holderText says what holds a namespace no process is in, for the
 // COMMAND column and the tree.
-func holderText(ns *scan.Namespace) string {
+func holderText(ns *model.Namespace) string {
 	switch {
 	case len(ns.Threads) > 0:
 		t := ns.Threads[0]
@@ -196,17 +197,17 @@ func holderText(ns *scan.Namespace) string {
 	case len(ns.FDs) > 0:
 		f := ns.FDs[0]
 		return fmt.Sprintf("(fd %d of pid %d)", f.FD, f.PID)
-	case ns.Sources&scan.FromChildren != 0:
+	case ns.Sources&model.FromChildren != 0:
 		return "(for children)"
-	case ns.Sources&scan.FromParent != 0:
+	case ns.Sources&model.FromParent != 0:
 		return "(parent only)"
-	case ns.Sources&scan.FromOwner != 0:
+	case ns.Sources&model.FromOwner != 0:
 		return "(owner only)"
 	}
 	return ""
 }
 
-func lsTable(w io.Writer, list []*scan.Namespace, users userCache) error {
+func lsTable(w io.Writer, list []*model.Namespace, users userCache) error {
 	tw := newTable(w)
 	fmt.Fprintln(tw, "NS\tTYPE\tNPROCS\tPID\tPPID\tUSER\tID\tPARENT\tOWNER\tNETNSID\tSOURCES\tCOMMAND")
 	for _, ns := range list {
@@ -233,7 +234,7 @@ func idOf(ns namespaces.NS) string {
 	return strconv.FormatUint(ns.ID, 10)
 }
 
-func inoOf(ns *scan.Namespace) string {
+func inoOf(ns *model.Namespace) string {
 	if ns == nil {
 		return "-"
 	}

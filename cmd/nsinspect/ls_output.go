@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/nsinspect/nsinspect/namespaces"
-	"github.com/nsinspect/nsinspect/scan"
+	"github.com/nsinspect/nsinspect/model"
 )
 
 // lsNS is one namespace in ls --json. The first eight keys are lsns -J's,
@@ -29,9 +29,9 @@ type lsNS struct {
 	ONS        uint64           `json:"ons"`     // owner's inode, 0 for none (as lsns)
 	NetNSID    *int             `json:"netnsid"`
 	Sources    []string         `json:"sources"`
-	Threads    []scan.Task      `json:"threads,omitempty"`
-	BindMounts []scan.BindMount `json:"bindmounts,omitempty"`
-	FDs        []scan.FD        `json:"fds,omitempty"`
+	Threads    []model.TaskRef      `json:"threads,omitempty"`
+	BindMounts []model.BindMount `json:"bindmounts,omitempty"`
+	FDs        []model.FD        `json:"fds,omitempty"`
 }
 
 // nsID is a namespace's NS_GET_ID for JSON: nil where the kernel has none,
@@ -44,7 +44,7 @@ func nsID(ns namespaces.NS) *uint64 {
 	return &id
 }
 
-func lsJSON(list []*scan.Namespace, users userCache) any {
+func lsJSON(list []*model.Namespace, users userCache) any {
 	out := make([]lsNS, 0, len(list))
 	for _, ns := range list {
 		j := lsNS{
@@ -76,10 +76,10 @@ func lsJSON(list []*scan.Namespace, users userCache) any {
 // by parent with the namespaces each owns beneath it, then pid namespaces
 // by parent. With a filter, a node is printed when it or something below
 // it matches, so that the path to a match stays visible.
-func lsTree(w io.Writer, all []*scan.Namespace, keep func(*scan.Namespace) bool, users userCache) error {
-	userKids := map[*scan.Namespace][]*scan.Namespace{}
-	pidKids := map[*scan.Namespace][]*scan.Namespace{}
-	var userRoots, pidRoots, orphans []*scan.Namespace
+func lsTree(w io.Writer, all []*model.Namespace, keep func(*model.Namespace) bool, users userCache) error {
+	userKids := map[*model.Namespace][]*model.Namespace{}
+	pidKids := map[*model.Namespace][]*model.Namespace{}
+	var userRoots, pidRoots, orphans []*model.Namespace
 	for _, ns := range all {
 		switch {
 		case ns.Type == namespaces.User && ns.Parent != nil:
@@ -107,19 +107,19 @@ func lsTree(w io.Writer, all []*scan.Namespace, keep func(*scan.Namespace) bool,
 
 type treePrinter struct {
 	w     io.Writer
-	keep  func(*scan.Namespace) bool
+	keep  func(*model.Namespace) bool
 	users userCache
 	err   error
 }
 
-func (t *treePrinter) forest(kids map[*scan.Namespace][]*scan.Namespace, roots []*scan.Namespace) {
+func (t *treePrinter) forest(kids map[*model.Namespace][]*model.Namespace, roots []*model.Namespace) {
 	for _, r := range roots {
 		t.node(kids, r, "", "")
 	}
 }
 
 // wanted reports whether ns or a descendant passes the filter.
-func (t *treePrinter) wanted(kids map[*scan.Namespace][]*scan.Namespace, ns *scan.Namespace) bool {
+func (t *treePrinter) wanted(kids map[*model.Namespace][]*model.Namespace, ns *model.Namespace) bool {
 	if t.keep(ns) {
 		return true
 	}
@@ -131,14 +131,14 @@ func (t *treePrinter) wanted(kids map[*scan.Namespace][]*scan.Namespace, ns *sca
 	return false
 }
 
-func (t *treePrinter) node(kids map[*scan.Namespace][]*scan.Namespace, ns *scan.Namespace, first, rest string) {
+func (t *treePrinter) node(kids map[*model.Namespace][]*model.Namespace, ns *model.Namespace, first, rest string) {
 	if !t.wanted(kids, ns) {
 		return
 	}
 	if _, err := fmt.Fprintf(t.w, "%s%s\n", first, t.label(ns)); err != nil && t.err == nil {
 		t.err = err
 	}
-	var shown []*scan.Namespace
+	var shown []*model.Namespace
 	for _, k := range kids[ns] {
 		if t.wanted(kids, k) {
 			shown = append(shown, k)
@@ -153,7 +153,7 @@ func (t *treePrinter) node(kids map[*scan.Namespace][]*scan.Namespace, ns *scan.
 	}
 }
 
-func (t *treePrinter) label(ns *scan.Namespace) string {
+func (t *treePrinter) label(ns *model.Namespace) string {
 	var b strings.Builder
 	b.WriteString(ns.String())
 	if ns.ID != 0 {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/nsgroup"
 )
@@ -46,27 +47,27 @@ until its parent reaps it. Tasks whose namespaces cannot be read (a more
 privileged process refuses ptrace access) are listed apart too.
 
 --json prints {"note", "nsproxy_links", "task_count", "set_count", "sets":
-[{"namespaces": [{"link", "ns"}], "context": [{"link", "ns": [...]}],
+[{"namespaces": [{"link", "ns", "parent", "owner"}], "context": [{"link", "ns": [...]}],
 "tasks": [{"pid", "tid", "comm"}], "init"}], "zombies": [{"pid", "tid",
 "comm", "pins": [{"link", "ns"}]}], "unreadable": [{"pid", "tid", "comm",
 "error"}], "init_set", "init_note"}; each ns is {"type", "id", "ino",
-"dev"} with id from NS_GET_ID (absent before Linux 6.18). Sets are largest
+"dev"} with id from NS_GET_ID (absent before Linux 6.18); parent (pid and
+user namespaces) and owner (the owning user namespace; for a user namespace
+its parent) are left out where the kernel shows none. Sets are largest
 first.`,
 		Example: `  nsinspect nsproxy
   nsinspect nsproxy --json | jq '.sets[] | {n: (.tasks | length)}'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			held := namespaces.NewHolder()
-			defer held.Close()
-			tasks, err := nsgroup.Walk(held)
+			m, err := discover.Discover(discover.Options{Tasks: true})
 			if err != nil {
 				return err
 			}
-			g := nsgroup.ByNSProxy(tasks)
+			g := nsgroup.ByNSProxy(m.Tasks)
 			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), nsproxyJSON{nsproxyNote, nsgroup.NSProxyLinks, len(tasks), len(g.Sets), g})
+				return writeJSON(cmd.OutOrStdout(), nsproxyJSON{nsproxyNote, nsgroup.NSProxyLinks, len(m.Tasks), len(g.Sets), g})
 			}
-			renderNSProxy(cmd.OutOrStdout(), len(tasks), g)
+			renderNSProxy(cmd.OutOrStdout(), len(m.Tasks), g)
 			return nil
 		},
 	}
@@ -90,7 +91,7 @@ func renderNSProxy(w io.Writer, n int, g nsgroup.Groups) {
 		fmt.Fprintln(w, title)
 		tw := newTable(w)
 		for _, l := range s.Namespaces {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", l.Link, l.NS, l.NS.IDText())
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", l.Link, l.NS, l.NS.IDText(), hierarchyText(l.NS))
 		}
 		for _, c := range s.Context {
 			fmt.Fprintf(tw, "  (%s)\t%s\t(not in nsproxy)\n", c.Link, nsList(c.NS))
@@ -116,12 +117,25 @@ func renderNSProxy(w io.Writer, n int, g nsgroup.Groups) {
 	}
 }
 
-func nsList(ns []namespaces.NS) string {
+func nsList(ns []nsgroup.NS) string {
 	s := make([]string, len(ns))
 	for i, n := range ns {
 		s[i] = n.String() + idSuffix(n.ID)
 	}
 	return strings.Join(s, ", ")
+}
+
+// hierarchyText says where a namespace hangs: its parent (pid and user
+// namespaces) and, for the other types, its owning user namespace.
+func hierarchyText(n nsgroup.NS) string {
+	var parts []string
+	if n.Parent != nil {
+		parts = append(parts, "parent "+n.Parent.String())
+	}
+	if n.Owner != nil && n.Type != namespaces.User {
+		parts = append(parts, "owner "+n.Owner.String())
+	}
+	return strings.Join(parts, ", ")
 }
 
 func taskRef(r nsgroup.TaskRef) string {

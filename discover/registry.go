@@ -1,4 +1,4 @@
-package scan
+package discover
 
 import (
 	"errors"
@@ -8,14 +8,15 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/internal/linux"
+	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
 )
 
-// entry is a namespace the scan holds open. While fd is open the
+// entry is a namespace the pass holds open. While fd is open the
 // namespace's inode cannot be given to another namespace, which is what
 // makes an inode read with readlink a valid key (see the package doc).
 type entry struct {
-	ns         *Namespace
+	ns         *model.Namespace
 	fd         int
 	mountsRead bool // mountinfo of this mount namespace has been claimed
 }
@@ -47,7 +48,7 @@ var errMoved = errors.New("namespace link changed between readlink and open")
 // adopt takes ownership of fd, an nsfs fd that should have inode ino (0:
 // whatever it has), and returns the namespace's entry. If another worker
 // registered the namespace first, fd is closed and theirs is returned.
-func (r *registry) adopt(fd int, ino uint64, src Source) (*entry, error) {
+func (r *registry) adopt(fd int, ino uint64, src model.Source) (*entry, error) {
 	if ino == 0 {
 		// From NS_GET_USERNS/NS_GET_PARENT: mostly a namespace already
 		// held, which a stat tells without two more ioctls.
@@ -79,7 +80,7 @@ func (r *registry) adopt(fd int, ino uint64, src Source) (*entry, error) {
 			// not silently merge two namespaces.
 			return nil, fmt.Errorf("nsfs inode %d held as id %d but opened as id %d", ns.Ino, e.ns.ID, ns.ID)
 		}
-		if src&(FromParent|FromOwner) == 0 {
+		if src&(model.Hierarchy) == 0 {
 			// Being some namespace's parent or owner is shown by that
 			// namespace's Parent and Owner; as a source it means "found
 			// only that way".
@@ -87,7 +88,7 @@ func (r *registry) adopt(fd int, ino uint64, src Source) (*entry, error) {
 		}
 		return e, nil
 	}
-	e := &entry{ns: &Namespace{NS: ns, Sources: src, NetNSID: -1}, fd: fd}
+	e := &entry{ns: &model.Namespace{NS: ns, Sources: src, NetNSID: -1}, fd: fd}
 	r.byIno[ns.Ino] = e
 	r.order = append(r.order, e)
 	r.held[fd] = true
@@ -96,7 +97,7 @@ func (r *registry) adopt(fd int, ino uint64, src Source) (*entry, error) {
 
 // open resolves a namespace by inode, opening dirfd/path only when the
 // inode is new.
-func (r *registry) open(dirfd int, path string, t namespaces.Type, ino uint64, src Source) (*entry, error) {
+func (r *registry) open(dirfd int, path string, t namespaces.Type, ino uint64, src model.Source) (*entry, error) {
 	if e := r.lookup(ino); e != nil {
 		r.mark(e, src)
 		return e, nil
@@ -112,7 +113,7 @@ func (r *registry) open(dirfd int, path string, t namespaces.Type, ino uint64, s
 	return e, err
 }
 
-func (r *registry) mark(e *entry, src Source) {
+func (r *registry) mark(e *entry, src model.Source) {
 	r.mu.Lock()
 	e.ns.Sources |= src
 	r.mu.Unlock()
@@ -137,13 +138,25 @@ func (r *registry) releaseMounts(e *entry) {
 	r.mu.Unlock()
 }
 
-// relatives walks NS_GET_USERNS and NS_GET_PARENT from every namespace
-// found, adding the ones not seen yet, until the walk finds nothing new.
+// relatives is the one climb of a pass: from every namespace found it
+// asks NS_GET_USERNS (the owning user namespace) and, for pid
+// namespaces, NS_GET_PARENT, adding the namespaces not seen yet, until
+// nothing new turns up. For a user namespace both ioctls answer its
+// parent (ioctl_ns(2): a user namespace is owned by its parent), so one
+// call sets Parent and Owner alike (the rule is in the model package doc).
 // It returns how many ioctls were refused for lack of privilege.
 func (r *registry) relatives() (deniedN int) {
 	for i := 0; i < len(r.order); i++ {
 		e := r.order[i]
-		if o, err := r.relative(e, linux.NsGetUserns, FromOwner); err == nil {
+		if e.ns.Type == namespaces.User {
+			p, err := r.relative(e, linux.NsGetParent, model.FromParent)
+			if err != nil && denied(err) {
+				deniedN++
+			}
+			e.ns.Parent, e.ns.Owner = p, p
+			continue
+		}
+		if o, err := r.relative(e, linux.NsGetUserns, model.FromOwner); err == nil {
 			e.ns.Owner = o
 		} else if denied(err) {
 			deniedN++
@@ -151,7 +164,7 @@ func (r *registry) relatives() (deniedN int) {
 		if !e.ns.Type.Hierarchical() {
 			continue
 		}
-		if p, err := r.relative(e, linux.NsGetParent, FromParent); err == nil {
+		if p, err := r.relative(e, linux.NsGetParent, model.FromParent); err == nil {
 			e.ns.Parent = p
 		} else if denied(err) {
 			deniedN++
@@ -162,7 +175,7 @@ func (r *registry) relatives() (deniedN int) {
 
 // relative returns the namespace get(e.fd) names. The top of the hierarchy
 // answers EPERM, which is "none", not a privilege problem.
-func (r *registry) relative(e *entry, get func(int) (int, error), src Source) (*Namespace, error) {
+func (r *registry) relative(e *entry, get func(int) (int, error), src model.Source) (*model.Namespace, error) {
 	fd, err := get(e.fd)
 	if err != nil {
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EINVAL) {
@@ -177,7 +190,7 @@ func (r *registry) relative(e *entry, get func(int) (int, error), src Source) (*
 	return o.ns, nil
 }
 
-// close releases every namespace the scan held.
+// close releases every namespace the pass held.
 func (r *registry) close() {
 	for _, e := range r.order {
 		unix.Close(e.fd)

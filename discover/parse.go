@@ -1,4 +1,4 @@
-package scan
+package discover
 
 import (
 	"bytes"
@@ -69,7 +69,7 @@ type NSFSMount struct {
 
 // ParseNSFSMounts returns the nsfs mounts listed in the text of
 // /proc/PID/mountinfo (proc_pid_mountinfo(5)). Lines that are not nsfs,
-// or that do not parse, are skipped: a scan wants what it can find, and a
+// or that do not parse, are skipped: a pass wants what it can find, and a
 // line it cannot read names no namespace it could open anyway.
 func ParseNSFSMounts(text []byte) []NSFSMount {
 	var out []NSFSMount

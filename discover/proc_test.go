@@ -1,4 +1,4 @@
-package scan
+package discover
 
 import (
 	"fmt"
@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/internal/testutil"
+	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
@@ -85,16 +86,21 @@ func waitFor(t *testing.T, pid int, file string, cond func(string) bool) {
 
 func isSleep(comm string) bool { return comm == "sleep" }
 
-func mustScan(t *testing.T) *Result {
+func mustScan(t *testing.T) *model.Model {
 	t.Helper()
-	res, err := Scan(Options{})
+	return mustDiscover(t, Options{})
+}
+
+func mustDiscover(t *testing.T, opt Options) *model.Model {
+	t.Helper()
+	res, err := Discover(opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res
 }
 
-func find(t *testing.T, res *Result, ns namespaces.NS) *Namespace {
+func find(t *testing.T, res *model.Model, ns namespaces.NS) *model.Namespace {
 	t.Helper()
 	for _, n := range res.Namespaces {
 		if n.Key() == ns.Key() {
@@ -127,7 +133,7 @@ func TestScanProcesses(t *testing.T) {
 	if want := "unshare --uts --ipc --net --pid --kill-child sleep 600"; n.Command != want {
 		t.Errorf("uts: command %q, want %q", n.Command, want)
 	}
-	if n.Sources&FromProcess == 0 || n.Owner == nil || n.Owner.Type != namespaces.User {
+	if n.Sources&model.FromProcess == 0 || n.Owner == nil || n.Owner.Type != namespaces.User {
 		t.Errorf("uts: sources %v owner %v", n.Sources, n.Owner)
 	}
 	// The new pid namespace holds only sleep; unshare stays outside it but
@@ -137,7 +143,7 @@ func TestScanProcesses(t *testing.T) {
 	if p.NProcs != 1 || p.PID == unsharePID || p.Parent == nil || p.Parent.Type != namespaces.PID {
 		t.Errorf("pid ns: nprocs %d pid %d parent %v; want 1 process (sleep) and a parent", p.NProcs, p.PID, p.Parent)
 	}
-	if p.Sources&FromChildren == 0 {
+	if p.Sources&model.FromChildren == 0 {
 		t.Errorf("pid ns: sources %v, want for_children (unshare's pid_for_children)", p.Sources)
 	}
 }
@@ -161,10 +167,10 @@ func TestScanThreadOnly(t *testing.T) {
 		tid int
 	}{ns, tid}
 	n := find(t, mustScan(t), m.ns)
-	if n.Sources&FromThread == 0 || n.NProcs != 0 {
+	if n.Sources&model.FromThread == 0 || n.NProcs != 0 {
 		t.Errorf("sources %v nprocs %d; want thread, 0 processes", n.Sources, n.NProcs)
 	}
-	if !slices.Contains(n.Threads, Task{PID: os.Getpid(), TID: m.tid}) {
+	if !slices.Contains(n.Threads, model.TaskRef{PID: os.Getpid(), TID: m.tid}) {
 		t.Errorf("threads %v, want %d:%d among them", n.Threads, os.Getpid(), m.tid)
 	}
 }
@@ -189,10 +195,10 @@ func TestScanBindMountOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	n := find(t, mustScan(t), ns)
-	if n.Sources&FromBindMount == 0 || n.NProcs != 0 {
+	if n.Sources&model.FromBindMount == 0 || n.NProcs != 0 {
 		t.Errorf("sources %v nprocs %d; want bindmount, 0 processes", n.Sources, n.NProcs)
 	}
-	if !slices.ContainsFunc(n.BindMounts, func(b BindMount) bool { return b.Path == path }) {
+	if !slices.ContainsFunc(n.BindMounts, func(b model.BindMount) bool { return b.Path == path }) {
 		t.Errorf("bind mounts %+v, want %s among them", n.BindMounts, path)
 	}
 }
@@ -221,10 +227,10 @@ func TestScanFDOnly(t *testing.T) {
 	testutil.RequireRoot(t)
 	fd, ns := holdOnly(t, "ipc", "unshare", "--ipc", "sleep", "600")
 	n := find(t, mustScan(t), ns)
-	if n.Sources&FromFD == 0 || n.NProcs != 0 {
+	if n.Sources&model.FromFD == 0 || n.NProcs != 0 {
 		t.Errorf("sources %v nprocs %d; want fd, 0 processes", n.Sources, n.NProcs)
 	}
-	if !slices.Contains(n.FDs, FD{PID: os.Getpid(), FD: fd}) {
+	if !slices.Contains(n.FDs, model.FD{PID: os.Getpid(), FD: fd}) {
 		t.Errorf("fds %v, want %d:%d among them", n.FDs, os.Getpid(), fd)
 	}
 }
@@ -240,12 +246,12 @@ func TestScanOwnerOnly(t *testing.T) {
 		t.Fatalf("net ns owner %v, want a user namespace", n.Owner)
 	}
 	u := n.Owner
-	if u.NProcs != 0 || u.Sources&(FromProcess|FromThread|FromBindMount) != 0 {
+	if u.NProcs != 0 || u.Sources&(model.FromProcess|model.FromThread|model.FromBindMount) != 0 {
 		t.Errorf("user ns: nprocs %d sources %v; want no process, thread or mount", u.NProcs, u.Sources)
 	}
 	// A concurrent scanner may hold an fd on it, which makes it found by
 	// fd first; otherwise it must be marked as found through ownership.
-	if len(u.FDs) == 0 && u.Sources != FromOwner {
+	if len(u.FDs) == 0 && u.Sources != model.FromOwner {
 		t.Errorf("user ns sources %v, want exactly owner", u.Sources)
 	}
 	if u.Parent == nil || u.Parent.Type != namespaces.User {

@@ -1,11 +1,21 @@
-// Package scan walks /proc and finds every namespace on the host,
-// best-effort in the way of lxkns discovery: a process that exits during
-// the walk is skipped, never an error, and what cannot be read for lack of
-// privilege is counted and reported rather than fatal.
+// Package discover is nsinspect's one discovery engine: a pass runs its
+// sources, each of which records the tasks and namespaces it finds in one
+// registry, then climbs the namespace hierarchy once and hands back a
+// model.Model that every view reads (ls, ls --tree, nsproxy, graph,
+// kthreads). Discovery is best-effort in the way of lxkns: a process that
+// exits during the pass is skipped, never an error, and what cannot be read
+// for lack of privilege is counted and reported rather than fatal.
 //
-// # Where namespaces are found
+// # Sources
 //
-// A namespace lives as long as something references it. Scan looks at
+// A Source is one small interface, Discover(*Pass). Proc, the /proc walk,
+// is the first; a BPF task iterator is meant to be the next, and it plugs
+// in by recording into the same registry, so that its namespaces have the
+// same identity as the walk's.
+//
+// # Where the /proc walk finds namespaces
+//
+// A namespace lives as long as something references it. Proc looks at
 // every kind of reference the kernel exposes to user space:
 //
 //   - process: the /proc/PID/ns/<type> links of each thread-group leader
@@ -20,17 +30,23 @@
 //     resolved in that mount namespace, not in ours;
 //   - fd: /proc/PID/fd/N whose link reads like "net:[4026532...]", opened
 //     through the fd link itself;
-//   - parent and owner: NS_GET_PARENT (pid and user namespaces) and
-//     NS_GET_USERNS (every type) of each namespace already found, repeated
-//     until nothing new turns up (ioctl_ns(2)).
+//   - parent and owner: NS_GET_PARENT (pid namespaces) and NS_GET_USERNS
+//     (every type) of each namespace already found, repeated until nothing
+//     new turns up (ioctl_ns(2)). On a user namespace both answer its
+//     parent, so the climb asks once and sets Parent and Owner alike.
+//
+// With Options.Tasks the walk also records every task, each thread of
+// every process and kernel threads too, with its stat fields and its
+// namespace per link; without, it reads stat and cmdline only for each
+// namespace's lowest PID, which is all ls shows.
 //
 // # Identity
 //
 // Namespace inode numbers are reused as soon as a namespace dies, so an
 // inode read with readlink is only a name for "the namespace with this
-// inode right now". The first time Scan meets an inode it opens the link,
+// inode right now". The first time a pass meets an inode it opens the link,
 // checks that the opened nsfs file has that inode, and keeps the fd open
-// until the scan ends: from then on no other namespace can get that inode,
+// until the pass ends: from then on no other namespace can get that inode,
 // and every later readlink that shows it means the same namespace. The
 // namespace itself is identified by NS_GET_ID, which is never reused.
 // Opening costs a syscall or three, readlink one, so each namespace is
@@ -49,12 +65,12 @@
 // whole (none of its links are counted).
 //
 // procinfo adds a pidfd to tell "exited" from "never existed" and to check
-// liveness after a series of reads. A scan needs neither: a process that
+// liveness after a series of reads. A pass needs neither: a process that
 // exits after its links were read was still in those namespaces when they
 // were read, and skipping the pidfd (pidfd_open, close, pidfd_send_signal)
 // and a separate fd on /proc/PID saves five of the ~20 syscalls a process
-// costs, which is most of what a scan does.
+// costs, which is most of what a pass does.
 //
 // Man pages: namespaces(7), ioctl_ns(2), proc_pid_ns(5), proc_pid_mountinfo(5),
 // proc_pid_fd(5), ip-netns(8), lsns(8).
-package scan
+package discover

@@ -1,4 +1,4 @@
-package scan
+package discover
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
@@ -39,13 +40,6 @@ var mntLink = func() int {
 	panic("namespaces.Links has no mnt link")
 }()
 
-// agg is what one worker learned about the processes in one namespace.
-type agg struct {
-	nprocs, zombies, pid, ppid int
-	uid                        uint32
-	cmd                        string
-}
-
 // zombieLinks are the links a zombie still resolves: exit_task_namespaces
 // dropped its nsproxy (cgroup, ipc, mnt, net, time, uts and the
 // *_for_children ones), but its struct pid still pins its pid namespace
@@ -60,35 +54,25 @@ var zombieLinks = func() (idx []int) {
 }()
 
 // worker reads processes one at a time with its own buffers and keeps its
-// findings to itself until merge, so workers share only the registry.
+// findings to itself until the pass merges them.
 type worker struct {
 	reg    *registry
+	tasks  bool // record every task (Options.Tasks)
 	procfd int
-	self   bool // reading the scanner's own process: skip the registry's fds
+	self   bool // reading the discovering process itself: skip the registry's fds
 
-	cache  map[uint64]*entry // inode -> entry, valid for the whole scan
-	aggs   map[*entry]*agg
-	holds  []hold
-	denied Denied
-	procs  int
+	cache map[uint64]*entry // inode -> entry, valid for the whole pass
+	f     *findings
 
 	fileBuf, dirBuf, linkBuf []byte
 	ints                     []int
 }
 
-// hold is one thread, fd or bind mount found holding a namespace.
-type hold struct {
-	e      *entry
-	thread *Task
-	fd     *FD
-	mount  *BindMount
-}
-
-func newWorker(reg *registry, procfd int) *worker {
+func newWorker(p *Pass, procfd int) *worker {
 	return &worker{
-		reg: reg, procfd: procfd,
+		reg: p.reg, tasks: p.opt.Tasks, procfd: procfd,
 		cache:   make(map[uint64]*entry, 256),
-		aggs:    make(map[*entry]*agg, 256),
+		f:       newFindings(),
 		fileBuf: make([]byte, 0, 16<<10),
 		dirBuf:  make([]byte, 8<<10),
 		linkBuf: make([]byte, 128),
@@ -98,7 +82,7 @@ func newWorker(reg *registry, procfd int) *worker {
 // resolve reads the nsfs link dirfd/path and returns its namespace,
 // opening it if the inode is new. ok is false (with a nil error) when the
 // link is not an nsfs link.
-func (w *worker) resolve(dirfd int, path string, t namespaces.Type, src Source) (*entry, error) {
+func (w *worker) resolve(dirfd int, path string, t namespaces.Type, src model.Source) (*entry, error) {
 	for try := 0; ; try++ {
 		b, isShort, err := readlink(dirfd, path, w.linkBuf)
 		if err != nil {
@@ -139,7 +123,7 @@ func (w *worker) process(pid int) {
 	dfd, err := openDir(w.procfd, strconv.Itoa(pid)+"/ns")
 	if err != nil {
 		if denied(err) {
-			w.denied.NSLinks++
+			w.f.denied.NSLinks++
 		}
 		return
 	}
@@ -147,26 +131,34 @@ func (w *worker) process(pid int) {
 	var links [10]*entry
 	zombie := false
 	if err := w.linksAt(dfd, &links); err != nil {
-		if denied(err) {
-			w.denied.NSLinks++
-		}
-		if zombie = errors.Is(err, unix.ENOENT) && w.isZombie(dfd); !zombie {
+		switch {
+		case denied(err):
+			w.f.denied.NSLinks++
+			w.task(dfd, pid, pid, nil, deniedWhy(err))
+			return
+		case !errors.Is(err, unix.ENOENT) || !w.isZombie(dfd):
 			// Gone, or moving too fast: drop the whole process rather
 			// than count part of it.
 			return
 		}
+		zombie = true
 		if links, err = w.zombieLinksAt(dfd); err != nil {
 			return // reaped meanwhile
 		}
 	}
-	w.procs++
+	w.f.procs++
+	if zombie {
+		w.task(dfd, pid, pid, &links, zombieWhy)
+	} else {
+		w.task(dfd, pid, pid, &links, "")
+	}
 	// Only a namespace's lowest PID is shown, so stat and cmdline are read
 	// for few processes: pids come in ascending order, and most are
 	// nobody's lowest.
 	var id *identity
 	for i, e := range links {
 		if e != nil && forChildren[i] < 0 {
-			if a := w.aggs[e]; a == nil || a.pid == 0 || pid < a.pid {
+			if a := w.f.aggs[e]; a == nil || a.pid == 0 || pid < a.pid {
 				id = w.identify(dfd) // nil if it exited just now
 				break
 			}
@@ -178,19 +170,19 @@ func (w *worker) process(pid int) {
 		}
 		if j := forChildren[i]; j >= 0 {
 			if e != links[j] {
-				w.reg.mark(e, FromChildren)
+				w.reg.mark(e, model.FromChildren)
 			}
 			continue
 		}
-		a := w.aggs[e]
+		a := w.f.aggs[e]
 		if a == nil {
 			a = &agg{}
-			w.aggs[e] = a
+			w.f.aggs[e] = a
 		}
 		a.nprocs++
 		if zombie {
 			a.zombies++
-			w.reg.mark(e, FromZombie)
+			w.reg.mark(e, model.FromZombie)
 		}
 		if id != nil && (a.pid == 0 || pid < a.pid) {
 			a.pid, a.ppid, a.uid, a.cmd = pid, id.ppid, id.uid, id.cmd
@@ -200,7 +192,7 @@ func (w *worker) process(pid int) {
 		if err := w.mounts(dfd, pid, mnt); err != nil {
 			w.reg.releaseMounts(mnt)
 			if denied(err) {
-				w.denied.Mountinfo++
+				w.f.denied.Mountinfo++
 			}
 		}
 	}
@@ -211,20 +203,6 @@ func (w *worker) process(pid int) {
 		w.threads(dfd, pid, &links)
 	}
 	w.fds(dfd, pid)
-}
-
-// links resolves the ten links of the ns directory dirfd/dir. Reading
-// them relative to an fd on the directory saves a path component, and its
-// pid_revalidate, per link; the fd pins the task as the /proc/PID fd does.
-// Sources are marked by the callers: FromProcess once the whole process
-// was read, FromChildren and FromThread only where they differ.
-func (w *worker) links(dirfd int, dir string, out *[10]*entry) error {
-	nsfd, err := openDir(dirfd, dir)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(nsfd)
-	return w.linksAt(nsfd, out)
 }
 
 // isZombie reads the State of the process whose ns directory is dfd.
@@ -313,18 +291,18 @@ func (w *worker) mounts(dfd, pid int, mnt *entry) error {
 			// Opening through root/ resolves the path inside the
 			// process's own root and mount namespace, where the line
 			// came from.
-			e, err = w.reg.open(dfd, "../root"+m.MountPoint, m.Type, m.Ino, FromBindMount)
+			e, err = w.reg.open(dfd, "../root"+m.MountPoint, m.Type, m.Ino, model.FromBindMount)
 			if err != nil {
 				if denied(err) {
-					w.denied.Mountinfo++
+					w.f.denied.Mountinfo++
 				}
 				continue
 			}
 			w.cache[m.Ino] = e
 		} else {
-			w.reg.mark(e, FromBindMount)
+			w.reg.mark(e, model.FromBindMount)
 		}
-		w.holds = append(w.holds, hold{e: e, mount: &BindMount{Path: m.MountPoint, MntNS: mnt.ns.ID, MntNSIno: mnt.ns.Ino, PID: pid}})
+		w.f.holds = append(w.f.holds, hold{e: e, mount: &model.BindMount{Path: m.MountPoint, MntNS: mnt.ns.ID, MntNSIno: mnt.ns.Ino, PID: pid}})
 	}
 	return nil
 }
@@ -342,29 +320,80 @@ func (w *worker) threads(dfd, pid int, leader *[10]*entry) {
 		return
 	}
 	for _, tid := range w.ints {
+		nsfd, err := openDir(dfd, "../task/"+strconv.Itoa(tid)+"/ns")
+		if err != nil {
+			continue // the thread exited
+		}
 		var links [10]*entry
-		if err := w.links(dfd, "../task/"+strconv.Itoa(tid)+"/ns", &links); err != nil {
+		if err := w.linksAt(nsfd, &links); err != nil {
 			if denied(err) {
-				w.denied.Threads++
+				w.f.denied.Threads++
+				w.task(nsfd, pid, tid, nil, deniedWhy(err))
 			}
+			unix.Close(nsfd)
 			continue // the thread exited, or we may not look
 		}
+		w.task(nsfd, pid, tid, &links, "")
+		unix.Close(nsfd)
 		for i, e := range links {
 			if e != leader[i] {
-				w.reg.mark(e, FromThread)
-				w.holds = append(w.holds, hold{e: e, thread: &Task{PID: pid, TID: tid}})
+				w.reg.mark(e, model.FromThread)
+				w.f.holds = append(w.f.holds, hold{e: e, thread: &model.TaskRef{PID: pid, TID: tid}})
 			}
 		}
 	}
 }
 
-// fds finds the process's open fds on namespaces. The scanner's own
+// zombieWhy is why a zombie's other links are missing.
+const zombieWhy = "zombie: released its nsproxy at exit (exit_task_namespaces); only pid and user still resolve"
+
+func deniedWhy(err error) string { return "ptrace access refused: " + err.Error() }
+
+// task records the task whose ns directory is nsfd when the pass records
+// tasks. links are its namespaces, nil where one was not read, for the
+// reason why. A task whose stat cannot be read has exited and is left out.
+func (w *worker) task(nsfd, pid, tid int, links *[10]*entry, why string) {
+	if !w.tasks {
+		return
+	}
+	b, err := readFile(nsfd, "../stat", &w.fileBuf)
+	if err != nil {
+		return
+	}
+	st, err := procinfo.ParseStat(string(b))
+	if err != nil {
+		return
+	}
+	n := len(namespaces.Links)
+	t := &model.Task{
+		PID: pid, TID: tid, PPID: st.PPID, Comm: st.Comm, State: st.State, Kernel: st.IsKthread(),
+		NS: make([]*model.Namespace, n), Missing: make([]string, n),
+	}
+	for i := range n {
+		if links != nil && links[i] != nil {
+			t.NS[i] = links[i].ns
+		} else {
+			t.Missing[i] = why
+		}
+	}
+	if t.Kernel {
+		// Through the same pinned directory, so this kernel thread's.
+		if b, err := readFile(nsfd, "../status", &w.fileBuf); err == nil {
+			if s, err := procinfo.ParseStatus(bytes.NewReader(b)); err == nil {
+				t.Affinity = s.CpusAllowedList
+			}
+		}
+	}
+	w.f.tasks = append(w.f.tasks, t)
+}
+
+// fds finds the process's open fds on namespaces. The pass's own
 // registry fds are not holders: they exist only because we are looking.
 func (w *worker) fds(dfd, pid int) {
 	fdfd, err := openDir(dfd, "../fd")
 	if err != nil {
 		if denied(err) {
-			w.denied.FDs++
+			w.f.denied.FDs++
 		}
 		return
 	}
@@ -391,10 +420,10 @@ func (w *worker) fds(dfd, pid int) {
 		if !ok {
 			continue
 		}
-		e, err := w.resolve(fdfd, name, t, FromFD)
+		e, err := w.resolve(fdfd, name, t, model.FromFD)
 		if err != nil {
 			continue
 		}
-		w.holds = append(w.holds, hold{e: e, fd: &FD{PID: pid, FD: fd}})
+		w.f.holds = append(w.f.holds, hold{e: e, fd: &model.FD{PID: pid, FD: fd}})
 	}
 }

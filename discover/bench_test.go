@@ -1,4 +1,4 @@
-package scan
+package discover
 
 import (
 	"testing"
@@ -8,23 +8,26 @@ import (
 	"github.com/nsinspect/nsinspect/internal/testutil"
 )
 
-// BenchmarkScan scans the host as it is. Run it with a population to
+// BenchmarkDiscover runs a pass over the host as it is. Run it with a population to
 // measure, e.g. while bench/scale-fixture.sh 5000 100 10 runs. Besides
 // wall time it reports the processes read and the CPU time (user+sys) per
-// scan, which a machine shared with other work disturbs far less than
+// pass, which a machine shared with other work disturbs far less than
 // wall time.
-func BenchmarkScan(b *testing.B) {
+func BenchmarkDiscover(b *testing.B) {
 	testutil.RequireRoot(b)
-	for _, workers := range []int{0, 1} {
-		name := "GOMAXPROCS"
-		if workers == 1 {
-			name = "1worker"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		opt  Options
+	}{
+		{"GOMAXPROCS", Options{}},
+		{"1worker", Options{Workers: 1}},
+		{"tasks", Options{Tasks: true}}, // what nsproxy, graph and kthreads ask for
+	} {
+		b.Run(bc.name, func(b *testing.B) {
 			procs := 0
 			before := cpuTime(b)
 			for b.Loop() {
-				res, err := Scan(Options{Workers: workers})
+				res, err := Discover(bc.opt)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -1,0 +1,168 @@
+package discover
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/model"
+	"github.com/nsinspect/nsinspect/namespaces"
+)
+
+// Options tune a pass. The zero value reads /proc with GOMAXPROCS workers
+// and records namespaces only.
+type Options struct {
+	Workers int    // 0: runtime.GOMAXPROCS(0)
+	Proc    string // procfs mount point, "" for /proc
+	// Tasks records every task (each thread of each process, kernel
+	// threads included) with its comm, ppid, state and namespaces, for
+	// the views that group or draw tasks. Without it a pass reads stat and
+	// cmdline only for each namespace's lowest PID, and thread links only
+	// of multi-threaded processes, which is what ls needs.
+	Tasks bool
+}
+
+// A Source finds namespaces, their holders and tasks, and records them in
+// a Pass. Sources live in this package because they share the pass's
+// registry, whose identity rules (see the package doc) make every source's
+// findings comparable: Proc is the /proc walk; a BPF task iterator is the
+// next one.
+type Source interface {
+	Name() string
+	Discover(p *Pass) error
+}
+
+// Pass is one discovery run: the registry of namespaces held open, and
+// what the sources found, merged when they are done.
+type Pass struct {
+	opt    Options
+	reg    *registry
+	found  []*findings
+	denied model.Denied
+}
+
+// findings is what one reader (a worker of a source) learned, kept to
+// itself until the pass merges it, so that readers share only the
+// registry.
+type findings struct {
+	aggs   map[*entry]*agg
+	holds  []hold
+	tasks  []*model.Task
+	denied model.Denied
+	procs  int
+}
+
+func newFindings() *findings { return &findings{aggs: make(map[*entry]*agg, 256)} }
+
+// agg is what one reader learned about the processes in one namespace.
+type agg struct {
+	nprocs, zombies, pid, ppid int
+	uid                        uint32
+	cmd                        string
+}
+
+// hold is one thread, fd or bind mount found holding a namespace.
+type hold struct {
+	e      *entry
+	thread *model.TaskRef
+	fd     *model.FD
+	mount  *model.BindMount
+}
+
+// Discover runs one pass over /proc.
+func Discover(opt Options) (*model.Model, error) { return Run(opt, Proc{}) }
+
+// Run runs one pass with the given sources, then climbs the hierarchy once
+// from every namespace found (NS_GET_USERNS, and NS_GET_PARENT for pid and
+// user namespaces) until nothing new turns up. It fails only when a source
+// cannot run at all; what single tasks hide is counted in Denied.
+func Run(opt Options, sources ...Source) (*model.Model, error) {
+	p := &Pass{opt: opt, reg: newRegistry()}
+	defer p.reg.close()
+	for _, s := range sources {
+		if err := s.Discover(p); err != nil {
+			return nil, fmt.Errorf("discovering namespaces (%s): %w", s.Name(), err)
+		}
+	}
+	m := &model.Model{}
+	m.Denied.Relatives = p.reg.relatives()
+	p.merge(m)
+	netnsIDs(p.reg)
+	for _, e := range p.reg.order {
+		m.Namespaces = append(m.Namespaces, e.ns)
+	}
+	slices.SortFunc(m.Namespaces, func(a, b *model.Namespace) int {
+		return cmp.Or(cmp.Compare(a.Ino, b.Ino), cmp.Compare(a.Type, b.Type))
+	})
+	slices.SortFunc(m.Tasks, func(a, b *model.Task) int {
+		switch {
+		case a.PID != b.PID:
+			return cmp.Compare(a.PID, b.PID)
+		case a.IsThread() != b.IsThread(): // the leader first
+			if a.IsThread() {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(a.TID, b.TID)
+	})
+	return m, nil
+}
+
+// merge folds the readers' per-namespace counts, holders and tasks into m.
+func (p *Pass) merge(m *model.Model) {
+	for _, f := range p.found {
+		m.Processes += f.procs
+		m.Denied.Add(f.denied)
+		m.Tasks = append(m.Tasks, f.tasks...)
+		for e, a := range f.aggs {
+			ns := e.ns
+			if a.nprocs > a.zombies {
+				ns.Sources |= model.FromProcess
+			}
+			ns.NProcs += a.nprocs
+			ns.Zombies += a.zombies
+			if a.pid != 0 && (ns.PID == 0 || a.pid < ns.PID) {
+				ns.PID, ns.PPID, ns.UID, ns.Command = a.pid, a.ppid, a.uid, a.cmd
+			}
+		}
+		for _, h := range f.holds {
+			switch {
+			case h.thread != nil:
+				h.e.ns.Threads = append(h.e.ns.Threads, *h.thread)
+			case h.fd != nil:
+				h.e.ns.FDs = append(h.e.ns.FDs, *h.fd)
+			case h.mount != nil:
+				h.e.ns.BindMounts = append(h.e.ns.BindMounts, *h.mount)
+			}
+		}
+	}
+	for _, e := range p.reg.order {
+		ns := e.ns
+		slices.SortFunc(ns.Threads, func(a, b model.TaskRef) int { return cmp.Or(cmp.Compare(a.PID, b.PID), cmp.Compare(a.TID, b.TID)) })
+		slices.SortFunc(ns.FDs, func(a, b model.FD) int { return cmp.Or(cmp.Compare(a.PID, b.PID), cmp.Compare(a.FD, b.FD)) })
+		slices.SortFunc(ns.BindMounts, func(a, b model.BindMount) int { return cmp.Compare(a.Path, b.Path) })
+	}
+}
+
+// netnsIDs asks the kernel (RTM_GETNSID) which nsid our network namespace
+// assigned to each network namespace found. Failure leaves -1: the id is
+// an extra, not worth failing a listing for.
+func netnsIDs(reg *registry) {
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return
+	}
+	defer h.Close()
+	for _, e := range reg.order {
+		if e.ns.Type != namespaces.Net {
+			continue
+		}
+		if id, err := h.GetNetNsIdByFd(e.fd); err == nil && id >= 0 {
+			e.ns.NetNSID = id
+		}
+	}
+}

@@ -1,0 +1,208 @@
+package model
+
+import (
+	"strings"
+
+	"github.com/nsinspect/nsinspect/namespaces"
+)
+
+// Source says how a namespace was found. A namespace found several ways has
+// several bits set.
+type Source uint8
+
+const (
+	// FromProcess: a thread-group leader's /proc/PID/ns/<type> link.
+	FromProcess Source = 1 << iota
+	// FromChildren: a leader's pid_for_children or time_for_children link
+	// that differs from its own pid or time namespace (after
+	// unshare(CLONE_NEWPID|CLONE_NEWTIME), before the first child).
+	FromChildren
+	// FromThread: a non-leader thread's /proc/PID/task/TID/ns link that
+	// differs from its leader's.
+	FromThread
+	// FromBindMount: an nsfs mount listed in some mount namespace.
+	FromBindMount
+	// FromFD: an open file descriptor on the namespace.
+	FromFD
+	// FromParent: NS_GET_PARENT of a pid or user namespace already found.
+	FromParent
+	// FromOwner: NS_GET_USERNS of a namespace already found.
+	FromOwner
+	// FromZombie: a zombie's pid or user link. A zombie released its
+	// nsproxy at exit (exit_task_namespaces) but still pins those two:
+	// its struct pid its pid namespace, its cred its user namespace.
+	FromZombie
+)
+
+// Hierarchy is the sources that mean "reached only by climbing": no task,
+// fd or mount of the pass was seen holding the namespace.
+const Hierarchy = FromParent | FromOwner
+
+var sourceNames = []string{"process", "for_children", "thread", "bindmount", "fd", "parent", "owner", "zombie"}
+
+// Names lists the set bits by name ("process", "for_children", "thread",
+// "bindmount", "fd", "parent", "owner", "zombie"), in that bit order.
+func (s Source) Names() []string {
+	out := []string{}
+	for i, n := range sourceNames {
+		if s&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func (s Source) String() string { return strings.Join(s.Names(), ",") }
+
+// TaskRef names one thread of a process, as a holder of a namespace.
+type TaskRef struct {
+	PID int `json:"pid"`
+	TID int `json:"tid"`
+}
+
+// FD is one file descriptor of a process that holds a namespace.
+type FD struct {
+	PID int `json:"pid"`
+	FD  int `json:"fd"`
+}
+
+// BindMount is one nsfs mount of the namespace. Path is resolved in the
+// mount namespace whose inode is MntNSIno (and NS_GET_ID MntNS, absent on
+// kernels without it), which was read through process PID.
+type BindMount struct {
+	Path     string `json:"path"`
+	MntNS    uint64 `json:"mntns,omitempty"`
+	MntNSIno uint64 `json:"mntns_ino"`
+	PID      int    `json:"pid"`
+}
+
+// Namespace is one namespace found, with what lsns(8) shows about it, what
+// holds it and where it hangs in the hierarchy.
+type Namespace struct {
+	namespaces.NS
+	Sources Source
+
+	// NProcs counts thread-group leaders whose own link is this namespace,
+	// as lsns counts, zombies included; Zombies is how many of them are
+	// zombies. PID is the lowest of them, with its parent PID, the uid
+	// that owns /proc/PID and its command line (comm when the command
+	// line is empty, as for kernel threads and zombies). All zero when
+	// NProcs is 0.
+	NProcs  int
+	Zombies int
+	PID     int
+	PPID    int
+	UID     uint32
+	Command string
+
+	// Parent (NS_GET_PARENT, pid and user namespaces) and Owner
+	// (NS_GET_USERNS, the owning user namespace; for a user namespace the
+	// same as Parent, see the package doc); nil at the top of what the
+	// kernel lets us see, or for types without one.
+	Parent *Namespace
+	Owner  *Namespace
+
+	// NetNSID is the id the discovering process's network namespace
+	// assigned to this network namespace (RTM_GETNSID), -1 when none is
+	// assigned or the namespace is not a network namespace.
+	NetNSID int
+
+	Threads    []TaskRef   // non-leader threads in it (their leader is not)
+	BindMounts []BindMount // nsfs mounts of it
+	FDs        []FD        // open fds on it, other than the pass's own
+}
+
+// OnlyHierarchy reports whether the namespace was reached only as some
+// namespace's parent or owner.
+func (n *Namespace) OnlyHierarchy() bool { return n.Sources&^Hierarchy == 0 }
+
+// Task is one task: a process's leader or one of its threads.
+type Task struct {
+	PID    int
+	TID    int // PID for the thread-group leader
+	PPID   int
+	Comm   string
+	State  byte // as in /proc/PID/stat: R, S, D, Z, I, ...
+	Kernel bool // PF_KTHREAD: a kernel thread
+	// Affinity is Cpus_allowed_list of /proc/PID/status, read for
+	// kernel threads only ("" for the others).
+	Affinity string
+
+	// NS is the task's namespace per namespaces.Links entry; nil where the
+	// link could not be read, and then Missing[i] says why: a zombie has
+	// released its nsproxy (only pid and user still resolve), or ptrace
+	// access was refused.
+	NS      []*Namespace
+	Missing []string
+}
+
+// IsThread reports whether t is a thread other than its group's leader.
+func (t *Task) IsThread() bool { return t.TID != t.PID }
+
+// Zombie reports whether the task has exited and is not reaped yet.
+func (t *Task) Zombie() bool { return t.State == 'Z' || t.State == 'X' }
+
+// Readable reports whether any of the task's links was read.
+func (t *Task) Readable() bool {
+	for _, n := range t.NS {
+		if n != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Link returns the task's namespace behind the /proc/PID/ns link named
+// name, and why it is missing when it is.
+func (t *Task) Link(name string) (*Namespace, string) {
+	for i, l := range namespaces.Links {
+		if l.Name == name && i < len(t.NS) {
+			return t.NS[i], t.Missing[i]
+		}
+	}
+	return nil, "no such link " + name
+}
+
+// Denied counts what the pass was not allowed to read, by what it was.
+// Other users' ns links, task links, fds and /proc/PID/root need
+// PTRACE_MODE_READ access (CAP_SYS_PTRACE for processes of other users).
+type Denied struct {
+	NSLinks   int // processes whose /proc/PID/ns could not be read
+	Threads   int // threads whose /proc/PID/task/TID/ns could not be read
+	FDs       int // processes whose /proc/PID/fd could not be listed
+	Mountinfo int // mountinfo files or nsfs mount points that could not be read
+	Relatives int // NS_GET_USERNS/NS_GET_PARENT calls refused
+}
+
+// Any reports whether anything at all was denied.
+func (d Denied) Any() bool { return d != Denied{} }
+
+// Add adds e's counts to d.
+func (d *Denied) Add(e Denied) {
+	d.NSLinks += e.NSLinks
+	d.Threads += e.Threads
+	d.FDs += e.FDs
+	d.Mountinfo += e.Mountinfo
+	d.Relatives += e.Relatives
+}
+
+// Model is one discovery pass.
+type Model struct {
+	// Namespaces, sorted as lsns sorts them: by inode number, then type.
+	Namespaces []*Namespace
+	// Tasks, sorted by PID then TID, leader first; empty unless the pass
+	// was asked for tasks.
+	Tasks     []*Task
+	Processes int // processes whose namespaces were read
+	Denied    Denied
+}
+
+// Lookup returns the namespace with ns's identity, or nil.
+func (m *Model) Lookup(ns namespaces.NS) *Namespace {
+	for _, n := range m.Namespaces {
+		if n.Key() == ns.Key() {
+			return n
+		}
+	}
+	return nil
+}
