@@ -5,8 +5,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/model"
+	"github.com/nsinspect/nsinspect/namespaces"
 )
 
 // lsNS is one namespace in ls --json. The first eight keys are lsns -J's,
@@ -21,15 +21,15 @@ type lsNS struct {
 	UID     *uint32 `json:"uid"`
 	User    *string `json:"user"`
 
-	Zombies    int              `json:"zombies"` // how many of nprocs are zombies
-	ID         *uint64          `json:"id"`      // NS_GET_ID; null on kernels without it (before 6.18)
-	Parent     *uint64          `json:"parent"`  // NS_GET_ID of the parent; null without one, or without NS_GET_ID
-	Owner      *uint64          `json:"owner"`   // NS_GET_ID of the owning user ns; likewise
-	PNS        uint64           `json:"pns"`     // parent's inode, 0 for none (as lsns)
-	ONS        uint64           `json:"ons"`     // owner's inode, 0 for none (as lsns)
-	NetNSID    *int             `json:"netnsid"`
-	Sources    []string         `json:"sources"`
-	Threads    []model.TaskRef      `json:"threads,omitempty"`
+	Zombies    int               `json:"zombies"` // how many of nprocs are zombies
+	ID         *uint64           `json:"id"`      // NS_GET_ID; null on kernels without it (before 6.18)
+	Parent     *uint64           `json:"parent"`  // NS_GET_ID of the parent; null without one, or without NS_GET_ID
+	Owner      *uint64           `json:"owner"`   // NS_GET_ID of the owning user ns; likewise
+	PNS        uint64            `json:"pns"`     // parent's inode, 0 for none (as lsns)
+	ONS        uint64            `json:"ons"`     // owner's inode, 0 for none (as lsns)
+	NetNSID    *int              `json:"netnsid"`
+	Sources    []string          `json:"sources"`
+	Threads    []model.TaskRef   `json:"threads,omitempty"`
 	BindMounts []model.BindMount `json:"bindmounts,omitempty"`
 	FDs        []model.FD        `json:"fds,omitempty"`
 }
