@@ -8,6 +8,8 @@
 #   namespaces with K processes each (bench/scale-fixture.sh).
 #   Defaults 5000 100 10; --ci means 500 20 5 and fewer runs.
 #   RUNS=n sets the runs per tool (default 11, --ci 5).
+#   BEFORE=BIN also times another nsinspect binary (an older build) in the
+#   same alternating runs, for before/after numbers of one change.
 # Needs root (other users' namespaces), util-linux lsns, GNU time
 # (apt-get install time); uses hyperfine as a second opinion if installed.
 set -euo pipefail
@@ -63,10 +65,11 @@ measure() {
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 "$bin" ls --json >/dev/null 2>&1; lsns -J >/dev/null # warm the caches
-: >"$tmp/lsns" ; : >"$tmp/nsi"
+: >"$tmp/lsns" ; : >"$tmp/nsi" ; : >"$tmp/before"
 for _ in $(seq 1 "$RUNS"); do
 	measure lsns -J >>"$tmp/lsns"
 	measure "$bin" ls --json >>"$tmp/nsi"
+	[ -z "${BEFORE:-}" ] || measure "$BEFORE" ls --json >>"$tmp/before"
 done
 l_us=$(cut -d' ' -f1 "$tmp/lsns" | median)
 n_us=$(cut -d' ' -f1 "$tmp/nsi" | median)
@@ -80,6 +83,13 @@ ms() { awk -v x="$1" 'BEGIN {printf "%.1f", x / 1000}'; }
 printf '%-22s %12s %14s %14s\n' tool "median wall ms" "median CPU ms" "peak RSS KiB"
 printf '%-22s %14s %14s %14d\n' "lsns -J" "$(ms "$l_us")" "$(ms "$l_cpu")" "$l_rss"
 printf '%-22s %14s %14s %14d\n' "nsinspect ls --json" "$(ms "$n_us")" "$(ms "$n_cpu")" "$n_rss"
+if [ -n "${BEFORE:-}" ]; then
+	b_us=$(cut -d' ' -f1 "$tmp/before" | median)
+	b_cpu=$(cut -d' ' -f3 "$tmp/before" | median)
+	b_rss=$(cut -d' ' -f2 "$tmp/before" | sort -n | tail -1)
+	printf '%-22s %14s %14s %14d\n' "before: $(basename "$BEFORE")" "$(ms "$b_us")" "$(ms "$b_cpu")" "$b_rss"
+	echo "ratio before/now: $(awk -v b="$b_us" -v n="$n_us" 'BEGIN {printf "%.2f", b / n}')x wall, $(awk -v b="$b_cpu" -v n="$n_cpu" 'BEGIN {printf "%.2f", (n > 0) ? b / n : 0}')x CPU"
+fi
 echo "ratio lsns/nsinspect: ${ratio}x wall, ${cpu_ratio}x CPU, over $RUNS alternating runs each (incl. process start)"
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "namespaces: lsns $(lsns -J | grep -c '"ns":'), nsinspect $("$bin" ls --json 2>/dev/null | grep -c '"ns":')"
