@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -37,20 +38,23 @@ scan are left out.`,
 			if err != nil {
 				return err
 			}
-			list := kthreads(m)
-			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), list)
-			}
-			tw := newTable(cmd.OutOrStdout())
-			fmt.Fprintln(tw, "PID\tPPID\tSTATE\tCPUS\tCOMM")
-			for _, k := range list {
-				fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\n", k.PID, k.PPid, k.State, k.CPUs, k.Comm)
-			}
-			return tw.Flush()
+			return renderKthreads(cmd.OutOrStdout(), kthreads(m), asJSON)
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
 	return c
+}
+
+func renderKthreads(w io.Writer, list []kthreadJSON, asJSON bool) error {
+	if asJSON {
+		return writeJSON(w, list)
+	}
+	tw := newTable(w)
+	fmt.Fprintln(tw, "PID\tPPID\tSTATE\tCPUS\tCOMM")
+	for _, k := range list {
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\n", k.PID, k.PPid, k.State, k.CPUs, k.Comm)
+	}
+	return tw.Flush()
 }
 
 // kthreads is the kthreads view of one discovery pass: kthreadd and the
