@@ -23,16 +23,27 @@ import (
 // about namespaces these tests made, and none assumes that nobody else
 // holds them.
 
-// start runs argv as a child and kills and reaps it at cleanup.
+// start runs argv (util-linux) as a child and kills and reaps it at
+// cleanup.
 func start(t *testing.T, argv ...string) *exec.Cmd {
 	t.Helper()
 	testutil.RequireCommand(t, argv[0], "util-linux")
-	cmd := exec.Command(argv[0], argv[1:]...)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %v: %v", argv, err)
+	return testutil.Start(t, argv...)
+}
+
+// nsAt identifies the nsfs file at path.
+func nsAt(t *testing.T, path string) namespaces.NS {
+	t.Helper()
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd
+	defer unix.Close(fd)
+	ns, err := namespaces.FromFD(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns
 }
 
 // nsOf identifies /proc/PID/ns/<link>, waiting until the child's
@@ -153,15 +164,7 @@ func TestScanProcesses(t *testing.T) {
 func TestScanThreadOnly(t *testing.T) {
 	testutil.RequireRoot(t)
 	tid := testutil.ThreadUnshare(t, unix.CLONE_NEWUTS)
-	fd, err := unix.Open(fmt.Sprintf("/proc/self/task/%d/ns/uts", tid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns, err := namespaces.FromFD(fd)
-	unix.Close(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ns := nsAt(t, fmt.Sprintf("/proc/self/task/%d/ns/uts", tid))
 	m := struct {
 		ns  namespaces.NS
 		tid int
@@ -185,15 +188,7 @@ func TestScanBindMountOnly(t *testing.T) {
 	}
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
 	path := "/run/netns/" + name
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ns, err := namespaces.FromFD(fd)
-	unix.Close(fd)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ns := nsAt(t, path)
 	n := find(t, mustScan(t), ns)
 	if n.Sources&model.FromBindMount == 0 || n.NProcs != 0 {
 		t.Errorf("sources %v nprocs %d; want bindmount, 0 processes", n.Sources, n.NProcs)

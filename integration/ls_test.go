@@ -56,12 +56,7 @@ func lsnsJSON(t *testing.T, args ...string) map[string]lsEntry {
 func child(t *testing.T, argv ...string) (pid int) {
 	t.Helper()
 	testutil.RequireCommand(t, argv[0], "util-linux")
-	cmd := exec.Command(argv[0], argv[1:]...)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting %v: %v", argv, err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	pid = cmd.Process.Pid
+	pid = testutil.Start(t, argv...).Process.Pid
 	if slices.Contains(argv, "--kill-child") {
 		// --kill-child (which implies --fork) makes the kernel kill the
 		// forked child when unshare dies; as pid 1 of a new pid

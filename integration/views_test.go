@@ -1,11 +1,9 @@
 package integration
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -41,21 +39,9 @@ func TestViewsAgreeOnHierarchy(t *testing.T) {
 	testutil.RequireCommand(t, "unshare", "util-linux")
 	// outer: user U1, pid P1 (for its child), net N1; inner (pid 1 of
 	// P1): user U2 inside U1, pid P2 inside P1, net N2 owned by U2.
-	cmd := exec.Command("unshare", "--user", "--map-root-user", "--pid", "--net", "--fork", "--kill-child",
+	cmd := testutil.StartReady(t, "unshare", "--user", "--map-root-user", "--pid", "--net", "--fork", "--kill-child",
 		"unshare", "--user", "--map-root-user", "--pid", "--net", "--fork", "--kill-child",
 		"sh", "-c", "echo ready; exec sleep 1000")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "ready\n" {
-		t.Fatalf("nested unshare did not start: %q, %v", line, err)
-	}
 	outer := cmd.Process.Pid
 	inner := onlyChild(t, outer)
 	sleeper := onlyChild(t, inner)

@@ -1,0 +1,42 @@
+package testutil
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"testing"
+)
+
+// Start runs argv as a child of the test and kills and reaps it at
+// cleanup.
+func Start(t testing.TB, argv ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %v: %v", argv, err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd
+}
+
+// StartReady is Start for a command that prints "ready" on a line of its
+// own once it is set up (e.g. `sh -c 'echo ready; exec sleep 1000'` at the
+// end of a chain of unshare(1)s); it returns once that line is read.
+func StartReady(t testing.TB, argv ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(argv[0], argv[1:]...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting %v: %v", argv, err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "ready\n" {
+		t.Fatalf("%v did not start: %q, %v", argv, line, err)
+	}
+	return cmd
+}
