@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -145,10 +146,11 @@ func runLab(req Request, out any) error {
 	}
 	// The lab prints its report before it tears the experiment down; take
 	// the report as soon as it is complete and reap the lab in the
-	// background, so that its namespaces' teardown is not on our clock.
-	// (It dies with us in any case: PDEATHSIG.)
+	// background, so that its namespaces' teardown overlaps our printing.
+	// Reap waits for it before nsinspect exits. (If nsinspect is killed
+	// first, PDEATHSIG kills the lab, and init reaps it.)
 	if derr := json.NewDecoder(stdout).Decode(out); derr == nil {
-		go cmd.Wait()
+		tearingDown.Go(func() { cmd.Wait() })
 		return nil
 	} else if err := cmd.Wait(); err != nil {
 		if msg := strings.TrimSpace(errb.String()); msg != "" {
@@ -159,6 +161,15 @@ func runLab(req Request, out any) error {
 		return fmt.Errorf("reading the lab's report: %v", derr)
 	}
 }
+
+// tearingDown counts the labs whose report was taken while they were
+// still tearing their experiment down.
+var tearingDown sync.WaitGroup
+
+// Reap waits for every lab still tearing its experiment down. Call it
+// before the process exits: a lab left behind becomes a zombie for init to
+// collect, and a container's PID 1 may never do so.
+func Reap() { tearingDown.Wait() }
 
 func lastLine(s string) string {
 	lines := strings.Split(s, "\n")

@@ -13,7 +13,11 @@ func main() {
 		// Re-executed as a clone experiment's lab (see clone/doc.go).
 		os.Exit(clone.LabMain())
 	}
-	os.Exit(run(os.Args[1:]))
+	code := run(os.Args[1:])
+	// The report is printed; now every process nsinspect made must be
+	// reaped, so that none is left to init.
+	clone.Reap()
+	os.Exit(code)
 }
 
 // run executes one command line and returns the exit code. Errors are
