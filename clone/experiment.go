@@ -38,7 +38,7 @@ func runExperiment(req Request, mode string) (rep *Report, stop func(), err erro
 	}
 	cgroupFD := -1
 	if req.Flags.Has(unix.CLONE_INTO_CGROUP) {
-		fd, err := unix.Open(req.Cgroup, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		fd, err := openCgroup(req)
 		if err != nil {
 			return nil, stop, fmt.Errorf("opening cgroup %s for CLONE_INTO_CGROUP: %w", req.Cgroup, err)
 		}
@@ -304,4 +304,13 @@ func waitExec(child *procinfo.Proc) error {
 		time.Sleep(2 * time.Millisecond)
 	}
 	return errors.New("the child did not execve sleep within a second")
+}
+
+// openCgroup opens CLONE_INTO_CGROUP's target: the fd the lab inherited
+// (Request.CgroupFD), else the directory by path.
+func openCgroup(req Request) (int, error) {
+	if req.CgroupFD > 0 {
+		return unix.FcntlInt(uintptr(req.CgroupFD), unix.F_DUPFD_CLOEXEC, 0)
+	}
+	return unix.Open(req.Cgroup, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 }

@@ -45,6 +45,10 @@ type Request struct {
 	// Cgroup is the cgroup v2 directory CLONE_INTO_CGROUP puts the child
 	// in; empty means nsinspect's own cgroup.
 	Cgroup string `json:"cgroup,omitempty"`
+	// CgroupFD is set by runLab for the lab, never by callers: the fd the
+	// lab inherits on Cgroup, opened by nsinspect before the lab mounted
+	// its own /tmp and /proc, so that any path nsinspect can open works.
+	CgroupFD int `json:"cgroup_fd,omitempty"`
 
 	Op     string    `json:"op"`     // what the lab does: clone (default), unshare, matrix
 	Thread bool      `json:"thread"` // unshare: on one thread of a two-thread process
@@ -139,6 +143,15 @@ func runLab(req Request, out any) error {
 		attr.GidMappingsEnableSetgroups = false
 	}
 	cmd.SysProcAttr = attr
+	if req.Flags.Has(unix.CLONE_INTO_CGROUP) && req.Cgroup != "" {
+		dir, err := os.Open(req.Cgroup)
+		if err != nil {
+			return fmt.Errorf("opening cgroup %s for CLONE_INTO_CGROUP: %w", req.Cgroup, err)
+		}
+		defer dir.Close()
+		cmd.ExtraFiles = []*os.File{dir}
+		req.CgroupFD = 3 // the first of ExtraFiles
+	}
 	in, _ := json.Marshal(req)
 	cmd.Stdin = bytes.NewReader(in)
 	if err := cmd.Start(); err != nil {

@@ -3,8 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/clone"
 	"github.com/nsinspect/nsinspect/nsgraph"
@@ -13,6 +16,7 @@ import (
 func init() { register(newCloneCmd) }
 
 type cloneOpts struct {
+	cgroup                                                         string
 	json, host, userns, noProbes, identity, exec, clone3, dot, svg bool
 }
 
@@ -36,6 +40,11 @@ change the host and everything dies with the lab. Without root the lab is
 made inside a new user namespace. --host runs from nsinspect's own
 namespaces with only the probes that cannot change the host.
 
+--cgroup DIR makes the child with clone3(CLONE_INTO_CGROUP) in the cgroup v2
+directory DIR (Linux 5.7); it implies CLONE_INTO_CGROUP. Without --cgroup,
+CLONE_INTO_CGROUP puts the child in nsinspect's own cgroup. The report shows
+the cgroup parent and child are in.
+
 A call the kernel refuses exits 3, with the errno and the clone(2) rule it
 broke.`,
 		Example: `  nsinspect clone 'CLONE_NEWNET|CLONE_FILES'
@@ -56,6 +65,14 @@ broke.`,
 				return usageErrorf("--host and --userns conflict: --userns makes the lab in a user namespace, --host runs without a lab")
 			}
 			req := clone.Request{Flags: flags, Clone3: o.clone3, Probes: !o.noProbes, Identity: o.identity, Exec: o.exec, Host: o.host, UserNS: o.userns}
+			if o.cgroup != "" {
+				dir, err := cgroupDir(o.cgroup)
+				if err != nil {
+					return err
+				}
+				req.Flags |= clone.FlagSet(unix.CLONE_INTO_CGROUP)
+				req.Cgroup = dir
+			}
 			rep, err := clone.Run(req)
 			if err != nil {
 				if errors.Is(err, clone.ErrNoLab) {
@@ -85,6 +102,7 @@ broke.`,
 	f.BoolVar(&o.identity, "identity", false, "namespace ids and kcmp (with KCMP_FILE per shared fd number) only: no snapshot beyond status and ns links, no probes (fastest)")
 	f.BoolVar(&o.exec, "exec", false, "also show the kcmp verdicts after the child execs")
 	f.BoolVar(&o.clone3, "clone3", false, "use clone3(2) even when clone(2) can pass the flags")
+	f.StringVar(&o.cgroup, "cgroup", "", "make the child in cgroup v2 directory `DIR` (clone3 with CLONE_INTO_CGROUP, Linux 5.7)")
 	f.BoolVar(&o.dot, "dot", false, "print the experiment as a Graphviz DOT graph: parent, child, each resource shared or separate")
 	f.BoolVar(&o.svg, "svg", false, "like --dot, rendered to SVG by Graphviz's dot (apt-get install graphviz)")
 	return c
@@ -100,6 +118,27 @@ func cloneExit(rep *clone.Report) error {
 		return &exitError{code: exitAssertion, msg: fmt.Sprintf("%d verdict(s) disagree with clone(2); see DISAGREE above", len(rep.Disagreements))}
 	}
 	return nil
+}
+
+// cgroupDir checks that dir is a directory of a cgroup v2 hierarchy, which
+// is what CLONE_INTO_CGROUP takes, and returns its absolute path (the lab
+// opens it from its own working directory).
+func cgroupDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", usageErrorf("--cgroup %s: %v", dir, err)
+	}
+	var fs unix.Statfs_t
+	if err := unix.Statfs(abs, &fs); err != nil {
+		return "", usageErrorf("--cgroup %s: %v (give a directory under the cgroup2 mount, e.g. /sys/fs/cgroup/NAME, made with mkdir)", dir, err)
+	}
+	if fs.Type != unix.CGROUP2_SUPER_MAGIC {
+		return "", usageErrorf("--cgroup %s: not a cgroup v2 directory (statfs type %#x, want cgroup2 %#x); give a directory under the cgroup2 mount, e.g. /sys/fs/cgroup/NAME", dir, fs.Type, unix.CGROUP2_SUPER_MAGIC)
+	}
+	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
+		return "", usageErrorf("--cgroup %s: not a directory (a cgroup is a directory under the cgroup2 mount)", dir)
+	}
+	return abs, nil
 }
 
 func countTrue(bs ...bool) int {

@@ -38,6 +38,10 @@ func renderClone(w io.Writer, r *clone.Report) {
 	if r.UserMap != "" {
 		fmt.Fprintf(w, "  note: %s\n\n", r.UserMap)
 	}
+	if r.Cgroup != "" {
+		fmt.Fprintf(w, "  CLONE_INTO_CGROUP: clone3 was given an fd on %s; /proc/PID/cgroup (0::, as the lab's cgroup namespace shows it) says child %s, parent %s\n\n",
+			r.Cgroup, cgroupV2Path(r.Child), cgroupV2Path(r.Parent))
+	}
 
 	t := newTable(w)
 	fmt.Fprintln(t, "RESOURCE\tCLONE(2) SAYS\tKERNEL IDENTITY\tPROBE\t")
@@ -165,4 +169,16 @@ func nsEvidenceKey() string {
 		return "NS_GET_ID of /proc/PID/ns/<link>, inode in brackets"
 	}
 	return "inode of /proc/PID/ns/<link> (this kernel has no NS_GET_ID), both held open while compared"
+}
+
+// cgroupV2Path is the side's cgroup v2 path (the "0::" line), or "?".
+func cgroupV2Path(s *clone.Side) string {
+	if s != nil {
+		for _, cg := range s.Cgroup {
+			if cg.HierarchyID == 0 {
+				return cg.Path
+			}
+		}
+	}
+	return "?"
 }
