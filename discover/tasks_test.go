@@ -99,24 +99,12 @@ func TestTasksKernelThreads(t *testing.T) {
 // kernelPIDs reads every process's stat flags: pid -> PF_KTHREAD.
 func kernelPIDs(t *testing.T) map[int]bool {
 	t.Helper()
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[int]bool{}
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		if st, err := procinfo.ParseStat(string(b)); err == nil {
+	testutil.EachStat(t, func(pid int, stat string) {
+		if st, err := procinfo.ParseStat(stat); err == nil {
 			out[pid] = st.IsKthread()
 		}
-	}
+	})
 	return out
 }
 

@@ -2,8 +2,6 @@ package integration
 
 import (
 	"encoding/json"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -15,28 +13,16 @@ import (
 // independent view) and returns the PF_KTHREAD tasks under kthreadd.
 func kernelThreads(t *testing.T) map[int]procinfo.Stat {
 	t.Helper()
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[int]procinfo.Stat{}
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue // exited
-		}
-		st, err := procinfo.ParseStat(string(b))
+	testutil.EachStat(t, func(pid int, stat string) {
+		st, err := procinfo.ParseStat(stat)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if st.IsKthread() && (pid == 2 || st.PPID == 2) {
 			out[pid] = st
 		}
-	}
+	})
 	return out
 }
 

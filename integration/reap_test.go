@@ -2,7 +2,6 @@ package integration
 
 import (
 	"os"
-	"strconv"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -55,23 +54,11 @@ func TestCloneReapsBeforeExit(t *testing.T) {
 // are orphans nsinspect left behind.
 func adopted(t *testing.T) []int {
 	t.Helper()
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []int
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		if st, err := procinfo.ParseStat(string(b)); err == nil && st.PPID == os.Getpid() && st.Comm == "nsinspect" {
+	testutil.EachStat(t, func(pid int, stat string) {
+		if st, err := procinfo.ParseStat(stat); err == nil && st.PPID == os.Getpid() && st.Comm == "nsinspect" {
 			out = append(out, pid)
 		}
-	}
+	})
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"os"
 	"os/exec"
+	"strconv"
 	"testing"
 )
 
@@ -39,4 +40,24 @@ func StartReady(t testing.TB, argv ...string) *exec.Cmd {
 		t.Fatalf("%v did not start: %q, %v", argv, line, err)
 	}
 	return cmd
+}
+
+// EachStat calls fn with the pid and the /proc/PID/stat line of every
+// process that is there while /proc is read; processes that exit
+// meanwhile are left out.
+func EachStat(t testing.TB, fn func(pid int, stat string)) {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if b, err := os.ReadFile("/proc/" + e.Name() + "/stat"); err == nil {
+			fn(pid, string(b))
+		}
+	}
 }
