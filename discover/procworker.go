@@ -88,7 +88,7 @@ func (w *worker) resolve(dirfd int, path string, t namespaces.Type, src model.So
 		if err != nil {
 			return nil, err
 		}
-		lt, ino, ok := parseNSLink(b)
+		lt, ino, ok := namespaces.ParseLink(b)
 		if !isShort || !ok || lt != t {
 			return nil, errNotNS
 		}
@@ -122,7 +122,7 @@ func (w *worker) process(pid int) {
 	// opening and closing /proc/PID itself.
 	dfd, err := openDir(w.procfd, strconv.Itoa(pid)+"/ns")
 	if err != nil {
-		if denied(err) {
+		if procinfo.IsDenied(err) {
 			w.f.denied.NSLinks++
 		}
 		return
@@ -132,7 +132,7 @@ func (w *worker) process(pid int) {
 	zombie := false
 	if err := w.linksAt(dfd, &links); err != nil {
 		switch {
-		case denied(err):
+		case procinfo.IsDenied(err):
 			w.f.denied.NSLinks++
 			w.task(dfd, pid, pid, nil, deniedWhy(err))
 			return
@@ -191,7 +191,7 @@ func (w *worker) process(pid int) {
 	if mnt := links[mntLink]; mnt != nil && w.reg.claimMounts(mnt) {
 		if err := w.mounts(dfd, pid, mnt); err != nil {
 			w.reg.releaseMounts(mnt)
-			if denied(err) {
+			if procinfo.IsDenied(err) {
 				w.f.denied.Mountinfo++
 			}
 		}
@@ -285,7 +285,7 @@ func (w *worker) mounts(dfd, pid int, mnt *entry) error {
 	if err != nil {
 		return err
 	}
-	for _, m := range ParseNSFSMounts(b) {
+	for _, m := range procinfo.ParseNSFSMounts(b) {
 		e := w.cache[m.Ino]
 		if e == nil {
 			// Opening through root/ resolves the path inside the
@@ -293,7 +293,7 @@ func (w *worker) mounts(dfd, pid int, mnt *entry) error {
 			// came from.
 			e, err = w.reg.open(dfd, "../root"+m.MountPoint, m.Type, m.Ino, model.FromBindMount)
 			if err != nil {
-				if denied(err) {
+				if procinfo.IsDenied(err) {
 					w.f.denied.Mountinfo++
 				}
 				continue
@@ -326,7 +326,7 @@ func (w *worker) threads(dfd, pid int, leader *[10]*entry) {
 		}
 		var links [10]*entry
 		if err := w.linksAt(nsfd, &links); err != nil {
-			if denied(err) {
+			if procinfo.IsDenied(err) {
 				w.f.denied.Threads++
 				w.task(nsfd, pid, tid, nil, deniedWhy(err))
 			}
@@ -392,7 +392,7 @@ func (w *worker) task(nsfd, pid, tid int, links *[10]*entry, why string) {
 func (w *worker) fds(dfd, pid int) {
 	fdfd, err := openDir(dfd, "../fd")
 	if err != nil {
-		if denied(err) {
+		if procinfo.IsDenied(err) {
 			w.f.denied.FDs++
 		}
 		return
@@ -416,7 +416,7 @@ func (w *worker) fds(dfd, pid int) {
 		if err != nil || !isShort {
 			continue
 		}
-		t, _, ok := parseNSLink(b)
+		t, _, ok := namespaces.ParseLink(b)
 		if !ok {
 			continue
 		}

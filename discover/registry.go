@@ -10,6 +10,7 @@ import (
 	"github.com/nsinspect/nsinspect/internal/linux"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/procinfo"
 )
 
 // entry is a namespace the pass holds open. While fd is open the
@@ -150,7 +151,7 @@ func (r *registry) relatives() (deniedN int) {
 		e := r.order[i]
 		if e.ns.Type == namespaces.User {
 			p, err := r.relative(e, linux.NsGetParent, model.FromParent)
-			if err != nil && denied(err) {
+			if err != nil && procinfo.IsDenied(err) {
 				deniedN++
 			}
 			e.ns.Parent, e.ns.Owner = p, p
@@ -158,7 +159,7 @@ func (r *registry) relatives() (deniedN int) {
 		}
 		if o, err := r.relative(e, linux.NsGetUserns, model.FromOwner); err == nil {
 			e.ns.Owner = o
-		} else if denied(err) {
+		} else if procinfo.IsDenied(err) {
 			deniedN++
 		}
 		if !e.ns.Type.Hierarchical() {
@@ -166,7 +167,7 @@ func (r *registry) relatives() (deniedN int) {
 		}
 		if p, err := r.relative(e, linux.NsGetParent, model.FromParent); err == nil {
 			e.ns.Parent = p
-		} else if denied(err) {
+		} else if procinfo.IsDenied(err) {
 			deniedN++
 		}
 	}

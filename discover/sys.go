@@ -112,9 +112,3 @@ func readlink(dirfd int, name string, buf []byte) (b []byte, ok bool, err error)
 	}
 	return buf[:n], n < len(buf), nil
 }
-
-// denied reports whether err means we lack the privilege (ptrace access
-// mode checks answer EACCES, some paths EPERM).
-func denied(err error) bool {
-	return errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM)
-}

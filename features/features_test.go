@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/nsinspect/nsinspect/internal/testutil"
 )
 
 // TestProbesAgreeWithRelease pins each probe against the kernel it runs
@@ -14,6 +16,7 @@ import (
 // kernel may be configured without (kcmp, BTF) are only required to
 // decide.
 func TestProbesAgreeWithRelease(t *testing.T) {
+	testutil.CheckLeaks(t)
 	if os.Getenv("NSINSPECT_PRETEND_MISSING") != "" {
 		t.Fatal("NSINSPECT_PRETEND_MISSING is set: unset it, this test reads the real kernel")
 	}

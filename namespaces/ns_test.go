@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/testutil"
 )
 
 func TestSameAndKey(t *testing.T) {
@@ -38,6 +40,7 @@ func TestSameAndKey(t *testing.T) {
 // TestHolderKeepsOneFDPerNamespace: the Holder keeps the first fd on a
 // namespace and closes the ones after it.
 func TestHolderKeepsOneFDPerNamespace(t *testing.T) {
+	testutil.CheckLeaks(t)
 	h := NewHolder()
 	var kept int
 	for i := 0; i < 3; i++ {

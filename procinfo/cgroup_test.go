@@ -1,11 +1,7 @@
 package procinfo
 
 import (
-	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 )
 
@@ -26,16 +22,7 @@ func TestParseCgroupFixtures(t *testing.T) {
 		}},
 		{"cgroupns", 10, []Cgroup{{0, []string{}, "/"}, {1, []string{"cpu"}, "/"}}},
 	} {
-		f, err := os.Open(filepath.Join("testdata/cgroup", tt.file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := ParseCgroup(f)
-		f.Close()
-		if err != nil {
-			t.Errorf("%s: %v", tt.file, err)
-			continue
-		}
+		got := parseFixture(t, "cgroup/"+tt.file, ParseCgroup)
 		if len(got) != tt.count {
 			t.Errorf("%s: %d lines, want %d", tt.file, len(got), tt.count)
 		}
@@ -55,20 +42,11 @@ func TestParseCgroupFixtures(t *testing.T) {
 }
 
 func TestParseCgroupBad(t *testing.T) {
-	for _, in := range []string{"0:/\n", "x::/\n", "-1::/\n", "just text\n"} {
-		if _, err := ParseCgroup(strings.NewReader(in)); !errors.Is(err, ErrParse) {
-			t.Errorf("ParseCgroup(%q) = %v, want ErrParse", in, err)
-		}
-	}
+	wantErrParse(t, "ParseCgroup", ParseCgroup, "0:/\n", "x::/\n", "-1::/\n", "just text\n")
 }
 
 func FuzzParseCgroup(f *testing.F) {
-	seedFiles(f, "cgroup/*")
-	f.Fuzz(func(t *testing.T, s string) {
-		cgs, err := ParseCgroup(strings.NewReader(s))
-		if refused(t, err) {
-			return
-		}
+	fuzzParser(f, "cgroup/*", ParseCgroup, func(t *testing.T, _ string, cgs []Cgroup) {
 		for _, c := range cgs {
 			if c.HierarchyID < 0 || c.Controllers == nil {
 				t.Fatalf("bad line parsed: %+v", c)

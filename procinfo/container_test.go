@@ -1,6 +1,7 @@
 package procinfo
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,15 +34,7 @@ func TestContainerFromCgroupsFixtures(t *testing.T) {
 		{"kubepods-cgroupfs", "kubernetes", fixtureID, "/kubepods/besteffort/pod1a2b3c4d-0000-1111-2222-333344445555/" + fixtureID},
 		{"../cgroup/hybrid", "", "", ""},
 	} {
-		f, err := os.Open(filepath.Join("testdata/container", tt.file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cgs, err := ParseCgroup(f)
-		f.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", tt.file, err)
-		}
+		cgs := parseFixture(t, "container/"+tt.file, ParseCgroup)
 		c, ok := ContainerFromCgroups(cgs)
 		if tt.engine == "" {
 			if ok {
@@ -112,7 +105,7 @@ func FuzzContainerFromCgroupPath(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		cgs, _ := ParseCgroup(strings.NewReader(string(b))) // capture.sh parses as nothing
+		cgs, _ := ParseCgroup(bytes.NewReader(b)) // capture.sh parses as nothing
 		for _, cg := range cgs {
 			f.Add(cg.Path)
 		}

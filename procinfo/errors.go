@@ -3,6 +3,7 @@ package procinfo
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -66,3 +67,25 @@ func (e *Error) Unwrap() error { return e.Err }
 // ESRCH anywhere, or ENOENT on the task's own directory. ENOENT on a file
 // inside a live task (a zombie's ns links, a missing fdinfo) is not "gone".
 func (e *Error) Is(target error) bool { return target == ErrProcessGone && e.gone() }
+
+// IsDenied reports whether err is the kernel refusing access: EACCES or
+// EPERM. Another user's fd table, cwd, root and namespace links, and
+// kcmp(2) on its tasks, need ptrace read access (ptrace_may_access with
+// PTRACE_MODE_READ_FSCREDS), and a refusal is one or the other.
+func IsDenied(err error) bool {
+	return errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM)
+}
+
+// DeniedHint is the one line a user reads for an IsDenied error: what
+// (the operation refused, "reading the fd table of process 42", "kcmp")
+// needs PtraceNeed, and what to do about it, which depends on whether
+// this process already runs as root.
+func DeniedHint(what string) string { return deniedHint(what, os.Geteuid() == 0) }
+
+func deniedHint(what string, root bool) string {
+	if !root {
+		return what + " needs " + PtraceNeed + ": run as root or as the process's owner"
+	}
+	return what + " was refused although nsinspect runs as root: the kernel's ptrace check needs " + PtraceNeed +
+		", and the process holds capabilities this one lacks, or lives in a user namespace ours does not own, or an LSM (Yama ptrace_scope, SELinux, Landlock) denies it"
+}

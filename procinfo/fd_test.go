@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/namespaces"
 )
 
@@ -85,6 +86,12 @@ func TestClassifyOdd(t *testing.T) {
 		{"socket:[5]", 0, KindUnknown}, // stat failed: no guessing from the text
 		{"/dev/pts/0 (deleted)", unix.S_IFCHR, KindChr},
 		{"bogus:[1]", unix.S_IFREG, KindRegular},
+		{"net:[4026531840]", unix.S_IFREG, KindNsfs},
+		{"net:[0]", unix.S_IFREG, KindRegular}, // no nsfs inode is 0
+		{"pid_for_children:[4026531836]", unix.S_IFREG, KindRegular},
+		{"anon_inode:[pidfd]", 0, KindPidfd},
+		{"/memfd:x (deleted)", unix.S_IFREG, KindMemfd},
+		{"pipe:[7]", unix.S_IFIFO, KindPipe},
 		{"/proc/1/fd/0", unix.S_IFLNK, KindUnknown},
 	} {
 		if got, _ := Classify(tt.link, tt.mode); got != tt.want {
@@ -96,6 +103,7 @@ func TestClassifyOdd(t *testing.T) {
 // FDs of our own process: every kind that needs no privilege, checked
 // against what the test itself opened.
 func TestFDsSelf(t *testing.T) {
+	testutil.CheckLeaks(t)
 	var pipe [2]int
 	if err := unix.Pipe2(pipe[:], unix.O_CLOEXEC); err != nil {
 		t.Fatal(err)
@@ -166,6 +174,7 @@ func TestFDsSelf(t *testing.T) {
 // An fd closed before it is read is reported as ErrFDClosed, which FDs
 // skips.
 func TestFDClosed(t *testing.T) {
+	testutil.CheckLeaks(t)
 	p, err := Self()
 	if err != nil {
 		t.Fatal(err)
@@ -185,6 +194,7 @@ func TestFDClosed(t *testing.T) {
 // other files, every fd FDs returns must describe one file: its link, its
 // mode and its fdinfo inode agree. A closed fd is skipped, never an error.
 func TestFDsChurn(t *testing.T) {
+	testutil.CheckLeaks(t)
 	var devNull unix.Stat_t
 	if err := unix.Stat("/dev/null", &devNull); err != nil {
 		t.Fatal(err)

@@ -1,9 +1,6 @@
 package procinfo
 
 import (
-	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -44,15 +41,7 @@ func TestParseFDInfoFixtures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			f, err := os.Open(filepath.Join("testdata/fdinfo", tt.file))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			fi, err := ParseFDInfo(f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			fi := parseFixture(t, "fdinfo/"+tt.file, ParseFDInfo)
 			if fi.Pos != tt.pos || fi.MntID != tt.mntID || fi.Ino != tt.ino {
 				t.Errorf("pos, mnt_id, ino = %d, %d, %d; want %d, %d, %d", fi.Pos, fi.MntID, fi.Ino, tt.pos, tt.mntID, tt.ino)
 			}
@@ -74,17 +63,13 @@ func TestParseFDInfoFixtures(t *testing.T) {
 }
 
 func TestParseFDInfoBad(t *testing.T) {
-	for _, in := range []string{
+	wantErrParse(t, "ParseFDInfo", ParseFDInfo,
 		"",
 		"pos:\t0\n",                      // no flags:
 		"pos:\tx\nflags:\t0\n",           // pos not a number
 		"pos:\t0\nflags:\t09\n",          // flags not octal
 		"pos:\t0\nflags:\t0\nPid:\tme\n", // Pid not a number
-	} {
-		if _, err := ParseFDInfo(strings.NewReader(in)); !errors.Is(err, ErrParse) {
-			t.Errorf("ParseFDInfo(%q) = %v, want ErrParse", in, err)
-		}
-	}
+	)
 }
 
 func TestOpenFlagNames(t *testing.T) {
@@ -114,12 +99,7 @@ func TestOpenFlagNames(t *testing.T) {
 }
 
 func FuzzParseFDInfo(f *testing.F) {
-	seedFiles(f, "fdinfo/*")
-	f.Fuzz(func(t *testing.T, s string) {
-		fi, err := ParseFDInfo(strings.NewReader(s))
-		if refused(t, err) {
-			return
-		}
+	fuzzParser(f, "fdinfo/*", ParseFDInfo, func(t *testing.T, _ string, fi FDInfo) {
 		if len(OpenFlagNames(fi.Flags)) == 0 {
 			t.Fatal("no access mode decoded")
 		}

@@ -2,10 +2,13 @@ package procinfo
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/nsinspect/nsinspect/namespaces"
 )
 
 // Mount is one line of /proc/PID/mountinfo (proc(5)). Paths are unescaped:
@@ -69,45 +72,112 @@ func parseMountLine(s string) (Mount, error) {
 		return m, fmt.Errorf("major:minor %q", f[2])
 	}
 	m.Major, m.Minor = uint32(ma), uint32(mi)
-	if m.Root, err = unescapeOctal(f[3]); err != nil {
-		return m, fmt.Errorf("root: %v", err)
+	unescape := func(what, s string) string {
+		v, ok := unescapeMountinfo(s)
+		if !ok && err == nil {
+			err = fmt.Errorf("%s: bad octal escape in %q", what, s)
+		}
+		return v
 	}
-	if m.MountPoint, err = unescapeOctal(f[4]); err != nil {
-		return m, fmt.Errorf("mount point: %v", err)
+	m.Root = unescape("root", f[3])
+	m.MountPoint = unescape("mount point", f[4])
+	m.Source = unescape("source", f[sep+2])
+	if err != nil {
+		return m, err
 	}
 	m.Options = f[5]
 	m.Optional = append(make([]string, 0, sep-6), f[6:sep]...)
 	m.FSType = f[sep+1]
-	if m.Source, err = unescapeOctal(f[sep+2]); err != nil {
-		return m, fmt.Errorf("source: %v", err)
-	}
 	m.SuperOptions = strings.Join(f[sep+3:], " ")
 	return m, nil
 }
 
-// unescapeOctal undoes the kernel's mangle() in fs/proc_namespace.c, which
-// writes the bytes " \t\n\\" as a backslash and three octal digits.
-func unescapeOctal(s string) (string, error) {
-	if !strings.Contains(s, `\`) {
-		return s, nil
+// UnescapeMountinfo undoes the kernel's mangle() in fs/proc_namespace.c,
+// which writes the bytes " \t\n\\" of a path in mountinfo as a backslash
+// and three octal digits (\040, \011, \012, \134). ok is false on a
+// malformed escape.
+func UnescapeMountinfo(b []byte) (string, bool) { return unescapeMountinfo(b) }
+
+func unescapeMountinfo[S ~string | ~[]byte](s S) (string, bool) {
+	i := 0
+	for i < len(s) && s[i] != '\\' {
+		i++
 	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
+	if i == len(s) {
+		return string(s), true
+	}
+	out := make([]byte, i, len(s))
+	copy(out, s[:i])
+	for ; i < len(s); i++ {
 		if s[i] != '\\' {
-			b.WriteByte(s[i])
+			out = append(out, s[i])
 			continue
 		}
 		if i+4 > len(s) {
-			return "", fmt.Errorf("truncated escape in %q", s)
+			return "", false
 		}
-		v, err := strconv.ParseUint(s[i+1:i+4], 8, 8)
-		if err != nil {
-			return "", fmt.Errorf("bad escape %q in %q", s[i:i+4], s)
+		v := 0
+		for j := i + 1; j < i+4; j++ {
+			if s[j] < '0' || s[j] > '7' {
+				return "", false
+			}
+			v = v*8 + int(s[j]-'0')
 		}
-		b.WriteByte(byte(v))
+		if v > 0xff {
+			return "", false
+		}
+		out = append(out, byte(v))
 		i += 3
 	}
-	return b.String(), nil
+	return string(out), true
+}
+
+// NSFSMount is one nsfs line of /proc/PID/mountinfo: a namespace kept alive
+// by a bind mount, as ip-netns(8) makes under /run/netns.
+type NSFSMount struct {
+	Type       namespaces.Type
+	Ino        uint64 // from the root field, "net:[4026532178]"
+	MountPoint string // unescaped, in the reading process's mount namespace
+}
+
+// ParseNSFSMounts returns the nsfs mounts listed in the text of
+// /proc/PID/mountinfo (proc_pid_mountinfo(5)). Lines that are not nsfs,
+// or that do not parse, are skipped: a pass wants what it can find, and a
+// line it cannot read names no namespace it could open anyway. Unlike
+// ParseMountInfo it parses only what it returns, for a pass that reads the
+// mountinfo of every mount namespace.
+func ParseNSFSMounts(text []byte) []NSFSMount {
+	var out []NSFSMount
+	for len(text) > 0 {
+		line := text
+		if i := bytes.IndexByte(text, '\n'); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			text = nil
+		}
+		// Fields: ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS
+		sep := bytes.Index(line, []byte(" - "))
+		if sep < 0 {
+			continue
+		}
+		if fstype, _, _ := bytes.Cut(line[sep+3:], []byte(" ")); string(fstype) != "nsfs" {
+			continue
+		}
+		f := bytes.Fields(line[:sep])
+		if len(f) < 6 {
+			continue
+		}
+		t, ino, ok := namespaces.ParseLink(f[3])
+		if !ok {
+			continue
+		}
+		mp, ok := unescapeMountinfo(f[4])
+		if !ok || !strings.HasPrefix(mp, "/") {
+			continue
+		}
+		out = append(out, NSFSMount{Type: t, Ino: ino, MountPoint: mp})
+	}
+	return out
 }
 
 // MountInfo reads and parses the task's mountinfo.

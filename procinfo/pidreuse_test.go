@@ -21,6 +21,7 @@ const pidReuseEnv = "NSINSPECT_PIDREUSE_CHILD"
 // pid namespace) and checks that every read through the pin reports the
 // original as gone instead of returning the new process's data.
 func TestPinSurvivesPIDReuse(t *testing.T) {
+	testutil.CheckLeaks(t)
 	if os.Getenv(pidReuseEnv) == "1" {
 		pidReuseInNamespace(t)
 		return

@@ -11,6 +11,7 @@ import (
 )
 
 func TestSelfNamespaces(t *testing.T) {
+	testutil.CheckLeaks(t)
 	p, err := Self()
 	if err != nil {
 		t.Fatal(err)
@@ -45,6 +46,7 @@ func TestSelfNamespaces(t *testing.T) {
 // A pinned task that exits must answer ErrProcessGone, not some other
 // process's data; and a pid that no longer exists cannot be opened.
 func TestPinOutlivesProcess(t *testing.T) {
+	testutil.CheckLeaks(t)
 	cmd := exec.Command("sleep", "60")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

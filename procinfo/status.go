@@ -58,6 +58,7 @@ func ParseStatus(r io.Reader) (Status, error) {
 }
 
 func (s *Status) set(key, val string) (err error) {
+	mask := func(m *uint64) { *m, err = strconv.ParseUint(val, 16, 64) }
 	switch key {
 	case "Name":
 		s.Name = val
@@ -84,17 +85,17 @@ func (s *Status) set(key, val string) (err error) {
 	case "Threads":
 		s.Threads, err = strconv.Atoi(val)
 	case "SigPnd":
-		s.SigPnd, err = strconv.ParseUint(val, 16, 64)
+		mask(&s.SigPnd)
 	case "ShdPnd":
-		s.ShdPnd, err = strconv.ParseUint(val, 16, 64)
+		mask(&s.ShdPnd)
 	case "SigBlk":
-		s.SigBlk, err = strconv.ParseUint(val, 16, 64)
+		mask(&s.SigBlk)
 	case "SigIgn":
-		s.SigIgn, err = strconv.ParseUint(val, 16, 64)
+		mask(&s.SigIgn)
 	case "SigCgt":
-		s.SigCgt, err = strconv.ParseUint(val, 16, 64)
+		mask(&s.SigCgt)
 	case "CapEff":
-		s.CapEff, err = strconv.ParseUint(val, 16, 64)
+		mask(&s.CapEff)
 	case "Kthread":
 		s.Kthread = val == "1"
 	case "Cpus_allowed_list":

@@ -2,8 +2,6 @@ package procinfo
 
 import (
 	"fmt"
-	"os"
-	"strings"
 	"testing"
 )
 
@@ -22,25 +20,14 @@ func TestStatusFixtures(t *testing.T) {
 		{"kthreadd", "kthreadd", "S (sleeping)", 0, true, "ffffffffffffffff", "0-1", true},
 		{"zombie", "sh", "Z (zombie)", 7247, false, "0000000000000006", "0-1", false},
 	} {
-		b, err := os.ReadFile("testdata/status/" + tt.file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := ParseStatus(strings.NewReader(string(b)))
-		if err != nil {
-			t.Fatalf("%s: %v", tt.file, err)
-		}
+		s := parseFixture(t, "status/"+tt.file, ParseStatus)
 		if s.Name != tt.name || s.State != tt.state || s.PPid != tt.ppid || s.Kthread != tt.kthread || s.CpusAllowedList != tt.cpus {
 			t.Errorf("%s: got %+v", tt.file, s)
 		}
 		if got := fmt.Sprintf("%016x", s.SigIgn); got != tt.sigIgn {
 			t.Errorf("%s: SigIgn %s, want %s", tt.file, got, tt.sigIgn)
 		}
-		sb, err := os.ReadFile("testdata/status/" + tt.file + ".stat")
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := ParseStat(string(sb))
+		st, err := ParseStat(string(fixture(t, "status/"+tt.file+".stat")))
 		if err != nil {
 			t.Fatalf("%s.stat: %v", tt.file, err)
 		}

@@ -1,8 +1,6 @@
 package procinfo
 
 import (
-	"errors"
-	"os"
 	"strings"
 	"testing"
 )
@@ -17,24 +15,14 @@ func TestParseSysvipcFixtures(t *testing.T) {
 		{"msg", IPCObject{Key: 1733588796, ID: 0, Perms: "644", UID: 0}},
 	}
 	for _, c := range cases {
-		f, err := os.Open("testdata/sysvipc/" + c.file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := ParseSysvipc(f)
-		f.Close()
-		if err != nil || len(got) != 1 || got[0] != c.want {
-			t.Errorf("%s: got %+v, %v; want [%+v]", c.file, got, err, c.want)
+		if got := parseFixture(t, "sysvipc/"+c.file, ParseSysvipc); len(got) != 1 || got[0] != c.want {
+			t.Errorf("%s: got %+v; want [%+v]", c.file, got, c.want)
 		}
 	}
 }
 
 func TestParseSysvipcBad(t *testing.T) {
-	for _, in := range []string{"", "nonsense\n", "key shmid perms uid\n1 2\n", "key shmid perms uid\nx 2 644 0\n"} {
-		if _, err := ParseSysvipc(strings.NewReader(in)); !errors.Is(err, ErrParse) {
-			t.Errorf("ParseSysvipc(%q): got %v, want ErrParse", in, err)
-		}
-	}
+	wantErrParse(t, "ParseSysvipc", ParseSysvipc, "", "nonsense\n", "key shmid perms uid\n1 2\n", "key shmid perms uid\nx 2 644 0\n")
 	got, err := ParseSysvipc(strings.NewReader("       key      shmid perms  uid\n"))
 	if err != nil || len(got) != 0 {
 		t.Errorf("header only: %v, %v", got, err)
@@ -42,19 +30,8 @@ func TestParseSysvipcBad(t *testing.T) {
 }
 
 func FuzzParseSysvipc(f *testing.F) {
-	for _, name := range []string{"shm", "sem", "msg"} {
-		b, err := os.ReadFile("testdata/sysvipc/" + name)
-		if err != nil {
-			f.Fatal(err)
-		}
-		f.Add(string(b))
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		objs, err := ParseSysvipc(strings.NewReader(s))
-		if err != nil && !errors.Is(err, ErrParse) {
-			t.Fatalf("error not ErrParse: %v", err)
-		}
-		if err == nil && objs == nil {
+	fuzzParser(f, "sysvipc/*", ParseSysvipc, func(t *testing.T, _ string, objs []IPCObject) {
+		if objs == nil {
 			t.Fatal("nil slice without error")
 		}
 	})

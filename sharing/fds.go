@@ -55,8 +55,8 @@ func compareFD(a, b *procinfo.Proc, fd int) (FDPair, bool) {
 	}
 	if err := errors.Join(errA, errB); err != nil {
 		pair.Error = oneLine(err)
-		if isPerm(err) {
-			pair.Error += " (" + permNote("reading /proc/PID/fd links") + ")"
+		if procinfo.IsDenied(err) {
+			pair.Error += " (" + procinfo.DeniedHint("reading /proc/PID/fd links") + ")"
 		}
 		return pair, true
 	}
@@ -66,8 +66,8 @@ func compareFD(a, b *procinfo.Proc, fd int) (FDPair, bool) {
 		return pair, false
 	case err != nil:
 		pair.Error = err.Error()
-		if isPerm(err) {
-			pair.Error += " (" + permNote("kcmp") + ")"
+		if procinfo.IsDenied(err) {
+			pair.Error += " (" + procinfo.DeniedHint("kcmp") + ")"
 		}
 	case res == 0 || res == 1 || res == 2:
 		pair.Shared = ptr(res == 0)
@@ -76,8 +76,6 @@ func compareFD(a, b *procinfo.Proc, fd int) (FDPair, bool) {
 	}
 	return pair, true
 }
-
-func isPerm(err error) bool { return errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) }
 
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
 
@@ -98,8 +96,8 @@ func fdNumbers(p *procinfo.Proc) ([]int, error) {
 }
 
 func fdNote(err error) string {
-	if isPerm(err) {
-		return err.Error() + " (" + permNote("listing /proc/PID/fd") + ")"
+	if procinfo.IsDenied(err) {
+		return err.Error() + " (" + procinfo.DeniedHint("listing /proc/PID/fd") + ")"
 	}
 	return err.Error()
 }

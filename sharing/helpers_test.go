@@ -100,9 +100,13 @@ func untilAsleep(p *procinfo.Proc) error {
 	return fmt.Errorf("pid %d never went to sleep", p.PID)
 }
 
+// reap kills and reaps cmd and closes its pin. A test that reaped the
+// child itself makes Wait fail, which leaves os/exec's pidfd open: Release
+// closes it.
 func reap(cmd *exec.Cmd, p *procinfo.Proc) {
 	cmd.Process.Kill()
 	cmd.Wait()
+	cmd.Process.Release()
 	p.Close()
 }
 

@@ -3,7 +3,6 @@ package sharing
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"golang.org/x/sys/unix"
 
@@ -13,16 +12,6 @@ import (
 
 // kthreaddPID is the reference task for NULL pointers (see doc.go).
 const kthreaddPID = 2
-
-// permNote says why the kernel refused a ptrace access check (kcmp, ns
-// links, fd links all need PTRACE_MODE_READ on the task) and what to do.
-func permNote(what string) string {
-	s := what + " needs PTRACE_MODE_READ on the task (CAP_SYS_PTRACE over it, or the same uid and a dumpable task)"
-	if os.Geteuid() != 0 {
-		return s + ": run as root"
-	}
-	return s + ": nsinspect runs as root, so CAP_SYS_PTRACE is missing from its set or an LSM (Yama ptrace_scope, Landlock, SELinux) refused"
-}
 
 // compareKcmp compares the six kcmp(2) resources of two pinned threads.
 func compareKcmp(a, b *thread) []Resource {
@@ -86,8 +75,8 @@ func kcmpVerdict(res int, nullable, same bool, r *Resource) (*bool, string) {
 
 func kcmpErrNote(err error) string {
 	switch {
-	case isPerm(err):
-		return permNote("kcmp")
+	case procinfo.IsDenied(err):
+		return procinfo.DeniedHint("kcmp")
 	case errors.Is(err, unix.ESRCH):
 		return "a task exited during kcmp"
 	case errors.Is(err, unix.ENOSYS):
@@ -136,8 +125,8 @@ func (n *nullRef) check(r *Resource, tidA, tidB int, typ linux.KcmpType) {
 		res, err := linux.Kcmp(tid, kthreaddPID, typ, 0, 0)
 		if err != nil {
 			r.Note = fmt.Sprintf("comparing with kthreadd: %v", err)
-			if isPerm(err) {
-				r.Note += " (" + permNote("kcmp") + ")"
+			if procinfo.IsDenied(err) {
+				r.Note += " (" + procinfo.DeniedHint("kcmp") + ")"
 			}
 			return
 		}

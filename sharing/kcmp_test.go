@@ -70,6 +70,7 @@ func ioprioSet(tid int) error {
 var threadSharing = map[string]string{"files": "shared", "fs": "shared", "vm": "shared", "sighand": "shared"}
 
 func TestCompareSelf(t *testing.T) {
+	testutil.CheckLeaks(t)
 	testutil.RequireRoot(t)
 	me := self(t)
 	r := mustCompare(t, me, me)
@@ -93,6 +94,7 @@ func TestCompareSelf(t *testing.T) {
 // leader, and the undo list is non-NULL (CLONE_SYSVSEM allocates it), so
 // the sysvsem verdict is decidable.
 func TestCompareThread(t *testing.T) {
+	testutil.CheckLeaks(t)
 	testutil.RequireRoot(t)
 	me := self(t)
 	th := lockedThread(t, nil)
@@ -107,15 +109,16 @@ func TestCompareThread(t *testing.T) {
 	}
 }
 
-// Two unrelated processes share no kernel object. KERNEL-NOTES says that
+// Two unrelated processes share no kernel object. docs/kernel-notes.md says that
 // KCMP_IO and KCMP_SYSVSEM still answer 0 for two fresh sleeps (both
 // pointers NULL): pin that, and that Compare calls it indeterminate.
 func TestCompareUnrelated(t *testing.T) {
+	testutil.CheckLeaks(t)
 	a, b := startSleep(t, 0), startSleep(t, 0)
 	for _, typ := range []linux.KcmpType{linux.KCMP_IO, linux.KCMP_SYSVSEM} {
 		res, err := linux.Kcmp(a.PID, b.PID, typ, 0, 0)
 		if err != nil || res != 0 {
-			t.Errorf("kcmp(%s) of two fresh sleeps: %d, %v; KERNEL-NOTES says 0", typ, res, err)
+			t.Errorf("kcmp(%s) of two fresh sleeps: %d, %v; docs/kernel-notes.md says 0", typ, res, err)
 		}
 	}
 	r := mustCompare(t, a, b)
@@ -147,6 +150,7 @@ func TestCompareUnrelated(t *testing.T) {
 // CLONE_IO from a thread that has an io_context makes the child share it,
 // and the sharing survives exec.
 func TestCompareIOShared(t *testing.T) {
+	testutil.CheckLeaks(t)
 	testutil.RequireRoot(t)
 	var (
 		cmd   *exec.Cmd
@@ -171,6 +175,7 @@ func TestCompareIOShared(t *testing.T) {
 // A Go process has an undo list; a child made with CLONE_SYSVSEM shares it
 // across exec, one made without it has none.
 func TestCompareSysvsem(t *testing.T) {
+	testutil.CheckLeaks(t)
 	me := self(t)
 	shared := startSleep(t, unix.CLONE_SYSVSEM)
 	plain := startSleep(t, 0)
@@ -183,6 +188,7 @@ func TestCompareSysvsem(t *testing.T) {
 // children, a second open(2) of the same file is not, and each child's
 // stdin (/dev/null, opened by os/exec per child) is not either.
 func TestCompareFDs(t *testing.T) {
+	testutil.CheckLeaks(t)
 	path := t.TempDir() + "/f"
 	f1, err := os.Create(path)
 	if err != nil {
@@ -226,6 +232,7 @@ func TestCompareFDs(t *testing.T) {
 // A task that exits before Compare gives an error naming it, never a
 // report.
 func TestCompareGone(t *testing.T) {
+	testutil.CheckLeaks(t)
 	me := self(t)
 	child := startSleep(t, 0)
 	if err := unix.Kill(child.PID, unix.SIGKILL); err != nil {

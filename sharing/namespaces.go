@@ -65,8 +65,8 @@ func nsErrNote(link string, errs ...error) string {
 	for _, err := range errs {
 		switch {
 		case err == nil:
-		case isPerm(err):
-			return permNote("opening /proc/PID/ns")
+		case procinfo.IsDenied(err):
+			return procinfo.DeniedHint("opening /proc/PID/ns")
 		case link == "pid_for_children" && errors.Is(err, unix.ENOENT):
 			// pidns_for_children_get() hands out the namespace only once
 			// it has an init (child_reaper).

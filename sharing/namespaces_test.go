@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/nsinspect/nsinspect/features"
+	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/namespaces"
 )
 
@@ -11,6 +12,7 @@ import (
 // unshare(1) must differ from the test process in exactly the namespaces
 // it was given, and share every other link.
 func TestCompareUnshare(t *testing.T) {
+	testutil.CheckLeaks(t)
 	all := []string{"cgroup", "ipc", "mnt", "net", "pid", "pid_for_children", "time", "time_for_children", "user", "uts"}
 	cases := []struct {
 		name     string

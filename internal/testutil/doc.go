@@ -1,3 +1,6 @@
 // Package testutil holds the helpers tests share: the privilege gate that
-// fails instead of skipping under CI=true, and leak checks.
+// fails instead of skipping under CI=true (RequireRoot, Unavailable), the
+// children a test starts and reaps (Start, Unshare, ThreadUnshare), and
+// leak checks: CheckLeaks for fds and goroutines, NoChildren for
+// processes.
 package testutil
