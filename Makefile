@@ -53,8 +53,9 @@ man:
 	bin/nsinspect-mangen man bin/man
 
 # A static binary for the FROM scratch image. nsinspect uses cgo
-# (clone/nsi_child.c), so it is linked externally with -static; osusergo and
-# netgo keep glibc's NSS (which cannot be linked statically) out.
+# (internal/nsichild/nsi_child.c), so it is linked externally with
+# -static; osusergo and netgo keep glibc's NSS (which cannot be linked
+# statically) out.
 STATIC  ?= bin/rootfs/nsinspect
 IMAGE   ?= nsinspect
 # The image budget, in bytes (15 MB).

@@ -4,10 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/clone/flags"
+	"github.com/nsinspect/nsinspect/clone/report"
+	"github.com/nsinspect/nsinspect/internal/nsichild"
 	"github.com/nsinspect/nsinspect/procinfo"
 	"github.com/nsinspect/nsinspect/sharing"
 )
@@ -15,7 +19,7 @@ import (
 // experimentReport runs one experiment in this process (the lab, or
 // nsinspect itself with --host) and reports it. The caller has locked the
 // goroutine to its thread.
-func experimentReport(req Request, mode string) (*Report, error) {
+func experimentReport(req Request, mode string) (*report.Clone, error) {
 	rep, stop, err := runExperiment(req, mode)
 	stop()
 	return rep, err
@@ -24,16 +28,16 @@ func experimentReport(req Request, mode string) (*Report, error) {
 // runExperiment is experimentReport that leaves the two processes parked:
 // the caller ends them with stop (always non-nil) once the report is out,
 // so that printing it does not wait for their teardown.
-func runExperiment(req Request, mode string) (rep *Report, stop func(), err error) {
+func runExperiment(req Request, mode string) (rep *report.Clone, stop func(), err error) {
 	stop = func() {}
-	rep = &Report{
+	rep = &report.Clone{
 		Flags:         req.Flags.Names(),
 		Value:         uint64(req.Flags),
 		ValueHex:      fmt.Sprintf("%#x", uint64(req.Flags)),
 		Mode:          mode,
-		Resources:     []Resource{},
+		Resources:     []report.Resource{},
 		FDs:           []sharing.FDPair{},
-		Probes:        []Probe{},
+		Probes:        []report.Probe{},
 		Disagreements: []string{},
 	}
 	cgroupFD := -1
@@ -50,9 +54,9 @@ func runExperiment(req Request, mode string) (rep *Report, stop func(), err erro
 	var ce *CallError
 	if errors.As(err, &ce) {
 		rep.Syscall = ce.Syscall
-		name := errnoName(ce.Errno)
+		name := flags.ErrnoName(ce.Errno)
 		rep.Errno, rep.Error = &name, ce.Errno.Error()
-		rep.Explanation = Explain(req.Flags, ce.Errno)
+		rep.Explanation = flags.Explain(req.Flags, ce.Errno)
 		return rep, stop, nil
 	}
 	if err != nil {
@@ -81,19 +85,20 @@ func runExperiment(req Request, mode string) (rep *Report, stop func(), err erro
 		return nil, stop, fmt.Errorf("comparing parent and child: %w", err)
 	}
 	rep.FDs = cmp.FDs
-	expected := Expected(req.Flags)
+	rel := release()
+	expected := flags.Expected(req.Flags, rel)
 	for _, r := range cmp.Resources {
 		r = decided(r)
-		rep.Resources = append(rep.Resources, Resource{
+		rep.Resources = append(rep.Resources, report.Resource{
 			Name: r.Name, Kind: r.Kind, Shared: r.Shared, Evidence: r.Evidence, Note: r.Note,
-			Expected: expected[r.Name], Why: ExpectedReason(req.Flags, r.Name),
+			Expected: expected[r.Name], Why: flags.ExpectedReason(req.Flags, rel, r.Name),
 		})
 	}
 	if req.Probes && !req.Identity {
 		rep.Probes = p.runProbes(rep.Child, req.Host)
 	}
 	rep.Inspector = ownFDs()
-	rep.judge()
+	rep.Judge()
 	if req.Exec {
 		rep.AfterExec = p.execView()
 	}
@@ -101,16 +106,16 @@ func runExperiment(req Request, mode string) (rep *Report, stop func(), err erro
 }
 
 // ownFDs lists this process's fd table.
-func ownFDs() []FDEntry {
+func ownFDs() []report.FDEntry {
 	self, err := procinfo.Self()
 	if err != nil {
 		return nil
 	}
 	defer self.Close()
 	fds, _ := self.FDs()
-	out := make([]FDEntry, 0, len(fds))
+	out := make([]report.FDEntry, 0, len(fds))
 	for _, f := range fds {
-		out = append(out, FDEntry{FD: f.Num, Kind: string(f.Kind), Target: f.Link})
+		out = append(out, report.FDEntry{FD: f.Num, Kind: string(f.Kind), Target: f.Link})
 	}
 	return out
 }
@@ -121,10 +126,10 @@ func ownFDs() []FDEntry {
 // CLONE_SYSVSEM have something to share; a child that shares them reuses
 // the parent's, one that does not gets its own.
 func (p *pair) makeDecidable() error {
-	if _, _, err := p.child.do(opIoprio, 0, ""); err != nil {
+	if _, _, err := p.child.Do(nsichild.OpIoprio, 0, ""); err != nil {
 		return fmt.Errorf("allocating the child's io_context (ioprio_set): %w", err)
 	}
-	if _, _, err := p.child.do(opSemUndo, 0, ""); err != nil {
+	if _, _, err := p.child.Do(nsichild.OpSemUndo, 0, ""); err != nil {
 		return fmt.Errorf("allocating the child's SysV undo list (semop SEM_UNDO): %w", err)
 	}
 	return nil
@@ -172,8 +177,8 @@ func decided(r sharing.Resource) sharing.Resource {
 	return r
 }
 
-func (p *pair) relation(child *Side) *Relation {
-	r := &Relation{
+func (p *pair) relation(child *report.Side) *report.Relation {
+	r := &report.Relation{
 		SameThreadGroup: child.Tgid == p.parentPID,
 		ChildTgid:       child.Tgid,
 		ChildPPid:       child.PPid,
@@ -196,7 +201,7 @@ func (p *pair) relation(child *Side) *Relation {
 // pidfdTarget extracts the "Pid:" line of a pidfd's fdinfo.
 func pidfdTarget(fdinfo string) string {
 	var pid int
-	for _, line := range splitLines(fdinfo) {
+	for _, line := range strings.Split(fdinfo, "\n") {
 		if n, _ := fmt.Sscanf(line, "Pid:\t%d", &pid); n == 1 {
 			return fmt.Sprintf("pid %d", pid)
 		}
@@ -204,11 +209,11 @@ func pidfdTarget(fdinfo string) string {
 	return ""
 }
 
-func (p *pair) runProbes(childBefore *Side, host bool) []Probe {
-	out := make([]Probe, 0, len(probes))
+func (p *pair) runProbes(childBefore *report.Side, host bool) []report.Probe {
+	out := make([]report.Probe, 0, len(probes))
 	for _, pr := range probes {
 		if host && !pr.hostSafe {
-			out = append(out, Probe{Name: pr.name, Error: "not run with --host: it would change the host"})
+			out = append(out, report.Probe{Name: pr.name, Error: "not run with --host: it would change the host"})
 			continue
 		}
 		out = append(out, pr.run(p, childBefore))
@@ -216,42 +221,10 @@ func (p *pair) runProbes(childBefore *Side, host bool) []Probe {
 	return out
 }
 
-// judge fills each resource's probe verdict and agreement, and lists
-// every disagreement between expectation, identity and probe.
-func (r *Report) judge() {
-	byRes := map[string]*Probe{}
-	for i := range r.Probes {
-		if r.Probes[i].Resource != "" && r.Probes[i].Shared != nil {
-			byRes[r.Probes[i].Resource] = &r.Probes[i]
-		}
-	}
-	for i := range r.Resources {
-		res := &r.Resources[i]
-		if pr := byRes[res.Name]; pr != nil {
-			res.Probe = pr.Shared
-		}
-		res.Agree = res.Shared != nil && *res.Shared == res.Expected && (res.Probe == nil || *res.Probe == res.Expected)
-		if !res.Agree {
-			r.Disagreements = append(r.Disagreements, fmt.Sprintf("%s: expected %s (%s), identity says %s, probe says %s",
-				res.Name, verdictWord(&res.Expected), res.Why, verdictWord(res.Shared), verdictWord(res.Probe)))
-		}
-	}
-}
-
-func verdictWord(b *bool) string {
-	switch {
-	case b == nil:
-		return "nothing"
-	case *b:
-		return "shared"
-	}
-	return "separate"
-}
-
 // execView has the child execve sleep(1) and compares again: kcmp's
 // resources after exec show which sharing survives it.
-func (p *pair) execView() *ExecView {
-	v := &ExecView{}
+func (p *pair) execView() *report.ExecView {
+	v := &report.ExecView{}
 	if p.flags.Has(unix.CLONE_THREAD) {
 		v.Error = "not run with CLONE_THREAD: an exec by the child thread would replace the whole thread group, parent included"
 		return v
@@ -262,7 +235,7 @@ func (p *pair) execView() *ExecView {
 		return v
 	}
 	v.Program = prog + " infinity"
-	if err := p.child.send(opExec, 0, prog); err != nil {
+	if err := p.child.Send(nsichild.OpExec, 0, prog); err != nil {
 		v.Error = err.Error()
 		return v
 	}
@@ -275,7 +248,7 @@ func (p *pair) execView() *ExecView {
 		v.Error = err.Error()
 		return v
 	}
-	expected := Expected(p.flags)
+	expected := flags.Expected(p.flags, release())
 	for _, r := range cmp.Resources {
 		if r.Kind != sharing.KindKcmp {
 			continue
@@ -285,7 +258,7 @@ func (p *pair) execView() *ExecView {
 		if r.Name == "files" || r.Name == "vm" || r.Name == "sighand" {
 			exp = false // execve unshares the fd table, the mm and the handlers
 		}
-		v.Resources = append(v.Resources, Resource{Name: r.Name, Kind: r.Kind, Shared: r.Shared, Evidence: r.Evidence,
+		v.Resources = append(v.Resources, report.Resource{Name: r.Name, Kind: r.Kind, Shared: r.Shared, Evidence: r.Evidence,
 			Note: r.Note, Expected: exp, Agree: r.Shared != nil && *r.Shared == exp})
 	}
 	return v
@@ -306,11 +279,11 @@ func waitExec(child *procinfo.Proc) error {
 	return errors.New("the child did not execve sleep within a second")
 }
 
-// openCgroup opens CLONE_INTO_CGROUP's target: the fd the lab inherited
-// (Request.CgroupFD), else the directory by path.
+// openCgroup opens CLONE_INTO_CGROUP's target: the fd the lab inherited,
+// else the directory by path.
 func openCgroup(req Request) (int, error) {
-	if req.CgroupFD > 0 {
-		return unix.FcntlInt(uintptr(req.CgroupFD), unix.F_DUPFD_CLOEXEC, 0)
+	if req.cgroupFD > 0 {
+		return unix.FcntlInt(uintptr(req.cgroupFD), unix.F_DUPFD_CLOEXEC, 0)
 	}
 	return unix.Open(req.Cgroup, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 }

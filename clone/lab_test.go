@@ -10,38 +10,41 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/clone/flags"
+	"github.com/nsinspect/nsinspect/clone/report"
 	"github.com/nsinspect/nsinspect/internal/testutil"
+	"github.com/nsinspect/nsinspect/verdict"
 )
 
 // runLabT runs one experiment in a lab (this test binary re-executes
 // itself as the lab: see TestMain).
-func runLabT(t *testing.T, flags string, probes bool) *Report {
+func runLabT(t *testing.T, spec string, probes bool) *report.Clone {
 	t.Helper()
-	fs, err := ParseFlags(flags)
+	fs, err := flags.Parse(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rep, err := Run(Request{Flags: fs, Probes: probes})
 	if err != nil {
-		t.Fatalf("%s: %v", flags, err)
+		t.Fatalf("%s: %v", spec, err)
 	}
 	return rep
 }
 
 // probeAllowedToFail names the probes that cannot decide for a flag set,
 // and why that is the kernel's rule rather than a bug.
-func probeAllowedToFail(flags FlagSet, probe string) bool {
+func probeAllowedToFail(fs flags.Set, probe string) bool {
 	// Root only in a new user namespace: no power over the mount and UTS
 	// namespaces shared with (and owned by) the parent's user namespace.
-	if flags.Has(unix.CLONE_NEWUSER) {
-		return (probe == "mount" && !flags.Has(unix.CLONE_NEWNS)) || (probe == "hostname" && !flags.Has(unix.CLONE_NEWUTS))
+	if fs.Has(unix.CLONE_NEWUSER) {
+		return (probe == "mount" && !fs.Has(unix.CLONE_NEWNS)) || (probe == "hostname" && !fs.Has(unix.CLONE_NEWUTS))
 	}
 	return false
 }
 
-func checkAgrees(t *testing.T, rep *Report) {
+func checkAgrees(t *testing.T, rep *report.Clone) {
 	t.Helper()
-	fs := FlagSet(rep.Value)
+	fs := flags.Set(rep.Value)
 	if rep.Errno != nil {
 		t.Errorf("%s: refused with %s", fs, *rep.Errno)
 		return
@@ -64,7 +67,7 @@ func checkAgrees(t *testing.T, rep *Report) {
 // alone are refused by the kernel, and the refusal must be explained.
 func TestEverySingleFlag(t *testing.T) {
 	testutil.RequireRoot(t)
-	for _, f := range Flags {
+	for _, f := range flags.Known {
 		if f.Value == unix.CLONE_INTO_CGROUP {
 			continue // needs a cgroup directory: TestIntoCgroup
 		}
@@ -95,8 +98,8 @@ func TestEverySingleFlag(t *testing.T) {
 // Identity only: the probes run in TestEverySingleFlag and TestCombinations.
 func TestEveryPair(t *testing.T) {
 	testutil.RequireRoot(t)
-	set := DefaultMatrix()
-	reps, err := RunMatrix(Request{Matrix: set})
+	set := flags.DefaultMatrix()
+	reps, err := RunMatrix(Request{}, set)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,8 +108,8 @@ func TestEveryPair(t *testing.T) {
 	}
 	refused := 0
 	for i, rep := range reps {
-		if FlagSet(rep.Value) != set[i] {
-			t.Fatalf("report %d is for %s, want %s", i, FlagSet(rep.Value), set[i])
+		if flags.Set(rep.Value) != set[i] {
+			t.Fatalf("report %d is for %s, want %s", i, flags.Set(rep.Value), set[i])
 		}
 		if rep.Errno != nil {
 			refused++
@@ -126,7 +129,7 @@ func TestEveryPair(t *testing.T) {
 // A broad set of combinations with every probe.
 func TestCombinations(t *testing.T) {
 	testutil.RequireRoot(t)
-	for _, flags := range []string{
+	for _, spec := range []string{
 		"CLONE_NEWNET|CLONE_FILES",
 		"vm,sighand,thread,files,fs,io,sysvsem",
 		"vm,sighand,files,fs",
@@ -140,7 +143,7 @@ func TestCombinations(t *testing.T) {
 		"clear_sighand,files",
 		"vfork,files,fs",
 	} {
-		t.Run(flags, func(t *testing.T) { checkAgrees(t, runLabT(t, flags, true)) })
+		t.Run(spec, func(t *testing.T) { checkAgrees(t, runLabT(t, spec, true)) })
 	}
 }
 
@@ -168,22 +171,22 @@ func TestRelations(t *testing.T) {
 		t.Errorf("CLONE_NEWPID: NSpid %v, want [%d 1]", n, rep.Child.PID)
 	}
 	usr1 := fmt.Sprintf("%016x", uint64(1)<<(unix.SIGUSR1-1))
-	for flags, childCatches := range map[string]bool{"files": true, "clear_sighand": false} {
-		rep = runLabT(t, flags, false)
+	for spec, childCatches := range map[string]bool{"files": true, "clear_sighand": false} {
+		rep = runLabT(t, spec, false)
 		if rep.Parent.SigCgt != usr1 {
-			t.Errorf("%s: parent SigCgt %s, want %s (its SIGUSR1 handler)", flags, rep.Parent.SigCgt, usr1)
+			t.Errorf("%s: parent SigCgt %s, want %s (its SIGUSR1 handler)", spec, rep.Parent.SigCgt, usr1)
 		}
 		if got := rep.Child.SigCgt == usr1; got != childCatches {
-			t.Errorf("%s: child SigCgt %s; child catches SIGUSR1 = %v, want %v", flags, rep.Child.SigCgt, got, childCatches)
+			t.Errorf("%s: child SigCgt %s; child catches SIGUSR1 = %v, want %v", spec, rep.Child.SigCgt, got, childCatches)
 		}
 	}
 }
 
 // execve ends FILES, VM and SIGHAND sharing; FS, IO and SYSVSEM survive
-// (KERNEL-NOTES.md), re-checked here.
+// (docs/kernel-notes.md), pinned here.
 func TestExecView(t *testing.T) {
 	testutil.RequireRoot(t)
-	fs, _ := ParseFlags("files,fs,vm,sighand,io,sysvsem")
+	fs, _ := flags.Parse("files,fs,vm,sighand,io,sysvsem")
 	rep, err := Run(Request{Flags: fs, Exec: true})
 	if err != nil {
 		t.Fatal(err)
@@ -195,7 +198,7 @@ func TestExecView(t *testing.T) {
 	want := map[string]bool{"files": false, "vm": false, "sighand": false, "fs": true, "io": true, "sysvsem": true}
 	for _, r := range v.Resources {
 		if r.Shared == nil || *r.Shared != want[r.Name] {
-			t.Errorf("after exec %s: shared %v, want %v (%s)", r.Name, verdictWord(r.Shared), want[r.Name], r.Evidence)
+			t.Errorf("after exec %s: shared %v, want %v (%s)", r.Name, verdict.Of(r.Shared), want[r.Name], r.Evidence)
 		}
 	}
 }
@@ -221,7 +224,7 @@ func TestIntoCgroup(t *testing.T) {
 		t.Fatalf("making a test cgroup: %v", err)
 	}
 	t.Cleanup(func() { os.Remove(dir) })
-	rep, err := Run(Request{Flags: FlagSet(unix.CLONE_INTO_CGROUP), Cgroup: dir, Host: true})
+	rep, err := Run(Request{Flags: flags.Set(unix.CLONE_INTO_CGROUP), Cgroup: dir, Host: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,19 +236,15 @@ func TestIntoCgroup(t *testing.T) {
 	}
 }
 
-func hasCgroup(s *Side, path string) bool {
-	for _, cg := range s.Cgroup {
-		if cg.HierarchyID == 0 && cg.Path == path {
-			return true
-		}
-	}
-	return false
+func hasCgroup(s *report.Side, path string) bool {
+	p, ok := s.CgroupV2()
+	return ok && p == path
 }
 
 // A cgroup that cannot be opened is an error before any clone is made.
 func TestIntoCgroupBadDir(t *testing.T) {
 	testutil.RequireRoot(t)
-	fs, _ := ParseFlags("into_cgroup")
+	fs, _ := flags.Parse("into_cgroup")
 	if rep, err := Run(Request{Flags: fs, Cgroup: "/nonexistent"}); err == nil {
 		t.Fatalf("CLONE_INTO_CGROUP into /nonexistent: no error, report %+v", rep)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/clone/report"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 
@@ -66,15 +67,6 @@ func hostnameOf(p *procinfo.Proc) (string, error) {
 	return name, err
 }
 
-// NetLink is one network interface seen in a network namespace.
-type NetLink struct {
-	Index int      `json:"index"`
-	Name  string   `json:"name"`
-	Type  string   `json:"type"`
-	Up    bool     `json:"up"`
-	Addrs []string `json:"addrs"`
-}
-
 // netHandle opens a netlink handle in p's network namespace, through the
 // pinned ns link rather than a path.
 func netHandle(p *procinfo.Proc) (*netlink.Handle, func(), error) {
@@ -93,7 +85,7 @@ func netHandle(p *procinfo.Proc) (*netlink.Handle, func(), error) {
 	return h, func() { h.Close(); unix.Close(fd) }, nil
 }
 
-func netLinks(p *procinfo.Proc) ([]NetLink, error) {
+func netLinks(p *procinfo.Proc) ([]report.NetLink, error) {
 	h, closeH, err := netHandle(p)
 	if err != nil {
 		return nil, err
@@ -112,10 +104,10 @@ func netLinks(p *procinfo.Proc) ([]NetLink, error) {
 	for _, ad := range addrs {
 		byLink[ad.LinkIndex] = append(byLink[ad.LinkIndex], ad.IPNet.String())
 	}
-	out := make([]NetLink, 0, len(links))
+	out := make([]report.NetLink, 0, len(links))
 	for _, l := range links {
 		a := l.Attrs()
-		nl := NetLink{Index: a.Index, Name: a.Name, Type: l.Type(), Up: a.Flags&unix.IFF_UP != 0, Addrs: byLink[a.Index]}
+		nl := report.NetLink{Index: a.Index, Name: a.Name, Type: l.Type(), Up: a.Flags&unix.IFF_UP != 0, Addrs: byLink[a.Index]}
 		if nl.Addrs == nil {
 			nl.Addrs = []string{}
 		}
@@ -124,17 +116,10 @@ func netLinks(p *procinfo.Proc) ([]NetLink, error) {
 	return out, nil
 }
 
-// IPCView is the SysV IPC objects visible in one IPC namespace.
-type IPCView struct {
-	Shm []procinfo.IPCObject `json:"shm"`
-	Sem []procinfo.IPCObject `json:"sem"`
-	Msg []procinfo.IPCObject `json:"msg"`
-}
-
 // ipcOf reads /proc/sysvipc from inside p's IPC namespace: the files show
 // the namespace of the thread that opens them.
-func ipcOf(p *procinfo.Proc) (*IPCView, error) {
-	v := &IPCView{}
+func ipcOf(p *procinfo.Proc) (*report.IPCView, error) {
+	v := &report.IPCView{}
 	err := inNamespace(p, "ipc", unix.CLONE_NEWIPC, func() error {
 		for _, f := range []struct {
 			name string

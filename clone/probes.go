@@ -10,13 +10,15 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/clone/report"
 	"github.com/nsinspect/nsinspect/internal/linux"
+	"github.com/nsinspect/nsinspect/internal/nsichild"
 )
 
 // A probe changes one resource from the child's side and reads the
 // parent's view again. hostSafe probes change nothing outside the two
 // experiment processes; the others run only in a lab.
-type probeFunc func(p *pair, before *Side) Probe
+type probeFunc func(p *pair, before *report.Side) report.Probe
 
 var probes = []struct {
 	name     string
@@ -35,7 +37,7 @@ var probes = []struct {
 
 func yes(b bool) *bool { return &b }
 
-func failed(pr Probe, what string, err error) Probe {
+func failed(pr report.Probe, what string, err error) report.Probe {
 	pr.Error = fmt.Sprintf("%s: %v", what, err)
 	return pr
 }
@@ -43,7 +45,7 @@ func failed(pr Probe, what string, err error) Probe {
 // failedInUserns explains an EPERM from a child in a new user namespace:
 // it is root there, but the namespace it tried to change is shared with
 // the parent and owned by the parent's user namespace.
-func (p *pair) failedInUserns(pr Probe, what string, err error, ns string) Probe {
+func (p *pair) failedInUserns(pr report.Probe, what string, err error, ns string) report.Probe {
 	pr = failed(pr, what, err)
 	if errors.Is(err, unix.EPERM) && p.flags.Has(unix.CLONE_NEWUSER) {
 		pr.Error += fmt.Sprintf(" (the child is root only in its new user namespace, which does not own the %s namespace it shares with the parent)", ns)
@@ -53,13 +55,13 @@ func (p *pair) failedInUserns(pr Probe, what string, err error, ns string) Probe
 
 // probeFD: the child opens a file; with CLONE_FILES the parent's table has
 // the same fd on the same open file description (KCMP_FILE == 0).
-func probeFD(p *pair, _ *Side) Probe {
-	pr := Probe{Name: "fd", Resource: "files"}
-	fd, _, err := p.child.do(opOpen, 0, "/dev/null")
+func probeFD(p *pair, _ *report.Side) report.Probe {
+	pr := report.Probe{Name: "fd", Resource: "files"}
+	fd, _, err := p.child.Do(nsichild.OpOpen, 0, "/dev/null")
 	if err != nil {
 		return failed(pr, "child open(/dev/null)", err)
 	}
-	defer p.child.do(opClose, int32(fd), "")
+	defer p.child.Do(nsichild.OpClose, int32(fd), "")
 	pr.Action = fmt.Sprintf("child opened /dev/null as fd %d", fd)
 	target, lerr := p.parentProc.Readlink(fmt.Sprintf("fd/%d", fd))
 	res, kerr := linux.Kcmp(p.parentPID, p.childTID, linux.KCMP_FILE, uintptr(fd), uintptr(fd))
@@ -78,22 +80,22 @@ func probeFD(p *pair, _ *Side) Probe {
 
 // probeFS: the child changes cwd and umask; with CLONE_FS the parent's
 // cwd link and Umask follow.
-func probeFS(p *pair, before *Side) Probe {
-	pr := Probe{Name: "cwd+umask", Resource: "fs"}
+func probeFS(p *pair, before *report.Side) report.Probe {
+	pr := report.Probe{Name: "cwd+umask", Resource: "fs"}
 	dir := "/tmp"
 	if before.Cwd == dir {
 		dir = "/"
 	}
 	const mask = 0o027
-	if _, _, err := p.child.do(opChdir, 0, dir); err != nil {
+	if _, _, err := p.child.Do(nsichild.OpChdir, 0, dir); err != nil {
 		return failed(pr, "child chdir("+dir+")", err)
 	}
-	old, _, err := p.child.do(opUmask, mask, "")
+	old, _, err := p.child.Do(nsichild.OpUmask, mask, "")
 	if err != nil {
 		return failed(pr, "child umask", err)
 	}
-	defer p.child.do(opUmask, int32(old), "")
-	defer p.child.do(opChdir, 0, before.Cwd)
+	defer p.child.Do(nsichild.OpUmask, int32(old), "")
+	defer p.child.Do(nsichild.OpChdir, 0, before.Cwd)
 	pr.Action = fmt.Sprintf("child chdir(%q), umask(%04o)", dir, mask)
 	cwd, err := p.parentProc.Readlink("cwd")
 	if err != nil {
@@ -116,14 +118,14 @@ func probeFS(p *pair, before *Side) Probe {
 // probeVM: the child stores a token in a global; with CLONE_VM the
 // parent's memory (read through /proc/PID/mem, which works even while a
 // CLONE_VFORK parent is suspended) holds it too.
-func probeVM(p *pair, _ *Side) Probe {
-	pr := Probe{Name: "memory", Resource: "vm"}
+func probeVM(p *pair, _ *report.Side) report.Probe {
+	pr := report.Probe{Name: "memory", Resource: "vm"}
 	token := int32(rand.Uint32()>>2) | 1
-	if _, _, err := p.child.do(opMemWrite, token, ""); err != nil {
+	if _, _, err := p.child.Do(nsichild.OpMemWrite, token, ""); err != nil {
 		return failed(pr, "child write", err)
 	}
-	defer p.child.do(opMemWrite, 0, "")
-	addr := probeWordAddr()
+	defer p.child.Do(nsichild.OpMemWrite, 0, "")
+	addr := nsichild.ProbeWordAddr()
 	pr.Action = fmt.Sprintf("child stored %#x at %#x", token, addr)
 	fd, err := p.parentProc.Openat("mem", unix.O_RDONLY)
 	if err != nil {
@@ -142,8 +144,8 @@ func probeVM(p *pair, _ *Side) Probe {
 
 // probeSighand: the child installs a SIGUSR2 handler; with CLONE_SIGHAND
 // the parent's SigCgt gains the bit.
-func probeSighand(p *pair, _ *Side) Probe {
-	pr := Probe{Name: "signal handler", Resource: "sighand"}
+func probeSighand(p *pair, _ *report.Side) report.Probe {
+	pr := report.Probe{Name: "signal handler", Resource: "sighand"}
 	bit := uint64(1) << (unix.SIGUSR2 - 1)
 	st, err := p.parentProc.Status()
 	if err != nil {
@@ -153,10 +155,10 @@ func probeSighand(p *pair, _ *Side) Probe {
 		pr.Error = "the parent already catches SIGUSR2"
 		return pr
 	}
-	if _, _, err := p.child.do(opSigaction, int32(unix.SIGUSR2), ""); err != nil {
+	if _, _, err := p.child.Do(nsichild.OpSigaction, int32(unix.SIGUSR2), ""); err != nil {
 		return failed(pr, "child rt_sigaction(SIGUSR2)", err)
 	}
-	defer p.child.do(opSigdfl, int32(unix.SIGUSR2), "")
+	defer p.child.Do(nsichild.OpSigdfl, int32(unix.SIGUSR2), "")
 	pr.Action = "child installed a SIGUSR2 handler"
 	if st, err = p.parentProc.Status(); err != nil {
 		return failed(pr, "reading the parent's status", err)
@@ -176,12 +178,12 @@ func onOff(b bool) string {
 // probeMount: the child mounts a tmpfs in the lab's scratch /tmp; the
 // parent sees it in its mountinfo when they share a mount namespace (the
 // lab made every mount private, so nothing propagates between namespaces).
-func probeMount(p *pair, _ *Side) Probe {
-	pr := Probe{Name: "mount", Resource: "mnt"}
-	if _, _, err := p.child.do(opMountTmpfs, 0, probeDir); err != nil {
+func probeMount(p *pair, _ *report.Side) report.Probe {
+	pr := report.Probe{Name: "mount", Resource: "mnt"}
+	if _, _, err := p.child.Do(nsichild.OpMountTmpfs, 0, probeDir); err != nil {
 		return p.failedInUserns(pr, "child mount tmpfs on "+probeDir, err, "mount")
 	}
-	defer p.child.do(opUmount, 0, probeDir)
+	defer p.child.Do(nsichild.OpUmount, 0, probeDir)
 	pr.Action = "child mounted a tmpfs on " + probeDir
 	mounts, err := p.parentProc.MountInfo()
 	if err != nil {
@@ -200,13 +202,13 @@ func probeMount(p *pair, _ *Side) Probe {
 
 // probeHostname: the child sets the hostname; the parent's uname follows
 // when they share a UTS namespace.
-func probeHostname(p *pair, before *Side) Probe {
-	pr := Probe{Name: "hostname", Resource: "uts"}
+func probeHostname(p *pair, before *report.Side) report.Probe {
+	pr := report.Probe{Name: "hostname", Resource: "uts"}
 	name := fmt.Sprintf("nsi-probe-%06x", rand.Uint32()&0xffffff)
-	if _, _, err := p.child.do(opSethostname, 0, name); err != nil {
+	if _, _, err := p.child.Do(nsichild.OpSethostname, 0, name); err != nil {
 		return p.failedInUserns(pr, "child sethostname", err, "UTS")
 	}
-	defer p.child.do(opSethostname, 0, before.Hostname)
+	defer p.child.Do(nsichild.OpSethostname, 0, before.Hostname)
 	pr.Action = fmt.Sprintf("child set hostname %q", name)
 	got, err := hostnameOf(p.parentProc)
 	if err != nil {
@@ -220,24 +222,24 @@ func probeHostname(p *pair, before *Side) Probe {
 // probeIPC: the child creates a SysV shared memory segment, a SysV message
 // queue and a POSIX message queue; the parent's IPC namespace has them
 // when it is the same. All three must agree.
-func probeIPC(p *pair, _ *Side) Probe {
-	pr := Probe{Name: "sysv shm+msg, posix mq", Resource: "ipc"}
+func probeIPC(p *pair, _ *report.Side) report.Probe {
+	pr := report.Probe{Name: "sysv shm+msg, posix mq", Resource: "ipc"}
 	key := int32(rand.Uint32()>>2) | 1
 	mq := fmt.Sprintf("nsi-probe-%x", key)
-	shmID, _, err := p.child.do(opShmCreate, key, "")
+	shmID, _, err := p.child.Do(nsichild.OpShmCreate, key, "")
 	if err != nil {
 		return failed(pr, "child shmget", err)
 	}
-	defer p.child.do(opShmRm, int32(shmID), "")
-	msgID, _, err := p.child.do(opMsgCreate, key, "")
+	defer p.child.Do(nsichild.OpShmRm, int32(shmID), "")
+	msgID, _, err := p.child.Do(nsichild.OpMsgCreate, key, "")
 	if err != nil {
 		return failed(pr, "child msgget", err)
 	}
-	defer p.child.do(opMsgRm, int32(msgID), "")
-	if _, _, err := p.child.do(opMqCreate, 0, mq); err != nil {
+	defer p.child.Do(nsichild.OpMsgRm, int32(msgID), "")
+	if _, _, err := p.child.Do(nsichild.OpMqCreate, 0, mq); err != nil {
 		return failed(pr, "child mq_open", err)
 	}
-	defer p.child.do(opMqUnlink, 0, mq)
+	defer p.child.Do(nsichild.OpMqUnlink, 0, mq)
 	pr.Action = fmt.Sprintf("child created shm and msg queue with key %#x, POSIX mq /%s", key, mq)
 	shmErr, msgErr, mqErr, err := ipcLookup(p.parentProc, int(key), int(key), mq)
 	if err != nil {
@@ -267,8 +269,8 @@ func errText(err error) string {
 // probeNet: a bridge is added to the child's network namespace (by
 // nsinspect, over netlink; this kernel has no dummy driver); the parent's
 // namespace lists it when it is the same.
-func probeNet(p *pair, _ *Side) Probe {
-	pr := Probe{Name: "net link", Resource: "net"}
+func probeNet(p *pair, _ *report.Side) report.Probe {
+	pr := report.Probe{Name: "net link", Resource: "net"}
 	ch, closeC, err := netHandle(p.childProc)
 	if err != nil {
 		return failed(pr, "netlink in the child's network namespace", err)

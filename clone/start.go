@@ -10,17 +10,19 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/internal/linux"
+	"github.com/nsinspect/nsinspect/internal/nsichild"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 
-// pair is a running experiment: the parent made by spawnParent and the
-// child its clone call made, both parked and pinned.
+// pair is a running experiment: the parent made by nsichild.Spawn and
+// the child its clone call made, both parked and pinned.
 type pair struct {
-	flags   FlagSet
+	flags   flags.Set
 	syscall string // "clone" or "clone3"
-	parent  side
-	child   side
+	parent  *nsichild.Side
+	child   *nsichild.Side
 
 	parentPID int // in the caller's pid namespace
 	childPID  int // thread group of the child (parentPID under CLONE_THREAD)
@@ -36,13 +38,13 @@ type pair struct {
 
 // CallError is a clone call the kernel refused.
 type CallError struct {
-	Flags   FlagSet
+	Flags   flags.Set
 	Syscall string
 	Errno   syscall.Errno
 }
 
 func (e *CallError) Error() string {
-	return fmt.Sprintf("%s(%s) failed: %s (%v)", e.Syscall, e.Flags, errnoName(e.Errno), e.Errno)
+	return fmt.Sprintf("%s(%s) failed: %s (%v)", e.Syscall, e.Flags, flags.ErrnoName(e.Errno), e.Errno)
 }
 
 func (e *CallError) Unwrap() error { return e.Errno }
@@ -50,8 +52,8 @@ func (e *CallError) Unwrap() error { return e.Errno }
 // startPair makes the experiment: spawns the parent, has it make the clone
 // call, waits for the child, and pins both. A refused call is a
 // *CallError. On any error nothing is left running.
-func startPair(flags FlagSet, forceClone3 bool, cgroupFD int) (*pair, error) {
-	p, err := spawnPair(flags, forceClone3, cgroupFD)
+func startPair(fs flags.Set, forceClone3 bool, cgroupFD int) (*pair, error) {
+	p, err := spawnPair(fs, forceClone3, cgroupFD)
 	if err != nil {
 		return nil, err
 	}
@@ -62,42 +64,33 @@ func startPair(flags FlagSet, forceClone3 bool, cgroupFD int) (*pair, error) {
 	return p, nil
 }
 
-// experiment is the request the C parent carries out on NSI_OP_CLONE.
-type experiment struct {
-	flags      FlagSet
-	exitSignal int
-	clone3     bool
-	cgroupFD   int
-}
-
 // spawnPair makes and pins the experiment's parent, ready to make its
-// clone call (cloneChild) with flags.
-func spawnPair(flags FlagSet, forceClone3 bool, cgroupFD int) (*pair, error) {
-	e := experiment{flags: flags, exitSignal: int(unix.SIGCHLD), clone3: forceClone3 || flags.NeedsClone3(), cgroupFD: cgroupFD}
-	if e.clone3 && flags.Has(unix.CLONE_THREAD) || e.clone3 && flags.Has(unix.CLONE_PARENT) {
-		e.exitSignal = 0 // clone3 refuses an exit signal with THREAD or PARENT
+// clone call (cloneChild) with fs.
+func spawnPair(fs flags.Set, forceClone3 bool, cgroupFD int) (*pair, error) {
+	e := nsichild.Experiment{Flags: uint64(fs), ExitSignal: int(unix.SIGCHLD), Clone3: forceClone3 || fs.NeedsClone3(), CgroupFD: cgroupFD}
+	if e.Clone3 && (fs.Has(unix.CLONE_THREAD) || fs.Has(unix.CLONE_PARENT)) {
+		e.ExitSignal = 0 // clone3 refuses an exit signal with THREAD or PARENT
 	}
-	p := &pair{flags: flags, syscall: "clone", parentPidfd: -1, childPidfd: -1}
-	if e.clone3 {
+	p := &pair{flags: fs, syscall: "clone", parentPidfd: -1, childPidfd: -1}
+	if e.Clone3 {
 		p.syscall = "clone3"
 	}
-	var ends [4]*os.File // the ends the C side keeps
+	var pe, ce [2]*os.File // the ends the C side keeps
 	var err error
-	p.parent, ends[0], ends[1], err = newSide("parent")
-	if err != nil {
+	if p.parent, pe, err = nsichild.NewSide("parent"); err != nil {
 		return nil, err
 	}
-	p.child, ends[2], ends[3], err = newSide("child")
-	if err != nil {
-		p.parent.close()
-		closeAll(ends[:2])
+	if p.child, ce, err = nsichild.NewSide("child"); err != nil {
+		p.parent.Close()
+		closeAll(pe[:])
 		return nil, err
 	}
-	pid, err := spawnParent(e, ends)
+	ends := [4]*os.File{pe[0], pe[1], ce[0], ce[1]}
+	pid, err := nsichild.Spawn(e, ends)
 	closeAll(ends[:])
 	if err != nil {
-		p.parent.close()
-		p.child.close()
+		p.parent.Close()
+		p.child.Close()
 		return nil, err
 	}
 	p.parentPID = pid
@@ -106,20 +99,6 @@ func spawnPair(flags FlagSet, forceClone3 bool, cgroupFD int) (*pair, error) {
 		return nil, err
 	}
 	return p, nil
-}
-
-func newSide(name string) (side, *os.File, *os.File, error) {
-	cmdR, cmdW, err := os.Pipe()
-	if err != nil {
-		return side{}, nil, nil, fmt.Errorf("pipe for the experiment's %s: %w", name, err)
-	}
-	repR, repW, err := os.Pipe()
-	if err != nil {
-		cmdR.Close()
-		cmdW.Close()
-		return side{}, nil, nil, fmt.Errorf("pipe for the experiment's %s: %w", name, err)
-	}
-	return side{name: name, cmd: cmdW, reply: repR}, cmdR, repW, nil
 }
 
 func closeAll(fs []*os.File) {
@@ -136,7 +115,7 @@ func (p *pair) ready() error {
 	if p.parentProc, err = procinfo.Open(p.parentPID); err != nil {
 		return fmt.Errorf("pinning the experiment's parent: %w", err)
 	}
-	hello, err := p.parent.recv(requestTimeout)
+	hello, err := p.parent.Recv(nsichild.RequestTimeout)
 	if err != nil {
 		return err
 	}
@@ -153,21 +132,21 @@ func (p *pair) ready() error {
 // outcome. Under CLONE_VFORK the parent's reply only comes when the child
 // exits, so the child's hello is awaited in parallel with it.
 func (p *pair) cloneChild() error {
-	if err := p.parent.send(opClone, 0, ""); err != nil {
+	if err := p.parent.Send(nsichild.OpClone, 0, ""); err != nil {
 		return err
 	}
 	type result struct {
-		r   reply
+		r   nsichild.Reply
 		err error
 	}
 	parentDone := make(chan result, 1)
 	go func() {
-		r, err := p.parent.recv(requestTimeout)
+		r, err := p.parent.Recv(nsichild.RequestTimeout)
 		parentDone <- result{r, err}
 	}()
 	childHello := make(chan error, 1)
 	go func() {
-		_, err := p.child.recv(requestTimeout)
+		_, err := p.child.Recv(nsichild.RequestTimeout)
 		childHello <- err
 	}()
 	select {
@@ -276,8 +255,8 @@ func (p *pair) pinChild() error {
 // stop ends the experiment: asks both sides to exit, SIGKILLs whatever is
 // left through the pins, and reaps what is ours to reap.
 func (p *pair) stop() {
-	p.child.send(opExit, 0, "")
-	p.parent.send(opExit, 0, "")
+	p.child.Send(nsichild.OpExit, 0, "")
+	p.parent.Send(nsichild.OpExit, 0, "")
 	if p.childPidfd >= 0 {
 		linux.PidfdSendSignal(p.childPidfd, unix.SIGKILL)
 	}
@@ -297,8 +276,8 @@ func (p *pair) stop() {
 	}
 	p.parentProc.Close()
 	p.childProc.Close()
-	p.parent.close()
-	p.child.close()
+	p.parent.Close()
+	p.child.Close()
 }
 
 // reap waits for one child of ours to end, whatever its exit signal.
@@ -331,11 +310,4 @@ func waitGone(pidfd, pid int) {
 	}
 	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
 	unix.Poll(fds, 2000)
-}
-
-func errnoName(e syscall.Errno) string {
-	if n := unix.ErrnoName(e); n != "" {
-		return n
-	}
-	return fmt.Sprintf("errno %d", int(e))
 }

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/internal/testutil"
 )
 
@@ -24,11 +25,11 @@ func TestMain(m *testing.M) {
 func TestStartPairSmoke(t *testing.T) {
 	testutil.RequireRoot(t)
 	for _, fl := range []string{"files", "vm,sighand,thread", "newnet,newipc", "vfork", "vm,vfork", "fs", "pidfd", "newtime", "clear_sighand", "newpid,newuser"} {
-		flags, err := ParseFlags(fl)
+		fs, err := flags.Parse(fl)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := startPair(flags, false, -1)
+		p, err := startPair(fs, false, -1)
 		if err != nil {
 			t.Errorf("%s: %v", fl, err)
 			continue
@@ -37,22 +38,22 @@ func TestStartPairSmoke(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: child status: %v", fl, err)
 		}
-		if flags.Has(unix.CLONE_THREAD) {
+		if fs.Has(unix.CLONE_THREAD) {
 			if st.Tgid != p.parentPID {
 				t.Errorf("%s: child thread's Tgid %d, want the parent %d", fl, st.Tgid, p.parentPID)
 			}
 		} else if st.PPid != p.parentPID || st.Pid != p.childPID {
 			t.Errorf("%s: child pid %d ppid %d, want pid %d ppid %d", fl, st.Pid, st.PPid, p.childPID, p.parentPID)
 		}
-		t.Logf("%s via %s: parent %d child %d/%d vfork-suspended=%v pidfd=%d", flags, p.syscall, p.parentPID, p.childPID, p.childTID, p.vforkSuspended, p.parentPidfd)
+		t.Logf("%s via %s: parent %d child %d/%d vfork-suspended=%v pidfd=%d", fs, p.syscall, p.parentPID, p.childPID, p.childTID, p.vforkSuspended, p.parentPidfd)
 		p.stop()
 	}
 }
 
 func TestStartPairRefused(t *testing.T) {
 	testutil.RequireRoot(t)
-	flags, _ := ParseFlags("sighand")
-	p, err := startPair(flags, false, -1)
+	fs, _ := flags.Parse("sighand")
+	p, err := startPair(fs, false, -1)
 	var ce *CallError
 	if !errors.As(err, &ce) || ce.Errno != unix.EINVAL {
 		if p != nil {

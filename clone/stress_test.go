@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/sharing"
 )
@@ -56,12 +57,12 @@ func TestStressGC(t *testing.T) {
 	defer func() { close(stop); churners.Wait() }()
 
 	sets := []string{"files", "vm,sighand,thread,files,fs", "newnet,newipc", "vfork,vm", "fs,io,sysvsem", "pidfd", "newpid,newuser", "newtime", "parent", "sighand"}
-	flags := make([]FlagSet, len(sets))
+	sets2 := make([]flags.Set, len(sets))
 	for i, s := range sets {
-		flags[i], _ = ParseFlags(s)
+		sets2[i], _ = flags.Parse(s)
 	}
 	for i := 0; i < n; i++ {
-		f := flags[i%len(flags)]
+		f := sets2[i%len(sets2)]
 		done := make(chan error, 1)
 		go func() { done <- oneExperiment(f) }()
 		select {
@@ -81,11 +82,11 @@ func TestStressGC(t *testing.T) {
 
 // oneExperiment makes, compares and ends one pair; the refusal the
 // kernel must give to CLONE_SIGHAND alone is no error.
-func oneExperiment(f FlagSet) error {
+func oneExperiment(f flags.Set) error {
 	p, err := startPair(f, false, -1)
 	if err != nil {
 		var ce *CallError
-		if errors.As(err, &ce) && f == FlagSet(unix.CLONE_SIGHAND) && ce.Errno == unix.EINVAL {
+		if errors.As(err, &ce) && f == flags.Set(unix.CLONE_SIGHAND) && ce.Errno == unix.EINVAL {
 			return nil
 		}
 		return err

@@ -7,18 +7,21 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/clone/flags"
+	"github.com/nsinspect/nsinspect/clone/report"
 	"github.com/nsinspect/nsinspect/internal/testutil"
+	"github.com/nsinspect/nsinspect/verdict"
 )
 
-func runUnshareT(t *testing.T, flags string, thread bool) *UnshareReport {
+func runUnshareT(t *testing.T, spec string, thread bool) *report.Unshare {
 	t.Helper()
-	fs, err := ParseFlags(flags)
+	fs, err := flags.Parse(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rep, err := RunUnshare(Request{Flags: fs, Thread: thread})
 	if err != nil {
-		t.Fatalf("unshare %s: %v", flags, err)
+		t.Fatalf("unshare %s: %v", spec, err)
 	}
 	return rep
 }
@@ -62,32 +65,32 @@ func TestUnshareThread(t *testing.T) {
 	if rep.Caller.Tgid != rep.Leader.PID || rep.Caller.TID == rep.Leader.TID {
 		t.Fatalf("caller %d/%d is not a second thread of %d", rep.Caller.PID, rep.Caller.TID, rep.Leader.PID)
 	}
-	leaderNet, _ := rep.Leader.nsLink("net")
-	threadNet, _ := rep.Caller.nsLink("net")
-	if leaderNet.same(threadNet) {
+	leaderNet, _ := rep.Leader.NSLink("net")
+	threadNet, _ := rep.Caller.NSLink("net")
+	if leaderNet.Same(threadNet) {
 		t.Errorf("leader and thread share net %+v after the thread's unshare", leaderNet)
 	}
 	for _, k := range rep.Kcmp {
 		if k.Shared == nil || *k.Shared {
-			t.Errorf("%s: after unshare the thread should not share it: %v", k.Name, verdictWord(k.Shared))
+			t.Errorf("%s: after unshare the thread should not share it: %v", k.Name, verdict.Of(k.Shared))
 		}
 	}
 	// Without the flags the thread keeps sharing; CLONE_NEWIPC detaches
 	// the undo list and CLONE_NEWNS the fs_struct although neither flag
 	// names them (ksys_unshare).
-	for flags, want := range map[string]map[string]bool{
+	for spec, want := range map[string]map[string]bool{
 		"newcgroup": {"files": true, "fs": true, "sysvsem": true},
 		"newipc":    {"files": true, "fs": true, "sysvsem": false},
 		"newns":     {"files": true, "fs": false, "sysvsem": true},
 	} {
-		rep = runUnshareT(t, flags, true)
+		rep = runUnshareT(t, spec, true)
 		for _, k := range rep.Kcmp {
 			if k.Shared == nil || *k.Shared != want[k.Name] {
-				t.Errorf("%s after unshare(%s): %v, want shared=%v", k.Name, flags, verdictWord(k.Shared), want[k.Name])
+				t.Errorf("%s after unshare(%s): %v, want shared=%v", k.Name, spec, verdict.Of(k.Shared), want[k.Name])
 			}
 		}
 		for _, d := range rep.Disagreements {
-			t.Errorf("%s: %s", flags, d)
+			t.Errorf("%s: %s", spec, d)
 		}
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nsinspect/nsinspect/clone"
+	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/namespaces"
 )
@@ -18,7 +18,7 @@ import (
 func TestExplainEveryFlagAndType(t *testing.T) {
 	testutil.RequireRoot(t)
 	names := []string{}
-	for _, f := range clone.Flags {
+	for _, f := range flags.Known {
 		names = append(names, f.Name)
 	}
 	names = append(names, namespaces.TypeNames()...)

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nsinspect/nsinspect/clone"
+	"github.com/nsinspect/nsinspect/clone/report"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/sharing"
 )
@@ -14,10 +14,10 @@ func TestCloneGraph(t *testing.T) {
 	n1 := &namespaces.NS{Type: namespaces.Net, ID: 3, Ino: 4026531833}
 	n2 := &namespaces.NS{Type: namespaces.Net, ID: 9, Ino: 4026532200}
 	u := &namespaces.NS{Type: namespaces.UTS, ID: 1, Ino: 4026531838}
-	rep := &clone.Report{
+	rep := &report.Clone{
 		Flags: []string{"CLONE_NEWNET", "CLONE_FILES"}, Syscall: "clone",
-		Parent: &clone.Side{PID: 10, Comm: "nsinspect"}, Child: &clone.Side{PID: 11, Comm: "nsinspect"},
-		Resources: []clone.Resource{
+		Parent: &report.Side{PID: 10, Comm: "nsinspect"}, Child: &report.Side{PID: 11, Comm: "nsinspect"},
+		Resources: []report.Resource{
 			{Name: "net", Kind: sharing.KindNamespace, Shared: &no, Evidence: sharing.Evidence{A: n1, B: n2}, Agree: true},
 			{Name: "uts", Kind: sharing.KindNamespace, Shared: &yes, Evidence: sharing.Evidence{A: u, B: u}, Agree: true},
 			{Name: "files", Kind: sharing.KindKcmp, Shared: &yes, Evidence: sharing.Evidence{Kcmp: "KCMP_FILES"}, Agree: true},
@@ -39,14 +39,14 @@ func TestCloneGraph(t *testing.T) {
 	}
 
 	errno := "EINVAL"
-	refused := cloneDOT(t, &clone.Report{Flags: []string{"CLONE_SIGHAND"}, Syscall: "clone", Errno: &errno,
-		Explanation: []string{"CLONE_SIGHAND requires CLONE_VM"}, Parent: &clone.Side{PID: 10}})
+	refused := cloneDOT(t, &report.Clone{Flags: []string{"CLONE_SIGHAND"}, Syscall: "clone", Errno: &errno,
+		Explanation: []string{"CLONE_SIGHAND requires CLONE_VM"}, Parent: &report.Side{PID: 10}})
 	if refused.nodes["child"] != nil || !strings.Contains(refused.nodes["refused"]["label"], "EINVAL") {
 		t.Errorf("refused call: nodes %v, want no child and the errno", refused.order)
 	}
 }
 
-func cloneDOT(t *testing.T, rep *clone.Report) *parsed {
+func cloneDOT(t *testing.T, rep *report.Clone) *parsed {
 	t.Helper()
 	var b strings.Builder
 	if err := Clone(rep).WriteDOT(&b); err != nil {

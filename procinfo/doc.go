@@ -21,6 +21,29 @@
 // Readers (methods of *Proc) fetch the bytes through the pinned fd and hand
 // them to a parser.
 //
+// # One snapshot of a task
+//
+// Snapshot reads one task in one pass (stat, status, the ten ns links and
+// the Parts asked for: task/, fd/, uid_map and gid_map, cgroup,
+// timens_offsets, cwd and root) for every command that shows a task as a
+// whole: `show`, and both sides of a clone experiment. Its rules are the
+// only ones: stat and status must be there (else a *FieldError), and a
+// live task whose namespace link vanished is exiting, so Snapshot waits
+// for the exit (at most a second) and reads again.
+//
+// Missing fields follow one convention. A field that could not be read
+// keeps its zero value and is listed in Task.Missing, in read order, as
+// {Field, Reason, Cause}: Field is the file under /proc/PID ("cwd",
+// "ns/net", "task", "fd"), Reason says why for a user, and Cause sorts it:
+//   - CauseDenied (EACCES, EPERM): Reason is "needs " + PtraceNeed;
+//   - CauseReleased (a zombie's ENOENT: exit released its nsproxy,
+//     fs_struct and files_struct): Reason is ReasonReleased; there is
+//     nothing to show, and `show` says so once in its note;
+//   - CauseError: anything else; Reason is the error's text.
+//
+// Views keep the list's JSON shape, {"field", "reason"}, under
+// "unavailable" (`show --json`, and each side of `clone --json`).
+//
 // # Why prometheus/procfs is not used
 //
 // procfs reads by path (/proc/PID/...), which is exactly the race pinning
@@ -46,6 +69,7 @@
 // fd.go (fd/N links and kinds), fdinfo.go, mountinfo.go, idmap.go
 // (uid_map, gid_map), cgroup.go, status.go (+ signal.go to decode its
 // masks), stat.go, ns.go; container.go reads the container id out of the
-// cgroup paths. testdata/capture.sh recaptures every fixture from a live
-// machine, testdata/container/capture.sh the container ones.
+// cgroup paths, and snapshot.go reads them all in one pass.
+// testdata/capture.sh recaptures every fixture from a live machine,
+// testdata/container/capture.sh the container ones.
 package procinfo

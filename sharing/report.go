@@ -10,6 +10,8 @@ import (
 	"github.com/nsinspect/nsinspect/internal/linux"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/procinfo"
+	// Named words: this package's verdict helper has the package's name.
+	words "github.com/nsinspect/nsinspect/verdict"
 )
 
 // Report is what two tasks share.
@@ -52,18 +54,12 @@ const (
 	KindKcmp      = "kcmp"
 )
 
-// Verdict is "shared", "separate" or "indeterminate".
+// Verdict is "shared", "separate" or "indeterminate": the words of
+// package verdict, which every view of a verdict uses.
 func (r Resource) Verdict() string { return verdict(r.Shared) }
 
-func verdict(b *bool) string {
-	switch {
-	case b == nil:
-		return "indeterminate"
-	case *b:
-		return "shared"
-	}
-	return "separate"
-}
+// verdict is the word for a *bool verdict (expect.go's messages use it).
+func verdict(b *bool) string { return words.Of(b).String() }
 
 // Evidence is what the kernel answered. For a namespace link: both
 // namespaces (NS_GET_ID and inode). For kcmp: the type, its result and, for

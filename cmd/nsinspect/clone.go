@@ -10,6 +10,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/clone"
+	"github.com/nsinspect/nsinspect/clone/flags"
+	"github.com/nsinspect/nsinspect/clone/report"
 	"github.com/nsinspect/nsinspect/nsgraph"
 )
 
@@ -42,8 +44,10 @@ namespaces with only the probes that cannot change the host.
 
 --cgroup DIR makes the child with clone3(CLONE_INTO_CGROUP) in the cgroup v2
 directory DIR (Linux 5.7); it implies CLONE_INTO_CGROUP. Without --cgroup,
-CLONE_INTO_CGROUP puts the child in nsinspect's own cgroup. The report shows
-the cgroup parent and child are in.
+CLONE_INTO_CGROUP puts the child in nsinspect's own cgroup. For
+CLONE_INTO_CGROUP the lab keeps nsinspect's cgroup namespace, so DIR may be
+any cgroup nsinspect can open. The report shows the cgroup parent and child
+are in. A DIR that is not a cgroup v2 directory exits 2.
 
 A call the kernel refuses exits 3, with the errno and the clone(2) rule it
 broke.`,
@@ -54,7 +58,7 @@ broke.`,
   nsinspect clone sighand            # refused: CLONE_SIGHAND requires CLONE_VM`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, args []string) error {
-			flags, err := clone.ParseFlags(args[0])
+			set, err := flags.Parse(args[0])
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
@@ -64,13 +68,13 @@ broke.`,
 			if o.host && o.userns {
 				return usageErrorf("--host and --userns conflict: --userns makes the lab in a user namespace, --host runs without a lab")
 			}
-			req := clone.Request{Flags: flags, Clone3: o.clone3, Probes: !o.noProbes, Identity: o.identity, Exec: o.exec, Host: o.host, UserNS: o.userns}
+			req := clone.Request{Flags: set, Clone3: o.clone3, Probes: !o.noProbes, Identity: o.identity, Exec: o.exec, Host: o.host, UserNS: o.userns}
 			if o.cgroup != "" {
 				dir, err := cgroupDir(o.cgroup)
 				if err != nil {
 					return err
 				}
-				req.Flags |= clone.FlagSet(unix.CLONE_INTO_CGROUP)
+				req.Flags |= flags.Set(unix.CLONE_INTO_CGROUP)
 				req.Cgroup = dir
 			}
 			rep, err := clone.Run(req)
@@ -110,7 +114,7 @@ broke.`,
 
 // cloneExit maps a report to the exit code: 3 when the kernel refused the
 // call, 1 when a verdict disagrees with clone(2), else 0.
-func cloneExit(rep *clone.Report) error {
+func cloneExit(rep *report.Clone) error {
 	if rep.Errno != nil {
 		return kernelRefusal(rep.Syscall, rep.Flags, *rep.Errno, rep.Explanation)
 	}

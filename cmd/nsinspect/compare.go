@@ -11,6 +11,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/procinfo"
 	"github.com/nsinspect/nsinspect/sharing"
+	"github.com/nsinspect/nsinspect/verdict"
 )
 
 func init() { register(newCompareCmd) }
@@ -165,15 +166,7 @@ func writeCompareTable(w io.Writer, r *sharing.Report) error {
 	return tw.Flush()
 }
 
-func yesNo(b *bool) string {
-	switch {
-	case b == nil:
-		return "?"
-	case *b:
-		return "yes"
-	}
-	return "no"
-}
+func yesNo(b *bool) string { return verdict.Of(b).YesNo() }
 
 // addContainers names the container each task runs in. The cgroup files
 // are read through the pins, so a task that exited meanwhile is an error,

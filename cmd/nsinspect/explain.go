@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/nsinspect/nsinspect/clone"
+	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/namespaces"
 )
 
@@ -18,9 +18,9 @@ func init() { register(newExplainCmd) }
 type explanation struct {
 	Flag      string              `json:"flag"`
 	Namespace string              `json:"namespace,omitempty"` // "net" for CLONE_NEWNET
-	Doc       string              `json:"doc"`                 // clone(2)'s words, from clone.Flags
+	Doc       string              `json:"doc"`                 // clone(2)'s words, from flags.Known
 	Clone3    bool                `json:"clone3_only"`
-	Errnos    []clone.Restriction `json:"errnos"`
+	Errnos    []flags.Restriction `json:"errnos"`
 	topic
 }
 
@@ -75,12 +75,12 @@ ones. Without NAME, every entry is printed.`,
 }
 
 // lookupTopic accepts a namespace type first ("net", "mnt"), then any
-// spelling of a clone flag clone.ParseFlags takes, naming one flag.
+// spelling of a clone flag flags.Parse takes, naming one flag.
 func lookupTopic(name string) (topic, bool) {
 	if typ, err := namespaces.ParseType(name); err == nil {
 		return topicOf(uint64(typ))
 	}
-	fs, err := clone.ParseFlags(name)
+	fs, err := flags.Parse(name)
 	if err != nil || fs.Count() != 1 {
 		return topic{}, false
 	}
@@ -99,21 +99,21 @@ func topicOf(flag uint64) (topic, bool) {
 func topicNames() []string {
 	var out []string
 	for _, t := range topics {
-		out = append(out, clone.FlagSet(t.Flag).String())
+		out = append(out, flags.Set(t.Flag).String())
 	}
 	sort.Strings(out)
 	return out
 }
 
 func explain(t topic) explanation {
-	e := explanation{Flag: clone.FlagSet(t.Flag).String(), Errnos: clone.Restrictions(t.Flag), topic: t}
+	e := explanation{Flag: flags.Set(t.Flag).String(), Errnos: flags.Restrictions(t.Flag), topic: t}
 	if e.Errnos == nil {
-		e.Errnos = []clone.Restriction{}
+		e.Errnos = []flags.Restriction{}
 	}
-	if t.Flag&clone.NamespaceFlags != 0 {
+	if t.Flag&flags.Namespaces != 0 {
 		e.Namespace = namespaces.Type(t.Flag).Name()
 	}
-	for _, f := range clone.Flags {
+	for _, f := range flags.Known {
 		if f.Value == t.Flag {
 			e.Doc, e.Clone3 = f.Doc, f.Clone3
 		}

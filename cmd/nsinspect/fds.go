@@ -61,7 +61,7 @@ its NS_GET_ID.
 
 The kind comes from the link text of /proc/PID/fd/N and the st_mode of what
 it leads to; everything else from /proc/PID/fdinfo/N. An fd closed while it
-is read is left out. Reading another user's process needs ` + ptraceNeed + `.`,
+is read is left out. Reading another user's process needs ` + procinfo.PtraceNeed + `.`,
 		Example: `  nsinspect fds self
   nsinspect fds --json 1234`,
 		Args: usageArgs(cobra.ExactArgs(1)),

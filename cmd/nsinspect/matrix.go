@@ -9,22 +9,26 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nsinspect/nsinspect/clone"
+	"github.com/nsinspect/nsinspect/clone/flags"
+	"github.com/nsinspect/nsinspect/clone/report"
+	"github.com/nsinspect/nsinspect/verdict"
 )
 
 func init() { register(newMatrixCmd) }
 
 // matrixRow is one experiment of the truth table, as --json prints it.
 type matrixRow struct {
-	Flags         []string          `json:"flags"`
-	Value         uint64            `json:"value"`
-	Syscall       string            `json:"syscall"`
-	Errno         *string           `json:"errno"`
-	Explanation   []string          `json:"explanation,omitempty"`
-	Resources     map[string]verdct `json:"resources,omitempty"`
-	Disagreements []string          `json:"disagreements"`
+	Flags         []string              `json:"flags"`
+	Value         uint64                `json:"value"`
+	Syscall       string                `json:"syscall"`
+	Errno         *string               `json:"errno"`
+	Explanation   []string              `json:"explanation,omitempty"`
+	Resources     map[string]matrixCell `json:"resources,omitempty"`
+	Disagreements []string              `json:"disagreements"`
 }
 
-type verdct struct {
+// matrixCell is one resource of one experiment in --json.
+type matrixCell struct {
 	Expected bool  `json:"expected"`
 	Shared   *bool `json:"shared"`
 	Probe    *bool `json:"probe,omitempty"`
@@ -48,11 +52,11 @@ Exit 1 on any disagreement.`,
   nsinspect matrix --all`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
-			set := clone.DefaultMatrix()
+			sets := flags.DefaultMatrix()
 			if all {
-				set = clone.AllMatrix()
+				sets = flags.AllMatrix()
 			}
-			reps, err := clone.RunMatrix(clone.Request{Matrix: set, Probes: probes, Host: host})
+			reps, err := clone.RunMatrix(clone.Request{Probes: probes, Host: host}, sets)
 			if err != nil {
 				if errors.Is(err, clone.ErrNoLab) {
 					return privilegeErrorf("%v", err)
@@ -85,12 +89,12 @@ Exit 1 on any disagreement.`,
 	return c
 }
 
-func toRow(r *clone.Report) matrixRow {
+func toRow(r *report.Clone) matrixRow {
 	row := matrixRow{Flags: r.Flags, Value: r.Value, Syscall: r.Syscall, Errno: r.Errno, Explanation: r.Explanation, Disagreements: r.Disagreements}
 	if r.Errno == nil {
-		row.Resources = map[string]verdct{}
+		row.Resources = map[string]matrixCell{}
 		for _, res := range r.Resources {
-			row.Resources[res.Name] = verdct{Expected: res.Expected, Shared: res.Shared, Probe: res.Probe}
+			row.Resources[res.Name] = matrixCell{Expected: res.Expected, Shared: res.Shared, Probe: res.Probe}
 		}
 	}
 	return row
@@ -103,14 +107,14 @@ var matrixColumns = []struct{ name, head string }{
 	{"files", "fil"}, {"fs", "fs"}, {"vm", "vm"}, {"sighand", "sig"}, {"io", "io"}, {"sysvsem", "sem"},
 }
 
-func renderMatrix(w io.Writer, reps []*clone.Report) {
+func renderMatrix(w io.Writer, reps []*report.Clone) {
 	t := newTable(w)
 	head := []string{"FLAGS"}
 	for _, c := range matrixColumns {
 		head = append(head, c.head)
 	}
 	fmt.Fprintln(t, strings.Join(head, "\t")+"\t")
-	var refused []*clone.Report
+	var refused []*report.Clone
 	bad := 0
 	for _, r := range reps {
 		cells := []string{strings.Join(shortFlags(r.Flags), "|")}
@@ -118,16 +122,13 @@ func renderMatrix(w io.Writer, reps []*clone.Report) {
 			refused = append(refused, r)
 			continue
 		}
-		byName := map[string]clone.Resource{}
+		byName := map[string]report.Resource{}
 		for _, res := range r.Resources {
 			byName[res.Name] = res
 		}
 		for _, c := range matrixColumns {
 			res := byName[c.name]
-			cell := "?"
-			if res.Shared != nil {
-				cell = map[bool]string{true: "S", false: "."}[*res.Shared]
-			}
+			cell := verdict.Of(res.Shared).Symbol()
 			if !res.Agree {
 				cell += "!"
 				bad++

@@ -5,14 +5,15 @@ import (
 	"io"
 	"strings"
 
-	"github.com/nsinspect/nsinspect/clone"
+	"github.com/nsinspect/nsinspect/clone/report"
 	"github.com/nsinspect/nsinspect/features"
+	"github.com/nsinspect/nsinspect/verdict"
 )
 
 // renderClone prints a report so that it teaches: for each resource what
 // clone(2) says, what the kernel's identity shows and what the probe saw,
 // each with its evidence.
-func renderClone(w io.Writer, r *clone.Report) {
+func renderClone(w io.Writer, r *report.Clone) {
 	call := fmt.Sprintf("%s(%s = %s)", r.Syscall, strings.Join(r.Flags, "|"), r.ValueHex)
 	if r.Errno != nil {
 		fmt.Fprintf(w, "%s was refused by the kernel: %s (%s)\n", call, *r.Errno, r.Error)
@@ -39,7 +40,7 @@ func renderClone(w io.Writer, r *clone.Report) {
 		fmt.Fprintf(w, "  note: %s\n\n", r.UserMap)
 	}
 	if r.Cgroup != "" {
-		fmt.Fprintf(w, "  CLONE_INTO_CGROUP: clone3 was given an fd on %s; /proc/PID/cgroup (0::, as the lab's cgroup namespace shows it) says child %s, parent %s\n\n",
+		fmt.Fprintf(w, "  CLONE_INTO_CGROUP: clone3 was given an fd on %s; /proc/PID/cgroup (0::, in nsinspect's cgroup namespace, which the lab keeps for CLONE_INTO_CGROUP) says child %s, parent %s\n\n",
 			r.Cgroup, cgroupV2Path(r.Child), cgroupV2Path(r.Parent))
 	}
 
@@ -87,7 +88,7 @@ func renderClone(w io.Writer, r *clone.Report) {
 	}
 }
 
-func renderRelation(w io.Writer, r *clone.Report) {
+func renderRelation(w io.Writer, r *report.Clone) {
 	rel := r.Relation
 	var parts []string
 	if rel.SameThreadGroup {
@@ -112,7 +113,7 @@ func renderRelation(w io.Writer, r *clone.Report) {
 	fmt.Fprintln(w)
 }
 
-func renderFDs(w io.Writer, r *clone.Report) {
+func renderFDs(w io.Writer, r *report.Clone) {
 	if len(r.FDs) == 0 {
 		return
 	}
@@ -122,7 +123,7 @@ func renderFDs(w io.Writer, r *clone.Report) {
 	}
 }
 
-func renderExec(w io.Writer, v *clone.ExecView) {
+func renderExec(w io.Writer, v *report.ExecView) {
 	fmt.Fprintf(w, "\nAfter the child execs %s:\n", v.Program)
 	if v.Error != "" {
 		fmt.Fprintf(w, "  not shown: %s\n", v.Error)
@@ -137,16 +138,10 @@ func renderExec(w io.Writer, v *clone.ExecView) {
 	}
 }
 
-func word(b *bool) string {
-	switch {
-	case b == nil:
-		return "?"
-	case *b:
-		return "shared"
-	}
-	return "separate"
-}
+func word(b *bool) string { return verdict.Of(b).String() }
 
+// probeWord is the PROBE column: the probe's verdict, or "-" when no probe
+// witnessed the resource.
 func probeWord(b *bool) string {
 	if b == nil {
 		return "-"
@@ -172,12 +167,10 @@ func nsEvidenceKey() string {
 }
 
 // cgroupV2Path is the side's cgroup v2 path (the "0::" line), or "?".
-func cgroupV2Path(s *clone.Side) string {
+func cgroupV2Path(s *report.Side) string {
 	if s != nil {
-		for _, cg := range s.Cgroup {
-			if cg.HierarchyID == 0 {
-				return cg.Path
-			}
+		if p, ok := s.CgroupV2(); ok {
+			return p
 		}
 	}
 	return "?"

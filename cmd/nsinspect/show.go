@@ -4,12 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/procinfo"
 )
@@ -88,7 +85,7 @@ links with inode and NS_GET_ID.
 
 A zombie keeps only what /proc still gives: its namespaces, cwd and root are
 released. Without the privilege to read a field (cwd, root and the namespace
-links need ` + ptraceNeed + ` for another user's process) the rest is
+links need ` + procinfo.PtraceNeed + ` for another user's process) the rest is
 printed and the field is named under "unavailable".`,
 		Example: `  nsinspect show self
   nsinspect show 2
@@ -115,47 +112,23 @@ printed and the field is named under "unavailable".`,
 	return c
 }
 
-// readShow reads everything best-effort: stat and status must be there,
-// any other field that fails is named in Missing with its reason. It
-// ends with a liveness check so nothing from a reused PID is printed.
-//
-// A process that exits during the reads is still "alive" to the pidfd
-// while it is a zombie, but its namespaces, cwd and root vanish midway
-// (exit_task_namespaces runs before the state becomes Z): the reads then
-// straddle the exit. Wait for the exit to finish (the pidfd polls readable
-// once the process is a zombie) and read again: a zombie stays one, so
-// the second view is consistent, or the process is gone (exit 2).
+// readShow turns one procinfo snapshot into show's view. The snapshot's
+// rules decide what is read and when to read again (a task that exits
+// midway); show only names its fields: a zombie's released fields are the
+// note's, not "unavailable", and the ten namespace links share one entry.
 func readShow(p *procinfo.Proc) (showJSON, error) {
-	out, err := readShowOnce(p)
-	if err != nil || out.Zombie || !exiting(out) {
+	out := showJSON{PID: p.PID, TID: p.TID, Signals: map[string]signalsJSON{}}
+	t, err := p.Snapshot(procinfo.PartTIDs | procinfo.PartIDMaps | procinfo.PartCgroup | procinfo.PartFS)
+	if err != nil {
+		var fe *procinfo.FieldError
+		if errors.As(err, &fe) {
+			return out, readError(p, fe.Field, fe.Err)
+		}
 		return out, err
 	}
-	unix.Poll([]unix.PollFd{{Fd: int32(p.Pidfd()), Events: unix.POLLIN}}, 1000)
-	return readShowOnce(p)
-}
-
-// exiting reports whether a namespace link vanished from a live task.
-func exiting(out showJSON) bool {
-	for _, n := range out.NS {
-		if n.Error != "" && n.Error != "permission denied" {
-			return true
-		}
-	}
-	return false
-}
-
-func readShowOnce(p *procinfo.Proc) (showJSON, error) {
-	out := showJSON{PID: p.PID, TID: p.TID, Signals: map[string]signalsJSON{}}
-	st, err := p.Stat()
-	if err != nil {
-		return out, readError(p, "stat", err)
-	}
-	status, err := p.Status()
-	if err != nil {
-		return out, readError(p, "status", err)
-	}
+	st, status := t.Stat, t.Status
 	out.Comm, out.State = st.Comm, status.State
-	out.Kthread, out.Zombie = st.IsKthread(), st.State == 'Z'
+	out.Kthread, out.Zombie = st.IsKthread(), t.Zombie()
 	out.Tgid, out.PPid = status.Tgid, status.PPid
 	out.NSpid, out.NStgid = status.NSpid, status.NStgid
 	out.UID, out.GID = status.Uid, status.Gid
@@ -168,94 +141,62 @@ func readShowOnce(p *procinfo.Proc) (showJSON, error) {
 	}{{"SigPnd", status.SigPnd}, {"ShdPnd", status.ShdPnd}, {"SigBlk", status.SigBlk}, {"SigIgn", status.SigIgn}, {"SigCgt", status.SigCgt}} {
 		out.Signals[m.name] = signalsJSON{Hex: fmt.Sprintf("%016x", m.v), Names: nonNil(procinfo.SignalNames(m.v))}
 	}
-	out.Threads = threadsJSON{Count: status.Threads}
+	out.Threads = threadsJSON{Count: status.Threads, TIDs: t.TIDs}
 	if out.Zombie {
 		out.Note = zombieNote
 	}
-
-	miss := func(field string, err error) {
-		switch {
-		case out.Zombie && errors.Is(err, unix.ENOENT):
-			// Released by exit; the note says so once.
-		case isDenied(err):
-			out.Missing = append(out.Missing, missingJSON{field, "needs " + ptraceNeed})
-		default:
-			out.Missing = append(out.Missing, missingJSON{field, err.Error()})
-		}
-	}
-	if tids, err := threadIDs(p); err != nil {
-		miss("threads.tids", err)
-	} else {
-		out.Threads.TIDs = tids
-	}
-	if out.UIDMap, err = p.UIDMap(); err != nil {
-		miss("uid_map", err)
-	}
-	if out.GIDMap, err = p.GIDMap(); err != nil {
-		miss("gid_map", err)
-	}
-	if out.Cgroups, err = p.Cgroups(); err != nil {
-		miss("cgroups", err)
-	}
+	out.UIDMap, out.GIDMap, out.Cgroups = t.UIDMap, t.GIDMap, t.Cgroups
 	out.Container = (&containerNames{}).fromCgroups(out.Cgroups)
-	if out.Cwd, err = p.Readlink("cwd"); err != nil {
-		miss("cwd", err)
-	}
-	if out.Root, err = p.Readlink("root"); err != nil {
-		miss("root", err)
-	}
-	links, err := p.Namespaces()
-	if err != nil {
-		return out, readError(p, "namespaces", err)
-	}
+	out.Cwd, out.Root = t.Cwd, t.Root
+
 	denied := false
-	for _, l := range links {
+	for _, l := range t.Namespaces {
 		j := showNSJSON{Link: l.Link.Name}
-		switch {
-		case l.Err == nil:
+		if l.Err == nil {
 			j.Type, j.Inode, j.ID = l.NS.Type.Name(), l.NS.Ino, l.NS.ID
-		case out.Zombie && errors.Is(l.Err, unix.ENOENT):
-			j.Error = "released"
-		case isDenied(l.Err):
-			j.Error, denied = "permission denied", true
-		default:
-			j.Error = l.Err.Error()
 		}
 		out.NS = append(out.NS, j)
 	}
-	if denied {
-		out.Missing = append(out.Missing, missingJSON{"namespaces", "needs " + ptraceNeed})
+	for _, m := range t.Missing {
+		if link, ok := strings.CutPrefix(m.Field, "ns/"); ok {
+			for i := range out.NS {
+				if out.NS[i].Link == link {
+					out.NS[i].Error = showNSError(m)
+				}
+			}
+			denied = denied || m.Cause == procinfo.CauseDenied
+			continue
+		}
+		if m.Cause != procinfo.CauseReleased {
+			out.Missing = append(out.Missing, missingJSON{showField(m.Field), m.Reason})
+		}
 	}
-	if err := p.Alive(); err != nil {
-		return out, readError(p, "status", err)
+	if denied {
+		out.Missing = append(out.Missing, missingJSON{"namespaces", "needs " + procinfo.PtraceNeed})
 	}
 	return out, nil
 }
 
-// threadIDs lists the thread group's TIDs. A thread's own directory has
-// no task/, so for PID:TID the group leader is pinned to read it.
-func threadIDs(p *procinfo.Proc) ([]int, error) {
-	leader := p
-	if p.IsThread() {
-		l, err := procinfo.Open(p.PID)
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		leader = l
+// showField is the name show's JSON gives a field of the snapshot.
+func showField(procFile string) string {
+	switch procFile {
+	case "task":
+		return "threads.tids"
+	case "cgroup":
+		return "cgroups"
 	}
-	names, err := leader.ReadDirNames("task")
-	if err != nil {
-		return nil, err
+	return procFile
+}
+
+// showNSError is the word for a namespace link that could not be read.
+func showNSError(m procinfo.Missing) string {
+	switch m.Cause {
+	case procinfo.CauseReleased:
+		return "released"
+	case procinfo.CauseDenied:
+		return "permission denied"
 	}
-	tids := make([]int, 0, len(names))
-	for _, n := range names {
-		if t, err := strconv.Atoi(n); err == nil {
-			tids = append(tids, t)
-		}
-	}
-	sort.Ints(tids)
-	return tids, nil
+	return m.Reason
 }
 
 func nonNil(s []string) []string {

@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nsinspect/nsinspect/clone"
+	"github.com/nsinspect/nsinspect/clone/flags"
+	"github.com/nsinspect/nsinspect/clone/report"
 )
 
 func init() { register(newUnshareCmd) }
@@ -33,14 +35,14 @@ A call the kernel refuses exits 3 with the errno and the rule it broke.`,
   nsinspect unshare newuser --thread      # refused: EINVAL`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, args []string) error {
-			flags, err := clone.ParseFlags(args[0])
+			set, err := flags.Parse(args[0])
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
-			if extra := uint64(flags) &^ clone.UnshareFlags; extra != 0 {
-				return usageErrorf("unshare(2) does not take %s: it takes CLONE_NEW*, CLONE_FILES, CLONE_FS and CLONE_SYSVSEM (see 'nsinspect clone' for the rest)", clone.FlagSet(extra))
+			if extra := uint64(set) &^ flags.Unshareable; extra != 0 {
+				return usageErrorf("unshare(2) does not take %s: it takes CLONE_NEW*, CLONE_FILES, CLONE_FS and CLONE_SYSVSEM (see 'nsinspect clone' for the rest)", flags.Set(extra))
 			}
-			rep, err := clone.RunUnshare(clone.Request{Flags: flags, Host: host, Thread: thread})
+			rep, err := clone.RunUnshare(clone.Request{Flags: set, Host: host, Thread: thread})
 			if err != nil {
 				if errors.Is(err, clone.ErrNoLab) {
 					return privilegeErrorf("%v", err)
@@ -69,19 +71,19 @@ A call the kernel refuses exits 3 with the errno and the rule it broke.`,
 	return c
 }
 
-func renderUnshare(w io.Writer, r *clone.UnshareReport) {
+func renderUnshare(w io.Writer, r *report.Unshare) {
 	who := "a fresh process"
 	if r.Thread {
 		who = "the second thread of a two-thread process"
 	}
 	if r.Errno != nil {
-		fmt.Fprintf(w, "unshare(%s = %s) in %s was refused by the kernel: %s (%s)\n", clone.FlagSet(r.Value), r.ValueHex, who, *r.Errno, r.Error)
+		fmt.Fprintf(w, "unshare(%s = %s) in %s was refused by the kernel: %s (%s)\n", flags.Set(r.Value), r.ValueHex, who, *r.Errno, r.Error)
 		for _, e := range r.Explanation {
 			fmt.Fprintf(w, "  why: %s\n", e)
 		}
 		return
 	}
-	fmt.Fprintf(w, "unshare(%s = %s) in %s (pid %d, tid %d)\n\n", clone.FlagSet(r.Value), r.ValueHex, who, r.Caller.PID, r.Caller.TID)
+	fmt.Fprintf(w, "unshare(%s = %s) in %s (pid %d, tid %d)\n\n", flags.Set(r.Value), r.ValueHex, who, r.Caller.PID, r.Caller.TID)
 	t := newTable(w)
 	fmt.Fprintln(t, "LINK\tBEFORE\tAFTER\tCHANGED\tEXPECTED\t")
 	for _, l := range r.Links {

@@ -1,12 +1,15 @@
-package clone
+package report
 
 import (
+	"fmt"
+
 	"github.com/nsinspect/nsinspect/sharing"
+	"github.com/nsinspect/nsinspect/verdict"
 )
 
-// Report is one experiment's outcome. Resource names are those of
+// Clone is one clone experiment's outcome. Resource names are those of
 // `nsinspect compare`.
-type Report struct {
+type Clone struct {
 	Flags       []string `json:"flags"`
 	Value       uint64   `json:"value"`
 	ValueHex    string   `json:"value_hex"`
@@ -17,7 +20,9 @@ type Report struct {
 	Mode        string   `json:"mode"` // "lab", "lab-userns" (a lab in a new user namespace) or "host"
 	// UserMap says what nsinspect wrote to a new user namespace's maps.
 	UserMap string `json:"user_map,omitempty"`
-	// Cgroup is CLONE_INTO_CGROUP's target directory.
+	// Cgroup is CLONE_INTO_CGROUP's target directory; the child's
+	// snapshot (its /proc/PID/cgroup, read while it is parked) shows
+	// where it landed.
 	Cgroup string `json:"cgroup,omitempty"`
 
 	Parent *Side `json:"parent,omitempty"`
@@ -86,4 +91,33 @@ type ExecView struct {
 	Program   string     `json:"program"`
 	Resources []Resource `json:"resources"`
 	Error     string     `json:"error,omitempty"`
+}
+
+// Judge fills each resource's probe verdict and agreement, and lists
+// every disagreement between expectation, identity and probe.
+func (r *Clone) Judge() {
+	byRes := map[string]*Probe{}
+	for i := range r.Probes {
+		if r.Probes[i].Resource != "" && r.Probes[i].Shared != nil {
+			byRes[r.Probes[i].Resource] = &r.Probes[i]
+		}
+	}
+	for i := range r.Resources {
+		res := &r.Resources[i]
+		if pr := byRes[res.Name]; pr != nil {
+			res.Probe = pr.Shared
+		}
+		res.Agree = res.Shared != nil && *res.Shared == res.Expected && (res.Probe == nil || *res.Probe == res.Expected)
+		if !res.Agree {
+			r.Disagreements = append(r.Disagreements, fmt.Sprintf("%s: expected %s (%s), identity says %s, %s",
+				res.Name, verdict.Of(&res.Expected), res.Why, verdict.Of(res.Shared), probeSays(res.Probe)))
+		}
+	}
+}
+
+func probeSays(p *bool) string {
+	if p == nil {
+		return "no probe decided"
+	}
+	return "probe says " + verdict.Of(p).String()
 }

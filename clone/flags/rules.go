@@ -1,4 +1,4 @@
-package clone
+package flags
 
 import (
 	"syscall"
@@ -11,16 +11,20 @@ import (
 // kernel is the judge of what is valid.
 type rule struct {
 	errno   syscall.Errno
-	applies func(FlagSet) bool
+	applies func(Set) bool
 	text    string
 }
 
-func both(a, b uint64) func(FlagSet) bool {
-	return func(s FlagSet) bool { return s.Has(a) && s.Has(b) }
+func both(a, b uint64) func(Set) bool {
+	return func(s Set) bool { return s.Has(a) && s.Has(b) }
 }
 
-func without(a, b uint64) func(FlagSet) bool {
-	return func(s FlagSet) bool { return s.Has(a) && !s.Has(b) }
+func without(a, b uint64) func(Set) bool {
+	return func(s Set) bool { return s.Has(a) && !s.Has(b) }
+}
+
+func with(a uint64) func(Set) bool {
+	return func(s Set) bool { return s.Has(a) }
 }
 
 var rules = []rule{
@@ -42,27 +46,67 @@ var rules = []rule{
 		"CLONE_CLEAR_SIGHAND cannot be combined with CLONE_SIGHAND: handlers the parent still uses cannot be reset"},
 	{unix.EINVAL, both(unix.CLONE_NEWTIME, unix.CLONE_VM),
 		"CLONE_NEWTIME cannot be combined with CLONE_VM on this kernel: the vDSO time data is per address space"},
-	{unix.EBADF, func(s FlagSet) bool { return s.Has(unix.CLONE_INTO_CGROUP) },
+	{unix.EBADF, with(unix.CLONE_INTO_CGROUP),
 		"CLONE_INTO_CGROUP needs an open fd on a cgroup v2 directory in clone_args.cgroup"},
-	{unix.EINVAL, func(s FlagSet) bool { return s.Has(unix.CLONE_INTO_CGROUP) },
+	{unix.EINVAL, with(unix.CLONE_INTO_CGROUP),
 		"CLONE_INTO_CGROUP needs a valid fd (0 to INT_MAX) on a cgroup v2 directory in clone_args.cgroup"},
-	{unix.EPERM, func(s FlagSet) bool { return uint64(s)&NamespaceFlags != 0 },
+	{unix.ENOENT, with(unix.CLONE_INTO_CGROUP),
+		"CLONE_INTO_CGROUP's target is outside the caller's cgroup namespace, and the cgroup2 hierarchy is mounted with nsdelegate (systemd's default), which makes a cgroup namespace a delegation boundary (cgroup_attach_permissions)"},
+	{unix.EOPNOTSUPP, with(unix.CLONE_INTO_CGROUP),
+		"CLONE_INTO_CGROUP's target is not a valid domain cgroup for a process (a threaded cgroup, or one whose parent is threaded)"},
+	{unix.EBUSY, with(unix.CLONE_INTO_CGROUP),
+		"CLONE_INTO_CGROUP's target has controllers enabled in cgroup.subtree_control, so it may hold no processes (cgroup v2's \"no internal processes\" rule)"},
+	{unix.EPERM, func(s Set) bool { return uint64(s)&Namespaces != 0 },
 		"creating a namespace other than a user namespace needs CAP_SYS_ADMIN in the caller's user namespace: run as root, or let the lab run inside a new user namespace"},
-	{unix.ENOSPC, func(s FlagSet) bool { return uint64(s)&NamespaceFlags != 0 },
+	{unix.ENOSPC, func(s Set) bool { return uint64(s)&Namespaces != 0 },
 		"a namespace limit in /proc/sys/user/max_*_namespaces, or the nesting depth of 32 user or PID namespaces, was reached"},
-	{unix.EUSERS, func(s FlagSet) bool { return s.Has(unix.CLONE_NEWUSER) },
+	{unix.EUSERS, with(unix.CLONE_NEWUSER),
 		"the nesting depth of user namespaces (32) was reached"},
 }
 
 // Explain lists the clone(2) restrictions that the flags break and that
 // produce errno. An empty list means the table knows no reason; the errno
 // is reported all the same.
-func Explain(flags FlagSet, errno syscall.Errno) []string {
+func Explain(s Set, errno syscall.Errno) []string {
 	var out []string
 	for _, r := range rules {
-		if r.errno == errno && r.applies(flags) {
+		if r.errno == errno && r.applies(s) {
 			out = append(out, r.text)
 		}
 	}
 	return out
+}
+
+// Restriction is one clone(2) rule under which a flag makes the call
+// fail: the errno and why.
+type Restriction struct {
+	Errno string `json:"errno"`
+	Why   string `json:"why"`
+}
+
+// Restrictions lists the rules of the errno table that adding flag to a
+// call can break, alone or together with one other flag. It is read from
+// the same table Explain uses, so the two cannot disagree.
+func Restrictions(flag uint64) []Restriction {
+	var out []Restriction
+	for _, r := range rules {
+		if breaks(r, flag) {
+			out = append(out, Restriction{Errno: ErrnoName(r.errno), Why: r.text})
+		}
+	}
+	return out
+}
+
+// breaks reports whether some call of at most one other flag satisfies r
+// only once flag is added.
+func breaks(r rule, flag uint64) bool {
+	if r.applies(Set(flag)) {
+		return true
+	}
+	for _, f := range Known {
+		if r.applies(Set(f.Value|flag)) && !r.applies(Set(f.Value)) {
+			return true
+		}
+	}
+	return false
 }

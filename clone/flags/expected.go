@@ -1,10 +1,6 @@
-package clone
+package flags
 
-import (
-	"golang.org/x/sys/unix"
-
-	"github.com/nsinspect/nsinspect/features"
-)
+import "golang.org/x/sys/unix"
 
 // expectations maps each resource of a report to the flag that, by
 // clone(2), makes it separate (for namespaces) or shared (for the kcmp
@@ -32,16 +28,25 @@ var expectations = []struct {
 	{"sysvsem", unix.CLONE_SYSVSEM, true},
 }
 
+// Release is a kernel's major and minor version ({6, 1} for
+// "6.1.0-27-cloud-amd64"); the zero Release is older than any kernel.
+type Release [2]int
+
+// AtLeast reports whether r is major.minor or later.
+func (r Release) AtLeast(major, minor int) bool {
+	return r[0] > major || r[0] == major && r[1] >= minor
+}
+
 // Expected returns, for each resource name, whether parent and child
-// share it after a call with these flags, by clone(2) and by the one kernel
-// rule clone(2) leaves out (newTimeSharedVM).
-func Expected(flags FlagSet) map[string]bool {
+// share it after a call with these flags on a kernel of release rel, by
+// clone(2) and by the one kernel rule clone(2) leaves out
+// (newTimeSharedVM).
+func Expected(s Set, rel Release) map[string]bool {
 	out := make(map[string]bool, len(expectations))
 	for _, e := range expectations {
-		set := flags.Has(e.flag)
-		out[e.name] = set == e.sharedWhen
+		out[e.name] = s.Has(e.flag) == e.sharedWhen
 	}
-	if newTimeSharedVM(flags) {
+	if newTimeSharedVM(s, rel) {
 		out["time"] = true
 	}
 	return out
@@ -56,24 +61,24 @@ func Expected(flags FlagSet) map[string]bool {
 // (6.0 reverted the first try, 133e2d3e81de) copy_namespaces called
 // timens_on_fork for every child, and the child enters the new namespace
 // at once: measured on Debian's 6.1.
-func newTimeSharedVM(flags FlagSet) bool {
-	return flags.Has(unix.CLONE_NEWTIME) && flags.Has(unix.CLONE_VM) && features.ReleaseAtLeast(6, 2)
+func newTimeSharedVM(s Set, rel Release) bool {
+	return s.Has(unix.CLONE_NEWTIME) && s.Has(unix.CLONE_VM) && rel.AtLeast(6, 2)
 }
 
 // ExpectedReason is the clone(2) sentence behind an expectation.
-func ExpectedReason(flags FlagSet, name string) string {
+func ExpectedReason(s Set, rel Release, name string) string {
 	for _, e := range expectations {
 		if e.name != name {
 			continue
 		}
-		fname := FlagSet(e.flag).String()
-		if name == "time" && newTimeSharedVM(flags) {
+		if name == "time" && newTimeSharedVM(s, rel) {
 			return "CLONE_NEWTIME with CLONE_VM: the child enters the new time namespace only at execve (Linux 6.2 on)"
 		}
-		if name == "time" && flags.Has(unix.CLONE_NEWTIME) && flags.Has(unix.CLONE_VM) {
+		if name == "time" && s.Has(unix.CLONE_NEWTIME) && s.Has(unix.CLONE_VM) {
 			return "CLONE_NEWTIME given; before Linux 6.2 a CLONE_VM child enters the new time namespace at once"
 		}
-		if flags.Has(e.flag) {
+		fname := Set(e.flag).String()
+		if s.Has(e.flag) {
 			return fname + " given"
 		}
 		return "no " + fname

@@ -1,4 +1,4 @@
-package clone
+package flags
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -18,10 +19,10 @@ type Flag struct {
 	Doc    string // what it does, in clone(2)'s words
 }
 
-// Flags lists every flag that means something for an experiment, in the
+// Known lists every flag that means something for an experiment, in the
 // order clone(2) documents them. CLONE_SETTLS, CLONE_*_SETTID and
 // CLONE_CHILD_CLEARTID are left out: they pass addresses, not sharing.
-var Flags = []Flag{
+var Known = []Flag{
 	{unix.CLONE_NEWNS, "CLONE_NEWNS", false, "child gets a new mount namespace, a copy of the parent's mount table"},
 	{unix.CLONE_NEWUTS, "CLONE_NEWUTS", false, "child gets a new UTS namespace: its own hostname and domainname"},
 	{unix.CLONE_NEWIPC, "CLONE_NEWIPC", false, "child gets a new IPC namespace: its own SysV IPC objects and POSIX message queues"},
@@ -44,24 +45,24 @@ var Flags = []Flag{
 	{unix.CLONE_INTO_CGROUP, "CLONE_INTO_CGROUP", true, "child starts in the cgroup given by an fd (clone3 only)"},
 }
 
-// NamespaceFlags is every CLONE_NEW* flag.
-const NamespaceFlags = unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET |
+// Namespaces is every CLONE_NEW* flag.
+const Namespaces = unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET |
 	unix.CLONE_NEWPID | unix.CLONE_NEWUSER | unix.CLONE_NEWCGROUP | unix.CLONE_NEWTIME
 
 var knownMask = func() (m uint64) {
-	for _, f := range Flags {
+	for _, f := range Known {
 		m |= f.Value
 	}
 	return m
 }()
 
-// FlagSet is a set of clone flags.
-type FlagSet uint64
+// Set is a set of clone flags.
+type Set uint64
 
-// Names lists the flags in the set, in Flags order.
-func (s FlagSet) Names() []string {
+// Names lists the flags in the set, in Known order.
+func (s Set) Names() []string {
 	var out []string
-	for _, f := range Flags {
+	for _, f := range Known {
 		if uint64(s)&f.Value != 0 {
 			out = append(out, f.Name)
 		}
@@ -69,7 +70,7 @@ func (s FlagSet) Names() []string {
 	return out
 }
 
-func (s FlagSet) String() string {
+func (s Set) String() string {
 	if s == 0 {
 		return "0"
 	}
@@ -77,11 +78,14 @@ func (s FlagSet) String() string {
 }
 
 // Has reports whether every flag of v is in s.
-func (s FlagSet) Has(v uint64) bool { return uint64(s)&v == v }
+func (s Set) Has(v uint64) bool { return uint64(s)&v == v }
+
+// Count is the number of flags in the set.
+func (s Set) Count() int { return bits.OnesCount64(uint64(s)) }
 
 // NeedsClone3 reports whether only clone3(2) can make this call.
-func (s FlagSet) NeedsClone3() bool {
-	for _, f := range Flags {
+func (s Set) NeedsClone3() bool {
+	for _, f := range Known {
 		if f.Clone3 && s.Has(f.Value) {
 			return true
 		}
@@ -89,11 +93,26 @@ func (s FlagSet) NeedsClone3() bool {
 	return false
 }
 
-// ParseFlags reads flags as people write them: the course notes'
+// Clone3Reason names what makes a call with s need clone3(2): its
+// clone3-only flags, or "--clone3" when forced is the only reason.
+func (s Set) Clone3Reason(forced bool) string {
+	var names []string
+	for _, f := range Known {
+		if f.Clone3 && s.Has(f.Value) {
+			names = append(names, f.Name)
+		}
+	}
+	if len(names) == 0 && forced {
+		return "--clone3"
+	}
+	return strings.Join(names, "|")
+}
+
+// Parse reads flags as people write them: the course notes'
 // 'CLONE_NEWNET|CLONE_FILES', short forms "newnet,files" or "net,files"
 // (separators '|', ',', '+' or spaces; case does not matter), or a number
 // ("0x40000400", "1073742848"). A number may only hold known flags.
-func ParseFlags(s string) (FlagSet, error) {
+func Parse(s string) (Set, error) {
 	if strings.TrimSpace(s) == "" || strings.Trim(s, "|,+ \t") == "" {
 		return 0, fmt.Errorf("no clone flags in %q: name at least one, e.g. 'CLONE_NEWNET|CLONE_FILES' or net,files (see 'nsinspect explain')", s)
 	}
@@ -108,13 +127,13 @@ func ParseFlags(s string) (FlagSet, error) {
 		}
 		fields = append(fields, words...)
 	}
-	var set FlagSet
+	var set Set
 	for _, w := range fields {
-		v, err := parseFlagWord(w)
+		v, err := parseWord(w)
 		if err != nil {
 			return 0, err
 		}
-		set |= FlagSet(v)
+		set |= Set(v)
 	}
 	return set, nil
 }
@@ -133,7 +152,7 @@ func splitOperators(s string) []string {
 	return append(out, s[start:])
 }
 
-func parseFlagWord(w string) (uint64, error) {
+func parseWord(w string) (uint64, error) {
 	if w[0] >= '0' && w[0] <= '9' {
 		v, err := strconv.ParseUint(w, 0, 64)
 		if err != nil {
@@ -146,7 +165,7 @@ func parseFlagWord(w string) (uint64, error) {
 	}
 	k := strings.ToUpper(w)
 	k = strings.TrimPrefix(k, "CLONE_")
-	for _, f := range Flags {
+	for _, f := range Known {
 		short := strings.TrimPrefix(f.Name, "CLONE_")
 		if k == short || (strings.HasPrefix(short, "NEW") && k == short[3:]) || (f.Value == unix.CLONE_NEWNS && (k == "MNT" || k == "NEWMNT" || k == "MOUNT")) {
 			return f.Value, nil
@@ -156,13 +175,18 @@ func parseFlagWord(w string) (uint64, error) {
 }
 
 func knownNames() string {
-	names := make([]string, len(Flags))
-	for i, f := range Flags {
+	names := make([]string, len(Known))
+	for i, f := range Known {
 		names[i] = f.Name
 	}
 	sort.Strings(names)
 	return strings.Join(names, ", ")
 }
 
-// Count is the number of flags in the set.
-func (s FlagSet) Count() int { return bits.OnesCount64(uint64(s)) }
+// ErrnoName is the errno's C name ("EINVAL"), as reports print it.
+func ErrnoName(e syscall.Errno) string {
+	if n := unix.ErrnoName(e); n != "" {
+		return n
+	}
+	return fmt.Sprintf("errno %d", int(e))
+}
