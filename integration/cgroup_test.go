@@ -94,20 +94,12 @@ func TestCloneIntoCgroupDir(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustRun(t, "clone", "net", "--cgroup", dir, "--json")), &rep); err != nil {
 		t.Fatal(err)
 	}
-	v2 := func(cgs []procinfo.Cgroup) string {
-		for _, cg := range cgs {
-			if cg.HierarchyID == 0 {
-				return cg.Path
-			}
-		}
-		return ""
-	}
 	// The lab has its own cgroup namespace, rooted at nsinspect's cgroup:
 	// the child's path is the test cgroup's, seen from there.
 	base := "/" + filepath.Base(path)
-	if rep.Syscall != "clone3" || rep.Cgroup != dir || !strings.HasSuffix(v2(rep.Child.Cgroup), base) || strings.HasSuffix(v2(rep.Parent.Cgroup), base) {
+	if rep.Syscall != "clone3" || rep.Cgroup != dir || !strings.HasSuffix(cgroupV2(rep.Child.Cgroup), base) || strings.HasSuffix(cgroupV2(rep.Parent.Cgroup), base) {
 		t.Errorf("clone --cgroup %s: syscall %s, flags %v, cgroup %q, child in %q, parent in %q; want clone3, the child alone in %s",
-			dir, rep.Syscall, rep.Flags, rep.Cgroup, v2(rep.Child.Cgroup), v2(rep.Parent.Cgroup), base)
+			dir, rep.Syscall, rep.Flags, rep.Cgroup, cgroupV2(rep.Child.Cgroup), cgroupV2(rep.Parent.Cgroup), base)
 	}
 	if out := mustRun(t, "clone", "net", "--cgroup", dir); !strings.Contains(out, "CLONE_INTO_CGROUP: clone3 was given an fd on "+dir) {
 		t.Errorf("the table does not say where CLONE_INTO_CGROUP put the child:\n%s", out)
