@@ -66,19 +66,7 @@ is read is left out. Reading another user's process needs ` + procinfo.PtraceNee
   nsinspect fds --json 1234`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := openTask(args[0])
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			out, err := readFDs(p)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), out)
-			}
-			return writeFDTable(cmd.OutOrStdout(), out)
+			return viewTask(cmd.OutOrStdout(), args[0], asJSON, readFDs, writeFDTable)
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON object {pid, fds: [...]}")

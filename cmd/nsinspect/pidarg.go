@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -72,4 +73,22 @@ func openTask(arg string) (*procinfo.Proc, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// viewTask pins the task named by arg, reads it with read and prints what
+// it read as JSON, or with render.
+func viewTask[T any](w io.Writer, arg string, asJSON bool, read func(*procinfo.Proc) (T, error), render func(io.Writer, T) error) error {
+	p, err := openTask(arg)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	out, err := read(p)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(w, out)
+	}
+	return render(w, out)
 }

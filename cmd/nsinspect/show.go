@@ -92,20 +92,10 @@ printed and the field is named under "unavailable".`,
   nsinspect show --json 1234:1240`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := openTask(args[0])
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			out, err := readShow(p)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), out)
-			}
-			writeShow(cmd.OutOrStdout(), out)
-			return nil
+			return viewTask(cmd.OutOrStdout(), args[0], asJSON, readShow, func(w io.Writer, out showJSON) error {
+				writeShow(w, out)
+				return nil
+			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON object")
