@@ -5,7 +5,6 @@ package clone
 import (
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -56,7 +55,7 @@ func TestNoFDLeak(t *testing.T) {
 			pid  int
 			rep  *report.Side
 		}{{"parent", p.parentPID, parentRep}, {"child", p.childPID, childRep}} {
-			got := procFDs(t, s.pid)
+			got := testutil.FDs(t, s.pid)
 			want := map[int]string{0: "/dev/null", 1: "/dev/null", 2: "/dev/null"}
 			for fd := 3; fd <= 6; fd++ {
 				if !pipes[got[fd]] {
@@ -103,24 +102,6 @@ func ownPipes(t *testing.T) map[string]bool {
 		}
 	}
 	return out
-}
-
-// procFDs reads /proc/PID/fd without procinfo: fd number to link target.
-func procFDs(t *testing.T, pid int) map[int]string {
-	t.Helper()
-	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[int]string{}
-	for _, e := range ents {
-		n, _ := strconv.Atoi(e.Name())
-		if m[n], err = os.Readlink(dir + "/" + e.Name()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return m
 }
 
 // The lab holds the same fds in its last experiment as in its first: a

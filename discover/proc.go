@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/decimal"
 )
 
 // Proc is the /proc walk: every process's ns links, the links of threads
@@ -34,7 +36,7 @@ func (Proc) Discover(p *Pass) error {
 	var pids []int
 	dirBuf := make([]byte, 32<<10)
 	err = readDir(procfd, ".", dirBuf, func(name []byte) {
-		if pid, ok := parseUint(name); ok && pid < 1<<31 && int(pid) != self {
+		if pid, ok := decimal.Parse(name); ok && pid < 1<<31 && int(pid) != self {
 			pids = append(pids, int(pid))
 		}
 	})

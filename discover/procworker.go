@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/internal/decimal"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/procinfo"
@@ -312,7 +313,7 @@ func (w *worker) mounts(dfd, pid int, mnt *entry) error {
 func (w *worker) threads(dfd, pid int, leader *[10]*entry) {
 	w.ints = w.ints[:0]
 	err := readDir(dfd, "../task", w.dirBuf, func(name []byte) {
-		if tid, ok := parseUint(name); ok && int(tid) != pid {
+		if tid, ok := decimal.Parse(name); ok && int(tid) != pid {
 			w.ints = append(w.ints, int(tid))
 		}
 	})
@@ -400,7 +401,7 @@ func (w *worker) fds(dfd, pid int) {
 	defer unix.Close(fdfd)
 	w.ints = w.ints[:0]
 	err = listDir(fdfd, w.dirBuf, func(name []byte) {
-		if fd, ok := parseUint(name); ok && fd < 1<<31 {
+		if fd, ok := decimal.Parse(name); ok && fd < 1<<31 {
 			w.ints = append(w.ints, int(fd))
 		}
 	})

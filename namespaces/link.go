@@ -1,5 +1,7 @@
 package namespaces
 
+import "github.com/nsinspect/nsinspect/internal/decimal"
+
 // linkTypes maps the name before ":[" in an nsfs link ("net:[4026531840]")
 // to its type. pid_for_children and time_for_children links read "pid:[..]"
 // and "time:[..]", so the names are the types' own.
@@ -39,30 +41,9 @@ func parseLink[S ~string | ~[]byte](b S) (t Type, ino uint64, ok bool) {
 	if !ok {
 		return 0, 0, false
 	}
-	ino, ok = parseUint(b[colon+2 : len(b)-1])
+	ino, ok = decimal.Parse(b[colon+2 : len(b)-1])
 	if !ok || ino == 0 {
 		return 0, 0, false
 	}
 	return t, ino, true
-}
-
-// parseUint parses a non-empty decimal number as the kernel prints one (no
-// sign, no leading zeros); ok is false on anything else or on overflow.
-func parseUint[S ~string | ~[]byte](b S) (uint64, bool) {
-	if len(b) == 0 || len(b) > 20 || (len(b) > 1 && b[0] == '0') {
-		return 0, false
-	}
-	var n uint64
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if n > (1<<64-1-d)/10 {
-			return 0, false
-		}
-		n = n*10 + d
-	}
-	return n, true
 }

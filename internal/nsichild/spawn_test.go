@@ -4,8 +4,8 @@ package nsichild
 
 import (
 	"fmt"
+	"github.com/nsinspect/nsinspect/internal/testutil"
 	"os"
-	"strconv"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -74,29 +74,11 @@ func reapAll(t *testing.T) {
 	}
 }
 
-// fds reads /proc/PID/fd directly: fd number to link target.
-func fds(t *testing.T, pid int) map[int]string {
-	t.Helper()
-	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := map[int]string{}
-	for _, e := range ents {
-		n, _ := strconv.Atoi(e.Name())
-		if m[n], err = os.Readlink(dir + "/" + e.Name()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return m
-}
-
 // checkFDs: 0-2 on /dev/null, 3-6 the four pipe ends, nothing else of
 // ours (the test's own files, the Go runtime's epoll and pidfds).
 func checkFDs(t *testing.T, who string, pid int, pipes map[string]bool) {
 	t.Helper()
-	got := fds(t, pid)
+	got := testutil.FDs(t, pid)
 	if len(got) != 7 {
 		t.Errorf("%s: fds %v, want exactly 0-6", who, got)
 	}

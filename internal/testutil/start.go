@@ -61,3 +61,22 @@ func EachStat(t testing.TB, fn func(pid int, stat string)) {
 		}
 	}
 }
+
+// FDs reads /proc/PID/fd without procinfo, as an independent view: fd
+// number to link target. An fd closed while it is read fails the test.
+func FDs(t testing.TB, pid int) map[int]string {
+	t.Helper()
+	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[int]string{}
+	for _, e := range ents {
+		n, _ := strconv.Atoi(e.Name())
+		if m[n], err = os.Readlink(dir + "/" + e.Name()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m
+}

@@ -6,25 +6,6 @@ import (
 	"testing"
 )
 
-// Directory entry names: pids, tids and fd numbers as the kernel prints
-// them, and nothing else.
-func TestParseUint(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want uint64
-		ok   bool
-	}{
-		{"0", 0, true}, {"1", 1, true}, {"4242", 4242, true},
-		{"18446744073709551615", 1<<64 - 1, true}, {"18446744073709551616", 0, false},
-		{"", 0, false}, {"01", 0, false}, {"-1", 0, false}, {"+1", 0, false},
-		{"self", 0, false}, {"12a", 0, false}, {"thread-self", 0, false},
-	} {
-		if got, ok := parseUint([]byte(c.in)); got != c.want || ok != c.ok {
-			t.Errorf("parseUint(%q) = %d, %v; want %d, %v", c.in, got, ok, c.want, c.ok)
-		}
-	}
-}
-
 func TestEachDirent(t *testing.T) {
 	rec := func(name string) []byte {
 		n := (19 + len(name) + 1 + 7) &^ 7
