@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -42,6 +43,9 @@ type Pass struct {
 	reg    *registry
 	found  []*findings
 	denied model.Denied
+	// source and note are what Auto decided (model.Model's Source and
+	// Note); other sources leave them empty.
+	source, note string
 }
 
 // findings is what one reader (a worker of a source) learned, kept to
@@ -87,7 +91,14 @@ func Run(opt Options, sources ...Source) (*model.Model, error) {
 			return nil, fmt.Errorf("discovering namespaces (%s): %w", s.Name(), err)
 		}
 	}
-	m := &model.Model{}
+	m := &model.Model{Source: p.source, Note: p.note}
+	if m.Source == "" {
+		names := make([]string, len(sources))
+		for i, s := range sources {
+			names[i] = s.Name()
+		}
+		m.Source = strings.Join(names, "+")
+	}
 	m.Denied.Relatives = p.reg.relatives()
 	p.merge(m)
 	netnsIDs(p.reg)
@@ -161,7 +172,14 @@ func netnsIDs(reg *registry) {
 		if e.ns.Type != namespaces.Net {
 			continue
 		}
-		if id, err := h.GetNetNsIdByFd(e.fd); err == nil && id >= 0 {
+		fd := e.fd
+		if fd < 0 {
+			if fd = openVia(e); fd < 0 {
+				continue
+			}
+			defer unix.Close(fd)
+		}
+		if id, err := h.GetNetNsIdByFd(fd); err == nil && id >= 0 {
 			e.ns.NetNSID = id
 		}
 	}

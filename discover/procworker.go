@@ -240,9 +240,10 @@ func (w *worker) linksAt(nsfd int, out *[10]*entry) error {
 
 // identity is what lsns shows about a namespace's lowest PID.
 type identity struct {
-	ppid int
-	uid  uint32 // owner of /proc/PID, as lsns reports USER
-	cmd  string
+	ppid  int
+	uid   uint32 // owner of /proc/PID, as lsns reports USER
+	cmd   string
+	start uint64 // starttime of /proc/PID/stat, clock ticks after boot
 }
 
 // identify reads the process's identity, or returns nil if it exited.
@@ -261,7 +262,7 @@ func (w *worker) identify(dfd int) *identity {
 	if err != nil {
 		return nil
 	}
-	id := &identity{ppid: sf.PPID, uid: st.Uid}
+	id := &identity{ppid: sf.PPID, uid: st.Uid, start: sf.StartTime}
 	b, err = readFile(dfd, "../cmdline", &w.fileBuf)
 	if err != nil {
 		return nil

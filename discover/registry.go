@@ -18,8 +18,11 @@ import (
 // makes an inode read with readlink a valid key (see the package doc).
 type entry struct {
 	ns         *model.Namespace
-	fd         int
+	fd         int  // -1 for a namespace the BPF source saw in the kernel
 	mountsRead bool // mountinfo of this mount namespace has been claimed
+	// via is a task (pid, tid) seen in the namespace, through which an
+	// entry without an fd can be opened (netnsIDs); zero for none.
+	via [2]int
 }
 
 // registry maps nsfs inode numbers to the namespaces held open. All nsfs
@@ -114,6 +117,22 @@ func (r *registry) open(dirfd int, path string, t namespaces.Type, ino uint64, s
 	return e, err
 }
 
+// kernel registers a namespace the BPF source read in the kernel's own
+// structs, without opening it: no fd holds it, and it needs none, since
+// every reference to it came from the same instant of the same pass.
+func (r *registry) kernel(ns namespaces.NS, src model.Source) *entry {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e := r.byIno[ns.Ino]; e != nil {
+		e.ns.Sources |= src
+		return e
+	}
+	e := &entry{ns: &model.Namespace{NS: ns, Sources: src, NetNSID: -1}, fd: -1}
+	r.byIno[ns.Ino] = e
+	r.order = append(r.order, e)
+	return e
+}
+
 func (r *registry) mark(e *entry, src model.Source) {
 	r.mu.Lock()
 	e.ns.Sources |= src
@@ -149,6 +168,9 @@ func (r *registry) releaseMounts(e *entry) {
 func (r *registry) relatives() (deniedN int) {
 	for i := 0; i < len(r.order); i++ {
 		e := r.order[i]
+		if e.fd < 0 {
+			continue // the BPF source read its relatives with it
+		}
 		if e.ns.Type == namespaces.User {
 			p, err := r.relative(e, linux.NsGetParent, model.FromParent)
 			if err != nil && procinfo.IsDenied(err) {
@@ -194,7 +216,9 @@ func (r *registry) relative(e *entry, get func(int) (int, error), src model.Sour
 // close releases every namespace the pass held.
 func (r *registry) close() {
 	for _, e := range r.order {
-		unix.Close(e.fd)
+		if e.fd >= 0 {
+			unix.Close(e.fd)
+		}
 	}
 	r.byIno, r.held, r.order = nil, nil, nil
 }

@@ -134,6 +134,14 @@ type Task struct {
 	// access was refused.
 	NS      []*Namespace
 	Missing []string
+
+	// Objects are opaque ids of the kernel objects the task points to,
+	// indexed as bpfiter.Object (nsproxy, files, fs, mm, sighand, signal,
+	// cred, io, sysvsem): equal within one pass exactly when the pointers
+	// are equal, 0 for NULL. Only the BPF source sees them; nil from /proc.
+	Objects []uint64
+	// UID and EUID from the task's cred (BPF source only).
+	UID, EUID uint32
 }
 
 // IsThread reports whether t is a thread other than its group's leader.
@@ -195,6 +203,10 @@ type Model struct {
 	Tasks     []*Task
 	Processes int // processes whose namespaces were read
 	Denied    Denied
+	// Source is the source that ran: "proc" or "bpf"; Note says why a
+	// pass asked for "auto" fell back to /proc, "" otherwise.
+	Source string
+	Note   string
 }
 
 // Lookup returns the namespace with ns's identity, or nil.

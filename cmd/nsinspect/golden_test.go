@@ -141,7 +141,7 @@ func TestGoldenLs(t *testing.T) {
 		if err := lsTable(&table, m.Namespaces, users); err != nil {
 			t.Fatal(err)
 		}
-		if err := writeJSON(&js, lsJSON(m.Namespaces, users)); err != nil {
+		if err := writeJSON(&js, lsJSON("proc", m.Namespaces, users)); err != nil {
 			t.Fatal(err)
 		}
 		keepAll := func(*model.Namespace) bool { return true }

@@ -22,8 +22,9 @@ func init() { register(newLsCmd) }
 type lsOptions struct {
 	types []string
 	pid   string
-	json  bool
-	tree  bool
+	json   bool
+	tree   bool
+	source string
 }
 
 func newLsCmd() *cobra.Command {
@@ -48,6 +49,13 @@ nprocs, pid, ppid, command, uid, user; pid, ppid, command, uid and user are
 null when no process is in the namespace) plus id, parent and owner (ids),
 pns and ons (inodes), netnsid, sources, threads, bindmounts and fds.
 
+Where tasks are read (--source): bpf runs BPF task and task_file
+iterators (root, kernel BTF, Linux 5.8+), which see every task in one
+pass, kernel threads and tasks /proc refuses included; proc walks /proc.
+auto, the default, uses bpf when the kernel allows it and otherwise proc,
+with one note on stderr. The table's last line and the JSON's "source" key
+say which ran; --source bpf where BPF cannot run exits 4.
+
 Without root, namespaces of other users' processes need CAP_SYS_PTRACE: ls
 prints what it can and says on stderr what it could not read.`,
 		Example: `  nsinspect ls
@@ -62,6 +70,7 @@ prints what it can and says on stderr what it could not read.`,
 	f.StringVarP(&o.pid, "task", "p", "", `only the namespaces of this process ("self", PID or PID:TID)`)
 	f.BoolVarP(&o.json, "json", "J", false, "print JSON, a superset of lsns -J")
 	f.BoolVarP(&o.tree, "tree", "T", false, "print the user namespace tree with owned namespaces, then the pid namespace tree")
+	addSourceFlag(c, &o.source)
 	return c
 }
 
@@ -75,9 +84,9 @@ func runLs(stdout, stderr io.Writer, o lsOptions) error {
 	if o.json && o.tree {
 		return usageErrorf("--json and --tree cannot be combined (pick one output format)")
 	}
-	res, err := discover.Discover(discover.Options{})
+	res, err := discoverFrom(o.source, discover.Options{}, stderr)
 	if err != nil {
-		return fmt.Errorf("scanning namespaces: %w", err)
+		return err
 	}
 	if res.Denied.Any() {
 		fmt.Fprintf(stderr, "nsinspect: warning: %s\n", deniedLine(res.Denied))
@@ -91,11 +100,15 @@ func runLs(stdout, stderr io.Writer, o lsOptions) error {
 	users := newUserCache()
 	switch {
 	case o.json:
-		return writeJSON(stdout, lsJSON(list, users))
+		return writeJSON(stdout, lsJSON(res.Source, list, users))
 	case o.tree:
 		return lsTree(stdout, res.Namespaces, keep, users)
 	default:
-		return lsTable(stdout, list, users)
+		if err := lsTable(stdout, list, users); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(stdout, "\n%d namespaces, %d processes; source: %s\n", len(list), res.Processes, sourceText(res.Source))
+		return err
 	}
 }
 
@@ -227,6 +240,16 @@ func lsTable(w io.Writer, list []*model.Namespace, users userCache) error {
 }
 
 // idOf is the NS_GET_ID column: "-" on a kernel that gives none.
+func sourceText(s string) string {
+	switch s {
+	case "bpf":
+		return "bpf (the kernel's task list, read by BPF iterators)"
+	case "proc":
+		return "proc (/proc/PID/ns and friends)"
+	}
+	return s
+}
+
 func idOf(ns namespaces.NS) string {
 	if ns.ID == 0 {
 		return "-"

@@ -44,7 +44,7 @@ func nsID(ns namespaces.NS) *uint64 {
 	return &id
 }
 
-func lsJSON(list []*model.Namespace, users userCache) any {
+func lsJSON(source string, list []*model.Namespace, users userCache) any {
 	out := make([]lsNS, 0, len(list))
 	for _, ns := range list {
 		j := lsNS{
@@ -68,8 +68,9 @@ func lsJSON(list []*model.Namespace, users userCache) any {
 		out = append(out, j)
 	}
 	return struct {
+		Source     string `json:"source"`
 		Namespaces []lsNS `json:"namespaces"`
-	}{out}
+	}{source, out}
 }
 
 // lsTree prints two forests like lsns --tree and lxkns: user namespaces

@@ -1,0 +1,420 @@
+package bpfiter
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/rlimit"
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/namespaces"
+)
+
+// ErrUnavailable wraps every reason the iterators cannot run here: no
+// privilege, no BTF, lockdown, a kernel older than 5.8. Callers that can
+// fall back to /proc test for it with errors.Is.
+var ErrUnavailable = errors.New("BPF iterators unavailable")
+
+type unavailable struct {
+	why string
+	err error
+}
+
+func (u *unavailable) Error() string {
+	if u.err == nil {
+		return u.why
+	}
+	return u.why + ": " + u.err.Error()
+}
+func (u *unavailable) Unwrap() []error { return []error{ErrUnavailable, u.err} }
+
+// NSRef names a namespace as a task or fd points to it: by inode number
+// and, on kernels whose struct ns_common has one (6.18+), by id.
+type NSRef struct {
+	Ino uint64
+	ID  uint64
+}
+
+// Task is one task as iter/task saw it. PIDs are numbers in the pid
+// namespace of the process that ran the iterator; 0 for a parent outside
+// it.
+type Task struct {
+	TGID, TID, PPID int
+	Comm            string
+	Flags           uint32 // task->flags
+	State           byte   // as /proc/PID/stat shows it: R, S, D, Z, I, ...
+	UID, EUID, SUID uint32
+	FSUID           uint32
+	GID, EGID       uint32
+	// NS per namespaces.Links entry; Ino 0 where the task has none (a
+	// zombie has released its nsproxy; only pid and user remain).
+	NS [NLinks]NSRef
+	// Obj are opaque per-snapshot ids of the task's kernel objects, equal
+	// exactly when the pointers are equal; 0 for a NULL pointer (no mm, no
+	// io_context yet, no SysV undo list).
+	Obj [NObjects]uint64
+	// StartBoottime is task->start_boottime, ns after boot: what
+	// /proc/PID/stat shows as starttime, in clock ticks and shifted by
+	// the reader's time namespace. It tells a task from a later one with
+	// its PID.
+	StartBoottime uint64
+}
+
+// NLinks is len(namespaces.Links), the namespace slots of a task record.
+const NLinks = 10
+
+// Kernel reports PF_KTHREAD.
+func (t *Task) Kernel() bool { return t.Flags&0x00200000 != 0 }
+
+// Namespace is one namespace the iterators met, with its owner and (for
+// pid and user namespaces) parent by inode, 0 for none.
+type Namespace struct {
+	Type          namespaces.Type
+	Ino, ID       uint64
+	Owner, Parent uint64
+	Level         int
+}
+
+// FD is one open nsfs file of some task's fd table: a namespace held by a
+// file descriptor.
+type FD struct {
+	PID, TID, FD int
+	Type         namespaces.Type
+	NS           NSRef
+}
+
+// Snapshot is what one run of the iterators saw.
+type Snapshot struct {
+	Tasks      []Task
+	Namespaces map[uint64]*Namespace // by inode
+	FDs        []FD                  // only with files
+}
+
+// Iterators holds the loaded task and task_file iterators. Nothing is
+// pinned in bpffs: the programs and maps live in this process's fds and go
+// away with it, even on SIGKILL.
+type Iterators struct {
+	objs tasksObjects
+}
+
+// Load loads the iterators into the kernel, under a fresh random hash key.
+// Errors that mean "not here" wrap ErrUnavailable and say why.
+func Load() (*Iterators, error) {
+	spec, err := loadTasks()
+	if err != nil {
+		return nil, fmt.Errorf("reading the embedded BPF object: %w", err)
+	}
+	var key [2]uint64
+	if _, err := rand.Read(unsafe.Slice((*byte)(unsafe.Pointer(&key)), 16)); err != nil {
+		return nil, fmt.Errorf("drawing the object-id key: %w", err)
+	}
+	if err := spec.Variables["hash_key"].Set(key); err != nil {
+		return nil, fmt.Errorf("setting the object-id key: %w", err)
+	}
+	it := &Iterators{}
+	if err := loadSpec(spec, &it.objs); err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+
+// loadSpec loads spec into objs, turning the ways it fails on a kernel or
+// for a user that cannot run it into ErrUnavailable with the reason.
+func loadSpec(spec *ebpf.CollectionSpec, objs any) error {
+	if err := Probe(); err != nil {
+		return err
+	}
+	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
+	_ = rlimit.RemoveMemlock()
+	err := spec.LoadAndAssign(objs, nil)
+	if err == nil {
+		return nil
+	}
+	switch {
+	case errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES):
+		return &unavailable{"the kernel refused to load BPF" + lockdownHint(), err}
+	case errors.Is(err, btf.ErrNotFound):
+		return &unavailable{"the kernel has no BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF=y) for CO-RE", nil}
+	}
+	var ve *ebpf.VerifierError
+	if errors.As(err, &ve) {
+		return fmt.Errorf("the kernel's verifier rejected nsinspect's iterator (a bug, please report it with `nsinspect features`): %w", err)
+	}
+	return fmt.Errorf("loading the BPF iterators: %w", err)
+}
+
+// Probe tells, without loading anything, why the iterators cannot run
+// here, or nil when they may: the privilege to load tracing programs
+// (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN), kernel BTF, and a lockdown
+// that allows reading kernel memory.
+func Probe() error {
+	if !hasCaps() {
+		return &unavailable{"loading BPF iterators needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN (run as root)", nil}
+	}
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		return &unavailable{"the kernel has no BTF (/sys/kernel/btf/vmlinux; CONFIG_DEBUG_INFO_BTF=y) for CO-RE", nil}
+	}
+	if l := lockdown(); l == "confidentiality" {
+		return &unavailable{"kernel lockdown is in confidentiality mode, which forbids BPF reads of kernel memory", nil}
+	}
+	return nil
+}
+
+func hasCaps() bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return false
+	}
+	has := func(c uint) bool { return data[c/32].Effective&(1<<(c%32)) != 0 }
+	return has(unix.CAP_SYS_ADMIN) || (has(unix.CAP_BPF) && has(unix.CAP_PERFMON))
+}
+
+// lockdown is the active mode of /sys/kernel/security/lockdown, "" when
+// the file is absent.
+func lockdown() string {
+	b, err := os.ReadFile("/sys/kernel/security/lockdown")
+	if err != nil {
+		return ""
+	}
+	s := string(b)
+	if i := strings.IndexByte(s, '['); i >= 0 {
+		if j := strings.IndexByte(s[i:], ']'); j > 0 {
+			return s[i+1 : i+j]
+		}
+	}
+	return ""
+}
+
+func lockdownHint() string {
+	if l := lockdown(); l != "" && l != "none" {
+		return " (kernel lockdown: " + l + ")"
+	}
+	return " (an LSM, lockdown or kernel.unprivileged_bpf_disabled may forbid it)"
+}
+
+// Close unloads the iterators.
+func (it *Iterators) Close() error { return it.objs.Close() }
+
+// Snapshot runs iter/task and, with files, iter/task_file, and decodes what
+// they wrote.
+func (it *Iterators) Snapshot(files bool) (*Snapshot, error) {
+	if err := clearSeen(it.objs.Seen); err != nil {
+		return nil, err
+	}
+	buf, err := run(it.objs.NsiTasks)
+	if err != nil {
+		return nil, fmt.Errorf("running iter/task: %w", err)
+	}
+	s := &Snapshot{Namespaces: make(map[uint64]*Namespace, 256)}
+	if err := s.decode(buf); err != nil {
+		return nil, err
+	}
+	if files {
+		if buf, err = run(it.objs.NsiFiles); err != nil {
+			return nil, fmt.Errorf("running iter/task_file: %w", err)
+		}
+		if err := s.decode(buf); err != nil {
+			return nil, err
+		}
+	}
+	s.label()
+	return s, nil
+}
+
+// clearSeen empties the per-pass "namespace written" set. Its keys are
+// inode numbers, not addresses.
+func clearSeen(m *ebpf.Map) error {
+	var k uint32
+	var keys []uint32
+	iter := m.Iterate()
+	var v uint8
+	for iter.Next(&k, &v) {
+		keys = append(keys, k)
+	}
+	if err := iter.Err(); err != nil {
+		return fmt.Errorf("reading the seen map: %w", err)
+	}
+	if len(keys) > 0 {
+		if _, err := m.BatchDelete(keys, nil); err != nil {
+			for _, k := range keys {
+				_ = m.Delete(k)
+			}
+		}
+	}
+	return nil
+}
+
+// run attaches prog as an iterator, reads it to the end and detaches it.
+func run(prog *ebpf.Program) ([]byte, error) {
+	l, err := link.AttachIter(link.IterOptions{Program: prog})
+	if err != nil {
+		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOTSUP) {
+			return nil, &unavailable{"the kernel cannot attach this BPF iterator (iterators need Linux 5.8+)", err}
+		}
+		return nil, err
+	}
+	defer l.Close()
+	rd, err := l.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	// Records are decoded in place, so the buffer must be 8-aligned,
+	// which a []uint64 is.
+	words := make([]uint64, 0, 32<<10)
+	buf := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words[:cap(words)]))), cap(words)*8)
+	n := 0
+	for {
+		if n == len(buf) {
+			words = make([]uint64, 2*len(buf)/8)
+			nb := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), len(words)*8)
+			copy(nb, buf[:n])
+			buf = nb
+		}
+		m, err := rd.Read(buf[n:])
+		n += m
+		if err == io.EOF || (err == nil && m == 0) {
+			return buf[:n], nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// decode reads the records of buf into s.
+func (s *Snapshot) decode(buf []byte) error {
+	for off := 0; off < len(buf); {
+		if len(buf)-off < 8 {
+			return fmt.Errorf("BPF iterator output: %d stray bytes at offset %d", len(buf)-off, off)
+		}
+		kind := binary.NativeEndian.Uint32(buf[off:])
+		size := recordSize(kind)
+		if size == 0 || off+size > len(buf) {
+			return fmt.Errorf("BPF iterator output: bad record kind %d at offset %d of %d", kind, off, len(buf))
+		}
+		p := unsafe.Pointer(&buf[off])
+		switch kind {
+		case recTask:
+			s.Tasks = append(s.Tasks, taskFrom((*tasksNsiTask)(p)))
+		case recNS:
+			r := (*tasksNsiNs)(p)
+			if _, ok := s.Namespaces[uint64(r.Inum)]; !ok {
+				s.Namespaces[uint64(r.Inum)] = &Namespace{
+					Type: namespaces.Type(r.Type), Ino: uint64(r.Inum), ID: r.Id,
+					Owner: uint64(r.Owner), Parent: uint64(r.Parent), Level: int(r.Level),
+				}
+			}
+		case recFD:
+			r := (*tasksNsiFd)(p)
+			s.FDs = append(s.FDs, FD{PID: int(r.Tgid), TID: int(r.Tid), FD: int(r.Fd),
+				Type: namespaces.Type(r.Type), NS: NSRef{Ino: uint64(r.Inum), ID: r.Id}})
+		}
+		off += size
+	}
+	return nil
+}
+
+// The record kinds of bpf/nsi.h.
+const (
+	recTask    = 1
+	recNS      = 2
+	recFD      = 3
+	recWalk    = 4
+	recWalkEnd = 5
+)
+
+func recordSize(kind uint32) int {
+	switch kind {
+	case recTask:
+		return int(unsafe.Sizeof(tasksNsiTask{}))
+	case recNS:
+		return int(unsafe.Sizeof(tasksNsiNs{}))
+	case recFD:
+		return int(unsafe.Sizeof(tasksNsiFd{}))
+	case recWalk:
+		return int(unsafe.Sizeof(fdwalkNsiWalk{}))
+	case recWalkEnd:
+		return int(unsafe.Sizeof(fdwalkNsiWalkend{}))
+	}
+	return 0
+}
+
+func taskFrom(r *tasksNsiTask) Task {
+	t := Task{
+		TGID: int(r.Tgid), TID: int(r.Tid), PPID: int(r.Ppid),
+		Comm:  cstring(r.Comm[:]),
+		Flags: r.Flags, State: stateLetter(r.State, uint32(r.ExitState)),
+		UID: r.Uid, EUID: r.Euid, SUID: r.Suid, FSUID: r.Fsuid, GID: r.Gid, EGID: r.Egid,
+		Obj: r.Obj, StartBoottime: r.StartBoottime,
+	}
+	for i := range t.NS {
+		t.NS[i] = NSRef{Ino: uint64(r.NsInum[i]), ID: r.NsId[i]}
+	}
+	return t
+}
+
+func cstring(b []int8) string {
+	n := 0
+	for n < len(b) && b[n] != 0 {
+		n++
+	}
+	return string(unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), n))
+}
+
+// stateLetter is what /proc/PID/stat prints for __state and exit_state
+// (fs/proc/array.c: task_state_array, __task_state_index).
+func stateLetter(state, exit uint32) byte {
+	const (
+		taskReport = 0x7f  // RUNNING ... PARKED
+		taskIdle   = 0x402 // TASK_UNINTERRUPTIBLE | TASK_NOLOAD
+		rtlockWait = 0x1000
+	)
+	if state == rtlockWait {
+		state = 2 // TASK_UNINTERRUPTIBLE
+	}
+	s := (state | exit) & taskReport
+	if state == taskIdle {
+		return 'I'
+	}
+	const letters = "RSDTtXZP"
+	i := 0
+	for s != 0 {
+		i++
+		s >>= 1
+	}
+	return letters[i]
+}
+
+// label replaces the keyed hashes by small per-kind numbers, 1, 2, ... in
+// the order tasks were met, so that what is printed is short and says
+// nothing about the key either.
+func (s *Snapshot) label() {
+	var seen [NObjects]map[uint64]uint64
+	for i := range seen {
+		seen[i] = make(map[uint64]uint64, len(s.Tasks))
+	}
+	for ti := range s.Tasks {
+		for o, h := range s.Tasks[ti].Obj {
+			if h == 0 {
+				continue
+			}
+			l, ok := seen[o][h]
+			if !ok {
+				l = uint64(len(seen[o]) + 1)
+				seen[o][h] = l
+			}
+			s.Tasks[ti].Obj[o] = l
+		}
+	}
+}

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nsinspect/nsinspect/bpfiter"
+	"github.com/nsinspect/nsinspect/discover"
+	"github.com/nsinspect/nsinspect/model"
+)
+
+const sourceHelp = `where tasks are read: auto (BPF iterators when allowed, else /proc), bpf, proc`
+
+// addSourceFlag adds --source to a view's flags.
+func addSourceFlag(c *cobra.Command, dst *string) {
+	c.Flags().StringVar(dst, "source", "auto", sourceHelp)
+}
+
+// discoverFrom runs one discovery pass with the source named by --source.
+// auto falls back to /proc with one note on stderr; bpf where BPF cannot
+// run is exit 4 with the reason.
+func discoverFrom(source string, opt discover.Options, stderr io.Writer) (*model.Model, error) {
+	var s discover.Source
+	switch source {
+	case "auto", "":
+		s = discover.Auto{}
+	case "bpf":
+		s = discover.BPF{}
+	case "proc":
+		s = discover.Proc{}
+	default:
+		return nil, usageErrorf("--source %q: not one of auto, bpf, proc", source)
+	}
+	m, err := discover.Run(opt, s)
+	if err != nil {
+		if errors.Is(err, bpfiter.ErrUnavailable) {
+			return nil, privilegeErrorf("--source bpf: %v (--source proc reads /proc instead)", err)
+		}
+		return nil, fmt.Errorf("scanning namespaces: %w", err)
+	}
+	if m.Note != "" {
+		fmt.Fprintf(stderr, "nsinspect: note: %s\n", m.Note)
+	}
+	return m, nil
+}

@@ -1,0 +1,399 @@
+package discover
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/bpfiter"
+	"github.com/nsinspect/nsinspect/model"
+	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/procinfo"
+)
+
+// BPF is the kernel's own task list, read by bpfiter's iterators in one
+// pass over every task (threads, kernel threads and tasks whose /proc
+// links even root may not open included) and every fd table. The
+// namespaces, their owners and parents come from the kernel's structs
+// (see bpfiter); /proc is read only for what those do not hold: the
+// command line and /proc/PID owner of each namespace's lowest PID, the
+// nsfs bind mounts of each mount namespace, and with Options.Tasks the
+// affinity of kernel threads.
+type BPF struct{}
+
+// Name is "bpf".
+func (BPF) Name() string { return "bpf" }
+
+// Discover runs the iterators. An error wrapping bpfiter.ErrUnavailable
+// means BPF cannot run here, before anything was recorded.
+func (BPF) Discover(p *Pass) error {
+	it, err := bpfiter.Load()
+	if err != nil {
+		return err
+	}
+	snap, err := it.Snapshot(true)
+	it.Close()
+	if err != nil {
+		return err
+	}
+	dev, err := nsfsDev()
+	if err != nil {
+		return err
+	}
+	b := &bpfPass{p: p, snap: snap, dev: dev, f: newFindings()}
+	b.namespaces()
+	if err := b.tasks(); err != nil {
+		return err
+	}
+	b.fds()
+	b.mounts()
+	p.found = append(p.found, b.f)
+	return nil
+}
+
+// Auto runs BPF where the kernel allows it and Proc otherwise, and says
+// why in the model's Note.
+type Auto struct{}
+
+// Name is "auto".
+func (Auto) Name() string { return "auto" }
+
+// Discover tries BPF, then Proc.
+func (Auto) Discover(p *Pass) error {
+	err := BPF{}.Discover(p)
+	if err == nil {
+		p.source = "bpf"
+		return nil
+	}
+	if !errors.Is(err, bpfiter.ErrUnavailable) {
+		return err
+	}
+	p.source, p.note = "proc", "BPF unavailable ("+err.Error()+"); read /proc instead"
+	return Proc{}.Discover(p)
+}
+
+// nsfsDev is the device of the nsfs superblock, which every namespace's
+// inode lives on: what namespaces.FromFD puts in NS.Dev.
+func nsfsDev() (uint64, error) {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/net", &st); err != nil {
+		return 0, fmt.Errorf("stat /proc/self/ns/net for the nsfs device: %w", err)
+	}
+	return st.Dev, nil
+}
+
+type bpfPass struct {
+	p    *Pass
+	snap *bpfiter.Snapshot
+	dev  uint64
+	f    *findings
+	byIn map[uint64]*entry
+}
+
+func (b *bpfPass) ns(ref bpfiter.NSRef) *entry {
+	if ref.Ino == 0 {
+		return nil
+	}
+	return b.byIn[ref.Ino]
+}
+
+// namespaces registers every namespace the iterators met and links each to
+// its owner and parent.
+func (b *bpfPass) namespaces() {
+	b.byIn = make(map[uint64]*entry, len(b.snap.Namespaces))
+	for ino, n := range b.snap.Namespaces {
+		b.byIn[ino] = b.p.reg.kernel(namespaces.NS{Type: n.Type, ID: n.ID, Ino: n.Ino, Dev: b.dev}, 0)
+	}
+	for ino, n := range b.snap.Namespaces {
+		e := b.byIn[ino]
+		if o := b.byIn[n.Owner]; o != nil {
+			e.ns.Owner = o.ns
+		}
+		if n.Type.Hierarchical() {
+			if pa := b.byIn[n.Parent]; pa != nil {
+				e.ns.Parent = pa.ns
+			}
+		}
+	}
+}
+
+// tasks folds the task records into per-namespace counts and holders, as
+// the /proc walk does (see procworker.go), and records tasks when asked.
+func (b *bpfPass) tasks() error {
+	leaders := make(map[int]*bpfiter.Task, len(b.snap.Tasks))
+	for i := range b.snap.Tasks {
+		t := &b.snap.Tasks[i]
+		if t.TID == t.TGID && t.TGID != 0 {
+			leaders[t.TGID] = t
+		}
+	}
+	off, err := startOffset(b.snap.Tasks)
+	if err != nil {
+		return err
+	}
+	procfd, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("opening /proc: %w", err)
+	}
+	defer unix.Close(procfd)
+	w := newWorker(b.p, procfd)
+	// The lowest PID of each namespace, found first, so that its identity
+	// is read once.
+	lowest := map[*entry]*bpfiter.Task{}
+	for i := range b.snap.Tasks {
+		t := &b.snap.Tasks[i]
+		if t.TGID == 0 {
+			continue // not visible from our pid namespace
+		}
+		var links [10]*entry
+		for li, ref := range t.NS {
+			links[li] = b.ns(ref)
+			if links[li] != nil && links[li].via == [2]int{} {
+				links[li].via = [2]int{t.TGID, t.TID}
+			}
+		}
+		zombie := t.State == 'Z' || t.State == 'X'
+		if t.TID != t.TGID {
+			if l := leaders[t.TGID]; l != nil {
+				for li, e := range links {
+					if e != nil && e != b.ns(l.NS[li]) {
+						b.p.reg.mark(e, model.FromThread)
+						b.f.holds = append(b.f.holds, hold{e: e, thread: &model.TaskRef{PID: t.TGID, TID: t.TID}})
+					}
+				}
+			}
+			b.task(w, t, &links)
+			continue
+		}
+		b.f.procs++
+		b.task(w, t, &links)
+		for li, e := range links {
+			if e == nil {
+				continue
+			}
+			if j := forChildren[li]; j >= 0 {
+				if e != links[j] {
+					b.p.reg.mark(e, model.FromChildren)
+				}
+				continue
+			}
+			a := b.f.aggs[e]
+			if a == nil {
+				a = &agg{}
+				b.f.aggs[e] = a
+			}
+			a.nprocs++
+			if zombie {
+				a.zombies++
+				b.p.reg.mark(e, model.FromZombie)
+			}
+			if lo := lowest[e]; lo == nil || t.TGID < lo.TGID {
+				lowest[e] = t
+			}
+		}
+	}
+	// Identity (ppid, /proc/PID owner, command line) of each lowest PID,
+	// read from /proc and kept only if the process there is the one the
+	// iterator saw (same start time); else the kernel's own fields.
+	ids := map[int]*identity{}
+	for e, t := range lowest {
+		id, ok := ids[t.TGID]
+		if !ok {
+			id = b.identify(w, t, off)
+			ids[t.TGID] = id
+		}
+		a := b.f.aggs[e]
+		a.pid, a.ppid, a.uid, a.cmd = t.TGID, id.ppid, id.uid, id.cmd
+	}
+	return nil
+}
+
+// nsPerTick is nanoseconds per USER_HZ clock tick (100 Hz on every
+// architecture Linux has), the unit of /proc/PID/stat's starttime.
+const nsPerTick = 1e9 / 100
+
+// startOffset is how far /proc/PID/stat's starttime is from the
+// iterator's start_boottime in ticks: 0 unless we run in a time namespace
+// with a boottime offset. It is measured on our own process.
+func startOffset(tasks []bpfiter.Task) (int64, error) {
+	self := os.Getpid()
+	for i := range tasks {
+		if tasks[i].TID == self {
+			b, err := os.ReadFile("/proc/self/stat")
+			if err != nil {
+				return 0, fmt.Errorf("reading /proc/self/stat: %w", err)
+			}
+			st, err := procinfo.ParseStat(string(b))
+			if err != nil {
+				return 0, err
+			}
+			return int64(st.StartTime) - int64(tasks[i].StartBoottime/nsPerTick), nil
+		}
+	}
+	return 0, fmt.Errorf("the task iterator did not see nsinspect itself (pid %d): its pid numbers cannot be trusted", self)
+}
+
+// identify reads t's identity from /proc, or takes the kernel's fields when
+// the process there is not t any more.
+func (b *bpfPass) identify(w *worker, t *bpfiter.Task, off int64) *identity {
+	fallback := &identity{ppid: t.PPID, uid: t.EUID, cmd: t.Comm}
+	dfd, err := openDir(w.procfd, strconv.Itoa(t.TGID)+"/ns")
+	if err != nil {
+		return fallback
+	}
+	defer unix.Close(dfd)
+	id := w.identify(dfd)
+	if id == nil || int64(id.start)-int64(t.StartBoottime/nsPerTick) != off {
+		return fallback // exited, or its PID went to another process
+	}
+	return id
+}
+
+// task records t in the model when the pass records tasks.
+func (b *bpfPass) task(w *worker, t *bpfiter.Task, links *[10]*entry) {
+	if !b.p.opt.Tasks {
+		return
+	}
+	n := len(namespaces.Links)
+	mt := &model.Task{
+		PID: t.TGID, TID: t.TID, PPID: t.PPID, Comm: t.Comm, State: t.State, Kernel: t.Kernel(),
+		NS: make([]*model.Namespace, n), Missing: make([]string, n),
+		Objects: slices.Clone(t.Obj[:]), UID: t.UID, EUID: t.EUID,
+	}
+	for i := range n {
+		if links[i] != nil {
+			mt.NS[i] = links[i].ns
+		} else if mt.Zombie() {
+			mt.Missing[i] = zombieWhy
+		} else {
+			mt.Missing[i] = "the kernel's task has no such namespace (nsproxy released at exit)"
+		}
+	}
+	if mt.Kernel {
+		mt.Affinity = kthreadAffinity(w, t, mt)
+	}
+	b.f.tasks = append(b.f.tasks, mt)
+}
+
+// kthreadAffinity reads Cpus_allowed_list of a kernel thread from /proc
+// (kernel threads' PIDs are not reused while we look: they never exit
+// between the iterator and here, or the comm check below fails).
+func kthreadAffinity(w *worker, t *bpfiter.Task, mt *model.Task) string {
+	dfd, err := openDir(w.procfd, strconv.Itoa(t.TGID)+"/task/"+strconv.Itoa(t.TID)+"/ns")
+	if err != nil {
+		return ""
+	}
+	defer unix.Close(dfd)
+	b, err := readFile(dfd, "../stat", &w.fileBuf)
+	if err != nil {
+		return ""
+	}
+	if st, err := procinfo.ParseStat(string(b)); err != nil || !st.IsKthread() || st.Comm != t.Comm {
+		return ""
+	}
+	b, err = readFile(dfd, "../status", &w.fileBuf)
+	if err != nil {
+		return ""
+	}
+	s, err := procinfo.ParseStatus(bytes.NewReader(b))
+	if err != nil {
+		return ""
+	}
+	return s.CpusAllowedList
+}
+
+// fds records the nsfs files of every fd table. The pass's own registry
+// fds are not holders (none exist yet when the iterator runs, but a source
+// that ran before may hold some).
+func (b *bpfPass) fds() {
+	self := os.Getpid()
+	for _, fd := range b.snap.FDs {
+		if fd.PID == self && b.p.reg.held[fd.FD] {
+			continue
+		}
+		e := b.ns(fd.NS)
+		if e == nil {
+			continue
+		}
+		b.p.reg.mark(e, model.FromFD)
+		b.f.holds = append(b.f.holds, hold{e: e, fd: &model.FD{PID: fd.PID, FD: fd.FD}})
+	}
+}
+
+// mounts reads the nsfs mounts of every mount namespace through its
+// lowest-PID process, as the /proc walk does.
+func (b *bpfPass) mounts() {
+	procfd, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(procfd)
+	w := newWorker(b.p, procfd)
+	w.f = b.f
+	var mnts []*entry
+	for e, a := range b.f.aggs {
+		if e.ns.Type == namespaces.Mount && a.nprocs > a.zombies {
+			mnts = append(mnts, e)
+		}
+	}
+	slices.SortFunc(mnts, func(x, y *entry) int { return cmp.Compare(x.ns.Ino, y.ns.Ino) })
+	for _, mnt := range mnts {
+		pid := mnt.via[0]
+		dfd, err := openDir(procfd, strconv.Itoa(pid)+"/ns")
+		if err != nil {
+			if procinfo.IsDenied(err) {
+				b.f.denied.Mountinfo++
+			}
+			continue
+		}
+		// The process must still be in that mount namespace.
+		if ino, ok := linkIno(dfd, "mnt", w.linkBuf); ok && ino == mnt.ns.Ino {
+			if err := w.mounts(dfd, pid, mnt); err != nil && procinfo.IsDenied(err) {
+				b.f.denied.Mountinfo++
+			}
+		}
+		unix.Close(dfd)
+	}
+}
+
+// linkIno reads the inode of dirfd/name, an nsfs link.
+func linkIno(dirfd int, name string, buf []byte) (uint64, bool) {
+	l, isShort, err := readlink(dirfd, name, buf)
+	if err != nil || !isShort {
+		return 0, false
+	}
+	_, ino, ok := namespaces.ParseLink(l)
+	return ino, ok
+}
+
+// openVia opens the namespace of e, which the pass holds no fd on, through
+// the task recorded in e.via, and checks it is e's; -1 when it cannot.
+func openVia(e *entry) int {
+	if e.via == [2]int{} {
+		return -1
+	}
+	name := ""
+	for _, l := range namespaces.Links {
+		if l.Type == e.ns.Type {
+			name = l.Name
+			break
+		}
+	}
+	path := "/proc/" + strconv.Itoa(e.via[0]) + "/task/" + strconv.Itoa(e.via[1]) + "/ns/" + name
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1
+	}
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Ino != e.ns.Ino {
+		unix.Close(fd)
+		return -1
+	}
+	return fd
+}
