@@ -20,8 +20,8 @@ import (
 func init() { register(newLsCmd) }
 
 type lsOptions struct {
-	types []string
-	pid   string
+	types  []string
+	pid    string
 	json   bool
 	tree   bool
 	source string
