@@ -135,7 +135,17 @@ func loadSpec(spec *ebpf.CollectionSpec, objs any) error {
 	}
 	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
 	_ = rlimit.RemoveMemlock()
-	err := spec.LoadAndAssign(objs, nil)
+	// One decoding of the kernel's BTF (5 MB on 6.18) serves both CO-RE
+	// and finding the iterator's attach target, and only vmlinux is
+	// searched: by default cilium/ebpf decodes vmlinux once per use and
+	// the BTF of every loaded module too, though every type read here is
+	// in vmlinux. That was more than half of the load time.
+	cache := btf.NewCache()
+	kernel, err := cache.Kernel()
+	if err != nil {
+		return &unavailable{"the kernel has no BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF=y) for CO-RE", err}
+	}
+	err = spec.LoadAndAssign(objs, &ebpf.CollectionOptions{Cache: cache, Programs: ebpf.ProgramOptions{KernelTypes: kernel}})
 	if err == nil {
 		return nil
 	}
@@ -205,27 +215,40 @@ func lockdownHint() string {
 // Close unloads the iterators.
 func (it *Iterators) Close() error { return it.objs.Close() }
 
-// Snapshot runs iter/task and, with files, iter/task_file, and decodes what
+// Snapshot runs iter/task and, withFiles, iter/task_file, and decodes what
 // they wrote.
-func (it *Iterators) Snapshot(files bool) (*Snapshot, error) {
+func (it *Iterators) Snapshot(withFiles bool) (*Snapshot, error) {
 	if err := clearSeen(it.objs.Seen); err != nil {
 		return nil, err
 	}
+	// The two iterators run at once: most of their time is the kernel's
+	// walk of the task list and fd tables, not the programs, and they
+	// share only the seen map, whose duplicates decode tolerates.
+	var files []byte
+	var ferr error
+	done := make(chan struct{})
+	if withFiles {
+		go func() {
+			defer close(done)
+			files, ferr = run(it.objs.NsiFiles)
+		}()
+	} else {
+		close(done)
+	}
 	buf, err := run(it.objs.NsiTasks)
+	<-done
 	if err != nil {
 		return nil, fmt.Errorf("running iter/task: %w", err)
+	}
+	if ferr != nil {
+		return nil, fmt.Errorf("running iter/task_file: %w", ferr)
 	}
 	s := &Snapshot{Namespaces: make(map[uint64]*Namespace, 256)}
 	if err := s.decode(buf); err != nil {
 		return nil, err
 	}
-	if files {
-		if buf, err = run(it.objs.NsiFiles); err != nil {
-			return nil, fmt.Errorf("running iter/task_file: %w", err)
-		}
-		if err := s.decode(buf); err != nil {
-			return nil, err
-		}
+	if err := s.decode(files); err != nil {
+		return nil, err
 	}
 	s.label()
 	return s, nil
@@ -271,7 +294,8 @@ func run(prog *ebpf.Program) ([]byte, error) {
 	defer rd.Close()
 	// Records are decoded in place, so the buffer must be 8-aligned,
 	// which a []uint64 is.
-	words := make([]uint64, 0, 32<<10)
+	words := make([]uint64, 0, 128<<10) // 1 MiB: 4,000 tasks
+
 	buf := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words[:cap(words)]))), cap(words)*8)
 	n := 0
 	for {
@@ -294,6 +318,11 @@ func run(prog *ebpf.Program) ([]byte, error) {
 
 // decode reads the records of buf into s.
 func (s *Snapshot) decode(buf []byte) error {
+	if s.Tasks == nil {
+		// At most this many: one allocation instead of a doubling
+		// series of 300-byte records.
+		s.Tasks = make([]Task, 0, len(buf)/int(unsafe.Sizeof(tasksNsiTask{})))
+	}
 	for off := 0; off < len(buf); {
 		if len(buf)-off < 8 {
 			return fmt.Errorf("BPF iterator output: %d stray bytes at offset %d", len(buf)-off, off)
