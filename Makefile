@@ -10,7 +10,7 @@ BIN     ?= bin/nsinspect
 # fixed in Go 1.27), which a count never does.
 FUZZTIME ?= 200000x
 
-.PHONY: build test vet fuzz bench man clean static image kernels
+.PHONY: build test vet fuzz bench man clean static image kernels bpf-check
 
 build:
 	$(GO) build -o $(BIN) ./cmd/nsinspect
@@ -24,9 +24,13 @@ vet:
 # host too; the kernel matrix below runs them on real 6.1 and 6.12 kernels.
 PRETEND_OLD = NSINSPECT_PRETEND_MISSING=NS_GET_ID,PIDFD_THREAD
 
-test: vet build
+# The committed BPF objects must be what bpfiter/bpf/*.c compiles to.
+bpf-check:
+	GO=$(GO) ./scripts/bpf-check.sh
+
+test: vet bpf-check build
 	$(GO) test -count=1 -timeout 15m ./...
-	$(PRETEND_OLD) $(GO) test -count=1 ./procinfo ./namespaces ./sharing ./discover ./nsgroup ./nsgraph
+	$(PRETEND_OLD) $(GO) test -count=1 ./procinfo ./namespaces ./sharing ./discover ./nsgroup ./nsgraph ./bpfiter
 	./scripts/fuzz-all.sh $(FUZZTIME)
 	GO=$(GO) ./scripts/kernel-matrix.sh $(KERNELS_FLAGS)
 
