@@ -8,7 +8,10 @@ import (
 	"github.com/nsinspect/nsinspect/internal/testutil"
 )
 
-// BenchmarkDiscover runs a pass over the host as it is. Run it with a population to
+// BenchmarkDiscover runs a pass over the host as it is, through /proc
+// (GOMAXPROCS workers, one worker, with tasks) and through the BPF
+// iterators (bpf, bpf-tasks; the load of the programs included, as in one
+// CLI run). Run it with a population to
 // measure, e.g. while bench/scale-fixture.sh 5000 100 10 runs. Besides
 // wall time it reports the processes read and the CPU time (user+sys) per
 // pass, which a machine shared with other work disturbs far less than
@@ -18,16 +21,19 @@ func BenchmarkDiscover(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		opt  Options
+		src  Source
 	}{
-		{"GOMAXPROCS", Options{}},
-		{"1worker", Options{Workers: 1}},
-		{"tasks", Options{Tasks: true}}, // what nsproxy, graph and kthreads ask for
+		{"GOMAXPROCS", Options{}, Proc{}},
+		{"1worker", Options{Workers: 1}, Proc{}},
+		{"tasks", Options{Tasks: true}, Proc{}}, // what nsproxy, graph and kthreads ask for
+		{"bpf", Options{}, BPF{}},
+		{"bpf-tasks", Options{Tasks: true}, BPF{}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			procs := 0
 			before := cpuTime(b)
 			for b.Loop() {
-				res, err := Discover(bc.opt)
+				res, err := Run(bc.opt, bc.src)
 				if err != nil {
 					b.Fatal(err)
 				}
