@@ -18,8 +18,9 @@ func init() { register(newGraphCmd) }
 
 func newGraphCmd() *cobra.Command {
 	var (
-		pids []string
-		svg  bool
+		pids   []string
+		svg    bool
+		source string
 	)
 	c := &cobra.Command{
 		Use:   "graph",
@@ -51,7 +52,7 @@ more than once, or a comma-separated list, for a set of trees.
 					return errNoDot
 				}
 			}
-			m, err := discover.Discover(discover.Options{Tasks: true})
+			m, err := discoverFrom(source, discover.Options{Tasks: true}, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -70,6 +71,7 @@ more than once, or a comma-separated list, for a set of trees.
 	f := c.Flags()
 	f.StringSliceVarP(&pids, "pid", "p", nil, "draw only process `PID` and its descendants (repeatable, or comma-separated)")
 	f.BoolVar(&svg, "svg", false, "render SVG with Graphviz's dot instead of printing DOT")
+	addSourceFlag(c, &source)
 	return c
 }
 

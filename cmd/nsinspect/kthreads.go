@@ -25,16 +25,18 @@ type kthreadJSON struct {
 
 func newKthreadsCmd() *cobra.Command {
 	var asJSON bool
+	var source string
 	c := &cobra.Command{
 		Use:   "kthreads",
 		Short: "List the kernel threads: kthreadd (pid 2) and its PF_KTHREAD children",
 		Long: `kthreads lists kthreadd (pid 2) and the kernel threads it forked: the tasks
 whose stat flags carry PF_KTHREAD, with pid, ppid, comm, state and CPU
 affinity (Cpus_allowed_list of /proc/PID/status). Tasks that exit during the
-scan are left out.`,
+scan are left out. --source bpf finds them in the kernel's task list (see
+ls --help); the affinity is read from /proc either way.`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := discover.Discover(discover.Options{Tasks: true})
+			m, err := discoverFrom(source, discover.Options{Tasks: true}, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -42,6 +44,7 @@ scan are left out.`,
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
+	addSourceFlag(c, &source)
 	return c
 }
 
