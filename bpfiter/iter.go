@@ -218,8 +218,10 @@ func (it *Iterators) Close() error { return it.objs.Close() }
 // Snapshot runs iter/task and, withFiles, iter/task_file, and decodes what
 // they wrote.
 func (it *Iterators) Snapshot(withFiles bool) (*Snapshot, error) {
-	if err := clearSeen(it.objs.Seen); err != nil {
-		return nil, err
+	for _, m := range []*ebpf.Map{it.objs.Seen, it.objs.FileSeen} {
+		if err := clearSeen(m); err != nil {
+			return nil, err
+		}
 	}
 	// The two iterators run at once: most of their time is the kernel's
 	// walk of the task list and fd tables, not the programs, and they
@@ -254,13 +256,13 @@ func (it *Iterators) Snapshot(withFiles bool) (*Snapshot, error) {
 	return s, nil
 }
 
-// clearSeen empties the per-pass "namespace written" set. Its keys are
-// inode numbers, not addresses.
+// clearSeen empties a per-pass "namespace written" map. Its keys are
+// inode numbers and its values seq_nums, not addresses.
 func clearSeen(m *ebpf.Map) error {
 	var k uint32
 	var keys []uint32
 	iter := m.Iterate()
-	var v uint8
+	var v uint64
 	for iter.Next(&k, &v) {
 		keys = append(keys, k)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -30,31 +31,48 @@ type BPF struct{}
 // Name is "bpf".
 func (BPF) Name() string { return "bpf" }
 
-// Discover runs the iterators. An error wrapping bpfiter.ErrUnavailable
-// means BPF cannot run here, before anything was recorded.
+// Discover runs the iterators. Every error it returns came before
+// anything was recorded in p; one wrapping bpfiter.ErrUnavailable means BPF
+// cannot run here.
 func (BPF) Discover(p *Pass) error {
-	it, err := bpfiter.Load()
+	b, err := readKernel(p)
 	if err != nil {
 		return err
+	}
+	b.record()
+	return nil
+}
+
+// readKernel does everything of a BPF pass that can fail: it loads and
+// runs the iterators and takes the measures the records are read with.
+func readKernel(p *Pass) (*bpfPass, error) {
+	it, err := bpfiter.Load()
+	if err != nil {
+		return nil, err
 	}
 	snap, err := it.Snapshot(true)
 	it.Close()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	dev, err := nsfsDev()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	b := &bpfPass{p: p, snap: snap, dev: dev, f: newFindings()}
+	off, err := startOffset(snap.Tasks)
+	if err != nil {
+		return nil, err
+	}
+	return &bpfPass{p: p, snap: snap, dev: dev, off: off, f: newFindings()}, nil
+}
+
+// record turns the snapshot into the pass's findings.
+func (b *bpfPass) record() {
 	b.namespaces()
-	if err := b.tasks(); err != nil {
-		return err
-	}
+	b.tasks()
 	b.fds()
 	b.mounts()
-	p.found = append(p.found, b.f)
-	return nil
+	b.p.found = append(b.p.found, b.f)
 }
 
 // Auto runs BPF where the kernel allows it and Proc otherwise, and says
@@ -64,17 +82,21 @@ type Auto struct{}
 // Name is "auto".
 func (Auto) Name() string { return "auto" }
 
-// Discover tries BPF, then Proc.
+// Discover tries BPF, then Proc. Any failure of the BPF pass falls back:
+// the user did not ask for BPF, and /proc answers the same question
+// (more slowly, and without what only the kernel shows).
 func (Auto) Discover(p *Pass) error {
-	err := BPF{}.Discover(p)
+	b, err := readKernel(p)
 	if err == nil {
+		b.record()
 		p.source = "bpf"
 		return nil
 	}
+	why := "BPF unavailable"
 	if !errors.Is(err, bpfiter.ErrUnavailable) {
-		return err
+		why = "BPF failed"
 	}
-	p.source, p.note = "proc", "BPF unavailable ("+err.Error()+"); read /proc instead"
+	p.source, p.note = "proc", why+" ("+err.Error()+"); read /proc instead"
 	return Proc{}.Discover(p)
 }
 
@@ -92,6 +114,7 @@ type bpfPass struct {
 	p    *Pass
 	snap *bpfiter.Snapshot
 	dev  uint64
+	off  int64 // startOffset
 	f    *findings
 	byIn map[uint64]*entry
 }
@@ -125,7 +148,7 @@ func (b *bpfPass) namespaces() {
 
 // tasks folds the task records into per-namespace counts and holders, as
 // the /proc walk does (see procworker.go), and records tasks when asked.
-func (b *bpfPass) tasks() error {
+func (b *bpfPass) tasks() {
 	leaders := make(map[int]*bpfiter.Task, len(b.snap.Tasks))
 	for i := range b.snap.Tasks {
 		t := &b.snap.Tasks[i]
@@ -133,15 +156,11 @@ func (b *bpfPass) tasks() error {
 			leaders[t.TGID] = t
 		}
 	}
-	off, err := startOffset(b.snap.Tasks)
-	if err != nil {
-		return err
+	// Without /proc the fallbacks below take the kernel's own fields.
+	procfd, _ := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if procfd >= 0 {
+		defer unix.Close(procfd)
 	}
-	procfd, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("opening /proc: %w", err)
-	}
-	defer unix.Close(procfd)
 	w := newWorker(b.p, procfd)
 	// The lowest PID of each namespace, found first, so that its identity
 	// is read once.
@@ -205,13 +224,12 @@ func (b *bpfPass) tasks() error {
 	for e, t := range lowest {
 		id, ok := ids[t.TGID]
 		if !ok {
-			id = b.identify(w, t, off)
+			id = b.identify(w, t, b.off)
 			ids[t.TGID] = id
 		}
 		a := b.f.aggs[e]
 		a.pid, a.ppid, a.uid, a.cmd = t.TGID, id.ppid, id.uid, id.cmd
 	}
-	return nil
 }
 
 // nsPerTick is nanoseconds per USER_HZ clock tick (100 Hz on every
@@ -276,36 +294,37 @@ func (b *bpfPass) task(w *worker, t *bpfiter.Task, links *[10]*entry) {
 		}
 	}
 	if mt.Kernel {
-		mt.Affinity = kthreadAffinity(w, t, mt)
+		kthreadProc(w, t, mt)
 	}
 	b.f.tasks = append(b.f.tasks, mt)
 }
 
-// kthreadAffinity reads Cpus_allowed_list of a kernel thread from /proc
-// (kernel threads' PIDs are not reused while we look: they never exit
-// between the iterator and here, or the comm check below fails).
-func kthreadAffinity(w *worker, t *bpfiter.Task, mt *model.Task) string {
+// kthreadProc reads from /proc what the kernel keeps outside task_struct
+// for a kernel thread: Cpus_allowed_list, and the name /proc prints, which
+// is longer than the 15 bytes of task->comm (the kthread's full name, or a
+// workqueue worker's "kworker/0:1-events"). It checks that /proc shows the
+// same kernel thread: its name must begin with the comm the iterator read.
+func kthreadProc(w *worker, t *bpfiter.Task, mt *model.Task) {
 	dfd, err := openDir(w.procfd, strconv.Itoa(t.TGID)+"/task/"+strconv.Itoa(t.TID)+"/ns")
 	if err != nil {
-		return ""
+		return
 	}
 	defer unix.Close(dfd)
 	b, err := readFile(dfd, "../stat", &w.fileBuf)
 	if err != nil {
-		return ""
+		return
 	}
-	if st, err := procinfo.ParseStat(string(b)); err != nil || !st.IsKthread() || st.Comm != t.Comm {
-		return ""
+	st, err := procinfo.ParseStat(string(b))
+	if err != nil || !st.IsKthread() || !strings.HasPrefix(st.Comm, t.Comm) {
+		return
 	}
-	b, err = readFile(dfd, "../status", &w.fileBuf)
-	if err != nil {
-		return ""
+	mt.Comm = st.Comm
+	if b, err = readFile(dfd, "../status", &w.fileBuf); err != nil {
+		return
 	}
-	s, err := procinfo.ParseStatus(bytes.NewReader(b))
-	if err != nil {
-		return ""
+	if s, err := procinfo.ParseStatus(bytes.NewReader(b)); err == nil {
+		mt.Affinity = s.CpusAllowedList
 	}
-	return s.CpusAllowedList
 }
 
 // fds records the nsfs files of every fd table. The pass's own registry

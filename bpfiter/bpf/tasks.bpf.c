@@ -35,15 +35,34 @@ const struct nsi_fd *_nsi_fd __attribute__((unused));
 /* The SipHash key, set by the loader before the program is loaded. */
 const volatile u64 hash_key[2] = {};
 
-/* Namespaces written in this pass, by inode: a hint only. When the map is
- * full a namespace is written again, which the reader tolerates. */
+/*
+ * Namespaces each program wrote in this pass: inode -> the seq_num of the
+ * object (task or file) whose output wrote it. A hint only: when a map is
+ * full a namespace is written again, which the reader tolerates.
+ *
+ * The seq_num matters because output can be taken back: when one
+ * object's records do not fit the seq_file buffer, the kernel drops them
+ * and runs the program again for the same object, with the same seq_num,
+ * on the next read(2) (bpf_seq_read). A plain "seen" mark would then
+ * suppress the records on the second run and lose them; a mark with the
+ * marking object's seq_num is honoured only by later objects.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1 << 14);
 	__type(key, u32);
-	__type(value, u8);
+	__type(value, u64);
 } seen SEC(".maps");
+
+/* The same for nsi_files, which runs at the same time as nsi_tasks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1 << 14);
+	__type(key, u32);
+	__type(value, u64);
+} file_seen SEC(".maps");
 
 #define ROTL(x, b) (u64)(((x) << (b)) | ((x) >> (64 - (b))))
 #define SIPROUND                                                           \
@@ -91,19 +110,6 @@ static __always_inline u32 ns_type(struct ns_common *ns)
 	return BPF_CORE_READ(ns, ops, type);
 }
 
-/* first reports whether inum has not been written yet in this pass. */
-static __always_inline bool first(u32 inum)
-{
-	u8 one = 1;
-
-	if (!inum)
-		return false;
-	/* A lookup is inlined by the verifier; most namespaces were seen. */
-	if (bpf_map_lookup_elem(&seen, &inum))
-		return false;
-	return bpf_map_update_elem(&seen, &inum, &one, BPF_NOEXIST) != -17 /* EEXIST */;
-}
-
 static __always_inline u32 user_inum(struct user_namespace *u)
 {
 	return u ? BPF_CORE_READ(u, ns.inum) : 0;
@@ -119,9 +125,30 @@ static __always_inline u32 user_inum(struct user_namespace *u)
 #define NSI_CHAIN 128
 struct chain {
 	u32 n;
-	u32 lost; /* records that did not fit: written by a later task */
+	u32 lost;  /* records that did not fit: written by a later task */
+	u64 seq;   /* meta->seq_num of the object being written */
+	u32 files; /* 1 in nsi_files: use file_seen */
+	u32 _pad;
 	struct nsi_ns rec[NSI_CHAIN];
 };
+
+/* first reports whether inum was not written yet by an earlier object of
+ * this program's pass (see seen), and marks it. */
+static __always_inline bool first(struct chain *c, u32 inum)
+{
+	void *m = c->files ? (void *)&file_seen : (void *)&seen;
+	u64 *v;
+	long err;
+
+	if (!inum)
+		return false;
+	/* A lookup is inlined by the verifier; most namespaces were seen. */
+	v = bpf_map_lookup_elem(m, &inum);
+	if (v)
+		return *v == c->seq;
+	err = bpf_map_update_elem(m, &inum, &c->seq, BPF_NOEXIST);
+	return err != -17 /* EEXIST */;
+}
 
 /* push appends r, or undoes first() for it when the chain is full, so
  * that a later task writes it. */
@@ -130,7 +157,7 @@ static __always_inline bool push(struct chain *c, struct nsi_ns *r)
 	u32 n = c->n;
 
 	if (n >= NSI_CHAIN) {
-		bpf_map_delete_elem(&seen, &r->inum);
+		bpf_map_delete_elem(c->files ? (void *)&file_seen : (void *)&seen, &r->inum);
 		c->lost++;
 		return false;
 	}
@@ -152,7 +179,7 @@ __noinline int add_users(u64 uptr, struct chain *c)
 		struct user_namespace *parent;
 
 		r.inum = BPF_CORE_READ(u, ns.inum);
-		if (!first(r.inum))
+		if (!first(c, r.inum))
 			return 0;
 		parent = BPF_CORE_READ(u, parent);
 		r.owner = r.parent = user_inum(parent);
@@ -179,7 +206,7 @@ __noinline int add_pids(u64 pptr, struct chain *c)
 		struct user_namespace *owner;
 
 		r.inum = BPF_CORE_READ(p, ns.inum);
-		if (!first(r.inum))
+		if (!first(c, r.inum))
 			return 0;
 		parent = BPF_CORE_READ(p, parent);
 		owner = BPF_CORE_READ(p, user_ns);
@@ -201,7 +228,7 @@ __noinline int add_owned(u32 inum, u32 type, u64 id, u64 optr, struct chain *c)
 {
 	struct nsi_ns r = {.kind = NSI_REC_NS, .type = type, .inum = inum, .id = id};
 
-	if (!c || !first(inum))
+	if (!c || !first(c, inum))
 		return 0;
 	r.owner = user_inum((struct user_namespace *)optr);
 	if (push(c, &r))
@@ -252,12 +279,25 @@ struct {
 	__type(value, struct nsi_task);
 } scratch SEC(".maps");
 
+/*
+ * The chain, one per CPU and per program: the two iterators run at once
+ * (bpfiter reads them in parallel), and a program runs with migration but
+ * not preemption disabled, so nsi_files may interrupt nsi_tasks on its CPU.
+ * A shared chain lost namespace records that way.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, u32);
 	__type(value, struct chain);
 } chains SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct chain);
+} file_chains SEC(".maps");
 
 SEC("iter/task")
 int nsi_tasks(struct bpf_iter__task *ctx)
@@ -281,6 +321,8 @@ int nsi_tasks(struct bpf_iter__task *ctx)
 	if (!r || !c)
 		return 0;
 	c->n = 0;
+	c->seq = ctx->meta->seq_num;
+	c->files = 0;
 	__builtin_memset(r, 0, sizeof(*r));
 	reader_init(&rd);
 	r->kind = NSI_REC_TASK;
@@ -412,7 +454,7 @@ int nsi_files(struct bpf_iter__task_file *ctx)
 
 	if (!t || !f)
 		return 0;
-	c = bpf_map_lookup_elem(&chains, &zero);
+	c = bpf_map_lookup_elem(&file_chains, &zero);
 	if (!c)
 		return 0;
 	ino = BPF_CORE_READ(f, f_inode);
@@ -428,6 +470,8 @@ int nsi_files(struct bpf_iter__task_file *ctx)
 	r.inum = BPF_CORE_READ(ns, inum);
 	r.id = ns_id(ns);
 	c->n = 0;
+	c->seq = ctx->meta->seq_num;
+	c->files = 1;
 	add_held(c, ns, r.type, r.inum, r.id);
 	flush(seq, c);
 	bpf_seq_write(seq, &r, sizeof(r));
