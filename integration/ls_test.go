@@ -304,9 +304,14 @@ func TestLsUnprivileged(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ls as nobody: %v; stderr: %s", err, stderr.String())
 	}
+	// One note that BPF needs privilege (so /proc was read), then one
+	// warning naming what /proc withheld.
 	lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")
-	if len(lines) != 1 || !strings.Contains(lines[0], "CAP_SYS_PTRACE") || strings.Contains(lines[0], "goroutine") {
-		t.Errorf("stderr: %q; want one line naming CAP_SYS_PTRACE", stderr.String())
+	if len(lines) != 2 || !strings.Contains(lines[0], "CAP_BPF") || !strings.Contains(lines[1], "CAP_SYS_PTRACE") || strings.Contains(stderr.String(), "goroutine") {
+		t.Errorf("stderr: %q; want a note naming CAP_BPF, then one line naming CAP_SYS_PTRACE", stderr.String())
+	}
+	if !strings.Contains(string(out), `"source": "proc"`) {
+		t.Errorf("ls --json as nobody does not say it read /proc: %.200s", out)
 	}
 	got := decodeLs(t, "ls as nobody", string(out))
 	e, ok := got[userKey]
