@@ -26,7 +26,14 @@ import (
 // command line and /proc/PID owner of each namespace's lowest PID, the
 // nsfs bind mounts of each mount namespace, and with Options.Tasks the
 // affinity of kernel threads.
-type BPF struct{}
+//
+// A long-running caller (a server) sets Iterators to keep the programs
+// loaded between passes, which saves the load's cost (decoding the
+// kernel's BTF, CO-RE relocation and verification: most of a one-shot
+// pass) on every pass after the first.
+type BPF struct {
+	Iterators *bpfiter.Iterators // nil: load for this pass, unload after
+}
 
 // Name is "bpf".
 func (BPF) Name() string { return "bpf" }
@@ -34,8 +41,8 @@ func (BPF) Name() string { return "bpf" }
 // Discover runs the iterators. Every error it returns came before
 // anything was recorded in p; one wrapping bpfiter.ErrUnavailable means BPF
 // cannot run here.
-func (BPF) Discover(p *Pass) error {
-	b, err := readKernel(p)
+func (s BPF) Discover(p *Pass) error {
+	b, err := readKernel(p, s.Iterators)
 	if err != nil {
 		return err
 	}
@@ -45,13 +52,15 @@ func (BPF) Discover(p *Pass) error {
 
 // readKernel does everything of a BPF pass that can fail: it loads and
 // runs the iterators and takes the measures the records are read with.
-func readKernel(p *Pass) (*bpfPass, error) {
-	it, err := bpfiter.Load()
-	if err != nil {
-		return nil, err
+func readKernel(p *Pass, it *bpfiter.Iterators) (*bpfPass, error) {
+	if it == nil {
+		var err error
+		if it, err = bpfiter.Load(); err != nil {
+			return nil, err
+		}
+		defer it.Close()
 	}
 	snap, err := it.Snapshot(true)
-	it.Close()
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +95,7 @@ func (Auto) Name() string { return "auto" }
 // the user did not ask for BPF, and /proc answers the same question
 // (more slowly, and without what only the kernel shows).
 func (Auto) Discover(p *Pass) error {
-	b, err := readKernel(p)
+	b, err := readKernel(p, nil)
 	if err == nil {
 		b.record()
 		p.source = "bpf"
