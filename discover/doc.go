@@ -8,10 +8,30 @@
 //
 // # Sources
 //
-// A Source is one small interface, Discover(*Pass). Proc, the /proc walk,
-// is the first; a BPF task iterator is meant to be the next, and it plugs
-// in by recording into the same registry, so that its namespaces have the
-// same identity as the walk's.
+// A Source is one small interface, Discover(*Pass). Proc is the /proc
+// walk; BPF reads the kernel's own task list through bpfiter's iterators;
+// Auto runs BPF where the kernel allows it (root, BTF, Linux 5.8+) and
+// Proc otherwise, saying why in model.Model.Note. Both record into the same
+// registry, so that their namespaces have the same identity (inode, and
+// NS_GET_ID where the kernel has it).
+//
+// # The BPF source
+//
+// One run of iter/task and iter/task_file gives every task (threads,
+// kernel threads, and tasks whose /proc links even root may not open) with
+// its ten namespaces, every namespace's owner and parent, every nsfs fd,
+// and opaque ids of each task's kernel objects (model.Task.Objects). Its
+// namespaces are registered without an fd (the registry's "kernel"
+// entries): the kernel's structs were read at one instant, so nothing needs
+// holding, and the climb skips them since their relatives came with them.
+// /proc is read only where the kernel's structs do not answer: each
+// namespace's lowest PID's command line and /proc/PID owner (kept only when
+// that process's start time is the iterator's, so a reused PID is not
+// believed), nsfs bind mounts from one mountinfo per mount namespace, a
+// kernel thread's full name and affinity, and the nsid of network
+// namespaces, opened through a task seen in them. A namespace that died and
+// whose inode was reused between the iterator and those reads is the one
+// race this leaves; on 6.18+ the id check in the registry catches it.
 //
 // # Where the /proc walk finds namespaces
 //
