@@ -10,6 +10,11 @@
 // identified by NS_GET_ID. ByNSProxy groups by that set, which is exactly
 // the set of tasks that can share one nsproxy.
 //
+// The BPF source does see the pointer (as an opaque per-run id, see
+// bpfiter), and then ByNSProxy also lists the true instances: one set
+// can have several, because setns(2) always gives the caller a new
+// nsproxy, even into the namespaces it is already in.
+//
 // It is a view: it reads the tasks of one discovery pass (model.Task, from
 // discover with Options.Tasks) and does no I/O.
 package nsgroup

@@ -26,6 +26,9 @@ type Set struct {
 	Context []LinkNSes `json:"context"`
 	Tasks   []TaskRef  `json:"tasks"`
 	Init    bool       `json:"init"` // pid 1 is in this set
+	// NSProxies are the ids of the set's Instances, largest first; none
+	// when the pass read /proc, which cannot see nsproxy pointers.
+	NSProxies []uint64 `json:"nsproxies,omitempty"`
 }
 
 // NS is a namespace with its parent (pid and user namespaces) and its
@@ -95,12 +98,20 @@ type Groups struct {
 	// which.
 	InitSet  int    `json:"init_set"`
 	InitNote string `json:"init_note,omitempty"`
+	// Instances are the struct nsproxy instances of a BPF pass, ordered
+	// by set and largest first; nil (JSON null) when the tasks came from
+	// /proc, which shows sets only.
+	Instances []Instance `json:"nsproxies"`
 }
 
-// ByNSProxy groups tasks by their exact set of nsproxy namespaces.
+// ByNSProxy groups tasks by their exact set of nsproxy namespaces and,
+// when the tasks carry nsproxy ids (the BPF source), by the struct nsproxy
+// itself.
 func ByNSProxy(tasks []*model.Task) Groups {
 	g := Groups{Sets: []Set{}, Zombies: []Zombie{}, Unreadable: []Unreadable{}, InitSet: -1}
 	index := map[string]int{}
+	var keys []string // per set, its key
+	inst := &byInstance{index: map[string]int{}}
 	for _, t := range tasks {
 		ref := TaskRef{PID: t.PID, TID: t.TID, Comm: t.Comm}
 		if t.Zombie() {
@@ -123,6 +134,7 @@ func ByNSProxy(tasks []*model.Task) Groups {
 			i = len(g.Sets)
 			index[key] = i
 			g.Sets = append(g.Sets, Set{Namespaces: set})
+			keys = append(keys, key)
 		}
 		s := &g.Sets[i]
 		s.Tasks = append(s.Tasks, ref)
@@ -130,13 +142,15 @@ func ByNSProxy(tasks []*model.Task) Groups {
 		if t.PID == 1 && t.TID == 1 {
 			s.Init = true
 		}
+		inst.add(t, key, set, ref)
 	}
-	sort.SliceStable(g.Sets, func(i, j int) bool { return len(g.Sets[i].Tasks) > len(g.Sets[j].Tasks) })
+	g.Sets = sortSets(g.Sets, keys, index)
 	for i, s := range g.Sets {
 		if s.Init {
 			g.InitSet = i
 		}
 	}
+	g.Instances = inst.finish(index, g.Sets)
 	if g.InitSet < 0 {
 		g.InitNote = "pid 1 was not read"
 		for _, u := range g.Unreadable {
@@ -146,6 +160,22 @@ func ByNSProxy(tasks []*model.Task) Groups {
 		}
 	}
 	return g
+}
+
+// sortSets orders sets largest first, stably, and moves each key's entry
+// in index (keys[i] is the key of sets[i]) to its set's new place.
+func sortSets(sets []Set, keys []string, index map[string]int) []Set {
+	order := make([]int, len(sets)) // new place -> old place
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool { return len(sets[order[i]].Tasks) > len(sets[order[j]].Tasks) })
+	sorted := make([]Set, len(sets))
+	for to, from := range order {
+		sorted[to] = sets[from]
+		index[keys[from]] = to
+	}
+	return sorted
 }
 
 // nsproxyKey is the identity of t's nsproxy set: its namespaces' keys.

@@ -18,8 +18,8 @@ func init() { register(newCompareCmd) }
 
 func newCompareCmd() *cobra.Command {
 	var (
-		asJSON bool
-		expect []string
+		asJSON, kernel bool
+		expect         []string
 	)
 	c := &cobra.Command{
 		Use:   "compare A B",
@@ -40,17 +40,29 @@ of other users' tasks need CAP_SYS_PTRACE: those rows are "?" with why.
 exit 0 when every expectation holds, else exit 1 with one line per
 violation on stderr. An indeterminate result violates any expectation.
 
+--kernel adds a third witness for the six kcmp resources: one BPF task
+iterator pass reads both task_structs' pointers (files, fs, mm for vm,
+sighand, io_context, sysvsem.undo_list) as ids numbered per run, and says
+"bpf: same" or "bpf: different" beside kcmp's verdict ("both NULL" where
+kcmp says "?"); a row where the two disagree (a task changed between the
+reads) is marked "!". It needs root, kernel BTF and Linux 5.8+ (else exit
+4); in --json it is the "kernel" object {"source", "note", "resources":
+[{"name", "field", "a", "b", "same", "kcmp", "agrees_with_kcmp"}]}.
+--expect still judges kcmp's verdicts only.
+
 ` + exitCodesHelp,
 		Example: `  nsinspect compare self 1
   nsinspect compare --json 4242 4243
   nsinspect compare 4242 4242:4250 --expect files=shared,vm=shared
-  nsinspect compare self 4242 --expect net=separate,user=shared`,
+  nsinspect compare self 4242 --expect net=separate,user=shared
+  nsinspect compare --kernel 4242 4242:4250`,
 		Args: usageArgs(cobra.ExactArgs(2)),
 		RunE: func(c *cobra.Command, args []string) error {
-			return runCompare(c.OutOrStdout(), c.ErrOrStderr(), args[0], args[1], strings.Join(expect, ","), len(expect) > 0, asJSON)
+			return runCompare(c.OutOrStdout(), c.ErrOrStderr(), args[0], args[1], strings.Join(expect, ","), len(expect) > 0, asJSON, kernel)
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON object with a, b, resources and fds")
+	c.Flags().BoolVar(&kernel, "kernel", false, "add BPF's reading of the task_struct pointers beside kcmp's verdicts")
 	c.Flags().StringArrayVar(&expect, "expect", nil, "assert NAME=shared|separate,... (repeatable); names: "+strings.Join(sharing.ResourceNames(), " "))
 	c.SetFlagErrorFunc(compareFlagError)
 	return c
@@ -66,7 +78,7 @@ func compareFlagError(c *cobra.Command, err error) error {
 	return usageErrorf("%v (see '%s --help')", err, c.CommandPath())
 }
 
-func runCompare(stdout, stderr io.Writer, argA, argB, expect string, haveExpect, asJSON bool) error {
+func runCompare(stdout, stderr io.Writer, argA, argB, expect string, haveExpect, asJSON, kernel bool) error {
 	var exp []sharing.Expectation
 	if haveExpect {
 		var err error
@@ -102,10 +114,16 @@ func runCompare(stdout, stderr io.Writer, argA, argB, expect string, haveExpect,
 	if err := addContainers(r, a, b); err != nil {
 		return err
 	}
+	out := compareJSON{Report: r}
+	if kernel {
+		if out.Kernel, err = kernelWitness(r, a, b); err != nil {
+			return err
+		}
+	}
 	if asJSON {
-		err = writeJSON(stdout, r)
-	} else {
-		err = writeCompareTable(stdout, r)
+		err = writeJSON(stdout, out)
+	} else if err = writeCompareTable(stdout, r); err == nil && out.Kernel != nil {
+		err = writeKernelWitness(stdout, out.Kernel)
 	}
 	if err != nil {
 		return err

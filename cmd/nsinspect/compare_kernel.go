@@ -1,0 +1,123 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/nsinspect/nsinspect/bpfiter"
+	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/sharing"
+)
+
+// compare --kernel: the task_struct pointers themselves, read by one BPF
+// snapshot, as a third witness beside kcmp(2) for the six resources kcmp
+// compares.
+
+// kcmpObject maps kcmp's resource names to the object BPF reads.
+var kcmpObject = []struct {
+	name string
+	obj  bpfiter.Object
+}{
+	{"files", bpfiter.Files},
+	{"fs", bpfiter.FS},
+	{"vm", bpfiter.MM},
+	{"sighand", bpfiter.Sighand},
+	{"io", bpfiter.IO},
+	{"sysvsem", bpfiter.SysVSem},
+}
+
+// compareJSON is `compare --json`, with the witness under "kernel" when
+// asked for.
+type compareJSON struct {
+	*sharing.Report
+	Kernel *compareKernelJSON `json:"kernel,omitempty"`
+}
+
+type compareKernelJSON struct {
+	Source    string              `json:"source"` // "bpf"
+	Note      string              `json:"note"`
+	Resources []kernelVerdictJSON `json:"resources"`
+}
+
+// kernelVerdictJSON is one resource as BPF saw it.
+type kernelVerdictJSON struct {
+	Name  string `json:"name"`  // kcmp's name: files fs vm sighand io sysvsem
+	Field string `json:"field"` // "task->mm"
+	A     uint64 `json:"a"`     // the id in this run, 0 for NULL
+	B     uint64 `json:"b"`
+	// Same is true when both point to one object, false when they point
+	// to different ones or one is NULL, null when both are NULL (as kcmp
+	// says "?" then: nothing is shared or separate).
+	Same *bool `json:"same"`
+	Kcmp *bool `json:"kcmp"` // kcmp's verdict, as in "resources"
+	// Agrees compares Same with kcmp's verdict; null when either is
+	// indeterminate. The two are read one after the other: a task that
+	// unshares or exits in between can make them differ.
+	Agrees *bool `json:"agrees_with_kcmp"`
+}
+
+// kernelWitness reads a and b in one snapshot and sets each verdict
+// beside kcmp's in r.
+func kernelWitness(r *sharing.Report, a, b *procinfo.Proc) (*compareKernelJSON, error) {
+	_, ts, err := kernelTasks(a, b)
+	if err != nil {
+		return nil, err
+	}
+	return witness(r, ts[0], ts[1]), nil
+}
+
+// witness compares a's and b's pointers, read in one snapshot, and sets
+// each verdict beside kcmp's in r.
+func witness(r *sharing.Report, a, b *bpfiter.Task) *compareKernelJSON {
+	kcmp := map[string]*bool{}
+	for _, res := range r.Resources {
+		kcmp[res.Name] = res.Shared
+	}
+	out := &compareKernelJSON{Source: "bpf", Note: kernelNote}
+	for _, k := range kcmpObject {
+		v := kernelVerdictJSON{Name: k.name, Field: k.obj.Field(), A: a.Obj[k.obj], B: b.Obj[k.obj], Kcmp: kcmp[k.name]}
+		if v.A != 0 || v.B != 0 {
+			same := v.A == v.B
+			v.Same = &same
+		}
+		if v.Kcmp != nil && v.Same != nil {
+			agrees := *v.Kcmp == *v.Same
+			v.Agrees = &agrees
+		}
+		out.Resources = append(out.Resources, v)
+	}
+	return out
+}
+
+// writeKernelWitness prints the witness after compare's tables.
+func writeKernelWitness(w io.Writer, k *compareKernelJSON) error {
+	fmt.Fprintln(w, "\nkernel objects, read with BPF (ids numbered per run: one id, one object), beside kcmp:")
+	tw := newTable(w)
+	fmt.Fprintln(tw, "RESOURCE\tFIELD\tA\tB\tBPF\tKCMP")
+	for _, v := range k.Resources {
+		row := fmt.Sprintf("%s\t%s\t%s\t%s\tbpf: %s\tkcmp: %s", v.Name, v.Field, idText(v.A), idText(v.B), sameWord(v.Same, "both NULL"), sameWord(v.Kcmp, "?"))
+		if v.Agrees != nil && !*v.Agrees {
+			row += "\t! kcmp and BPF disagree: a task changed between the two reads (run again)"
+		}
+		fmt.Fprintln(tw, row)
+	}
+	return tw.Flush()
+}
+
+func idText(id uint64) string {
+	if id == 0 {
+		return "none"
+	}
+	return fmt.Sprint(id)
+}
+
+// sameWord is "same", "different", or unknown for a nil verdict.
+func sameWord(b *bool, unknown string) string {
+	switch {
+	case b == nil:
+		return unknown
+	case *b:
+		return "same"
+	}
+	return "different"
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/nsinspect/nsinspect/bpfiter"
+	"github.com/nsinspect/nsinspect/nsgroup"
+	"github.com/nsinspect/nsinspect/procinfo"
+)
+
+// The kernel views (show, fds and compare with --kernel) read
+// task_struct with BPF. This file holds what they share: loading the iterators, finding
+// the pinned task among the kernel's, and show's list of the task's
+// kernel objects with the tasks that share each.
+
+// kernelNote is said with every list of object ids.
+const kernelNote = "ids are task_struct pointers as BPF read them, numbered per run (never the address): equal ids mean one kernel object, and mean nothing outside this run"
+
+// kernelError turns a failure to run BPF into what the user sees: exit 4
+// with the reason when BPF cannot run here, the error otherwise.
+func kernelError(err error) error {
+	if errors.Is(err, bpfiter.ErrUnavailable) {
+		return privilegeErrorf("--kernel reads kernel memory with BPF iterators, which cannot run here: %v (drop --kernel to read /proc only)", err)
+	}
+	return fmt.Errorf("--kernel: %w", err)
+}
+
+// nsPerTick is nanoseconds per USER_HZ tick (100 Hz on every architecture
+// Linux has), the unit of /proc/PID/stat's starttime.
+const nsPerTick = 1e9 / 100
+
+// kernelTasks runs the task iterator once and returns its snapshot and
+// the record of each task ps pin, in order. Each is that task exactly:
+// its pidfd keeps the PID from being reused while it lives, it must
+// still live after the snapshot, and the record's start_boottime must be
+// its starttime (which also tells a thread from a later one with its
+// TID). Starttime is shifted by our time namespace: the shift is measured
+// on nsinspect's own record.
+func kernelTasks(ps ...*procinfo.Proc) (*bpfiter.Snapshot, []*bpfiter.Task, error) {
+	it, err := bpfiter.Load()
+	if err != nil {
+		return nil, nil, kernelError(err)
+	}
+	snap, err := it.Snapshot(false)
+	it.Close()
+	if err != nil {
+		return nil, nil, kernelError(err)
+	}
+	self := findTask(snap, os.Getpid(), os.Getpid())
+	if self == nil {
+		return nil, nil, fmt.Errorf("the task iterator did not see nsinspect itself (pid %d): its pid numbers cannot be trusted", os.Getpid())
+	}
+	ours, err := procinfo.Self()
+	if err != nil {
+		return nil, nil, fmt.Errorf("pinning nsinspect itself: %w", err)
+	}
+	defer ours.Close()
+	off, err := startShift(ours, self)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []*bpfiter.Task
+	for _, p := range ps {
+		t, err := pinnedRecord(snap, p, off)
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, t)
+	}
+	return snap, out, nil
+}
+
+// pinnedRecord finds p's record in snap and checks it is p's (see
+// kernelTasks); off is startShift.
+func pinnedRecord(snap *bpfiter.Snapshot, p *procinfo.Proc, off int64) (*bpfiter.Task, error) {
+	if err := p.Alive(); err != nil {
+		return nil, readError(p, "kernel task", err)
+	}
+	t := findTask(snap, p.PID, p.TID)
+	if t == nil {
+		return nil, fmt.Errorf("the BPF task iterator did not visit task %d:%d though /proc shows it, so its kernel objects cannot be read here", p.PID, p.TID)
+	}
+	st, err := p.Stat()
+	if err != nil {
+		return nil, readError(p, "stat", err)
+	}
+	if got := int64(st.StartTime) - int64(t.StartBoottime/nsPerTick); got != off {
+		return nil, usageErrorf("task %d:%d started at tick %d but the kernel's task with that number at tick %d: it exited and its number was reused (run again)", p.PID, p.TID, st.StartTime, int64(t.StartBoottime/nsPerTick)+off)
+	}
+	return t, nil
+}
+
+// startShift is /proc's starttime minus the iterator's start_boottime, in
+// ticks, for our own task: 0 outside a time namespace with a boottime
+// offset.
+func startShift(ours *procinfo.Proc, rec *bpfiter.Task) (int64, error) {
+	st, err := ours.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("reading /proc/self/stat: %w", err)
+	}
+	return int64(st.StartTime) - int64(rec.StartBoottime/nsPerTick), nil
+}
+
+func findTask(s *bpfiter.Snapshot, pid, tid int) *bpfiter.Task {
+	for i := range s.Tasks {
+		if t := &s.Tasks[i]; t.TGID == pid && t.TID == tid {
+			return t
+		}
+	}
+	return nil
+}
+
+// kernelJSON is show's "kernel" object: the task's kernel objects.
+type kernelJSON struct {
+	Source  string          `json:"source"` // "bpf"
+	Note    string          `json:"note"`
+	Objects []kernelObjJSON `json:"objects"` // bpfiter.Objects order
+}
+
+type kernelObjJSON struct {
+	Name  string `json:"name"`  // bpfiter.Object.Name: "nsproxy", "files", ...
+	Field string `json:"field"` // "task->files"
+	// ID is the object's id in this run, 0 for a NULL pointer ("none").
+	ID uint64 `json:"id"`
+	// Flag is the clone(2) flag that makes a child share the object.
+	Flag       string           `json:"clone_flag"`
+	SharedWith []kernelTaskJSON `json:"shared_with"` // other tasks, by PID then TID
+}
+
+type kernelTaskJSON struct {
+	PID  int    `json:"pid"`
+	TID  int    `json:"tid"`
+	Comm string `json:"comm"`
+}
+
+// cloneFlag says, per object, what makes a child share it with its
+// parent (kernel/fork.c): the nsproxy is shared unless a CLONE_NEW* flag
+// is given, and setns(2) and unshare(2) replace it; the credentials are
+// shared only by threads.
+var cloneFlag = [bpfiter.NObjects]string{
+	bpfiter.NSProxy: "no CLONE_NEW*",
+	bpfiter.Files:   "CLONE_FILES",
+	bpfiter.FS:      "CLONE_FS",
+	bpfiter.MM:      "CLONE_VM",
+	bpfiter.Sighand: "CLONE_SIGHAND",
+	bpfiter.Signal:  "CLONE_THREAD",
+	bpfiter.Cred:    "CLONE_THREAD",
+	bpfiter.IO:      "CLONE_IO",
+	bpfiter.SysVSem: "CLONE_SYSVSEM",
+}
+
+// kernelObjects lists t's objects and, for each, the other tasks of s
+// that point to it. Tasks outside our pid namespace (pid 0) are left out:
+// they cannot be named.
+func kernelObjects(s *bpfiter.Snapshot, t *bpfiter.Task) *kernelJSON {
+	out := &kernelJSON{Source: "bpf", Note: kernelNote}
+	for _, o := range bpfiter.Objects() {
+		j := kernelObjJSON{Name: o.Name(), Field: o.Field(), ID: t.Obj[o], Flag: cloneFlag[o], SharedWith: []kernelTaskJSON{}}
+		for i := range s.Tasks {
+			u := &s.Tasks[i]
+			if j.ID == 0 || u == t || u.TGID == 0 || u.Obj[o] != j.ID {
+				continue
+			}
+			j.SharedWith = append(j.SharedWith, kernelTaskJSON{PID: u.TGID, TID: u.TID, Comm: u.Comm})
+		}
+		sortKernelTasks(j.SharedWith)
+		out.Objects = append(out.Objects, j)
+	}
+	return out
+}
+
+// writeKernelObjects prints show's kernel section: one row per object,
+// with at most a few of the tasks that share it.
+func writeKernelObjects(w io.Writer, k *kernelJSON) error {
+	fmt.Fprintln(w, "\nkernel objects of this task_struct, read with BPF (ids numbered per run: one id, one object):")
+	tw := newTable(w)
+	fmt.Fprintln(tw, "  OBJECT\tFIELD\tID\tCLONE FLAG\tSHARED WITH")
+	for _, o := range k.Objects {
+		id, with := "none", "-"
+		if o.ID != 0 {
+			id, with = fmt.Sprint(o.ID), sharedText(o.SharedWith, 6)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", o.Name, o.Field, id, o.Flag, with)
+	}
+	return tw.Flush()
+}
+
+// sharedText names up to max tasks, then counts the rest.
+func sharedText(ts []kernelTaskJSON, max int) string {
+	if len(ts) == 0 {
+		return "no other task"
+	}
+	names := make([]string, 0, max+1)
+	for i, t := range ts {
+		if i == max {
+			names = append(names, fmt.Sprintf("and %d more (--json lists all)", len(ts)-max))
+			break
+		}
+		names = append(names, kernelTaskText(t))
+	}
+	return fmt.Sprintf("%d: %s", len(ts), strings.Join(names, " "))
+}
+
+func kernelTaskText(t kernelTaskJSON) string {
+	return taskRef(nsgroup.TaskRef{PID: t.PID, TID: t.TID, Comm: t.Comm})
+}
+
+// sortKernelTasks orders tasks by PID, then TID: the iterator walks them
+// by TID, which interleaves the threads of different processes.
+func sortKernelTasks(ts []kernelTaskJSON) {
+	slices.SortFunc(ts, func(a, b kernelTaskJSON) int { return cmp.Or(cmp.Compare(a.PID, b.PID), cmp.Compare(a.TID, b.TID)) })
+}
