@@ -1,7 +1,6 @@
 package bpfiter
 
 import (
-	"encoding/binary"
 	"fmt"
 	"unsafe"
 )
@@ -67,14 +66,11 @@ func WalkFDs(pid int) (*Walk, error) {
 	}
 }
 
+// decode reads one fd walk run's records into w: where the next run
+// starts, and whether the task was met at all. Output that is not a whole
+// series of nsi_walk and nsi_walkend records is an error, never a panic.
 func (w *Walk) decode(buf []byte) (next uint32, found bool, err error) {
-	for off := 0; off < len(buf); {
-		kind := binary.NativeEndian.Uint32(buf[off:])
-		size := recordSize(kind)
-		if size == 0 || off+size > len(buf) {
-			return 0, false, fmt.Errorf("fd walk output: bad record kind %d at offset %d of %d", kind, off, len(buf))
-		}
-		p := unsafe.Pointer(&buf[off])
+	err = records(aligned(buf), "fd walk output", []uint32{recWalk, recWalkEnd}, func(kind uint32, p unsafe.Pointer) error {
 		switch kind {
 		case recWalk:
 			r := (*fdwalkNsiWalk)(p)
@@ -85,7 +81,10 @@ func (w *Walk) decode(buf []byte) (next uint32, found bool, err error) {
 			w.MaxFDs = int(r.MaxFds)
 			next, found = r.Next, true
 		}
-		off += size
+		return nil
+	})
+	if err != nil {
+		return 0, false, err
 	}
 	return next, found, nil
 }

@@ -2,7 +2,6 @@ package bpfiter
 
 import (
 	"crypto/rand"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -56,7 +55,9 @@ type Task struct {
 	FSUID           uint32
 	GID, EGID       uint32
 	// NS per namespaces.Links entry; Ino 0 where the task has none (a
-	// zombie has released its nsproxy; only pid and user remain).
+	// zombie has released its nsproxy; only pid and user remain), and for
+	// pid_for_children where /proc shows none either: after
+	// unshare(CLONE_NEWPID), until the new namespace's first task.
 	NS [NLinks]NSRef
 	// Obj are opaque per-snapshot ids of the task's kernel objects, equal
 	// exactly when the pointers are equal; 0 for a NULL pointer (no mm, no
@@ -143,7 +144,7 @@ func loadSpec(spec *ebpf.CollectionSpec, objs any) error {
 	cache := btf.NewCache()
 	kernel, err := cache.Kernel()
 	if err != nil {
-		return &unavailable{"the kernel has no BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF=y) for CO-RE", err}
+		return &unavailable{noBTF, err}
 	}
 	err = spec.LoadAndAssign(objs, &ebpf.CollectionOptions{Cache: cache, Programs: ebpf.ProgramOptions{KernelTypes: kernel}})
 	if err == nil {
@@ -153,7 +154,7 @@ func loadSpec(spec *ebpf.CollectionSpec, objs any) error {
 	case errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES):
 		return &unavailable{"the kernel refused to load BPF" + lockdownHint(), err}
 	case errors.Is(err, btf.ErrNotFound):
-		return &unavailable{"the kernel has no BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF=y) for CO-RE", nil}
+		return &unavailable{noBTF, nil}
 	}
 	var ve *ebpf.VerifierError
 	if errors.As(err, &ve) {
@@ -161,6 +162,10 @@ func loadSpec(spec *ebpf.CollectionSpec, objs any) error {
 	}
 	return fmt.Errorf("loading the BPF iterators: %w", err)
 }
+
+// noBTF is the reason given wherever the kernel's BTF is missing, by
+// Probe or by the load itself.
+const noBTF = "the kernel has no BTF (/sys/kernel/btf/vmlinux; CONFIG_DEBUG_INFO_BTF=y) for CO-RE"
 
 // Probe tells, without loading anything, why the iterators cannot run
 // here, or nil when they may: the privilege to load tracing programs
@@ -171,7 +176,7 @@ func Probe() error {
 		return &unavailable{"loading BPF iterators needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN (run as root)", nil}
 	}
 	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
-		return &unavailable{"the kernel has no BTF (/sys/kernel/btf/vmlinux; CONFIG_DEBUG_INFO_BTF=y) for CO-RE", nil}
+		return &unavailable{noBTF, nil}
 	}
 	if l := lockdown(); l == "confidentiality" {
 		return &unavailable{"kernel lockdown is in confidentiality mode, which forbids BPF reads of kernel memory", nil}
@@ -225,7 +230,7 @@ func (it *Iterators) Snapshot(withFiles bool) (*Snapshot, error) {
 	}
 	// The two iterators run at once: most of their time is the kernel's
 	// walk of the task list and fd tables, not the programs, and they
-	// share only the seen map, whose duplicates decode tolerates.
+	// share no map (each has its own seen map and chain).
 	var files []byte
 	var ferr error
 	done := make(chan struct{})
@@ -314,138 +319,6 @@ func run(prog *ebpf.Program) ([]byte, error) {
 		}
 		if err != nil {
 			return nil, err
-		}
-	}
-}
-
-// decode reads the records of buf into s.
-func (s *Snapshot) decode(buf []byte) error {
-	if s.Tasks == nil {
-		// At most this many: one allocation instead of a doubling
-		// series of 300-byte records.
-		s.Tasks = make([]Task, 0, len(buf)/int(unsafe.Sizeof(tasksNsiTask{})))
-	}
-	for off := 0; off < len(buf); {
-		if len(buf)-off < 8 {
-			return fmt.Errorf("BPF iterator output: %d stray bytes at offset %d", len(buf)-off, off)
-		}
-		kind := binary.NativeEndian.Uint32(buf[off:])
-		size := recordSize(kind)
-		if size == 0 || off+size > len(buf) {
-			return fmt.Errorf("BPF iterator output: bad record kind %d at offset %d of %d", kind, off, len(buf))
-		}
-		p := unsafe.Pointer(&buf[off])
-		switch kind {
-		case recTask:
-			s.Tasks = append(s.Tasks, taskFrom((*tasksNsiTask)(p)))
-		case recNS:
-			r := (*tasksNsiNs)(p)
-			if _, ok := s.Namespaces[uint64(r.Inum)]; !ok {
-				s.Namespaces[uint64(r.Inum)] = &Namespace{
-					Type: namespaces.Type(r.Type), Ino: uint64(r.Inum), ID: r.Id,
-					Owner: uint64(r.Owner), Parent: uint64(r.Parent), Level: int(r.Level),
-				}
-			}
-		case recFD:
-			r := (*tasksNsiFd)(p)
-			s.FDs = append(s.FDs, FD{PID: int(r.Tgid), TID: int(r.Tid), FD: int(r.Fd),
-				Type: namespaces.Type(r.Type), NS: NSRef{Ino: uint64(r.Inum), ID: r.Id}})
-		}
-		off += size
-	}
-	return nil
-}
-
-// The record kinds of bpf/nsi.h.
-const (
-	recTask    = 1
-	recNS      = 2
-	recFD      = 3
-	recWalk    = 4
-	recWalkEnd = 5
-)
-
-func recordSize(kind uint32) int {
-	switch kind {
-	case recTask:
-		return int(unsafe.Sizeof(tasksNsiTask{}))
-	case recNS:
-		return int(unsafe.Sizeof(tasksNsiNs{}))
-	case recFD:
-		return int(unsafe.Sizeof(tasksNsiFd{}))
-	case recWalk:
-		return int(unsafe.Sizeof(fdwalkNsiWalk{}))
-	case recWalkEnd:
-		return int(unsafe.Sizeof(fdwalkNsiWalkend{}))
-	}
-	return 0
-}
-
-func taskFrom(r *tasksNsiTask) Task {
-	t := Task{
-		TGID: int(r.Tgid), TID: int(r.Tid), PPID: int(r.Ppid),
-		Comm:  cstring(r.Comm[:]),
-		Flags: r.Flags, State: stateLetter(r.State, uint32(r.ExitState)),
-		UID: r.Uid, EUID: r.Euid, SUID: r.Suid, FSUID: r.Fsuid, GID: r.Gid, EGID: r.Egid,
-		Obj: r.Obj, StartBoottime: r.StartBoottime,
-	}
-	for i := range t.NS {
-		t.NS[i] = NSRef{Ino: uint64(r.NsInum[i]), ID: r.NsId[i]}
-	}
-	return t
-}
-
-func cstring(b []int8) string {
-	n := 0
-	for n < len(b) && b[n] != 0 {
-		n++
-	}
-	return string(unsafe.Slice((*byte)(unsafe.Pointer(&b[0])), n))
-}
-
-// stateLetter is what /proc/PID/stat prints for __state and exit_state
-// (fs/proc/array.c: task_state_array, __task_state_index).
-func stateLetter(state, exit uint32) byte {
-	const (
-		taskReport = 0x7f  // RUNNING ... PARKED
-		taskIdle   = 0x402 // TASK_UNINTERRUPTIBLE | TASK_NOLOAD
-		rtlockWait = 0x1000
-	)
-	if state == rtlockWait {
-		state = 2 // TASK_UNINTERRUPTIBLE
-	}
-	s := (state | exit) & taskReport
-	if state == taskIdle {
-		return 'I'
-	}
-	const letters = "RSDTtXZP"
-	i := 0
-	for s != 0 {
-		i++
-		s >>= 1
-	}
-	return letters[i]
-}
-
-// label replaces the keyed hashes by small per-kind numbers, 1, 2, ... in
-// the order tasks were met, so that what is printed is short and says
-// nothing about the key either.
-func (s *Snapshot) label() {
-	var seen [NObjects]map[uint64]uint64
-	for i := range seen {
-		seen[i] = make(map[uint64]uint64, len(s.Tasks))
-	}
-	for ti := range s.Tasks {
-		for o, h := range s.Tasks[ti].Obj {
-			if h == 0 {
-				continue
-			}
-			l, ok := seen[o][h]
-			if !ok {
-				l = uint64(len(seen[o]) + 1)
-				seen[o][h] = l
-			}
-			s.Tasks[ti].Obj[o] = l
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -126,6 +127,9 @@ type bpfPass struct {
 	off  int64 // startOffset
 	f    *findings
 	byIn map[uint64]*entry
+	// mntPIDs are the live leaders of each mount namespace in ascending
+	// PID order: whom mounts may read its mountinfo through.
+	mntPIDs map[*entry][]int
 }
 
 func (b *bpfPass) ns(ref bpfiter.NSRef) *entry {
@@ -174,6 +178,7 @@ func (b *bpfPass) tasks() {
 	// The lowest PID of each namespace, found first, so that its identity
 	// is read once.
 	lowest := map[*entry]*bpfiter.Task{}
+	b.mntPIDs = map[*entry][]int{}
 	for i := range b.snap.Tasks {
 		t := &b.snap.Tasks[i]
 		if t.TGID == 0 {
@@ -201,6 +206,9 @@ func (b *bpfPass) tasks() {
 		}
 		b.f.procs++
 		b.task(w, t, &links)
+		if mnt := links[mntLink]; mnt != nil && !zombie {
+			b.mntPIDs[mnt] = append(b.mntPIDs[mnt], t.TGID)
+		}
 		for li, e := range links {
 			if e == nil {
 				continue
@@ -294,11 +302,14 @@ func (b *bpfPass) task(w *worker, t *bpfiter.Task, links *[10]*entry) {
 		Objects: slices.Clone(t.Obj[:]), UID: t.UID, EUID: t.EUID,
 	}
 	for i := range n {
-		if links[i] != nil {
+		switch {
+		case links[i] != nil:
 			mt.NS[i] = links[i].ns
-		} else if mt.Zombie() {
+		case mt.Zombie():
 			mt.Missing[i] = zombieWhy
-		} else {
+		case i == pidForChildren:
+			mt.Missing[i] = noInitWhy
+		default:
 			mt.Missing[i] = "the kernel's task has no such namespace (nsproxy released at exit)"
 		}
 	}
@@ -307,6 +318,13 @@ func (b *bpfPass) task(w *worker, t *bpfiter.Task, links *[10]*entry) {
 	}
 	b.f.tasks = append(b.f.tasks, mt)
 }
+
+// pidForChildren is the index of "pid_for_children" in namespaces.Links.
+var pidForChildren = slices.IndexFunc(namespaces.Links, func(l namespaces.Link) bool { return l.Name == "pid_for_children" })
+
+// noInitWhy is why a live task has no pid_for_children: the iterator
+// follows /proc there (see bpfiter's tasks.bpf.c).
+const noInitWhy = "unshare(CLONE_NEWPID) made a pid namespace that has no init yet (no child forked): /proc shows none (pidns_for_children_get)"
 
 // kthreadProc reads from /proc what the kernel keeps outside task_struct
 // for a kernel thread: Cpus_allowed_list, and the name /proc prints, which
@@ -339,23 +357,37 @@ func kthreadProc(w *worker, t *bpfiter.Task, mt *model.Task) {
 // fds records the nsfs files of every fd table. The pass's own registry
 // fds are not holders (none exist yet when the iterator runs, but a source
 // that ran before may hold some).
+//
+// iter/task_file visits the leader's table and each thread's that has one
+// of its own (after unshare(CLONE_FILES)), which starts as a copy of the
+// leader's: the same fd on the same namespace in both is one holder, as
+// model.FD (a process and an fd number) can tell.
 func (b *bpfPass) fds() {
 	self := os.Getpid()
+	type holder struct {
+		e       *entry
+		pid, fd int
+	}
+	seen := make(map[holder]bool, len(b.snap.FDs))
 	for _, fd := range b.snap.FDs {
 		if fd.PID == self && b.p.reg.held[fd.FD] {
 			continue
 		}
 		e := b.ns(fd.NS)
-		if e == nil {
+		if e == nil || seen[holder{e, fd.PID, fd.FD}] {
 			continue
 		}
+		seen[holder{e, fd.PID, fd.FD}] = true
 		b.p.reg.mark(e, model.FromFD)
 		b.f.holds = append(b.f.holds, hold{e: e, fd: &model.FD{PID: fd.PID, FD: fd.FD}})
 	}
 }
 
-// mounts reads the nsfs mounts of every mount namespace through its
-// lowest-PID process, as the /proc walk does.
+// mounts reads the nsfs mounts of every mount namespace through one of
+// its processes, as the /proc walk does: the lowest PID that is still in
+// it and whose mountinfo may be read. Trying the next one matters where
+// the lowest may not be read (PID 1 of some sandboxes refuses even root)
+// or exited since the iterator ran.
 func (b *bpfPass) mounts() {
 	procfd, err := unix.Open("/proc", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -364,40 +396,43 @@ func (b *bpfPass) mounts() {
 	defer unix.Close(procfd)
 	w := newWorker(b.p, procfd)
 	w.f = b.f
-	var mnts []*entry
-	for e, a := range b.f.aggs {
-		if e.ns.Type == namespaces.Mount && a.nprocs > a.zombies {
-			mnts = append(mnts, e)
-		}
-	}
+	mnts := slices.Collect(maps.Keys(b.mntPIDs))
 	slices.SortFunc(mnts, func(x, y *entry) int { return cmp.Compare(x.ns.Ino, y.ns.Ino) })
 	for _, mnt := range mnts {
-		pid := mnt.via[0]
-		dfd, err := openDir(procfd, strconv.Itoa(pid)+"/ns")
-		if err != nil {
-			if procinfo.IsDenied(err) {
-				b.f.denied.Mountinfo++
+		denied := false
+		for _, pid := range b.mntPIDs[mnt] {
+			err := b.mountsVia(w, procfd, pid, mnt)
+			if err == nil {
+				denied = false
+				break
 			}
-			continue
+			denied = denied || procinfo.IsDenied(err)
 		}
-		// The process must still be in that mount namespace.
-		if ino, ok := linkIno(dfd, "mnt", w.linkBuf); ok && ino == mnt.ns.Ino {
-			if err := w.mounts(dfd, pid, mnt); err != nil && procinfo.IsDenied(err) {
-				b.f.denied.Mountinfo++
-			}
+		if denied {
+			b.f.denied.Mountinfo++
 		}
-		unix.Close(dfd)
 	}
 }
 
-// linkIno reads the inode of dirfd/name, an nsfs link.
-func linkIno(dirfd int, name string, buf []byte) (uint64, bool) {
-	l, isShort, err := readlink(dirfd, name, buf)
-	if err != nil || !isShort {
-		return 0, false
+// errLeft means a process is not in the mount namespace any more.
+var errLeft = errors.New("left the mount namespace")
+
+// mountsVia reads mnt's nsfs mounts through process pid, which must still
+// be in mnt.
+func (b *bpfPass) mountsVia(w *worker, procfd, pid int, mnt *entry) error {
+	dfd, err := openDir(procfd, strconv.Itoa(pid)+"/ns")
+	if err != nil {
+		return err
 	}
-	_, ino, ok := namespaces.ParseLink(l)
-	return ino, ok
+	defer unix.Close(dfd)
+	l, isShort, err := readlink(dfd, "mnt", w.linkBuf)
+	if err != nil {
+		return err // EACCES where ptrace access is refused
+	}
+	if _, ino, ok := namespaces.ParseLink(l); !isShort || !ok || ino != mnt.ns.Ino {
+		return errLeft
+	}
+	return w.mounts(dfd, pid, mnt)
 }
 
 // openVia opens the namespace of e, which the pass holds no fd on, through

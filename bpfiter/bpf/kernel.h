@@ -80,7 +80,10 @@ struct mnt_namespace {
 	struct ns_common ns;
 };
 
+struct task_struct;
+
 struct pid_namespace {
+	struct task_struct *child_reaper;
 	struct pid_namespace *parent;
 	unsigned int level;
 	struct user_namespace *user_ns;

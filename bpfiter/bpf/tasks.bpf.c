@@ -381,7 +381,11 @@ int nsi_tasks(struct bpf_iter__task *ctx)
 			NS_SLOT(c, r, L_TIME, BPF_CORE_READ(nsp, time_ns));
 			NS_SLOT(c, r, L_TIME4C, BPF_CORE_READ(nsp, time_ns_for_children));
 		}
-		if (p4c) {
+		/* As /proc/PID/ns/pid_for_children (pidns_for_children_get):
+		 * a pid namespace made by unshare(CLONE_NEWPID) is nobody's
+		 * until its first task, its init, exists; before, the link
+		 * answers ENOENT and no one can open or name it. */
+		if (p4c && BPF_CORE_READ(p4c, child_reaper)) {
 			r->ns_inum[L_PID4C] = BPF_CORE_READ(p4c, ns.inum);
 			r->ns_id[L_PID4C] = ns_id(&p4c->ns);
 			add_pids((u64)p4c, c);

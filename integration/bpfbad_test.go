@@ -1,0 +1,111 @@
+package integration
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/nsinspect/nsinspect/internal/testutil"
+)
+
+// lsSource decodes the "source" of `ls --json` output.
+func lsSource(t *testing.T, what, stdout string) string {
+	t.Helper()
+	var out struct {
+		Source string `json:"source"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Errorf("%s: stdout is not ls JSON: %v", what, err)
+	}
+	return out.Source
+}
+
+// checkFellBack asserts what `ls --json` (auto) prints where BPF cannot
+// run: exit 0 through /proc, and on stderr exactly one note that BPF is
+// unavailable, containing why, besides the warnings about what /proc
+// refused.
+func checkFellBack(t *testing.T, what string, r result, why string) {
+	t.Helper()
+	noCrash(t, what, r)
+	if r.code != 0 {
+		t.Fatalf("%s: exit %d, stderr %q", what, r.code, r.stderr)
+	}
+	if src := lsSource(t, what, r.stdout); src != "proc" {
+		t.Errorf("%s: source %q, want proc", what, src)
+	}
+	notes := 0
+	for _, line := range strings.Split(strings.TrimRight(r.stderr, "\n"), "\n") {
+		switch {
+		case strings.HasPrefix(line, "nsinspect: note: BPF unavailable"):
+			notes++
+			if !strings.Contains(line, why) {
+				t.Errorf("%s: note %q does not say %q", what, line, why)
+			}
+		case strings.HasPrefix(line, "nsinspect: warning: "), line == "":
+		default:
+			t.Errorf("%s: unexpected stderr line %q", what, line)
+		}
+	}
+	if notes != 1 {
+		t.Errorf("%s: %d BPF notes on stderr, want 1: %q", what, notes, r.stderr)
+	}
+}
+
+// Without the privilege to load BPF, ls reads /proc and says so once, and
+// --source bpf is a refusal (exit 4, one line naming the capabilities)
+// rather than a crash. A bad --source is a usage error, for anyone.
+func TestBPFUnprivileged(t *testing.T) {
+	testutil.RequireRoot(t)
+	checkFellBack(t, "ls as nobody", runAs(t, nobody(), "ls", "--json"), "CAP_BPF")
+	r := runAs(t, nobody(), "ls", "--source", "bpf")
+	checkOneLineError(t, r, 4, "ls --source bpf as nobody")
+	if !strings.Contains(r.stderr, "CAP_BPF") || r.stdout != "" {
+		t.Errorf("ls --source bpf as nobody: stderr %q stdout %q; want one line naming CAP_BPF, no output", r.stderr, r.stdout)
+	}
+	for _, attr := range []*syscall.SysProcAttr{nil, nobody()} {
+		r := runAs(t, attr, "ls", "--source", "bogus")
+		checkOneLineError(t, r, 2, "ls --source bogus")
+		if !strings.Contains(r.stderr, "bogus") {
+			t.Errorf("ls --source bogus: %q does not name the bad value", r.stderr)
+		}
+	}
+}
+
+// withoutBTF runs nsinspect args as root in a mount namespace of its own
+// where a tmpfs hides /sys/kernel/btf: a kernel without BTF, as far as
+// nsinspect can tell. Go makes the new namespace's mounts private before
+// the shell runs, so nothing reaches the host's.
+func withoutBTF(t *testing.T, args ...string) result {
+	t.Helper()
+	script := `mount -t tmpfs nsinspect-nobtf /sys/kernel/btf || exit 100; exec "$@"`
+	cmd := exec.Command("sh", append([]string{"-c", script, "sh", binary}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS, Pdeathsig: syscall.SIGKILL}
+	r := runCmd(t, cmd)
+	if r.code == 100 {
+		t.Fatalf("could not hide /sys/kernel/btf: %s", r.stderr)
+	}
+	return r
+}
+
+// On a kernel without BTF the iterators cannot be relocated (CO-RE): ls
+// reads /proc with one note saying BTF is missing, and --source bpf
+// exits 4 with one line saying so. The host's /sys/kernel/btf is
+// untouched.
+func TestBPFWithoutBTF(t *testing.T) {
+	requireBPF(t)
+	checkFellBack(t, "ls without BTF", withoutBTF(t, "ls", "--json"), "BTF")
+	r := withoutBTF(t, "ls", "--source", "bpf")
+	checkOneLineError(t, r, 4, "ls --source bpf without BTF")
+	if !strings.Contains(r.stderr, "BTF") || r.stdout != "" {
+		t.Errorf("ls --source bpf without BTF: stderr %q stdout %q; want one line about BTF", r.stderr, r.stdout)
+	}
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		t.Errorf("the host lost its BTF: %v", err)
+	}
+	if r := nsinspect(t, "ls", "--json"); r.code != 0 || lsSource(t, "ls after", r.stdout) != "bpf" {
+		t.Errorf("ls on the host afterwards: exit %d, stderr %q; want BPF again", r.code, r.stderr)
+	}
+}
