@@ -3,6 +3,7 @@ package discover
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -227,16 +228,26 @@ func (w *worker) zombieLinksAt(nsfd int) (out [10]*entry, err error) {
 	return out, nil
 }
 
-// linksAt is links on an open ns directory.
+// linksAt is links on an open ns directory. pid_for_children answers
+// ENOENT while the pid namespace a task unshared has no init yet
+// (pidns_for_children_get): that link is left nil, the process is not
+// gone. Any other error ends the reading.
 func (w *worker) linksAt(nsfd int, out *[10]*entry) error {
 	var err error
 	for i, l := range namespaces.Links {
-		if out[i], err = w.resolve(nsfd, l.Name, l.Type, 0); err != nil {
+		out[i], err = w.resolve(nsfd, l.Name, l.Type, 0)
+		if err != nil && i == pidForChildren && errors.Is(err, unix.ENOENT) && out[pidLink] != nil {
+			continue
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// pidLink is the index of "pid" in namespaces.Links.
+var pidLink = slices.IndexFunc(namespaces.Links, func(l namespaces.Link) bool { return l.Name == "pid" })
 
 // identity is what lsns shows about a namespace's lowest PID.
 type identity struct {
@@ -372,9 +383,12 @@ func (w *worker) task(nsfd, pid, tid int, links *[10]*entry, why string) {
 		NS: make([]*model.Namespace, n), Missing: make([]string, n),
 	}
 	for i := range n {
-		if links != nil && links[i] != nil {
+		switch {
+		case links != nil && links[i] != nil:
 			t.NS[i] = links[i].ns
-		} else {
+		case links != nil && why == "" && i == pidForChildren:
+			t.Missing[i] = noInitWhy
+		default:
 			t.Missing[i] = why
 		}
 	}
