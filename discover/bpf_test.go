@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -91,23 +90,8 @@ func startGroup(t *testing.T, flags uintptr, n int) []int {
 // goroutine, never going back to the Go scheduler.
 func startFromSetnsThread(t *testing.T, target int) (child, tid int) {
 	t.Helper()
-	type made struct {
-		cmd *exec.Cmd
-		tid int
-		err error
-	}
-	ready, done := make(chan made), make(chan struct{})
-	t.Cleanup(func() { close(done) })
-	var run func()
-	run = func() {
-		runtime.LockOSThread()
-		if unix.Gettid() == os.Getpid() {
-			go run()
-			<-done
-			runtime.UnlockOSThread()
-			return
-		}
-		m := made{tid: unix.Gettid()}
+	var cmd *exec.Cmd
+	tid, err := testutil.OnThread(t, func() error {
 		for _, l := range []string{"net", "uts", "ipc"} {
 			fd, err := unix.Open(fmt.Sprintf("/proc/%d/ns/%s", target, l), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 			if err == nil {
@@ -115,24 +99,17 @@ func startFromSetnsThread(t *testing.T, target int) (child, tid int) {
 				unix.Close(fd)
 			}
 			if err != nil {
-				m.err = fmt.Errorf("setns %s of %d: %w", l, target, err)
-				break
+				return fmt.Errorf("setns %s of %d: %w", l, target, err)
 			}
 		}
-		if m.err == nil {
-			m.cmd = exec.Command("sleep", "1000")
-			m.err = m.cmd.Start()
-		}
-		ready <- m
-		<-done
+		cmd = exec.Command("sleep", "1000")
+		return cmd.Start()
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	go run()
-	m := <-ready
-	if m.err != nil {
-		t.Fatal(m.err)
-	}
-	t.Cleanup(func() { m.cmd.Process.Kill(); m.cmd.Wait() })
-	return m.cmd.Process.Pid, m.tid
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd.Process.Pid, tid
 }
 
 // bindNetns bind-mounts a new network namespace on a file of a temp
