@@ -150,17 +150,28 @@ func loadSpec(spec *ebpf.CollectionSpec, objs any) error {
 	if err == nil {
 		return nil
 	}
+	// A rejection by the verifier comes as EACCES or EPERM too, but with
+	// the verifier's log: that is nsinspect's bug, not the user's
+	// privilege.
+	var ve *ebpf.VerifierError
 	switch {
+	case errors.As(err, &ve):
+		return fmt.Errorf("the kernel's verifier rejected nsinspect's iterator on Linux %s (a bug, please report it with `nsinspect features`): %w", release(), err)
 	case errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES):
 		return &unavailable{"the kernel refused to load BPF" + lockdownHint(), err}
 	case errors.Is(err, btf.ErrNotFound):
 		return &unavailable{noBTF, nil}
 	}
-	var ve *ebpf.VerifierError
-	if errors.As(err, &ve) {
-		return fmt.Errorf("the kernel's verifier rejected nsinspect's iterator (a bug, please report it with `nsinspect features`): %w", err)
-	}
 	return fmt.Errorf("loading the BPF iterators: %w", err)
+}
+
+// release is uname -r.
+func release() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return "?"
+	}
+	return unix.ByteSliceToString(u.Release[:])
 }
 
 // noBTF is the reason given wherever the kernel's BTF is missing, by

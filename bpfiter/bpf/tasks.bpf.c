@@ -137,7 +137,7 @@ struct chain {
 static __always_inline bool first(struct chain *c, u32 inum)
 {
 	void *m = c->files ? (void *)&file_seen : (void *)&seen;
-	u64 *v;
+	u64 *v, seq;
 	long err;
 
 	if (!inum)
@@ -146,7 +146,10 @@ static __always_inline bool first(struct chain *c, u32 inum)
 	v = bpf_map_lookup_elem(m, &inum);
 	if (v)
 		return *v == c->seq;
-	err = bpf_map_update_elem(m, &inum, &c->seq, BPF_NOEXIST);
+	/* Through the stack: 6.1's verifier takes no pointer into a global
+	 * function's memory argument as a map value. */
+	seq = c->seq;
+	err = bpf_map_update_elem(m, &inum, &seq, BPF_NOEXIST);
 	return err != -17 /* EEXIST */;
 }
 
