@@ -13,6 +13,8 @@ import (
 	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/rlimit"
+
+	"github.com/nsinspect/nsinspect/features"
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/namespaces"
@@ -269,6 +271,9 @@ func (it *Iterators) Snapshot(withFiles bool) (*Snapshot, error) {
 		return nil, err
 	}
 	s.label()
+	if !features.Has(features.NSGetID) {
+		s.dropIDs()
+	}
 	return s, nil
 }
 
@@ -331,5 +336,25 @@ func run(prog *ebpf.Program) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+	}
+}
+
+// dropIDs forgets the namespace ids where user space has no NS_GET_ID
+// (before 6.18, or NSINSPECT_PRETEND_MISSING=NS_GET_ID in tests). The id
+// in struct ns_common is the one NS_GET_ID answers, so a kernel with one
+// has the other, but namespaces.NS is keyed by id only when both sides of
+// a comparison have it: a BPF id beside an fd-opened namespace without one
+// would make the same namespace two keys.
+func (s *Snapshot) dropIDs() {
+	for i := range s.Tasks {
+		for j := range s.Tasks[i].NS {
+			s.Tasks[i].NS[j].ID = 0
+		}
+	}
+	for _, n := range s.Namespaces {
+		n.ID = 0
+	}
+	for i := range s.FDs {
+		s.FDs[i].NS.ID = 0
 	}
 }
