@@ -6,13 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -176,46 +174,15 @@ func TestWalkFDsSelf(t *testing.T) {
 	}
 }
 
-// onThread runs setup on an OS thread of its own (never the main thread)
-// and parks that thread, locked, until the test ends; then it lets the
-// thread exit (a locked goroutine that returns ends its thread) and waits
-// until it is gone, so that no later test meets it.
+// onThread runs setup on a parked thread of its own (testutil.OnThread)
+// and fails the test if setup does.
 func onThread(t *testing.T, setup func() error) int {
 	t.Helper()
-	type made struct {
-		tid int
-		err error
+	tid, err := testutil.OnThread(t, setup)
+	if err != nil {
+		t.Fatalf("thread setup: %v", err)
 	}
-	ready, done := make(chan made), make(chan struct{})
-	var run func()
-	run = func() {
-		runtime.LockOSThread()
-		if unix.Gettid() == os.Getpid() {
-			go run()
-			<-done
-			runtime.UnlockOSThread()
-			return
-		}
-		err := setup()
-		ready <- made{unix.Gettid(), err}
-		<-done
-	}
-	go run()
-	m := <-ready
-	t.Cleanup(func() {
-		close(done)
-		for i := 0; i < 5000; i++ {
-			if _, err := os.Stat("/proc/self/task/" + strconv.Itoa(m.tid)); err != nil {
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-		t.Errorf("thread %d did not exit", m.tid)
-	})
-	if m.err != nil {
-		t.Fatalf("thread setup: %v", m.err)
-	}
-	return m.tid
+	return tid
 }
 
 // iter/task_file visits each fd table once: a thread that shares its

@@ -3,7 +3,9 @@ package testutil
 import (
 	"os"
 	"runtime"
+	"strconv"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,7 +37,6 @@ func OnThread(t testing.TB, fn func() error) (int, error) {
 		err error
 	}
 	ready, done := make(chan made), make(chan struct{})
-	t.Cleanup(func() { close(done) })
 	var run func()
 	run = func() {
 		runtime.LockOSThread()
@@ -51,5 +52,17 @@ func OnThread(t testing.TB, fn func() error) (int, error) {
 	}
 	go run()
 	m := <-ready
+	t.Cleanup(func() {
+		close(done)
+		// Wait until the thread is gone, so that no later test (or
+		// discovery pass) meets it.
+		for i := 0; i < 5000; i++ {
+			if _, err := os.Stat("/proc/self/task/" + strconv.Itoa(m.tid)); err != nil {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Errorf("thread %d did not exit", m.tid)
+	})
 	return m.tid, m.err
 }
