@@ -154,10 +154,14 @@ func missingCaps(t *testing.T) []string {
 	return missing
 }
 
-// container is one started test container.
+// container is one started test container, of any engine
+// (engines_helpers_test.go starts podman and runc ones).
 type container struct {
 	id, name string
-	pid      int // its PID 1, as the host numbers it
+	pid      int    // its PID 1, as the host numbers it
+	engine   string // docker, podman or runc
+	rootless bool   // run by user's rootless podman
+	user     string
 }
 
 // startHold starts `nsinspect hold` in a container with extra docker run
@@ -194,7 +198,7 @@ func (e *engine) startHold(t *testing.T, name string, flags ...string) container
 	if logs != "1" && logs != strconv.Itoa(pid) {
 		t.Fatalf("container %s: hold says it is pid %q, the engine says host pid %d", name, logs, pid)
 	}
-	return container{id: id, name: name, pid: pid}
+	return container{id: id, name: name, pid: pid, engine: "docker"}
 }
 
 // engineState is what the leak check compares before and after the tests.

@@ -4,33 +4,53 @@ import (
 	"strings"
 )
 
-// Container is the container a task runs in, as its cgroup path names it.
-// Container engines put each container in a cgroup whose last component
-// carries the 64-hex-digit container id; nothing else in /proc says
-// "container", and the name is not in the path (the engine's API has it).
+// Container is the container a task runs in. This package recognises it
+// from the cgroup path (ContainerFromCgroups): engines put each container
+// in a cgroup whose last component carries the 64-hex-digit container id.
+// Where no cgroup names it (rootless podman on cgroup v1, plain runc),
+// internal/engine recognises it from podman's conmon or runc's state, and
+// it fills the name, image and labels from the engine.
 type Container struct {
-	Engine string `json:"engine"`         // docker, podman, containerd, cri-o or kubernetes
-	ID     string `json:"id"`             // the full 64-hex-digit id
-	Name   string `json:"name,omitempty"` // from the engine's API; empty when it was not asked or not reachable
-	Cgroup string `json:"cgroup"`         // the cgroup path the id was read from
+	Engine   string            `json:"engine"`           // docker, podman, runc, containerd, cri-o or kubernetes
+	ID       string            `json:"id"`               // the engine's full id: 64 hex digits, or runc's own id
+	Name     string            `json:"name,omitempty"`   // from the engine; empty when it could not be asked
+	Image    string            `json:"image,omitempty"`  // as the engine names it
+	Labels   map[string]string `json:"labels,omitempty"` // the engine's labels
+	Rootless bool              `json:"rootless,omitempty"`
+	User     string            `json:"user,omitempty"`   // a rootless container's owner
+	Via      string            `json:"via"`              // how it was recognised: cgroup, conmon or runc-state
+	Cgroup   string            `json:"cgroup,omitempty"` // the cgroup path the id was read from; empty when none names it
+	Note     string            `json:"note,omitempty"`   // why the engine could not be asked, when it could not
 }
 
-// ShortID is the 12-digit id that docker ps and podman ps print.
-func (c Container) ShortID() string { return c.ID[:12] }
+// ShortID is the 12-digit id that docker ps and podman ps print; an id
+// that is not 64 hex digits (runc's, which its user chose) is whole.
+func (c Container) ShortID() string {
+	if !isContainerID(c.ID) {
+		return c.ID
+	}
+	return c.ID[:12]
+}
 
 // cgroupLayouts are the engines' cgroup naming schemes, for a path
 // component comp and, for cgroupfs layouts, the component before it:
 //
 //	docker, cgroupfs driver:  /docker/ID   (nested: /docker/ID/docker/ID)
 //	docker, systemd driver:   /system.slice/docker-ID.scope
-//	podman:                   /machine.slice/libpod-ID.scope[/container], /libpod_parent/libpod-ID
+//	podman, systemd manager:  /machine.slice/libpod-ID.scope[/container]
+//	podman, cgroupfs manager: /libpod_parent/libpod-ID (seen on every v1 hierarchy and on v2)
 //	containerd (CRI, nerdctl): cri-containerd-ID.scope, nerdctl-ID.scope
 //	CRI-O:                    crio-ID.scope
 //	kubelet, cgroupfs driver: /kubepods/QOS/podUID/ID (the runtime is not named)
 //
-// podman's libpod-conmon-ID.scope and CRI-O's crio-conmon-ID.scope hold
-// the engine's monitor process, which runs outside the container's
-// namespaces, so they are not recognised.
+// podman's libpod-conmon-ID.scope (/libpod_parent/conmon with cgroupfs)
+// and CRI-O's crio-conmon-ID.scope hold the engine's monitor process,
+// which runs outside the container's namespaces, so they are not
+// recognised. Two kinds of container have no such path: rootless podman
+// on cgroup v1, which cannot make cgroups and leaves the container in its
+// user's; and plain runc, whose default cgroup is /ID with an id its user
+// chose. internal/engine recognises those from podman's conmon and runc's
+// state directory.
 func cgroupLayout(prev, comp string) (engine, id string) {
 	for _, l := range []struct{ prefix, engine string }{
 		{"docker-", "docker"},
@@ -84,7 +104,7 @@ func ContainerFromCgroupPath(path string) (Container, bool) {
 			prev = comps[i-1]
 		}
 		if engine, id := cgroupLayout(prev, comps[i]); id != "" {
-			return Container{Engine: engine, ID: id, Cgroup: strings.Join(comps[:i+1], "/")}, true
+			return Container{Engine: engine, ID: id, Via: "cgroup", Cgroup: strings.Join(comps[:i+1], "/")}, true
 		}
 	}
 	return Container{}, false

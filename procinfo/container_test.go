@@ -9,6 +9,7 @@ import (
 )
 
 const (
+	podmanID  = "7bdc4c6dedb12eaaf793412dc8b0e4550a54d1ead7f2bae7a1517f3c959a5763"
 	fixtureID = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	outerID   = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 )
@@ -29,6 +30,11 @@ func TestContainerFromCgroupsFixtures(t *testing.T) {
 		{"podman-systemd", "podman", fixtureID, "/machine.slice/libpod-" + fixtureID + ".scope"},
 		{"podman-cgroupfs", "podman", fixtureID, "/libpod_parent/libpod-" + fixtureID},
 		{"podman-conmon", "", "", ""},
+		// Real, from podman 4.3.1 (cgroupfs manager) on this cgroup v1 host.
+		{"podman-rootful-cgroupfs-v1", "podman", podmanID, "/libpod_parent/libpod-" + podmanID},
+		{"podman-rootful-conmon-v1", "", "", ""},
+		{"podman-rootless-v1", "", "", ""}, // no cgroup of its own: internal/engine finds its conmon
+		{"runc-default-v1", "", "", ""},    // runc's default /ID names no engine: internal/engine reads runc's state
 		{"cri-containerd", "containerd", fixtureID, "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1a2b.slice/cri-containerd-" + fixtureID + ".scope"},
 		{"crio", "cri-o", fixtureID, "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1a2b.slice/crio-" + fixtureID + ".scope"},
 		{"kubepods-cgroupfs", "kubernetes", fixtureID, "/kubepods/besteffort/pod1a2b3c4d-0000-1111-2222-333344445555/" + fixtureID},
@@ -53,8 +59,17 @@ func TestContainerFromCgroupsFixtures(t *testing.T) {
 			id = filepath.Base(cgs[len(cgs)-1].Path)
 			tt.cgroup += id
 		}
-		if c.Engine != tt.engine || c.ID != id || c.Cgroup != tt.cgroup || c.ShortID() != id[:12] {
+		if c.Engine != tt.engine || c.ID != id || c.Cgroup != tt.cgroup || c.ShortID() != id[:12] || c.Via != "cgroup" {
 			t.Errorf("%s: got %+v, want engine %s id %s cgroup %s", tt.file, c, tt.engine, id, tt.cgroup)
+		}
+	}
+}
+
+// runc's ids are whatever its user chose: only a 64-hex-digit one is cut.
+func TestShortID(t *testing.T) {
+	for id, want := range map[string]string{fixtureID: fixtureID[:12], "nsi-runc-probe": "nsi-runc-probe", "ab": "ab"} {
+		if got := (Container{ID: id}).ShortID(); got != want {
+			t.Errorf("ShortID(%q) = %q, want %q", id, got, want)
 		}
 	}
 }

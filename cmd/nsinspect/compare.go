@@ -86,40 +86,11 @@ func runCompare(stdout, stderr io.Writer, argA, argB, expect string, haveExpect,
 			return usageErrorf("--expect: %v", err)
 		}
 	}
-	// Both arguments are checked before either is opened, so a typo in B
-	// is reported as such and not after a lookup of A.
-	for _, arg := range []string{argA, argB} {
-		if _, err := parseTask(arg); err != nil {
-			return err
-		}
-	}
-	a, err := openTask(argA)
+	out, err := compareTasks(argA, argB, kernel)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	b, err := openTask(argB)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-
-	r, err := sharing.Compare(a, b)
-	if err != nil {
-		if errors.Is(err, procinfo.ErrProcessGone) {
-			return fmt.Errorf("%v: it exited during the comparison, so nothing is reported (run again on a live task)", err)
-		}
-		return fmt.Errorf("comparing %s and %s: %w", argA, argB, err)
-	}
-	if err := addContainers(r, a, b); err != nil {
-		return err
-	}
-	out := compareJSON{Report: r}
-	if kernel {
-		if out.Kernel, err = kernelWitness(r, a, b); err != nil {
-			return err
-		}
-	}
+	r := out.Report
 	if asJSON {
 		err = writeJSON(stdout, out)
 	} else if err = writeCompareTable(stdout, r); err == nil && out.Kernel != nil {
@@ -135,6 +106,47 @@ func runCompare(stdout, stderr io.Writer, argA, argB, expect string, haveExpect,
 		return errAssertion
 	}
 	return nil
+}
+
+// compareTasks is what `compare --json` prints (and /api/compare
+// answers): the two tasks pinned and compared, with their containers and,
+// with kernel, BPF's reading of their task_structs.
+func compareTasks(argA, argB string, kernel bool) (compareJSON, error) {
+	// Both arguments are checked before either is opened, so a typo in B
+	// is reported as such and not after a lookup of A.
+	for _, arg := range []string{argA, argB} {
+		if _, err := parseTask(arg); err != nil {
+			return compareJSON{}, err
+		}
+	}
+	a, err := openTask(argA)
+	if err != nil {
+		return compareJSON{}, err
+	}
+	defer a.Close()
+	b, err := openTask(argB)
+	if err != nil {
+		return compareJSON{}, err
+	}
+	defer b.Close()
+
+	r, err := sharing.Compare(a, b)
+	if err != nil {
+		if errors.Is(err, procinfo.ErrProcessGone) {
+			return compareJSON{}, fmt.Errorf("%v: it exited during the comparison, so nothing is reported (run again on a live task)", err)
+		}
+		return compareJSON{}, fmt.Errorf("comparing %s and %s: %w", argA, argB, err)
+	}
+	if err := addContainers(r, a, b); err != nil {
+		return compareJSON{}, err
+	}
+	out := compareJSON{Report: r}
+	if kernel {
+		if out.Kernel, err = kernelWitness(r, a, b); err != nil {
+			return compareJSON{}, err
+		}
+	}
+	return out, nil
 }
 
 // writeCompareTable prints one row per resource. Notes (why a verdict is

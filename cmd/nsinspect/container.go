@@ -3,59 +3,94 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 
-	"github.com/nsinspect/nsinspect/internal/dockerapi"
+	"github.com/nsinspect/nsinspect/internal/engine"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 
-// containerNames asks the Docker engine for names at most once per run,
-// and only when a docker container was recognised: a run that inspects
-// host processes never touches the socket.
+// containerNames recognises the container a task runs in and asks its
+// engine for the name at most once per container and run: a run that
+// inspects host processes never touches an engine's socket.
 type containerNames struct {
-	asked bool
-	names map[string]string
+	known map[string]procinfo.Container // engine/id -> what the engine said
 }
 
-// fill sets c.Name from the engine when it knows the container. Failure
-// leaves the name empty: the id from the cgroup path is the identity.
-func (n *containerNames) fill(c *procinfo.Container) {
-	if c == nil || c.Engine != "docker" {
+// identify fills c from the engine, or from this run's earlier ask. An
+// engine that cannot be asked leaves a note: the id is the identity.
+func (n *containerNames) identify(c *procinfo.Container) {
+	if c == nil {
 		return
 	}
-	if !n.asked {
-		n.asked = true
-		n.names, _ = dockerapi.Names(context.Background())
+	key := c.Engine + "/" + c.ID
+	if k, ok := n.known[key]; ok {
+		c.Name, c.Image, c.Labels, c.Rootless, c.Note = k.Name, k.Image, k.Labels, k.Rootless, k.Note
+		return
 	}
-	c.Name = n.names[c.ID]
+	engine.Identify(context.Background(), c)
+	if n.known == nil {
+		n.known = map[string]procinfo.Container{}
+	}
+	n.known[key] = *c
 }
 
-// fromCgroups is the container the cgroup lines name, with its
-// name when the engine gives it; nil for none.
-func (n *containerNames) fromCgroups(cgs []procinfo.Cgroup) *procinfo.Container {
-	c, ok := procinfo.ContainerFromCgroups(cgs)
-	if !ok {
-		return nil
-	}
-	n.fill(&c)
-	return &c
+// fromCgroups is the container task pid runs in, recognised from its
+// cgroup lines (read through its pin) or, where they name none, from
+// podman's conmon or runc's state; nil for none.
+func (n *containerNames) fromCgroups(pid int, cgs []procinfo.Cgroup) *procinfo.Container {
+	c := engine.Match(pid, cgs)
+	n.identify(c)
+	return c
 }
 
-// of is the container the task runs in, read from its cgroup file's cgroup file through its pin.
+// of is the container the task runs in, its cgroup file read through its pin.
 func (n *containerNames) of(p *procinfo.Proc) (*procinfo.Container, error) {
-	c, err := p.Container()
+	cgs, err := p.Cgroups()
 	if err != nil {
 		return nil, err
 	}
-	n.fill(c)
+	c := n.fromCgroups(p.PID, cgs)
+	// Recognition read other files by number: the pin says whether the
+	// task is still the one it was.
+	if err := p.Alive(); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
 // containerLabel is a container in one phrase: "docker container
-// 4b43b7e2d9b9 (web)".
+// 4b43b7e2d9b9 (web)", "podman container 1cfa4b18674d (web, rootless, of alice)".
 func containerLabel(c *procinfo.Container) string {
 	s := fmt.Sprintf("%s container %s", c.Engine, c.ShortID())
-	if c.Name != "" {
-		s += " (" + c.Name + ")"
+	var in []string
+	if c.Name != "" && c.Name != c.ID {
+		in = append(in, c.Name)
+	}
+	if c.Rootless && c.User != "" {
+		in = append(in, "rootless, of "+c.User)
+	} else if c.Rootless {
+		in = append(in, "rootless")
+	}
+	if len(in) > 0 {
+		s += " (" + strings.Join(in, ", ") + ")"
+	}
+	return s
+}
+
+// containerDetail is show's container row: the label, where it was
+// recognised, and why the engine was not asked when it was not.
+func containerDetail(c *procinfo.Container) string {
+	s := containerLabel(c)
+	switch {
+	case c.Cgroup != "":
+		s += ", cgroup " + c.Cgroup
+	case c.Via == "conmon":
+		s += ", from podman's conmon (no cgroup of its own)"
+	case c.Via == "runc-state":
+		s += ", from runc's state"
+	}
+	if c.Note != "" {
+		s += " [" + c.Note + "]"
 	}
 	return s
 }

@@ -179,7 +179,7 @@ func readShow(p *procinfo.Proc) (showJSON, error) {
 		out.Note = zombieNote
 	}
 	out.UIDMap, out.GIDMap, out.Cgroups = t.UIDMap, t.GIDMap, t.Cgroups
-	out.Container = (&containerNames{}).fromCgroups(out.Cgroups)
+	out.Container = (&containerNames{}).fromCgroups(p.PID, out.Cgroups)
 	out.Cwd, out.Root = t.Cwd, t.Root
 
 	denied := false
@@ -261,7 +261,7 @@ func writeShow(w io.Writer, s showJSON) {
 	row("uid_map", "%s", idMapString(s.UIDMap))
 	row("gid_map", "%s", idMapString(s.GIDMap))
 	if s.Container != nil {
-		row("container", "%s, cgroup %s", containerLabel(s.Container), s.Container.Cgroup)
+		row("container", "%s", containerDetail(s.Container))
 	}
 	for _, c := range s.Cgroups {
 		row("cgroup", "%d:%s:%s", c.HierarchyID, strings.Join(c.Controllers, ","), c.Path)

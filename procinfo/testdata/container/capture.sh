@@ -8,6 +8,13 @@
 # (systemd driver, podman, containerd CRI, CRI-O, kubepods) cannot run
 # here, so their documented cgroup paths are made as real cgroup v2
 # directories and a sleep is moved into each: the kernel writes the file.
+#
+# podman-rootful-cgroupfs-v1, podman-rootful-conmon-v1 (its conmon),
+# podman-rootless-v1 and runc-default-v1 are real too, copied from
+# /proc/PID/cgroup of the containers integration/engines_helpers_test.go
+# starts (podman 4.3.1 with the cgroupfs manager, runc 1.1.5 from a bundle
+# with no cgroupsPath, on this cgroup v1 host): `go test -run
+# TestEngines -v` there logs each container's host PID.
 set -euo pipefail
 out=$(cd "$(dirname "$0")" && pwd)
 
