@@ -17,6 +17,9 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	if os.Getenv(confineEnv) != "" {
+		confineAndExec() // never returns
+	}
 	dir, err := os.MkdirTemp("", "nsinspect-it-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -21,8 +21,8 @@ const (
 
 const exitCodesHelp = `Exit codes:
   0  success
-  1  an --expect assertion (or a matrix verdict) did not hold
-  2  bad input: unknown option, PID, namespace type, malformed --expect
+  1  an --expect assertion, an audit --policy rule (or a matrix verdict) did not hold
+  2  bad input: unknown option, PID, container, namespace type, malformed --expect or policy
   3  the kernel refused the clone/unshare call (errno explained)
   4  a needed privilege or kernel feature is missing
   5  any other failure while inspecting`
