@@ -156,6 +156,18 @@ func TestAuditConfinedProcess(t *testing.T) {
 		t.Errorf("cgroup %+v", f.Cgroup)
 	}
 
+	// --against another process: the confined one against itself
+	// shares everything.
+	self := audit(t, strconv.Itoa(pid), "--against", strconv.Itoa(pid)).Targets[0]
+	if self.Reference.PID != pid {
+		t.Errorf("--against %d: reference %+v", pid, self.Reference)
+	}
+	for link, ns := range self.Facts.Namespaces {
+		if !ns.Shared || !ns.Proven {
+			t.Errorf("audit %d --against itself: %s %+v", pid, link, ns)
+		}
+	}
+
 	// A plain child of ours: the reference's posture, nothing confined.
 	plain := testutil.Start(t, "sleep", "1000")
 	p := audit(t, strconv.Itoa(plain.Process.Pid)).Targets[0].Facts
