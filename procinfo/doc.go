@@ -64,6 +64,15 @@
 //     procfs leaves mountinfo's octal escapes (\040) in the paths;
 //   - uid_map/gid_map: procfs has no parser.
 //
+// The server (package server, `nsinspect serve`) is the one place that
+// does use procfs, where its parser serves and reading by path is made
+// safe: the per-network-namespace interface counters of each container
+// (procfs.Proc.NetDev on /proc/PID/net/dev). The container's init is
+// pinned with a pidfd first and checked alive after the read, so the
+// bytes were that process's (a PID is not reused while its process
+// lives). Everything else the server reads, cgroup paths and namespace
+// links included, goes through this package's pinned readers.
+//
 // # One file per kernel file
 //
 // fd.go (fd/N links and kinds), fdinfo.go, mountinfo.go, idmap.go

@@ -1,0 +1,289 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nsinspect/nsinspect/model"
+	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/server"
+)
+
+// serveAPI answers the JSON paths of `serve` with the CLI's own builders:
+// lsJSON, compareTasks and auditOne.
+type serveAPI struct {
+	cache         *server.Cache[*server.Pass]
+	engineTimeout time.Duration
+	policy        *servePolicy
+}
+
+func (a serveAPI) endpoints() []server.Endpoint {
+	return []server.Endpoint{
+		{Path: "/api/namespaces", Params: []string{"type", "task"}, Answer: a.namespaces},
+		{Path: "/api/tasks", Params: []string{"pid"}, Answer: a.tasks},
+		{Path: "/api/containers", Answer: a.containers},
+		{Path: "/api/compare", Params: []string{"a", "b", "kernel"}, Live: true, Answer: a.compare},
+		{Path: "/api/audit", Params: []string{"target"}, Live: true, Answer: a.audit},
+	}
+}
+
+func (a serveAPI) pass(ctx context.Context) (*server.Pass, error) {
+	p, err := a.cache.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// namespaces is `ls --json [-t TYPE] [-p TASK]` over the cached pass.
+func (a serveAPI) namespaces(ctx context.Context, q server.Query) (any, error) {
+	o := lsOptions{pid: q.Get("task")}
+	if t := q.Get("type"); t != "" {
+		if _, err := namespaces.ParseType(t); err != nil {
+			return nil, server.BadRequest("bad_type", "type=%q: %v", t, err)
+		}
+		o.types = []string{t}
+	}
+	held := namespaces.NewHolder()
+	defer held.Close()
+	keep, err := lsFilter(o, held)
+	if err != nil {
+		return nil, apiError(err, "task")
+	}
+	p, err := a.pass(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var list []*model.Namespace
+	for _, ns := range p.Model.Namespaces {
+		if keep(ns) {
+			list = append(list, ns)
+		}
+	}
+	return lsJSON(p.Model.Source, list, newUserCache()), nil
+}
+
+// taskJSON is one task in /api/tasks: the model's task, with its ten
+// namespace links by name (inode and NS_GET_ID, as ls --json names
+// namespaces) and why a link is missing. The kernel object ids the BPF
+// source sees are left out: they are per-pass, keyed hashes of kernel
+// pointers, and serve no question an HTTP client asks.
+type taskJSON struct {
+	PID         int                    `json:"pid"`
+	TID         int                    `json:"tid"`
+	PPID        int                    `json:"ppid"`
+	Comm        string                 `json:"comm"`
+	State       string                 `json:"state"`
+	Kernel      bool                   `json:"kthread"`
+	Namespaces  map[string]*taskNSJSON `json:"namespaces"`
+	Unavailable map[string]string      `json:"unavailable,omitempty"`
+}
+
+type taskNSJSON struct {
+	NS uint64  `json:"ns"`
+	ID *uint64 `json:"id"`
+}
+
+// tasks is every task of the pass, or with ?pid= one process's.
+func (a serveAPI) tasks(ctx context.Context, q server.Query) (any, error) {
+	pid := 0
+	if s := q.Get("pid"); s != "" {
+		t, err := parseTask(s)
+		if err != nil {
+			return nil, apiError(err, "pid")
+		}
+		if t.tid != t.pid {
+			return nil, server.BadRequest("bad_pid", "pid %q: a process, not PID:TID (its threads are all listed)", s)
+		}
+		pid = t.pid
+	}
+	p, err := a.pass(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []taskJSON{}
+	for _, t := range p.Model.Tasks {
+		if pid != 0 && t.PID != pid {
+			continue
+		}
+		out = append(out, taskOut(t))
+	}
+	if pid != 0 && len(out) == 0 {
+		return nil, server.NotFound("no_such_task", "no process with PID %d in the pass of %s", pid, p.Started.UTC().Format(time.RFC3339))
+	}
+	return struct {
+		Source string     `json:"source"`
+		Tasks  []taskJSON `json:"tasks"`
+	}{p.Model.Source, out}, nil
+}
+
+func taskOut(t *model.Task) taskJSON {
+	j := taskJSON{PID: t.PID, TID: t.TID, PPID: t.PPID, Comm: t.Comm, State: string(t.State), Kernel: t.Kernel,
+		Namespaces: map[string]*taskNSJSON{}}
+	for i, l := range namespaces.Links {
+		if i < len(t.NS) && t.NS[i] != nil {
+			j.Namespaces[l.Name] = &taskNSJSON{NS: t.NS[i].Ino, ID: nsID(t.NS[i].NS)}
+			continue
+		}
+		j.Namespaces[l.Name] = nil
+		if i < len(t.Missing) && t.Missing[i] != "" {
+			if j.Unavailable == nil {
+				j.Unavailable = map[string]string{}
+			}
+			j.Unavailable[l.Name] = t.Missing[i]
+		}
+	}
+	return j
+}
+
+// containerJSON is one container in /api/containers.
+type containerJSON struct {
+	Engine       string `json:"engine"`
+	ID           string `json:"id"`
+	Name         string `json:"name,omitempty"`
+	Cgroup       string `json:"cgroup"`
+	PodUID       string `json:"pod_uid,omitempty"`
+	PodNamespace string `json:"pod_namespace,omitempty"`
+	Pod          string `json:"pod,omitempty"`
+	PID          int    `json:"pid"`
+	Processes    int    `json:"processes"`
+	// SharedWithHost is, per namespace type, whether a process of the
+	// container is in the host's namespace; absent without a host
+	// reference.
+	SharedWithHost map[string]bool     `json:"shared_with_host,omitempty"`
+	Isolation      *server.Isolation   `json:"isolation,omitempty"`
+	Interfaces     []server.NetDevLine `json:"interfaces,omitempty"`
+}
+
+func (a serveAPI) containers(ctx context.Context, _ server.Query) (any, error) {
+	p, err := a.pass(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []containerJSON{}
+	for _, c := range p.Containers {
+		j := containerJSON{Engine: c.Engine, ID: c.ID, Name: c.Name, Cgroup: c.Cgroup, PodUID: c.PodUID,
+			PodNamespace: c.PodNamespace, Pod: c.Pod, PID: c.PID, Processes: c.Processes,
+			Isolation: c.Isolation, Interfaces: c.NetDev}
+		if c.Shared != nil {
+			j.SharedWithHost = map[string]bool{}
+			for i, t := range server.SharedTypes {
+				j.SharedWithHost[t.Name()] = c.Shared[i]
+			}
+		}
+		out = append(out, j)
+	}
+	return struct {
+		Source     string          `json:"source"`
+		HostNote   string          `json:"host_note,omitempty"`
+		Containers []containerJSON `json:"containers"`
+	}{p.Model.Source, p.HostNote, out}, nil
+}
+
+// compare is `compare --json A B [--kernel]`.
+func (a serveAPI) compare(_ context.Context, q server.Query) (any, error) {
+	argA, err := q.Require("a")
+	if err != nil {
+		return nil, err
+	}
+	argB, err := q.Require("b")
+	if err != nil {
+		return nil, err
+	}
+	kernel := false
+	if s := q.Get("kernel"); s != "" {
+		if kernel, err = strconv.ParseBool(s); err != nil {
+			return nil, server.BadRequest("bad_parameter", "kernel=%q: want true or false", s)
+		}
+	}
+	for _, p := range []struct{ name, arg string }{{"a", argA}, {"b", argB}} {
+		if _, err := parseTask(p.arg); err != nil {
+			return nil, apiError(err, p.name)
+		}
+	}
+	out, err := compareTasks(argA, argB, kernel)
+	if err != nil {
+		return nil, apiError(err, "a or b")
+	}
+	return out, nil
+}
+
+// health is 200 once the last pass succeeded, with what it found.
+func (a serveAPI) health() (any, error) {
+	p, err, ended, ok := a.cache.Last()
+	if !ok {
+		// The first scrape has not come yet: run a pass, so that a
+		// readiness probe says whether the server can do its job.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if p, err = a.cache.Get(ctx); err == nil {
+			_, _, ended, _ = a.cache.Last()
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	h := struct {
+		Status     string    `json:"status"`
+		Source     string    `json:"source"`
+		LastPass   time.Time `json:"last_pass"`
+		Seconds    float64   `json:"pass_seconds"`
+		Namespaces int       `json:"namespaces"`
+		Tasks      int       `json:"tasks"`
+		Containers int       `json:"containers"`
+		HostNote   string    `json:"host_note,omitempty"`
+		Policy     string    `json:"policy,omitempty"`
+	}{"ok", p.Model.Source, ended.UTC(), p.Duration.Seconds(), len(p.Model.Namespaces), len(p.Model.Tasks),
+		len(p.Containers), p.HostNote, a.policy.status()}
+	return h, nil
+}
+
+// apiError turns a CLI error into an HTTP one: bad input (exit 2) is a
+// 400 naming the parameter, or a 404 when the task does not exist; a
+// missing privilege (exit 4) a 403; a task that exited meanwhile a 404;
+// anything else a 500 with the one line the CLI would print.
+func apiError(err error, param string) error {
+	var ee *exitError
+	var pe *server.PassError
+	switch {
+	case errors.As(err, &pe):
+		return err
+	case errors.Is(err, procinfo.ErrProcessGone):
+		return server.NotFound("task_gone", "%s", oneLine(err.Error()))
+	case errors.As(err, &ee) && ee.code == exitUsage:
+		if isNoSuchTask(ee.msg) {
+			return server.NotFound("no_such_task", "%s", oneLine(ee.msg))
+		}
+		return server.BadRequest("bad_"+paramWord(param), "%s: %s", param, oneLine(ee.msg))
+	case errors.As(err, &ee) && ee.code == exitPrivilege:
+		return server.Errorf(http.StatusForbidden, "missing_privilege", "%s", oneLine(ee.msg))
+	}
+	return server.Errorf(http.StatusInternalServerError, "inspect_failed", "%s", oneLine(err.Error()))
+}
+
+func paramWord(param string) string {
+	if param == "target" {
+		return "target"
+	}
+	if slices.Contains([]string{"a", "b", "a or b", "task", "pid"}, param) {
+		return "pid"
+	}
+	return "parameter"
+}
+
+// isNoSuchTask recognises openTask's words for a well-formed PID that
+// names no task.
+func isNoSuchTask(msg string) bool {
+	for _, p := range []string{"no process with PID", "no thread ", "exited while it was read"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+
+	"github.com/nsinspect/nsinspect/policy"
+	"github.com/nsinspect/nsinspect/posture"
+	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/server"
+)
+
+// servePolicy holds the --policy in force and reads, on every pass, each
+// container's isolation facts (posture.Read, as audit does) for the
+// isolation gauges and the policy's violations.
+type servePolicy struct {
+	file    string
+	metrics *server.Metrics
+
+	mu      sync.Mutex
+	pol     *policy.Policy // nil without --policy
+	lastErr error          // the last reload's failure, nil when it succeeded
+}
+
+func newServePolicy(file string) (*servePolicy, error) {
+	s := &servePolicy{file: file}
+	if file == "" {
+		return s, nil
+	}
+	p, err := policy.Load(file)
+	if err != nil {
+		return nil, usageErrorf("--policy: %s", policyError(err))
+	}
+	s.pol = p
+	return s, nil
+}
+
+// attach exports the policy's gauges on m.
+func (s *servePolicy) attach(m *server.Metrics) {
+	s.metrics = m
+	if s.file != "" {
+		m.EnablePolicy()
+		m.PolicyLoaded(nil, len(s.pol.Rules()))
+	}
+}
+
+// reload reads the file again on SIGHUP; a bad file keeps the policy in
+// force, says why on stderr and in nsinspect_policy_last_reload_success.
+func (s *servePolicy) reload(stderr io.Writer) {
+	if s.file == "" {
+		fmt.Fprintln(stderr, "nsinspect: SIGHUP: no --policy to reload")
+		return
+	}
+	p, err := policy.Load(s.file)
+	s.mu.Lock()
+	if err == nil {
+		s.pol = p
+	}
+	s.lastErr = err
+	rules := len(s.pol.Rules())
+	s.mu.Unlock()
+	s.metrics.PolicyLoaded(err, rules)
+	if err != nil {
+		fmt.Fprintf(stderr, "nsinspect: SIGHUP: keeping the previous policy: %s\n", policyError(err))
+		return
+	}
+	fmt.Fprintf(stderr, "nsinspect: SIGHUP: policy %s reloaded, %d rules\n", s.file, rules)
+}
+
+func (s *servePolicy) current() *policy.Policy {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pol
+}
+
+// status is for /healthz.
+func (s *servePolicy) status() string {
+	if s.file == "" {
+		return ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lastErr != nil {
+		return fmt.Sprintf("%s: %d rules in force; the last reload failed: %s", s.file, len(s.pol.Rules()), policyError(s.lastErr))
+	}
+	return fmt.Sprintf("%s: %d rules", s.file, len(s.pol.Rules()))
+}
+
+// enrich reads each container's posture against the host reference and
+// evaluates the policy on it.
+func (s *servePolicy) enrich(p *server.Pass) {
+	if len(p.Containers) == 0 {
+		return
+	}
+	ref, _, err := auditReference("")
+	if err != nil {
+		p.Fail("posture")
+		return
+	}
+	if ref != nil {
+		defer ref.Close()
+	}
+	pol := s.current()
+	if pol != nil {
+		for _, r := range pol.Rules() {
+			p.PolicyRules = append(p.PolicyRules, r.Name())
+		}
+	}
+	for _, c := range p.Containers {
+		facts, err := containerFacts(c, ref)
+		if err != nil {
+			p.Fail("posture")
+			continue
+		}
+		if facts == nil {
+			continue // exited since the pass
+		}
+		c.Isolation = isolationOf(facts)
+		if pol == nil {
+			continue
+		}
+		t := policy.Target{Engine: c.Engine, ID: c.ID, Name: c.Name, PID: c.PID}
+		for _, res := range pol.Evaluate(t, facts) {
+			if res.Matched {
+				p.Policy = append(p.Policy, server.PolicyResult{Rule: res.Rule, Container: c, Violations: len(res.Violations)})
+			}
+		}
+	}
+}
+
+func containerFacts(c *server.Container, ref *procinfo.Proc) (*posture.Facts, error) {
+	pin, err := procinfo.Open(c.PID)
+	if err != nil {
+		return nil, nil
+	}
+	defer pin.Close()
+	f, err := posture.Read(pin, ref)
+	if err != nil {
+		if errors.Is(err, procinfo.ErrProcessGone) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+// isolationOf keeps of the facts what the gauges show.
+func isolationOf(f *posture.Facts) *server.Isolation {
+	iso := &server.Isolation{
+		SeccompDisabled: f.Seccomp.Err == "" && f.Seccomp.Mode == "disabled",
+		NoNewPrivs:      f.NoNewPrivs.Value,
+		SensitiveMounts: map[string]int{},
+	}
+	for _, c := range f.Capabilities.Effective {
+		if slices.Contains(server.PrivilegedCapabilities, c) {
+			iso.Capabilities = append(iso.Capabilities, c)
+		}
+	}
+	for _, m := range f.SensitiveMounts.Mounts {
+		iso.SensitiveMounts[m.Kind]++
+	}
+	return iso
+}
+
+// audit is `audit --json TARGET [--policy FILE]`.
+func (a serveAPI) audit(ctx context.Context, q server.Query) (any, error) {
+	target, err := q.Require("target")
+	if err != nil {
+		return nil, err
+	}
+	ref, refInfo, err := auditReference("")
+	if err != nil {
+		return nil, apiError(err, "target")
+	}
+	if ref != nil {
+		defer ref.Close()
+	}
+	one, pt, err := auditOne(ctx, target, ref, refInfo, a.engineTimeout)
+	if err != nil {
+		return nil, apiError(err, "target")
+	}
+	report := auditReport{Targets: []auditJSON{one}}
+	if pol := a.policy.current(); pol != nil {
+		report.Policy = evaluatePolicy(pol, a.policy.file, report.Targets, []policy.Target{pt})
+	}
+	return report, nil
+}
