@@ -11,6 +11,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/posture"
 )
 
 // Metrics is the server's registry: its own (never the global one), with
@@ -163,8 +164,8 @@ var (
 )
 
 // SensitiveMountKinds are the kinds nsinspect_container_sensitive_mounts
-// has a series for (posture's kinds).
-var SensitiveMountKinds = []string{"docker-socket", "podman-socket", "host-root", "host-proc", "host-sys", "cgroupfs-rw", "host-run", "host-dev"}
+// has a series for: posture's, so that the two cannot drift.
+var SensitiveMountKinds = posture.SensitiveKinds
 
 var heldBy = []struct {
 	name string
