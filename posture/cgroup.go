@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/procinfo"
 )
 
 // CgroupLine is one line of /proc/PID/cgroup (cgroups(7)) with its place.
@@ -31,18 +33,13 @@ func ParseCgroup(b []byte) ([]CgroupLine, error) {
 		if line == "" {
 			continue
 		}
-		f := strings.SplitN(line, ":", 3)
-		if len(f) != 3 {
-			return out, fmt.Errorf("%w cgroup line %d: want ID:controllers:path, got %q", ErrParse, n, line)
+		// procinfo's parser (the one parser of this file), a line at a
+		// time so that each keeps its place.
+		cg, err := procinfo.ParseCgroup(strings.NewReader(line))
+		if err != nil {
+			return out, fmt.Errorf("cgroup line %d: %w", n, err)
 		}
-		id, err := strconv.Atoi(f[0])
-		if err != nil || id < 0 {
-			return out, fmt.Errorf("%w cgroup line %d: hierarchy id in %q", ErrParse, n, line)
-		}
-		c := CgroupLine{HierarchyID: id, Path: f[2], Controllers: []string{}, Line: n, Text: line}
-		if f[1] != "" {
-			c.Controllers = strings.Split(f[1], ",")
-		}
+		c := CgroupLine{HierarchyID: cg[0].HierarchyID, Path: cg[0].Path, Controllers: cg[0].Controllers, Line: n, Text: line}
 		out = append(out, c)
 	}
 	if err := sc.Err(); err != nil {

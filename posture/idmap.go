@@ -4,8 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"strconv"
 	"strings"
+
+	"github.com/nsinspect/nsinspect/procinfo"
 )
 
 // ParseIDMap parses the text of /proc/PID/uid_map or gid_map
@@ -14,24 +15,18 @@ import (
 // owner writes it) has no ranges: no id maps, so root is nobody outside.
 func ParseIDMap(b []byte, file string) (IDMap, error) {
 	m := IDMap{Ranges: []IDRange{}, Evidence: []Evidence{}}
+	// One line at a time through procinfo's parser (the one parser of
+	// this file), so that each range keeps its line as evidence.
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for n := 1; sc.Scan(); n++ {
-		f := strings.Fields(sc.Text())
-		if len(f) == 0 {
+		if strings.TrimSpace(sc.Text()) == "" {
 			continue
 		}
-		if len(f) != 3 {
-			return m, fmt.Errorf("%w %s line %d: want 3 numbers, got %q", ErrParse, file, n, sc.Text())
+		rs, err := procinfo.ParseIDMap(strings.NewReader(sc.Text()))
+		if err != nil {
+			return m, fmt.Errorf("%s line %d: %w", file, n, err)
 		}
-		var v [3]uint32
-		for i, x := range f {
-			u, err := strconv.ParseUint(x, 10, 32)
-			if err != nil {
-				return m, fmt.Errorf("%w %s line %d: %v", ErrParse, file, n, err)
-			}
-			v[i] = uint32(u)
-		}
-		r := IDRange{Inside: v[0], Outside: v[1], Count: v[2]}
+		r := IDRange{Inside: rs[0].Inside, Outside: rs[0].Outside, Count: rs[0].Count}
 		m.Ranges = append(m.Ranges, r)
 		m.Evidence = append(m.Evidence, Evidence{File: file, Line: n, Text: sc.Text()})
 		if r.Count > 0 && r.Inside == 0 && r.Outside == 0 {
