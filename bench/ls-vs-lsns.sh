@@ -44,15 +44,8 @@ trap 'exit 130' INT TERM
 bin=$tmp/nsinspect
 go build -o "$bin" ./cmd/nsinspect
 
-pgid=$(bench/scale-fixture.sh "$N" "$G" "$K")
-# setsid bash + N sleeps + per group: unshare, bash, K sleeps.
-want=$((1 + N + G * (K + 2)))
-for _ in $(seq 1 600); do
-	have=$(pgrep -c -g "$pgid" || true)
-	[ "$have" -ge "$want" ] && break
-	sleep 0.1
-done
-[ "$have" -ge "$want" ] || { echo "ls-vs-lsns: fixture started only $have of $want processes" >&2; exit 1; }
+pgid=$(bench/scale-fixture.sh --wait "$N" "$G" "$K")
+have=$(pgrep -c -g "$pgid")
 total=$(ls /proc | grep -c '^[0-9]')
 echo "fixture: N=$N G=$G K=$K: $have fixture processes, $total on the host"
 

@@ -29,13 +29,8 @@ trap 'exit 130' INT TERM
 
 bin=$tmp/nsinspect
 go build -o "$bin" ./cmd/nsinspect
-pgid=$(bench/scale-fixture.sh "$N" "$G" "$K")
-want=$((1 + N + G * (K + 2)))
-for _ in $(seq 1 600); do
-	have=$(pgrep -c -g "$pgid" || true)
-	[ "$have" -ge "$want" ] && break
-	sleep 0.1
-done
+pgid=$(bench/scale-fixture.sh --wait "$N" "$G" "$K")
+have=$(pgrep -c -g "$pgid")
 echo "fixture: N=$N G=$G K=$K: $have fixture processes, $(ls /proc | grep -c '^[0-9]') on the host"
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
