@@ -13,27 +13,33 @@
 // CLONE_FILES, CLONE_VM and CLONE_SIGHAND sharing is undone by execve, and
 // os/exec with those flags corrupts the Go parent (docs/kernel-notes.md,
 // "The experiment's processes", names the tests that pin both). So
-// neither side of an experiment runs Go: the experiment's parent is a
-// fork-like copy of nsinspect that runs a small C loop, and the
+// neither side of an experiment runs Go: the experiment's parent is forked
+// by a zygote (nsinspect's executable started as "nsinspect-zygote", which
+// runs C before the Go runtime exists) and runs a small C loop, and the
 // experiment's child is cloned from it with the user's flags and runs the
 // same loop (internal/nsichild/README.md says why C and which rules it
 // follows). Both are driven over pipes (one request, one reply), perform
 // a probe on request, and are inspected from Go through /proc (one
 // procinfo.Snapshot per side), kcmp and the nsfs ioctls while they are
-// parked.
+// parked. The zygote kills and reaps everything an experiment made before
+// the next one starts.
 //
 // # The lab
 //
-// An experiment normally runs in a lab: nsinspect re-executes itself as a
-// process in fresh namespaces of every type (PID 1 of its own PID
-// namespace, with PDEATHSIG), and that process is the experiment's
-// grandparent. Everything the experiment makes (processes, mounts, links,
-// IPC objects) lives in the lab's namespaces and dies with it, even if
-// nsinspect is SIGKILLed. The lab prints its report before it tears the
-// experiment down; Reap, which main calls before it exits, waits for it,
-// so that no process nsinspect made is left for init to reap. --host runs
-// from nsinspect's own namespaces with only the probes that cannot change
-// the host.
+// An experiment normally runs in a lab: fresh namespaces of every type
+// whose PID 1 is the zygote, started with PDEATHSIG, so that everything
+// the experiment makes (processes, mounts, links, IPC objects) lives in
+// the lab's namespaces and dies with it, even if nsinspect is SIGKILLed.
+// A root nsinspect inspects the lab's processes from its own namespaces,
+// through its /proc, so the report numbers them as nsinspect sees them;
+// there is no second Go process. An unprivileged nsinspect (or --userns)
+// makes the lab in a new user namespace and re-executes itself there
+// (LabMain), since only inside can it read and setns into the lab's
+// processes; that lab starts its own zygote. The report is out before the
+// experiment is torn down; Reap, which main calls before it exits, waits
+// for the teardown, so that no process nsinspect made is left for init to
+// reap. --host runs from nsinspect's own namespaces, with a zygote that is
+// a subreaper, and only the probes that cannot change the host.
 //
 // Man pages: clone(2), clone3(2), unshare(2), kcmp(2), namespaces(7),
 // cgroups(7) (CLONE_INTO_CGROUP).

@@ -16,11 +16,11 @@ import (
 	"github.com/nsinspect/nsinspect/sharing"
 )
 
-// experimentReport runs one experiment in this process (the lab, or
-// nsinspect itself with --host) and reports it. The caller has locked the
-// goroutine to its thread.
-func experimentReport(req Request, mode string) (*report.Clone, error) {
-	rep, stop, err := runExperiment(req, mode)
+// experimentReport runs one experiment whose parent z forks and reports
+// it, inspecting from this process (nsinspect, or the Go lab of a user
+// namespace).
+func experimentReport(req Request, mode string, z *nsichild.Zygote) (*report.Clone, error) {
+	rep, stop, err := runExperiment(req, mode, z)
 	stop()
 	return rep, err
 }
@@ -28,7 +28,7 @@ func experimentReport(req Request, mode string) (*report.Clone, error) {
 // runExperiment is experimentReport that leaves the two processes parked:
 // the caller ends them with stop (always non-nil) once the report is out,
 // so that printing it does not wait for their teardown.
-func runExperiment(req Request, mode string) (rep *report.Clone, stop func(), err error) {
+func runExperiment(req Request, mode string, z *nsichild.Zygote) (rep *report.Clone, stop func(), err error) {
 	stop = func() {}
 	rep = &report.Clone{
 		Flags:         req.Flags.Names(),
@@ -50,7 +50,7 @@ func runExperiment(req Request, mode string) (rep *report.Clone, stop func(), er
 		cgroupFD = fd
 		rep.Cgroup = req.Cgroup
 	}
-	p, err := startPair(req.Flags, req.Clone3, cgroupFD)
+	p, err := startPair(z, req.Flags, req.Clone3, cgroupFD)
 	var ce *CallError
 	if errors.As(err, &ce) {
 		rep.Syscall = ce.Syscall

@@ -23,6 +23,7 @@ import (
 // Nothing of the caller's (its pidfds, /proc dirfds, files) leaks in.
 func TestNoFDLeak(t *testing.T) {
 	testutil.RequireRoot(t)
+	z := hostZygote(t)
 	for _, fl := range []string{"files", "newnet,newns", "pidfd", "vm,sighand", "fs", "newuser,newpid", "vfork"} {
 		fs, err := flags.Parse(fl)
 		if err != nil {
@@ -34,7 +35,7 @@ func TestNoFDLeak(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := ownPipes(t)
-		p, err := startPair(fs, false, -1)
+		p, err := startPair(z, fs, false, -1)
 		if err != nil {
 			decoy.Close()
 			t.Fatalf("%s: %v", fl, err)

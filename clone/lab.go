@@ -18,13 +18,15 @@ import (
 	"github.com/nsinspect/nsinspect/internal/nsichild"
 )
 
-// LabArg0 is the argv[0] under which nsinspect re-executes itself as a lab
-// (the moby/sys/reexec pattern): main calls LabMain when it sees it.
+// LabArg0 is the argv[0] under which nsinspect re-executes itself as a Go
+// lab, for a lab in a new user namespace (the moby/sys/reexec pattern):
+// main calls LabMain when it sees it.
 const LabArg0 = "nsinspect-lab"
 
 // labNamespaces are the namespaces a lab is made in. Its time namespace is
-// made later, by unshare(CLONE_NEWTIME) on the thread that spawns the
-// experiment's parent, because clone(2) cannot pass CLONE_NEWTIME. Its
+// made later, by unshare(CLONE_NEWTIME) in the zygote's lab setup (or on
+// the Go lab's thread that starts its zygote), because os/exec's clone(2)
+// cannot pass CLONE_NEWTIME: the experiment's parents are born in it. Its
 // cgroup namespace is left out for CLONE_INTO_CGROUP (see labFlags).
 const labNamespaces = unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET |
 	unix.CLONE_NEWPID | unix.CLONE_NEWCGROUP
@@ -100,7 +102,8 @@ func labFlags(w labRequest) uintptr {
 // IsLab reports whether this process was started as a lab.
 func IsLab() bool { return filepath.Base(os.Args[0]) == LabArg0 }
 
-// runLab starts a lab for w and decodes its JSON answer into out. The lab
+// runLab starts a Go lab for w (one in a new user namespace: see
+// Request.direct) and decodes its JSON answer into out. The lab
 // prints its report before it tears the experiment down; runLab returns as
 // soon as the report is complete, so that the teardown overlaps the
 // printing, and Reap waits for the lab. On an error the lab is reaped
@@ -193,19 +196,26 @@ func LabMain() int {
 	if w.UserNS {
 		mode = "lab-userns"
 	}
+	// The zygote is started from this thread, whose time namespace for
+	// children is the lab's: it and every parent it forks are born there.
+	z, err := nsichild.StartZygote(false, &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "lab: starting the experiment's zygote: %v\n", err)
+		return 1
+	}
+	defer z.Close()
 	req := w.request()
 	var rep any
-	var err error
 	stop := func() {}
 	switch w.Op {
 	case opUnshare:
-		rep, err = unshareReport(req, mode)
+		rep, err = unshareReport(req, mode, z)
 	case opMatrix:
-		rep, err = matrixReports(req, w.Matrix, mode)
+		rep, err = matrixReports(req, w.Matrix, mode, z)
 	default:
 		// The report goes out before the pair is torn down: the lab ends
 		// it just after, and nsinspect reaps the lab once it has printed.
-		rep, stop, err = runExperiment(req, mode)
+		rep, stop, err = runExperiment(req, mode, z)
 	}
 	defer stop()
 	if err != nil {

@@ -167,8 +167,10 @@ func TestRelations(t *testing.T) {
 		t.Errorf("CLONE_PIDFD: pidfd %v -> %q, child %d", rep.Relation.ParentPidfd, rep.Relation.PidfdTarget, rep.Child.PID)
 	}
 	rep = runLabT(t, "newpid", false)
-	if n := rep.Relation.ChildNSpid; len(n) != 2 || n[1] != 1 || n[0] != rep.Child.PID {
-		t.Errorf("CLONE_NEWPID: NSpid %v, want [%d 1]", n, rep.Child.PID)
+	// The pids are nsinspect's (the lab's are one level down): the
+	// child has one level more than its parent, and is 1 in the new one.
+	if n := rep.Relation.ChildNSpid; len(n) != len(rep.Parent.NSpid)+1 || n[len(n)-1] != 1 || n[0] != rep.Child.PID {
+		t.Errorf("CLONE_NEWPID: NSpid %v (parent's %v), want [%d ... 1] one level deeper", n, rep.Parent.NSpid, rep.Child.PID)
 	}
 	usr1 := fmt.Sprintf("%016x", uint64(1)<<(unix.SIGUSR1-1))
 	for spec, childCatches := range map[string]bool{"files": true, "clear_sighand": false} {

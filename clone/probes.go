@@ -125,7 +125,7 @@ func probeVM(p *pair, _ *report.Side) report.Probe {
 		return failed(pr, "child write", err)
 	}
 	defer p.child.Do(nsichild.OpMemWrite, 0, "")
-	addr := nsichild.ProbeWordAddr()
+	addr := p.z.ProbeWordAddr()
 	pr.Action = fmt.Sprintf("child stored %#x at %#x", token, addr)
 	fd, err := p.parentProc.Openat("mem", unix.O_RDONLY)
 	if err != nil {

@@ -3,7 +3,9 @@ package clone
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -43,9 +45,9 @@ var ErrNoLab = errors.New("cannot create the lab's namespaces")
 var ErrNoCgo = nsichild.ErrNoCgo
 
 // Run carries out one experiment: in a lab unless req.Host. The report
-// holds the kernel's refusal, if any; err is for everything else. The lab
-// may still be tearing the experiment down when Run returns: call Reap
-// before the process exits.
+// holds the kernel's refusal, if any; err is for everything else. The
+// experiment may still be torn down when Run returns: call Reap before
+// the process exits.
 func Run(req Request) (*report.Clone, error) {
 	if err := req.needs(opClone, req.Flags); err != nil {
 		return nil, err
@@ -57,16 +59,20 @@ func Run(req Request) (*report.Clone, error) {
 		}
 		req.Cgroup = dir
 	}
-	if req.Host {
-		var rep *report.Clone
-		err := onHost(func() (err error) { rep, err = experimentReport(req, "host"); return })
-		return rep, err
+	w := wire(opClone, req, nil)
+	if !req.direct() {
+		var rep report.Clone
+		if err := runLab(w, &rep); err != nil {
+			return nil, err
+		}
+		return &rep, nil
 	}
-	var rep report.Clone
-	if err := runLab(wire(opClone, req, nil), &rep); err != nil {
-		return nil, err
-	}
-	return &rep, nil
+	var rep *report.Clone
+	err := withZygote(w, req.Host, func(z *nsichild.Zygote, mode string) (stop func(), err error) {
+		rep, stop, err = runExperiment(req, mode, z)
+		return stop, err
+	})
+	return rep, err
 }
 
 // RunUnshare carries out one unshare(2) experiment, in a lab unless Host.
@@ -74,16 +80,21 @@ func RunUnshare(req Request) (*report.Unshare, error) {
 	if err := req.needs(opUnshare, req.Flags); err != nil {
 		return nil, err
 	}
-	if req.Host {
-		var rep *report.Unshare
-		err := onHost(func() (err error) { rep, err = unshareReport(req, "host"); return })
-		return rep, err
+	w := wire(opUnshare, req, nil)
+	if !req.direct() {
+		var rep report.Unshare
+		if err := runLab(w, &rep); err != nil {
+			return nil, err
+		}
+		return &rep, nil
 	}
-	var rep report.Unshare
-	if err := runLab(wire(opUnshare, req, nil), &rep); err != nil {
+	var rep *report.Unshare
+	err := withZygote(w, req.Host, func(z *nsichild.Zygote, mode string) (func(), error) {
+		var err error
+		rep, err = unshareReport(req, mode, z)
 		return nil, err
-	}
-	return &rep, nil
+	})
+	return rep, err
 }
 
 // RunMatrix runs one experiment per flag set of sets, all in one lab (or
@@ -96,32 +107,79 @@ func RunMatrix(req Request, sets []flags.Set) ([]*report.Clone, error) {
 	if err := req.needs(opMatrix, all); err != nil {
 		return nil, err
 	}
-	if req.Host {
+	w := wire(opMatrix, req, sets)
+	if !req.direct() {
 		var reps []*report.Clone
-		err := onHost(func() (err error) { reps, err = matrixReports(req, sets, "host"); return })
-		return reps, err
+		if err := runLab(w, &reps); err != nil {
+			return nil, err
+		}
+		return reps, nil
 	}
 	var reps []*report.Clone
-	if err := runLab(wire(opMatrix, req, sets), &reps); err != nil {
+	err := withZygote(w, req.Host, func(z *nsichild.Zygote, mode string) (func(), error) {
+		var err error
+		reps, err = matrixReports(req, sets, mode, z)
 		return nil, err
-	}
-	return reps, nil
+	})
+	return reps, err
 }
 
-// onHost runs an experiment from nsinspect's own process. Orphans of the
-// experiment (the child, once its parent died) come back to us to be
-// reaped rather than to init, and the goroutine stays on the thread that
-// spawned the parent, whose death the parent's PDEATHSIG watches.
-func onHost(fn func() error) error {
-	if err := nsichild.Supported(); err != nil {
-		return err
-	}
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		return fmt.Errorf("becoming a subreaper for the experiment: %w", err)
-	}
+// direct reports whether req's experiment is inspected from this process:
+// with --host, or in a lab that a root nsinspect makes. A lab in a new
+// user namespace is inspected from inside it, by a Go lab (runLab): only
+// there does an unprivileged nsinspect hold the capabilities that reading
+// and setns-ing into the experiment's processes need.
+func (req Request) direct() bool { return req.Host || (!req.UserNS && os.Geteuid() == 0) }
+
+// withZygote starts the zygote for w (a lab's PID 1, or on the host) and
+// runs fn, which forks its experiments from it. What fn leaves running
+// (its stop) and the zygote are ended after the report is out: Reap waits
+// for them. The thread that starts the zygote is locked meanwhile, since
+// the zygote's PDEATHSIG watches that thread.
+func withZygote(w labRequest, host bool, fn func(z *nsichild.Zygote, mode string) (stop func(), err error)) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	return fn()
+	z, mode, err := startZygote(w, host)
+	if err != nil {
+		return err
+	}
+	stop, err := fn(z, mode)
+	end := func() {
+		if stop != nil {
+			stop()
+		}
+		z.Close()
+	}
+	if err != nil {
+		end()
+		return err
+	}
+	tearingDown.Go(end)
+	return nil
+}
+
+// startZygote starts the zygote an experiment's parents are forked from:
+// on the host, or as PID 1 of a fresh lab (labFlags). The lab's processes
+// are inspected from nsinspect's own namespaces, through its /proc, so
+// the report numbers them as nsinspect sees them.
+func startZygote(w labRequest, host bool) (*nsichild.Zygote, string, error) {
+	attr := &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if host {
+		z, err := nsichild.StartZygote(false, attr)
+		if err != nil {
+			return nil, "", fmt.Errorf("starting the experiment's zygote: %w", err)
+		}
+		return z, "host", nil
+	}
+	attr.Cloneflags = labFlags(w)
+	z, err := nsichild.StartZygote(true, attr)
+	if errors.Is(err, nsichild.ErrStart) {
+		return nil, "", fmt.Errorf("%w: %v (run as root, or enable unprivileged user namespaces: sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone)", ErrNoLab, err)
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("the lab failed: %w", err)
+	}
+	return z, "lab", nil
 }
 
 // release is the running kernel's, for the one expectation that depends

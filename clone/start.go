@@ -1,6 +1,7 @@
 package clone
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -11,14 +12,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/clone/flags"
-	"github.com/nsinspect/nsinspect/internal/linux"
 	"github.com/nsinspect/nsinspect/internal/nsichild"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 
-// pair is a running experiment: the parent made by nsichild.Spawn and
-// the child its clone call made, both parked and pinned.
+// pair is a running experiment: the parent the zygote forked and the
+// child its clone call made, both parked and pinned.
 type pair struct {
+	z       *nsichild.Zygote // forked the parent; reaps the experiment
 	flags   flags.Set
 	syscall string // "clone" or "clone3"
 	parent  *nsichild.Side
@@ -33,7 +34,6 @@ type pair struct {
 
 	vforkSuspended bool // the parent is still inside clone(CLONE_VFORK)
 	parentPidfd    int  // CLONE_PIDFD: the fd number in the parent's table
-	childPidfd     int  // our pidfd on the child, for kill and reap
 }
 
 // CallError is a clone call the kernel refused.
@@ -52,8 +52,8 @@ func (e *CallError) Unwrap() error { return e.Errno }
 // startPair makes the experiment: spawns the parent, has it make the clone
 // call, waits for the child, and pins both. A refused call is a
 // *CallError. On any error nothing is left running.
-func startPair(fs flags.Set, forceClone3 bool, cgroupFD int) (*pair, error) {
-	p, err := spawnPair(fs, forceClone3, cgroupFD)
+func startPair(z *nsichild.Zygote, fs flags.Set, forceClone3 bool, cgroupFD int) (*pair, error) {
+	p, err := spawnPair(z, fs, forceClone3, cgroupFD)
 	if err != nil {
 		return nil, err
 	}
@@ -66,12 +66,12 @@ func startPair(fs flags.Set, forceClone3 bool, cgroupFD int) (*pair, error) {
 
 // spawnPair makes and pins the experiment's parent, ready to make its
 // clone call (cloneChild) with fs.
-func spawnPair(fs flags.Set, forceClone3 bool, cgroupFD int) (*pair, error) {
+func spawnPair(z *nsichild.Zygote, fs flags.Set, forceClone3 bool, cgroupFD int) (*pair, error) {
 	e := nsichild.Experiment{Flags: uint64(fs), ExitSignal: int(unix.SIGCHLD), Clone3: forceClone3 || fs.NeedsClone3(), CgroupFD: cgroupFD}
 	if e.Clone3 && (fs.Has(unix.CLONE_THREAD) || fs.Has(unix.CLONE_PARENT)) {
 		e.ExitSignal = 0 // clone3 refuses an exit signal with THREAD or PARENT
 	}
-	p := &pair{flags: fs, syscall: "clone", parentPidfd: -1, childPidfd: -1}
+	p := &pair{z: z, flags: fs, syscall: "clone", parentPidfd: -1}
 	if e.Clone3 {
 		p.syscall = "clone3"
 	}
@@ -86,7 +86,7 @@ func spawnPair(fs flags.Set, forceClone3 bool, cgroupFD int) (*pair, error) {
 		return nil, err
 	}
 	ends := [4]*os.File{pe[0], pe[1], ce[0], ce[1]}
-	pid, err := nsichild.Spawn(e, ends)
+	pid, pidfd, err := z.Spawn(e, ends)
 	closeAll(ends[:])
 	if err != nil {
 		p.parent.Close()
@@ -94,7 +94,11 @@ func spawnPair(fs flags.Set, forceClone3 bool, cgroupFD int) (*pair, error) {
 		return nil, err
 	}
 	p.parentPID = pid
-	if err := p.ready(); err != nil {
+	// The zygote's pidfd stays open until ours is: the parent is the
+	// zygote's unreaped child, so its pid cannot be reused in between.
+	err = p.ready()
+	unix.Close(pidfd)
+	if err != nil {
 		p.stop()
 		return nil, err
 	}
@@ -157,9 +161,11 @@ func (p *pair) cloneChild() error {
 		if res.r.Ret < 0 {
 			return &CallError{Flags: p.flags, Syscall: p.syscall, Errno: syscall.Errno(-res.r.Ret)}
 		}
-		p.childTID = int(res.r.Ret)
 		p.parentPidfd = int(res.r.Aux)
 		if err := <-childHello; err != nil {
+			return err
+		}
+		if err := p.locateChild(res.r.Ret); err != nil {
 			return err
 		}
 	case err := <-childHello:
@@ -170,11 +176,9 @@ func (p *pair) cloneChild() error {
 			// The parent stays inside clone until the child exits or
 			// execs, and ours parks: find the child from /proc.
 			p.vforkSuspended = true
-			tid, err := p.findChild()
-			if err != nil {
+			if err := p.locateChild(0); err != nil {
 				return err
 			}
-			p.childTID = tid
 			go func() { <-parentDone }() // the reply comes when the child exits
 			break
 		}
@@ -185,14 +189,62 @@ func (p *pair) cloneChild() error {
 		if res.r.Ret < 0 {
 			return fmt.Errorf("experiment's parent reported %v after its child started", syscall.Errno(-res.r.Ret))
 		}
-		p.childTID, p.parentPidfd = int(res.r.Ret), int(res.r.Aux)
+		p.parentPidfd = int(res.r.Aux)
+		if err := p.locateChild(res.r.Ret); err != nil {
+			return err
+		}
 	}
 	return p.pinChild()
 }
 
-// findChild locates the child of a suspended CLONE_VFORK parent: a thread
-// of the parent under CLONE_THREAD, else a child of the parent (or of us,
-// under CLONE_PARENT) that is not the parent itself.
+// locateChild finds the child's tid as this process numbers it. What the
+// clone call returned (ret, 0 if unknown) is the child's pid in the
+// parent's pid namespace, which is not ours when the parent is in a lab:
+// the child is found in /proc instead, and ret checked against its NSpid
+// at the parent's level.
+func (p *pair) locateChild(ret int64) error {
+	tid, err := p.findChild()
+	if err != nil {
+		return err
+	}
+	if ret > 0 {
+		if err := p.checkNSpid(tid, int(ret)); err != nil {
+			return err
+		}
+	}
+	p.childTID = tid
+	return nil
+}
+
+// checkNSpid verifies that task tid is the one the parent's clone call
+// returned as ret: its pid at the depth of the parent's pid namespace.
+func (p *pair) checkNSpid(tid, ret int) error {
+	pst, err := p.parentProc.Status()
+	if err != nil {
+		return fmt.Errorf("reading the experiment parent's status: %w", err)
+	}
+	path := strconv.Itoa(tid)
+	if p.flags.Has(unix.CLONE_THREAD) {
+		path = strconv.Itoa(p.parentPID) + "/task/" + path
+	}
+	b, err := os.ReadFile(procinfo.Root + "/" + path + "/status")
+	if err != nil {
+		return fmt.Errorf("reading the experiment child's status: %w", err)
+	}
+	st, err := procinfo.ParseStatus(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	depth := len(pst.NSpid) - 1
+	if depth < 0 || depth >= len(st.NSpid) || st.NSpid[depth] != ret {
+		return fmt.Errorf("the experiment's parent cloned pid %d, but task %d has NSpid %v", ret, tid, st.NSpid)
+	}
+	return nil
+}
+
+// findChild locates the child the parent's one clone call made: a thread
+// of the parent under CLONE_THREAD, else a child of the parent (or of the
+// zygote, under CLONE_PARENT) that is not the parent itself.
 func (p *pair) findChild() (int, error) {
 	var names []string
 	var err error
@@ -200,23 +252,24 @@ func (p *pair) findChild() (int, error) {
 	case p.flags.Has(unix.CLONE_THREAD):
 		names, err = p.parentProc.ReadDirNames("task")
 	case p.flags.Has(unix.CLONE_PARENT):
-		var self *procinfo.Proc
-		if self, err = procinfo.Self(); err == nil {
-			names, err = childrenOf(self)
-			self.Close()
+		// The child's parent is the parent's: the zygote.
+		var z *procinfo.Proc
+		if z, err = procinfo.Open(p.z.PID()); err == nil {
+			names, err = childrenOf(z)
+			z.Close()
 		}
 	default:
 		names, err = childrenOf(p.parentProc)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("finding the child of a vfork-suspended parent: %w", err)
+		return 0, fmt.Errorf("finding the experiment's child: %w", err)
 	}
 	for _, n := range names {
 		if pid, _ := strconv.Atoi(n); pid > 0 && pid != p.parentPID {
 			return pid, nil
 		}
 	}
-	return 0, errors.New("finding the child of a vfork-suspended parent: it is in no children list")
+	return 0, errors.New("finding the experiment's child: it is in no children list")
 }
 
 // childrenOf lists the children of every thread of a pinned process.
@@ -242,9 +295,6 @@ func (p *pair) pinChild() error {
 	} else {
 		p.childPID = p.childTID
 		p.childProc, err = procinfo.Open(p.childTID)
-		if err == nil {
-			p.childPidfd, err = unix.Dup(p.childProc.Pidfd())
-		}
 	}
 	if err != nil {
 		return fmt.Errorf("pinning the experiment's child %d: %w", p.childTID, err)
@@ -252,62 +302,15 @@ func (p *pair) pinChild() error {
 	return nil
 }
 
-// stop ends the experiment: asks both sides to exit, SIGKILLs whatever is
-// left through the pins, and reaps what is ours to reap.
+// stop ends the experiment: asks both sides to exit, then has the zygote
+// SIGKILL and reap everything the experiment made (the parent, and the
+// child, which is the zygote's under CLONE_PARENT or once orphaned).
 func (p *pair) stop() {
 	p.child.Send(nsichild.OpExit, 0, "")
 	p.parent.Send(nsichild.OpExit, 0, "")
-	if p.childPidfd >= 0 {
-		linux.PidfdSendSignal(p.childPidfd, unix.SIGKILL)
-	}
-	if p.parentProc != nil {
-		linux.PidfdSendSignal(p.parentProc.Pidfd(), unix.SIGKILL)
-	} else if p.parentPID > 0 {
-		unix.Kill(p.parentPID, unix.SIGKILL)
-	}
-	if p.parentPID > 0 {
-		reap(p.parentPID)
-	}
-	if p.childPidfd >= 0 {
-		// The child is ours to reap under CLONE_PARENT, or once its parent
-		// died and we are the subreaper (the lab is PID 1 of its PID ns).
-		waitGone(p.childPidfd, p.childPID)
-		unix.Close(p.childPidfd)
-	}
+	p.z.Reap()
 	p.parentProc.Close()
 	p.childProc.Close()
 	p.parent.Close()
 	p.child.Close()
-}
-
-// reap waits for one child of ours to end, whatever its exit signal.
-func reap(pid int) {
-	var ws unix.WaitStatus
-	for {
-		_, err := unix.Wait4(pid, &ws, unix.WALL, nil)
-		if err != unix.EINTR {
-			return
-		}
-	}
-}
-
-// waitGone waits until the process behind pidfd is reaped. Once its
-// parent has been reaped it is our child (under CLONE_PARENT from the
-// start; otherwise as an orphan, since we are its subreaper or the lab's
-// PID 1), so a blocking wait4 returns as soon as it exits. If it is not
-// ours (ECHILD), wait for the pidfd to report its exit instead.
-func waitGone(pidfd, pid int) {
-	var ws unix.WaitStatus
-	for {
-		_, err := unix.Wait4(pid, &ws, unix.WALL, nil)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != unix.ECHILD {
-			return
-		}
-		break
-	}
-	fds := []unix.PollFd{{Fd: int32(pidfd), Events: unix.POLLIN}}
-	unix.Poll(fds, 2000)
 }

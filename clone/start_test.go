@@ -5,11 +5,13 @@ package clone
 import (
 	"errors"
 	"os"
+	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/clone/flags"
+	"github.com/nsinspect/nsinspect/internal/nsichild"
 	"github.com/nsinspect/nsinspect/internal/testutil"
 )
 
@@ -17,19 +19,34 @@ func TestMain(m *testing.M) {
 	if IsLab() {
 		os.Exit(LabMain()) // the test binary re-executed as a lab
 	}
-	// Orphaned experiment children must come back to us to be reaped.
-	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	os.Exit(m.Run())
+}
+
+// hostZygote starts a zygote on the host for one test; Cleanup reaps what
+// is left and ends it.
+func hostZygote(t testing.TB) *nsichild.Zygote {
+	t.Helper()
+	z, err := nsichild.StartZygote(false, &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := z.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return z
 }
 
 func TestStartPairSmoke(t *testing.T) {
 	testutil.RequireRoot(t)
+	z := hostZygote(t)
 	for _, fl := range []string{"files", "vm,sighand,thread", "newnet,newipc", "vfork", "vm,vfork", "fs", "pidfd", "newtime", "clear_sighand", "newpid,newuser"} {
 		fs, err := flags.Parse(fl)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := startPair(fs, false, -1)
+		p, err := startPair(z, fs, false, -1)
 		if err != nil {
 			t.Errorf("%s: %v", fl, err)
 			continue
@@ -52,8 +69,9 @@ func TestStartPairSmoke(t *testing.T) {
 
 func TestStartPairRefused(t *testing.T) {
 	testutil.RequireRoot(t)
+	z := hostZygote(t)
 	fs, _ := flags.Parse("sighand")
-	p, err := startPair(fs, false, -1)
+	p, err := startPair(z, fs, false, -1)
 	var ce *CallError
 	if !errors.As(err, &ce) || ce.Errno != unix.EINVAL {
 		if p != nil {

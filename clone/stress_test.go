@@ -7,12 +7,14 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/clone/flags"
+	"github.com/nsinspect/nsinspect/internal/nsichild"
 	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/sharing"
 )
@@ -33,8 +35,8 @@ func TestStressGC(t *testing.T) {
 	var churners sync.WaitGroup
 	var garbage atomic.Int64
 	// Small objects and a small live set: the collector runs cycle after
-	// cycle (what the clone must survive) while the heap stays a few MiB,
-	// since each experiment's fork-like clone copies the page tables.
+	// cycle while experiments are made, inspected and ended from this
+	// process (its pipes, pidfds and /proc reads are what must survive).
 	for i := 0; i < 6; i++ {
 		churners.Add(1)
 		go func() {
@@ -56,6 +58,10 @@ func TestStressGC(t *testing.T) {
 	}
 	defer func() { close(stop); churners.Wait() }()
 
+	z, err := nsichild.StartZygote(false, &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL})
+	if err != nil {
+		t.Fatal(err)
+	}
 	sets := []string{"files", "vm,sighand,thread,files,fs", "newnet,newipc", "vfork,vm", "fs,io,sysvsem", "pidfd", "newpid,newuser", "newtime", "parent", "sighand"}
 	sets2 := make([]flags.Set, len(sets))
 	for i, s := range sets {
@@ -64,7 +70,7 @@ func TestStressGC(t *testing.T) {
 	for i := 0; i < n; i++ {
 		f := sets2[i%len(sets2)]
 		done := make(chan error, 1)
-		go func() { done <- oneExperiment(f) }()
+		go func() { done <- oneExperiment(z, f) }()
 		select {
 		case err := <-done:
 			if err != nil {
@@ -77,13 +83,16 @@ func TestStressGC(t *testing.T) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	t.Logf("%d experiments, %d MiB allocated by the churners, %d GC cycles", n, garbage.Load()*4/1024, ms.NumGC)
+	if err := z.Close(); err != nil {
+		t.Error(err)
+	}
 	testutil.NoChildren(t)
 }
 
 // oneExperiment makes, compares and ends one pair; the refusal the
 // kernel must give to CLONE_SIGHAND alone is no error.
-func oneExperiment(f flags.Set) error {
-	p, err := startPair(f, false, -1)
+func oneExperiment(z *nsichild.Zygote, f flags.Set) error {
+	p, err := startPair(z, f, false, -1)
 	if err != nil {
 		var ce *CallError
 		if errors.As(err, &ce) && f == flags.Set(unix.CLONE_SIGHAND) && ce.Errno == unix.EINVAL {

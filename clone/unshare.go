@@ -16,7 +16,7 @@ import (
 
 // unshareReport runs one unshare(2) experiment in this process: the
 // caller's links before and after, and its next child's.
-func unshareReport(req Request, mode string) (*report.Unshare, error) {
+func unshareReport(req Request, mode string, z *nsichild.Zygote) (*report.Unshare, error) {
 	rep := &report.Unshare{
 		Flags: req.Flags.Names(), Value: uint64(req.Flags), ValueHex: fmt.Sprintf("%#x", uint64(req.Flags)),
 		Syscall: "unshare", Mode: mode, Thread: req.Thread, Links: []report.LinkChange{}, Kcmp: []report.Resource{}, Disagreements: []string{},
@@ -27,7 +27,7 @@ func unshareReport(req Request, mode string) (*report.Unshare, error) {
 	if req.Thread {
 		spawnFlags = unix.CLONE_VM | unix.CLONE_SIGHAND | unix.CLONE_THREAD | unix.CLONE_FILES | unix.CLONE_FS | unix.CLONE_SYSVSEM | unix.CLONE_IO
 	}
-	p, err := spawnPair(spawnFlags, false, -1)
+	p, err := spawnPair(z, spawnFlags, false, -1)
 	if err != nil {
 		return nil, err
 	}

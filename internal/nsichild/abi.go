@@ -53,6 +53,17 @@ var (
 	_ = [1]struct{}{}[unsafe.Offsetof(msg{}.Str)-unsafe.Offsetof(C.struct_nsi_msg{}.str)]
 	_ = [1]struct{}{}[len(msg{}.Str)-len(C.struct_nsi_msg{}.str)]
 
+	_ = [1]struct{}{}[C.NSI_Z_HELLO-zHello]
+	_ = [1]struct{}{}[C.NSI_Z_SPAWN-zSpawn]
+	_ = [1]struct{}{}[C.NSI_Z_REAP-zReap]
+	_ = [1]struct{}{}[unsafe.Sizeof(zmsg{})-C.sizeof_struct_nsi_zmsg]
+	_ = [1]struct{}{}[unsafe.Offsetof(zmsg{}.Ret)-unsafe.Offsetof(C.struct_nsi_zmsg{}.ret)]
+	_ = [1]struct{}{}[unsafe.Offsetof(zmsg{}.Flags)-unsafe.Offsetof(C.struct_nsi_zmsg{}.flags)]
+	_ = [1]struct{}{}[unsafe.Offsetof(zmsg{}.ExitSignal)-unsafe.Offsetof(C.struct_nsi_zmsg{}.exit_signal)]
+	_ = [1]struct{}{}[unsafe.Offsetof(zmsg{}.ProbeWord)-unsafe.Offsetof(C.struct_nsi_zmsg{}.probe_word)]
+	_ = [1]struct{}{}[unsafe.Offsetof(zmsg{}.Str)-unsafe.Offsetof(C.struct_nsi_zmsg{}.str)]
+	_ = [1]struct{}{}[len(zmsg{}.Str)-len(C.struct_nsi_zmsg{}.str)]
+
 	_ = [1]struct{}{}[unsafe.Sizeof(reply{})-C.sizeof_struct_nsi_reply]
 	_ = [1]struct{}{}[unsafe.Offsetof(reply{}.Aux)-unsafe.Offsetof(C.struct_nsi_reply{}.aux)]
 	_ = [1]struct{}{}[unsafe.Offsetof(reply{}.Ret)-unsafe.Offsetof(C.struct_nsi_reply{}.ret)]

@@ -72,6 +72,26 @@ enum {
  * the caller with nothing shared (like fork), running only the C loop of
  * nsi_child.c. fds are the four pipe ends in NSI_FD_* order. Returns its
  * pid or -errno. */
+
+/* The zygote's protocol (nsi_zygote.c), on a SOCK_SEQPACKET socket: one
+ * request, one reply, 128 bytes each, fds as SCM_RIGHTS. */
+enum nsi_zop {
+	NSI_Z_HELLO = 1, /* the zygote's first message: ret 0, or -errno and str */
+	NSI_Z_SPAWN,     /* fds: the four pipe ends (and the cgroup); reply: ret pid, fd pidfd */
+	NSI_Z_REAP,      /* kill and reap every child; reply when none is left */
+};
+
+struct nsi_zmsg {
+	uint32_t op;
+	int32_t cgroup;       /* SPAWN: 1 when a fifth fd, the cgroup, is sent */
+	int64_t ret;          /* reply: >= 0 value, < 0 -errno */
+	uint64_t flags;       /* SPAWN: the experiment's clone flags */
+	int32_t exit_signal;  /* SPAWN */
+	int32_t use_clone3;   /* SPAWN */
+	uint64_t probe_word;  /* HELLO: &nsi_probe_word in the zygote and its parents */
+	char str[88];         /* HELLO: the setup step that failed */
+};
+
 long nsi_spawn_parent(const struct nsi_experiment *exp, const int fds[4]);
 
 extern volatile uint64_t nsi_probe_word;
