@@ -19,35 +19,39 @@ type Cgroup struct {
 
 // ParseCgroup parses the text of /proc/PID/cgroup. The path is the rest
 // of the line after the second colon, so it may hold colons and spaces.
-func ParseCgroup(r io.Reader) ([]Cgroup, error) {
-	var out []Cgroup
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
+func ParseCgroup(r io.Reader) ([]Cgroup, error) { return parseReader(r, parseCgroup) }
+
+func parseCgroup(text []byte, readErr error) ([]Cgroup, error) {
+	out := perLine[Cgroup](text)
+	all := string(text) // one copy: the fields kept are slices of it
+	sc := lines{text: text, max: bufio.MaxScanTokenSize, err: readErr}
+	for sc.scan() {
+		if len(sc.line) == 0 {
 			continue
 		}
-		f := strings.SplitN(line, ":", 3)
-		if len(f) != 3 {
-			return out, fmt.Errorf("%w cgroup: want ID:controllers:path, got %q", ErrParse, line)
+		line := sc.in(all)
+		id, rest, ok1 := strings.Cut(line, ":")
+		controllers, path, ok2 := strings.Cut(rest, ":")
+		if !ok1 || !ok2 {
+			return orNil(out), fmt.Errorf("%w cgroup: want ID:controllers:path, got %q", ErrParse, line)
 		}
-		id, err := strconv.Atoi(f[0])
-		if err != nil || id < 0 {
-			return out, fmt.Errorf("%w cgroup: hierarchy id in %q", ErrParse, line)
+		n, err := strconv.Atoi(id)
+		if err != nil || n < 0 {
+			return orNil(out), fmt.Errorf("%w cgroup: hierarchy id in %q", ErrParse, line)
 		}
-		c := Cgroup{HierarchyID: id, Path: f[2], Controllers: []string{}}
-		if f[1] != "" {
-			c.Controllers = strings.Split(f[1], ",")
+		c := Cgroup{HierarchyID: n, Path: path, Controllers: []string{}}
+		if controllers != "" {
+			c.Controllers = strings.Split(controllers, ",")
 		}
 		out = append(out, c)
 	}
-	if err := sc.Err(); err != nil {
-		return out, fmt.Errorf("%w cgroup: %v", ErrParse, err)
+	if sc.err != nil {
+		return orNil(out), fmt.Errorf("%w cgroup: %v", ErrParse, sc.err)
 	}
-	return out, nil
+	return orNil(out), nil
 }
 
 // Cgroups reads the task's cgroup file.
 func (p *Proc) Cgroups() ([]Cgroup, error) {
-	return readParsed(p, "cgroup", ParseCgroup)
+	return readParsed(p, "cgroup", parseCgroup)
 }

@@ -21,6 +21,13 @@
 // Readers (methods of *Proc) fetch the bytes through the pinned fd and hand
 // them to a parser.
 //
+// A reader reads the whole file into a pooled buffer and parses the bytes
+// in place (text.go), and a parser given an io.Reader reads it the same
+// way: a parser copies only what it keeps, so that a Snapshot, which a
+// clone experiment takes of both sides, makes little garbage. The line
+// and field splitting is fuzzed against bufio.Scanner and strings.Fields,
+// so that a parser reads a file as it would through a scanner.
+//
 // # One snapshot of a task
 //
 // Snapshot reads one task in one pass (stat, status, the ten ns links and
@@ -78,7 +85,8 @@
 // fd.go (fd/N links and kinds), fdinfo.go, mountinfo.go, idmap.go
 // (uid_map, gid_map), cgroup.go, status.go (+ signal.go to decode its
 // masks), stat.go, ns.go; container.go reads the container id out of the
-// cgroup paths, and snapshot.go reads them all in one pass.
+// cgroup paths, snapshot.go reads them all in one pass, and text.go holds
+// the read buffers and the line and field splitting the parsers share.
 // testdata/capture.sh recaptures every fixture from a live machine,
 // testdata/container/capture.sh the container ones.
 package procinfo

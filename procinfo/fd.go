@@ -2,7 +2,6 @@ package procinfo
 
 import (
 	"errors"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -97,17 +96,10 @@ type FD struct {
 // listed or the process has exited by the end, so that nothing read from
 // a reused PID is returned.
 func (p *Proc) FDs() ([]FD, error) {
-	names, err := p.ReadDirNames("fd")
+	nums, err := p.FDNumbers()
 	if err != nil {
 		return nil, err
 	}
-	nums := make([]int, 0, len(names))
-	for _, n := range names {
-		if i, err := strconv.Atoi(n); err == nil {
-			nums = append(nums, i)
-		}
-	}
-	sort.Ints(nums)
 	out := make([]FD, 0, len(nums))
 	for _, n := range nums {
 		fd, err := p.FD(n)
@@ -124,6 +116,10 @@ func (p *Proc) FDs() ([]FD, error) {
 	}
 	return out, nil
 }
+
+// FDNumbers lists the numbers of the task's open fds (the entries of
+// fd/), in ascending order.
+func (p *Proc) FDNumbers() ([]int, error) { return p.dirIDs("fd") }
 
 // ErrFDClosed matches the error of FD for an fd that was closed, or
 // replaced by another file, while it was being read.
@@ -173,11 +169,11 @@ func (p *Proc) readFD(n int, name string) (FD, bool, error) {
 	if fd.Kind == KindNsfs {
 		fd.NS, fd.NSErr = p.fdNamespace(name)
 	}
-	again, err := p.Readlink(name)
+	again, err := p.readlinkIs(name, fd.Link)
 	if err != nil {
 		return fd, false, err
 	}
-	same := again == fd.Link && (statErr != nil || fd.Info.Ino == 0 || fd.Info.Ino == st.Ino)
+	same := again && (statErr != nil || fd.Info.Ino == 0 || fd.Info.Ino == st.Ino)
 	return fd, same, nil
 }
 

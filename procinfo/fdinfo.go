@@ -8,7 +8,6 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // FDInfo is /proc/PID/fdinfo/N: the open file description behind one fd.
@@ -30,45 +29,47 @@ type FDInfo struct {
 }
 
 // ParseFDInfo parses the text of one /proc/PID/fdinfo/N file.
-func ParseFDInfo(r io.Reader) (FDInfo, error) {
+func ParseFDInfo(r io.Reader) (FDInfo, error) { return parseReader(r, parseFDInfo) }
+
+func parseFDInfo(text []byte, readErr error) (FDInfo, error) {
 	var fi FDInfo
 	var seen int
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := sc.Text()
-		key, val, ok := strings.Cut(line, ":")
-		val = strings.TrimSpace(val)
+	sc := lines{text: text, max: bufio.MaxScanTokenSize, err: readErr}
+	for sc.scan() {
+		line := sc.line
+		key, val, ok := bytes.Cut(line, []byte{':'})
+		val = bytes.TrimSpace(val)
 		var err error
 		switch {
 		case !ok:
-			fi.Extra = append(fi.Extra, line)
-		case key == "pos":
-			fi.Pos, err = strconv.ParseInt(val, 10, 64)
+			fi.Extra = append(fi.Extra, string(line))
+		case string(key) == "pos":
+			fi.Pos, err = strconv.ParseInt(string(val), 10, 64)
 			seen |= 1
-		case key == "flags":
+		case string(key) == "flags":
 			var f uint64
-			f, err = strconv.ParseUint(val, 8, 32)
+			f, err = strconv.ParseUint(string(val), 8, 32)
 			fi.Flags = uint32(f)
 			seen |= 2
-		case key == "mnt_id":
-			fi.MntID, err = strconv.Atoi(val)
-		case key == "ino":
-			fi.Ino, err = strconv.ParseUint(val, 10, 64)
-		case key == "Pid":
+		case string(key) == "mnt_id":
+			fi.MntID, err = strconv.Atoi(string(val))
+		case string(key) == "ino":
+			fi.Ino, err = strconv.ParseUint(string(val), 10, 64)
+		case string(key) == "Pid":
 			var pid int
-			pid, err = strconv.Atoi(val)
+			pid, err = strconv.Atoi(string(val))
 			fi.Pid = &pid
-		case key == "NSpid":
+		case string(key) == "NSpid":
 			fi.NSpid, err = parseInts(val)
 		default:
-			fi.Extra = append(fi.Extra, line)
+			fi.Extra = append(fi.Extra, string(line))
 		}
 		if err != nil {
 			return fi, fmt.Errorf("%w fdinfo field %s %q: %v", ErrParse, key, val, err)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fi, fmt.Errorf("%w fdinfo: %v", ErrParse, err)
+	if sc.err != nil {
+		return fi, fmt.Errorf("%w fdinfo: %v", ErrParse, sc.err)
 	}
 	if seen != 3 {
 		return fi, fmt.Errorf("%w fdinfo: no pos: or flags: line", ErrParse)
@@ -78,16 +79,7 @@ func ParseFDInfo(r io.Reader) (FDInfo, error) {
 
 // FDInfo reads and parses /proc/PID/fdinfo/<fd>.
 func (p *Proc) FDInfo(fd int) (FDInfo, error) {
-	name := "fdinfo/" + strconv.Itoa(fd)
-	b, err := p.ReadFile(name)
-	if err != nil {
-		return FDInfo{}, err
-	}
-	fi, err := ParseFDInfo(bytes.NewReader(b))
-	if err != nil {
-		return fi, p.err("parse", name, err)
-	}
-	return fi, nil
+	return readParsed(p, "fdinfo/"+strconv.Itoa(fd), parseFDInfo)
 }
 
 // Open flags as the kernel stores them in f_flags (include/uapi/asm-generic/

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 )
 
 // IDMapRange is one line of /proc/PID/uid_map or gid_map
@@ -19,20 +18,23 @@ type IDMapRange struct {
 
 // ParseIDMap parses a uid_map or gid_map. An empty map (a user namespace
 // whose map was never written) parses to no ranges.
-func ParseIDMap(r io.Reader) ([]IDMapRange, error) {
+func ParseIDMap(r io.Reader) ([]IDMapRange, error) { return parseReader(r, parseIDMap) }
+
+func parseIDMap(text []byte, readErr error) ([]IDMapRange, error) {
 	var out []IDMapRange
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
+	sc := lines{text: text, max: bufio.MaxScanTokenSize, err: readErr}
+	for sc.scan() {
+		var buf [4][]byte
+		f := fields(sc.line, buf[:0])
 		if len(f) == 0 {
 			continue
 		}
 		if len(f) != 3 {
-			return out, fmt.Errorf("%w id map: want 3 numbers, got %q", ErrParse, sc.Text())
+			return out, fmt.Errorf("%w id map: want 3 numbers, got %q", ErrParse, sc.line)
 		}
 		var v [3]uint32
 		for i, x := range f {
-			n, err := strconv.ParseUint(x, 10, 32)
+			n, err := strconv.ParseUint(string(x), 10, 32)
 			if err != nil {
 				return out, fmt.Errorf("%w id map: %v", ErrParse, err)
 			}
@@ -40,8 +42,8 @@ func ParseIDMap(r io.Reader) ([]IDMapRange, error) {
 		}
 		out = append(out, IDMapRange{Inside: v[0], Outside: v[1], Count: v[2]})
 	}
-	if err := sc.Err(); err != nil {
-		return out, fmt.Errorf("%w id map: %v", ErrParse, err)
+	if sc.err != nil {
+		return out, fmt.Errorf("%w id map: %v", ErrParse, sc.err)
 	}
 	return out, nil
 }
@@ -53,5 +55,5 @@ func (p *Proc) UIDMap() ([]IDMapRange, error) { return p.idMap("uid_map") }
 func (p *Proc) GIDMap() ([]IDMapRange, error) { return p.idMap("gid_map") }
 
 func (p *Proc) idMap(name string) ([]IDMapRange, error) {
-	return readParsed(p, name, ParseIDMap)
+	return readParsed(p, name, parseIDMap)
 }

@@ -1,7 +1,6 @@
 package procinfo
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -28,26 +27,35 @@ type Mount struct {
 }
 
 // ParseMountInfo parses the text of a mountinfo file.
-func ParseMountInfo(r io.Reader) ([]Mount, error) {
-	var out []Mount
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		m, err := parseMountLine(sc.Text())
+func ParseMountInfo(r io.Reader) ([]Mount, error) { return parseReader(r, parseMountInfo) }
+
+// maxMountLine is the length from which a mountinfo line is refused
+// (bufio.ErrTooLong): the limit its bufio.Scanner had.
+const maxMountLine = 1 << 20
+
+func parseMountInfo(text []byte, readErr error) ([]Mount, error) {
+	out := perLine[Mount](text)
+	all := string(text) // one copy: the fields kept are slices of it
+	sc := lines{text: text, max: maxMountLine, err: readErr}
+	for line := 1; sc.scan(); line++ {
+		m, err := parseMountLine(sc.in(all))
 		if err != nil {
-			return out, fmt.Errorf("%w mountinfo line %d: %v", ErrParse, line, err)
+			return orNil(out), fmt.Errorf("%w mountinfo line %d: %v", ErrParse, line, err)
 		}
 		out = append(out, m)
 	}
-	if err := sc.Err(); err != nil {
-		return out, fmt.Errorf("%w mountinfo: %v", ErrParse, err)
+	if sc.err != nil {
+		return orNil(out), fmt.Errorf("%w mountinfo: %v", ErrParse, sc.err)
 	}
-	return out, nil
+	return orNil(out), nil
 }
 
+// parseMountLine parses one line: the fields that need no unescaping are
+// slices of it.
 func parseMountLine(s string) (Mount, error) {
 	var m Mount
-	f := strings.Split(s, " ")
+	var buf [24]string // a line's fields, on the stack
+	f := splitSpace(s, buf[:0])
 	sep := -1
 	for i := 6; i < len(f); i++ {
 		if f[i] == "-" {
@@ -90,6 +98,18 @@ func parseMountLine(s string) (Mount, error) {
 	m.FSType = f[sep+1]
 	m.SuperOptions = strings.Join(f[sep+3:], " ")
 	return m, nil
+}
+
+// splitSpace is strings.Split(s, " "), appending to dst.
+func splitSpace(s string, dst []string) []string {
+	for {
+		i := strings.IndexByte(s, ' ')
+		if i < 0 {
+			return append(dst, s)
+		}
+		dst = append(dst, s[:i])
+		s = s[i+1:]
+	}
 }
 
 // UnescapeMountinfo undoes the kernel's mangle() in fs/proc_namespace.c,
@@ -182,5 +202,5 @@ func ParseNSFSMounts(text []byte) []NSFSMount {
 
 // MountInfo reads and parses the task's mountinfo.
 func (p *Proc) MountInfo() ([]Mount, error) {
-	return readParsed(p, "mountinfo", ParseMountInfo)
+	return readParsed(p, "mountinfo", parseMountInfo)
 }

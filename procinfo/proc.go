@@ -2,10 +2,12 @@ package procinfo
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
-	"io"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -103,26 +105,55 @@ func (p *Proc) Alive() error {
 	return nil
 }
 
+// err makes the error about path. It keeps a copy of path, so that the
+// names the readers build ("fd/"+N, "fdinfo/"+N) stay on their stack.
 func (p *Proc) err(op, path string, err error) error {
 	tid := p.TID
 	if tid == p.PID {
 		tid = 0
 	}
-	return &Error{PID: p.PID, TID: tid, Op: op, Path: path, Err: err}
+	return &Error{PID: p.PID, TID: tid, Op: op, Path: strings.Clone(path), Err: err}
 }
 
 // ReadFile returns the contents of a file under the task's directory.
 func (p *Proc) ReadFile(name string) ([]byte, error) {
-	f, err := p.OpenFile(name)
+	var out []byte
+	err := p.readWith(name, func(b []byte) error {
+		out = bytes.Clone(b)
+		return nil
+	})
+	return out, err
+}
+
+// readWith reads a file under the task's directory whole, to end of file,
+// into a pooled buffer, and calls fn with the bytes, which are only valid
+// until fn returns. It reads until read(2) returns 0, however short a
+// read was: a seq_file of many records (mountinfo) hands out at most its
+// own buffer's worth, a page to start with, per read.
+func (p *Proc) readWith(name string, fn func([]byte) error) error {
+	fd, err := unix.Openat(p.dir, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, err
+		return p.err("open", name, err)
 	}
-	defer f.Close()
-	b, err := io.ReadAll(f)
-	if err != nil {
-		return nil, p.err("read", name, unwrapPathErr(err))
+	defer unix.Close(fd)
+	bp := getBuf()
+	b := (*bp)[:0]
+	defer func() { putBuf(bp, b) }()
+	for {
+		b = grow(b)
+		n, err := unix.Read(fd, b[len(b):cap(b)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return p.err("read", name, err)
+		}
+		if n == 0 {
+			break
+		}
+		b = b[:len(b)+n]
 	}
-	return b, nil
+	return fn(b)
 }
 
 // OpenFile opens a file under the task's directory for reading.
@@ -160,25 +191,92 @@ func (p *Proc) Readlink(name string) (string, error) {
 	}
 }
 
+// readlinkIs reports whether a symbolic link under the task's directory
+// reads want, without keeping what it read.
+func (p *Proc) readlinkIs(name, want string) (bool, error) {
+	var buf [256]byte
+	n, err := unix.Readlinkat(p.dir, name, buf[:])
+	if err != nil {
+		return false, p.err("readlink", name, err)
+	}
+	if n < len(buf) {
+		return string(buf[:n]) == want, nil
+	}
+	link, err := p.Readlink(name)
+	return link == want, err
+}
+
 // ReadDirNames lists a directory under the task's directory (fd, task, ns).
 func (p *Proc) ReadDirNames(name string) ([]string, error) {
-	f, err := p.OpenFile(name)
-	if err != nil {
+	names := []string{}
+	if err := p.eachDirent(name, func(n []byte) { names = append(names, string(n)) }); err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		return nil, p.err("read", name, unwrapPathErr(err))
 	}
 	return names, nil
 }
 
-func unwrapPathErr(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
+// dirIDs lists the entries of a directory under the task's directory
+// whose names are numbers (fd, task), sorted.
+func (p *Proc) dirIDs(name string) ([]int, error) {
+	ids := make([]int, 0, 16)
+	err := p.eachDirent(name, func(n []byte) {
+		if id, err := strconv.Atoi(string(n)); err == nil {
+			ids = append(ids, id)
+		}
+	})
+	if err != nil {
+		return nil, err
 	}
-	return err
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// Offsets in struct linux_dirent64 (getdents64(2)), the same on every
+// architecture: d_ino (u64), d_off (s64), d_reclen (u16), d_type (u8),
+// then d_name, NUL-terminated.
+const (
+	direntReclen = 16
+	direntName   = 19
+)
+
+// eachDirent calls fn with the name of each entry of a directory under the
+// task's directory, in the kernel's order, leaving out ".", ".." and
+// entries without an inode as os.File.Readdirnames does; the name is only
+// valid during the call.
+func (p *Proc) eachDirent(name string, fn func(name []byte)) error {
+	fd, err := unix.Openat(p.dir, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return p.err("open", name, err)
+	}
+	defer unix.Close(fd)
+	bp := getBuf()
+	buf := (*bp)[:cap(*bp)]
+	defer putBuf(bp, buf)
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return p.err("read", name, err)
+		}
+		if n <= 0 {
+			return nil
+		}
+		for b := buf[:n]; len(b) >= direntName; {
+			reclen := int(binary.NativeEndian.Uint16(b[direntReclen:]))
+			if reclen < direntName || reclen > len(b) {
+				break
+			}
+			rec := b[:reclen]
+			b = b[reclen:]
+			ent, _, _ := bytes.Cut(rec[direntName:], []byte{0})
+			if binary.NativeEndian.Uint64(rec) == 0 || string(ent) == "." || string(ent) == ".." {
+				continue
+			}
+			fn(ent)
+		}
+	}
 }
 
 func isErr(err error, errno unix.Errno) bool {
@@ -188,17 +286,17 @@ func isErr(err error, errno unix.Errno) bool {
 	return err == errno
 }
 
-// readParsed reads a file under the task's directory and parses it; a
-// parse error names the task and the file.
-func readParsed[T any](p *Proc, name string, parse func(io.Reader) (T, error)) (T, error) {
-	b, err := p.ReadFile(name)
-	if err != nil {
-		var zero T
-		return zero, err
-	}
-	v, err := parse(bytes.NewReader(b))
-	if err != nil {
-		return v, p.err("parse", name, err)
-	}
-	return v, nil
+// readParsed reads a file under the task's directory and parses it with
+// one of the parsers behind the exported Parse* functions; a parse error
+// names the task and the file.
+func readParsed[T any](p *Proc, name string, parse func(text []byte, readErr error) (T, error)) (T, error) {
+	var v T
+	err := p.readWith(name, func(b []byte) error {
+		var err error
+		if v, err = parse(b, nil); err != nil {
+			return p.err("parse", name, err)
+		}
+		return nil
+	})
+	return v, err
 }

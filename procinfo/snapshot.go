@@ -1,10 +1,8 @@
 package procinfo
 
 import (
+	"bytes"
 	"errors"
-	"sort"
-	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -152,16 +150,19 @@ func (p *Proc) snapshotOnce(parts Part) (*Task, error) {
 		return t, &FieldError{"ns", err}
 	}
 	for _, l := range t.Namespaces {
-		t.miss("ns/"+l.Link.Name, l.Err)
+		if l.Err != nil {
+			t.miss("ns/"+l.Link.Name, l.Err)
+		}
 	}
 	if parts&PartFDs != 0 {
 		t.FDs, err = p.FDs()
 		t.miss("fd", err)
 	}
 	if parts&PartTimens != 0 {
-		var b []byte
-		b, err = p.ReadFile("timens_offsets")
-		t.TimensOffsets = strings.TrimSpace(string(b))
+		err = p.readWith("timens_offsets", func(b []byte) error {
+			t.TimensOffsets = string(bytes.TrimSpace(b))
+			return nil
+		})
 		t.miss("timens_offsets", err)
 	}
 	if err := p.Alive(); err != nil {
@@ -199,16 +200,5 @@ func (p *Proc) threadIDs() ([]int, error) {
 		defer l.Close()
 		leader = l
 	}
-	names, err := leader.ReadDirNames("task")
-	if err != nil {
-		return nil, err
-	}
-	tids := make([]int, 0, len(names))
-	for _, n := range names {
-		if id, err := strconv.Atoi(n); err == nil {
-			tids = append(tids, id)
-		}
-	}
-	sort.Ints(tids)
-	return tids, nil
+	return leader.dirIDs("task")
 }

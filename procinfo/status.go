@@ -2,10 +2,10 @@ package procinfo
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 )
 
 // Status is /proc/PID/status, the fields of task_struct that nsinspect
@@ -35,21 +35,23 @@ type Status struct {
 }
 
 // ParseStatus parses the text of /proc/PID/status.
-func ParseStatus(r io.Reader) (Status, error) {
+func ParseStatus(r io.Reader) (Status, error) { return parseReader(r, parseStatus) }
+
+func parseStatus(text []byte, readErr error) (Status, error) {
 	s := Status{Umask: -1}
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		key, val, ok := strings.Cut(sc.Text(), ":")
+	sc := lines{text: text, max: bufio.MaxScanTokenSize, err: readErr}
+	for sc.scan() {
+		key, val, ok := bytes.Cut(sc.line, []byte{':'})
 		if !ok {
 			continue
 		}
-		val = strings.TrimSpace(val)
+		val = bytes.TrimSpace(val)
 		if err := s.set(key, val); err != nil {
 			return s, fmt.Errorf("%w status field %s %q: %v", ErrParse, key, val, err)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return s, fmt.Errorf("%w status: %v", ErrParse, err)
+	if sc.err != nil {
+		return s, fmt.Errorf("%w status: %v", ErrParse, sc.err)
 	}
 	if s.Pid == 0 && s.Name == "" {
 		return s, fmt.Errorf("%w status: no Name or Pid field", ErrParse)
@@ -57,23 +59,25 @@ func ParseStatus(r io.Reader) (Status, error) {
 	return s, nil
 }
 
-func (s *Status) set(key, val string) (err error) {
-	mask := func(m *uint64) { *m, err = strconv.ParseUint(val, 16, 64) }
-	switch key {
+// set stores one field; val is converted to a string only where it is
+// kept (strconv does not keep its argument).
+func (s *Status) set(key, val []byte) (err error) {
+	mask := func(m *uint64) { *m, err = strconv.ParseUint(string(val), 16, 64) }
+	switch string(key) {
 	case "Name":
-		s.Name = val
+		s.Name = string(val)
 	case "Umask":
 		var u uint64
-		u, err = strconv.ParseUint(val, 8, 32)
+		u, err = strconv.ParseUint(string(val), 8, 32)
 		s.Umask = int(u)
 	case "State":
-		s.State = val
+		s.State = string(val)
 	case "Tgid":
-		s.Tgid, err = strconv.Atoi(val)
+		s.Tgid, err = strconv.Atoi(string(val))
 	case "Pid":
-		s.Pid, err = strconv.Atoi(val)
+		s.Pid, err = strconv.Atoi(string(val))
 	case "PPid":
-		s.PPid, err = strconv.Atoi(val)
+		s.PPid, err = strconv.Atoi(string(val))
 	case "Uid":
 		err = parseIDs(val, &s.Uid)
 	case "Gid":
@@ -83,7 +87,7 @@ func (s *Status) set(key, val string) (err error) {
 	case "NSpid":
 		s.NSpid, err = parseInts(val)
 	case "Threads":
-		s.Threads, err = strconv.Atoi(val)
+		s.Threads, err = strconv.Atoi(string(val))
 	case "SigPnd":
 		mask(&s.SigPnd)
 	case "ShdPnd":
@@ -97,20 +101,21 @@ func (s *Status) set(key, val string) (err error) {
 	case "CapEff":
 		mask(&s.CapEff)
 	case "Kthread":
-		s.Kthread = val == "1"
+		s.Kthread = string(val) == "1"
 	case "Cpus_allowed_list":
-		s.CpusAllowedList = val
+		s.CpusAllowedList = string(val)
 	}
 	return err
 }
 
-func parseIDs(val string, out *[4]uint32) error {
-	f := strings.Fields(val)
+func parseIDs(val []byte, out *[4]uint32) error {
+	var buf [8][]byte
+	f := fields(val, buf[:0])
 	if len(f) != 4 {
 		return fmt.Errorf("want 4 ids, got %d", len(f))
 	}
 	for i, x := range f {
-		v, err := strconv.ParseUint(x, 10, 32)
+		v, err := strconv.ParseUint(string(x), 10, 32)
 		if err != nil {
 			return err
 		}
@@ -119,11 +124,12 @@ func parseIDs(val string, out *[4]uint32) error {
 	return nil
 }
 
-func parseInts(val string) ([]int, error) {
-	f := strings.Fields(val)
+func parseInts(val []byte) ([]int, error) {
+	var buf [8][]byte
+	f := fields(val, buf[:0])
 	out := make([]int, len(f))
 	for i, x := range f {
-		v, err := strconv.Atoi(x)
+		v, err := strconv.Atoi(string(x))
 		if err != nil {
 			return nil, err
 		}
@@ -134,5 +140,5 @@ func parseInts(val string) ([]int, error) {
 
 // Status reads and parses the task's status file.
 func (p *Proc) Status() (Status, error) {
-	return readParsed(p, "status", ParseStatus)
+	return readParsed(p, "status", parseStatus)
 }

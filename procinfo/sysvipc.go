@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 )
 
 // IPCObject is one line of /proc/sysvipc/{shm,sem,msg}: a SysV IPC object
@@ -20,43 +19,46 @@ type IPCObject struct {
 // ParseSysvipc parses one of the /proc/sysvipc files. Their first line
 // names the columns; every kind starts with key, id (shmid/semid/msqid)
 // and perms, and has a uid column.
-func ParseSysvipc(r io.Reader) ([]IPCObject, error) {
-	sc := bufio.NewScanner(r)
-	if !sc.Scan() {
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("%w sysvipc: %v", ErrParse, err)
+func ParseSysvipc(r io.Reader) ([]IPCObject, error) { return parseReader(r, parseSysvipc) }
+
+func parseSysvipc(text []byte, readErr error) ([]IPCObject, error) {
+	sc := lines{text: text, max: bufio.MaxScanTokenSize, err: readErr}
+	if !sc.scan() {
+		if sc.err != nil {
+			return nil, fmt.Errorf("%w sysvipc: %v", ErrParse, sc.err)
 		}
 		return nil, fmt.Errorf("%w sysvipc: empty file, want a header line", ErrParse)
 	}
-	header := strings.Fields(sc.Text())
+	var hbuf, buf [24][]byte // a line's fields, on the stack (shm has 16)
+	header := fields(sc.line, hbuf[:0])
 	uidCol := -1
 	for i, h := range header {
-		if h == "uid" {
+		if string(h) == "uid" {
 			uidCol = i
 		}
 	}
-	if len(header) < 3 || header[0] != "key" || uidCol < 0 {
-		return nil, fmt.Errorf("%w sysvipc: header %q lacks key/id/perms/uid", ErrParse, sc.Text())
+	if len(header) < 3 || string(header[0]) != "key" || uidCol < 0 {
+		return nil, fmt.Errorf("%w sysvipc: header %q lacks key/id/perms/uid", ErrParse, sc.line)
 	}
 	out := []IPCObject{}
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
+	for sc.scan() {
+		f := fields(sc.line, buf[:0])
 		if len(f) == 0 {
 			continue
 		}
 		if len(f) <= max(uidCol, 2) { // key, id and perms are read too
-			return nil, fmt.Errorf("%w sysvipc: line %q has %d fields, want more than %d", ErrParse, sc.Text(), len(f), max(uidCol, 2))
+			return nil, fmt.Errorf("%w sysvipc: line %q has %d fields, want more than %d", ErrParse, sc.line, len(f), max(uidCol, 2))
 		}
-		key, err1 := strconv.ParseInt(f[0], 10, 32)
-		id, err2 := strconv.Atoi(f[1])
-		uid, err3 := strconv.ParseUint(f[uidCol], 10, 32)
+		key, err1 := strconv.ParseInt(string(f[0]), 10, 32)
+		id, err2 := strconv.Atoi(string(f[1]))
+		uid, err3 := strconv.ParseUint(string(f[uidCol]), 10, 32)
 		if err1 != nil || err2 != nil || err3 != nil {
-			return nil, fmt.Errorf("%w sysvipc: bad numbers in %q", ErrParse, sc.Text())
+			return nil, fmt.Errorf("%w sysvipc: bad numbers in %q", ErrParse, sc.line)
 		}
-		out = append(out, IPCObject{Key: int32(key), ID: id, Perms: f[2], UID: uint32(uid)})
+		out = append(out, IPCObject{Key: int32(key), ID: id, Perms: string(f[2]), UID: uint32(uid)})
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w sysvipc: %v", ErrParse, err)
+	if sc.err != nil {
+		return nil, fmt.Errorf("%w sysvipc: %v", ErrParse, sc.err)
 	}
 	return out, nil
 }

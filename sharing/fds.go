@@ -3,7 +3,6 @@ package sharing
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -19,21 +18,21 @@ import (
 // comparison is left out: it is no longer open in both. The string is why
 // the fd tables could not be listed at all.
 func compareFDs(a, b *procinfo.Proc) ([]FDPair, string) {
-	fa, err := fdNumbers(a)
+	fa, err := a.FDNumbers()
 	if err != nil {
 		return nil, fdNote(err)
 	}
-	fb, err := fdNumbers(b)
+	fb, err := b.FDNumbers()
 	if err != nil {
 		return nil, fdNote(err)
-	}
-	inB := make(map[int]bool, len(fb))
-	for _, fd := range fb {
-		inB[fd] = true
 	}
 	out := []FDPair{}
 	for _, fd := range fa {
-		if !inB[fd] {
+		// Both lists ascend: skip b's fds below fd.
+		for len(fb) > 0 && fb[0] < fd {
+			fb = fb[1:]
+		}
+		if len(fb) == 0 || fb[0] != fd {
 			continue
 		}
 		pair, ok := compareFD(a, b, fd)
@@ -78,22 +77,6 @@ func compareFD(a, b *procinfo.Proc, fd int) (FDPair, bool) {
 }
 
 func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
-
-// fdNumbers lists the task's open fds in ascending order.
-func fdNumbers(p *procinfo.Proc) ([]int, error) {
-	names, err := p.ReadDirNames("fd")
-	if err != nil {
-		return nil, err
-	}
-	fds := make([]int, 0, len(names))
-	for _, n := range names {
-		if fd, err := strconv.Atoi(n); err == nil {
-			fds = append(fds, fd)
-		}
-	}
-	sort.Ints(fds)
-	return fds, nil
-}
 
 func fdNote(err error) string {
 	if procinfo.IsDenied(err) {

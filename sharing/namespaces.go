@@ -35,19 +35,15 @@ func compareNamespaces(a, b *procinfo.Proc) ([]Resource, error) {
 func nsVerdict(a, b procinfo.NSLink) Resource {
 	r := Resource{Name: a.Link.Name, Kind: KindNamespace}
 	var errs []string
-	for _, x := range []struct {
-		who  string
-		link procinfo.NSLink
-	}{{"a", a}, {"b", b}} {
-		if x.link.Err != nil {
-			errs = append(errs, x.link.Err.Error())
-			continue
-		}
-		ns := x.link.NS
-		if x.who == "a" {
-			r.Evidence.A = &ns
-		} else {
-			r.Evidence.B = &ns
+	ns := &[2]namespaces.NS{a.NS, b.NS} // one allocation for both sides' evidence
+	for i, l := range [2]procinfo.NSLink{a, b} {
+		switch {
+		case l.Err != nil:
+			errs = append(errs, l.Err.Error())
+		case i == 0:
+			r.Evidence.A = &ns[0]
+		default:
+			r.Evidence.B = &ns[1]
 		}
 	}
 	if len(errs) > 0 {
