@@ -75,9 +75,6 @@ func runExperiment(req Request, mode string, z *nsichild.Zygote) (rep *report.Cl
 			return nil, stop, err
 		}
 	}
-	if err := p.makeDecidable(); err != nil {
-		return nil, stop, err
-	}
 	rep.Parent, rep.Child = snapshotPair(p.parentProc, p.childProc, !req.Identity)
 	rep.Relation = p.relation(rep.Child)
 	cmp, err := sharing.Compare(p.parentProc, p.childProc)
@@ -120,21 +117,6 @@ func ownFDs() []report.FDEntry {
 	return out
 }
 
-// makeDecidable gives the child an io_context and a SysV undo list, which
-// kcmp otherwise compares as NULL == NULL ("same") for two tasks that never
-// used them. The parent made both before the clone call, so CLONE_IO and
-// CLONE_SYSVSEM have something to share; a child that shares them reuses
-// the parent's, one that does not gets its own.
-func (p *pair) makeDecidable() error {
-	if _, _, err := p.child.Do(nsichild.OpIoprio, 0, ""); err != nil {
-		return fmt.Errorf("allocating the child's io_context (ioprio_set): %w", err)
-	}
-	if _, _, err := p.child.Do(nsichild.OpSemUndo, 0, ""); err != nil {
-		return fmt.Errorf("allocating the child's SysV undo list (semop SEM_UNDO): %w", err)
-	}
-	return nil
-}
-
 // mapRoot maps root in the child's new user namespace to the parent's
 // uid and gid, as unshare --map-root-user does. Unmapped, the child runs as
 // the overflow uid and cannot own anything: mq_open(O_CREAT) and mount
@@ -164,8 +146,11 @@ func (p *pair) mapRoot() (string, error) {
 	return fmt.Sprintf("nsinspect wrote uid_map \"0 %d 1\" and gid_map \"0 %d 1\" (setgroups deny): the child is root in its user namespace", uid, gid), nil
 }
 
-// decided turns kcmp's "same" for io and sysvsem into a verdict: after
-// makeDecidable both tasks hold real objects, so 0 is one shared object,
+// decided turns kcmp's "same" for io and sysvsem into a verdict: KCMP_IO
+// and KCMP_SYSVSEM compare pointers that stay NULL until first use, so
+// the parent allocates both before its clone call and the child before
+// its hello (nsi_parent_main, nsi_child_main): both tasks hold real
+// objects, so 0 is one shared object,
 // not NULL == NULL. Other resources pass unchanged.
 func decided(r sharing.Resource) sharing.Resource {
 	if (r.Name != "io" && r.Name != "sysvsem") || r.Shared != nil || r.Evidence.Result == nil || *r.Evidence.Result != 0 {

@@ -5,6 +5,7 @@ package clone
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -118,7 +119,12 @@ func TestLabFDsDoNotGrow(t *testing.T) {
 			set = append(set, f)
 		}
 	}
+	// One worker, so that each report's inspector fds are one
+	// experiment's: with several, the others' pins and pipes come and go
+	// in the same fd table (the parallel run is checked below).
+	old := runtime.GOMAXPROCS(1)
 	reps, err := RunMatrix(Request{Probes: true}, set)
+	runtime.GOMAXPROCS(old)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,4 +152,51 @@ func TestLabFDsDoNotGrow(t *testing.T) {
 	if pins == 0 || pins > 8 {
 		t.Errorf("the lab holds %d /proc fds during one experiment: %+v", pins, last.Inspector)
 	}
+}
+
+// A matrix on several labs at once leaves this process's fd table as it
+// found it: every worker's zygote socket, pins and pipes are closed.
+func TestParallelMatrixFDs(t *testing.T) {
+	testutil.RequireRoot(t)
+	set := []flags.Set{}
+	for i := 0; i < 8; i++ {
+		for _, s := range []string{"files", "newnet,newipc", "vm,sighand,thread", "pidfd", "parent", "sighand"} {
+			f, _ := flags.Parse(s)
+			set = append(set, f)
+		}
+	}
+	old := runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
+	defer runtime.GOMAXPROCS(old)
+	if w := matrixWorkers(len(set)); w < 2 {
+		t.Fatalf("matrixWorkers = %d, want at least 2 for this test", w)
+	}
+	before := fdCount(t)
+	reps, err := RunMatrix(Request{Identity: true}, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Reap()
+	for i, r := range reps {
+		if r == nil || r.Value != uint64(set[i]) {
+			t.Fatalf("report %d is not for %s: %+v", i, set[i], r)
+		}
+		if len(r.Disagreements) > 0 {
+			t.Errorf("%s: %v", set[i], r.Disagreements)
+		}
+	}
+	if after := fdCount(t); after != before {
+		t.Errorf("%d fds before the matrix, %d after", before, after)
+	}
+	testutil.NoChildren(t)
+}
+
+// fdCount counts this process's open fds (the directory's own included,
+// the same each time).
+func fdCount(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
 }

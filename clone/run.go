@@ -97,8 +97,10 @@ func RunUnshare(req Request) (*report.Unshare, error) {
 	return rep, err
 }
 
-// RunMatrix runs one experiment per flag set of sets, all in one lab (or
-// on the host), and returns one report each, in order.
+// RunMatrix runs one experiment per flag set of sets and returns one
+// report each, in order. A root nsinspect runs them on a few labs at once
+// (matrixWorkers), each lab's experiments one after the other; a lab in a
+// new user namespace runs them all, one by one.
 func RunMatrix(req Request, sets []flags.Set) ([]*report.Clone, error) {
 	var all flags.Set
 	for _, s := range sets {
@@ -115,13 +117,9 @@ func RunMatrix(req Request, sets []flags.Set) ([]*report.Clone, error) {
 		}
 		return reps, nil
 	}
-	var reps []*report.Clone
-	err := withZygote(w, req.Host, func(z *nsichild.Zygote, mode string) (func(), error) {
-		var err error
-		reps, err = matrixReports(req, sets, mode, z)
-		return nil, err
+	return matrixParallel(req, sets, matrixWorkers(len(sets)), func() (*nsichild.Zygote, string, error) {
+		return startZygote(w, req.Host)
 	})
-	return reps, err
 }
 
 // direct reports whether req's experiment is inspected from this process:

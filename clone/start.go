@@ -150,7 +150,12 @@ func (p *pair) cloneChild() error {
 	}()
 	childHello := make(chan error, 1)
 	go func() {
-		_, err := p.child.Recv(nsichild.RequestTimeout)
+		r, err := p.child.Recv(nsichild.RequestTimeout)
+		if err == nil && r.Ret < 0 {
+			// nsi_child_main's ioprio_set and semop SEM_UNDO (see
+			// decided, in experiment.go).
+			err = fmt.Errorf("allocating the child's io_context and SysV undo list (ioprio_set, semop SEM_UNDO): %w", syscall.Errno(-r.Ret))
+		}
 		childHello <- err
 	}()
 	select {

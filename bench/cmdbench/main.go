@@ -4,6 +4,11 @@
 // medians. Alternating spreads the machine's noise over both.
 //
 //	go run ./bench/cmdbench -n 200 -a 'nsinspect clone ...' -b 'unshare -f ... true'
+//
+// -per-a K divides each of A's times by K (A does K units of work, B one:
+// a matrix of K experiments against one C process). -nb M runs B M times
+// for each run of A. -tsv adds a last line "median_a_ms<TAB>median_b_ms"
+// for scripts.
 package main
 
 import (
@@ -17,24 +22,36 @@ import (
 )
 
 func main() {
-	n := flag.Int("n", 100, "runs of each command")
+	n := flag.Int("n", 100, "runs of A (and of B, times -nb)")
+	nb := flag.Int("nb", 1, "runs of B for each run of A")
+	perA := flag.Float64("per-a", 1, "divide each of A's times by this (A's units of work)")
+	tsv := flag.Bool("tsv", false, "end with a line: median_a_ms TAB median_b_ms")
 	a := flag.String("a", "", "first command (split on spaces)")
 	b := flag.String("b", "", "second command (split on spaces)")
 	flag.Parse()
-	if *a == "" || *b == "" || *n < 1 {
-		fmt.Fprintln(os.Stderr, "cmdbench: usage: cmdbench -n RUNS -a 'CMD ARGS' -b 'CMD ARGS'")
+	if *a == "" || *b == "" || *n < 1 || *nb < 1 || *perA <= 0 {
+		fmt.Fprintln(os.Stderr, "cmdbench: usage: cmdbench [-n RUNS] [-nb M] [-per-a K] [-tsv] -a 'CMD ARGS' -b 'CMD ARGS'")
 		os.Exit(2)
 	}
 	cmds := [][]string{strings.Fields(*a), strings.Fields(*b)}
 	times := [2][]time.Duration{}
 	for i := 0; i < *n; i++ {
 		for j, c := range cmds {
-			d, err := once(c)
-			if err != nil {
-				fmt.Fprintf(os.Stderr, "cmdbench: %s: %v\n", strings.Join(c, " "), err)
-				os.Exit(1)
+			reps := 1
+			if j == 1 {
+				reps = *nb
 			}
-			times[j] = append(times[j], d)
+			for r := 0; r < reps; r++ {
+				d, err := once(c)
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "cmdbench: %s: %v\n", strings.Join(c, " "), err)
+					os.Exit(1)
+				}
+				if j == 0 {
+					d = time.Duration(float64(d) / *perA)
+				}
+				times[j] = append(times[j], d)
+			}
 		}
 	}
 	med := [2]time.Duration{}
@@ -42,10 +59,17 @@ func main() {
 		ts := times[j]
 		sort.Slice(ts, func(x, y int) bool { return ts[x] < ts[y] })
 		med[j] = ts[len(ts)/2]
+		what := strings.Join(c, " ")
+		if j == 0 && *perA != 1 {
+			what += fmt.Sprintf("  (per unit: each run / %g)", *perA)
+		}
 		fmt.Printf("%-8s median %8.2f ms  p10 %8.2f ms  p90 %8.2f ms  (%d runs)  %s\n", []string{"A", "B"}[j],
-			ms(med[j]), ms(ts[len(ts)/10]), ms(ts[len(ts)*9/10]), len(ts), strings.Join(c, " "))
+			ms(med[j]), ms(ts[len(ts)/10]), ms(ts[len(ts)*9/10]), len(ts), what)
 	}
 	fmt.Printf("ratio    A/B = %.2f\n", float64(med[0])/float64(med[1]))
+	if *tsv {
+		fmt.Printf("%.4f\t%.4f\n", ms(med[0]), ms(med[1]))
+	}
 }
 
 func once(c []string) (time.Duration, error) {

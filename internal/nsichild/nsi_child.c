@@ -234,13 +234,20 @@ struct nsi_utsname {
 
 static int nsi_loop(int cmd, int reply, int is_parent, long hello);
 
-/* The experiment's child: says hello, then serves requests. */
+/* The experiment's child: gives itself an io_context and a SysV undo
+ * list, as its parent did before the clone call (a child that shares them
+ * uses the parent's, one that does not gets its own, so kcmp compares real
+ * objects, not NULL with NULL), says hello with the first failure, then
+ * serves requests. */
 static int nsi_child_main(void *arg)
 {
 	(void)arg;
 	if (!(nsi_exp.flags & CLONE_THREAD))
 		SYS2(SYS_prctl, 1 /* PR_SET_PDEATHSIG */, SIGKILL);
-	return nsi_loop(NSI_FD_CHILD_CMD, NSI_FD_CHILD_REPLY, 0, 0);
+	long hello = SYS3(SYS_ioprio_set, 1, 0, (2 << 13) | 4);
+	if (hello == 0)
+		hello = nsi_sem_undo();
+	return nsi_loop(NSI_FD_CHILD_CMD, NSI_FD_CHILD_REPLY, 0, hello);
 }
 
 static long nsi_do_clone(int *pidfd)
