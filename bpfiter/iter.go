@@ -12,7 +12,6 @@ import (
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
-	"github.com/cilium/ebpf/rlimit"
 
 	"github.com/nsinspect/nsinspect/features"
 	"golang.org/x/sys/unix"
@@ -136,8 +135,14 @@ func loadSpec(spec *ebpf.CollectionSpec, objs any) error {
 	if err := Probe(); err != nil {
 		return err
 	}
-	// Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK.
-	_ = rlimit.RemoveMemlock()
+	// RLIMIT_MEMLOCK is left alone: it bounded BPF memory only before
+	// 5.11, which charges it to the memory cgroup instead, and nsinspect
+	// supports 6.1 and later. cilium/ebpf/rlimit, which would raise it,
+	// probes at package init (three prlimit(2) calls, a read of
+	// /proc/self/mountinfo, a BPF map created and closed): importing it
+	// cost every start of nsinspect, --help and the clone lab included,
+	// 0.35 to 0.6 ms.
+
 	// One decoding of the kernel's BTF (5 MB on 6.18) serves both CO-RE
 	// and finding the iterator's attach target, and only vmlinux is
 	// searched: by default cilium/ebpf decodes vmlinux once per use and

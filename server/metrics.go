@@ -79,7 +79,7 @@ func NewMetrics(version string, get func(context.Context) (*Pass, error)) *Metri
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		build, m.scanDuration, m.errors, m.lastSuccess,
-		&passCollector{get: get},
+		&passCollector{get: get, ds: newDescs()},
 	)
 	return m
 }
@@ -120,9 +120,10 @@ func (m *Metrics) observe(p *Pass, source string) {
 // passCollector turns the pass a scrape is served from into gauges. It
 // describes nothing (an "unchecked" collector): the series a pass gives
 // depend on the containers found, and every one is built from the fixed
-// descriptors below.
+// descriptors in ds.
 type passCollector struct {
 	get func(context.Context) (*Pass, error)
+	ds  *descs
 	mu  sync.Mutex
 }
 
@@ -136,32 +137,45 @@ func cdesc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc(name, help, append(append([]string{}, ContainerLabels...), labels...), nil)
 }
 
-var (
-	dSuccess    = desc("nsinspect_scan_success", "1 if the discovery pass this scrape reports succeeded, else 0 (and no pass-derived series follow).")
-	dScanTime   = desc("nsinspect_scan_timestamp_seconds", "When the pass this scrape reports started; passes are shared for --min-interval.")
-	dScanInfo   = desc("nsinspect_scan_info", "Always 1; source is how the pass read tasks: bpf (the kernel's task list) or proc (/proc).", "source")
-	dHostRef    = desc("nsinspect_host_reference", "1 if PID 1 is the host's init (nsinspect runs in the initial pid namespace), so that containers are compared with the host; 0 if not, and no container_host_namespace_shared series follow.")
-	dNamespaces = desc("nsinspect_namespaces", "Namespaces found, by type.", "type")
-	dHeld       = desc("nsinspect_namespaces_held", "Namespaces by type and by what holds them: process, for_children, thread, bindmount, fd, zombie, or parent/owner (reached only by the hierarchy). A namespace held several ways counts once under each.", "type", "held_by")
-	dTasks      = desc("nsinspect_tasks", "Tasks seen by the pass, by kind: process (a thread-group leader), thread, kernel_thread.", "kind")
-	dUnreadable = desc("nsinspect_tasks_unreadable", "Tasks with namespace links that could not be read, by reason: denied (ptrace access refused), zombie (its nsproxy was released at exit), exiting (released while alive: the task is exiting).", "reason")
-	dDenied     = desc("nsinspect_scan_denied", "What the pass was not allowed to read, by object: ns_links and fds (processes), threads, mountinfo, relatives (NS_GET_PARENT/NS_GET_USERNS calls).", "object")
-	dContainers = desc("nsinspect_containers", "Containers found, by engine.", "engine")
-	dCInfo      = cdesc("nsinspect_container_info", "Always 1 for each container found; the labels identify it.", "pod_uid")
-	dCProcs     = cdesc("nsinspect_container_processes", "Processes (thread-group leaders) in the container.")
-	dCShared    = cdesc("nsinspect_container_host_namespace_shared", "1 if some process of the container is in the host's namespace of this type (PID 1's, compared by the kernel's namespace identity), else 0.", "type")
-	dCCap       = cdesc("nsinspect_container_privileged_capability", "1 if the container's init holds this host-root-equivalent capability in its effective set, else 0.", "capability")
-	dCSeccomp   = cdesc("nsinspect_container_seccomp_disabled", "1 if the container's init runs without seccomp (status Seccomp: 0), else 0.")
-	dCNNP       = cdesc("nsinspect_container_no_new_privs", "1 if the container's init has no_new_privs set, else 0.")
-	dCMounts    = cdesc("nsinspect_container_sensitive_mounts", "Host paths mounted into the container that give power over the host, by kind.", "kind")
-	dPolicy     = cdesc("nsinspect_policy_violations", "Violations of a policy rule by the container (0: the rule applies and holds).", "rule")
-	dNetRxB     = cdesc("nsinspect_container_network_receive_bytes_total", "Bytes received by an interface of the container's own network namespace (/proc/PID/net/dev).", "interface")
-	dNetTxB     = cdesc("nsinspect_container_network_transmit_bytes_total", "Bytes sent by an interface of the container's own network namespace.", "interface")
-	dNetRxP     = cdesc("nsinspect_container_network_receive_packets_total", "Packets received by an interface of the container's own network namespace.", "interface")
-	dNetTxP     = cdesc("nsinspect_container_network_transmit_packets_total", "Packets sent by an interface of the container's own network namespace.", "interface")
-	dNetRxE     = cdesc("nsinspect_container_network_receive_errors_total", "Receive errors of an interface of the container's own network namespace.", "interface")
-	dNetTxE     = cdesc("nsinspect_container_network_transmit_errors_total", "Transmit errors of an interface of the container's own network namespace.", "interface")
-)
+// descs are the descriptors of the series a pass gives. They are made
+// with the collector, by serve alone: as package-level vars they were
+// made at every start of nsinspect, for every command.
+type descs struct {
+	success, scanTime, scanInfo, hostRef                    *prometheus.Desc
+	namespaces, held, tasks, unreadable, denied, containers *prometheus.Desc
+	cInfo, cProcs, cShared, cCap, cSeccomp, cNNP, cMounts   *prometheus.Desc
+	policy                                                  *prometheus.Desc
+	netRxB, netTxB, netRxP, netTxP, netRxE, netTxE          *prometheus.Desc
+}
+
+func newDescs() *descs {
+	return &descs{
+		success:    desc("nsinspect_scan_success", "1 if the discovery pass this scrape reports succeeded, else 0 (and no pass-derived series follow)."),
+		scanTime:   desc("nsinspect_scan_timestamp_seconds", "When the pass this scrape reports started; passes are shared for --min-interval."),
+		scanInfo:   desc("nsinspect_scan_info", "Always 1; source is how the pass read tasks: bpf (the kernel's task list) or proc (/proc).", "source"),
+		hostRef:    desc("nsinspect_host_reference", "1 if PID 1 is the host's init (nsinspect runs in the initial pid namespace), so that containers are compared with the host; 0 if not, and no container_host_namespace_shared series follow."),
+		namespaces: desc("nsinspect_namespaces", "Namespaces found, by type.", "type"),
+		held:       desc("nsinspect_namespaces_held", "Namespaces by type and by what holds them: process, for_children, thread, bindmount, fd, zombie, or parent/owner (reached only by the hierarchy). A namespace held several ways counts once under each.", "type", "held_by"),
+		tasks:      desc("nsinspect_tasks", "Tasks seen by the pass, by kind: process (a thread-group leader), thread, kernel_thread.", "kind"),
+		unreadable: desc("nsinspect_tasks_unreadable", "Tasks with namespace links that could not be read, by reason: denied (ptrace access refused), zombie (its nsproxy was released at exit), exiting (released while alive: the task is exiting).", "reason"),
+		denied:     desc("nsinspect_scan_denied", "What the pass was not allowed to read, by object: ns_links and fds (processes), threads, mountinfo, relatives (NS_GET_PARENT/NS_GET_USERNS calls).", "object"),
+		containers: desc("nsinspect_containers", "Containers found, by engine.", "engine"),
+		cInfo:      cdesc("nsinspect_container_info", "Always 1 for each container found; the labels identify it.", "pod_uid"),
+		cProcs:     cdesc("nsinspect_container_processes", "Processes (thread-group leaders) in the container."),
+		cShared:    cdesc("nsinspect_container_host_namespace_shared", "1 if some process of the container is in the host's namespace of this type (PID 1's, compared by the kernel's namespace identity), else 0.", "type"),
+		cCap:       cdesc("nsinspect_container_privileged_capability", "1 if the container's init holds this host-root-equivalent capability in its effective set, else 0.", "capability"),
+		cSeccomp:   cdesc("nsinspect_container_seccomp_disabled", "1 if the container's init runs without seccomp (status Seccomp: 0), else 0."),
+		cNNP:       cdesc("nsinspect_container_no_new_privs", "1 if the container's init has no_new_privs set, else 0."),
+		cMounts:    cdesc("nsinspect_container_sensitive_mounts", "Host paths mounted into the container that give power over the host, by kind.", "kind"),
+		policy:     cdesc("nsinspect_policy_violations", "Violations of a policy rule by the container (0: the rule applies and holds).", "rule"),
+		netRxB:     cdesc("nsinspect_container_network_receive_bytes_total", "Bytes received by an interface of the container's own network namespace (/proc/PID/net/dev).", "interface"),
+		netTxB:     cdesc("nsinspect_container_network_transmit_bytes_total", "Bytes sent by an interface of the container's own network namespace.", "interface"),
+		netRxP:     cdesc("nsinspect_container_network_receive_packets_total", "Packets received by an interface of the container's own network namespace.", "interface"),
+		netTxP:     cdesc("nsinspect_container_network_transmit_packets_total", "Packets sent by an interface of the container's own network namespace.", "interface"),
+		netRxE:     cdesc("nsinspect_container_network_receive_errors_total", "Receive errors of an interface of the container's own network namespace.", "interface"),
+		netTxE:     cdesc("nsinspect_container_network_transmit_errors_total", "Transmit errors of an interface of the container's own network namespace.", "interface"),
+	}
+}
 
 // SensitiveMountKinds are the kinds nsinspect_container_sensitive_mounts
 // has a series for: posture's, so that the two cannot drift.
@@ -179,18 +193,19 @@ var heldBy = []struct {
 func (c *passCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	ds := c.ds
 	p, err := c.get(ctx)
 	if err != nil || p == nil {
-		ch <- gauge(dSuccess, 0)
+		ch <- gauge(ds.success, 0)
 		return
 	}
-	ch <- gauge(dSuccess, 1)
-	ch <- gauge(dScanTime, float64(p.Started.UnixNano())/1e9)
-	ch <- gauge(dScanInfo, 1, p.Model.Source)
-	ch <- gauge(dHostRef, b2f(p.Host != nil))
-	collectNamespaces(ch, p.Model)
-	collectTasks(ch, p.Model)
-	collectContainers(ch, p)
+	ch <- gauge(ds.success, 1)
+	ch <- gauge(ds.scanTime, float64(p.Started.UnixNano())/1e9)
+	ch <- gauge(ds.scanInfo, 1, p.Model.Source)
+	ch <- gauge(ds.hostRef, b2f(p.Host != nil))
+	collectNamespaces(ch, ds, p.Model)
+	collectTasks(ch, ds, p.Model)
+	collectContainers(ch, ds, p)
 }
 
 func gauge(d *prometheus.Desc, v float64, labels ...string) prometheus.Metric {
@@ -208,7 +223,7 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-func collectNamespaces(ch chan<- prometheus.Metric, m *model.Model) {
+func collectNamespaces(ch chan<- prometheus.Metric, ds *descs, m *model.Model) {
 	byType := map[namespaces.Type]int{}
 	held := map[namespaces.Type][]int{}
 	for _, ns := range m.Namespaces {
@@ -224,18 +239,18 @@ func collectNamespaces(ch chan<- prometheus.Metric, m *model.Model) {
 	}
 	for _, name := range namespaces.TypeNames() {
 		t, _ := namespaces.ParseType(name)
-		ch <- gauge(dNamespaces, float64(byType[t]), name)
+		ch <- gauge(ds.namespaces, float64(byType[t]), name)
 		for i, h := range heldBy {
 			n := 0
 			if held[t] != nil {
 				n = held[t][i]
 			}
-			ch <- gauge(dHeld, float64(n), name, h.name)
+			ch <- gauge(ds.held, float64(n), name, h.name)
 		}
 	}
 }
 
-func collectTasks(ch chan<- prometheus.Metric, m *model.Model) {
+func collectTasks(ch chan<- prometheus.Metric, ds *descs, m *model.Model) {
 	var procs, threads, kthreads int
 	unreadable := map[string]int{"denied": 0, "zombie": 0, "exiting": 0}
 	for _, t := range m.Tasks {
@@ -252,18 +267,18 @@ func collectTasks(ch chan<- prometheus.Metric, m *model.Model) {
 			unreadable[r]++
 		}
 	}
-	ch <- gauge(dTasks, float64(procs), "process")
-	ch <- gauge(dTasks, float64(threads), "thread")
-	ch <- gauge(dTasks, float64(kthreads), "kernel_thread")
+	ch <- gauge(ds.tasks, float64(procs), "process")
+	ch <- gauge(ds.tasks, float64(threads), "thread")
+	ch <- gauge(ds.tasks, float64(kthreads), "kernel_thread")
 	for _, r := range []string{"denied", "zombie", "exiting"} {
-		ch <- gauge(dUnreadable, float64(unreadable[r]), r)
+		ch <- gauge(ds.unreadable, float64(unreadable[r]), r)
 	}
 	d := m.Denied
 	for _, o := range []struct {
 		name string
 		n    int
 	}{{"ns_links", d.NSLinks}, {"threads", d.Threads}, {"fds", d.FDs}, {"mountinfo", d.Mountinfo}, {"relatives", d.Relatives}} {
-		ch <- gauge(dDenied, float64(o.n), o.name)
+		ch <- gauge(ds.denied, float64(o.n), o.name)
 	}
 }
 
@@ -295,26 +310,26 @@ func labelsOf(c *Container) []string {
 	return []string{c.Engine, c.ID, c.Name, c.PodNamespace, c.Pod}
 }
 
-func collectContainers(ch chan<- prometheus.Metric, p *Pass) {
+func collectContainers(ch chan<- prometheus.Metric, ds *descs, p *Pass) {
 	engines := map[string]int{"docker": 0, "podman": 0, "containerd": 0, "cri-o": 0, "kubernetes": 0}
 	for _, c := range p.Containers {
 		engines[c.Engine]++
 		l := labelsOf(c)
-		ch <- gauge(dCInfo, 1, append(l, c.PodUID)...)
-		ch <- gauge(dCProcs, float64(c.Processes), l...)
+		ch <- gauge(ds.cInfo, 1, append(l, c.PodUID)...)
+		ch <- gauge(ds.cProcs, float64(c.Processes), l...)
 		if c.Shared != nil {
 			for i, t := range SharedTypes {
-				ch <- gauge(dCShared, b2f(c.Shared[i]), append(l, t.Name())...)
+				ch <- gauge(ds.cShared, b2f(c.Shared[i]), append(l, t.Name())...)
 			}
 		}
 		for _, nd := range c.NetDev {
 			li := append(l, nd.Name)
-			ch <- counter(dNetRxB, float64(nd.RxBytes), li...)
-			ch <- counter(dNetTxB, float64(nd.TxBytes), li...)
-			ch <- counter(dNetRxP, float64(nd.RxPackets), li...)
-			ch <- counter(dNetTxP, float64(nd.TxPackets), li...)
-			ch <- counter(dNetRxE, float64(nd.RxErrors), li...)
-			ch <- counter(dNetTxE, float64(nd.TxErrors), li...)
+			ch <- counter(ds.netRxB, float64(nd.RxBytes), li...)
+			ch <- counter(ds.netTxB, float64(nd.TxBytes), li...)
+			ch <- counter(ds.netRxP, float64(nd.RxPackets), li...)
+			ch <- counter(ds.netTxP, float64(nd.TxPackets), li...)
+			ch <- counter(ds.netRxE, float64(nd.RxErrors), li...)
+			ch <- counter(ds.netTxE, float64(nd.TxErrors), li...)
 		}
 		if iso := c.Isolation; iso != nil {
 			for _, cp := range PrivilegedCapabilities {
@@ -322,19 +337,19 @@ func collectContainers(ch chan<- prometheus.Metric, p *Pass) {
 				for _, h := range iso.Capabilities {
 					held = held || h == cp
 				}
-				ch <- gauge(dCCap, b2f(held), append(l, cp)...)
+				ch <- gauge(ds.cCap, b2f(held), append(l, cp)...)
 			}
-			ch <- gauge(dCSeccomp, b2f(iso.SeccompDisabled), l...)
-			ch <- gauge(dCNNP, b2f(iso.NoNewPrivs), l...)
+			ch <- gauge(ds.cSeccomp, b2f(iso.SeccompDisabled), l...)
+			ch <- gauge(ds.cNNP, b2f(iso.NoNewPrivs), l...)
 			for _, k := range SensitiveMountKinds {
-				ch <- gauge(dCMounts, float64(iso.SensitiveMounts[k]), append(l, k)...)
+				ch <- gauge(ds.cMounts, float64(iso.SensitiveMounts[k]), append(l, k)...)
 			}
 		}
 	}
 	for e, n := range engines {
-		ch <- gauge(dContainers, float64(n), e)
+		ch <- gauge(ds.containers, float64(n), e)
 	}
 	for _, r := range p.Policy {
-		ch <- gauge(dPolicy, float64(r.Violations), append(labelsOf(r.Container), r.Rule)...)
+		ch <- gauge(ds.policy, float64(r.Violations), append(labelsOf(r.Container), r.Rule)...)
 	}
 }

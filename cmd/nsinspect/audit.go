@@ -17,7 +17,12 @@ import (
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 
-func init() { register(newAuditCmd) }
+func init() {
+	register(&cobra.Command{
+		Use:   "audit TARGET...",
+		Short: "Audit a process or container's isolation: namespaces, capabilities, seccomp, LSM, user mapping, mounts, devices, cgroup",
+	}, newAuditCmd)
+}
 
 // auditJSON is one target in `audit --json`.
 type auditJSON struct {
@@ -87,8 +92,6 @@ func newAuditCmd() *cobra.Command {
 		engineTimeout time.Duration
 	)
 	c := &cobra.Command{
-		Use:   "audit TARGET...",
-		Short: "Audit a process or container's isolation: namespaces, capabilities, seccomp, LSM, user mapping, mounts, devices, cgroup",
 		Long: `audit reads, from the kernel, what isolates a process from the host, each fact
 with the file and line (or the call) it came from:
 

@@ -15,7 +15,12 @@ import (
 	"github.com/nsinspect/nsinspect/nsgraph"
 )
 
-func init() { register(newCloneCmd) }
+func init() {
+	register(&cobra.Command{
+		Use:   "clone FLAGS",
+		Short: "Make a real clone(2)/clone3(2) call and show what parent and child share",
+	}, newCloneCmd)
+}
 
 type cloneOpts struct {
 	cgroup                                                         string
@@ -25,8 +30,6 @@ type cloneOpts struct {
 func newCloneCmd() *cobra.Command {
 	var o cloneOpts
 	c := &cobra.Command{
-		Use:   "clone FLAGS",
-		Short: "Make a real clone(2)/clone3(2) call and show what parent and child share",
 		Long: `Make a real clone(2) call (clone3(2) where a flag needs it) with FLAGS, keep
 parent and child alive without exec, and show for every resource what
 clone(2) says, what the kernel's identities say (namespace ids, kcmp(2)) and

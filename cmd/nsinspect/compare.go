@@ -6,6 +6,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -14,7 +15,12 @@ import (
 	"github.com/nsinspect/nsinspect/verdict"
 )
 
-func init() { register(newCompareCmd) }
+func init() {
+	register(&cobra.Command{
+		Use:   "compare A B",
+		Short: "Show what two tasks share: namespaces, fd table, fs, memory, signal handlers, io, sysvsem, fds",
+	}, newCompareCmd)
+}
 
 func newCompareCmd() *cobra.Command {
 	var (
@@ -22,8 +28,6 @@ func newCompareCmd() *cobra.Command {
 		expect         []string
 	)
 	c := &cobra.Command{
-		Use:   "compare A B",
-		Short: "Show what two tasks share: namespaces, fd table, fs, memory, signal handlers, io, sysvsem, fds",
 		Long: `compare pins two tasks (PID, PID:TID or "self") and reports, with the kernel's
 evidence, which of sixteen resources they share: the ten /proc/PID/ns links
 (cgroup ipc mnt net pid pid_for_children time time_for_children user uts),
@@ -68,11 +72,15 @@ reads) is marked "!". It needs root, kernel BTF and Linux 5.8+ (else exit
 	return c
 }
 
-var negativeArg = regexp.MustCompile(`^unknown shorthand flag: '[0-9]' in (-[0-9].*)$`)
+// negativeArg is compiled on compare's first flag error, not at every
+// start of nsinspect.
+var negativeArg = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^unknown shorthand flag: '[0-9]' in (-[0-9].*)$`)
+})
 
 // compareFlagError explains a negative PID, which pflag takes for a flag.
 func compareFlagError(c *cobra.Command, err error) error {
-	if m := negativeArg.FindStringSubmatch(err.Error()); m != nil {
+	if m := negativeArg().FindStringSubmatch(err.Error()); m != nil {
 		return usageErrorf("bad PID %q: must be greater than 0 (want a positive number, \"self\" or PID:TID)", m[1])
 	}
 	return usageErrorf("%v (see '%s --help')", err, c.CommandPath())

@@ -12,7 +12,12 @@ import (
 	"github.com/nsinspect/nsinspect/namespaces"
 )
 
-func init() { register(newExplainCmd) }
+func init() {
+	register(&cobra.Command{
+		Use:   "explain NAME",
+		Short: "Explain a clone flag or namespace type",
+	}, newExplainCmd)
+}
 
 // explanation is one printed entry.
 type explanation struct {
@@ -27,8 +32,6 @@ type explanation struct {
 func newExplainCmd() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "explain NAME",
-		Short: "Explain a clone flag or namespace type",
 		Long: `explain says, for a clone(2) flag or a namespace type, what it isolates or
 shares, since which kernel, which /proc files and which ioctls or calls show
 it, the errnos it can make clone fail with (from the same table that

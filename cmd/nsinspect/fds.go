@@ -12,7 +12,12 @@ import (
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 
-func init() { register(newFdsCmd) }
+func init() {
+	register(&cobra.Command{
+		Use:   "fds PID",
+		Short: "List a process's open file descriptors with kind, flags, mount and inode",
+	}, newFdsCmd)
+}
 
 // fdJSON is one fd in `fds --json`.
 type fdJSON struct {
@@ -51,8 +56,6 @@ type fdsJSON struct {
 func newFdsCmd() *cobra.Command {
 	var asJSON, kernel bool
 	c := &cobra.Command{
-		Use:   "fds PID",
-		Short: "List a process's open file descriptors with kind, flags, mount and inode",
 		Long: `fds lists the fd table of a process, the userspace view of the kernel's
 files->fdt->fd[i]: for each fd its number, kind (regular, dir, socket, pipe,
 fifo, anon_inode, nsfs, pidfd, memfd, chr, blk, unknown), the path the kernel

@@ -9,7 +9,12 @@ import (
 	"github.com/nsinspect/nsinspect/features"
 )
 
-func init() { register(newFeaturesCmd) }
+func init() {
+	register(&cobra.Command{
+		Use:   "features",
+		Short: "Say which kernel interfaces nsinspect found here and what each one changes",
+	}, newFeaturesCmd)
+}
 
 type featuresJSON struct {
 	Kernel   features.Uname    `json:"kernel"`
@@ -21,8 +26,6 @@ type featuresJSON struct {
 func newFeaturesCmd() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "features",
-		Short: "Say which kernel interfaces nsinspect found here and what each one changes",
 		Long: `features prints the kernel release and architecture, then, for every kernel
 interface newer than Linux 6.1 (the oldest nsinspect supports) or one a
 kernel may be built without, whether this kernel has it, the call that

@@ -14,7 +14,12 @@ import (
 	"github.com/nsinspect/nsinspect/nsgraph"
 )
 
-func init() { register(newGraphCmd) }
+func init() {
+	register(&cobra.Command{
+		Use:   "graph",
+		Short: "Draw processes and their namespaces as Graphviz DOT",
+	}, newGraphCmd)
+}
 
 func newGraphCmd() *cobra.Command {
 	var (
@@ -23,8 +28,6 @@ func newGraphCmd() *cobra.Command {
 		source string
 	)
 	c := &cobra.Command{
-		Use:   "graph",
-		Short: "Draw processes and their namespaces as Graphviz DOT",
 		Long: `graph prints a Graphviz DOT graph of processes, of threads whose namespaces
 differ from their leader's, and of the namespaces they are in: one node per
 namespace (by NS_GET_ID), an edge from each task to each of its namespaces
@@ -75,7 +78,7 @@ more than once, or a comma-separated list, for a set of trees.
 	return c
 }
 
-var errNoDot = privilegeErrorf("--svg needs Graphviz's dot program, which is not installed: apt-get install graphviz (or leave out --svg and render the DOT elsewhere)")
+var errNoDot = &exitError{code: exitPrivilege, msg: "--svg needs Graphviz's dot program, which is not installed: apt-get install graphviz (or leave out --svg and render the DOT elsewhere)"}
 
 func parsePIDList(args []string) ([]int, error) {
 	var out []int

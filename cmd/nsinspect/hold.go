@@ -12,7 +12,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func init() { register(newHoldCmd) }
+func init() {
+	register(&cobra.Command{
+		Use:   "hold",
+		Short: "Park this process until SIGTERM or SIGINT, keeping its namespaces alive",
+	}, newHoldCmd)
+}
 
 func newHoldCmd() *cobra.Command {
 	var (
@@ -20,8 +25,6 @@ func newHoldCmd() *cobra.Command {
 		quiet     bool
 	)
 	c := &cobra.Command{
-		Use:   "hold",
-		Short: "Park this process until SIGTERM or SIGINT, keeping its namespaces alive",
 		Long: `hold does nothing until it receives SIGTERM or SIGINT, then exits 0. It keeps
 the namespaces it runs in alive for inspection, and lets the nsinspect image
 serve as a long-running test container ('docker run -d nsinspect hold';

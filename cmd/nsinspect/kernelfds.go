@@ -166,22 +166,28 @@ func modeType(mode uint32) string {
 }
 
 // fsMagic names the superblock magics (include/uapi/linux/magic.h) an fd
-// table usually holds.
-var fsMagic = map[uint64]string{
-	unix.EXT4_SUPER_MAGIC: "ext4", unix.XFS_SUPER_MAGIC: "xfs", unix.BTRFS_SUPER_MAGIC: "btrfs",
-	unix.TMPFS_MAGIC: "tmpfs", unix.OVERLAYFS_SUPER_MAGIC: "overlay", unix.PROC_SUPER_MAGIC: "proc",
-	unix.SYSFS_MAGIC: "sysfs", unix.CGROUP_SUPER_MAGIC: "cgroup", unix.CGROUP2_SUPER_MAGIC: "cgroup2",
-	unix.DEVPTS_SUPER_MAGIC: "devpts", unix.PIPEFS_MAGIC: "pipefs", unix.SOCKFS_MAGIC: "sockfs",
-	unix.ANON_INODE_FS_MAGIC: "anon_inodefs", unix.NSFS_MAGIC: "nsfs", unix.PID_FS_MAGIC: "pidfs",
-	unix.BPF_FS_MAGIC: "bpf", unix.DEBUGFS_MAGIC: "debugfs", unix.TRACEFS_MAGIC: "tracefs",
-	unix.FUSE_SUPER_MAGIC: "fuse", unix.NFS_SUPER_MAGIC: "nfs", unix.SQUASHFS_MAGIC: "squashfs",
-	unix.HUGETLBFS_MAGIC: "hugetlbfs", unix.RAMFS_MAGIC: "ramfs", unix.SECURITYFS_MAGIC: "securityfs",
-	unix.DMA_BUF_MAGIC: "dmabuf", unix.SECRETMEM_MAGIC: "secretmem",
+// table usually holds. An array of constants is laid out by the linker,
+// where a map would be built at every start of nsinspect.
+var fsMagic = [...]struct {
+	magic uint64
+	name  string
+}{
+	{unix.EXT4_SUPER_MAGIC, "ext4"}, {unix.XFS_SUPER_MAGIC, "xfs"}, {unix.BTRFS_SUPER_MAGIC, "btrfs"},
+	{unix.TMPFS_MAGIC, "tmpfs"}, {unix.OVERLAYFS_SUPER_MAGIC, "overlay"}, {unix.PROC_SUPER_MAGIC, "proc"},
+	{unix.SYSFS_MAGIC, "sysfs"}, {unix.CGROUP_SUPER_MAGIC, "cgroup"}, {unix.CGROUP2_SUPER_MAGIC, "cgroup2"},
+	{unix.DEVPTS_SUPER_MAGIC, "devpts"}, {unix.PIPEFS_MAGIC, "pipefs"}, {unix.SOCKFS_MAGIC, "sockfs"},
+	{unix.ANON_INODE_FS_MAGIC, "anon_inodefs"}, {unix.NSFS_MAGIC, "nsfs"}, {unix.PID_FS_MAGIC, "pidfs"},
+	{unix.BPF_FS_MAGIC, "bpf"}, {unix.DEBUGFS_MAGIC, "debugfs"}, {unix.TRACEFS_MAGIC, "tracefs"},
+	{unix.FUSE_SUPER_MAGIC, "fuse"}, {unix.NFS_SUPER_MAGIC, "nfs"}, {unix.SQUASHFS_MAGIC, "squashfs"},
+	{unix.HUGETLBFS_MAGIC, "hugetlbfs"}, {unix.RAMFS_MAGIC, "ramfs"}, {unix.SECURITYFS_MAGIC, "securityfs"},
+	{unix.DMA_BUF_MAGIC, "dmabuf"}, {unix.SECRETMEM_MAGIC, "secretmem"},
 }
 
 func fsName(magic uint64) string {
-	if n, ok := fsMagic[magic]; ok {
-		return n
+	for _, m := range fsMagic {
+		if m.magic == magic {
+			return m.name
+		}
 	}
 	return "0x" + strconv.FormatUint(magic, 16)
 }

@@ -10,7 +10,12 @@ import (
 	"github.com/nsinspect/nsinspect/model"
 )
 
-func init() { register(newKthreadsCmd) }
+func init() {
+	register(&cobra.Command{
+		Use:   "kthreads",
+		Short: "List the kernel threads: kthreadd (pid 2) and its PF_KTHREAD children",
+	}, newKthreadsCmd)
+}
 
 // kthreaddPID is the kernel thread that forks all others.
 const kthreaddPID = 2
@@ -27,8 +32,6 @@ func newKthreadsCmd() *cobra.Command {
 	var asJSON bool
 	var source string
 	c := &cobra.Command{
-		Use:   "kthreads",
-		Short: "List the kernel threads: kthreadd (pid 2) and its PF_KTHREAD children",
 		Long: `kthreads lists kthreadd (pid 2) and the kernel threads it forked: the tasks
 whose stat flags carry PF_KTHREAD, with pid, ppid, comm, state and CPU
 affinity (Cpus_allowed_list of /proc/PID/status). Tasks that exit during the

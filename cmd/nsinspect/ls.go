@@ -17,7 +17,12 @@ import (
 	"github.com/nsinspect/nsinspect/namespaces"
 )
 
-func init() { register(newLsCmd) }
+func init() {
+	register(&cobra.Command{
+		Use:   "ls",
+		Short: "List every namespace on the host, including those lsns(8) cannot see",
+	}, newLsCmd)
+}
 
 type lsOptions struct {
 	types  []string
@@ -30,8 +35,6 @@ type lsOptions struct {
 func newLsCmd() *cobra.Command {
 	var o lsOptions
 	c := &cobra.Command{
-		Use:   "ls",
-		Short: "List every namespace on the host, including those lsns(8) cannot see",
 		Long: `ls lists every namespace it can find, with the columns of lsns(8) and more.
 
 Besides the namespaces processes are in (what lsns shows), it finds those

@@ -23,7 +23,7 @@ func main() {
 // run executes one command line and returns the exit code. Errors are
 // printed as one line on stderr: "nsinspect: what failed: why (what to do)".
 func run(args []string) int {
-	root := newRootCmd()
+	root := newRootCmd(args)
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {

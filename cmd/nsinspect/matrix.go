@@ -14,7 +14,12 @@ import (
 	"github.com/nsinspect/nsinspect/verdict"
 )
 
-func init() { register(newMatrixCmd) }
+func init() {
+	register(&cobra.Command{
+		Use:   "matrix",
+		Short: "Run many clone experiments in one lab and print the truth table",
+	}, newMatrixCmd)
+}
 
 // matrixRow is one experiment of the truth table, as --json prints it.
 type matrixRow struct {
@@ -37,8 +42,6 @@ type matrixCell struct {
 func newMatrixCmd() *cobra.Command {
 	var asJSON, all, probes, host bool
 	c := &cobra.Command{
-		Use:   "matrix",
-		Short: "Run many clone experiments in one lab and print the truth table",
 		Long: `Run a set of clone experiments in one lab process and print the truth table:
 for each flag set and each resource, what clone(2) expects against what the
 kernel showed. By default every single flag and every pair of flags (the
@@ -56,7 +59,11 @@ Exit 1 on any disagreement.`,
 			if all {
 				sets = flags.AllMatrix()
 			}
-			reps, err := clone.RunMatrix(clone.Request{Probes: probes, Host: host}, sets)
+			// The table shows verdicts only: without probes, each
+			// experiment reads the identities (namespaces, kcmp, fds) and
+			// not the views (mounts, links, IPC objects, hostname) that
+			// only a single clone report prints. The probes need them.
+			reps, err := clone.RunMatrix(clone.Request{Probes: probes, Identity: !probes, Host: host}, sets)
 			if err != nil {
 				if errors.Is(err, clone.ErrNoLab) {
 					return privilegeErrorf("%v", err)

@@ -13,7 +13,12 @@ import (
 	"github.com/nsinspect/nsinspect/nsgroup"
 )
 
-func init() { register(newNSProxyCmd) }
+func init() {
+	register(&cobra.Command{
+		Use:   "nsproxy",
+		Short: "Group every task by its struct nsproxy and its set of nsproxy namespaces",
+	}, newNSProxyCmd)
+}
 
 // nsproxyNote is said in every output: it is the limit of what userspace
 // can know.
@@ -53,8 +58,6 @@ func newNSProxyCmd() *cobra.Command {
 		source string
 	)
 	c := &cobra.Command{
-		Use:   "nsproxy",
-		Short: "Group every task by its struct nsproxy and its set of nsproxy namespaces",
 		Long: `nsproxy groups every task (each thread of each process) by the exact set of
 namespaces the kernel keeps in struct nsproxy: ` + strings.Join(nsgroup.NSProxyLinks, ", ") + `.
 The user namespace (in the task's cred) and the pid namespace (in its struct

@@ -22,7 +22,12 @@ import (
 	"github.com/nsinspect/nsinspect/server"
 )
 
-func init() { register(newServeCmd) }
+func init() {
+	register(&cobra.Command{
+		Use:   "serve",
+		Short: "Serve namespaces, containers and their isolation over HTTP: Prometheus metrics and the JSON of ls, compare and audit",
+	}, newServeCmd)
+}
 
 type serveOptions struct {
 	listen        string
@@ -37,8 +42,6 @@ type serveOptions struct {
 func newServeCmd() *cobra.Command {
 	var o serveOptions
 	c := &cobra.Command{
-		Use:   "serve",
-		Short: "Serve namespaces, containers and their isolation over HTTP: Prometheus metrics and the JSON of ls, compare and audit",
 		Long: `serve is a long-running, read-only HTTP server (docs/serve.md):
 
   /metrics                   Prometheus text format: namespaces by type and

@@ -11,7 +11,12 @@ import (
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 
-func init() { register(newShowCmd) }
+func init() {
+	register(&cobra.Command{
+		Use:   "show PID|self|PID:TID",
+		Short: "Show one task as far as /proc exposes its task_struct",
+	}, newShowCmd)
+}
 
 // showJSON is one task in `show --json`: what /proc exposes of its
 // task_struct.
@@ -77,8 +82,6 @@ const zombieNote = "zombie: namespaces released (pid and user remain: they hang 
 func newShowCmd() *cobra.Command {
 	var asJSON, kernel bool
 	c := &cobra.Command{
-		Use:   "show PID|self|PID:TID",
-		Short: "Show one task as far as /proc exposes its task_struct",
 		Long: `show prints one task: pid, tgid, ppid, state, comm, threads, the NSpid chain,
 uid/gid and their maps, cgroups (and the container they name: engine, id,
 and the name from the Docker engine when its socket answers), cwd, root, umask, signal masks (hex and

@@ -12,7 +12,12 @@ import (
 	"github.com/nsinspect/nsinspect/kstruct"
 )
 
-func init() { register(newStructCmd) }
+func init() {
+	register(&cobra.Command{
+		Use:   "struct NAME",
+		Short: "Show a kernel struct's layout from the kernel's own BTF",
+	}, newStructCmd)
+}
 
 func newStructCmd() *cobra.Command {
 	var (
@@ -21,8 +26,6 @@ func newStructCmd() *cobra.Command {
 		depth   int
 	)
 	c := &cobra.Command{
-		Use:   "struct NAME",
-		Short: "Show a kernel struct's layout from the kernel's own BTF",
 		Long: `struct shows the layout of a kernel struct or union as the running kernel
 was built: its size and every member's C type, byte offset and size, from
 the kernel's BTF (` + kstruct.KernelBTF + `, CONFIG_DEBUG_INFO_BTF) or from

@@ -12,13 +12,16 @@ import (
 	"github.com/nsinspect/nsinspect/clone/report"
 )
 
-func init() { register(newUnshareCmd) }
+func init() {
+	register(&cobra.Command{
+		Use:   "unshare FLAGS",
+		Short: "Call unshare(2) in a fresh process (or one thread) and show what changed",
+	}, newUnshareCmd)
+}
 
 func newUnshareCmd() *cobra.Command {
 	var asJSON, host, thread bool
 	c := &cobra.Command{
-		Use:   "unshare FLAGS",
-		Short: "Call unshare(2) in a fresh process (or one thread) and show what changed",
 		Long: `Call unshare(2) with FLAGS in a fresh process of the lab and show every
 /proc/PID/ns link before and after. CLONE_NEWPID and CLONE_NEWTIME change
 only pid_for_children and time_for_children: the caller stays where it is, and
