@@ -155,7 +155,9 @@ func (p *Pass) merge(m *model.Model) {
 		ns := e.ns
 		slices.SortFunc(ns.Threads, func(a, b model.TaskRef) int { return cmp.Or(cmp.Compare(a.PID, b.PID), cmp.Compare(a.TID, b.TID)) })
 		slices.SortFunc(ns.FDs, func(a, b model.FD) int { return cmp.Or(cmp.Compare(a.PID, b.PID), cmp.Compare(a.FD, b.FD)) })
-		slices.SortFunc(ns.BindMounts, func(a, b model.BindMount) int { return cmp.Compare(a.Path, b.Path) })
+		slices.SortFunc(ns.BindMounts, func(a, b model.BindMount) int {
+			return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.MntNSIno, b.MntNSIno))
+		})
 	}
 }
 

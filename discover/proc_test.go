@@ -198,6 +198,66 @@ func TestScanBindMountOnly(t *testing.T) {
 	}
 }
 
+// A bind mount copied into a second mount namespace (unshare -m copies
+// every mount, as a root lab's does) is the same path twice: the model
+// lists such mounts by path, then mount namespace, in every pass, so two
+// sources or two runs compare alike (CI once saw the BPF source and the
+// /proc walk list the pair in opposite orders).
+func TestScanBindMountInTwoMountNamespaces(t *testing.T) {
+	testutil.RequireRoot(t)
+	testutil.RequireCommand(t, "ip", "iproute2")
+	name := fmt.Sprintf("nsinspect-scan2-%d", os.Getpid())
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	path := "/run/netns/" + name
+	ns := nsAt(t, path)
+	cmd := start(t, "unshare", "-m", "--propagation", "private", "sleep", "60")
+	mnt := nsOf(t, cmd.Process.Pid, "mnt")
+	for pass := range 2 {
+		n := find(t, mustScan(t), ns)
+		var at []model.BindMount
+		for _, b := range n.BindMounts {
+			if b.Path == path {
+				at = append(at, b)
+			}
+		}
+		if len(at) != 2 || !slices.ContainsFunc(at, func(b model.BindMount) bool { return b.MntNSIno == mnt.Ino }) {
+			t.Fatalf("pass %d: bind mounts at %s: %+v; want two, one in the copy's mount namespace %v", pass, path, at, mnt)
+		}
+		if at[0].MntNSIno >= at[1].MntNSIno {
+			t.Errorf("pass %d: bind mounts at one path not ordered by mount namespace: %+v", pass, at)
+		}
+	}
+}
+
+// The merge orders one namespace's bind mounts by path, then mount
+// namespace, whichever reader found which first.
+func TestMergeOrdersBindMounts(t *testing.T) {
+	for _, first := range []uint64{7, 3} {
+		e := &entry{ns: &model.Namespace{}}
+		p := &Pass{reg: &registry{order: []*entry{e}}}
+		f := &findings{}
+		for _, ino := range []uint64{first, 10 - first, 1} {
+			path := "/run/netns/a"
+			if ino == 1 {
+				path = "/run/netns/b"
+			}
+			f.holds = append(f.holds, hold{e: e, mount: &model.BindMount{Path: path, MntNSIno: ino}})
+		}
+		p.found = []*findings{f}
+		p.merge(&model.Model{})
+		var got []string
+		for _, b := range e.ns.BindMounts {
+			got = append(got, fmt.Sprintf("%s@%d", b.Path, b.MntNSIno))
+		}
+		if want := "[/run/netns/a@3 /run/netns/a@7 /run/netns/b@1]"; fmt.Sprint(got) != want {
+			t.Errorf("found %d first: merged %v, want %s", first, got, want)
+		}
+	}
+}
+
 // holdOnly starts argv, opens its /proc/PID/ns/<link>, then kills and
 // reaps it: the namespace then lives only through the returned fd.
 func holdOnly(t *testing.T, link string, argv ...string) (int, namespaces.NS) {
