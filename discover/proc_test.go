@@ -223,11 +223,15 @@ func TestScanBindMountInTwoMountNamespaces(t *testing.T) {
 				at = append(at, b)
 			}
 		}
-		if len(at) != 2 || !slices.ContainsFunc(at, func(b model.BindMount) bool { return b.MntNSIno == mnt.Ino }) {
-			t.Fatalf("pass %d: bind mounts at %s: %+v; want two, one in the copy's mount namespace %v", pass, path, at, mnt)
+		// Other packages' tests, run meanwhile, may copy the mount into
+		// their own mount namespaces too (a root lab does).
+		if len(at) < 2 || !slices.ContainsFunc(at, func(b model.BindMount) bool { return b.MntNSIno == mnt.Ino }) {
+			t.Fatalf("pass %d: bind mounts at %s: %+v; want ours and one in the copy's mount namespace %v", pass, path, at, mnt)
 		}
-		if at[0].MntNSIno >= at[1].MntNSIno {
-			t.Errorf("pass %d: bind mounts at one path not ordered by mount namespace: %+v", pass, at)
+		for i := 1; i < len(at); i++ {
+			if at[i-1].MntNSIno >= at[i].MntNSIno {
+				t.Errorf("pass %d: bind mounts at one path not ordered by mount namespace: %+v", pass, at)
+			}
 		}
 	}
 }
