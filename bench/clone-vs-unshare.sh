@@ -14,8 +14,9 @@
 #                                                       <= 1x cref (a whole process)
 #   matrix --all     per experiment (with --all only)   <= 10x the default matrix's
 #
-# util-linux (`unshare -f <same flags> true`) and --host are shown beside
-# them, with no target.
+# util-linux (`unshare -f <same flags> true`), --host and the floor of a
+# Go binary with cgo (an empty one, against an empty Go program and
+# against cref) are shown beside them, with no target.
 #
 # usage: bench/clone-vs-unshare.sh [--ci] [--all] [RUNS]
 #   RUNS: runs of each one-process workload (default 200; --ci 30); the
@@ -44,6 +45,12 @@ mkdir "$tmp/empty"
 printf 'package main\n\nfunc main() {}\n' >"$tmp/empty/main.go"
 printf 'module empty\n\ngo 1.22\n' >"$tmp/empty/go.mod"
 (cd "$tmp/empty" && go build -o "$tmp/empty-go" .)
+# The floor of any binary with cgo in it, as nsinspect is (its zygote is C
+# run before the Go runtime): dynamic linking, libc and the cgo runtime.
+mkdir "$tmp/empty-cgo"
+printf 'package main\n\n// static void nop(void) {}\nimport "C"\n\nfunc main() {}\n' >"$tmp/empty-cgo/main.go"
+printf 'module emptycgo\n\ngo 1.22\n' >"$tmp/empty-cgo/go.mod"
+(cd "$tmp/empty-cgo" && go build -o "$tmp/empty-cgo-go" .)
 flags='CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC|CLONE_NEWNET|CLONE_NEWPID|CLONE_NEWUSER|CLONE_NEWCGROUP|CLONE_NEWTIME'
 util="unshare -f --mount --uts --ipc --net --pid --user --cgroup --time true"
 results="$tmp/results"
@@ -67,6 +74,9 @@ echo "== the same from nsinspect's own namespaces (--host), against the C refere
 bench "--host experiment / cref" - -n "$runs" -a "$tmp/nsinspect clone --json --identity --host $flags" -b "$tmp/cref"
 echo "== start-up: nsinspect --help against an empty Go program"
 bench "--help / empty Go" 1.5 -n "$runs" -a "$tmp/nsinspect --help" -b "$tmp/empty-go"
+echo "== the floor: an empty Go program with cgo in it, against one without, and against the C reference"
+bench "empty cgo Go / empty Go" - -n "$runs" -a "$tmp/empty-cgo-go" -b "$tmp/empty-go"
+bench "empty cgo Go / cref" - -n "$runs" -a "$tmp/empty-cgo-go" -b "$tmp/cref"
 
 made=$("$tmp/nsinspect" matrix | sed -n 's/^\([0-9]*\) experiments: \([0-9]*\) made.*/\1 \2/p')
 total=${made% *}
