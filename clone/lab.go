@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -187,7 +186,6 @@ func LabMain() int {
 		fmt.Fprintf(os.Stderr, "lab: reading the request: %v\n", err)
 		return 2
 	}
-	runtime.LockOSThread() // the time namespace below is this thread's
 	if err := setupLab(); err != nil {
 		fmt.Fprintf(os.Stderr, "lab: %v\n", err)
 		return 1
@@ -196,9 +194,10 @@ func LabMain() int {
 	if w.UserNS {
 		mode = "lab-userns"
 	}
-	// The zygote is started from this thread, whose time namespace for
-	// children is the lab's: it and every parent it forks are born there.
-	z, err := nsichild.StartZygote(false, &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL})
+	// The zygote makes the lab's time namespace, which every parent it
+	// forks is born in, as a root lab's zygote does: made here, Linux 6.1
+	// would refuse the CLONE_VM fork that starts the zygote (EINVAL).
+	z, err := nsichild.StartZygote(nsichild.ZygoteTimens, &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "lab: starting the experiment's zygote: %v\n", err)
 		return 1
@@ -243,7 +242,6 @@ func setupLab() error {
 		{"creating " + probeDir, func() error { return os.Mkdir(probeDir, 0o755) }},
 		{"moving to /", func() error { return unix.Chdir("/") }},
 		{"naming the lab", func() error { return unix.Sethostname([]byte("nsinspect-lab")) }},
-		{"creating the lab's time namespace", func() error { return unix.Unshare(unix.CLONE_NEWTIME) }},
 	}
 	for _, s := range steps {
 		if err := s.do(); err != nil {

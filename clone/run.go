@@ -163,14 +163,14 @@ func withZygote(w labRequest, host bool, fn func(z *nsichild.Zygote, mode string
 func startZygote(w labRequest, host bool) (*nsichild.Zygote, string, error) {
 	attr := &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if host {
-		z, err := nsichild.StartZygote(false, attr)
+		z, err := nsichild.StartZygote(nsichild.ZygoteHost, attr)
 		if err != nil {
 			return nil, "", fmt.Errorf("starting the experiment's zygote: %w", err)
 		}
 		return z, "host", nil
 	}
 	attr.Cloneflags = labFlags(w)
-	z, err := nsichild.StartZygote(true, attr)
+	z, err := nsichild.StartZygote(nsichild.ZygoteLab, attr)
 	if errors.Is(err, nsichild.ErrStart) {
 		return nil, "", fmt.Errorf("%w: %v (run as root, or enable unprivileged user namespaces: sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone)", ErrNoLab, err)
 	}

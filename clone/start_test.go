@@ -26,7 +26,7 @@ func TestMain(m *testing.M) {
 // is left and ends it.
 func hostZygote(t testing.TB) *nsichild.Zygote {
 	t.Helper()
-	z, err := nsichild.StartZygote(false, &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL})
+	z, err := nsichild.StartZygote(nsichild.ZygoteHost, &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func TestStressGC(t *testing.T) {
 	}
 	defer func() { close(stop); churners.Wait() }()
 
-	z, err := nsichild.StartZygote(false, &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL})
+	z, err := nsichild.StartZygote(nsichild.ZygoteHost, &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL})
 	if err != nil {
 		t.Fatal(err)
 	}

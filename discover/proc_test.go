@@ -205,13 +205,7 @@ func TestScanBindMountOnly(t *testing.T) {
 // /proc walk list the pair in opposite orders).
 func TestScanBindMountInTwoMountNamespaces(t *testing.T) {
 	testutil.RequireRoot(t)
-	testutil.RequireCommand(t, "ip", "iproute2")
-	name := fmt.Sprintf("nsinspect-scan2-%d", os.Getpid())
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add: %v: %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
-	path := "/run/netns/" + name
+	path := bindNetns(t)
 	ns := nsAt(t, path)
 	cmd := start(t, "unshare", "-m", "--propagation", "private", "sleep", "60")
 	mnt := nsOf(t, cmd.Process.Pid, "mnt")

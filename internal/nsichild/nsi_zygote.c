@@ -15,7 +15,13 @@
  *          it makes the mounts private, mounts its own /proc and /tmp,
  *          names the lab and makes the time namespace its parents are
  *          born in (the same steps the Go lab takes, clone/lab.go);
- *   "host" it only becomes the subreaper of what its parents make.
+ *   "host" it only becomes the subreaper of what its parents make;
+ *   "timens" as "host", and makes the time namespace its parents are
+ *          born in: for the Go lab of a user-namespace experiment
+ *          (clone/lab.go), which cannot make it itself, since Go forks
+ *          with CLONE_VM|CLONE_VFORK and Linux 6.1 refuses CLONE_VM from
+ *          a process whose children's time namespace is not its own
+ *          (EINVAL; 6.12 allows it with CLONE_VFORK).
  *
  * It serves one request at a time on fd 3, a SOCK_SEQPACKET socket, in
  * struct nsi_zmsg (nsi_child.h): SPAWN forks a parent with the request's
@@ -248,11 +254,16 @@ __attribute__((constructor)) static void nsi_zygote(int argc, char **argv, char 
 	const char *failed = "";
 	if (strcmp(argv[1], "lab") == 0)
 		hello.ret = nsi_z_lab(&failed);
-	else if (strcmp(argv[1], "host") == 0)
+	else if (strcmp(argv[1], "host") == 0 || strcmp(argv[1], "timens") == 0) {
 		hello.ret = prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 ? -errno : 0;
-	else {
+		failed = "becoming the subreaper";
+		if (hello.ret == 0 && strcmp(argv[1], "timens") == 0) {
+			hello.ret = unshare(CLONE_NEWTIME) < 0 ? -errno : 0;
+			failed = "creating the lab's time namespace";
+		}
+	} else {
 		hello.ret = -EINVAL;
-		failed = "reading the zygote's mode (argv[1] is neither lab nor host)";
+		failed = "reading the zygote's mode (argv[1] is neither lab, host nor timens)";
 	}
 	if (hello.ret < 0) {
 		snprintf(hello.str, sizeof(hello.str), "%s", failed);

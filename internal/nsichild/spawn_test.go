@@ -74,7 +74,7 @@ func spawn(t *testing.T, e Experiment) *spawned {
 // startZygote starts a zygote on the host for one test.
 func startZygote(t *testing.T) *Zygote {
 	t.Helper()
-	z, err := StartZygote(false, &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL})
+	z, err := StartZygote(ZygoteHost, &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,14 +56,28 @@ type Zygote struct {
 	closed    bool
 }
 
-// StartZygote starts a zygote. With lab it is PID 1 of a lab in the
-// namespaces attr.Cloneflags makes, and sets the lab up (private mounts,
-// its own /proc and /tmp, its hostname, the time namespace its parents
-// are born in); otherwise it only becomes the subreaper of what it forks.
-// attr should carry Pdeathsig, so that the zygote, and through theirs
-// every process it made, dies with the caller. A zygote started on a
-// thread with its own time namespace for children is born in it.
-func StartZygote(lab bool, attr *syscall.SysProcAttr) (*Zygote, error) {
+// ZygoteMode says where a zygote runs and what it sets up (nsi_zygote.c).
+type ZygoteMode string
+
+const (
+	// ZygoteLab is PID 1 of a lab in the namespaces attr.Cloneflags
+	// makes: it makes the mounts private, mounts its own /proc and /tmp,
+	// names the lab and makes the time namespace its parents are born in.
+	ZygoteLab ZygoteMode = "lab"
+	// ZygoteHost only becomes the subreaper of what it forks.
+	ZygoteHost ZygoteMode = "host"
+	// ZygoteTimens is ZygoteHost that also makes the time namespace its
+	// parents are born in, for a lab that is already set up but must not
+	// unshare CLONE_NEWTIME itself: Linux 6.1 refuses the CLONE_VM fork
+	// that syscall.ForkExec makes from a process whose children's time
+	// namespace is not its own (EINVAL; 6.12 allows it with CLONE_VFORK).
+	ZygoteTimens ZygoteMode = "timens"
+)
+
+// StartZygote starts a zygote in the given mode. attr should carry
+// Pdeathsig, so that the zygote, and through theirs every process it
+// made, dies with the caller.
+func StartZygote(mode ZygoteMode, attr *syscall.SysProcAttr) (*Zygote, error) {
 	if err := Supported(); err != nil {
 		return nil, err
 	}
@@ -79,10 +93,6 @@ func StartZygote(lab bool, attr *syscall.SysProcAttr) (*Zygote, error) {
 		unix.Close(pair[0])
 		return nil, fmt.Errorf("setting the zygote socket's timeout: %w", err)
 	}
-	mode := "host"
-	if lab {
-		mode = "lab"
-	}
 	null, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0)
 	if err != nil {
 		unix.Close(pair[0])
@@ -93,7 +103,7 @@ func StartZygote(lab bool, attr *syscall.SysProcAttr) (*Zygote, error) {
 	// pidfd support by forking and reaping a throwaway child, once per
 	// process, which is a measurable part of a one-experiment run.
 	files := []uintptr{uintptr(null), uintptr(null), uintptr(null), uintptr(pair[1])}
-	pid, err := syscall.ForkExec("/proc/self/exe", []string{ZygoteArg0, mode}, &syscall.ProcAttr{Env: []string{}, Files: files, Sys: attr})
+	pid, err := syscall.ForkExec("/proc/self/exe", []string{ZygoteArg0, string(mode)}, &syscall.ProcAttr{Env: []string{}, Files: files, Sys: attr})
 	if err != nil {
 		unix.Close(pair[0])
 		return nil, fmt.Errorf("%w: %v", ErrStart, err)

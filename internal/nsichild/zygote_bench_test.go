@@ -35,17 +35,17 @@ func BenchmarkZygoteStart(b *testing.B) {
 	benchRoot(b)
 	for _, bc := range []struct {
 		name string
-		lab  bool
+		mode ZygoteMode
 		attr func() *syscall.SysProcAttr
 	}{
-		{"lab", true, func() *syscall.SysProcAttr {
+		{"lab", ZygoteLab, func() *syscall.SysProcAttr {
 			return &syscall.SysProcAttr{Cloneflags: benchLabFlags, Pdeathsig: syscall.SIGKILL}
 		}},
-		{"host", false, func() *syscall.SysProcAttr { return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} }},
+		{"host", ZygoteHost, func() *syscall.SysProcAttr { return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				z, err := StartZygote(bc.lab, bc.attr())
+				z, err := StartZygote(bc.mode, bc.attr())
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -68,7 +68,7 @@ func BenchmarkExperimentProcesses(b *testing.B) {
 		flags uint64
 	}{{"parent", false, 0}, {"plain-child", true, 0}, {"all-ns-child", true, allNS}} {
 		b.Run(bc.name, func(b *testing.B) {
-			z, err := StartZygote(true, &syscall.SysProcAttr{Cloneflags: benchLabFlags, Pdeathsig: syscall.SIGKILL})
+			z, err := StartZygote(ZygoteLab, &syscall.SysProcAttr{Cloneflags: benchLabFlags, Pdeathsig: syscall.SIGKILL})
 			if err != nil {
 				b.Fatal(err)
 			}
