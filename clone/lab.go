@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -194,6 +195,8 @@ func LabMain() int {
 	if w.UserNS {
 		mode = "lab-userns"
 	}
+	// The zygote's PDEATHSIG watches the thread that started it.
+	runtime.LockOSThread()
 	// The zygote makes the lab's time namespace, which every parent it
 	// forks is born in, as a root lab's zygote does: made here, Linux 6.1
 	// would refuse the CLONE_VM fork that starts the zygote (EINVAL).
