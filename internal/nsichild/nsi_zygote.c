@@ -14,7 +14,8 @@
  *   "lab"  it is PID 1 of a lab nsinspect started in fresh namespaces:
  *          it makes the mounts private, mounts its own /proc and /tmp,
  *          names the lab and makes the time namespace its parents are
- *          born in (the same steps the Go lab takes, clone/lab.go);
+ *          born in (the Go lab, clone/lab.go, takes the same steps
+ *          but the last, which its "timens" zygote takes);
  *   "host" it only becomes the subreaper of what its parents make;
  *   "timens" as "host", and makes the time namespace its parents are
  *          born in: for the Go lab of a user-namespace experiment
