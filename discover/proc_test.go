@@ -199,10 +199,11 @@ func TestScanBindMountOnly(t *testing.T) {
 }
 
 // A bind mount copied into a second mount namespace (unshare -m copies
-// every mount, as a root lab's does) is the same path twice: the model
-// lists such mounts by path, then mount namespace, in every pass, so two
-// sources or two runs compare alike (CI once saw the BPF source and the
-// /proc walk list the pair in opposite orders).
+// every mount, as a root lab's does) is the same path twice, and a scan
+// finds both, listed by mount namespace. Which order the readers find
+// them in is up to the kernel's walk; TestMergeOrdersBindMounts pins the
+// ordering against both (CI once saw the BPF source and the /proc walk
+// list the pair in opposite orders).
 func TestScanBindMountInTwoMountNamespaces(t *testing.T) {
 	testutil.RequireRoot(t)
 	path := bindNetns(t)

@@ -25,6 +25,12 @@ type spawned struct {
 
 func spawn(t *testing.T, e Experiment) *spawned {
 	t.Helper()
+	return spawnIn(t, ZygoteHost, e)
+}
+
+// spawnIn is spawn from a zygote started in mode.
+func spawnIn(t *testing.T, mode ZygoteMode, e Experiment) *spawned {
+	t.Helper()
 	s := &spawned{pipes: map[string]bool{}}
 	var ends [4]*os.File
 	var err error
@@ -43,7 +49,7 @@ func spawn(t *testing.T, e Experiment) *spawned {
 		}
 		s.pipes[fmt.Sprintf("pipe:[%d]", st.Ino)] = true
 	}
-	z := startZygote(t)
+	z := startZygote(t, mode)
 	s.z = z
 	var pidfd int
 	s.pid, pidfd, err = z.Spawn(e, ends)
@@ -71,10 +77,10 @@ func spawn(t *testing.T, e Experiment) *spawned {
 	return s
 }
 
-// startZygote starts a zygote on the host for one test.
-func startZygote(t *testing.T) *Zygote {
+// startZygote starts a zygote on the host, in mode, for one test.
+func startZygote(t *testing.T, mode ZygoteMode) *Zygote {
 	t.Helper()
-	z, err := StartZygote(ZygoteHost, &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL})
+	z, err := StartZygote(mode, &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,4 +223,30 @@ func TestParentHoldsNoGoHeap(t *testing.T) {
 		}
 	}
 	runtime.KeepAlive(heap)
+}
+
+// A timens zygote (the user-namespace lab's) stays in our time namespace
+// and makes a new one that every parent it forks is born in: the lab's
+// time namespace, made where Linux 6.1 allows it (docs/kernel-notes.md).
+func TestTimensZygoteParentsAreBornInItsTimeNamespace(t *testing.T) {
+	testutil.RequireRoot(t)
+	s := spawnIn(t, ZygoteTimens, Experiment{ExitSignal: int(unix.SIGCHLD), CgroupFD: -1})
+	link := func(pid int, name string) string {
+		l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	self := link(os.Getpid(), "time")
+	if got := link(s.z.PID(), "time"); got != self {
+		t.Errorf("the zygote is in %s, want ours, %s", got, self)
+	}
+	forChildren := link(s.z.PID(), "time_for_children")
+	if forChildren == self {
+		t.Errorf("the zygote's time_for_children is ours, %s: it made no time namespace", self)
+	}
+	if got := link(s.pid, "time"); got != forChildren {
+		t.Errorf("the parent is in %s, want the zygote's time_for_children %s", got, forChildren)
+	}
 }
