@@ -10,11 +10,15 @@ import (
 
 // Result is one rule against one target. Matched is false when the
 // rule's match did not select the target; then there are no violations.
-// A matched rule with no violations passed.
+// A matched rule with no violations passed. Undecided, when not "", says
+// why the rule could not be decided for the target (its match needs an
+// identity the engine could not give): neither matched nor passed, and
+// never to be reported as fine.
 type Result struct {
 	Rule       string
 	Target     Target
 	Matched    bool
+	Undecided  string
 	Violations []Violation
 }
 
@@ -117,7 +121,14 @@ type check interface {
 func (p *Policy) Evaluate(t Target, f *posture.Facts) []Result {
 	results := make([]Result, 0, len(p.rules))
 	for _, r := range p.rules {
-		res := Result{Rule: r.name, Target: t, Matched: r.match.matches(t)}
+		res := Result{Rule: r.name, Target: t}
+		switch r.match.decide(t) {
+		case isMatch:
+			res.Matched = true
+		case cannotTell:
+			res.Undecided = "its match selects on what only the engine knows (name, image, labels, pod namespace), and " +
+				t.String() + "'s identity is unknown: " + t.Unidentified
+		}
 		if res.Matched {
 			for _, c := range r.checks {
 				var vs []Violation

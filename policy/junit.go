@@ -8,8 +8,9 @@ import (
 
 // The JUnit XML that Jenkins, GitLab and GitHub's reporters read: a
 // testsuites root with one testsuite; a testcase per rule and matched
-// target, failing with one failure per violation; a skipped testcase for
-// a rule that matched no target.
+// target, failing with one failure per violation; an errored testcase
+// for a rule that could not be decided for a target; a skipped testcase
+// for a rule that matched no target (and could be decided for all).
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
@@ -33,6 +34,7 @@ type junitCase struct {
 	Name      string         `xml:"name,attr"`
 	Classname string         `xml:"classname,attr"`
 	Skipped   *junitSkipped  `xml:"skipped"`
+	Error     *junitFailure  `xml:"error"`
 	Failures  []junitFailure `xml:"failure"`
 }
 
@@ -50,8 +52,11 @@ type junitFailure struct {
 // as JUnit XML: one testcase named after the rule, with the target as
 // its classname, per rule and target the rule matched, with one
 // <failure type="violation"> per violation whose text is its evidence,
-// one line each; and one skipped testcase for each rule that matched no
-// target. failures counts failing testcases, as the schema has it.
+// one line each; one testcase with an <error type="undecided"> per rule
+// and target it could not be decided for; and one skipped testcase for
+// each rule that matched no target and was decided for every one.
+// failures and errors count failing and errored testcases, as the schema
+// has it.
 func WriteJUnit(w io.Writer, suite string, results []Result) error {
 	s := junitSuite{Name: suite}
 	var order []string
@@ -61,7 +66,7 @@ func WriteJUnit(w io.Writer, suite string, results []Result) error {
 			order = append(order, r.Rule)
 			byRule[r.Rule] = []Result{}
 		}
-		if r.Matched {
+		if r.Matched || r.Undecided != "" {
 			byRule[r.Rule] = append(byRule[r.Rule], r)
 		}
 	}
@@ -74,6 +79,12 @@ func WriteJUnit(w io.Writer, suite string, results []Result) error {
 		}
 		for _, r := range matched {
 			c := junitCase{Name: rule, Classname: r.Target.String()}
+			if r.Undecided != "" {
+				c.Error = &junitFailure{Message: oneLine("could not be decided: " + r.Undecided), Type: "undecided"}
+				s.Errors++
+				s.Cases = append(s.Cases, c)
+				continue
+			}
 			for _, v := range r.Violations {
 				text := strings.Join(v.evidenceLines(), "\n")
 				if text != "" {
@@ -88,7 +99,7 @@ func WriteJUnit(w io.Writer, suite string, results []Result) error {
 		}
 	}
 	s.Tests = len(s.Cases)
-	doc := junitSuites{Name: suite, Tests: s.Tests, Failures: s.Failures, Skipped: s.Skipped, Suites: []junitSuite{s}}
+	doc := junitSuites{Name: suite, Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Skipped: s.Skipped, Suites: []junitSuite{s}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}

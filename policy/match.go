@@ -18,6 +18,12 @@ type Target struct {
 	Image  string
 	Labels map[string]string
 	PID    int
+	// Unidentified says why the engine could not tell who this container
+	// is (its socket refused us, it did not answer in time): its Name,
+	// Image and Labels are unknown, not empty, and a rule that selects on
+	// them cannot be decided for it. "" when the identity is known, or the
+	// target is a host process.
+	Unidentified string
 }
 
 // String names the target for reports: engine/name, else engine/ and the
@@ -46,6 +52,39 @@ type match struct {
 }
 
 type labelMatch struct{ key, value string }
+
+// matchResult is a selector against one target: it selects it, it does
+// not, or it cannot tell because the target's identity is unknown.
+type matchResult int
+
+const (
+	noMatch matchResult = iota
+	isMatch
+	cannotTell
+)
+
+// decide is matches made safe for a target whose engine could not be
+// asked: the engine (known from the cgroup path) may still rule it out;
+// otherwise a selector on the name, image, labels or pod namespace
+// cannot tell, and says so rather than "matched nothing".
+func (m match) decide(t Target) matchResult {
+	if !globMatch(m.engine, t.Engine) {
+		return noMatch
+	}
+	if t.Unidentified != "" && m.needsIdentity() {
+		return cannotTell
+	}
+	if m.matches(t) {
+		return isMatch
+	}
+	return noMatch
+}
+
+// needsIdentity reports whether the selector reads what only the engine
+// knows.
+func (m match) needsIdentity() bool {
+	return m.name != "" || m.image != "" || m.podNamespace != "" || len(m.labels) > 0
+}
 
 func (m match) matches(t Target) bool {
 	if !globMatch(m.engine, t.Engine) || !globMatch(m.name, t.Name) || !globMatch(m.image, t.Image) {

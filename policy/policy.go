@@ -48,8 +48,13 @@ func (r Rule) Facts() []string {
 	return facts
 }
 
-// Matches reports whether the rule's match selects t.
-func (r Rule) Matches(t Target) bool { return r.match.matches(t) }
+// Matches reports whether the rule's match selects t; false also when it
+// cannot tell (see Evaluate's Undecided).
+func (r Rule) Matches(t Target) bool { return r.match.decide(t) == isMatch }
+
+// NeedsIdentity reports whether the rule's match selects on what only a
+// container's engine knows: its name, image, labels or pod namespace.
+func (r Rule) NeedsIdentity() bool { return r.match.needsIdentity() }
 
 // File is the name the policy was loaded or parsed under.
 func (p *Policy) File() string { return p.file }

@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+
+	"github.com/nsinspect/nsinspect/inspect"
+	"github.com/nsinspect/nsinspect/procinfo"
 )
 
 // ErrInternal marks a failure that is nsinspect's, not the request's: a
@@ -71,3 +75,58 @@ func writeError(w http.ResponseWriter, e *Error) {
 	}{e})
 	w.Write(append(b, '\n'))
 }
+
+// statusOf is the one table from an error's kind (inspect's sentinels,
+// then its classes) to the HTTP status and code a client sees. The CLI
+// has the other, to exit codes (cmd/nsinspect/exitcodes.go).
+var statusOf = []struct {
+	kind   error
+	class  inspect.Class
+	status int
+	code   string // "bad_" + the parameter's word where empty for 400
+}{
+	{kind: inspect.ErrNoSuchTask, status: http.StatusNotFound, code: "no_such_task"},
+	{kind: inspect.ErrNoSuchContainer, status: http.StatusNotFound, code: "no_such_container"},
+	{kind: procinfo.ErrProcessGone, status: http.StatusNotFound, code: "task_gone"},
+	{class: inspect.BadInput, status: http.StatusBadRequest},
+	{class: inspect.Privilege, status: http.StatusForbidden, code: "missing_privilege"},
+	{class: inspect.Assertion, status: http.StatusConflict, code: "assertion_failed"},
+	{class: inspect.KernelRefused, status: http.StatusUnprocessableEntity, code: "kernel_refused"},
+	{class: inspect.Undecided, status: http.StatusServiceUnavailable, code: "undecided"},
+}
+
+// FromError turns an answer's error into the HTTP error sent, by the
+// table above: param names the query parameter a bad input came from.
+// An *Error or a failed pass is sent as it is.
+func FromError(err error, param string) error {
+	var e *Error
+	var pe *PassError
+	if errors.As(err, &e) || errors.As(err, &pe) {
+		return err
+	}
+	class := inspect.ClassOf(err)
+	for _, s := range statusOf {
+		if (s.kind != nil && errors.Is(err, s.kind)) || (s.kind == nil && s.class == class) {
+			code := s.code
+			msg := oneLine(err.Error())
+			if code == "" {
+				code, msg = "bad_"+paramWord(param), param+": "+msg
+			}
+			return Errorf(s.status, code, "%s", msg)
+		}
+	}
+	return Errorf(http.StatusInternalServerError, "inspect_failed", "%s", oneLine(err.Error()))
+}
+
+// paramWord is the word in a 400's code: bad_pid, bad_target, bad_parameter.
+func paramWord(param string) string {
+	switch param {
+	case "target":
+		return "target"
+	case "a", "b", "a or b", "task", "pid":
+		return "pid"
+	}
+	return "parameter"
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

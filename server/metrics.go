@@ -144,36 +144,37 @@ type descs struct {
 	success, scanTime, scanInfo, hostRef                    *prometheus.Desc
 	namespaces, held, tasks, unreadable, denied, containers *prometheus.Desc
 	cInfo, cProcs, cShared, cCap, cSeccomp, cNNP, cMounts   *prometheus.Desc
-	policy                                                  *prometheus.Desc
+	policy, policyUndecided                                 *prometheus.Desc
 	netRxB, netTxB, netRxP, netTxP, netRxE, netTxE          *prometheus.Desc
 }
 
 func newDescs() *descs {
 	return &descs{
-		success:    desc("nsinspect_scan_success", "1 if the discovery pass this scrape reports succeeded, else 0 (and no pass-derived series follow)."),
-		scanTime:   desc("nsinspect_scan_timestamp_seconds", "When the pass this scrape reports started; passes are shared for --min-interval."),
-		scanInfo:   desc("nsinspect_scan_info", "Always 1; source is how the pass read tasks: bpf (the kernel's task list) or proc (/proc).", "source"),
-		hostRef:    desc("nsinspect_host_reference", "1 if PID 1 is the host's init (nsinspect runs in the initial pid namespace), so that containers are compared with the host; 0 if not, and no container_host_namespace_shared series follow."),
-		namespaces: desc("nsinspect_namespaces", "Namespaces found, by type.", "type"),
-		held:       desc("nsinspect_namespaces_held", "Namespaces by type and by what holds them: process, for_children, thread, bindmount, fd, zombie, or parent/owner (reached only by the hierarchy). A namespace held several ways counts once under each.", "type", "held_by"),
-		tasks:      desc("nsinspect_tasks", "Tasks seen by the pass, by kind: process (a thread-group leader), thread, kernel_thread.", "kind"),
-		unreadable: desc("nsinspect_tasks_unreadable", "Tasks with namespace links that could not be read, by reason: denied (ptrace access refused), zombie (its nsproxy was released at exit), exiting (released while alive: the task is exiting).", "reason"),
-		denied:     desc("nsinspect_scan_denied", "What the pass was not allowed to read, by object: ns_links and fds (processes), threads, mountinfo, relatives (NS_GET_PARENT/NS_GET_USERNS calls).", "object"),
-		containers: desc("nsinspect_containers", "Containers found, by engine.", "engine"),
-		cInfo:      cdesc("nsinspect_container_info", "Always 1 for each container found; the labels identify it.", "pod_uid"),
-		cProcs:     cdesc("nsinspect_container_processes", "Processes (thread-group leaders) in the container."),
-		cShared:    cdesc("nsinspect_container_host_namespace_shared", "1 if some process of the container is in the host's namespace of this type (PID 1's, compared by the kernel's namespace identity), else 0.", "type"),
-		cCap:       cdesc("nsinspect_container_privileged_capability", "1 if the container's init holds this host-root-equivalent capability in its effective set, else 0.", "capability"),
-		cSeccomp:   cdesc("nsinspect_container_seccomp_disabled", "1 if the container's init runs without seccomp (status Seccomp: 0), else 0."),
-		cNNP:       cdesc("nsinspect_container_no_new_privs", "1 if the container's init has no_new_privs set, else 0."),
-		cMounts:    cdesc("nsinspect_container_sensitive_mounts", "Host paths mounted into the container that give power over the host, by kind.", "kind"),
-		policy:     cdesc("nsinspect_policy_violations", "Violations of a policy rule by the container (0: the rule applies and holds).", "rule"),
-		netRxB:     cdesc("nsinspect_container_network_receive_bytes_total", "Bytes received by an interface of the container's own network namespace (/proc/PID/net/dev).", "interface"),
-		netTxB:     cdesc("nsinspect_container_network_transmit_bytes_total", "Bytes sent by an interface of the container's own network namespace.", "interface"),
-		netRxP:     cdesc("nsinspect_container_network_receive_packets_total", "Packets received by an interface of the container's own network namespace.", "interface"),
-		netTxP:     cdesc("nsinspect_container_network_transmit_packets_total", "Packets sent by an interface of the container's own network namespace.", "interface"),
-		netRxE:     cdesc("nsinspect_container_network_receive_errors_total", "Receive errors of an interface of the container's own network namespace.", "interface"),
-		netTxE:     cdesc("nsinspect_container_network_transmit_errors_total", "Transmit errors of an interface of the container's own network namespace.", "interface"),
+		success:         desc("nsinspect_scan_success", "1 if the discovery pass this scrape reports succeeded, else 0 (and no pass-derived series follow)."),
+		scanTime:        desc("nsinspect_scan_timestamp_seconds", "When the pass this scrape reports started; passes are shared for --min-interval."),
+		scanInfo:        desc("nsinspect_scan_info", "Always 1; source is how the pass read tasks: bpf (the kernel's task list) or proc (/proc).", "source"),
+		hostRef:         desc("nsinspect_host_reference", "1 if PID 1 is the host's init (nsinspect runs in the initial pid namespace), so that containers are compared with the host; 0 if not, and no container_host_namespace_shared series follow."),
+		namespaces:      desc("nsinspect_namespaces", "Namespaces found, by type.", "type"),
+		held:            desc("nsinspect_namespaces_held", "Namespaces by type and by what holds them: process, for_children, thread, bindmount, fd, zombie, or parent/owner (reached only by the hierarchy). A namespace held several ways counts once under each.", "type", "held_by"),
+		tasks:           desc("nsinspect_tasks", "Tasks seen by the pass, by kind: process (a thread-group leader), thread, kernel_thread.", "kind"),
+		unreadable:      desc("nsinspect_tasks_unreadable", "Tasks with namespace links that could not be read, by reason: denied (ptrace access refused), zombie (its nsproxy was released at exit), exiting (released while alive: the task is exiting).", "reason"),
+		denied:          desc("nsinspect_scan_denied", "What the pass was not allowed to read, by object: ns_links and fds (processes), threads, mountinfo, relatives (NS_GET_PARENT/NS_GET_USERNS calls).", "object"),
+		containers:      desc("nsinspect_containers", "Containers found, by engine.", "engine"),
+		cInfo:           cdesc("nsinspect_container_info", "Always 1 for each container found; the labels identify it.", "pod_uid"),
+		cProcs:          cdesc("nsinspect_container_processes", "Processes (thread-group leaders) in the container."),
+		cShared:         cdesc("nsinspect_container_host_namespace_shared", "1 if some process of the container is in the host's namespace of this type (PID 1's, compared by the kernel's namespace identity), else 0.", "type"),
+		cCap:            cdesc("nsinspect_container_privileged_capability", "1 if the container's init holds this host-root-equivalent capability in its effective set, else 0.", "capability"),
+		cSeccomp:        cdesc("nsinspect_container_seccomp_disabled", "1 if the container's init runs without seccomp (status Seccomp: 0), else 0."),
+		cNNP:            cdesc("nsinspect_container_no_new_privs", "1 if the container's init has no_new_privs set, else 0."),
+		cMounts:         cdesc("nsinspect_container_sensitive_mounts", "Host paths mounted into the container that give power over the host, by kind.", "kind"),
+		policy:          cdesc("nsinspect_policy_violations", "Violations of a policy rule by the container (0: the rule applies and holds). Absent where the rule could not be decided (see nsinspect_policy_undecided).", "rule"),
+		policyUndecided: cdesc("nsinspect_policy_undecided", "1 where a policy rule could not be decided for the container: its match selects on a name, image or labels that the container's engine could not be asked for. Never counted as holding.", "rule"),
+		netRxB:          cdesc("nsinspect_container_network_receive_bytes_total", "Bytes received by an interface of the container's own network namespace (/proc/PID/net/dev).", "interface"),
+		netTxB:          cdesc("nsinspect_container_network_transmit_bytes_total", "Bytes sent by an interface of the container's own network namespace.", "interface"),
+		netRxP:          cdesc("nsinspect_container_network_receive_packets_total", "Packets received by an interface of the container's own network namespace.", "interface"),
+		netTxP:          cdesc("nsinspect_container_network_transmit_packets_total", "Packets sent by an interface of the container's own network namespace.", "interface"),
+		netRxE:          cdesc("nsinspect_container_network_receive_errors_total", "Receive errors of an interface of the container's own network namespace.", "interface"),
+		netTxE:          cdesc("nsinspect_container_network_transmit_errors_total", "Transmit errors of an interface of the container's own network namespace.", "interface"),
 	}
 }
 
@@ -350,6 +351,10 @@ func collectContainers(ch chan<- prometheus.Metric, ds *descs, p *Pass) {
 		ch <- gauge(ds.containers, float64(n), e)
 	}
 	for _, r := range p.Policy {
+		if r.Undecided != "" {
+			ch <- gauge(ds.policyUndecided, 1, append(labelsOf(r.Container), r.Rule)...)
+			continue
+		}
 		ch <- gauge(ds.policy, float64(r.Violations), append(labelsOf(r.Container), r.Rule)...)
 	}
 }

@@ -58,6 +58,10 @@ type PolicyResult struct {
 	Rule       string
 	Container  *Container
 	Violations int
+	// Undecided says why the rule could not be decided for the
+	// container (its identity is unknown): then there is no violations
+	// gauge, which would read 0, but an undecided one.
+	Undecided string
 }
 
 // Scanner runs passes for the cache.

@@ -21,20 +21,20 @@ const conmonDepth = 32
 
 // Recognize finds the container the pinned task runs in (Match) and asks
 // its engine for its name, image and labels (Identify), all within
-// timeout. It returns nil for a host process; note says why the engine
-// could not be asked, when it could not.
-func Recognize(ctx context.Context, p *procinfo.Proc, timeout time.Duration) (c *procinfo.Container, note string) {
+// timeout. It returns nil for a host process. err is Identify's: non-nil
+// when the container was recognised but its engine could not say who it
+// is, and then c.Note says the same in words.
+func Recognize(ctx context.Context, p *procinfo.Proc, timeout time.Duration) (c *procinfo.Container, err error) {
 	cgs, err := p.Cgroups()
 	if err != nil {
-		return nil, ""
+		return nil, nil
 	}
 	if c = Match(p.PID, cgs); c == nil {
-		return nil, ""
+		return nil, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	Identify(ctx, c)
-	return c, c.Note
+	return c, Identify(ctx, c)
 }
 
 // Match finds the container task pid runs in, from what the host
@@ -149,11 +149,14 @@ func ownerName(root string) string {
 
 // Identify asks c's engine for the name, image and labels of a container
 // Match found, within Timeout. When the engine cannot be asked, c
-// keeps what recognition found (the id; podman's name from conmon), and
-// c.Note says whom nsinspect tried and why it could not ask.
-func Identify(ctx context.Context, c *procinfo.Container) {
+// keeps what recognition found (the id; podman's name from conmon),
+// c.Note says whom nsinspect tried and why it could not ask, and the
+// error says the same for errors.Is: the identity is then unknown, not
+// empty (a socket that refused us matches EACCES, an engine too slow
+// context.DeadlineExceeded, one that is absent ErrNoEngine).
+func Identify(ctx context.Context, c *procinfo.Container) error {
 	if c == nil {
-		return
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
@@ -177,16 +180,24 @@ func Identify(ctx context.Context, c *procinfo.Container) {
 		}
 		got, asked, err = lookupRunc(ref)
 	default:
-		return // containerd, CRI-O, kubelet: the cgroup's id is all nsinspect knows
+		// containerd, CRI-O, kubelet: the cgroup's id is all nsinspect
+		// knows, so the name, image and labels are unknown.
+		err = because(ErrNoEngine, "nsinspect does not ask %s for names, images and labels", c.Engine)
+		c.Note = fmt.Sprintf("recognised from its cgroup path only: %v", err)
+		return &Error{Engine: c.Engine, Name: c.ID, Asked: "nobody", Err: err}
 	}
 	if err != nil {
 		c.Note = noteFor(c, asked, err)
-		return
+		if errors.Is(err, ErrNotFound) {
+			return nil // the engine answered: it has no name for it
+		}
+		return &Error{Engine: c.Engine, Name: c.ID, Asked: asked, Err: err}
 	}
 	c.Name, c.Image, c.Labels = got.Name, got.Image, got.Labels
 	if got.Rootless {
 		c.Rootless = true
 	}
+	return nil
 }
 
 func noteFor(c *procinfo.Container, asked string, err error) string {
