@@ -126,6 +126,7 @@ func (w *worker) process(pid int) {
 	if err != nil {
 		if procinfo.IsDenied(err) {
 			w.f.denied.NSLinks++
+			w.unreadable(pid, err)
 		}
 		return
 	}
@@ -361,6 +362,24 @@ func (w *worker) threads(dfd, pid int, leader *[10]*entry) {
 const zombieWhy = "zombie: released its nsproxy at exit (exit_task_namespaces); only pid and user still resolve"
 
 func deniedWhy(err error) string { return "ptrace access refused: " + err.Error() }
+
+// unreadable records a process whose ns directory we may not open
+// (another user's, without CAP_SYS_PTRACE): its stat is world-readable,
+// so views list it with its namespaces missing and say why, instead of
+// leaving it out. Its task directory stands in for the ns directory:
+// task() reads "../stat" from either, and an fd on it pins the process
+// as well.
+func (w *worker) unreadable(pid int, denied error) {
+	if !w.tasks {
+		return
+	}
+	tfd, err := openDir(w.procfd, strconv.Itoa(pid)+"/task")
+	if err != nil {
+		return // gone meanwhile
+	}
+	defer unix.Close(tfd)
+	w.task(tfd, pid, pid, nil, deniedWhy(denied))
+}
 
 // task records the task whose ns directory is nsfd when the pass records
 // tasks. links are its namespaces, nil where one was not read, for the

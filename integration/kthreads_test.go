@@ -44,16 +44,23 @@ func stableComm(c string) string {
 func TestKthreads(t *testing.T) {
 	testutil.RequireRoot(t)
 	before := kernelThreads(t)
-	var got []struct {
-		PID   int    `json:"pid"`
-		PPid  int    `json:"ppid"`
-		Comm  string `json:"comm"`
-		State string `json:"state"`
-		CPUs  string `json:"cpus"`
+	var out struct {
+		Source   string `json:"source"`
+		Kthreads []struct {
+			PID   int    `json:"pid"`
+			PPid  int    `json:"ppid"`
+			Comm  string `json:"comm"`
+			State string `json:"state"`
+			CPUs  string `json:"cpus"`
+		} `json:"kthreads"`
 	}
-	if err := json.Unmarshal([]byte(mustRun(t, "kthreads", "--json")), &got); err != nil {
+	if err := json.Unmarshal([]byte(mustRun(t, "kthreads", "--json")), &out); err != nil {
 		t.Fatal(err)
 	}
+	if out.Source != "bpf" && out.Source != "proc" {
+		t.Errorf("kthreads --json: source %q, want bpf or proc", out.Source)
+	}
+	got := out.Kthreads
 	after := kernelThreads(t)
 	listed := map[int]bool{}
 	for _, k := range got {

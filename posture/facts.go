@@ -26,6 +26,10 @@ type Facts struct {
 	SensitiveMounts SensitiveMounts      `json:"sensitive_mounts"`
 	Devices         Devices              `json:"devices"`
 	Cgroup          Cgroup               `json:"cgroup"`
+	// Refused counts the reads the kernel refused (EACCES, EPERM): facts
+	// that more privilege would have read. Not part of the JSON: each
+	// such fact carries its own Err.
+	Refused int `json:"-"`
 }
 
 // Namespace is one /proc/PID/ns link against the reference's. With no

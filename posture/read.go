@@ -28,6 +28,9 @@ func Read(target, ref *procinfo.Proc) (*Facts, error) {
 		if errors.Is(err, procinfo.ErrProcessGone) && gone == nil && target.Alive() != nil {
 			gone = err
 		}
+		if procinfo.IsDenied(err) {
+			f.Refused++
+		}
 		return err.Error()
 	}
 

@@ -80,6 +80,7 @@ type Violation struct {
 	Got      *bool // nil: indeterminate
 	Evidence string
 	Note     string
+	Refused  bool // indeterminate because the kernel refused the read
 }
 
 // String is one line: "net: expected separate, got shared (ids 3 == 3 ...)".
@@ -107,7 +108,7 @@ func (r *Report) Check(exp []Expectation) []Violation {
 		if ok && res.Shared != nil && *res.Shared == e.Shared {
 			continue
 		}
-		out = append(out, Violation{Expectation: e, Got: res.Shared, Evidence: res.Evidence.String(), Note: res.Note})
+		out = append(out, Violation{Expectation: e, Got: res.Shared, Evidence: res.Evidence.String(), Note: res.Note, Refused: res.Refused})
 	}
 	return out
 }

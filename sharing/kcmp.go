@@ -36,6 +36,7 @@ func compareKcmp(a, b *thread) []Resource {
 		if err != nil {
 			r.Evidence.Error = err.Error()
 			r.Note = kcmpErrNote(err)
+			r.Refused = procinfo.IsDenied(err)
 			out = append(out, r)
 			continue
 		}

@@ -49,6 +49,7 @@ func nsVerdict(a, b procinfo.NSLink) Resource {
 	if len(errs) > 0 {
 		r.Evidence.Error = strings.Join(errs, "; ")
 		r.Note = nsErrNote(a.Link.Name, a.Err, b.Err)
+		r.Refused = procinfo.IsDenied(a.Err) || procinfo.IsDenied(b.Err)
 		return r
 	}
 	shared := a.NS.Same(b.NS)

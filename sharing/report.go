@@ -47,6 +47,10 @@ type Resource struct {
 	Shared   *bool    `json:"shared"` // nil: indeterminate, see Note
 	Evidence Evidence `json:"evidence"`
 	Note     string   `json:"note,omitempty"` // why indeterminate, or a caveat
+	// Refused is set when the verdict is indeterminate because the
+	// kernel refused a read or kcmp (EACCES, EPERM): more privilege
+	// would decide it.
+	Refused bool `json:"-"`
 }
 
 const (

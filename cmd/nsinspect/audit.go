@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"syscall"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/internal/engine"
 	"github.com/nsinspect/nsinspect/policy"
 	"github.com/nsinspect/nsinspect/posture"
@@ -74,7 +76,16 @@ type policyReport struct {
 	Results    []policyResultJSON `json:"results"`
 	Violations []policy.Violation `json:"violations"`
 	Unmatched  []string           `json:"unmatched_rules,omitempty"`
-	results    []policy.Result    // for --junit
+	// Undecided are the rules that could not be decided for a target,
+	// with why: never counted as holding.
+	Undecided []undecidedJSON `json:"undecided,omitempty"`
+	results   []policy.Result // for --junit
+}
+
+type undecidedJSON struct {
+	Rule   string `json:"rule"`
+	Target string `json:"target"`
+	Why    string `json:"why"`
 }
 
 type policyResultJSON struct {
@@ -125,12 +136,16 @@ namespace (or nsinspect itself where PID 1 cannot be read), or --against
 PID. Inside a container, with no host process visible, there is no
 reference: a namespace is proven shared with the host only when its inode
 is one of the kernel's fixed initial inodes (PROC_*_INIT_INO; net and mnt
-have one since Linux 6.x, see 'nsinspect audit --help' in the README), and
+have one since Linux 6.x: see the README's "Auditing isolation"), and
 the report says where proof ends.
 
 --policy FILE checks YAML rules (docs/policy.md): exit 0 when every rule
-that matches a target holds, 1 with one line per violation on stderr, 2 for
-a bad file (FILE:LINE:COL). --junit FILE writes JUnit XML: one testcase per
+was decided for every target and holds where it matches, 1 with one line
+per violation on stderr, 2 for a bad file (every error at FILE:LINE:COL).
+A rule that selects on a name, image or labels cannot be decided for a
+container whose engine could not be asked: it is printed as undecided
+and the run exits 4 (the engine's socket refused us) or 5 (the engine is
+down or too slow; also when violations come with it), never 0. --junit FILE writes JUnit XML: one testcase per
 rule and target, a failure with the evidence per violation.
 
 ` + exitCodesHelp,
@@ -147,7 +162,7 @@ rule and target, a failure with the evidence per violation.
 			if policyFile != "" {
 				p, err := policy.Load(policyFile)
 				if err != nil {
-					return usageErrorf("%s", policyError(err))
+					return policyErrors("", err)
 				}
 				pol = p
 			}
@@ -161,10 +176,14 @@ rule and target, a failure with the evidence per violation.
 			ctx := context.Background()
 			report := auditReport{}
 			var targets []policy.Target
+			identityErrs := map[string]error{} // policy target -> why its identity is unknown
 			for _, arg := range args {
-				a, pt, err := auditOne(ctx, arg, ref, refInfo, engineTimeout)
+				a, pt, ierr, err := auditOne(ctx, arg, ref, refInfo, engineTimeout)
 				if err != nil {
 					return err
+				}
+				if ierr != nil {
+					identityErrs[pt.String()] = ierr
 				}
 				report.Targets = append(report.Targets, a)
 				targets = append(targets, pt)
@@ -185,13 +204,11 @@ rule and target, a failure with the evidence per violation.
 					return err
 				}
 			}
-			if report.Policy != nil && len(report.Policy.Violations) > 0 {
-				for _, v := range report.Policy.Violations {
-					fmt.Fprintln(cmd.ErrOrStderr(), "nsinspect: violation: "+v.String())
-				}
-				return errAssertion
+			var outcome error
+			if report.Policy != nil {
+				outcome = policyOutcome(cmd.ErrOrStderr(), report.Policy, identityErrs)
 			}
-			return nil
+			return errors.Join(outcome, refusedFacts(report.Targets))
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON object: {\"targets\": [{\"target\", \"reference\", \"facts\", \"members\"}], \"policy\"}")
@@ -202,14 +219,76 @@ rule and target, a failure with the evidence per violation.
 	return c
 }
 
-// policyError is a policy file's errors on one line: the first, and how
-// many more.
+// policyError is a policy file's errors on one line, for a log line or
+// /healthz: the first and how many more. policyErrors gives them all.
 func policyError(err error) string {
-	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
-	if len(lines) == 1 {
-		return "bad policy: " + lines[0]
+	errs := policyErrList(err)
+	if len(errs) == 1 {
+		return "bad policy: " + errs[0].Error()
 	}
-	return fmt.Sprintf("bad policy: %s (and %d more errors)", lines[0], len(lines)-1)
+	return fmt.Sprintf("bad policy: %v (and %d more errors)", errs[0], len(errs)-1)
+}
+
+// policyErrors is a policy file's errors as bad input, one line each at
+// FILE:LINE:COL, prefixed with what was loading it.
+func policyErrors(prefix string, err error) error {
+	var out []error
+	for _, e := range policyErrList(err) {
+		out = append(out, usageErrorf("%sbad policy: %v", prefix, e))
+	}
+	return errors.Join(out...)
+}
+
+// policyErrList unpacks policy.Parse's errors.Join.
+func policyErrList(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// refusedFacts is exit 4 for facts the kernel refused to read: the
+// report shows the rest, but an audit that could not see is not clean.
+func refusedFacts(targets []auditJSON) error {
+	var errs []error
+	for _, a := range targets {
+		if a.Facts != nil && a.Facts.Refused > 0 {
+			errs = append(errs, privilegeErrorf("audit %s: %d fact(s) could not be read: %s (they are marked unknown above)",
+				a.Target.Arg, a.Facts.Refused, procinfo.DeniedHint(fmt.Sprintf("reading process %d", a.Target.PID))))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// policyOutcome prints one line per violation and per rule that could
+// not be decided, and returns the run's error: nil when every rule was
+// decided and holds; an assertion (exit 1) for violations alone; for an
+// undecided rule, the class of why (a socket that refused us: exit 4;
+// an engine down or too slow: 5), and 5 when violations come with it.
+func policyOutcome(stderr io.Writer, p *policyReport, identityErrs map[string]error) error {
+	for _, v := range p.Violations {
+		fmt.Fprintln(stderr, "nsinspect: violation: "+v.String())
+	}
+	kind := error(nil)
+	for _, u := range p.Undecided {
+		fmt.Fprintf(stderr, "nsinspect: undecided: rule %s for %s: %s\n", u.Rule, u.Target, u.Why)
+		k := inspect.ErrUndecided
+		if inspect.ClassOf(identityErrs[u.Target]) == inspect.Privilege {
+			k = inspect.ErrPrivilege
+		}
+		if kind == nil || k == inspect.ErrUndecided {
+			kind = k
+		}
+	}
+	switch {
+	case kind != nil && len(p.Violations) > 0:
+		return inspect.Wrap(inspect.ErrUndecided, nil, "")
+	case kind != nil:
+		return inspect.Wrap(kind, nil, "")
+	case len(p.Violations) > 0:
+		return errAssertion
+	}
+	return nil
 }
 
 // auditReference pins the reference process: --against PID, else PID 1
@@ -285,66 +364,47 @@ func inInitialPIDNamespace() (bool, error) {
 	return st.Ino == procPIDInitIno, nil
 }
 
-// auditOne resolves one TARGET, pins it and reads its facts.
-func auditOne(ctx context.Context, arg string, ref *procinfo.Proc, refInfo auditRefJSON, timeout time.Duration) (auditJSON, policy.Target, error) {
-	out := auditJSON{Reference: refInfo}
-	pt := policy.Target{Engine: "host"}
-	var p *procinfo.Proc
-	var err error
-	if eng, name, ok := strings.Cut(arg, ":"); ok && engine.Known(eng) {
-		if name == "" {
-			return out, pt, usageErrorf("audit %s: no container name after %q (want %s:NAME)", arg, eng+":", eng)
-		}
-		lctx, cancel := context.WithTimeout(ctx, timeout)
-		c, lerr := engine.Lookup(lctx, eng, name)
-		cancel()
-		if lerr != nil {
-			return out, pt, usageErrorf("audit %s: %v", arg, lerr)
-		}
-		p, err = procinfo.Open(c.PID)
-		if err != nil {
-			return out, pt, usageErrorf("audit %s: the engine says its init is PID %d, which is gone (%v): is the container restarting?", arg, c.PID, err)
-		}
+// auditOne resolves one TARGET (inspect.Resolve), pins it and reads its
+// facts. A container recognised from a PID whose engine could not say
+// who it is keeps its id, and pt.Unidentified says why: a policy rule
+// that selects on its name, image or labels is then undecided, never
+// "matched nothing". identityErr is that failure, for the exit code.
+func auditOne(ctx context.Context, arg string, ref *procinfo.Proc, refInfo auditRefJSON, timeout time.Duration) (out auditJSON, pt policy.Target, identityErr error, err error) {
+	out = auditJSON{Reference: refInfo}
+	pt = policy.Target{Engine: "host"}
+	r, err := inspect.Resolve(ctx, arg, timeout)
+	if err != nil {
+		return out, pt, nil, fmt.Errorf("audit %w", err)
+	}
+	p := r.Proc
+	defer r.Close()
+	if c := r.Container; c != nil {
 		out.Target.Container = &procinfo.Container{Engine: c.Engine, ID: c.ID, Name: c.Name}
 		out.Target.Image, out.Target.Labels, out.Target.Declared = c.Image, c.Labels, &c.Declared
 		pt = policy.Target{Engine: c.Engine, ID: c.ID, Name: c.Name, Image: c.Image, Labels: c.Labels}
 	} else {
-		if ok && !isPIDArg(arg) {
-			return out, pt, usageErrorf("audit %s: unknown engine %q (want a PID, self, %s)", arg, eng, strings.Join(engine.TargetForms(), ", "))
-		}
-		p, err = openTask(arg)
-		if err != nil {
-			return out, pt, err
-		}
-		c, note := engine.Recognize(ctx, p, timeout)
-		if note != "" {
-			out.Notes = append(out.Notes, note)
-		}
+		c, ierr := engine.Recognize(ctx, p, timeout)
 		if c != nil {
+			if c.Note != "" {
+				out.Notes = append(out.Notes, c.Note)
+			}
 			out.Target.Container = &procinfo.Container{Engine: c.Engine, ID: c.ID, Name: c.Name}
 			out.Target.Image, out.Target.Labels = c.Image, c.Labels
 			pt = policy.Target{Engine: c.Engine, ID: c.ID, Name: c.Name, Image: c.Image, Labels: c.Labels}
+			if ierr != nil {
+				pt.Unidentified, identityErr = oneLine(ierr.Error()), ierr
+			}
 		}
 	}
-	defer p.Close()
 	out.Target.Arg, out.Target.PID, out.Target.Comm = arg, p.PID, commOf(p)
 	pt.PID = p.PID
 	facts, err := posture.Read(p, ref)
 	if err != nil {
-		if errors.Is(err, procinfo.ErrProcessGone) {
-			return out, pt, usageErrorf("audit %s: PID %d exited while it was read: nothing is reported for it", arg, p.PID)
-		}
-		return out, pt, fmt.Errorf("audit %s: %w", arg, err)
+		return out, pt, nil, fmt.Errorf("audit %s: %w", arg, inspect.ReadError(p, "isolation facts", err))
 	}
 	out.Facts = facts
 	if out.Target.Container != nil {
 		out.Members = containerMembers(p, out.Target.Container.ID, ref, facts)
 	}
-	return out, pt, nil
-}
-
-// isPIDArg: "PID:TID" also has a colon.
-func isPIDArg(arg string) bool {
-	_, err := parseTask(arg)
-	return err == nil
+	return out, pt, identityErr, nil
 }

@@ -19,6 +19,11 @@ func evaluatePolicy(pol *policy.Policy, file string, targets []auditJSON, pts []
 	for i, t := range targets {
 		for _, res := range pol.Evaluate(pts[i], t.Facts) {
 			r.results = append(r.results, res)
+			if res.Undecided != "" {
+				r.Undecided = append(r.Undecided, undecidedJSON{Rule: res.Rule, Target: res.Target.String(), Why: res.Undecided})
+				matched[res.Rule] = true // not "matched no target": it may have
+				continue
+			}
 			if !res.Matched {
 				continue
 			}
@@ -72,6 +77,9 @@ func writeAuditReport(w io.Writer, r auditReport) {
 				verdict = fmt.Sprintf("VIOLATED (%d)", res.Violations)
 			}
 			fmt.Fprintf(w, "  %-30s %-50s %s\n", res.Rule, res.Target, verdict)
+		}
+		for _, u := range p.Undecided {
+			fmt.Fprintf(w, "  %-30s %-50s UNDECIDED: %s\n", u.Rule, u.Target, u.Why)
 		}
 		for _, u := range p.Unmatched {
 			fmt.Fprintf(w, "  %-30s matched no target\n", u)

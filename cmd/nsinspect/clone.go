@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/nsinspect/nsinspect/clone"
 	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/clone/report"
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/nsgraph"
 )
 
@@ -122,7 +122,7 @@ func cloneExit(rep *report.Clone) error {
 		return kernelRefusal(rep.Syscall, rep.Flags, *rep.Errno, rep.Explanation)
 	}
 	if len(rep.Disagreements) > 0 {
-		return &exitError{code: exitAssertion, msg: fmt.Sprintf("%d verdict(s) disagree with clone(2); see DISAGREE above", len(rep.Disagreements))}
+		return inspect.Assertionf("%d verdict(s) disagree with clone(2); see DISAGREE above", len(rep.Disagreements))
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/procinfo"
 	"github.com/nsinspect/nsinspect/sharing"
 	"github.com/nsinspect/nsinspect/verdict"
@@ -107,10 +108,33 @@ func runCompare(stdout, stderr io.Writer, argA, argB, expect string, haveExpect,
 	if err != nil {
 		return err
 	}
-	if v := r.Check(exp); len(v) > 0 {
-		for _, x := range v {
-			fmt.Fprintln(stderr, oneLine(x.String()))
+	return expectOutcome(stderr, r.Check(exp))
+}
+
+// expectOutcome prints one line per unmet expectation and classifies the
+// run: 1 when each was checked and does not hold; 4 when some could not
+// be checked because the kernel refused the reads; 5 when some could not
+// be decided otherwise, or when violations come with either.
+func expectOutcome(stderr io.Writer, vs []sharing.Violation) error {
+	var violated, refused, undecided int
+	for _, v := range vs {
+		fmt.Fprintln(stderr, oneLine(v.String()))
+		switch {
+		case v.Got != nil:
+			violated++
+		case v.Refused:
+			refused++
+		default:
+			undecided++
 		}
+	}
+	unchecked := refused + undecided
+	switch {
+	case unchecked > 0 && (violated > 0 || undecided > 0):
+		return inspect.Undecidedf(nil, "--expect: %d expectation(s) could not be decided and %d do not hold (see above)", unchecked, violated)
+	case refused > 0:
+		return privilegeErrorf("--expect: %d expectation(s) could not be checked: %s", refused, procinfo.DeniedHint("reading the tasks' namespaces and kcmp(2)"))
+	case violated > 0:
 		return errAssertion
 	}
 	return nil

@@ -1,64 +1,55 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/nsinspect/nsinspect/clone"
-	"github.com/nsinspect/nsinspect/features"
+	"github.com/nsinspect/nsinspect/inspect"
 )
 
 // Exit codes, documented in --help and the README. Scripts rely on them.
 const (
 	exitOK        = 0
-	exitAssertion = 1 // an --expect (or matrix) assertion did not hold
-	exitUsage     = 2 // bad input: unknown flag, PID, type, malformed --expect
+	exitAssertion = 1 // an --expect assertion or a policy rule was checked and does not hold
+	exitUsage     = 2 // bad input, a task or container that does not exist
 	exitKernel    = 3 // the kernel refused the experiment's clone/unshare call
 	exitPrivilege = 4 // a needed privilege or kernel feature is missing
-	exitFailure   = 5 // anything else went wrong while inspecting
+	exitFailure   = 5 // nsinspect could not find out
 )
 
+// exitCodes is the one table from an error's class to the exit code;
+// server/ has the other, to HTTP statuses.
+var exitCodes = map[inspect.Class]int{
+	inspect.OK:            exitOK,
+	inspect.Assertion:     exitAssertion,
+	inspect.BadInput:      exitUsage,
+	inspect.KernelRefused: exitKernel,
+	inspect.Privilege:     exitPrivilege,
+	inspect.Undecided:     exitFailure,
+}
+
 const exitCodesHelp = `Exit codes:
-  0  success
-  1  an --expect assertion, an audit --policy rule (or a matrix verdict) did not hold
-  2  bad input: unknown option, PID, container, namespace type, malformed --expect or policy
-  3  the kernel refused the clone/unshare call (errno explained)
-  4  a needed privilege or kernel feature is missing
-  5  any other failure while inspecting`
+  0  success: everything asked was checked and holds
+  1  an --expect assertion, an audit --policy rule (or a matrix verdict) was
+     checked and does not hold
+  2  bad input: unknown option, malformed PID, container target, namespace
+     type, --expect or policy; a task or container that does not exist
+  3  the kernel refused the experiment's clone/unshare call (errno explained)
+  4  a privilege or kernel feature is missing: a read or a socket the kernel
+     refused (EACCES, EPERM), an interface this kernel lacks
+  5  nsinspect could not find out: an engine down or too slow, a task that
+     vanished mid-read, an I/O error. A run with both a violation and
+     something undecided exits 5 and prints both`
 
-// exitError carries an exit code and a one-line message for the user.
-type exitError struct {
-	code int
-	msg  string
-}
+func exitCode(err error) int { return exitCodes[inspect.ClassOf(err)] }
 
-func (e *exitError) Error() string { return e.msg }
+func usageErrorf(format string, a ...any) error { return inspect.BadInputf(format, a...) }
 
-func usageErrorf(format string, a ...any) error {
-	return &exitError{code: exitUsage, msg: fmt.Sprintf(format, a...)}
-}
+func privilegeErrorf(format string, a ...any) error { return inspect.Privilegef(format, a...) }
 
-func privilegeErrorf(format string, a ...any) error {
-	return &exitError{code: exitPrivilege, msg: fmt.Sprintf(format, a...)}
-}
-
-// errAssertion is returned after a failed assertion's diff was printed.
-var errAssertion = &exitError{code: exitAssertion}
-
-func exitCode(err error) int {
-	var ee *exitError
-	if errors.As(err, &ee) {
-		return ee.code
-	}
-	if errors.Is(err, features.ErrMissing) {
-		return exitPrivilege
-	}
-	if errors.Is(err, clone.ErrNoCgo) {
-		return exitPrivilege // a build without the C child: no experiments
-	}
-	return exitFailure
-}
+// errAssertion is returned after a failed assertion was printed: it
+// carries the exit code and no line of its own.
+var errAssertion = inspect.Assertionf("")
 
 // kernelRefusal is exit 3 with one line on stderr. The report (stdout)
 // already explains the refusal, but a script that only reads stderr and the
@@ -66,7 +57,7 @@ func exitCode(err error) int {
 func kernelRefusal(syscall string, flags []string, errno string, why []string) error {
 	msg := fmt.Sprintf("the kernel refused %s(%s) with %s", syscall, strings.Join(flags, "|"), errno)
 	if len(why) == 0 {
-		return &exitError{code: exitKernel, msg: msg + " (see the report and 'nsinspect explain')"}
+		return inspect.Wrap(inspect.ErrKernelRefused, nil, "%s (see the report and 'nsinspect explain')", msg)
 	}
-	return &exitError{code: exitKernel, msg: msg + ": " + why[0]}
+	return inspect.Wrap(inspect.ErrKernelRefused, nil, "%s: %s", msg, why[0])
 }

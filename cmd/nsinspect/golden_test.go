@@ -168,9 +168,10 @@ func TestGoldenNSProxy(t *testing.T) {
 
 func TestGoldenKthreads(t *testing.T) {
 	m := fixtureModel(false)
+	m.Source = "proc"
 	for _, asJSON := range []bool{false, true} {
 		var b bytes.Buffer
-		if err := renderKthreads(&b, kthreads(m), asJSON); err != nil {
+		if err := renderKthreads(&b, m.Source, kthreads(m), asJSON); err != nil {
 			t.Fatal(err)
 		}
 		name := "kthreads.txt"

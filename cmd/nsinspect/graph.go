@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nsinspect/nsinspect/discover"
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/nsgraph"
 )
 
@@ -78,16 +79,19 @@ more than once, or a comma-separated list, for a set of trees.
 	return c
 }
 
-var errNoDot = &exitError{code: exitPrivilege, msg: "--svg needs Graphviz's dot program, which is not installed: apt-get install graphviz (or leave out --svg and render the DOT elsewhere)"}
+var errNoDot = inspect.Wrap(inspect.ErrUnsupported, nil, "--svg needs Graphviz's dot program, which is not installed: apt-get install graphviz (or leave out --svg and render the DOT elsewhere)")
 
 func parsePIDList(args []string) ([]int, error) {
 	var out []int
 	for _, a := range args {
-		n, err := parsePositive(strings.TrimSpace(a))
+		t, err := parseTask(strings.TrimSpace(a))
 		if err != nil {
-			return nil, usageErrorf("bad -p PID %q: %v (want a positive number)", a, err)
+			return nil, err
 		}
-		out = append(out, n)
+		if t.Engine != "" || t.TID != t.PID {
+			return nil, usageErrorf("bad -p PID %q: want a process's PID", a)
+		}
+		out = append(out, t.PID)
 	}
 	return out, nil
 }

@@ -20,6 +20,12 @@ func init() {
 // kthreaddPID is the kernel thread that forks all others.
 const kthreaddPID = 2
 
+// kthreadsJSON is `kthreads --json`: the source that ran and the list.
+type kthreadsJSON struct {
+	Source   string        `json:"source"`
+	Kthreads []kthreadJSON `json:"kthreads"`
+}
+
 type kthreadJSON struct {
 	PID   int    `json:"pid"`
 	PPid  int    `json:"ppid"`
@@ -35,25 +41,29 @@ func newKthreadsCmd() *cobra.Command {
 		Long: `kthreads lists kthreadd (pid 2) and the kernel threads it forked: the tasks
 whose stat flags carry PF_KTHREAD, with pid, ppid, comm, state and CPU
 affinity (Cpus_allowed_list of /proc/PID/status). Tasks that exit during the
-scan are left out. --source bpf finds them in the kernel's task list (see
-ls --help); the affinity is read from /proc either way.`,
+scan are left out; so is nothing else: without the privilege to read their
+namespaces, kernel threads are still listed (their stat and status are
+world-readable). --source bpf finds them in the kernel's task list (see
+ls --help); the affinity is read from /proc either way.
+
+` + exitCodesHelp,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			m, err := discoverFrom(source, discover.Options{Tasks: true}, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			return renderKthreads(cmd.OutOrStdout(), kthreads(m), asJSON)
+			return renderKthreads(cmd.OutOrStdout(), m.Source, kthreads(m), asJSON)
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON array")
+	c.Flags().BoolVar(&asJSON, "json", false, `print a JSON object {"source", "kthreads": [{"pid", "ppid", "comm", "state", "cpus"}]}`)
 	addSourceFlag(c, &source)
 	return c
 }
 
-func renderKthreads(w io.Writer, list []kthreadJSON, asJSON bool) error {
+func renderKthreads(w io.Writer, source string, list []kthreadJSON, asJSON bool) error {
 	if asJSON {
-		return writeJSON(w, list)
+		return writeJSON(w, kthreadsJSON{Source: source, Kthreads: list})
 	}
 	tw := newTable(w)
 	fmt.Fprintln(tw, "PID\tPPID\tSTATE\tCPUS\tCOMM")

@@ -91,9 +91,6 @@ func runLs(stdout, stderr io.Writer, o lsOptions) error {
 	if err != nil {
 		return err
 	}
-	if res.Denied.Any() {
-		fmt.Fprintf(stderr, "nsinspect: warning: %s\n", deniedLine(res.Denied))
-	}
 	var list []*model.Namespace
 	for _, ns := range res.Namespaces {
 		if keep(ns) {
@@ -139,7 +136,7 @@ func lsFilter(o lsOptions, held *namespaces.Holder) (func(*model.Namespace) bool
 		defer p.Close()
 		links, err := p.NamespacesHeld(held)
 		if err != nil {
-			return nil, fmt.Errorf("reading the namespaces of %q: %w", o.pid, err)
+			return nil, readError(p, "namespaces", err)
 		}
 		ids = map[namespaces.Key]bool{}
 		// A zombie's nsproxy was dropped at exit: only its pid and user
@@ -151,7 +148,7 @@ func lsFilter(o lsOptions, held *namespaces.Holder) (func(*model.Namespace) bool
 				continue
 			}
 			if l.Err != nil {
-				return nil, fmt.Errorf("reading the namespaces of %q: %w", o.pid, l.Err)
+				return nil, readError(p, "namespaces", l.Err)
 			}
 			ids[l.NS.Key()] = true
 		}

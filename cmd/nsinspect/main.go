@@ -1,11 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"github.com/nsinspect/nsinspect/clone"
+	"github.com/nsinspect/nsinspect/inspect"
 )
 
 func main() {
@@ -25,17 +28,59 @@ func main() {
 func run(args []string) int {
 	root := newRootCmd(args)
 	root.SetArgs(args)
+	// Every command writes its report through out, so that a failed
+	// write (a full disk, /dev/full) fails the command whichever renderer
+	// met it. A closed pipe never gets here: Go's runtime ends the
+	// process with SIGPIPE on a write to fd 1, quietly, as util-linux's
+	// tools end.
+	out := &stickyWriter{w: os.Stdout}
+	root.SetOut(out)
 	err := root.Execute()
+	if out.err != nil && (err == nil || !errors.Is(err, out.err)) {
+		err = errors.Join(err, out.err)
+	}
 	if err == nil {
 		return exitOK
 	}
-	if strings.HasPrefix(err.Error(), "unknown command") {
-		err = usageErrorf("%v (see 'nsinspect --help')", err)
-	}
-	if msg := strings.TrimSpace(err.Error()); msg != "" {
-		fmt.Fprintf(os.Stderr, "nsinspect: %s\n", oneLine(msg))
-	}
+	printError(os.Stderr, err)
 	return exitCode(err)
 }
 
+// printError prints err as "nsinspect: " lines: one line, or, for
+// errors joined (every error of a policy file; a violation and a refused
+// read), one line each. An error with no text (an assertion whose report
+// said it all) prints nothing.
+func printError(w io.Writer, err error) {
+	// A core error unwraps to its kind and cause, but says itself.
+	if _, core := err.(*inspect.Error); !core {
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range j.Unwrap() {
+				printError(w, e)
+			}
+			return
+		}
+	}
+	if l := oneLine(err.Error()); l != "" {
+		fmt.Fprintf(w, "nsinspect: %s\n", l)
+	}
+}
+
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// stickyWriter passes writes on until the first one fails, then fails
+// every write with that error, which it keeps.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyWriter) Write(b []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.w.Write(b)
+	if err != nil {
+		s.err = err
+	}
+	return n, err
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/nsinspect/nsinspect/clone"
 	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/clone/report"
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/verdict"
 )
 
@@ -84,7 +85,7 @@ Exit 1 on any disagreement.`,
 				renderMatrix(c.OutOrStdout(), reps)
 			}
 			if bad > 0 {
-				return &exitError{code: exitAssertion, msg: fmt.Sprintf("%d verdict(s) disagree with clone(2)", bad)}
+				return inspect.Assertionf("%d verdict(s) disagree with clone(2)", bad)
 			}
 			return nil
 		},

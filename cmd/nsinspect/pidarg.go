@@ -1,82 +1,38 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"io"
-	"os"
-	"strconv"
-	"strings"
 
+	"github.com/nsinspect/nsinspect/inspect"
+	"github.com/nsinspect/nsinspect/internal/engine"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 
-// task is a PID argument as the user wrote it: "self", "PID" or "PID:TID".
-type task struct {
-	arg      string
-	pid, tid int
-}
+// parseTask checks a target's form (inspect.ParseTarget) without touching
+// /proc or an engine.
+func parseTask(arg string) (inspect.Target, error) { return inspect.ParseTarget(arg) }
 
-// parseTask validates a PID argument without touching /proc.
-func parseTask(arg string) (task, error) {
-	t := task{arg: arg}
-	pidStr, tidStr, hasTID := strings.Cut(arg, ":")
-	if pidStr == "self" {
-		t.pid = os.Getpid()
-	} else {
-		n, err := parsePositive(pidStr)
-		if err != nil {
-			return t, usageErrorf("bad PID %q: %v (want a positive number, \"self\" or PID:TID)", arg, err)
-		}
-		t.pid = n
-	}
-	t.tid = t.pid
-	if hasTID {
-		n, err := parsePositive(tidStr)
-		if err != nil {
-			return t, usageErrorf("bad thread id in %q: %v (want PID:TID, both positive numbers)", arg, err)
-		}
-		t.tid = n
-	}
-	return t, nil
-}
-
-func parsePositive(s string) (int, error) {
-	n, err := strconv.ParseInt(s, 10, 32)
-	if err != nil {
-		var ne *strconv.NumError
-		if errors.As(err, &ne) && ne.Err == strconv.ErrRange {
-			return 0, errors.New("out of range")
-		}
-		return 0, errors.New("not a number")
-	}
-	if n <= 0 {
-		return 0, errors.New("must be greater than 0")
-	}
-	return int(n), nil
-}
-
-// openTask parses and pins a PID argument. A task that does not exist is a
-// usage error (exit 2) naming the argument.
+// openTask resolves and pins a target: a PID, self, PID:TID or a
+// container (inspect.Resolve), with the engine's default timeout.
 func openTask(arg string) (*procinfo.Proc, error) {
-	t, err := parseTask(arg)
+	r, err := inspect.Resolve(context.Background(), arg, engine.Timeout)
 	if err != nil {
 		return nil, err
 	}
-	p, err := procinfo.OpenTask(t.pid, t.tid)
-	if err != nil {
-		if errors.Is(err, procinfo.ErrProcessGone) {
-			if t.tid != t.pid {
-				return nil, usageErrorf("no thread %d in process %d (%q): see /proc/%d/task", t.tid, t.pid, arg, t.pid)
-			}
-			return nil, usageErrorf("no process with PID %d: it does not exist or has exited (see ps -e)", t.pid)
-		}
-		return nil, err
-	}
-	return p, nil
+	return r.Proc, nil
 }
+
+// partialRead is a read that gave a report with parts the kernel
+// refused: the report is printed, then the error decides the exit code.
+type partialRead struct{ error }
+
+func (p partialRead) Unwrap() error { return p.error }
 
 // viewTask pins the task named by arg, reads it with read and prints what
-// it read as JSON, or with render.
+// it read as JSON, or with render. A partialRead is printed, then
+// returned.
 func viewTask[T any](w io.Writer, arg string, asJSON bool, read func(*procinfo.Proc) (T, error), render func(io.Writer, T) error) error {
 	p, err := openTask(arg)
 	if err != nil {
@@ -84,11 +40,16 @@ func viewTask[T any](w io.Writer, arg string, asJSON bool, read func(*procinfo.P
 	}
 	defer p.Close()
 	out, err := read(p)
-	if err != nil {
+	var partial partialRead
+	if err != nil && !errors.As(err, &partial) {
 		return err
 	}
 	if asJSON {
-		return writeJSON(w, out)
+		if werr := writeJSON(w, out); werr != nil {
+			return werr
+		}
+	} else if rerr := render(w, out); rerr != nil {
+		return rerr
 	}
-	return render(w, out)
+	return err
 }

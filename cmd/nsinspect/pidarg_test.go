@@ -2,10 +2,10 @@ package main
 
 import "testing"
 
-// FuzzParseTask: a PID argument parses to positive pid and tid, or to a
-// usage error (exit 2); never a panic.
+// FuzzParseTask: a target parses to positive pid and tid or to an engine
+// and a name, or to a bad-input error (exit 2); never a panic.
 func FuzzParseTask(f *testing.F) {
-	for _, s := range []string{"self", "1", "1:1", "self:2", "0", "-1", "99999999999", "1:", ":1", "1:x", " 1", "", "4194304:4194305"} {
+	for _, s := range []string{"self", "1", "1:1", "self:2", "0", "-1", "99999999999", "1:", ":1", "1:x", " 1", "", "4194304:4194305", "docker:", "docker:web", "podman:alice/db", "nosuch:x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -16,8 +16,14 @@ func FuzzParseTask(f *testing.F) {
 			}
 			return
 		}
-		if tk.pid <= 0 || tk.tid <= 0 {
-			t.Fatalf("%q parsed to pid %d tid %d", s, tk.pid, tk.tid)
+		if tk.Engine != "" {
+			if tk.Name == "" {
+				t.Fatalf("%q parsed to engine %q with no name", s, tk.Engine)
+			}
+			return
+		}
+		if tk.PID <= 0 || tk.TID <= 0 {
+			t.Fatalf("%q parsed to pid %d tid %d", s, tk.PID, tk.TID)
 		}
 	})
 }

@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
-	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
-	"github.com/nsinspect/nsinspect/procinfo"
 	"github.com/nsinspect/nsinspect/server"
 )
 
@@ -98,10 +94,18 @@ func (a serveAPI) tasks(ctx context.Context, q server.Query) (any, error) {
 		if err != nil {
 			return nil, apiError(err, "pid")
 		}
-		if t.tid != t.pid {
+		if t.TID != t.PID {
 			return nil, server.BadRequest("bad_pid", "pid %q: a process, not PID:TID (its threads are all listed)", s)
 		}
-		pid = t.pid
+		pid = t.PID
+		if t.Engine != "" {
+			r, err := inspect.Resolve(ctx, s, a.engineTimeout)
+			if err != nil {
+				return nil, apiError(err, "pid")
+			}
+			pid = r.Proc.PID
+			r.Close()
+		}
 	}
 	p, err := a.pass(ctx)
 	if err != nil {
@@ -244,46 +248,6 @@ func (a serveAPI) health() (any, error) {
 	return h, nil
 }
 
-// apiError turns a CLI error into an HTTP one: bad input (exit 2) is a
-// 400 naming the parameter, or a 404 when the task does not exist; a
-// missing privilege (exit 4) a 403; a task that exited meanwhile a 404;
-// anything else a 500 with the one line the CLI would print.
-func apiError(err error, param string) error {
-	var ee *exitError
-	var pe *server.PassError
-	switch {
-	case errors.As(err, &pe):
-		return err
-	case errors.Is(err, procinfo.ErrProcessGone):
-		return server.NotFound("task_gone", "%s", oneLine(err.Error()))
-	case errors.As(err, &ee) && ee.code == exitUsage:
-		if isNoSuchTask(ee.msg) {
-			return server.NotFound("no_such_task", "%s", oneLine(ee.msg))
-		}
-		return server.BadRequest("bad_"+paramWord(param), "%s: %s", param, oneLine(ee.msg))
-	case errors.As(err, &ee) && ee.code == exitPrivilege:
-		return server.Errorf(http.StatusForbidden, "missing_privilege", "%s", oneLine(ee.msg))
-	}
-	return server.Errorf(http.StatusInternalServerError, "inspect_failed", "%s", oneLine(err.Error()))
-}
-
-func paramWord(param string) string {
-	if param == "target" {
-		return "target"
-	}
-	if slices.Contains([]string{"a", "b", "a or b", "task", "pid"}, param) {
-		return "pid"
-	}
-	return "parameter"
-}
-
-// isNoSuchTask recognises openTask's words for a well-formed PID that
-// names no task.
-func isNoSuchTask(msg string) bool {
-	for _, p := range []string{"no process with PID", "no thread ", "exited while it was read"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
-}
+// apiError is server.FromError: the one table from an error's kind to
+// an HTTP status lives in server/.
+func apiError(err error, param string) error { return server.FromError(err, param) }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/nsinspect/nsinspect/internal/engine"
 	"github.com/nsinspect/nsinspect/policy"
 	"github.com/nsinspect/nsinspect/posture"
 	"github.com/nsinspect/nsinspect/procinfo"
@@ -24,6 +25,11 @@ type servePolicy struct {
 	mu      sync.Mutex
 	pol     *policy.Policy // nil without --policy
 	lastErr error          // the last reload's failure, nil when it succeeded
+
+	// identities caches what engines said of a container (engine/id ->
+	// name, image, labels), asked only when a rule selects on them; a
+	// container's are fixed for its life. Failed asks are not cached.
+	identities map[string]procinfo.Container
 }
 
 func newServePolicy(file string) (*servePolicy, error) {
@@ -33,7 +39,7 @@ func newServePolicy(file string) (*servePolicy, error) {
 	}
 	p, err := policy.Load(file)
 	if err != nil {
-		return nil, usageErrorf("--policy: %s", policyError(err))
+		return nil, policyErrors("--policy: ", err)
 	}
 	s.pol = p
 	return s, nil
@@ -110,6 +116,7 @@ func (s *servePolicy) enrich(p *server.Pass) {
 			p.PolicyRules = append(p.PolicyRules, r.Name())
 		}
 	}
+	defer s.forgetGone(p.Containers)
 	for _, c := range p.Containers {
 		facts, err := containerFacts(c, ref)
 		if err != nil {
@@ -123,13 +130,58 @@ func (s *servePolicy) enrich(p *server.Pass) {
 		if pol == nil {
 			continue
 		}
-		t := policy.Target{Engine: c.Engine, ID: c.ID, Name: c.Name, PID: c.PID}
+		t := s.target(c, pol)
 		for _, res := range pol.Evaluate(t, facts) {
-			if res.Matched {
-				p.Policy = append(p.Policy, server.PolicyResult{Rule: res.Rule, Container: c, Violations: len(res.Violations)})
+			if res.Matched || res.Undecided != "" {
+				p.Policy = append(p.Policy, server.PolicyResult{Rule: res.Rule, Container: c, Violations: len(res.Violations), Undecided: res.Undecided})
 			}
 		}
 	}
+}
+
+// forgetGone drops the identities of containers this pass did not find.
+func (s *servePolicy) forgetGone(live []*server.Container) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key := range s.identities {
+		if !slices.ContainsFunc(live, func(c *server.Container) bool { return c.Engine+"/"+c.ID == key }) {
+			delete(s.identities, key)
+		}
+	}
+}
+
+// target is the policy's view of a container: its engine, id and pid
+// from the pass and, when a rule selects on them, its name, image and
+// labels from its engine (engine.Identify, as audit asks). When the
+// engine cannot be asked, the target is Unidentified and such rules are
+// undecided for it, never "matched nothing".
+func (s *servePolicy) target(c *server.Container, pol *policy.Policy) policy.Target {
+	t := policy.Target{Engine: c.Engine, ID: c.ID, Name: c.Name, PID: c.PID}
+	if !slices.ContainsFunc(pol.Rules(), policy.Rule.NeedsIdentity) {
+		return t
+	}
+	key := c.Engine + "/" + c.ID
+	s.mu.Lock()
+	known, ok := s.identities[key]
+	s.mu.Unlock()
+	if !ok {
+		known = procinfo.Container{Engine: c.Engine, ID: c.ID, Cgroup: c.Cgroup}
+		if err := engine.Identify(context.Background(), &known); err != nil {
+			t.Unidentified = oneLine(err.Error())
+			return t
+		}
+		s.mu.Lock()
+		if s.identities == nil {
+			s.identities = map[string]procinfo.Container{}
+		}
+		s.identities[key] = known
+		s.mu.Unlock()
+	}
+	if known.Name != "" {
+		t.Name = known.Name
+	}
+	t.Image, t.Labels = known.Image, known.Labels
+	return t
 }
 
 func containerFacts(c *server.Container, ref *procinfo.Proc) (*posture.Facts, error) {
@@ -179,7 +231,7 @@ func (a serveAPI) audit(ctx context.Context, q server.Query) (any, error) {
 	if ref != nil {
 		defer ref.Close()
 	}
-	one, pt, err := auditOne(ctx, target, ref, refInfo, a.engineTimeout)
+	one, pt, _, err := auditOne(ctx, target, ref, refInfo, a.engineTimeout)
 	if err != nil {
 		return nil, apiError(err, "target")
 	}

@@ -91,7 +91,7 @@ links with inode and NS_GET_ID.
 A zombie keeps only what /proc still gives: its namespaces, cwd and root are
 released. Without the privilege to read a field (cwd, root and the namespace
 links need ` + procinfo.PtraceNeed + ` for another user's process) the rest is
-printed and the field is named under "unavailable".
+printed, the field is named under "unavailable", and show exits 4.
 
 --kernel adds what /proc cannot show: the task's nine kernel objects, read
 from its task_struct by a BPF task iterator, and for each the other tasks
@@ -209,6 +209,21 @@ func readShow(p *procinfo.Proc) (showJSON, error) {
 	}
 	if denied {
 		out.Missing = append(out.Missing, missingJSON{"namespaces", "needs " + procinfo.PtraceNeed})
+	}
+	var refused []string
+	for _, m := range t.Missing {
+		if m.Cause == procinfo.CauseDenied && !strings.HasPrefix(m.Field, "ns/") {
+			refused = append(refused, showField(m.Field))
+		}
+	}
+	if denied {
+		refused = append(refused, "namespaces")
+	}
+	if len(refused) > 0 {
+		// The rest is a report worth printing; the exit code still says
+		// that the kernel refused part of it.
+		return out, partialRead{privilegeErrorf("show %d: %s could not be read: %s (the rest is printed)",
+			p.PID, strings.Join(refused, ", "), procinfo.DeniedHint("reading them"))}
 	}
 	return out, nil
 }

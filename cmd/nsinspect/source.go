@@ -44,5 +44,10 @@ func discoverFrom(source string, opt discover.Options, stderr io.Writer) (*model
 	if m.Note != "" {
 		fmt.Fprintf(stderr, "nsinspect: note: %s\n", m.Note)
 	}
+	// Every view of the pass (ls, nsproxy, graph, kthreads) says what it
+	// could not read: a view that silently drops tasks is wrong.
+	if m.Denied.Any() {
+		fmt.Fprintf(stderr, "nsinspect: warning: %s\n", deniedLine(m.Denied))
+	}
 	return m, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/nsinspect/nsinspect/clone"
 	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/clone/report"
+	"github.com/nsinspect/nsinspect/inspect"
 )
 
 func init() {
@@ -63,7 +64,7 @@ A call the kernel refuses exits 3 with the errno and the rule it broke.`,
 			case rep.Errno != nil:
 				return kernelRefusal(rep.Syscall, rep.Flags, *rep.Errno, rep.Explanation)
 			case len(rep.Disagreements) > 0:
-				return &exitError{code: exitAssertion, msg: fmt.Sprintf("%d result(s) disagree with unshare(2)", len(rep.Disagreements))}
+				return inspect.Assertionf("%d result(s) disagree with unshare(2)", len(rep.Disagreements))
 			}
 			return nil
 		},
