@@ -361,7 +361,10 @@ func (w *worker) threads(dfd, pid int, leader *[10]*entry) {
 // zombieWhy is why a zombie's other links are missing.
 const zombieWhy = "zombie: released its nsproxy at exit (exit_task_namespaces); only pid and user still resolve"
 
-func deniedWhy(err error) string { return "ptrace access refused: " + err.Error() }
+// deniedPrefix starts every deniedWhy: task() marks such tasks Refused.
+const deniedPrefix = "ptrace access refused: "
+
+func deniedWhy(err error) string { return deniedPrefix + err.Error() }
 
 // unreadable records a process whose ns directory we may not open
 // (another user's, without CAP_SYS_PTRACE): its stat is world-readable,
@@ -400,6 +403,7 @@ func (w *worker) task(nsfd, pid, tid int, links *[10]*entry, why string) {
 	t := &model.Task{
 		PID: pid, TID: tid, PPID: st.PPID, Comm: st.Comm, State: st.State, Kernel: st.IsKthread(),
 		NS: make([]*model.Namespace, n), Missing: make([]string, n),
+		Refused: links == nil && strings.HasPrefix(why, deniedPrefix),
 	}
 	for i := range n {
 		switch {

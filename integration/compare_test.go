@@ -1,10 +1,8 @@
 package integration
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -164,28 +162,30 @@ func TestCompareExpect(t *testing.T) {
 		t.Errorf("the report is still printed on stdout: %q", r.stdout)
 	}
 
+	// An indeterminate result is never a pass, and not a checked
+	// violation either: nsinspect could not find out (exit 5).
 	r = nsinspect(t, "compare", me, pidNoInit, "--expect", "pid_for_children=separate")
-	if r.code != 1 || !strings.HasPrefix(r.stderr, "pid_for_children: expected separate, got indeterminate (") {
-		t.Errorf("indeterminate must violate: exit %d, stderr %q", r.code, r.stderr)
+	if r.code != 5 || !strings.HasPrefix(r.stderr, "pid_for_children: expected separate, got indeterminate (") ||
+		!strings.Contains(r.stderr, "nsinspect: --expect: 1 expectation(s) could not be decided") {
+		t.Errorf("indeterminate must not pass: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 
 // Without CAP_SYS_PTRACE, nsinspect (as nobody) cannot kcmp or open the
 // namespaces of root's processes: every such row is "?" with the reason,
-// and the command does not fail.
+// the report is printed, and the command exits 4 (the kernel refused)
+// with one line saying so.
 func TestCompareUnprivileged(t *testing.T) {
 	testutil.RequireRoot(t)
 	a, b := unshareSleep(t, "--uts"), unshareSleep(t, "--ipc")
-	cmd := exec.Command(binary, "compare", "--json", strconv.Itoa(a), strconv.Itoa(b))
-	cmd.SysProcAttr = nobody()
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("as nobody: %v, stderr %q", err, errb.String())
+	r := runAs(t, nobody(), "compare", "--json", strconv.Itoa(a), strconv.Itoa(b))
+	checkOneLineError(t, r, 4, "compare as nobody")
+	if !strings.Contains(r.stderr, "16 of 16 resources could not be compared") {
+		t.Errorf("compare as nobody: stderr %q; want the refused rows counted", r.stderr)
 	}
 	var c compareJSON
-	if err := json.Unmarshal(out.Bytes(), &c); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
+	if err := json.Unmarshal([]byte(r.stdout), &c); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
 	}
 	if len(c.Resources) != 16 {
 		t.Fatalf("got %d resources", len(c.Resources))

@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"net"
 	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -117,4 +119,81 @@ rules:
 	if _, ok := metric(ms, "nsinspect_policy_violations", plain.id, "rule", "own-pid"); !ok {
 		t.Errorf("after a bad reload the previous rules are gone")
 	}
+}
+
+// TestServePolicyUndecided: a rule that selects containers by name is
+// undecided for a container whose engine does not answer: the server
+// exports nsinspect_policy_undecided for it, and no violations series
+// that would read 0. With the engine answering, the same rule is decided.
+func TestServePolicyUndecided(t *testing.T) {
+	e := requireEngine(t)
+	c := e.startHold(t, "undecided", "--network", "host")
+	pol := writePolicy(t, `version: 1
+rules:
+  - name: named-isolated
+    match: {name: "nsinspect-it-undecided-*"}
+    expect:
+      namespaces: {separate: [net]}
+  - name: docker-isolated
+    match: {engine: docker}
+    expect:
+      namespaces: {separate: [net]}
+`)
+	mute := muteSocket(t)
+	series := func(s *served) map[string]float64 {
+		status, body := s.get(t, "/metrics")
+		if status != 200 {
+			t.Fatalf("/metrics: %d %s", status, body)
+		}
+		got := map[string]float64{}
+		for _, m := range parseMetrics(t, string(body)) {
+			if m.labels["container_id"] == c.id {
+				got[m.name+"/"+m.labels["rule"]] = m.value
+			}
+		}
+		return got
+	}
+	slow := startServeEnv(t, []string{"DOCKER_HOST=unix://" + mute}, "--policy", pol, "--min-interval", "0s")
+	got := series(slow)
+	if v, ok := got["nsinspect_policy_undecided/named-isolated"]; !ok || v != 1 {
+		t.Errorf("engine mute: nsinspect_policy_undecided{rule=named-isolated} = %v (present %v), want 1", v, ok)
+	}
+	if _, ok := got["nsinspect_policy_violations/named-isolated"]; ok {
+		t.Errorf("engine mute: a violations series for the undecided rule: %v", got)
+	}
+	if v := got["nsinspect_policy_violations/docker-isolated"]; v != 1 {
+		t.Errorf("engine mute: the engine-only rule is decidable and violated: %v, want 1", v)
+	}
+	slow.stop(t)
+
+	ok := startServe(t, "--policy", pol, "--min-interval", "0s")
+	got = series(ok)
+	if _, present := got["nsinspect_policy_undecided/named-isolated"]; present {
+		t.Errorf("engine answers: the rule is still undecided: %v", got)
+	}
+	if v := got["nsinspect_policy_violations/named-isolated"]; v != 1 {
+		t.Errorf("engine answers: named-isolated violations = %v, want 1", v)
+	}
+}
+
+// muteSocket is a unix socket that accepts connections and never
+// answers: an engine too slow.
+func muteSocket(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "mute.sock")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { conn.Close() })
+		}
+	}()
+	return path
 }

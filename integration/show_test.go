@@ -222,19 +222,19 @@ func TestShowThread(t *testing.T) {
 	}
 }
 
-// Unprivileged: what needs ptrace access is named, the rest is printed.
+// Unprivileged: what needs ptrace access is named, the rest is printed,
+// and the exit code (4) says the kernel refused part of it.
 func TestShowUnprivileged(t *testing.T) {
 	testutil.RequireRoot(t)
 	target := exec.Command("sleep", "1000")
 	startChild(t, target)
-	cmd := exec.Command(binary, "show", "--json", strconv.Itoa(target.Process.Pid))
-	cmd.SysProcAttr = nobody()
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("show as nobody: %v", err)
+	r := runAs(t, nobody(), "show", "--json", strconv.Itoa(target.Process.Pid))
+	checkOneLineError(t, r, 4, "show as nobody")
+	if !strings.Contains(r.stderr, "cwd, root, namespaces could not be read") {
+		t.Errorf("show as nobody: stderr %q; want the refused fields named", r.stderr)
 	}
 	var s showOut
-	if err := json.Unmarshal(out, &s); err != nil {
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
 		t.Fatal(err)
 	}
 	missing := map[string]string{}

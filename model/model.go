@@ -134,6 +134,9 @@ type Task struct {
 	// access was refused.
 	NS      []*Namespace
 	Missing []string
+	// Refused is set when the kernel refused to show the task's
+	// namespaces (ptrace access, EACCES): more privilege would.
+	Refused bool
 
 	// Objects are opaque ids of the kernel objects the task points to,
 	// indexed as bpfiter.Object (nsproxy, files, fs, mm, sighand, signal,

@@ -232,6 +232,9 @@ func policyError(err error) string {
 // policyErrors is a policy file's errors as bad input, one line each at
 // FILE:LINE:COL, prefixed with what was loading it.
 func policyErrors(prefix string, err error) error {
+	if procinfo.IsDenied(err) {
+		return privilegeErrorf("%s%v (run as a user who may read it)", prefix, err)
+	}
 	var out []error
 	for _, e := range policyErrList(err) {
 		out = append(out, usageErrorf("%sbad policy: %v", prefix, e))

@@ -108,7 +108,26 @@ func runCompare(stdout, stderr io.Writer, argA, argB, expect string, haveExpect,
 	if err != nil {
 		return err
 	}
-	return expectOutcome(stderr, r.Check(exp))
+	if haveExpect {
+		return expectOutcome(stderr, r.Check(exp))
+	}
+	return refusedRows(r)
+}
+
+// refusedRows is exit 4 for a comparison whose rows the kernel refused
+// (printed as "?" with why): the report is not a clean answer.
+func refusedRows(r *sharing.Report) error {
+	var names []string
+	for _, res := range r.Resources {
+		if res.Refused {
+			names = append(names, res.Name)
+		}
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return privilegeErrorf("compare: %d of %d resources could not be compared (%s): %s", len(names), len(r.Resources),
+		strings.Join(names, " "), procinfo.DeniedHint("reading the tasks' namespaces and kcmp(2)"))
 }
 
 // expectOutcome prints one line per unmet expectation and classifies the
@@ -165,7 +184,7 @@ func compareTasks(argA, argB string, kernel bool) (compareJSON, error) {
 	r, err := sharing.Compare(a, b)
 	if err != nil {
 		if errors.Is(err, procinfo.ErrProcessGone) {
-			return compareJSON{}, fmt.Errorf("%v: it exited during the comparison, so nothing is reported (run again on a live task)", err)
+			return compareJSON{}, inspect.Undecidedf(err, "%v: it exited during the comparison, so nothing is reported (run again on a live task)", err)
 		}
 		return compareJSON{}, fmt.Errorf("comparing %s and %s: %w", argA, argB, err)
 	}
@@ -240,7 +259,7 @@ func addContainers(r *sharing.Report, a, b *procinfo.Proc) error {
 		r.B.Container, err = names.of(b)
 	}
 	if errors.Is(err, procinfo.ErrProcessGone) {
-		return fmt.Errorf("%v: it exited during the comparison, so nothing is reported (run again on a live task)", err)
+		return inspect.Undecidedf(err, "%v: it exited during the comparison, so nothing is reported (run again on a live task)", err)
 	}
 	return err
 }

@@ -28,18 +28,49 @@ var exitCodes = map[inspect.Class]int{
 	inspect.Undecided:     exitFailure,
 }
 
-const exitCodesHelp = `Exit codes:
-  0  success: everything asked was checked and holds
-  1  an --expect assertion, an audit --policy rule (or a matrix verdict) was
-     checked and does not hold
-  2  bad input: unknown option, malformed PID, container target, namespace
-     type, --expect or policy; a task or container that does not exist
-  3  the kernel refused the experiment's clone/unshare call (errno explained)
-  4  a privilege or kernel feature is missing: a read or a socket the kernel
-     refused (EACCES, EPERM), an interface this kernel lacks
-  5  nsinspect could not find out: an engine down or too slow, a task that
-     vanished mid-read, an I/O error. A run with both a violation and
-     something undecided exits 5 and prints both`
+// exitMeanings says what each code means, once: --help prints it
+// (exitCodesHelp), and the README's table must say the same words
+// (TestREADMEExitCodes).
+var exitMeanings = []struct {
+	code    int
+	meaning string
+}{
+	{exitOK, "success: everything asked was checked and holds"},
+	{exitAssertion, "an `--expect` assertion, an `audit --policy` rule or a `clone`/`unshare`/`matrix` verdict was checked and does not hold"},
+	{exitUsage, "bad input, including a task or container that does not exist"},
+	{exitKernel, "the kernel refused the experiment's `clone`/`unshare` call"},
+	{exitPrivilege, "a privilege or kernel feature is missing, including a read or a socket the kernel refuses (EACCES, EPERM)"},
+	{exitFailure, "nsinspect could not find out: an engine down or too slow, a task that exited while it was read, an I/O error; a run with both a violation and something undecided exits 5 and prints both"},
+}
+
+// exitCodesHelp is the table as every command's --help ends.
+var exitCodesHelp = func() string {
+	var b strings.Builder
+	b.WriteString("Exit codes:")
+	for _, m := range exitMeanings {
+		fmt.Fprintf(&b, "\n  %d  %s", m.code, wrapText(strings.ReplaceAll(m.meaning, "`", ""), 72, "     "))
+	}
+	return b.String()
+}()
+
+// wrapText breaks s into lines of at most width, continuation lines
+// starting with indent.
+func wrapText(s string, width int, indent string) string {
+	var b strings.Builder
+	line := 0
+	for i, w := range strings.Fields(s) {
+		if i > 0 && line+1+len(w) > width {
+			b.WriteString("\n" + indent)
+			line = 0
+		} else if i > 0 {
+			b.WriteByte(' ')
+			line++
+		}
+		b.WriteString(w)
+		line += len(w)
+	}
+	return b.String()
+}
 
 func exitCode(err error) int { return exitCodes[inspect.ClassOf(err)] }
 

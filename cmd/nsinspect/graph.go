@@ -12,7 +12,9 @@ import (
 
 	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/inspect"
+	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/nsgraph"
+	"github.com/nsinspect/nsinspect/procinfo"
 )
 
 func init() {
@@ -69,7 +71,13 @@ more than once, or a comma-separated list, for a set of trees.
 				}
 			}
 			g := nsgraph.Processes(tasks)
-			return writeGraph(cmd.OutOrStdout(), g, svg)
+			if err := writeGraph(cmd.OutOrStdout(), g, svg); err != nil {
+				return err
+			}
+			if len(roots) > 0 {
+				return refusedTasks("graph -p", tasks)
+			}
+			return nil
 		},
 	}
 	f := c.Flags()
@@ -81,17 +89,33 @@ more than once, or a comma-separated list, for a set of trees.
 
 var errNoDot = inspect.Wrap(inspect.ErrUnsupported, nil, "--svg needs Graphviz's dot program, which is not installed: apt-get install graphviz (or leave out --svg and render the DOT elsewhere)")
 
+// refusedTasks is exit 4 for a view of chosen tasks some of whose
+// namespaces the kernel refused to show: they are drawn without them.
+func refusedTasks(view string, tasks []*model.Task) error {
+	var pids []int
+	for _, t := range tasks {
+		if t.Refused && !t.IsThread() {
+			pids = append(pids, t.PID)
+		}
+	}
+	if len(pids) == 0 {
+		return nil
+	}
+	return privilegeErrorf("%s: cannot read the namespaces of %d process(es) (%s), drawn without them: %s", view, len(pids),
+		joinInts(pids[:min(len(pids), 5)], ", "), procinfo.DeniedHint("reading them"))
+}
+
 func parsePIDList(args []string) ([]int, error) {
 	var out []int
 	for _, a := range args {
-		t, err := parseTask(strings.TrimSpace(a))
+		// Resolved as every target is, so -p takes what ls -p takes
+		// (self, PID:TID, a container); the tree is the process's.
+		p, err := openTask(strings.TrimSpace(a))
 		if err != nil {
 			return nil, err
 		}
-		if t.Engine != "" || t.TID != t.PID {
-			return nil, usageErrorf("bad -p PID %q: want a process's PID", a)
-		}
-		out = append(out, t.PID)
+		out = append(out, p.PID)
+		p.Close()
 	}
 	return out, nil
 }

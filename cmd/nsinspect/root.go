@@ -38,8 +38,10 @@ func newRootCmd(args []string) *cobra.Command {
 reads /proc, kcmp(2) and the nsfs ioctls back to show what processes share,
 with the kernel's evidence beside every verdict.
 
-Wherever a PID is taken, "self" means nsinspect's own process and PID:TID
-names one thread.
+Wherever a task is taken, it is named the same way: a PID, "self"
+(nsinspect's own process), PID:TID (one thread), or a container's init:
+docker:NAME, podman:NAME (podman:USER/NAME for USER's rootless podman),
+runc:ID (runc:USER/ID).
 
 ` + exitCodesHelp,
 		SilenceUsage:  true,
@@ -105,6 +107,10 @@ func (e entry) buildIn(root *cobra.Command) {
 	}
 	c := e.build()
 	c.Use, c.Short, c.Hidden = e.head.Use, e.head.Short, e.head.Hidden
+	// Every command's help ends with the one exit-code table.
+	if !strings.Contains(c.Long, exitCodesHelp) {
+		c.Long = strings.TrimRight(c.Long, "\n") + "\n\n" + exitCodesHelp
+	}
 	root.RemoveCommand(e.head)
 	root.AddCommand(c)
 }
