@@ -7,43 +7,16 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/policy"
 	"github.com/nsinspect/nsinspect/posture"
 )
 
-// evaluatePolicy runs every rule on every target.
-func evaluatePolicy(pol *policy.Policy, file string, targets []auditJSON, pts []policy.Target) *policyReport {
-	r := &policyReport{File: file, Rules: len(pol.Rules()), Violations: []policy.Violation{}}
-	matched := map[string]bool{}
-	for i, t := range targets {
-		for _, res := range pol.Evaluate(pts[i], t.Facts) {
-			r.results = append(r.results, res)
-			if res.Undecided != "" {
-				r.Undecided = append(r.Undecided, undecidedJSON{Rule: res.Rule, Target: res.Target.String(), Why: res.Undecided})
-				matched[res.Rule] = true // not "matched no target": it may have
-				continue
-			}
-			if !res.Matched {
-				continue
-			}
-			matched[res.Rule] = true
-			r.Results = append(r.Results, policyResultJSON{Rule: res.Rule, Target: targetLabel(t), Violations: len(res.Violations)})
-			r.Violations = append(r.Violations, res.Violations...)
-		}
-	}
-	for _, rule := range pol.Rules() {
-		if !matched[rule.Name()] {
-			r.Unmatched = append(r.Unmatched, rule.Name())
-		}
-	}
-	return r
-}
-
 func writeJUnitFile(path string, results []policy.Result) error {
 	f, err := os.Create(path)
 	if err != nil {
-		return usageErrorf("--junit %s: %v", path, unwrapReason(err))
+		return usageErrorf("--junit %s: %v", path, err)
 	}
 	if err := policy.WriteJUnit(f, "nsinspect audit", results); err != nil {
 		f.Close()
@@ -52,17 +25,9 @@ func writeJUnitFile(path string, results []policy.Result) error {
 	return f.Close()
 }
 
-// targetLabel names a target in one phrase.
-func targetLabel(a auditJSON) string {
-	if c := a.Target.Container; c != nil {
-		return fmt.Sprintf("%s, pid %d (%s)", containerLabel(c), a.Target.PID, a.Target.Comm)
-	}
-	return fmt.Sprintf("pid %d (%s)", a.Target.PID, a.Target.Comm)
-}
-
 // writeAuditReport prints each target's facts, a verdict per line with its
 // evidence indented below, then the policy's outcome.
-func writeAuditReport(w io.Writer, r auditReport) {
+func writeAuditReport(w io.Writer, r inspect.AuditReport) {
 	for i, a := range r.Targets {
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -87,8 +52,8 @@ func writeAuditReport(w io.Writer, r auditReport) {
 	}
 }
 
-func writeAuditTarget(w io.Writer, a auditJSON) {
-	fmt.Fprintf(w, "audit of %s\n", targetLabel(a))
+func writeAuditTarget(w io.Writer, a inspect.Audit) {
+	fmt.Fprintf(w, "audit of %s\n", inspect.TargetLabel(a))
 	if a.Reference.PID != 0 {
 		fmt.Fprintf(w, "reference: pid %d (%s): %s\n", a.Reference.PID, a.Reference.Comm, a.Reference.Why)
 	} else {

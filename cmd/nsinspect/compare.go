@@ -268,5 +268,5 @@ func taskLabel(t sharing.Task) string {
 	if t.Container == nil {
 		return t.String()
 	}
-	return t.String() + " in " + containerLabel(t.Container)
+	return t.String() + " in " + inspect.ContainerLabel(t.Container)
 }

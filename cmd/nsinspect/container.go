@@ -2,9 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"strings"
 
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/internal/engine"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
@@ -58,29 +57,10 @@ func (n *containerNames) of(p *procinfo.Proc) (*procinfo.Container, error) {
 	return c, nil
 }
 
-// containerLabel is a container in one phrase: "docker container
-// 4b43b7e2d9b9 (web)", "podman container 1cfa4b18674d (web, rootless, of alice)".
-func containerLabel(c *procinfo.Container) string {
-	s := fmt.Sprintf("%s container %s", c.Engine, c.ShortID())
-	var in []string
-	if c.Name != "" && c.Name != c.ID {
-		in = append(in, c.Name)
-	}
-	if c.Rootless && c.User != "" {
-		in = append(in, "rootless, of "+c.User)
-	} else if c.Rootless {
-		in = append(in, "rootless")
-	}
-	if len(in) > 0 {
-		s += " (" + strings.Join(in, ", ") + ")"
-	}
-	return s
-}
-
 // containerDetail is show's container row: the label, where it was
 // recognised, and why the engine was not asked when it was not.
 func containerDetail(c *procinfo.Container) string {
-	s := containerLabel(c)
+	s := inspect.ContainerLabel(c)
 	switch {
 	case c.Cgroup != "":
 		s += ", cgroup " + c.Cgroup

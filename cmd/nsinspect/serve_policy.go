@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/internal/engine"
 	"github.com/nsinspect/nsinspect/policy"
 	"github.com/nsinspect/nsinspect/posture"
@@ -102,7 +103,7 @@ func (s *servePolicy) enrich(p *server.Pass) {
 	if len(p.Containers) == 0 {
 		return
 	}
-	ref, _, err := auditReference("")
+	ref, _, err := inspect.AuditReference("")
 	if err != nil {
 		p.Fail("posture")
 		return
@@ -224,20 +225,20 @@ func (a serveAPI) audit(ctx context.Context, q server.Query) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ref, refInfo, err := auditReference("")
+	ref, refInfo, err := inspect.AuditReference("")
 	if err != nil {
 		return nil, apiError(err, "target")
 	}
 	if ref != nil {
 		defer ref.Close()
 	}
-	one, pt, _, err := auditOne(ctx, target, ref, refInfo, a.engineTimeout)
+	one, err := inspect.Auditor{Ref: ref, RefInfo: refInfo, EngineTimeout: a.engineTimeout}.Audit(ctx, target)
 	if err != nil {
 		return nil, apiError(err, "target")
 	}
-	report := auditReport{Targets: []auditJSON{one}}
+	report := inspect.AuditReport{Targets: []inspect.Audit{one}}
 	if pol := a.policy.current(); pol != nil {
-		report.Policy = evaluatePolicy(pol, a.policy.file, report.Targets, []policy.Target{pt})
+		report.Policy = inspect.EvaluatePolicy(pol, a.policy.file, report.Targets)
 	}
 	return report, nil
 }

@@ -1,4 +1,4 @@
-package main
+package inspect
 
 import (
 	"fmt"
@@ -20,7 +20,7 @@ import (
 //
 // Each member is pinned while it is read and dropped if it exited
 // meanwhile (its PID may already be another process's).
-func containerMembers(init *procinfo.Proc, id string, ref *procinfo.Proc, facts *posture.Facts) []memberJSON {
+func containerMembers(init *procinfo.Proc, id string, ref *procinfo.Proc, facts *posture.Facts) []Member {
 	initLinks := nsLinks(init)
 	var refLinks map[string]string
 	if ref != nil {
@@ -30,7 +30,7 @@ func containerMembers(init *procinfo.Proc, id string, ref *procinfo.Proc, facts 
 	if err != nil {
 		return nil
 	}
-	var out []memberJSON
+	var out []Member
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid == init.PID {
@@ -47,18 +47,18 @@ func containerMembers(init *procinfo.Proc, id string, ref *procinfo.Proc, facts 
 		}
 		p.Close()
 	}
-	slices.SortFunc(out, func(a, b memberJSON) int { return a.PID - b.PID })
+	slices.SortFunc(out, func(a, b Member) int { return a.PID - b.PID })
 	return out
 }
 
 // member reads one process: ok when it is in the container and some link
 // differs from init's.
-func member(p *procinfo.Proc, id string, initLinks map[string]string) (memberJSON, bool) {
+func member(p *procinfo.Proc, id string, initLinks map[string]string) (Member, bool) {
 	c, err := p.Container()
 	if err != nil || c == nil || c.ID != id {
-		return memberJSON{}, false
+		return Member{}, false
 	}
-	m := memberJSON{PID: p.PID, Comm: commOf(p), Differs: map[string]string{}}
+	m := Member{PID: p.PID, Comm: commOf(p), Differs: map[string]string{}}
 	for link, l := range nsLinks(p) {
 		if initLinks[link] != "" && l != initLinks[link] {
 			m.Differs[link] = l
@@ -69,7 +69,7 @@ func member(p *procinfo.Proc, id string, initLinks map[string]string) (memberJSO
 
 // foldMember marks a link shared where the member is in the reference's
 // namespace and init is not.
-func foldMember(facts *posture.Facts, m memberJSON, refLinks map[string]string) {
+func foldMember(facts *posture.Facts, m Member, refLinks map[string]string) {
 	for link, l := range m.Differs {
 		ns, ok := facts.Namespaces[link]
 		if !ok || refLinks == nil || l != refLinks[link] || ns.Shared {
