@@ -86,12 +86,13 @@ type Layout struct {
 // inside that unit, as pahole prints "offset:bit".
 //
 // Hole and BitHole are the gap after the member, before the next one of
-// the same struct, as pahole prints them after it; Padding is, for a
-// member of struct type, the padding at the end of that struct (pahole's
-// "XXX last struct has N bytes of padding"). Cacheline is set on the
-// member before which pahole prints "--- cacheline N boundary ---": the
-// first, in print order, to start in line N or after it; a union's members
-// each start again from the line its first member saw.
+// the same struct, as pahole prints them after it. Padding is, for a
+// member of a struct whose type is a struct, the padding at the end of
+// that type (pahole's "XXX last struct has N bytes of padding").
+// Cacheline is set on the member before which pahole prints "---
+// cacheline N boundary ---": the first, in print order, to start in line
+// N or after it; a union's members each start again from the line its
+// first member saw.
 type Member struct {
 	Name       string   `json:"name"` // empty for an anonymous struct or union
 	Type       string   `json:"type"` // as C writes it: "struct nsproxy *", "char[16]"
@@ -223,9 +224,9 @@ func (w *walker) expand(t btf.Type, base uint32, level int) ([]Member, gaps) {
 			out1.Members, g = w.expand(inner, out1.Offset, level+1)
 			out1.PreHole, out1.PreBitHole = g.preHole, g.preBitHole
 		}
-		// pahole looks at the member's type as declared: a typedef of
-		// a struct is not a struct there.
-		if st, ok := m.Type.(*btf.Struct); ok {
+		// pahole looks at the member's type as declared (a typedef of
+		// a struct is not a struct there), and only in a struct.
+		if st, ok := m.Type.(*btf.Struct); ok && kind == "struct" {
 			out1.Padding = structPadding(st)
 		}
 		out[i] = out1

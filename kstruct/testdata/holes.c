@@ -72,6 +72,22 @@ struct union_crossing {
 	long after[10];
 };
 
+/* A union's member whose struct ends in padding: pahole says nothing of
+ * it there, only in a struct. */
+struct padded_in_union {
+	union {
+		struct {
+			long x;
+			char y;
+		};
+		long z;
+	};
+	struct {
+		long u;
+		char v;
+	};
+};
+
 /* A zero-length member between others, and a flexible array at the end. */
 struct zero_sized {
 	char c;
@@ -97,3 +113,4 @@ struct holds_padded v6;
 struct union_crossing v7;
 struct zero_sized v8;
 struct aligned_member v9;
+struct padded_in_union v10;
