@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -71,12 +72,32 @@ func TestStructCommand(t *testing.T) {
 	if l.Name != "clone_args" || l.Size != 88 || len(l.Members) != 11 || l.Members[10].Name != "cgroup" || l.Members[10].Offset != 80 || l.Members[0].Type != "__u64" {
 		t.Errorf("clone_args: %+v", l)
 	}
+	// nsproxy's 4-byte count before its pointers leaves pahole's hole.
+	var ns struct {
+		Members []struct {
+			Name string
+			Hole int
+		}
+		Holes         int `json:"holes"`
+		SumHoles      int `json:"sum_holes"`
+		CachelineSize int `json:"cacheline_size"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "struct", "nsproxy", "--json", "--cacheline", "64")), &ns); err != nil {
+		t.Fatal(err)
+	}
+	if len(ns.Members) < 2 || ns.Members[0].Name != "count" || ns.Members[0].Hole != 4 || ns.Holes != 1 || ns.SumHoles != 4 || ns.CachelineSize != 64 {
+		t.Errorf("struct nsproxy --json: %+v; want a 4-byte hole after count, the only one, in 64-byte lines", ns)
+	}
+	if out := mustRun(t, "struct", "nsproxy"); !regexp.MustCompile(`  count\n +/\* XXX 4 bytes hole, try to pack \*/\n`).MatchString(out) {
+		t.Errorf("struct nsproxy: no hole comment after count:\n%s", out)
+	}
 	for _, tc := range []struct {
 		args []string
 		code int
 		want string
 	}{
 		{[]string{"struct", "task_strct"}, 2, "closest: task_struct"},
+		{[]string{"struct", "nsproxy", "--cacheline", "48"}, 2, "--cacheline"},
 		{[]string{"struct", "nsproxy", "--btf", "/nonexistent"}, 2, "/nonexistent"},
 		{[]string{"struct", "nsproxy", "--btf", "/etc/hostname"}, 2, "no BTF"},
 		{[]string{"struct", "nsproxy", "--depth", "-2"}, 2, "--depth"},

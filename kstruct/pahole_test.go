@@ -2,6 +2,8 @@ package kstruct
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -10,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nsinspect/nsinspect/internal/testutil"
 )
@@ -37,13 +40,8 @@ func TestMatchesPahole(t *testing.T) {
 	s := requireKernelBTF(t)
 	for _, name := range taught {
 		t.Run(name, func(t *testing.T) {
-			// pahole 1.24 warns on stderr about BTF kinds it predates
-			// (type and decl tags); only stdout is its answer.
-			out, err := exec.Command(pahole, "-F", "btf", "-C", name, KernelBTF).Output()
-			if err != nil {
-				t.Fatalf("pahole -C %s: %v", name, err)
-			}
-			want, err := parsePahole(string(out))
+			out := runPahole(t, pahole, "-F", "btf", "-C", name, KernelBTF)
+			want, err := parsePahole(out)
 			if err != nil {
 				t.Fatalf("parsing pahole's output: %v\n%s", err, out)
 			}
@@ -66,6 +64,23 @@ func TestMatchesPahole(t *testing.T) {
 	}
 }
 
+// runPahole runs pahole with args and returns its stdout. pahole 1.24
+// warns on stderr about BTF kinds it predates (type and decl tags), so
+// stderr is shown only when it fails.
+func runPahole(t *testing.T, pahole string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, pahole, args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pahole %s: %v\n%s", strings.Join(args, " "), err, stderr.Bytes())
+	}
+	return string(out)
+}
+
 type paholeStruct struct {
 	size    uint32
 	members []string
@@ -74,11 +89,13 @@ type paholeStruct struct {
 // Member lines end in "/* offset size */" or, for a bitfield,
 // "/* offset: bit size */".
 var (
-	paholeMember = regexp.MustCompile(`^(\s*)(.*?);\s*/\*\s*(\d+)(?::\s*(\d+))?\s+(\d+)\s*\*/$`)
-	paholeSize   = regexp.MustCompile(`/\* size: (\d+),`)
-	attribute    = regexp.MustCompile(`__attribute__\(\(.*?\)\)+`)
-	funcPtrName  = regexp.MustCompile(`\(\*\s*(\w+)\)`)
-	lastIdent    = regexp.MustCompile(`(\w+)\s*$`)
+	paholeMember   = regexp.MustCompile(`^(\s*)(.*?);\s*/\*\s*(\d+)(?::\s*(\d+))?\s+(\d+)\s*\*/$`)
+	paholeSize     = regexp.MustCompile(`/\* size: (\d+),`)
+	attribute      = regexp.MustCompile(`__attribute__\(\(.*?\)\)+`)
+	funcPtrName    = regexp.MustCompile(`\(\*\s*(\w+)\)`)
+	lastIdent      = regexp.MustCompile(`(\w+)\s*$`)
+	arraySuffix    = regexp.MustCompile(`(\[\d*\])+$`)
+	bitfieldSuffix = regexp.MustCompile(`:\d+$`)
 )
 
 // parsePahole reads `pahole -C NAME` output: the size and every member
@@ -98,20 +115,7 @@ func parsePahole(out string) (paholeStruct, error) {
 		if m == nil {
 			continue
 		}
-		decl := strings.TrimSpace(attribute.ReplaceAllString(m[2], ""))
-		name := ""
-		switch {
-		case strings.HasPrefix(decl, "}"):
-			name = strings.TrimSpace(strings.TrimPrefix(decl, "}"))
-		case funcPtrName.MatchString(decl):
-			name = funcPtrName.FindStringSubmatch(decl)[1]
-		default:
-			decl = regexp.MustCompile(`(\[\d*\])+$`).ReplaceAllString(strings.TrimSpace(decl), "")
-			decl = regexp.MustCompile(`:\d+$`).ReplaceAllString(decl, "")
-			if id := lastIdent.FindStringSubmatch(decl); id != nil {
-				name = id[1]
-			}
-		}
+		name := memberName(m[2])
 		off, _ := strconv.Atoi(m[3])
 		size, _ := strconv.Atoi(m[5])
 		p.members = append(p.members, memberKey(name, uint32(off), uint32(size), m[4]))
@@ -120,6 +124,25 @@ func parsePahole(out string) (paholeStruct, error) {
 		return p, fmt.Errorf("no size line")
 	}
 	return p, sc.Err()
+}
+
+// memberName is the name in a member line's declaration: "struct list_head
+// tasks", "void (*func)(struct callback_head *)", "} __attribute__((...))
+// mm_mt" or "}" for an anonymous struct or union ("").
+func memberName(decl string) string {
+	decl = strings.TrimSpace(attribute.ReplaceAllString(decl, ""))
+	switch {
+	case strings.HasPrefix(decl, "}"):
+		return strings.TrimSpace(strings.TrimPrefix(decl, "}"))
+	case funcPtrName.MatchString(decl):
+		return funcPtrName.FindStringSubmatch(decl)[1]
+	}
+	decl = arraySuffix.ReplaceAllString(decl, "")
+	decl = bitfieldSuffix.ReplaceAllString(decl, "")
+	if id := lastIdent.FindStringSubmatch(decl); id != nil {
+		return id[1]
+	}
+	return ""
 }
 
 func memberKey(name string, off, size uint32, bit string) string {
