@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/clone/report"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/verdict"
@@ -14,7 +15,7 @@ import (
 // separate, and a node drawn with dashed edges when the verdict is
 // indeterminate. A refused call draws the caller and the errno.
 func Clone(rep *report.Clone) *Graph {
-	g := newGraph("clone", "rankdir=LR", `labelloc="t"`, "label="+quote(fmt.Sprintf("%s(%s)", rep.Syscall, strings.Join(rep.Flags, "|"))))
+	g := newGraph("clone", "rankdir=LR", `labelloc="t"`, "label="+quote(fmt.Sprintf("%s(%s)", rep.Syscall, flags.Set(rep.Value))))
 	side := func(role string, s *report.Side) string {
 		if s == nil {
 			return g.node(role, role, map[string]string{"shape": "ellipse"})

@@ -1,6 +1,7 @@
 package nsgraph
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,4 +58,12 @@ func cloneDOT(t *testing.T, rep *report.Clone) *parsed {
 		t.Fatalf("%v\n%s", err, b.String())
 	}
 	return p
+}
+
+// A call with no flags (a plain fork) is labelled clone(0).
+func TestCloneGraphNoFlags(t *testing.T) {
+	g := Clone(&report.Clone{Flags: []string{}, Syscall: "clone", Parent: &report.Side{PID: 10}, Child: &report.Side{PID: 11}})
+	if !slices.Contains(g.Attrs, `label="clone(0)"`) {
+		t.Errorf("graph attributes %q, want label=\"clone(0)\"", g.Attrs)
+	}
 }

@@ -59,9 +59,10 @@ var knownMask = func() (m uint64) {
 // Set is a set of clone flags.
 type Set uint64
 
-// Names lists the flags in the set, in Known order.
+// Names lists the flags in the set, in Known order: an empty list, not
+// nil, for no flag (a plain fork), so that a report's JSON says [].
 func (s Set) Names() []string {
-	var out []string
+	out := []string{}
 	for _, f := range Known {
 		if uint64(s)&f.Value != 0 {
 			out = append(out, f.Name)

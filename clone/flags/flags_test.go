@@ -1,6 +1,7 @@
 package flags
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -74,4 +75,16 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip of %q: %v -> %q -> %v, %v", s, set, set.String(), again, err)
 		}
 	})
+}
+
+// `nsinspect clone 0` is a plain fork: its report lists no flags, as an
+// empty list rather than JSON null, and names the set "0".
+func TestEmptySet(t *testing.T) {
+	b, err := json.Marshal(Set(0).Names())
+	if err != nil || string(b) != "[]" {
+		t.Errorf("Set(0).Names() encodes as %s, %v; want []", b, err)
+	}
+	if s := Set(0).String(); s != "0" {
+		t.Errorf("Set(0).String() = %q, want \"0\"", s)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/clone/report"
 	"github.com/nsinspect/nsinspect/features"
 	"github.com/nsinspect/nsinspect/verdict"
@@ -14,7 +15,7 @@ import (
 // clone(2) says, what the kernel's identity shows and what the probe saw,
 // each with its evidence.
 func renderClone(w io.Writer, r *report.Clone) {
-	call := fmt.Sprintf("%s(%s = %s)", r.Syscall, strings.Join(r.Flags, "|"), r.ValueHex)
+	call := fmt.Sprintf("%s(%s = %s)", r.Syscall, flags.Set(r.Value), r.ValueHex)
 	if r.Errno != nil {
 		fmt.Fprintf(w, "%s was refused by the kernel: %s (%s)\n", call, *r.Errno, r.Error)
 		if len(r.Explanation) == 0 {
