@@ -115,6 +115,14 @@ func (r *Clone) Judge() {
 	}
 }
 
+// NewPidNS reports whether the child was born in a pid namespace the
+// parent is not in (CLONE_NEWPID): its NSpid, read through the same /proc
+// as the parent's, has one level more. Without CLONE_NEWPID both NSpid
+// end in the pid namespace they share (the lab's).
+func (r *Clone) NewPidNS() bool {
+	return r.Parent != nil && r.Relation != nil && len(r.Parent.NSpid) > 0 && len(r.Relation.ChildNSpid) > len(r.Parent.NSpid)
+}
+
 func probeSays(p *bool) string {
 	if p == nil {
 		return "no probe decided"

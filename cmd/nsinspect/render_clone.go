@@ -97,8 +97,13 @@ func renderRelation(w io.Writer, r *report.Clone) {
 	} else if rel.ChildPPid != r.Parent.PID {
 		parts = append(parts, fmt.Sprintf("its parent is pid %d, the parent's parent (CLONE_PARENT)", rel.ChildPPid))
 	}
-	if len(rel.ChildNSpid) > 1 {
-		parts = append(parts, fmt.Sprintf("NSpid %s: pid %d inside its own pid namespace", ints(rel.ChildNSpid), rel.ChildNSpid[len(rel.ChildNSpid)-1]))
+	if n := len(rel.ChildNSpid); n > 1 {
+		inner := rel.ChildNSpid[n-1]
+		if r.NewPidNS() {
+			parts = append(parts, fmt.Sprintf("NSpid %s: pid %d inside its own pid namespace (CLONE_NEWPID)", ints(rel.ChildNSpid), inner))
+		} else {
+			parts = append(parts, fmt.Sprintf("NSpid %s: pid %d in %s pid namespace, which the parent shares", ints(rel.ChildNSpid), inner, pidNSOwner(r.Mode)))
+		}
 	}
 	if rel.VforkSuspended {
 		parts = append(parts, "the parent is suspended inside clone until the child exits or execs (CLONE_VFORK)")
@@ -112,6 +117,15 @@ func renderRelation(w io.Writer, r *report.Clone) {
 		fmt.Fprintf(w, "; %s\n", strings.Join(parts, "; "))
 	}
 	fmt.Fprintln(w)
+}
+
+// pidNSOwner names whose pid namespace a child without CLONE_NEWPID is
+// in: the lab's, or with --host nsinspect's.
+func pidNSOwner(mode string) string {
+	if mode == "host" {
+		return "nsinspect's"
+	}
+	return "the lab's"
 }
 
 func renderFDs(w io.Writer, r *report.Clone) {

@@ -34,3 +34,18 @@ func TestRenderCloneNoFlags(t *testing.T) {
 		t.Errorf("first line %q, want it to start with \"clone(0 = 0x0) \"", first)
 	}
 }
+
+// NSpid's last level is the child's own pid namespace only with
+// CLONE_NEWPID; without it the child is in the lab's, as the parent is.
+func TestRenderCloneNSpid(t *testing.T) {
+	shared := renderCloneText(cloneFixture(0))
+	if strings.Contains(shared, "own pid namespace") || !strings.Contains(shared, "NSpid 101 3: pid 3 in the lab's pid namespace, which the parent shares") {
+		t.Errorf("child without CLONE_NEWPID:\n%s", shared)
+	}
+	r := cloneFixture(0x20000000, "CLONE_NEWPID")
+	r.Child.NSpid = []int{101, 3, 1}
+	r.Relation.ChildNSpid = r.Child.NSpid
+	if own := renderCloneText(r); !strings.Contains(own, "NSpid 101 3 1: pid 1 inside its own pid namespace (CLONE_NEWPID)") {
+		t.Errorf("child with CLONE_NEWPID:\n%s", own)
+	}
+}
