@@ -18,6 +18,10 @@ type Clone struct {
 	Error       string   `json:"error,omitempty"` // the errno's text
 	Explanation []string `json:"explanation,omitempty"`
 	Mode        string   `json:"mode"` // "lab", "lab-userns" (a lab in a new user namespace) or "host"
+	// LabNamespaces names the namespace types the lab made ("net", in
+	// lsns order); the lab keeps nsinspect's others (a root lab its user
+	// namespace). Empty with --host.
+	LabNamespaces []string `json:"lab_namespaces,omitempty"`
 	// UserMap says what nsinspect wrote to a new user namespace's maps.
 	UserMap string `json:"user_map,omitempty"`
 	// Cgroup is CLONE_INTO_CGROUP's target directory; the child's

@@ -39,10 +39,12 @@ view is read again. Disagreements are marked.
 FLAGS: 'CLONE_NEWNET|CLONE_FILES', newnet,files, net,files, or a number such
 as 0x40000400. See 'nsinspect explain' for every flag.
 
-By default the experiment runs in a disposable lab: a process in fresh
-namespaces of every type is the experiment's grandparent, so probes never
-change the host and everything dies with the lab. Without root the lab is
-made inside a new user namespace. --host runs from nsinspect's own
+By default the experiment runs in a disposable lab: a process in new mount,
+UTS, IPC, network, pid, cgroup and time namespaces is the experiment's
+grandparent, so probes never change the host and everything dies with the
+lab. A root lab keeps nsinspect's user namespace; without root (or with
+--userns) the lab is made inside a new user namespace. The report's first
+line names the namespaces the lab made. --host runs from nsinspect's own
 namespaces with only the probes that cannot change the host.
 
 --cgroup DIR makes the child with clone3(CLONE_INTO_CGROUP) in the cgroup v2

@@ -3,11 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/clone/report"
 	"github.com/nsinspect/nsinspect/features"
+	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/verdict"
 )
 
@@ -26,14 +28,7 @@ func renderClone(w io.Writer, r *report.Clone) {
 		}
 		return
 	}
-	where := "in a disposable lab (fresh namespaces of every type)"
-	switch r.Mode {
-	case "host":
-		where = "from nsinspect's own namespaces (--host)"
-	case "lab-userns":
-		where = "in a disposable lab inside a new user namespace (fresh namespaces of every type)"
-	}
-	fmt.Fprintf(w, "%s %s\n", call, where)
+	fmt.Fprintf(w, "%s %s\n", call, labWhere(r))
 	fmt.Fprintf(w, "  The parent is a process nsinspect made; the child was made by that one %s call\n  from it, and neither has exec'd: both are parked while they are read.\n", r.Syscall)
 	fmt.Fprintf(w, "  parent pid %d  ->  child pid %d", r.Parent.PID, r.Child.TID)
 	renderRelation(w, r)
@@ -87,6 +82,42 @@ func renderClone(w io.Writer, r *report.Clone) {
 			fmt.Fprintf(w, "  %s\n", d)
 		}
 	}
+}
+
+// labWhere says where the experiment ran: which namespaces the lab made
+// and which of nsinspect's it kept.
+func labWhere(r *report.Clone) string {
+	if r.Mode == "host" {
+		return "from nsinspect's own namespaces (--host)"
+	}
+	where := "in a disposable lab"
+	if r.Mode == "lab-userns" {
+		where += " inside a new user namespace"
+	}
+	if len(r.LabNamespaces) == 0 {
+		return where
+	}
+	var kept []string
+	for _, name := range namespaces.TypeNames() {
+		if !slices.Contains(r.LabNamespaces, name) {
+			kept = append(kept, name)
+		}
+	}
+	switch len(kept) {
+	case 0:
+		return where + " (new namespaces of every type)"
+	case 1:
+		return fmt.Sprintf("%s (new %s namespaces; the %s namespace is nsinspect's)", where, andList(r.LabNamespaces), kept[0])
+	}
+	return fmt.Sprintf("%s (new %s namespaces; the %s namespaces are nsinspect's)", where, andList(r.LabNamespaces), andList(kept))
+}
+
+// andList joins "a, b and c".
+func andList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }
 
 func renderRelation(w io.Writer, r *report.Clone) {

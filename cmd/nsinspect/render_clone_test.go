@@ -49,3 +49,27 @@ func TestRenderCloneNSpid(t *testing.T) {
 		t.Errorf("child with CLONE_NEWPID:\n%s", own)
 	}
 }
+
+// The header names the namespaces the lab made and those it kept: a root
+// lab keeps nsinspect's user namespace, so "every type" would mislead.
+func TestRenderCloneLabHeader(t *testing.T) {
+	for _, c := range []struct {
+		mode, want string
+		lab        []string
+	}{
+		{"lab", "in a disposable lab (new cgroup, ipc, mnt, net, pid, time and uts namespaces; the user namespace is nsinspect's)",
+			[]string{"cgroup", "ipc", "mnt", "net", "pid", "time", "uts"}},
+		{"lab", "in a disposable lab (new ipc, mnt, net, pid, time and uts namespaces; the cgroup and user namespaces are nsinspect's)",
+			[]string{"ipc", "mnt", "net", "pid", "time", "uts"}},
+		{"lab-userns", "in a disposable lab inside a new user namespace (new namespaces of every type)",
+			[]string{"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"}},
+		{"host", "from nsinspect's own namespaces (--host)", nil},
+	} {
+		r := cloneFixture(0)
+		r.Mode, r.LabNamespaces = c.mode, c.lab
+		first, _, _ := strings.Cut(renderCloneText(r), "\n")
+		if want := "clone(0 = 0x0) " + c.want; first != want {
+			t.Errorf("lab %v:\ngot  %q\nwant %q", c.lab, first, want)
+		}
+	}
+}
