@@ -37,7 +37,12 @@ what a witness probe saw: one side changes the resource, the other side's
 view is read again. Disagreements are marked.
 
 FLAGS: 'CLONE_NEWNET|CLONE_FILES', newnet,files, net,files, or a number such
-as 0x40000400. See 'nsinspect explain' for every flag.
+as 0x40000400. See 'nsinspect explain' for every flag. The exit signal
+SIGCHLD, which strace prints last, is accepted (every experiment passes
+it); another exit signal, and the flags experiments leave out (CLONE_SETTLS,
+CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PTRACE,
+CLONE_UNTRACED, CLONE_DETACHED: they serve thread libraries and tracers and
+change nothing parent and child share), exit 2 saying why.
 
 By default the experiment runs in a disposable lab: a process in new mount,
 UTS, IPC, network, pid, cgroup and time namespaces is the experiment's
@@ -63,7 +68,7 @@ broke.`,
   nsinspect clone sighand            # refused: CLONE_SIGHAND requires CLONE_VM`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, args []string) error {
-			set, err := flags.Parse(args[0])
+			set, err := flags.ParseClone(args[0])
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
