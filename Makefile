@@ -10,10 +10,17 @@ BIN     ?= bin/nsinspect
 # fixed in Go 1.27), which a count never does.
 FUZZTIME ?= 200000x
 
+# The version `nsinspect --version`, `features` and serve's
+# nsinspect_build_info report: git describe, stamped at link time
+# (internal/version). Outside a git checkout it is empty, and the binary
+# falls back to what the Go toolchain recorded.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+VERSION_LDFLAGS = -X github.com/nsinspect/nsinspect/internal/version.stamp=$(VERSION)
+
 .PHONY: build test vet fuzz bench man clean static image kernels bpf-check
 
 build:
-	$(GO) build -o $(BIN) ./cmd/nsinspect
+	$(GO) build -ldflags '$(VERSION_LDFLAGS)' -o $(BIN) ./cmd/nsinspect
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt: files need formatting:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -67,7 +74,7 @@ IMAGE_MAX ?= 15000000
 
 static:
 	CGO_ENABLED=1 $(GO) build -trimpath -tags osusergo,netgo \
-		-ldflags '-s -w -linkmode external -extldflags -static' -o $(STATIC) ./cmd/nsinspect
+		-ldflags '-s -w $(VERSION_LDFLAGS) -linkmode external -extldflags -static' -o $(STATIC) ./cmd/nsinspect
 	@file $(STATIC) | grep -q 'statically linked' || { echo "$(STATIC) is not static:"; file $(STATIC); exit 1; }
 
 # Builds the static binary and the image tagged $(IMAGE), prints its size

@@ -26,7 +26,9 @@
 //
 // # The lab
 //
-// An experiment normally runs in a lab: fresh namespaces of every type
+// An experiment normally runs in a lab: new mount, UTS, IPC, network,
+// pid, cgroup and time namespaces (and a user namespace for a lab that
+// needs one: see below; CLONE_INTO_CGROUP keeps the cgroup namespace)
 // whose PID 1 is the zygote, started with PDEATHSIG, so that everything
 // the experiment makes (processes, mounts, links, IPC objects) lives in
 // the lab's namespaces and dies with it, even if nsinspect is SIGKILLed.

@@ -35,6 +35,7 @@ func runExperiment(req Request, mode string, z *nsichild.Zygote) (rep *report.Cl
 		Value:         uint64(req.Flags),
 		ValueHex:      fmt.Sprintf("%#x", uint64(req.Flags)),
 		Mode:          mode,
+		LabNamespaces: req.lab,
 		Resources:     []report.Resource{},
 		FDs:           []sharing.FDPair{},
 		Probes:        []report.Probe{},

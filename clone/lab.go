@@ -16,6 +16,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/internal/nsichild"
+	"github.com/nsinspect/nsinspect/namespaces"
 )
 
 // LabArg0 is the argv[0] under which nsinspect re-executes itself as a Go
@@ -97,6 +98,20 @@ func labFlags(w labRequest) uintptr {
 		f |= unix.CLONE_NEWUSER
 	}
 	return f
+}
+
+// labTypes names the namespace types of the lab w makes, in lsns
+// order: labFlags and the time namespace its zygote makes. The others it
+// keeps from nsinspect.
+func labTypes(w labRequest) []string {
+	made := uint64(labFlags(w)) | unix.CLONE_NEWTIME
+	var out []string
+	for _, t := range namespaces.Types {
+		if made&uint64(t) != 0 {
+			out = append(out, t.Name())
+		}
+	}
+	return out
 }
 
 // IsLab reports whether this process was started as a lab.
@@ -207,6 +222,7 @@ func LabMain() int {
 	}
 	defer z.Close()
 	req := w.request()
+	req.lab = labTypes(w)
 	var rep any
 	stop := func() {}
 	switch w.Op {

@@ -34,6 +34,9 @@ type Request struct {
 	// cgroupFD is the lab's fd on Cgroup, inherited from nsinspect
 	// (labRequest.CgroupFD); 0 means the lab opens Cgroup itself.
 	cgroupFD int
+	// lab names the namespaces of the lab the experiment runs in (see
+	// labTypes); nil on the host.
+	lab []string
 }
 
 // ErrNoLab means no lab could be made: no privilege for namespaces and no
@@ -66,6 +69,9 @@ func Run(req Request) (*report.Clone, error) {
 			return nil, err
 		}
 		return &rep, nil
+	}
+	if !req.Host {
+		req.lab = labTypes(w)
 	}
 	var rep *report.Clone
 	err := withZygote(w, req.Host, func(z *nsichild.Zygote, mode string) (stop func(), err error) {
@@ -116,6 +122,9 @@ func RunMatrix(req Request, sets []flags.Set) ([]*report.Clone, error) {
 			return nil, err
 		}
 		return reps, nil
+	}
+	if !req.Host {
+		req.lab = labTypes(w)
 	}
 	return matrixParallel(req, sets, matrixWorkers(len(sets)), func() (*nsichild.Zygote, string, error) {
 		return startZygote(w, req.Host)

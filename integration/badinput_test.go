@@ -51,7 +51,12 @@ func TestBadInput(t *testing.T) {
 		{args: []string{"clone", "|||"}, code: 2, has: "no clone flags"},
 		{args: []string{"clone", "CLONE_NEWNET|"}, code: 2, has: "dangling operator"},
 		{args: []string{"clone", "net||files"}, code: 2, has: "dangling operator"},
-		{args: []string{"clone", "0x1"}, code: 2},
+		{args: []string{"clone", "0x1"}, code: 2, has: "SIGCHLD"}, // the exit-signal byte, SIGHUP
+		{args: []string{"clone", "CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID"},
+			code: 2, has: "Drop them and run the rest: 'CLONE_FILES|CLONE_FS|CLONE_VM|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM'"},
+		{args: []string{"clone", "CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD"}, code: 2, has: "CLONE_CHILD_SETTID: "},
+		{args: []string{"clone", "net|SIGUSR1"}, code: 2, has: "every nsinspect experiment passes SIGCHLD"},
+		{args: []string{"unshare", "net|SIGCHLD"}, code: 2, has: "exit signal SIGCHLD"},
 		{args: []string{"clone"}, code: 2},
 		{args: []string{"clone", "net", "files"}, code: 2},
 		{args: []string{"clone", "net", "--bogus"}, code: 2, has: "--bogus"},
@@ -124,6 +129,9 @@ func TestBadInput(t *testing.T) {
 		{args: []string{"ls", "-t", "net,bogus"}, code: 2, has: "bogus"},
 		{args: []string{"ls", "-t", ""}, code: 2, has: "unknown namespace type"},
 		{args: []string{"explain", "bogus"}, code: 2, has: `nothing to explain for "bogus"`},
+		{args: []string{"explain", "pid_for_children"}, has: "next children"},
+		{args: []string{"explain", "CLONE_SETTLS"}, has: "left out"},
+		{args: []string{"explain", "SIGCHLD"}, has: "exit signal"},
 		// Malformed --expect.
 		{args: []string{"compare", me, me, "--expect", "net"}, code: 2, has: "is not NAME=shared or NAME=separate"},
 		{args: []string{"compare", me, me, "--expect", "net=maybe"}, code: 2, has: "neither shared nor separate"},

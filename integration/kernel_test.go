@@ -14,8 +14,10 @@ import (
 	"github.com/nsinspect/nsinspect/namespaces"
 )
 
-// TestExplainEveryFlagAndType asks for every clone flag and namespace
-// type, and runs the demo command each names.
+// TestExplainEveryFlagAndType asks for every clone flag, namespace type,
+// *_for_children link and the exit signal, and runs the demo command each
+// names; a flag experiments leave out is explained, and clone refuses it
+// with why (exit 2).
 func TestExplainEveryFlagAndType(t *testing.T) {
 	testutil.RequireRoot(t)
 	names := []string{}
@@ -23,6 +25,7 @@ func TestExplainEveryFlagAndType(t *testing.T) {
 		names = append(names, f.Name)
 	}
 	names = append(names, namespaces.TypeNames()...)
+	names = append(names, "pid_for_children", "time_for_children", "SIGCHLD")
 	demos := map[string]bool{}
 	for _, n := range names {
 		var e struct {
@@ -43,6 +46,23 @@ func TestExplainEveryFlagAndType(t *testing.T) {
 		args := strings.Fields(strings.TrimPrefix(d, "nsinspect "))
 		if r := nsinspect(t, args...); r.code != 0 {
 			t.Errorf("demo %q: exit %d\n%s", d, r.code, r.stderr)
+		}
+	}
+	for _, f := range flags.LeftOut {
+		var e struct {
+			Flag, Doc string
+			LeftOut   string `json:"left_out"`
+		}
+		if err := json.Unmarshal([]byte(mustRun(t, "explain", f.Name, "--json")), &e); err != nil {
+			t.Fatalf("explain %s --json: %v", f.Name, err)
+		}
+		if e.Flag != f.Name || e.Doc == "" || e.LeftOut == "" {
+			t.Errorf("explain %s: incomplete entry %+v", f.Name, e)
+		}
+		r := nsinspect(t, "clone", "net,"+f.Name)
+		checkOneLineError(t, r, 2, "clone net,"+f.Name)
+		if !strings.Contains(r.stderr, e.LeftOut) || strings.Contains(r.stderr, "unknown") {
+			t.Errorf("clone net,%s: stderr %q; want why it is left out", f.Name, r.stderr)
 		}
 	}
 	r := nsinspect(t, "explain", "CLONE_NEWFOO")

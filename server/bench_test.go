@@ -34,7 +34,7 @@ func BenchmarkScrape(b *testing.B) {
 			}
 			sc := &Scanner{Source: src, Kubelet: DefaultKubelet}
 			cache := NewCache(sc.Scan, 0)
-			m := NewMetrics("bench", cache.Get)
+			m := NewMetrics(cache.Get)
 			sc.Metrics = m
 			h := promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
 			b.ReportAllocs()

@@ -2,13 +2,13 @@ package server
 
 import (
 	"context"
-	"runtime"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/nsinspect/nsinspect/internal/version"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/posture"
@@ -36,9 +36,9 @@ type Metrics struct {
 // overwrite them).
 var ContainerLabels = []string{"engine", "container_id", "container", "namespace", "pod"}
 
-// NewMetrics registers everything; version is nsinspect's. get returns
-// the pass a scrape reports (the cache's Get).
-func NewMetrics(version string, get func(context.Context) (*Pass, error)) *Metrics {
+// NewMetrics registers everything. get returns the pass a scrape reports
+// (the cache's Get).
+func NewMetrics(get func(context.Context) (*Pass, error)) *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		scanDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -74,7 +74,8 @@ func NewMetrics(version string, get func(context.Context) (*Pass, error)) *Metri
 		Name: "nsinspect_build_info",
 		Help: "Always 1; the labels name the nsinspect version and the Go version that built it.",
 	}, []string{"version", "goversion"})
-	build.WithLabelValues(version, runtime.Version()).Set(1)
+	v := version.Get()
+	build.WithLabelValues(v.Version, v.GoVersion).Set(1)
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

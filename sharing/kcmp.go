@@ -59,9 +59,9 @@ func kcmpVerdict(res int, nullable, same bool, r *Resource) (*bool, string) {
 		return ptr(true), ""
 	}
 	e := r.Evidence
-	obj, flag := "an io_context", "CLONE_IO"
+	obj, flag := nullableObject[e.Kcmp], "CLONE_IO"
 	if r.Name == "sysvsem" {
-		obj, flag = "a SysV semaphore undo list", "CLONE_SYSVSEM"
+		flag = "CLONE_SYSVSEM"
 	}
 	switch {
 	case e.ANull == nil || e.BNull == nil:
@@ -69,7 +69,7 @@ func kcmpVerdict(res int, nullable, same bool, r *Resource) (*bool, string) {
 	case !*e.ANull && !*e.BNull:
 		return ptr(true), ""
 	case *e.ANull && *e.BNull:
-		return nil, fmt.Sprintf("neither task has %s yet (both NULL): nothing is shared now, and %s leaves no trace until one is allocated", obj, flag)
+		return nil, fmt.Sprintf("nothing is shared yet, and %s leaves no trace until one task allocates %s", flag, obj)
 	}
 	return nil, fmt.Sprintf("whether each task has %s changed during the comparison", obj)
 }

@@ -98,8 +98,8 @@ func (e Evidence) String() string {
 		}
 	case e.Result != nil:
 		s = fmt.Sprintf("kcmp %s = %d", e.Kcmp, *e.Result)
-		if e.ANull != nil && e.BNull != nil {
-			s += fmt.Sprintf(", NULL a=%t b=%t", *e.ANull, *e.BNull)
+		if held := e.held(); held != "" {
+			s += "; " + held
 		}
 	}
 	if e.Error != "" {
@@ -109,6 +109,32 @@ func (e Evidence) String() string {
 		s += e.Error
 	}
 	return s
+}
+
+// nullableObject names what KCMP_IO and KCMP_SYSVSEM compare: pointers
+// that stay NULL until the task first needs the object.
+var nullableObject = map[string]string{
+	"KCMP_IO":      "an io_context",
+	"KCMP_SYSVSEM": "a SysV semaphore undo list",
+}
+
+// held says in words which task has the object a KCMP_IO or KCMP_SYSVSEM
+// comparison is about, from the NULL check against kthreadd; "" when the
+// check did not run.
+func (e Evidence) held() string {
+	obj := nullableObject[e.Kcmp]
+	if obj == "" || e.ANull == nil || e.BNull == nil {
+		return ""
+	}
+	switch a, b := !*e.ANull, !*e.BNull; {
+	case a && b:
+		return fmt.Sprintf("both tasks have %s (neither equals kthreadd's NULL)", obj)
+	case a:
+		return fmt.Sprintf("only A has %s (B's equals kthreadd's NULL)", obj)
+	case b:
+		return fmt.Sprintf("only B has %s (A's equals kthreadd's NULL)", obj)
+	}
+	return fmt.Sprintf("neither task has %s yet (kcmp treats two NULLs as equal)", obj)
 }
 
 // FDPair is one fd number open in both tasks.

@@ -1,8 +1,11 @@
 // Package flags is what clone(2), clone3(2) and unshare(2) say about a set
-// of clone flags, without making a call: how people write the flags
-// (Parse), which rule of the man pages explains an errno the kernel
-// returned (Explain, ExplainUnshare, Restrictions), and which of the
-// sixteen resources parent and child should share afterwards (Expected).
+// of clone flags, without making a call: one table of every flag
+// (table.go: the ones experiments run, the ones they leave out and why,
+// and the exit signal) that `nsinspect explain` prints and Parse reads
+// names from; how people write the flags (Parse, ParseClone, Lookup);
+// which rule of the man pages explains an errno the kernel returned
+// (Explain, ExplainUnshare, Restrictions); and which of the sixteen
+// resources parent and child should share afterwards (Expected).
 //
 // It makes no system call, reads no file and needs no cgo, so that
 // `nsinspect explain`, the renderers and the graphs can use it in any

@@ -62,6 +62,21 @@ var rules = []rule{
 		"a namespace limit in /proc/sys/user/max_*_namespaces, or the nesting depth of 32 user or PID namespaces, was reached"},
 	{unix.EUSERS, with(unix.CLONE_NEWUSER),
 		"the nesting depth of user namespaces (32) was reached"},
+	// Flags experiments leave out: Parse refuses them before any call, so
+	// these rules only tell `nsinspect explain` what the kernel does.
+	{unix.EINVAL, both(unix.CLONE_PIDFD, unix.CLONE_PARENT_SETTID),
+		"in clone(2) CLONE_PIDFD returns the pidfd through parent_tid, where CLONE_PARENT_SETTID stores the TID, so the two cannot be combined"},
+	{unix.EINVAL, both(unix.CLONE_PIDFD, unix.CLONE_DETACHED),
+		"CLONE_PIDFD cannot be combined with CLONE_DETACHED: the kernel keeps that bit free for pidfds"},
+	{unix.EINVAL, with(unix.CLONE_DETACHED),
+		"clone3(2) refuses CLONE_DETACHED (clone(2) ignores it)"},
+}
+
+// exitSignalRules are the clone(2) and clone3(2) rules about the exit
+// signal, which is not in a Set.
+var exitSignalRules = []Restriction{
+	{"EINVAL", "an exit signal above 64 (_NSIG) is not a signal"},
+	{"EINVAL", "clone3(2) refuses an exit signal with CLONE_THREAD (a thread sends none) or CLONE_PARENT (the child gets its caller's exit signal); clone(2) ignores it then"},
 }
 
 // Explain lists the clone(2) restrictions that the flags break and that
@@ -86,8 +101,12 @@ type Restriction struct {
 
 // Restrictions lists the rules of the errno table that adding flag to a
 // call can break, alone or together with one other flag. It is read from
-// the same table Explain uses, so the two cannot disagree.
+// the same table Explain uses, so the two cannot disagree. For
+// ExitSignal's value (CSIGNAL) it lists the rules about the exit signal.
 func Restrictions(flag uint64) []Restriction {
+	if flag == ExitSignal.Value {
+		return exitSignalRules
+	}
 	var out []Restriction
 	for _, r := range rules {
 		if breaks(r, flag) {
@@ -103,7 +122,7 @@ func breaks(r rule, flag uint64) bool {
 	if r.applies(Set(flag)) {
 		return true
 	}
-	for _, f := range Known {
+	for _, f := range append(append([]Flag{}, Known...), LeftOut...) {
 		if r.applies(Set(f.Value|flag)) && !r.applies(Set(f.Value)) {
 			return true
 		}

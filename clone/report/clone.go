@@ -18,6 +18,10 @@ type Clone struct {
 	Error       string   `json:"error,omitempty"` // the errno's text
 	Explanation []string `json:"explanation,omitempty"`
 	Mode        string   `json:"mode"` // "lab", "lab-userns" (a lab in a new user namespace) or "host"
+	// LabNamespaces names the namespace types the lab made ("net", in
+	// lsns order); the lab keeps nsinspect's others (a root lab its user
+	// namespace). Empty with --host.
+	LabNamespaces []string `json:"lab_namespaces,omitempty"`
 	// UserMap says what nsinspect wrote to a new user namespace's maps.
 	UserMap string `json:"user_map,omitempty"`
 	// Cgroup is CLONE_INTO_CGROUP's target directory; the child's
@@ -113,6 +117,14 @@ func (r *Clone) Judge() {
 				res.Name, verdict.Of(&res.Expected), res.Why, verdict.Of(res.Shared), probeSays(res.Probe)))
 		}
 	}
+}
+
+// NewPidNS reports whether the child was born in a pid namespace the
+// parent is not in (CLONE_NEWPID): its NSpid, read through the same /proc
+// as the parent's, has one level more. Without CLONE_NEWPID both NSpid
+// end in the pid namespace they share (the lab's).
+func (r *Clone) NewPidNS() bool {
+	return r.Parent != nil && r.Relation != nil && len(r.Parent.NSpid) > 0 && len(r.Relation.ChildNSpid) > len(r.Parent.NSpid)
 }
 
 func probeSays(p *bool) string {

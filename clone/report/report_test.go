@@ -91,3 +91,22 @@ func TestUnshareJudge(t *testing.T) {
 		t.Errorf("disagreements %q", r.Disagreements)
 	}
 }
+
+// The child is in a pid namespace of its own only when its NSpid, read
+// through the same /proc, is one level deeper than the parent's.
+func TestCloneNewPidNS(t *testing.T) {
+	for _, c := range []struct {
+		parent, child []int
+		want          bool
+	}{
+		{[]int{100, 2}, []int{101, 3}, false},   // both in the lab's
+		{[]int{100, 2}, []int{101, 3, 1}, true}, // CLONE_NEWPID
+		{[]int{100}, []int{101}, false},         // --host
+		{nil, []int{101, 3}, false},             // the parent's NSpid was not read
+	} {
+		r := &Clone{Parent: &Side{NSpid: c.parent}, Relation: &Relation{ChildNSpid: c.child}}
+		if got := r.NewPidNS(); got != c.want {
+			t.Errorf("parent NSpid %v, child %v: NewPidNS %v, want %v", c.parent, c.child, got, c.want)
+		}
+	}
+}

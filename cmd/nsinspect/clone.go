@@ -37,12 +37,19 @@ what a witness probe saw: one side changes the resource, the other side's
 view is read again. Disagreements are marked.
 
 FLAGS: 'CLONE_NEWNET|CLONE_FILES', newnet,files, net,files, or a number such
-as 0x40000400. See 'nsinspect explain' for every flag.
+as 0x40000400. See 'nsinspect explain' for every flag. The exit signal
+SIGCHLD, which strace prints last, is accepted (every experiment passes
+it); another exit signal, and the flags experiments leave out (CLONE_SETTLS,
+CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_PTRACE,
+CLONE_UNTRACED, CLONE_DETACHED: they serve thread libraries and tracers and
+change nothing parent and child share), exit 2 saying why.
 
-By default the experiment runs in a disposable lab: a process in fresh
-namespaces of every type is the experiment's grandparent, so probes never
-change the host and everything dies with the lab. Without root the lab is
-made inside a new user namespace. --host runs from nsinspect's own
+By default the experiment runs in a disposable lab: a process in new mount,
+UTS, IPC, network, pid, cgroup and time namespaces is the experiment's
+grandparent, so probes never change the host and everything dies with the
+lab. A root lab keeps nsinspect's user namespace; without root (or with
+--userns) the lab is made inside a new user namespace. The report's first
+line names the namespaces the lab made. --host runs from nsinspect's own
 namespaces with only the probes that cannot change the host.
 
 --cgroup DIR makes the child with clone3(CLONE_INTO_CGROUP) in the cgroup v2
@@ -61,7 +68,7 @@ broke.`,
   nsinspect clone sighand            # refused: CLONE_SIGHAND requires CLONE_VM`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, args []string) error {
-			set, err := flags.Parse(args[0])
+			set, err := flags.ParseClone(args[0])
 			if err != nil {
 				return usageErrorf("%v", err)
 			}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nsinspect/nsinspect/features"
+	"github.com/nsinspect/nsinspect/internal/version"
 )
 
 func init() {
@@ -17,10 +18,11 @@ func init() {
 }
 
 type featuresJSON struct {
-	Kernel   features.Uname    `json:"kernel"`
-	GOARCH   string            `json:"goarch"`
-	Cgo      bool              `json:"cgo"` // clone experiments need the C child
-	Features []features.Result `json:"features"`
+	Nsinspect version.Info      `json:"nsinspect"` // which nsinspect: version, where it came from, Go, platform
+	Kernel    features.Uname    `json:"kernel"`
+	GOARCH    string            `json:"goarch"`
+	Cgo       bool              `json:"cgo"` // clone experiments need the C child
+	Features  []features.Result `json:"features"`
 }
 
 func newFeaturesCmd() *cobra.Command {
@@ -37,7 +39,7 @@ once per run; PRESENT is "yes", "no", or "?" when the call's answer did not
 decide (the evidence says what it was).`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rep := featuresJSON{Kernel: features.Kernel(), GOARCH: runtime.GOARCH, Cgo: cgoBuild, Features: features.All()}
+			rep := featuresJSON{Nsinspect: version.Get(), Kernel: features.Kernel(), GOARCH: runtime.GOARCH, Cgo: cgoBuild, Features: features.All()}
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), rep)
 			}
@@ -46,7 +48,7 @@ decide (the evidence says what it was).`,
 			if !rep.Cgo {
 				cgo = "without cgo (clone, unshare and matrix exit 4)"
 			}
-			fmt.Fprintf(w, "Linux %s on %s; nsinspect built for %s %s\n\n", rep.Kernel.Release, rep.Kernel.Machine, rep.GOARCH, cgo)
+			fmt.Fprintf(w, "Linux %s on %s; nsinspect %s built for %s %s\n\n", rep.Kernel.Release, rep.Kernel.Machine, rep.Nsinspect.Version, rep.GOARCH, cgo)
 			tw := newTable(w)
 			fmt.Fprintln(tw, "FEATURE\tSINCE\tPRESENT\tWHAT NSINSPECT DOES\tEVIDENCE")
 			for _, r := range rep.Features {
@@ -62,6 +64,6 @@ decide (the evidence says what it was).`,
 			return tw.Flush()
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, `print {"kernel","goarch","cgo","features":[{"name","since","with","without","present","evidence"}]}`)
+	c.Flags().BoolVar(&asJSON, "json", false, `print {"nsinspect":{"version","source","revision","modified","go","platform"},"kernel","goarch","cgo","features":[{"name","since","with","without","present","evidence"}]}`)
 	return c
 }

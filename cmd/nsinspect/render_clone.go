@@ -3,10 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
+	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/clone/report"
 	"github.com/nsinspect/nsinspect/features"
+	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/verdict"
 )
 
@@ -14,7 +17,7 @@ import (
 // clone(2) says, what the kernel's identity shows and what the probe saw,
 // each with its evidence.
 func renderClone(w io.Writer, r *report.Clone) {
-	call := fmt.Sprintf("%s(%s = %s)", r.Syscall, strings.Join(r.Flags, "|"), r.ValueHex)
+	call := fmt.Sprintf("%s(%s = %s)", r.Syscall, flags.Set(r.Value), r.ValueHex)
 	if r.Errno != nil {
 		fmt.Fprintf(w, "%s was refused by the kernel: %s (%s)\n", call, *r.Errno, r.Error)
 		if len(r.Explanation) == 0 {
@@ -25,14 +28,7 @@ func renderClone(w io.Writer, r *report.Clone) {
 		}
 		return
 	}
-	where := "in a disposable lab (fresh namespaces of every type)"
-	switch r.Mode {
-	case "host":
-		where = "from nsinspect's own namespaces (--host)"
-	case "lab-userns":
-		where = "in a disposable lab inside a new user namespace (fresh namespaces of every type)"
-	}
-	fmt.Fprintf(w, "%s %s\n", call, where)
+	fmt.Fprintf(w, "%s %s\n", call, labWhere(r))
 	fmt.Fprintf(w, "  The parent is a process nsinspect made; the child was made by that one %s call\n  from it, and neither has exec'd: both are parked while they are read.\n", r.Syscall)
 	fmt.Fprintf(w, "  parent pid %d  ->  child pid %d", r.Parent.PID, r.Child.TID)
 	renderRelation(w, r)
@@ -88,6 +84,42 @@ func renderClone(w io.Writer, r *report.Clone) {
 	}
 }
 
+// labWhere says where the experiment ran: which namespaces the lab made
+// and which of nsinspect's it kept.
+func labWhere(r *report.Clone) string {
+	if r.Mode == "host" {
+		return "from nsinspect's own namespaces (--host)"
+	}
+	where := "in a disposable lab"
+	if r.Mode == "lab-userns" {
+		where += " inside a new user namespace"
+	}
+	if len(r.LabNamespaces) == 0 {
+		return where
+	}
+	var kept []string
+	for _, name := range namespaces.TypeNames() {
+		if !slices.Contains(r.LabNamespaces, name) {
+			kept = append(kept, name)
+		}
+	}
+	switch len(kept) {
+	case 0:
+		return where + " (new namespaces of every type)"
+	case 1:
+		return fmt.Sprintf("%s (new %s namespaces; the %s namespace is nsinspect's)", where, andList(r.LabNamespaces), kept[0])
+	}
+	return fmt.Sprintf("%s (new %s namespaces; the %s namespaces are nsinspect's)", where, andList(r.LabNamespaces), andList(kept))
+}
+
+// andList joins "a, b and c".
+func andList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
 func renderRelation(w io.Writer, r *report.Clone) {
 	rel := r.Relation
 	var parts []string
@@ -96,8 +128,13 @@ func renderRelation(w io.Writer, r *report.Clone) {
 	} else if rel.ChildPPid != r.Parent.PID {
 		parts = append(parts, fmt.Sprintf("its parent is pid %d, the parent's parent (CLONE_PARENT)", rel.ChildPPid))
 	}
-	if len(rel.ChildNSpid) > 1 {
-		parts = append(parts, fmt.Sprintf("NSpid %s: pid %d inside its own pid namespace", ints(rel.ChildNSpid), rel.ChildNSpid[len(rel.ChildNSpid)-1]))
+	if n := len(rel.ChildNSpid); n > 1 {
+		inner := rel.ChildNSpid[n-1]
+		if r.NewPidNS() {
+			parts = append(parts, fmt.Sprintf("NSpid %s: pid %d inside its own pid namespace (CLONE_NEWPID)", ints(rel.ChildNSpid), inner))
+		} else {
+			parts = append(parts, fmt.Sprintf("NSpid %s: pid %d in %s pid namespace, which the parent shares", ints(rel.ChildNSpid), inner, pidNSOwner(r.Mode)))
+		}
 	}
 	if rel.VforkSuspended {
 		parts = append(parts, "the parent is suspended inside clone until the child exits or execs (CLONE_VFORK)")
@@ -111,6 +148,15 @@ func renderRelation(w io.Writer, r *report.Clone) {
 		fmt.Fprintf(w, "; %s\n", strings.Join(parts, "; "))
 	}
 	fmt.Fprintln(w)
+}
+
+// pidNSOwner names whose pid namespace a child without CLONE_NEWPID is
+// in: the lab's, or with --host nsinspect's.
+func pidNSOwner(mode string) string {
+	if mode == "host" {
+		return "nsinspect's"
+	}
+	return "the lab's"
 }
 
 func renderFDs(w io.Writer, r *report.Clone) {

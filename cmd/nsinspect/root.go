@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/nsinspect/nsinspect/internal/version"
 )
 
 // commands holds every subcommand; each command's file registers itself
@@ -46,6 +48,7 @@ runc:ID (runc:USER/ID).
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version.Get().String(),
 		// An unknown command is bad input decided here, by its name, not
 		// by matching the text of cobra's error.
 		SuggestionsMinimumDistance: 2,
@@ -61,6 +64,7 @@ runc:ID (runc:USER/ID).
 			return usageErrorf("%s (see 'nsinspect --help')", msg)
 		},
 	}
+	root.SetVersionTemplate("nsinspect {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%v (see '%s --help')", err, c.CommandPath())
 	})

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -106,7 +105,7 @@ func runServe(stderr io.Writer, o serveOptions) error {
 		Enrich:  pol.enrich,
 	}
 	cache := server.NewCache(sc.Scan, o.minInterval)
-	metrics := server.NewMetrics(version(), cache.Get)
+	metrics := server.NewMetrics(cache.Get)
 	sc.Metrics = metrics
 	pol.attach(metrics)
 
@@ -210,20 +209,4 @@ func dockerNames(ctx context.Context) (map[string]string, error) {
 		return nil, nil
 	}
 	return dockerapi.Names(ctx)
-}
-
-// version is the module version and VCS revision the binary was built
-// from, as far as the build recorded them.
-func version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := bi.Main.Version
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += "+" + s.Value[:12]
-		}
-	}
-	return v
 }
