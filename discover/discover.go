@@ -24,6 +24,11 @@ type Options struct {
 	// cmdline only for each namespace's lowest PID, and thread links only
 	// of multi-threaded processes, which is what ls needs.
 	Tasks bool
+	// OwnFDs are fds of the calling process that hold namespaces for the
+	// caller's own use, such as a target it pinned before the pass (ls -p
+	// does). Like the pass's own, they exist only because nsinspect is
+	// looking and are not reported as holders.
+	OwnFDs []int
 }
 
 // A Source finds namespaces, their holders and tasks, and records them in
@@ -85,6 +90,10 @@ func Discover(opt Options) (*model.Model, error) { return Run(opt, Proc{}) }
 // cannot run at all; what single tasks hide is counted in Denied.
 func Run(opt Options, sources ...Source) (*model.Model, error) {
 	p := &Pass{opt: opt, reg: newRegistry()}
+	p.reg.caller = make(map[int]bool, len(opt.OwnFDs))
+	for _, fd := range opt.OwnFDs {
+		p.reg.caller[fd] = true
+	}
 	defer p.reg.close()
 	for _, s := range sources {
 		if err := s.Discover(p); err != nil {

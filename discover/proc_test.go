@@ -289,6 +289,27 @@ func TestScanFDOnly(t *testing.T) {
 	}
 }
 
+// The same fd named in Options.OwnFDs is the caller's, as ls -p's pins
+// are: no source reports it as a holder. (The /proc walk then does not
+// find the namespace at all; the BPF source still registers it, having met
+// it in our fd table, but with no source.)
+func TestScanOwnFDsAreNoHolders(t *testing.T) {
+	testutil.RequireRoot(t)
+	fd, ns := holdOnly(t, "ipc", "unshare", "--ipc", "sleep", "600")
+	for _, s := range []Source{Proc{}, BPF{}} {
+		if _, ok := s.(BPF); ok {
+			requireBPF(t)
+		}
+		m, err := Run(Options{OwnFDs: []int{fd}}, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := m.Lookup(ns); n != nil && (n.Sources&model.FromFD != 0 || len(n.FDs) > 0) {
+			t.Errorf("%s: %v held by fds %v (sources %v); only our own fd holds it", s.Name(), ns, n.FDs, n.Sources)
+		}
+	}
+}
+
 // A user namespace reachable only as the owner of a network namespace
 // that an fd holds: no process, thread, mount or fd refers to it.
 func TestScanOwnerOnly(t *testing.T) {

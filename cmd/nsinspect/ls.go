@@ -87,7 +87,8 @@ func runLs(stdout, stderr io.Writer, o lsOptions) error {
 	if o.json && o.tree {
 		return usageErrorf("--json and --tree cannot be combined (pick one output format)")
 	}
-	res, err := discoverFrom(o.source, discover.Options{}, stderr)
+	// The fds held for -p are nsinspect's, not holders to list.
+	res, err := discoverFrom(o.source, discover.Options{OwnFDs: held.FDs()}, stderr)
 	if err != nil {
 		return err
 	}
