@@ -209,6 +209,18 @@ type Model struct {
 	Note   string
 }
 
+// Task returns the task pid:tid of the pass (tid == pid for the
+// process's leader), or nil when the pass has no such task: it records
+// tasks only when asked, and never those it may not see at all.
+func (m *Model) Task(pid, tid int) *Task {
+	for _, t := range m.Tasks {
+		if t.PID == pid && t.TID == tid {
+			return t
+		}
+	}
+	return nil
+}
+
 // Lookup returns the namespace with ns's identity, or nil.
 func (m *Model) Lookup(ns namespaces.NS) *Namespace {
 	for _, n := range m.Namespaces {

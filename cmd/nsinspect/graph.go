@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nsinspect/nsinspect/discover"
+	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/nsgraph"
 )
 
@@ -37,8 +38,11 @@ user namespaces (NS_GET_PARENT) and "owner" edges to the user namespace
 that owns each namespace (NS_GET_USERNS). Ancestors no task is in are
 drawn too, marked so.
 
--p PID restricts the picture to that process and its descendants; give -p
-more than once, or a comma-separated list, for a set of trees.
+-p TASK restricts the picture to that process and its descendants, or to
+one thread (PID:TID); TASK is "self", PID or PID:TID, as for ls -p. Give
+-p more than once, or a comma-separated list, for a set of trees. A task
+that does not exist exits 2; one whose namespaces may not be read (another
+user's, without CAP_SYS_PTRACE) exits 4.
 
 --svg renders through Graphviz's dot program (apt-get install graphviz).`,
 		Example: `  nsinspect graph | dot -Tpng -o ns.png
@@ -46,7 +50,7 @@ more than once, or a comma-separated list, for a set of trees.
   nsinspect graph -p 1200,1300`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			roots, err := parsePIDList(pids)
+			targets, err := parseTasks(pids)
 			if err != nil {
 				return err
 			}
@@ -60,19 +64,19 @@ more than once, or a comma-separated list, for a set of trees.
 				return err
 			}
 			tasks := m.Tasks
-			if len(roots) > 0 {
-				var missing []int
-				tasks, missing = nsgraph.Subtree(tasks, roots)
-				if len(missing) > 0 {
-					return usageErrorf("-p: no process with PID %s: it does not exist or has exited (see ps -e)", joinInts(missing, ", "))
+			if len(targets) > 0 {
+				roots, err := graphRoots(m, targets)
+				if err != nil {
+					return err
 				}
+				tasks, _ = nsgraph.Subtree(tasks, roots)
 			}
 			g := nsgraph.Processes(tasks)
 			return writeGraph(cmd.OutOrStdout(), g, svg)
 		},
 	}
 	f := c.Flags()
-	f.StringSliceVarP(&pids, "pid", "p", nil, "draw only process `PID` and its descendants (repeatable, or comma-separated)")
+	f.StringSliceVarP(&pids, "pid", "p", nil, "draw only `TASK` (\"self\", PID or PID:TID) and its descendants (repeatable, or comma-separated)")
 	f.BoolVar(&svg, "svg", false, "render SVG with Graphviz's dot instead of printing DOT")
 	addSourceFlag(c, &source)
 	return c
@@ -80,16 +84,45 @@ more than once, or a comma-separated list, for a set of trees.
 
 var errNoDot = &exitError{code: exitPrivilege, msg: "--svg needs Graphviz's dot program, which is not installed: apt-get install graphviz (or leave out --svg and render the DOT elsewhere)"}
 
-func parsePIDList(args []string) ([]int, error) {
-	var out []int
+// parseTasks parses -p's tasks, each as ls -p takes one.
+func parseTasks(args []string) ([]task, error) {
+	var out []task
 	for _, a := range args {
-		n, err := parsePositive(strings.TrimSpace(a))
+		t, err := parseTask(strings.TrimSpace(a))
 		if err != nil {
-			return nil, usageErrorf("bad -p PID %q: %v (want a positive number)", a, err)
+			return nil, err
 		}
-		out = append(out, n)
+		out = append(out, t)
 	}
 	return out, nil
+}
+
+// graphRoots finds each -p task among the pass's tasks. A task the pass
+// read is a root. For one it has not read, /proc says why: it does not
+// exist (exit 2), its namespaces may not be read (exit 4), or it appeared
+// after the pass (exit 5).
+func graphRoots(m *model.Model, targets []task) ([]model.TaskRef, error) {
+	var roots []model.TaskRef
+	for _, tg := range targets {
+		if t := m.Task(tg.pid, tg.tid); t != nil && t.Readable() {
+			roots = append(roots, model.TaskRef{PID: tg.pid, TID: tg.tid})
+			continue
+		}
+		p, err := openTask(tg.arg)
+		if err != nil {
+			return nil, err
+		}
+		_, err = p.Namespace("user") // a zombie's still resolves
+		if err == nil {
+			err = p.Alive()
+		}
+		p.Close()
+		if err != nil {
+			return nil, nsReadError(tg.arg, p, err)
+		}
+		return nil, fmt.Errorf("-p %s: the task is not among those the scan read (it started after the scan, or the source missed it): run again, or try --source proc", tg.arg)
+	}
+	return roots, nil
 }
 
 // writeGraph prints g as DOT, or as SVG rendered by dot(1).

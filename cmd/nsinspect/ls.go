@@ -140,7 +140,7 @@ func lsFilter(o lsOptions, held *namespaces.Holder) (func(*model.Namespace) bool
 		defer p.Close()
 		links, err := p.NamespacesHeld(held)
 		if err != nil {
-			return nil, fmt.Errorf("reading the namespaces of %q: %w", o.pid, err)
+			return nil, nsReadError(o.pid, p, err)
 		}
 		ids = map[namespaces.Key]bool{}
 		// A zombie's nsproxy was dropped at exit: only its pid and user
@@ -152,7 +152,7 @@ func lsFilter(o lsOptions, held *namespaces.Holder) (func(*model.Namespace) bool
 				continue
 			}
 			if l.Err != nil {
-				return nil, fmt.Errorf("reading the namespaces of %q: %w", o.pid, l.Err)
+				return nil, nsReadError(o.pid, p, l.Err)
 			}
 			ids[l.NS.Key()] = true
 		}
