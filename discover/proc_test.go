@@ -196,6 +196,11 @@ func TestScanBindMountOnly(t *testing.T) {
 	if !slices.ContainsFunc(n.BindMounts, func(b model.BindMount) bool { return b.Path == path }) {
 		t.Errorf("bind mounts %+v, want %s among them", n.BindMounts, path)
 	}
+	// ip netns add assigns no nsid; the kernel says so, which is not
+	// "unknown".
+	if n.NetNSID != model.NetNSIDUnassigned {
+		t.Errorf("netnsid %d, want %d (unassigned)", n.NetNSID, model.NetNSIDUnassigned)
+	}
 }
 
 // A bind mount copied into a second mount namespace (unshare -m copies
@@ -227,6 +232,10 @@ func TestScanBindMountInTwoMountNamespaces(t *testing.T) {
 			if at[i-1].MntNSIno >= at[i].MntNSIno {
 				t.Errorf("pass %d: bind mounts at one path not ordered by mount namespace: %+v", pass, at)
 			}
+		}
+		// NSFS is lsns's column: our own mount namespace's, once.
+		if !slices.Equal(n.NSFS, []string{path}) {
+			t.Errorf("pass %d: NSFS %q, want [%s]", pass, n.NSFS, path)
 		}
 	}
 }

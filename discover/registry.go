@@ -99,7 +99,7 @@ func (r *registry) adopt(fd int, ino uint64, src model.Source) (*entry, error) {
 		}
 		return e, nil
 	}
-	e := &entry{ns: &model.Namespace{NS: ns, Sources: src, NetNSID: -1}, fd: fd}
+	e := &entry{ns: &model.Namespace{NS: ns, Sources: src, NetNSID: model.NetNSIDUnknown}, fd: fd}
 	r.byIno[ns.Ino] = e
 	r.order = append(r.order, e)
 	r.held[fd] = true
@@ -134,7 +134,7 @@ func (r *registry) kernel(ns namespaces.NS, src model.Source) *entry {
 		e.ns.Sources |= src
 		return e
 	}
-	e := &entry{ns: &model.Namespace{NS: ns, Sources: src, NetNSID: -1}, fd: -1}
+	e := &entry{ns: &model.Namespace{NS: ns, Sources: src, NetNSID: model.NetNSIDUnknown}, fd: -1}
 	r.byIno[ns.Ino] = e
 	r.order = append(r.order, e)
 	return e
