@@ -356,7 +356,7 @@ func kthreadProc(w *worker, t *bpfiter.Task, mt *model.Task) {
 
 // fds records the nsfs files of every fd table. The pass's own registry
 // fds are not holders (none exist yet when the iterator runs, but a source
-// that ran before may hold some).
+// that ran before may hold some), nor are those in Options.OwnFDs.
 //
 // iter/task_file visits the leader's table and each thread's that has one
 // of its own (after unshare(CLONE_FILES)), which starts as a copy of the
@@ -370,7 +370,7 @@ func (b *bpfPass) fds() {
 	}
 	seen := make(map[holder]bool, len(b.snap.FDs))
 	for _, fd := range b.snap.FDs {
-		if fd.PID == self && b.p.reg.held[fd.FD] {
+		if fd.PID == self && b.p.reg.own(fd.FD) {
 			continue
 		}
 		e := b.ns(fd.NS)

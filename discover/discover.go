@@ -3,6 +3,7 @@ package discover
 import (
 	"cmp"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/procinfo"
 )
 
 // Options tune a pass. The zero value reads /proc with GOMAXPROCS workers
@@ -24,6 +26,11 @@ type Options struct {
 	// cmdline only for each namespace's lowest PID, and thread links only
 	// of multi-threaded processes, which is what ls needs.
 	Tasks bool
+	// OwnFDs are fds of the calling process that hold namespaces for the
+	// caller's own use, such as a target it pinned before the pass (ls -p
+	// does). Like the pass's own, they exist only because nsinspect is
+	// looking and are not reported as holders.
+	OwnFDs []int
 }
 
 // A Source finds namespaces, their holders and tasks, and records them in
@@ -85,6 +92,10 @@ func Discover(opt Options) (*model.Model, error) { return Run(opt, Proc{}) }
 // cannot run at all; what single tasks hide is counted in Denied.
 func Run(opt Options, sources ...Source) (*model.Model, error) {
 	p := &Pass{opt: opt, reg: newRegistry()}
+	p.reg.caller = make(map[int]bool, len(opt.OwnFDs))
+	for _, fd := range opt.OwnFDs {
+		p.reg.caller[fd] = true
+	}
 	defer p.reg.close()
 	for _, s := range sources {
 		if err := s.Discover(p); err != nil {
@@ -102,6 +113,7 @@ func Run(opt Options, sources ...Source) (*model.Model, error) {
 	m.Denied.Relatives = p.reg.relatives()
 	p.merge(m)
 	netnsIDs(p.reg)
+	ownMounts(p)
 	for _, e := range p.reg.order {
 		m.Namespaces = append(m.Namespaces, e.ns)
 	}
@@ -162,8 +174,9 @@ func (p *Pass) merge(m *model.Model) {
 }
 
 // netnsIDs asks the kernel (RTM_GETNSID) which nsid our network namespace
-// assigned to each network namespace found. Failure leaves -1: the id is
-// an extra, not worth failing a listing for.
+// assigned to each network namespace found, or that it assigned none.
+// Failure leaves model.NetNSIDUnknown: the id is an extra, not worth
+// failing a listing for.
 func netnsIDs(reg *registry) {
 	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 	if err != nil {
@@ -181,8 +194,32 @@ func netnsIDs(reg *registry) {
 			}
 			defer unix.Close(fd)
 		}
-		if id, err := h.GetNetNsIdByFd(fd); err == nil && id >= 0 {
-			e.ns.NetNSID = id
+		if id, err := h.GetNetNsIdByFd(fd); err == nil && id >= model.NetNSIDUnassigned {
+			e.ns.NetNSID = id // -1 is NETNSA_NSID_NOT_ASSIGNED
 		}
+	}
+}
+
+// ownMounts sets each namespace's NSFS from the nsfs mounts in our own
+// /proc/self/mountinfo, in its order and each mount point once, as lsns(8)
+// reads its NSFS column: the paths as this process resolves them, whatever
+// process the sources read this mount namespace through. A mount of a
+// namespace the pass did not find (mounted since) is left out; a
+// mountinfo we cannot read leaves NSFS empty, as BindMounts still says.
+func ownMounts(p *Pass) {
+	proc := p.opt.Proc
+	if proc == "" {
+		proc = "/proc"
+	}
+	b, err := os.ReadFile(proc + "/self/mountinfo")
+	if err != nil {
+		return
+	}
+	for _, mnt := range procinfo.ParseNSFSMounts(b) {
+		e := p.reg.byIno[mnt.Ino]
+		if e == nil || e.ns.Type != mnt.Type || slices.Contains(e.ns.NSFS, mnt.MountPoint) {
+			continue
+		}
+		e.ns.NSFS = append(e.ns.NSFS, mnt.MountPoint)
 	}
 }

@@ -196,6 +196,11 @@ func TestScanBindMountOnly(t *testing.T) {
 	if !slices.ContainsFunc(n.BindMounts, func(b model.BindMount) bool { return b.Path == path }) {
 		t.Errorf("bind mounts %+v, want %s among them", n.BindMounts, path)
 	}
+	// ip netns add assigns no nsid; the kernel says so, which is not
+	// "unknown".
+	if n.NetNSID != model.NetNSIDUnassigned {
+		t.Errorf("netnsid %d, want %d (unassigned)", n.NetNSID, model.NetNSIDUnassigned)
+	}
 }
 
 // A bind mount copied into a second mount namespace (unshare -m copies
@@ -227,6 +232,10 @@ func TestScanBindMountInTwoMountNamespaces(t *testing.T) {
 			if at[i-1].MntNSIno >= at[i].MntNSIno {
 				t.Errorf("pass %d: bind mounts at one path not ordered by mount namespace: %+v", pass, at)
 			}
+		}
+		// NSFS is lsns's column: our own mount namespace's, once.
+		if !slices.Equal(n.NSFS, []string{path}) {
+			t.Errorf("pass %d: NSFS %q, want [%s]", pass, n.NSFS, path)
 		}
 	}
 }
@@ -286,6 +295,27 @@ func TestScanFDOnly(t *testing.T) {
 	}
 	if !slices.Contains(n.FDs, model.FD{PID: os.Getpid(), FD: fd}) {
 		t.Errorf("fds %v, want %d:%d among them", n.FDs, os.Getpid(), fd)
+	}
+}
+
+// The same fd named in Options.OwnFDs is the caller's, as ls -p's pins
+// are: no source reports it as a holder. (The /proc walk then does not
+// find the namespace at all; the BPF source still registers it, having met
+// it in our fd table, but with no source.)
+func TestScanOwnFDsAreNoHolders(t *testing.T) {
+	testutil.RequireRoot(t)
+	fd, ns := holdOnly(t, "ipc", "unshare", "--ipc", "sleep", "600")
+	for _, s := range []Source{Proc{}, BPF{}} {
+		if _, ok := s.(BPF); ok {
+			requireBPF(t)
+		}
+		m, err := Run(Options{OwnFDs: []int{fd}}, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := m.Lookup(ns); n != nil && (n.Sources&model.FromFD != 0 || len(n.FDs) > 0) {
+			t.Errorf("%s: %v held by fds %v (sources %v); only our own fd holds it", s.Name(), ns, n.FDs, n.Sources)
+		}
 	}
 }
 

@@ -61,7 +61,7 @@ type worker struct {
 	reg    *registry
 	tasks  bool // record every task (Options.Tasks)
 	procfd int
-	self   bool // reading the discovering process itself: skip the registry's fds
+	self   bool // reading the discovering process itself: skip its own fds (registry.own)
 
 	cache map[uint64]*entry // inode -> entry, valid for the whole pass
 	f     *findings
@@ -427,7 +427,8 @@ func (w *worker) task(nsfd, pid, tid int, links *[10]*entry, why string) {
 }
 
 // fds finds the process's open fds on namespaces. The pass's own
-// registry fds are not holders: they exist only because we are looking.
+// registry fds, and those the caller named in Options.OwnFDs, are not
+// holders: they exist only because we are looking.
 func (w *worker) fds(dfd, pid int) {
 	fdfd, err := openDir(dfd, "../fd")
 	if err != nil {
@@ -447,7 +448,7 @@ func (w *worker) fds(dfd, pid int) {
 		return
 	}
 	for _, fd := range w.ints {
-		if w.self && w.reg.held[fd] {
+		if w.self && w.reg.own(fd) {
 			continue
 		}
 		name := strconv.Itoa(fd)

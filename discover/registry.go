@@ -33,11 +33,18 @@ type registry struct {
 	byIno map[uint64]*entry
 	order []*entry     // in discovery order, for the parent/owner walk
 	held  map[int]bool // fds the registry owns, to skip in its own fd table
+	// caller is Options.OwnFDs: fds of ours that are not holders either.
+	caller map[int]bool
 }
 
 func newRegistry() *registry {
 	return &registry{byIno: make(map[uint64]*entry, 1024), held: make(map[int]bool, 1024)}
 }
+
+// own reports whether fd, an fd of the discovering process, is there only
+// because nsinspect is looking: the registry's, or one the caller named.
+// Read only once the workers are done, when held no longer grows.
+func (r *registry) own(fd int) bool { return r.held[fd] || r.caller[fd] }
 
 func (r *registry) lookup(ino uint64) *entry {
 	r.mu.Lock()
@@ -92,7 +99,7 @@ func (r *registry) adopt(fd int, ino uint64, src model.Source) (*entry, error) {
 		}
 		return e, nil
 	}
-	e := &entry{ns: &model.Namespace{NS: ns, Sources: src, NetNSID: -1}, fd: fd}
+	e := &entry{ns: &model.Namespace{NS: ns, Sources: src, NetNSID: model.NetNSIDUnknown}, fd: fd}
 	r.byIno[ns.Ino] = e
 	r.order = append(r.order, e)
 	r.held[fd] = true
@@ -127,7 +134,7 @@ func (r *registry) kernel(ns namespaces.NS, src model.Source) *entry {
 		e.ns.Sources |= src
 		return e
 	}
-	e := &entry{ns: &model.Namespace{NS: ns, Sources: src, NetNSID: -1}, fd: -1}
+	e := &entry{ns: &model.Namespace{NS: ns, Sources: src, NetNSID: model.NetNSIDUnknown}, fd: -1}
 	r.byIno[ns.Ino] = e
 	r.order = append(r.order, e)
 	return e

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/nsinspect/nsinspect/namespaces"
@@ -103,13 +104,50 @@ type Namespace struct {
 	Owner  *Namespace
 
 	// NetNSID is the id the discovering process's network namespace
-	// assigned to this network namespace (RTM_GETNSID), -1 when none is
-	// assigned or the namespace is not a network namespace.
+	// assigned to this network namespace (RTM_GETNSID), NetNSIDUnassigned
+	// when it assigned none, NetNSIDUnknown when the kernel could not be
+	// asked or this is not a network namespace.
 	NetNSID int
+	// NSFS are the mount points of its nsfs mounts in the discovering
+	// process's own mount namespace, as its /proc/self/mountinfo lists
+	// them (in that order, each once): lsns(8)'s NSFS. BindMounts has the
+	// mounts of every mount namespace.
+	NSFS []string
 
 	Threads    []TaskRef   // non-leader threads in it (their leader is not)
 	BindMounts []BindMount // nsfs mounts of it
 	FDs        []FD        // open fds on it, other than the pass's own
+}
+
+// NetNSID values other than an id (an id is >= 0).
+const (
+	// NetNSIDUnassigned: the discovering process's network namespace has
+	// given it no id (NETNSA_NSID_NOT_ASSIGNED); lsns(8) says "unassigned".
+	NetNSIDUnassigned = -1
+	// NetNSIDUnknown: not a network namespace, or RTM_GETNSID could not
+	// be asked (the namespace could not be opened).
+	NetNSIDUnknown = -2
+)
+
+// NetNSIDText is NetNSID as lsns(8) prints it: the id, "unassigned", or
+// "" where it is unknown or the namespace is not a network namespace.
+func (n *Namespace) NetNSIDText() string {
+	switch {
+	case n.Type != namespaces.Net || n.NetNSID == NetNSIDUnknown:
+		return ""
+	case n.NetNSID == NetNSIDUnassigned:
+		return "unassigned"
+	}
+	return strconv.Itoa(n.NetNSID)
+}
+
+// ProcPath is /proc/PID/ns/TYPE of the lowest process in the namespace
+// (lsns(8)'s PATH), "" when no process is in it.
+func (n *Namespace) ProcPath() string {
+	if n.NProcs == 0 {
+		return ""
+	}
+	return "/proc/" + strconv.Itoa(n.PID) + "/ns/" + n.Type.Name()
 }
 
 // OnlyHierarchy reports whether the namespace was reached only as some
@@ -210,6 +248,18 @@ type Model struct {
 	// pass asked for "auto" fell back to /proc, "" otherwise.
 	Source string
 	Note   string
+}
+
+// Task returns the task pid:tid of the pass (tid == pid for the
+// process's leader), or nil when the pass has no such task: it records
+// tasks only when asked, and never those it may not see at all.
+func (m *Model) Task(pid, tid int) *Task {
+	for _, t := range m.Tasks {
+		if t.PID == pid && t.TID == tid {
+			return t
+		}
+	}
+	return nil
 }
 
 // Lookup returns the namespace with ns's identity, or nil.

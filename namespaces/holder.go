@@ -37,6 +37,18 @@ func (h *Holder) Hold(fd int, ns NS) {
 	h.fds[ns.Key()] = fd
 }
 
+// FDs lists the fds the holder keeps open, so that a discovery pass of
+// the same process can tell them from the holders it reports.
+func (h *Holder) FDs() []int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]int, 0, len(h.fds))
+	for _, fd := range h.fds {
+		out = append(out, fd)
+	}
+	return out
+}
+
 // Close releases every namespace held. The Holder closes any fd given to
 // it afterwards.
 func (h *Holder) Close() {

@@ -125,18 +125,21 @@ func relations(g *Graph, todo []*model.Namespace, shown map[*model.Namespace]boo
 	}
 }
 
-// Subtree keeps the tasks of the given processes and of all their
-// descendants (by ppid); it reports the pids that matched no process.
-func Subtree(tasks []*model.Task, roots []int) (kept []*model.Task, missing []int) {
+// Subtree keeps, for each root, a process with all its threads and the
+// processes descended from it (by ppid) with theirs, or, for a root that
+// names a thread (TID != PID), that thread alone. It reports the roots
+// that matched no task.
+func Subtree(tasks []*model.Task, roots []model.TaskRef) (kept []*model.Task, missing []model.TaskRef) {
 	children := map[int][]int{}
-	exists := map[int]bool{}
+	exists := map[model.TaskRef]bool{}
 	for _, t := range tasks {
 		if !t.IsThread() {
 			children[t.PPID] = append(children[t.PPID], t.PID)
-			exists[t.PID] = true
 		}
+		exists[model.TaskRef{PID: t.PID, TID: t.TID}] = true
 	}
 	want := map[int]bool{}
+	threads := map[model.TaskRef]bool{}
 	var visit func(int)
 	visit = func(pid int) {
 		if want[pid] {
@@ -148,14 +151,17 @@ func Subtree(tasks []*model.Task, roots []int) (kept []*model.Task, missing []in
 		}
 	}
 	for _, r := range roots {
-		if !exists[r] {
+		switch {
+		case !exists[r]:
 			missing = append(missing, r)
-			continue
+		case r.TID != r.PID:
+			threads[r] = true
+		default:
+			visit(r.PID)
 		}
-		visit(r)
 	}
 	for _, t := range tasks {
-		if want[t.PID] {
+		if want[t.PID] || threads[model.TaskRef{PID: t.PID, TID: t.TID}] {
 			kept = append(kept, t)
 		}
 	}

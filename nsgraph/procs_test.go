@@ -11,6 +11,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/internal/testutil"
+	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/procinfo"
 	"github.com/nsinspect/nsinspect/sharing"
 )
@@ -32,7 +33,7 @@ func TestProcessesGraph(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every process above is a descendant of the test process.
-	tasks, missing := Subtree(m.Tasks, []int{self})
+	tasks, missing := Subtree(m.Tasks, []model.TaskRef{{PID: self, TID: self}})
 	if len(missing) > 0 {
 		t.Fatalf("Subtree: %v missing", missing)
 	}
@@ -136,7 +137,7 @@ func TestDOTAcceptedByGraphviz(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tasks, _ := Subtree(m.Tasks, []int{os.Getpid()})
+	tasks, _ := Subtree(m.Tasks, []model.TaskRef{{PID: os.Getpid(), TID: os.Getpid()}})
 	var b strings.Builder
 	if err := Processes(tasks).WriteDOT(&b); err != nil {
 		t.Fatal(err)
@@ -188,4 +189,30 @@ func isAncestor(p *parsed, id string) bool {
 		}
 	}
 	return false
+}
+
+// Subtree over a fixture: a process root brings its threads and
+// descendants, a thread root only itself, and unknown roots are reported.
+func TestSubtree(t *testing.T) {
+	task := func(pid, tid, ppid int) *model.Task { return &model.Task{PID: pid, TID: tid, PPID: ppid} }
+	tasks := []*model.Task{task(1, 1, 0), task(1, 12, 0), task(5, 5, 1), task(5, 7, 1), task(6, 6, 5), task(9, 9, 0)}
+	for _, c := range []struct {
+		roots   []model.TaskRef
+		kept    string
+		missing string
+	}{
+		{[]model.TaskRef{{PID: 5, TID: 5}}, "5:5 5:7 6:6", "[]"},
+		{[]model.TaskRef{{PID: 1, TID: 12}}, "1:12", "[]"},
+		{[]model.TaskRef{{PID: 6, TID: 6}, {PID: 9, TID: 9}}, "6:6 9:9", "[]"},
+		{[]model.TaskRef{{PID: 4, TID: 4}, {PID: 1, TID: 13}}, "", "[{4 4} {1 13}]"},
+	} {
+		kept, missing := Subtree(tasks, c.roots)
+		var got []string
+		for _, k := range kept {
+			got = append(got, fmt.Sprintf("%d:%d", k.PID, k.TID))
+		}
+		if strings.Join(got, " ") != c.kept || fmt.Sprint(missing) != c.missing {
+			t.Errorf("Subtree(%v): kept %v missing %v; want %s and %s", c.roots, got, missing, c.kept, c.missing)
+		}
+	}
 }

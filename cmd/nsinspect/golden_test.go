@@ -60,7 +60,7 @@ func fixtureModel(noIDs bool) *model.Model {
 		return n
 	}
 	ns := func(t namespaces.Type, ino, nsid uint64, src model.Source) *model.Namespace {
-		return &model.Namespace{NS: namespaces.NS{Type: t, ID: id(nsid), Ino: ino, Dev: 4}, Sources: src, NetNSID: -1}
+		return &model.Namespace{NS: namespaces.NS{Type: t, ID: id(nsid), Ino: ino, Dev: 4}, Sources: src, NetNSID: model.NetNSIDUnknown}
 	}
 	proc := model.FromProcess
 	userInit := ns(namespaces.User, 4026531837, 4099, proc)
@@ -90,7 +90,11 @@ func fixtureModel(noIDs bool) *model.Model {
 	utsT.Owner, utsT.Threads = userInit, []model.TaskRef{{PID: 1, TID: 12}}
 	netB := ns(namespaces.Net, 4026532320, 8020, model.FromBindMount|model.FromFD)
 	netB.Owner = userInit
-	netB.BindMounts = []model.BindMount{{Path: "/run/netns/blue", MntNS: id(4), MntNSIno: 4026531832, PID: 1}}
+	netB.BindMounts = []model.BindMount{
+		{Path: "/run/netns/blue", MntNS: id(4), MntNSIno: 4026531832, PID: 1},
+		{Path: "/srv/blue", MntNS: id(4), MntNSIno: 4026531832, PID: 1},
+	}
+	netB.NetNSID, netB.NSFS = model.NetNSIDUnassigned, []string{"/run/netns/blue", "/srv/blue"}
 	netB.FDs = []model.FD{{PID: 1, FD: 7}}
 
 	all := append(init, userC, pidC, netC, utsT, netB)

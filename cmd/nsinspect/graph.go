@@ -14,7 +14,6 @@ import (
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/nsgraph"
-	"github.com/nsinspect/nsinspect/procinfo"
 )
 
 func init() {
@@ -40,8 +39,11 @@ user namespaces (NS_GET_PARENT) and "owner" edges to the user namespace
 that owns each namespace (NS_GET_USERNS). Ancestors no task is in are
 drawn too, marked so.
 
--p PID restricts the picture to that process and its descendants; give -p
-more than once, or a comma-separated list, for a set of trees.
+-p TASK restricts the picture to that process and its descendants, or to
+one thread (PID:TID); TASK is "self", PID or PID:TID, as for ls -p. Give
+-p more than once, or a comma-separated list, for a set of trees. A task
+that does not exist exits 2; one whose namespaces may not be read (another
+user's, without CAP_SYS_PTRACE) exits 4.
 
 --svg renders through Graphviz's dot program (apt-get install graphviz).`,
 		Example: `  nsinspect graph | dot -Tpng -o ns.png
@@ -49,7 +51,7 @@ more than once, or a comma-separated list, for a set of trees.
   nsinspect graph -p 1200,1300`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			roots, err := parsePIDList(pids)
+			targets, err := parseTasks(pids)
 			if err != nil {
 				return err
 			}
@@ -63,25 +65,19 @@ more than once, or a comma-separated list, for a set of trees.
 				return err
 			}
 			tasks := m.Tasks
-			if len(roots) > 0 {
-				var missing []int
-				tasks, missing = nsgraph.Subtree(tasks, roots)
-				if len(missing) > 0 {
-					return usageErrorf("-p: no process with PID %s: it does not exist or has exited (see ps -e)", joinInts(missing, ", "))
+			if len(targets) > 0 {
+				roots, err := graphRoots(m, targets)
+				if err != nil {
+					return err
 				}
+				tasks, _ = nsgraph.Subtree(tasks, roots)
 			}
 			g := nsgraph.Processes(tasks)
-			if err := writeGraph(cmd.OutOrStdout(), g, svg); err != nil {
-				return err
-			}
-			if len(roots) > 0 {
-				return refusedTasks("graph -p", tasks)
-			}
-			return nil
+			return writeGraph(cmd.OutOrStdout(), g, svg)
 		},
 	}
 	f := c.Flags()
-	f.StringSliceVarP(&pids, "pid", "p", nil, "draw only process `PID` and its descendants (repeatable, or comma-separated)")
+	f.StringSliceVarP(&pids, "pid", "p", nil, "draw only `TASK` (\"self\", PID or PID:TID) and its descendants (repeatable, or comma-separated)")
 	f.BoolVar(&svg, "svg", false, "render SVG with Graphviz's dot instead of printing DOT")
 	addSourceFlag(c, &source)
 	return c
@@ -89,35 +85,49 @@ more than once, or a comma-separated list, for a set of trees.
 
 var errNoDot = inspect.Wrap(inspect.ErrUnsupported, nil, "--svg needs Graphviz's dot program, which is not installed: apt-get install graphviz (or leave out --svg and render the DOT elsewhere)")
 
-// refusedTasks is exit 4 for a view of chosen tasks some of whose
-// namespaces the kernel refused to show: they are drawn without them.
-func refusedTasks(view string, tasks []*model.Task) error {
-	var pids []int
-	for _, t := range tasks {
-		if t.Refused && !t.IsThread() {
-			pids = append(pids, t.PID)
-		}
-	}
-	if len(pids) == 0 {
-		return nil
-	}
-	return privilegeErrorf("%s: cannot read the namespaces of %d process(es) (%s), drawn without them: %s", view, len(pids),
-		joinInts(pids[:min(len(pids), 5)], ", "), procinfo.DeniedHint("reading them"))
-}
-
-func parsePIDList(args []string) ([]int, error) {
-	var out []int
+// parseTasks parses -p's tasks, each as every command takes a target
+// (self, PID, PID:TID, a container), before the scan.
+func parseTasks(args []string) ([]inspect.Target, error) {
+	var out []inspect.Target
 	for _, a := range args {
-		// Resolved as every target is, so -p takes what ls -p takes
-		// (self, PID:TID, a container); the tree is the process's.
-		p, err := openTask(strings.TrimSpace(a))
+		t, err := parseTask(strings.TrimSpace(a))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, p.PID)
-		p.Close()
+		out = append(out, t)
 	}
 	return out, nil
+}
+
+// graphRoots finds each -p task among the pass's tasks. A task the pass
+// read is a root. For one it has not read, /proc says why: it does not
+// exist (exit 2), its namespaces may not be read (exit 4), or it appeared
+// after the pass (exit 5).
+func graphRoots(m *model.Model, targets []inspect.Target) ([]model.TaskRef, error) {
+	var roots []model.TaskRef
+	for _, tg := range targets {
+		// Resolved (a container to its init) and pinned while the pass
+		// is searched, so the root found is the task named.
+		p, err := openTask(tg.Arg)
+		if err != nil {
+			return nil, err
+		}
+		if t := m.Task(p.PID, p.TID); t != nil && t.Readable() {
+			roots = append(roots, model.TaskRef{PID: p.PID, TID: p.TID})
+			p.Close()
+			continue
+		}
+		_, err = p.Namespace("user") // a zombie's still resolves
+		if err == nil {
+			err = p.Alive()
+		}
+		p.Close()
+		if err != nil {
+			return nil, nsReadError(tg.Arg, p, err)
+		}
+		return nil, inspect.Undecidedf(nil, "-p %s: the task is not among those the scan read (it started after the scan, or the source missed it): run again, or try --source proc", tg.Arg)
+	}
+	return roots, nil
 }
 
 // writeGraph prints g as DOT, or as SVG rendered by dot(1).

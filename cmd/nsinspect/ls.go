@@ -47,10 +47,16 @@ USER (owner of /proc/PID), ID (NS_GET_ID, never reused), PARENT (pid/user:
 parent's inode), OWNER (owning user namespace's inode), NETNSID (the id our
 network namespace gave it, blank when unassigned), SOURCES, COMMAND.
 
---json prints {"namespaces":[...]} with the keys of lsns -J (ns, type,
-nprocs, pid, ppid, command, uid, user; pid, ppid, command, uid and user are
-null when no process is in the namespace) plus id, parent and owner (ids),
-pns and ons (inodes), netnsid, sources, threads, bindmounts and fds.
+--json prints {"source":...,"namespaces":[...]}, a superset of lsns -J
+--output-all: each namespace starts with lsns's thirteen keys, in its order
+and with its JSON types (util-linux 2.38 to 2.42): ns, type, path
+(/proc/PID/ns/TYPE of the lowest PID), nprocs, pid, ppid, command, uid,
+user (path to user are null when no process is in the namespace), netnsid
+(a string, the id or "unassigned"; null for other types), nsfs (its bind
+mounts in our mount namespace, one per line; null for none), pns and ons
+(inodes, 0 for none). Then nsinspect's own: zombies, id, parent and owner
+(NS_GET_ID), sources, threads, bindmounts (in every mount namespace) and
+fds.
 
 Where tasks are read (--source): bpf runs BPF task and task_file
 iterators (root, kernel BTF, Linux 5.8+), which see every task in one
@@ -87,7 +93,8 @@ func runLs(stdout, stderr io.Writer, o lsOptions) error {
 	if o.json && o.tree {
 		return usageErrorf("--json and --tree cannot be combined (pick one output format)")
 	}
-	res, err := discoverFrom(o.source, discover.Options{}, stderr)
+	// The fds held for -p are nsinspect's, not holders to list.
+	res, err := discoverFrom(o.source, discover.Options{OwnFDs: held.FDs()}, stderr)
 	if err != nil {
 		return err
 	}
@@ -136,7 +143,7 @@ func lsFilter(o lsOptions, held *namespaces.Holder) (func(*model.Namespace) bool
 		defer p.Close()
 		links, err := p.NamespacesHeld(held)
 		if err != nil {
-			return nil, readError(p, "namespaces", err)
+			return nil, nsReadError(o.pid, p, err)
 		}
 		ids = map[namespaces.Key]bool{}
 		// A zombie's nsproxy was dropped at exit: only its pid and user
@@ -148,7 +155,7 @@ func lsFilter(o lsOptions, held *namespaces.Holder) (func(*model.Namespace) bool
 				continue
 			}
 			if l.Err != nil {
-				return nil, readError(p, "namespaces", l.Err)
+				return nil, nsReadError(o.pid, p, l.Err)
 			}
 			ids[l.NS.Key()] = true
 		}

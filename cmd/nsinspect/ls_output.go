@@ -9,25 +9,29 @@ import (
 	"github.com/nsinspect/nsinspect/namespaces"
 )
 
-// lsNS is one namespace in ls --json. The first eight keys are lsns -J's,
-// with its types, so that scripts written for lsns keep working.
+// lsNS is one namespace in ls --json. The first thirteen keys are those
+// of lsns -J --output-all, in its order and with its JSON types (util-linux
+// 2.38 to 2.42 print the same keys), so that scripts written for lsns keep
+// working; the rest are nsinspect's.
 type lsNS struct {
 	NS      uint64  `json:"ns"`
 	Type    string  `json:"type"`
+	Path    *string `json:"path"` // /proc/PID/ns/TYPE of the lowest PID; null without one
 	NProcs  int     `json:"nprocs"`
 	PID     *int    `json:"pid"`
 	PPID    *int    `json:"ppid"`
 	Command *string `json:"command"`
 	UID     *uint32 `json:"uid"`
 	User    *string `json:"user"`
+	NetNSID *string `json:"netnsid"` // the id, or "unassigned"; null for other types or where unknown
+	NSFS    *string `json:"nsfs"`    // nsfs mount points in our mount namespace, "\n" between two
+	PNS     uint64  `json:"pns"`     // parent's inode, 0 for none
+	ONS     uint64  `json:"ons"`     // owner's inode, 0 for none
 
 	Zombies    int               `json:"zombies"` // how many of nprocs are zombies
 	ID         *uint64           `json:"id"`      // NS_GET_ID; null on kernels without it (before 6.18)
 	Parent     *uint64           `json:"parent"`  // NS_GET_ID of the parent; null without one, or without NS_GET_ID
 	Owner      *uint64           `json:"owner"`   // NS_GET_ID of the owning user ns; likewise
-	PNS        uint64            `json:"pns"`     // parent's inode, 0 for none (as lsns)
-	ONS        uint64            `json:"ons"`     // owner's inode, 0 for none (as lsns)
-	NetNSID    *int              `json:"netnsid"`
 	Sources    []string          `json:"sources"`
 	Threads    []model.TaskRef   `json:"threads,omitempty"`
 	BindMounts []model.BindMount `json:"bindmounts,omitempty"`
@@ -52,8 +56,8 @@ func lsJSON(source string, list []*model.Namespace, users userCache) any {
 			Sources: ns.Sources.Names(), Threads: ns.Threads, BindMounts: ns.BindMounts, FDs: ns.FDs,
 		}
 		if ns.NProcs > 0 {
-			pid, ppid, cmd, uid, usr := ns.PID, ns.PPID, ns.Command, ns.UID, users.name(ns.UID)
-			j.PID, j.PPID, j.Command, j.UID, j.User = &pid, &ppid, &cmd, &uid, &usr
+			path, pid, ppid, cmd, uid, usr := ns.ProcPath(), ns.PID, ns.PPID, ns.Command, ns.UID, users.name(ns.UID)
+			j.Path, j.PID, j.PPID, j.Command, j.UID, j.User = &path, &pid, &ppid, &cmd, &uid, &usr
 		}
 		if p := ns.Parent; p != nil {
 			j.Parent, j.PNS = nsID(p.NS), p.Ino
@@ -61,9 +65,13 @@ func lsJSON(source string, list []*model.Namespace, users userCache) any {
 		if o := ns.Owner; o != nil {
 			j.Owner, j.ONS = nsID(o.NS), o.Ino
 		}
-		if ns.NetNSID >= 0 {
-			id := ns.NetNSID
+		if id := ns.NetNSIDText(); id != "" {
 			j.NetNSID = &id
+		}
+		if len(ns.NSFS) > 0 {
+			// lsns joins them with a newline (with a comma under -W).
+			paths := strings.Join(ns.NSFS, "\n")
+			j.NSFS = &paths
 		}
 		out = append(out, j)
 	}
