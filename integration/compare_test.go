@@ -1,10 +1,8 @@
 package integration
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -176,16 +174,15 @@ func TestCompareExpect(t *testing.T) {
 func TestCompareUnprivileged(t *testing.T) {
 	testutil.RequireRoot(t)
 	a, b := unshareSleep(t, "--uts"), unshareSleep(t, "--ipc")
-	cmd := exec.Command(binary, "compare", "--json", strconv.Itoa(a), strconv.Itoa(b))
+	cmd := testutil.Command(t, testutil.Quick, binary, "compare", "--json", strconv.Itoa(a), strconv.Itoa(b))
 	cmd.SysProcAttr = nobody()
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("as nobody: %v, stderr %q", err, errb.String())
+	out, err := testutil.Output(cmd)
+	if err != nil {
+		t.Fatalf("as nobody: %v", err)
 	}
 	var c compareJSON
-	if err := json.Unmarshal(out.Bytes(), &c); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatalf("%v\n%s", err, out)
 	}
 	if len(c.Resources) != 16 {
 		t.Fatalf("got %d resources", len(c.Resources))

@@ -30,7 +30,7 @@ type served struct {
 // SIGTERM and fails the test unless the server exits 0 within a second.
 func startServe(t *testing.T, args ...string) *served {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd := testutil.Command(t, testutil.Held, binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package integration
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -125,7 +124,7 @@ func TestShowUserns(t *testing.T) {
 // the note that its namespaces are gone.
 func TestShowZombie(t *testing.T) {
 	testutil.RequireRoot(t)
-	cmd := exec.Command("sh", "-c", "exit 0")
+	cmd := testutil.Command(t, testutil.Held, "sh", "-c", "exit 0")
 	startChild(t, cmd)
 	pid := cmd.Process.Pid
 	// Wait for the exit without reaping: the pid stays a zombie.
@@ -225,16 +224,16 @@ func TestShowThread(t *testing.T) {
 // Unprivileged: what needs ptrace access is named, the rest is printed.
 func TestShowUnprivileged(t *testing.T) {
 	testutil.RequireRoot(t)
-	target := exec.Command("sleep", "1000")
+	target := testutil.Command(t, testutil.Held, "sleep", "1000")
 	startChild(t, target)
-	cmd := exec.Command(binary, "show", "--json", strconv.Itoa(target.Process.Pid))
+	cmd := testutil.Command(t, testutil.Quick, binary, "show", "--json", strconv.Itoa(target.Process.Pid))
 	cmd.SysProcAttr = nobody()
-	out, err := cmd.Output()
+	out, err := testutil.Output(cmd)
 	if err != nil {
 		t.Fatalf("show as nobody: %v", err)
 	}
 	var s showOut
-	if err := json.Unmarshal(out, &s); err != nil {
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
 		t.Fatal(err)
 	}
 	missing := map[string]string{}

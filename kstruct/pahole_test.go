@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"os"
-	"os/exec"
 	"regexp"
 	"sort"
 	"strconv"
@@ -39,11 +38,11 @@ func TestMatchesPahole(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			// pahole 1.24 warns on stderr about BTF kinds it predates
 			// (type and decl tags); only stdout is its answer.
-			out, err := exec.Command(pahole, "-F", "btf", "-C", name, KernelBTF).Output()
+			out, err := testutil.Output(testutil.Command(t, testutil.Quick, pahole, "-F", "btf", "-C", name, KernelBTF))
 			if err != nil {
-				t.Fatalf("pahole -C %s: %v", name, err)
+				t.Fatal(err)
 			}
-			want, err := parsePahole(string(out))
+			want, err := parsePahole(out)
 			if err != nil {
 				t.Fatalf("parsing pahole's output: %v\n%s", err, out)
 			}

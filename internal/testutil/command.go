@@ -66,6 +66,17 @@ func Output(cmd *exec.Cmd) (string, error) {
 	return out.String(), nil
 }
 
+// Run is Output of exec.Command(name, arg...) bounded by timeout, for a
+// caller with no test at hand or one that runs commands in a loop (a
+// churn), which Command would give a cleanup each.
+func Run(timeout time.Duration, name string, arg ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, arg...)
+	cmd.WaitDelay = waitDelay
+	return Output(cmd)
+}
+
 // MustRun is Output that fails the test when the command fails.
 func MustRun(t testing.TB, cmd *exec.Cmd) string {
 	t.Helper()

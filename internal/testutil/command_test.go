@@ -33,6 +33,9 @@ func TestOutput(t *testing.T) {
 	if out, err := Output(Command(t, Quick, "echo", "hello")); out != "hello\n" || err != nil {
 		t.Errorf("echo hello: %q, %v", out, err)
 	}
+	if _, err := Run(200*time.Millisecond, "sleep", "100"); err == nil || !strings.Contains(err.Error(), "sleep 100: signal: killed") {
+		t.Errorf("Run of sleep 100 with a 200 ms timeout: %v, want it killed", err)
+	}
 }
 
 // A process left behind holding the command's stderr does not keep Wait
