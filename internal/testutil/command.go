@@ -88,7 +88,7 @@ func MustRun(t testing.TB, cmd *exec.Cmd) string {
 }
 
 // CommandError is the error of a command that ran for took and failed with
-// err: its command line, how it ended, and stderr ("no stderr" if empty).
+// err: its command line, how it ended, and its stderr.
 func CommandError(cmd *exec.Cmd, err error, took time.Duration, stderr string) error {
 	msg := strings.TrimSpace(stderr)
 	if msg == "" {
