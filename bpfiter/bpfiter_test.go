@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -234,7 +233,7 @@ func TestRecordsSurviveSeqFileRetry(t *testing.T) {
 	it := requireBPF(t)
 	var pids []int
 	for range 250 {
-		cmd := exec.Command("sleep", "1000")
+		cmd := testutil.Command(t, testutil.Held, "sleep", "1000")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWUTS, Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -323,7 +322,7 @@ func TestObjectIDsMatchKcmp(t *testing.T) {
 	onThread(t, func() error { return unix.Unshare(unix.CLONE_SYSVSEM) }) // a NULL undo list
 	children := []int{}
 	for _, flags := range []uintptr{0, unix.CLONE_FS | unix.CLONE_SYSVSEM | unix.CLONE_IO} {
-		cmd := exec.Command("sleep", "1000")
+		cmd := testutil.Command(t, testutil.Held, "sleep", "1000")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -432,14 +431,14 @@ func TestMain(m *testing.M) {
 // returns its output, failing the test if the child could not run.
 func runChild(t *testing.T, mode string, cloneflags uintptr) string {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
+	cmd := testutil.Command(t, testutil.Quick, os.Args[0])
 	cmd.Env = append(os.Environ(), childEnv+"="+mode)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: cloneflags, Pdeathsig: syscall.SIGKILL}
-	out, err := cmd.CombinedOutput()
+	out, err := testutil.Output(cmd)
 	if err != nil {
 		t.Fatalf("child %s: %v\n%s", mode, err, out)
 	}
-	return string(out)
+	return out
 }
 
 func fail(format string, a ...any) int {

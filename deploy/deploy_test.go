@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -183,11 +182,11 @@ func TestKubernetesScrapeConfigShape(t *testing.T) {
 func promtool(t *testing.T, args ...string) {
 	t.Helper()
 	testutil.RequireCommand(t, "promtool", "prometheus")
-	cmd := exec.Command("promtool", args...)
+	cmd := testutil.Command(t, testutil.Quick, "promtool", args...)
 	cmd.Dir = "prometheus"
-	out, err := cmd.CombinedOutput()
+	out, err := testutil.Output(cmd)
 	if err != nil {
-		t.Fatalf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatalf("promtool: %v\n%s", err, out)
 	}
 	t.Logf("promtool %s:\n%s", strings.Join(args, " "), out)
 }

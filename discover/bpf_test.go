@@ -40,7 +40,7 @@ func (p *population) has(task *model.Task) bool { return p.pids[task.PID] || p.t
 // killed and reaped at cleanup.
 func startSleeper(t *testing.T, attr *syscall.SysProcAttr, extra ...*os.File) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command("sleep", "1000")
+	cmd := testutil.Command(t, testutil.Held, "sleep", "1000")
 	attr.Pdeathsig = syscall.SIGKILL
 	cmd.SysProcAttr, cmd.ExtraFiles = attr, extra
 	if err := cmd.Start(); err != nil {
@@ -60,7 +60,7 @@ var rootMap = []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}}
 func startGroup(t *testing.T, flags uintptr, n int) []int {
 	t.Helper()
 	script := fmt.Sprintf(`i=0; while [ $i -lt %d ]; do sleep 1000 </dev/null >/dev/null 2>&1 & i=$((i+1)); done; echo ready; exec sleep 1000`, n)
-	cmd := exec.Command("sh", "-c", script)
+	cmd := testutil.Command(t, testutil.Held, "sh", "-c", script)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
 	if flags&unix.CLONE_NEWUSER != 0 {
 		cmd.SysProcAttr.UidMappings, cmd.SysProcAttr.GidMappings = rootMap, rootMap
@@ -102,7 +102,7 @@ func startFromSetnsThread(t *testing.T, target int) (child, tid int) {
 				return fmt.Errorf("setns %s of %d: %w", l, target, err)
 			}
 		}
-		cmd = exec.Command("sleep", "1000")
+		cmd = testutil.Command(t, testutil.Held, "sleep", "1000")
 		return cmd.Start()
 	})
 	if err != nil {
@@ -140,7 +140,7 @@ func bindNetns(t *testing.T) string {
 // once the script printed "ready".
 func startForChildren(t *testing.T, script string) int {
 	t.Helper()
-	cmd := exec.Command("sh", "-c", script)
+	cmd := testutil.Command(t, testutil.Held, "sh", "-c", script)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: unix.CLONE_NEWPID, Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -254,7 +254,7 @@ func buildPopulation(t *testing.T) *population {
 	owner.Process.Kill()
 	owner.Wait()
 	// A zombie, the only task of its pid namespace.
-	z := exec.Command("sh", "-c", "exit 0")
+	z := testutil.Command(t, testutil.Held, "sh", "-c", "exit 0")
 	z.SysProcAttr = &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWPID}
 	if err := z.Start(); err != nil {
 		t.Fatal(err)

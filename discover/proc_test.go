@@ -183,10 +183,12 @@ func TestScanBindMountOnly(t *testing.T) {
 	testutil.RequireRoot(t)
 	testutil.RequireCommand(t, "ip", "iproute2")
 	name := fmt.Sprintf("nsinspect-scan-%d", os.Getpid())
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add: %v: %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	testutil.MustRun(t, testutil.Command(t, testutil.Quick, "ip", "netns", "add", name))
+	t.Cleanup(func() {
+		if _, err := testutil.Output(testutil.Command(t, testutil.Quick, "ip", "netns", "del", name)); err != nil {
+			t.Error(err)
+		}
+	})
 	path := "/run/netns/" + name
 	ns := nsAt(t, path)
 	n := find(t, mustScan(t), ns)
@@ -360,8 +362,7 @@ func TestScanChurn(t *testing.T) {
 					return
 				default:
 				}
-				c := exec.Command("unshare", "--ipc", "--net", "true")
-				c.Run()
+				testutil.Run(testutil.Quick, "unshare", "--ipc", "--net", "true")
 			}
 		})
 	}

@@ -2,7 +2,6 @@ package discover
 
 import (
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,7 +111,7 @@ func kernelPIDs(t *testing.T) map[int]bool {
 // other links are missing with the reason.
 func TestTasksZombie(t *testing.T) {
 	testutil.RequireRoot(t)
-	cmd := exec.Command("true")
+	cmd := testutil.Command(t, testutil.Held, "true")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

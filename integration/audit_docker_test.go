@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/posture"
 )
 
@@ -458,7 +459,7 @@ func requireNsenter(t *testing.T) string {
 // container's pid namespace.
 func joinContainerButNet(t *testing.T, nsenter string, c container) int {
 	t.Helper()
-	cmd := exec.Command(nsenter, "-t", strconv.Itoa(c.pid), "-m", "-p", "-i", "-u", "--", "/nsinspect", "hold")
+	cmd := testutil.Command(t, testutil.Held, nsenter, "-t", strconv.Itoa(c.pid), "-m", "-p", "-i", "-u", "--", "/nsinspect", "hold")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -637,7 +638,7 @@ func TestAuditDockerBadInput(t *testing.T) {
 	}
 
 	absent := "unix://" + filepath.Join(t.TempDir(), "docker.sock")
-	cmd := exec.Command(binary, "audit", "docker:"+c.name)
+	cmd := testutil.Command(t, testutil.Quick, binary, "audit", "docker:"+c.name)
 	cmd.Env = append(os.Environ(), "DOCKER_HOST="+absent)
 	r = runCmd(t, cmd)
 	// An engine that is not there could not be asked: exit 5.
@@ -645,9 +646,7 @@ func TestAuditDockerBadInput(t *testing.T) {
 	if !strings.Contains(r.stderr, strings.TrimPrefix(absent, "unix://")) {
 		t.Errorf("absent socket: %q does not name it", r.stderr)
 	}
-	// By PID, the container is recognised from its cgroup without the
-	// engine: the audit stands (no policy needs its name).
-	cmd = exec.Command(binary, "audit", "--json", strconv.Itoa(c.pid))
+	cmd = testutil.Command(t, testutil.Quick, binary, "audit", "--json", strconv.Itoa(c.pid))
 	cmd.Env = append(os.Environ(), "DOCKER_HOST="+absent)
 	r = runCmd(t, cmd)
 	var out auditOut

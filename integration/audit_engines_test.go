@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/posture"
 )
 
@@ -336,11 +336,7 @@ func mappedRootfs(t *testing.T, id int) string {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	os.Chmod(dir, 0o755)
 	dst := filepath.Join(dir, "rootfs")
-	if out, err := exec.Command("cp", "-a", staticRootfs(t), dst).CombinedOutput(); err != nil {
-		t.Fatalf("copying the rootfs: %v: %s", err, out)
-	}
-	if out, err := exec.Command("chown", "-R", fmt.Sprintf("%d:%d", id, id), dst).CombinedOutput(); err != nil {
-		t.Fatalf("chown: %v: %s", err, out)
-	}
+	testutil.MustRun(t, testutil.Command(t, testutil.Quick, "cp", "-a", staticRootfs(t), dst))
+	testutil.MustRun(t, testutil.Command(t, testutil.Quick, "chown", "-R", fmt.Sprintf("%d:%d", id, id), dst))
 	return dst
 }

@@ -89,7 +89,7 @@ func maskable(t *testing.T) string {
 // confineAndExec) with mask masked, and returns its PID once it is sleep.
 func startConfined(t *testing.T, mask string) int {
 	t.Helper()
-	cmd := exec.Command("/proc/self/exe")
+	cmd := testutil.Command(t, testutil.Held, "/proc/self/exe")
 	cmd.Env = append(os.Environ(), confineEnv+"="+mask)
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{
@@ -207,7 +207,7 @@ var initIno = map[string]uint64{
 func TestAuditInsideNoReference(t *testing.T) {
 	testutil.RequireRoot(t)
 	unshare := testutil.RequireCommand(t, "unshare", "util-linux")
-	cmd := exec.Command(unshare, "--pid", "--fork", "--mount-proc", "--ipc", binary, "audit", "--json", "self")
+	cmd := testutil.Command(t, testutil.Quick, unshare, "--pid", "--fork", "--mount-proc", "--ipc", binary, "audit", "--json", "self")
 	r := runCmd(t, cmd)
 	if r.code != 0 {
 		t.Fatalf("audit self inside: exit %d: %s", r.code, r.stderr)

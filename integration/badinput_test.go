@@ -2,7 +2,6 @@ package integration
 
 import (
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,7 +37,7 @@ func TestBadInput(t *testing.T) {
 	}
 	// PIDs are below pid_max, so pid_max itself never names a process.
 	never := strings.TrimSpace(string(b))
-	other := exec.Command("sleep", "1000")
+	other := testutil.Command(t, testutil.Held, "sleep", "1000")
 	startChild(t, other)
 	foreign := me + ":" + strconv.Itoa(other.Process.Pid)
 	zombie := strconv.Itoa(startZombie(t))
@@ -197,7 +196,7 @@ func noCrash(t *testing.T, what string, r result) {
 // reaps it.
 func startZombie(t *testing.T) int {
 	t.Helper()
-	cmd := exec.Command("sh", "-c", "exit 0")
+	cmd := testutil.Command(t, testutil.Held, "sh", "-c", "exit 0")
 	startChild(t, cmd)
 	var info unix.Siginfo
 	if err := unix.Waitid(unix.P_PID, cmd.Process.Pid, &info, unix.WEXITED|unix.WNOWAIT, nil); err != nil {

@@ -3,7 +3,6 @@ package integration
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -81,7 +80,7 @@ func TestBPFUnprivileged(t *testing.T) {
 func withoutBTF(t *testing.T, args ...string) result {
 	t.Helper()
 	script := `mount -t tmpfs nsinspect-nobtf /sys/kernel/btf || exit 100; exec "$@"`
-	cmd := exec.Command("sh", append([]string{"-c", script, "sh", binary}, args...)...)
+	cmd := testutil.Command(t, testutil.Quick, "sh", append([]string{"-c", script, "sh", binary}, args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS, Pdeathsig: syscall.SIGKILL}
 	r := runCmd(t, cmd)
 	if r.code == 100 {

@@ -20,7 +20,7 @@ import (
 // at cleanup.
 func startIn(t *testing.T, attr *syscall.SysProcAttr, extra []*os.File, argv ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := testutil.Command(t, testutil.Held, argv[0], argv[1:]...)
 	attr.Pdeathsig = syscall.SIGKILL
 	cmd.SysProcAttr, cmd.ExtraFiles = attr, extra
 	if err := cmd.Start(); err != nil {
@@ -59,7 +59,7 @@ func TestBPFLsAgreesWithProc(t *testing.T) {
 	requireBPF(t)
 	t.Cleanup(func() { testutil.NoChildren(t) })
 	ids := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 1}}
-	group := exec.Command("sh", "-c", "sleep 1000 & sleep 1000 & sleep 1000 & echo ready; exec sleep 1000")
+	group := testutil.Command(t, testutil.Held, "sh", "-c", "sleep 1000 & sleep 1000 & sleep 1000 & echo ready; exec sleep 1000")
 	group.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags:  unix.CLONE_NEWUSER | unix.CLONE_NEWPID | unix.CLONE_NEWNET | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC,
 		UidMappings: ids, GidMappings: ids, Pdeathsig: syscall.SIGKILL,

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"syscall"
@@ -42,12 +41,9 @@ var nsiMaps = []string{"seen", "file_seen", "scratch", "chains", "file_chains", 
 func nsiObjects(t *testing.T) (progs, maps []bpfObject) {
 	t.Helper()
 	list := func(kind string, keep func(bpfObject) bool) []bpfObject {
-		out, err := exec.Command("bpftool", "-j", kind, "list").Output()
-		if err != nil {
-			t.Fatalf("bpftool -j %s list: %v", kind, err)
-		}
+		out := testutil.MustRun(t, testutil.Command(t, testutil.Quick, "bpftool", "-j", kind, "list"))
 		var all []bpfObject
-		if err := json.Unmarshal(out, &all); err != nil {
+		if err := json.Unmarshal([]byte(out), &all); err != nil {
 			t.Fatalf("bpftool -j %s list: %v in %q", kind, err, out)
 		}
 		return slices.DeleteFunc(all, func(o bpfObject) bool { return !keep(o) })
@@ -88,7 +84,7 @@ func TestBPFLifecycle(t *testing.T) {
 	}
 	killed := 0
 	for i := range runs {
-		cmd := exec.Command(binary, "ls", "--source", "bpf", "--json")
+		cmd := testutil.Command(t, testutil.Quick, binary, "ls", "--source", "bpf", "--json")
 		if !kill[i] {
 			r := runCmd(t, cmd)
 			if r.code != 0 || !strings.Contains(r.stdout, `"source": "bpf"`) {

@@ -3,7 +3,6 @@ package integration
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -67,7 +66,7 @@ func TestCloneIntoCgroupOutsideOwn(t *testing.T) {
 	defer dirA.Close()
 	inA := func(argv ...string) (result, cloneCgroupJSON) {
 		t.Helper()
-		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd := testutil.Command(t, testutil.Quick, argv[0], argv[1:]...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(dirA.Fd())}
 		r := runCmd(t, cmd)
 		var rep cloneCgroupJSON

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,21 +28,16 @@ type engine struct {
 	info        string   // server version, cgroup version and driver, for logs
 }
 
-// docker runs the docker CLI and returns its trimmed stdout; the error
-// carries stderr.
-func docker(args ...string) (string, error) {
-	cmd := exec.Command("docker", args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		return out.String(), fmt.Errorf("docker %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
-	}
-	return strings.TrimSpace(out.String()), nil
+// docker runs the docker CLI, bounded by testutil.Quick, and returns its
+// trimmed stdout; the error carries stderr.
+func docker(t testing.TB, args ...string) (string, error) {
+	out, err := testutil.Output(testutil.Command(t, testutil.Quick, "docker", args...))
+	return strings.TrimSpace(out), err
 }
 
 func mustDocker(t testing.TB, args ...string) string {
 	t.Helper()
-	out, err := docker(args...)
+	out, err := docker(t, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +50,7 @@ func requireEngine(t *testing.T) *engine {
 	t.Helper()
 	testutil.RequireRoot(t)
 	testutil.RequireCommand(t, "docker", "docker.io")
-	info, err := docker("info", "--format", "{{json .}}")
+	info, err := docker(t, "info", "--format", "{{json .}}")
 	if err != nil {
 		testutil.Unavailable(t, "no Docker engine is reachable ("+oneLine(err.Error())+")",
 			"start one (service docker start, or dockerd &) and run again")
@@ -79,12 +73,8 @@ func requireEngine(t *testing.T) *engine {
 	rand.Read(b)
 	e.label = "nsinspect.test=" + hex.EncodeToString(b)
 
-	build := exec.Command("make", "-C", "..", "image")
-	out, err := build.CombinedOutput()
-	if err != nil {
-		t.Fatalf("make image: %v\n%s", err, out)
-	}
-	for _, line := range strings.Split(string(out), "\n") {
+	out := testutil.MustRun(t, testutil.Command(t, testutil.Slow, "make", "-C", repo, "image"))
+	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "image "+image+":") {
 			t.Log(line) // the image size, as the build printed it
 		}
@@ -102,7 +92,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // closest it can do is returned: every capability it has, no seccomp, no
 // AppArmor, no masked /proc paths.
 func privilegedArgs(t *testing.T) []string {
-	_, err := docker("run", "--rm", "--privileged", image, "show", "self")
+	_, err := docker(t, "run", "--rm", "--privileged", image, "show", "self")
 	if err == nil {
 		return []string{"--privileged"}
 	}
@@ -171,9 +161,9 @@ func (e *engine) startHold(t *testing.T, name string, flags ...string) container
 	t.Helper()
 	name = "nsinspect-it-" + name + "-" + strings.TrimPrefix(e.label, "nsinspect.test=")
 	args := append([]string{"run", "-d", "--rm", "--label", e.label, "--name", name}, flags...)
-	id, err := docker(append(args, image, "hold")...)
+	id, err := docker(t, append(args, image, "hold")...)
 	if id != "" {
-		t.Cleanup(func() { docker("rm", "-f", id) })
+		t.Cleanup(func() { docker(t, "rm", "-f", id) })
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +172,7 @@ func (e *engine) startHold(t *testing.T, name string, flags ...string) container
 	// keeps a broken container from hanging the suite.
 	var logs string
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if logs, _ = docker("logs", id); logs != "" {
+		if logs, _ = docker(t, "logs", id); logs != "" {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/nsinspect/nsinspect/internal/testutil"
 )
 
 // nsLinks are the ten /proc/PID/ns links compare reports.
@@ -147,7 +148,7 @@ func testInside(t *testing.T, e *engine) {
 		for _, n := range nsLinks {
 			expect = append(expect, n+"=shared")
 		}
-		out, err := docker("exec", c.id, "/nsinspect", "compare", "--json", "1", "self", "--expect", strings.Join(expect, ","))
+		out, err := docker(t, "exec", c.id, "/nsinspect", "compare", "--json", "1", "self", "--expect", strings.Join(expect, ","))
 		if err != nil {
 			t.Fatalf("an exec'd process does not share every namespace with the container's PID 1: %v\n%s", err, out)
 		}
@@ -176,7 +177,7 @@ func testInside(t *testing.T, e *engine) {
 	t.Run("clone-privileged", func(t *testing.T) {
 		t.Parallel()
 		args := append(append([]string{"run", "--rm", "--label", e.label}, e.privileged...), image, "clone", "--json", "CLONE_NEWNET|CLONE_FILES")
-		out, err := docker(args...)
+		out, err := docker(t, args...)
 		if err != nil {
 			t.Fatalf("clone in a privileged container: %v\n%s", err, out)
 		}
@@ -206,13 +207,11 @@ func testInside(t *testing.T, e *engine) {
 
 	t.Run("clone-unprivileged", func(t *testing.T) {
 		t.Parallel()
-		cmd := exec.Command("docker", "run", "--rm", "--label", e.label, image, "clone", "net")
-		out, err := cmd.Output()
-		ee, ok := err.(*exec.ExitError)
-		if !ok || ee.ExitCode() != 4 {
-			t.Fatalf("clone without privilege: %v, want exit 4\n%s", err, out)
+		r := runCmd(t, testutil.Command(t, testutil.Quick, "docker", "run", "--rm", "--label", e.label, image, "clone", "net"))
+		if r.code != 4 {
+			t.Fatalf("clone without privilege: exit %d, want 4\n%s%s", r.code, r.stdout, r.stderr)
 		}
-		msg := strings.TrimSpace(string(ee.Stderr))
+		msg := strings.TrimSpace(r.stderr)
 		if strings.Count(msg, "\n") != 0 || !strings.HasPrefix(msg, "nsinspect: cannot create the lab's namespaces") {
 			t.Errorf("stderr is not one line saying why: %q", msg)
 		}
@@ -245,7 +244,7 @@ func testInside(t *testing.T, e *engine) {
 		// From inside, self is in the container and the test process on the host.
 		args = append(append([]string{"run", "--rm", "--label", e.label, "--pid", "host"}, e.privileged...), image,
 			"compare", "self", me, "--expect", "pid=shared,net=separate,mnt=separate,uts=separate,ipc=separate")
-		if out, err := docker(args...); err != nil {
+		if out, err := docker(t, args...); err != nil {
 			t.Errorf("compare self %s in a --pid=host container: %v\n%s", me, err, out)
 		}
 		// ls from inside lists the host's namespaces, with this test

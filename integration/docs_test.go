@@ -2,10 +2,11 @@ package integration
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nsinspect/nsinspect/internal/testutil"
 )
 
 // Shell completion comes from cobra; it must work with our root command.
@@ -37,14 +38,9 @@ func TestCompletion(t *testing.T) {
 func TestManPages(t *testing.T) {
 	dir := t.TempDir()
 	gen := filepath.Join(dir, "nsinspect-mangen")
-	build := exec.Command("go", "build", "-tags", "mangen", "-o", gen, "../cmd/nsinspect")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building with -tags mangen: %v\n%s", err, out)
-	}
+	testutil.MustRun(t, testutil.Command(t, testutil.Slow, "go", "build", "-tags", "mangen", "-o", gen, "../cmd/nsinspect"))
 	dir = filepath.Join(dir, "man")
-	if out, err := exec.Command(gen, "man", dir).CombinedOutput(); err != nil {
-		t.Fatalf("nsinspect man: %v\n%s", err, out)
-	}
+	testutil.MustRun(t, testutil.Command(t, testutil.Quick, gen, "man", dir))
 	for page, text := range map[string]string{
 		"nsinspect.1":          "nsinspect",
 		"nsinspect-fds.1":      "fdinfo",

@@ -20,6 +20,16 @@ import (
 	"github.com/nsinspect/nsinspect/internal/testutil"
 )
 
+// repo is the repository's top directory, as an absolute path: a test may
+// change its working directory.
+var repo = func() string {
+	d, err := filepath.Abs("..")
+	if err != nil {
+		panic(err)
+	}
+	return d
+}()
+
 // podmanImage is the nsinspect image in each podman store: built FROM
 // scratch with the repository's Dockerfile from bin/rootfs, nothing pulled.
 const podmanImage = "localhost/nsinspect"
@@ -44,50 +54,46 @@ var (
 	staticErr   error
 )
 
-// cmd is podman with args, as root or as the rootless user (its own
-// HOME and XDG_RUNTIME_DIR: that is where its store and run state are).
-func (p *podman) cmd(args ...string) *exec.Cmd {
+// cmd is podman with args, bounded by timeout, as root or as the
+// rootless user (its own HOME and XDG_RUNTIME_DIR: that is where its store
+// and run state are). The rootless user's podman runs in its home: it
+// cannot enter the test's directory when the checkout is in a directory
+// only root may enter (/root, mktemp -d), and podman then exits at once
+// ("cannot chdir to ...: Permission denied").
+func (p *podman) cmd(t testing.TB, timeout time.Duration, args ...string) *exec.Cmd {
 	if !p.rootless {
-		return exec.Command("podman", args...)
+		return testutil.Command(t, timeout, "podman", args...)
 	}
 	env := []string{"env", "HOME=" + p.user.HomeDir, "XDG_RUNTIME_DIR=/run/user/" + p.user.Uid, "podman"}
-	return exec.Command("runuser", append([]string{"-u", rootlessUser, "--"}, append(env, args...)...)...)
+	cmd := testutil.Command(t, timeout, "runuser", append([]string{"-u", rootlessUser, "--"}, append(env, args...)...)...)
+	cmd.Dir = p.user.HomeDir
+	return cmd
 }
 
 // podman runs podman and returns its trimmed stdout; the error carries stderr.
-func (p *podman) podman(args ...string) (string, error) {
-	cmd := p.cmd(args...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		return out.String(), fmt.Errorf("podman %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(errb.String()))
-	}
-	return strings.TrimSpace(out.String()), nil
+func (p *podman) podman(t testing.TB, args ...string) (string, error) {
+	out, err := testutil.Output(p.cmd(t, testutil.Quick, args...))
+	return strings.TrimSpace(out), err
 }
 
 // staticRootfs builds bin/rootfs (the static nsinspect and an empty
 // /tmp, as `make image` stages it) once per run, and returns its path.
 func staticRootfs(t *testing.T) string {
 	t.Helper()
+	rootfs := filepath.Join(repo, "bin", "rootfs")
 	staticOnce.Do(func() {
-		out, err := exec.Command("make", "-C", "..", "static").CombinedOutput()
-		if err != nil {
-			staticErr = fmt.Errorf("make static: %v\n%s", err, out)
+		if _, staticErr = testutil.Output(testutil.Command(t, testutil.Slow, "make", "-C", repo, "static")); staticErr != nil {
 			return
 		}
-		staticErr = os.MkdirAll("../bin/rootfs/tmp", 0o1777)
+		staticErr = os.MkdirAll(filepath.Join(rootfs, "tmp"), 0o1777)
 		if staticErr == nil {
-			staticErr = os.Chmod("../bin/rootfs/tmp", 0o1777)
+			staticErr = os.Chmod(filepath.Join(rootfs, "tmp"), 0o1777)
 		}
 	})
 	if staticErr != nil {
 		t.Fatal(staticErr)
 	}
-	abs, err := filepath.Abs("../bin/rootfs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return abs
+	return rootfs
 }
 
 // requirePodman stops the test unless podman (rootful or rootless) can
@@ -121,9 +127,7 @@ func requirePodman(t *testing.T, rootless bool) *podman {
 func ensureRootlessUser(t *testing.T) *user.User {
 	u, err := user.Lookup(rootlessUser)
 	if err != nil {
-		if out, err := exec.Command("useradd", "-m", "-s", "/bin/sh", rootlessUser).CombinedOutput(); err != nil {
-			t.Fatalf("useradd %s: %v: %s", rootlessUser, err, out)
-		}
+		testutil.MustRun(t, testutil.Command(t, testutil.Quick, "useradd", "-m", "-s", "/bin/sh", rootlessUser))
 		if u, err = user.Lookup(rootlessUser); err != nil {
 			t.Fatal(err)
 		}
@@ -132,9 +136,7 @@ func ensureRootlessUser(t *testing.T) *user.User {
 		b, _ := os.ReadFile(f)
 		if !strings.Contains("\n"+string(b), "\n"+rootlessUser+":") {
 			flag := map[string]string{"/etc/subuid": "--add-subuids", "/etc/subgid": "--add-subgids"}[f]
-			if out, err := exec.Command("usermod", flag, "200000-265535", rootlessUser).CombinedOutput(); err != nil {
-				t.Fatalf("usermod %s: %v: %s", flag, err, out)
-			}
+			testutil.MustRun(t, testutil.Command(t, testutil.Quick, "usermod", flag, "200000-265535", rootlessUser))
 		}
 	}
 	uid, _ := strconv.Atoi(u.Uid)
@@ -155,43 +157,31 @@ func ensureRootlessUser(t *testing.T) *user.User {
 // that moves the tag removes the old image.
 func (p *podman) buildImage(t *testing.T) {
 	root := &podman{}
-	old, _ := root.podman("image", "inspect", "-f", "{{.Id}}", podmanImage)
+	old, _ := root.podman(t, "image", "inspect", "-f", "{{.Id}}", podmanImage)
 	// --layers=false: no intermediate image per Dockerfile step is kept.
-	if _, err := root.podman("build", "-q", "--layers=false", "-t", podmanImage, "-f", "../Dockerfile", ".."); err != nil {
+	build := root.cmd(t, testutil.Slow, "build", "-q", "--layers=false", "-t", podmanImage, "-f", filepath.Join(repo, "Dockerfile"), repo)
+	if _, err := testutil.Output(build); err != nil {
 		t.Fatal(err)
 	}
-	id, err := root.podman("image", "inspect", "-f", "{{.Id}}", podmanImage)
+	id, err := root.podman(t, "image", "inspect", "-f", "{{.Id}}", podmanImage)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if old != "" && old != id {
-		root.podman("rmi", old)
+		root.podman(t, "rmi", old)
 	}
 	if !p.rootless {
 		return
 	}
-	have, _ := p.podman("image", "inspect", "-f", "{{.Id}}", podmanImage)
+	have, _ := p.podman(t, "image", "inspect", "-f", "{{.Id}}", podmanImage)
 	if have == id {
 		return
 	}
-	save := root.cmd("save", podmanImage)
-	load := p.cmd("load")
-	pipe, err := save.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	load.Stdin = pipe
-	var errb bytes.Buffer
-	load.Stderr, save.Stderr = &errb, &errb
-	if err := save.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lerr := load.Run()
-	if err := save.Wait(); err != nil || lerr != nil {
-		t.Fatalf("podman save | podman load as %s: %v, %v: %s", rootlessUser, err, lerr, errb.String())
+	if err := testutil.Pipe(root.cmd(t, testutil.Slow, "save", podmanImage), p.cmd(t, testutil.Slow, "load")); err != nil {
+		t.Fatalf("copying %s into %s's store: %v", podmanImage, rootlessUser, err)
 	}
 	if have != "" {
-		p.podman("rmi", have)
+		p.podman(t, "rmi", have)
 	}
 }
 
@@ -205,7 +195,7 @@ func (p *podman) buildImage(t *testing.T) {
 //     container's slirp4netns cannot open it: --network none.
 func (p *podman) probeRun(t *testing.T) {
 	try := func() error {
-		_, err := p.podman(append(append([]string{"run", "--rm", "--label", p.label}, p.run...), podmanImage, "show", "self")...)
+		_, err := p.podman(t, append(append([]string{"run", "--rm", "--label", p.label}, p.run...), podmanImage, "show", "self")...)
 		return err
 	}
 	for range 3 {
@@ -274,13 +264,13 @@ func startPodman(t *testing.T, rootless bool, name string, flags ...string) cont
 	p := requirePodman(t, rootless)
 	name = "nsinspect-it-" + name + "-" + strings.TrimPrefix(p.label, "nsinspect.test=")
 	args := append(append([]string{"run", "-d", "--rm", "--label", p.label, "--name", name}, p.run...), flags...)
-	id, err := p.podman(append(args, podmanImage, "hold")...)
+	id, err := p.podman(t, append(args, podmanImage, "hold")...)
 	if id != "" {
 		t.Cleanup(func() {
-			if _, err := p.podman("rm", "-f", "-t", "0", id); err != nil && !strings.Contains(err.Error(), "no such container") {
+			if _, err := p.podman(t, "rm", "-f", "-t", "0", id); err != nil && !strings.Contains(err.Error(), "no such container") {
 				t.Errorf("removing podman container %s: %v", name, err)
 			}
-			if left, _ := p.podman("ps", "-aq", "--filter", "label="+p.label, "--filter", "id="+id); left != "" {
+			if left, _ := p.podman(t, "ps", "-aq", "--filter", "label="+p.label, "--filter", "id="+id); left != "" {
 				t.Errorf("podman container %s left behind", name)
 			}
 		})
@@ -292,8 +282,8 @@ func startPodman(t *testing.T, rootless bool, name string, flags ...string) cont
 	if rootless {
 		c.user = rootlessUser
 	}
-	c.pid = waitHold(t, name, func() (string, error) { return p.podman("logs", id) },
-		func() (string, error) { return p.podman("inspect", "-f", "{{.State.Pid}}", id) })
+	c.pid = waitHold(t, name, func() (string, error) { return p.podman(t, "logs", id) },
+		func() (string, error) { return p.podman(t, "inspect", "-f", "{{.State.Pid}}", id) })
 	return c
 }
 
@@ -341,12 +331,8 @@ func startRuncBundle(t *testing.T, name string, edit func(spec map[string]any)) 
 			t.Fatal(err)
 		}
 	}
-	if out, err := exec.Command("cp", "-a", rootfs, filepath.Join(dir, "rootfs")).CombinedOutput(); err != nil {
-		t.Fatalf("copying the rootfs: %v: %s", err, out)
-	}
-	if out, err := exec.Command("runc", "spec", "--bundle", dir).CombinedOutput(); err != nil {
-		t.Fatalf("runc spec: %v: %s", err, out)
-	}
+	testutil.MustRun(t, testutil.Command(t, testutil.Quick, "cp", "-a", rootfs, filepath.Join(dir, "rootfs")))
+	testutil.MustRun(t, testutil.Command(t, testutil.Quick, "runc", "spec", "--bundle", dir))
 	cfg := filepath.Join(dir, "config.json")
 	b, err := os.ReadFile(cfg)
 	if err != nil {
@@ -382,7 +368,7 @@ func startRuncBundle(t *testing.T, name string, edit func(spec map[string]any)) 
 		t.Fatal(err)
 	}
 	defer stderr.Close()
-	run := exec.Command("runc", "run", "-d", "--bundle", dir, "--pid-file", filepath.Join(dir, "pid"), id)
+	run := testutil.Command(t, testutil.Quick, "runc", "run", "-d", "--bundle", dir, "--pid-file", filepath.Join(dir, "pid"), id)
 	run.Stdout, run.Stderr = stdout, stderr
 	err = run.Run()
 	// The state is read before it is deleted: its cgroups must go with it.
@@ -423,10 +409,10 @@ func removeRunc(t *testing.T, id string, cgroups []string) {
 		json.Unmarshal(b, &s)
 		pid = s.Pid
 	}
-	exec.Command("runc", "kill", id, "KILL").Run()
-	if out, err := exec.Command("runc", "delete", "-f", id).CombinedOutput(); err != nil &&
-		!strings.Contains(string(out), "does not exist") {
-		t.Errorf("runc delete -f %s: %v: %s", id, err, out)
+	testutil.Output(testutil.Command(t, testutil.Quick, "runc", "kill", id, "KILL"))
+	if _, err := testutil.Output(testutil.Command(t, testutil.Quick, "runc", "delete", "-f", id)); err != nil &&
+		!strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("runc delete -f %s: %v", id, err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		var left []string

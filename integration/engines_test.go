@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -78,11 +77,7 @@ func TestEngines(t *testing.T) {
 		if c := showOf(t, os.Getpid()); c != nil {
 			t.Errorf("show of the test process: container %+v, want none", *c)
 		}
-		sleep := exec.Command("sleep", "30")
-		if err := sleep.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer func() { sleep.Process.Kill(); sleep.Wait() }()
+		sleep := testutil.Start(t, "sleep", "30")
 		if c := showOf(t, sleep.Process.Pid); c != nil {
 			t.Errorf("show of a host sleep: container %+v, want none", *c)
 		}
@@ -102,4 +97,22 @@ func TestEngines(t *testing.T) {
 	t.Run("runc", func(t *testing.T) {
 		checkShown(t, startRuncBundle(t, "engines", nil), "runc-state")
 	})
+}
+
+// TestPodmanRootlessFromPrivateDir runs rootless podman from a working
+// directory only root may enter, as the suite runs from a checkout in
+// /root or in a `mktemp -d` directory: the rootless user's podman must not
+// inherit it (it would exit at once with "cannot chdir to ...: Permission
+// denied").
+func TestPodmanRootlessFromPrivateDir(t *testing.T) {
+	p := requirePodman(t, true)
+	private := t.TempDir()
+	if err := os.Chmod(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(private)
+	if _, err := p.podman(t, "image", "inspect", "-f", "{{.Id}}", podmanImage); err != nil {
+		t.Fatalf("podman image inspect as %s from a directory it cannot enter: %v", rootlessUser, err)
+	}
+	checkShown(t, startPodman(t, true, "private-dir"), "conmon")
 }

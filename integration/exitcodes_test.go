@@ -52,7 +52,7 @@ func TestExitCodeTable(t *testing.T) {
 	}
 	never := strings.TrimSpace(string(b))
 	// root's process, which nobody may not read.
-	rootsProc := exec.Command("sleep", "1000")
+	rootsProc := testutil.Command(t, testutil.Held, "sleep", "1000")
 	startChild(t, rootsProc)
 	refused := strconv.Itoa(rootsProc.Process.Pid)
 
@@ -106,7 +106,7 @@ func TestExitCodeTable(t *testing.T) {
 // runEnv is runAs with extra environment variables.
 func runEnv(t testing.TB, attr *syscall.SysProcAttr, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	cmd := testutil.Command(t, testutil.Quick, binary, args...)
 	cmd.SysProcAttr = attr
 	cmd.Env = append(os.Environ(), env...)
 	return runCmd(t, cmd)
@@ -128,7 +128,7 @@ func TestWriteErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(binary, argv...)
+		cmd := testutil.Command(t, testutil.Quick, binary, argv...)
 		var errb strings.Builder
 		cmd.Stdout, cmd.Stderr = full, &errb
 		err = cmd.Run()

@@ -86,7 +86,8 @@ func fdsHelper() int {
 	return 0
 }
 
-// startChild starts cmd and registers kill+reap for cleanup.
+// startChild starts cmd (made by testutil.Command) and registers
+// kill+reap for cleanup.
 func startChild(t *testing.T, cmd *exec.Cmd) {
 	t.Helper()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -110,7 +111,7 @@ func startFdsHelper(t *testing.T, target int) (int, helperFDs) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd := testutil.Command(t, testutil.Held, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), fdsHelperEnv+"=1", "REGULAR="+regular, "DELETED="+deleted, "TARGET="+strconv.Itoa(target))
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -211,12 +212,9 @@ func TestFdsAgreesWithLsfd(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustRun(t, "fds", "--json", strconv.Itoa(pid))), &got); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("lsfd", "-J", "-p", strconv.Itoa(pid), "-o", "FD,TYPE,NAME,INODE,MNTID,POS,FLAGS").Output()
-	if err != nil {
-		t.Fatalf("lsfd: %v", err)
-	}
+	out := testutil.MustRun(t, testutil.Command(t, testutil.Quick, "lsfd", "-J", "-p", strconv.Itoa(pid), "-o", "FD,TYPE,NAME,INODE,MNTID,POS,FLAGS"))
 	var ls struct{ Lsfd []lsfdRow }
-	if err := json.Unmarshal(out, &ls); err != nil {
+	if err := json.Unmarshal([]byte(out), &ls); err != nil {
 		t.Fatal(err)
 	}
 	want := map[int]lsfdRow{}
@@ -319,16 +317,11 @@ func TestFdsAgreesWithLsfd(t *testing.T) {
 // which capability is missing (bad PIDs are in TestBadInput).
 func TestFdsErrors(t *testing.T) {
 	testutil.RequireRoot(t)
-	sleeper := exec.Command("sleep", "1000")
+	sleeper := testutil.Command(t, testutil.Held, "sleep", "1000")
 	startChild(t, sleeper)
 	target := sleeper.Process.Pid
-	cmd := exec.Command(binary, "fds", strconv.Itoa(target))
-	cmd.SysProcAttr = nobody()
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	ee, ok := err.(*exec.ExitError)
-	if !ok || ee.ExitCode() != 4 || !strings.Contains(stderr.String(), "CAP_SYS_PTRACE") {
-		t.Errorf("fds of root's process as nobody: %v, stderr %q; want exit 4 naming CAP_SYS_PTRACE", err, stderr.String())
+	r := runAs(t, nobody(), "fds", strconv.Itoa(target))
+	if r.code != 4 || !strings.Contains(r.stderr, "CAP_SYS_PTRACE") {
+		t.Errorf("fds of root's process as nobody: exit %d, stderr %q; want exit 4 naming CAP_SYS_PTRACE", r.code, r.stderr)
 	}
 }

@@ -3,7 +3,6 @@ package integration
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -53,7 +52,7 @@ func TestMissingFeatureExits4(t *testing.T) {
 		{"CLONE_INTO_CGROUP", []string{"clone", "into_cgroup"}, "Linux 5.7"},
 		{"close_range", []string{"matrix"}, "needs close_range"},
 	} {
-		cmd := exec.Command(binary, c.args...)
+		cmd := testutil.Command(t, testutil.Quick, binary, c.args...)
 		cmd.Env = append(os.Environ(), "NSINSPECT_PRETEND_MISSING="+c.missing)
 		r := runCmd(t, cmd)
 		what := c.missing + " missing: " + strings.Join(c.args, " ")
@@ -64,9 +63,9 @@ func TestMissingFeatureExits4(t *testing.T) {
 	}
 	// Without PIDFD_THREAD and NS_GET_ID (before 6.9 and 6.18), compare of
 	// a thread still decides every namespace link.
-	cmd := exec.Command(binary, "compare", "--json", "self", "self")
+	cmd := testutil.Command(t, testutil.Quick, binary, "compare", "--json", "self", "self")
 	cmd.Env = append(os.Environ(), "NSINSPECT_PRETEND_MISSING=PIDFD_THREAD,NS_GET_ID")
-	b, err := cmd.Output()
+	out, err := testutil.Output(cmd)
 	if err != nil {
 		t.Fatalf("compare self self without PIDFD_THREAD and NS_GET_ID: %v", err)
 	}
@@ -76,7 +75,7 @@ func TestMissingFeatureExits4(t *testing.T) {
 			Shared *bool
 		}
 	}
-	if err := json.Unmarshal(b, &rep); err != nil {
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range rep.Resources[:10] {

@@ -19,7 +19,7 @@ import (
 // command and the PID it printed; it is killed and reaped in t.Cleanup.
 func startHoldProc(t *testing.T, attr *syscall.SysProcAttr, args ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"hold"}, args...)...)
+	cmd := testutil.Command(t, testutil.Held, binary, append([]string{"hold"}, args...)...)
 	cmd.SysProcAttr = attr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -79,12 +79,12 @@ func TestHoldAsPID1(t *testing.T) {
 	host := cmd.Process.Pid
 	// sh starts sleep in the background and exits: sleep is orphaned in
 	// hold's namespace. sh prints sleep's pid as the host numbers it.
-	out, err := exec.Command("nsenter", "-t", strconv.Itoa(host), "-p", "--",
-		"sh", "-c", `sleep 1000 >/dev/null 2>&1 & echo $!`).Output()
+	out, err := testutil.Output(testutil.Command(t, testutil.Quick, "nsenter", "-t", strconv.Itoa(host), "-p", "--",
+		"sh", "-c", `sleep 1000 >/dev/null 2>&1 & echo $!`))
 	if err != nil {
 		t.Fatalf("starting an orphan in hold's namespace: %v", err)
 	}
-	inner := strings.TrimSpace(string(out))
+	inner := strings.TrimSpace(out)
 	orphan := findByNSpid(t, host, inner)
 	if ppid := statusField(t, orphan, "PPid"); ppid != strconv.Itoa(host) {
 		t.Fatalf("the orphan's parent is %s, want hold (%d)", ppid, host)

@@ -3,7 +3,6 @@ package integration
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -177,11 +176,10 @@ func TestGraphCommand(t *testing.T) {
 		t.Errorf("clone newnet,files --dot: no separate net or shared files node:\n%s", out)
 	}
 	// Without dot on PATH: one line saying how to install it, exit 4.
-	noDot := exec.Command(binary, "graph", "--svg")
+	noDot := testutil.Command(t, testutil.Quick, binary, "graph", "--svg")
 	noDot.Env = []string{"PATH=" + t.TempDir()}
-	stderr, err := noDot.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 4 || !strings.Contains(string(stderr), "apt-get install graphviz") {
-		t.Errorf("graph --svg without dot: %v %q, want exit 4 naming apt-get install graphviz", err, stderr)
+	if r := runCmd(t, noDot); r.code != 4 || !strings.Contains(r.stderr, "apt-get install graphviz") {
+		t.Errorf("graph --svg without dot: exit %d %q, want exit 4 naming apt-get install graphviz", r.code, r.stderr)
 	}
 	testutil.RequireCommand(t, "dot", "graphviz")
 	if out := mustRun(t, "graph", "-p", strconv.Itoa(pid), "--svg"); !strings.Contains(out, "<svg") {

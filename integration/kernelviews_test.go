@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -132,7 +131,7 @@ func threadsHelper() {
 
 func startThreadsHelper(t *testing.T) int {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd := testutil.Command(t, testutil.Held, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), kvThreadsHelperEnv+"=1")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdin, err := cmd.StdinPipe()

@@ -1,11 +1,9 @@
 package integration
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -44,16 +42,8 @@ func decodeLs(t *testing.T, what, out string) map[string]lsEntry {
 func lsnsJSON(t *testing.T, args ...string) map[string]lsEntry {
 	t.Helper()
 	testutil.RequireCommand(t, "lsns", "util-linux")
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	var stderr strings.Builder
-	cmd := exec.CommandContext(ctx, "lsns", append([]string{"-J"}, args...)...)
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("lsns -J %v: %v: %s", args, err, stderr.String())
-	}
-	return decodeLs(t, "lsns", string(out))
+	out := testutil.MustRun(t, testutil.Command(t, testutil.Quick, "lsns", append([]string{"-J"}, args...)...))
+	return decodeLs(t, "lsns", out)
 }
 
 // child runs argv (util-linux unshare) and kills and reaps it at cleanup.
@@ -108,20 +98,17 @@ func TestLsFindsWhatLsnsMisses(t *testing.T) {
 	threadKey := threadOnlyUTS(t)
 
 	name := fmt.Sprintf("nsinspect-it-%d", os.Getpid())
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add: %v: %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	testutil.MustRun(t, testutil.Command(t, testutil.Quick, "ip", "netns", "add", name))
+	t.Cleanup(func() {
+		if _, err := testutil.Output(testutil.Command(t, testutil.Quick, "ip", "netns", "del", name)); err != nil {
+			t.Error(err)
+		}
+	})
 	// Have our network namespace assign it an nsid, to check NETNSID.
-	if out, err := exec.Command("ip", "netns", "set", name, "auto").CombinedOutput(); err != nil {
-		t.Fatalf("ip netns set %s auto: %v: %s", name, err, out)
-	}
-	out, err := exec.Command("ip", "netns", "list").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
+	testutil.MustRun(t, testutil.Command(t, testutil.Quick, "ip", "netns", "set", name, "auto"))
+	out := testutil.MustRun(t, testutil.Command(t, testutil.Quick, "ip", "netns", "list"))
 	var nsid string
-	for _, l := range strings.Split(string(out), "\n") {
+	for _, l := range strings.Split(out, "\n") {
 		if f := strings.Fields(l); len(f) == 3 && f[0] == name && f[1] == "(id:" {
 			nsid = strings.TrimSuffix(f[2], ")")
 		}
@@ -254,12 +241,12 @@ func TestLsUnprivileged(t *testing.T) {
 	pid := child(t, append(nobody, "unshare", "--user", "sleep", "600")...)
 	userKey := nsKey(t, pid, "user", "user")
 
-	cmd := exec.Command(nobody[0], append(nobody[1:], binary, "ls", "--json")...)
+	cmd := testutil.Command(t, testutil.Quick, nobody[0], append(nobody[1:], binary, "ls", "--json")...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := testutil.Output(cmd)
 	if err != nil {
-		t.Fatalf("ls as nobody: %v; stderr: %s", err, stderr.String())
+		t.Fatalf("ls as nobody: %v", err)
 	}
 	// One note that BPF needs privilege (so /proc was read), then one
 	// warning naming what /proc withheld.
@@ -267,10 +254,10 @@ func TestLsUnprivileged(t *testing.T) {
 	if len(lines) != 2 || !strings.Contains(lines[0], "CAP_BPF") || !strings.Contains(lines[1], "CAP_SYS_PTRACE") || strings.Contains(stderr.String(), "goroutine") {
 		t.Errorf("stderr: %q; want a note naming CAP_BPF, then one line naming CAP_SYS_PTRACE", stderr.String())
 	}
-	if !strings.Contains(string(out), `"source": "proc"`) {
+	if !strings.Contains(out, `"source": "proc"`) {
 		t.Errorf("ls --json as nobody does not say it read /proc: %.200s", out)
 	}
-	got := decodeLs(t, "ls as nobody", string(out))
+	got := decodeLs(t, "ls as nobody", out)
 	e, ok := got[userKey]
 	if !ok {
 		t.Fatalf("nobody's own user namespace %s is not listed", userKey)

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/nsinspect/nsinspect/internal/testutil"
 )
 
 // binary is the nsinspect under test, built (or copied from $NSINSPECT_BIN)
@@ -49,9 +53,10 @@ func TestMain(m *testing.M) {
 func provide(path string) error {
 	src := os.Getenv("NSINSPECT_BIN")
 	if src == "" {
-		build := exec.Command("go", "build", "-o", path, "../cmd/nsinspect")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), testutil.Slow)
+		defer cancel()
+		build := exec.CommandContext(ctx, "go", "build", "-o", path, "../cmd/nsinspect")
+		if _, err := testutil.Output(build); err != nil {
 			return fmt.Errorf("building nsinspect: %w (or set NSINSPECT_BIN to a prebuilt binary)", err)
 		}
 		return nil
@@ -98,23 +103,26 @@ func nsinspect(t testing.TB, args ...string) result {
 // runAs is nsinspect with the given credentials (nil: ours).
 func runAs(t testing.TB, attr *syscall.SysProcAttr, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	cmd := testutil.Command(t, testutil.Quick, binary, args...)
 	cmd.SysProcAttr = attr
 	return runCmd(t, cmd)
 }
 
-// runCmd runs a prepared command and returns what it printed and its
-// exit code; it fails the test only if the command could not be run.
+// runCmd runs a prepared command (made by testutil.Command) and returns
+// what it printed and its exit code; it fails the test, with the
+// command's stderr, only if the command could not be run or was killed
+// by a signal (as at its timeout).
 func runCmd(t testing.TB, cmd *exec.Cmd) result {
 	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
 	err := cmd.Run()
 	r := result{stdout: out.String(), stderr: errb.String()}
 	if err != nil {
 		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("running %v: %v", cmd.Args, err)
+		if !ok || ee.ExitCode() < 0 {
+			t.Fatal(testutil.CommandError(cmd, err, time.Since(start), r.stderr))
 		}
 		r.code = ee.ExitCode()
 	}

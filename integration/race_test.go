@@ -76,7 +76,7 @@ func TestRaceUnderChurn(t *testing.T) {
 				case 4:
 					argv = []string{"unshare", "--net", "true"}
 				}
-				if err := exec.Command(argv[0], argv[1:]...).Run(); err != nil {
+				if _, err := testutil.Run(testutil.Quick, argv[0], argv[1:]...); err != nil {
 					fails.add("churn %v: %v", argv, err)
 					return
 				}
@@ -91,7 +91,7 @@ func TestRaceUnderChurn(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; time.Now().Before(stop); i++ {
-				tg, err := startTarget()
+				tg, err := startTarget(t)
 				if err != nil {
 					fails.add("starting a target: %v", err)
 					return
@@ -136,10 +136,10 @@ func TestRaceUnderChurn(t *testing.T) {
 // certainly lives (it has not been told anything and sleeps at least 1 ms
 // after the ready line; if it is gone already the read fails and a new
 // one is made).
-func startTarget() (*target, error) {
+func startTarget(t testing.TB) (*target, error) {
 	for {
 		ms := 1 + rand.IntN(40)
-		cmd := exec.Command("unshare", "--uts", "--ipc", "sh", "-c", fmt.Sprintf("echo ready; exec sleep 0.%03d", ms))
+		cmd := testutil.Command(t, testutil.Quick, "unshare", "--uts", "--ipc", "sh", "-c", fmt.Sprintf("echo ready; exec sleep 0.%03d", ms))
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		out, err := cmd.StdoutPipe()
 		if err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -112,7 +111,7 @@ func TestNoResidueUnderKill(t *testing.T) {
 	// The experiments run in a mount namespace whose mounts are shared, as
 	// on a systemd host, so that a lab that forgot to make its mounts
 	// private would leak them here.
-	holder := exec.Command("unshare", "--mount", "--propagation", "shared", "sleep", "3600")
+	holder := testutil.Command(t, testutil.Held, "unshare", "--mount", "--propagation", "shared", "sleep", "3600")
 	startChild(t, holder)
 	mountNS := holder.Process.Pid
 	waitMountNS(t, mountNS)
@@ -129,7 +128,7 @@ func TestNoResidueUnderKill(t *testing.T) {
 		if i%5 == 2 {
 			args = append(args, "--host")
 		}
-		cmd := exec.Command("nsenter", args...) // nsenter execs nsinspect: the kill hits it
+		cmd := testutil.Command(t, testutil.Quick, "nsenter", args...) // nsenter execs nsinspect: the kill hits it
 		cmd.Env = append(os.Environ(), mark)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr

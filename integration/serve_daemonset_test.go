@@ -51,7 +51,7 @@ func (e *engine) daemonSetRun(t *testing.T, hostPaths map[string]string) (args, 
 	}
 	var limited []string
 	for _, a := range sc.Capabilities.Add {
-		if _, err := docker("run", "--rm", "--label", e.label, "--cap-add", string(a), image, "--help"); err != nil && strings.Contains(err.Error(), "unknown capability") {
+		if _, err := docker(t, "run", "--rm", "--label", e.label, "--cap-add", string(a), image, "--help"); err != nil && strings.Contains(err.Error(), "unknown capability") {
 			limited = append(limited, string(a))
 			continue
 		}
@@ -106,9 +106,9 @@ func TestServeDaemonSet(t *testing.T) {
 	name := "nsinspect-it-ds-" + strings.TrimPrefix(e.label, "nsinspect.test=")
 	run := append([]string{"run", "-d", "--rm", "--label", e.label, "--name", name, "-p", "127.0.0.1::9817"}, args...)
 	t.Logf("the DaemonSet as docker run: docker %s %s %s", strings.Join(run, " "), image, strings.Join(cmd, " "))
-	id, err := docker(append(append(run, image), cmd...)...)
+	id, err := docker(t, append(append(run, image), cmd...)...)
 	if id != "" {
-		t.Cleanup(func() { docker("rm", "-f", id) })
+		t.Cleanup(func() { docker(t, "rm", "-f", id) })
 	}
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +125,7 @@ func TestServeDaemonSet(t *testing.T) {
 			}
 		}
 		if time.Now().After(deadline) {
-			logs, _ := docker("logs", id)
+			logs, _ := docker(t, "logs", id)
 			t.Fatalf("no metrics for the test's containers within 30 s (last status %d); logs:\n%s", status, logs)
 		}
 	}

@@ -36,7 +36,7 @@ func startServe(t *testing.T, args ...string) *served {
 // startServeEnv is startServe with extra environment variables.
 func startServeEnv(t *testing.T, env []string, args ...string) *served {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd := testutil.Command(t, testutil.Held, binary, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)
 	}

@@ -114,7 +114,7 @@ func otherThread(t *testing.T) int {
 // graph said "no process with PID 1" (exit 2) and ls exit 5.
 func TestTaskArgUnreadable(t *testing.T) {
 	testutil.RequireRoot(t)
-	sleeper := exec.Command("sleep", "1000")
+	sleeper := testutil.Command(t, testutil.Held, "sleep", "1000")
 	startChild(t, sleeper)
 	for _, pid := range []string{"1", strconv.Itoa(sleeper.Process.Pid)} {
 		for _, view := range []string{"ls", "graph"} {

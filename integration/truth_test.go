@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -128,13 +127,10 @@ func (bb *truthBox) checkGone(t *testing.T) {
 func (bb *truthBox) readlink(t *testing.T, pid int, link string) truthRef {
 	t.Helper()
 	path := fmt.Sprintf("/proc/%d/ns/%s", pid, link)
-	var stderr bytes.Buffer
-	cmd := exec.Command(bb.path, "readlink", path)
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	s := strings.TrimSpace(string(out))
+	out, err := testutil.Output(testutil.Command(t, testutil.Quick, bb.path, "readlink", path))
+	s := strings.TrimSpace(out)
 	if err != nil {
-		t.Fatalf("busybox readlink %s: %v %s", path, err, strings.TrimSpace(stderr.String()))
+		t.Fatalf("busybox readlink %s: %v", path, err)
 	}
 	typ, rest, ok := strings.Cut(s, ":[")
 	ino, perr := strconv.ParseUint(strings.TrimSuffix(rest, "]"), 10, 64)
@@ -184,10 +180,10 @@ func truthStat(pid int) (comm string, state byte, err error) {
 func (bb *truthBox) sleeper(t *testing.T, name string, flags ...string) (sleep, helper *truthProc) {
 	t.Helper()
 	what := "busybox sleep 600"
-	cmd := exec.Command(bb.sleep, "600")
+	cmd := testutil.Command(t, testutil.Held, bb.sleep, "600")
 	if len(flags) > 0 {
 		what = "busybox unshare " + strings.Join(flags, " ") + " sleep 600"
-		cmd = exec.Command(bb.path, append(append([]string{"unshare"}, flags...), bb.sleep, "600")...)
+		cmd = testutil.Command(t, testutil.Held, bb.path, append(append([]string{"unshare"}, flags...), bb.sleep, "600")...)
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

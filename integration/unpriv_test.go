@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,7 +15,7 @@ import (
 // run as nobody by its own tests.
 func TestUnprivilegedCommands(t *testing.T) {
 	testutil.RequireRoot(t)
-	sleeper := exec.Command("sleep", "1000")
+	sleeper := testutil.Command(t, testutil.Held, "sleep", "1000")
 	startChild(t, sleeper)
 	root := strconv.Itoa(sleeper.Process.Pid)
 	for _, c := range []struct {
@@ -87,7 +86,7 @@ func TestUnprivilegedUserNSRefused(t *testing.T) {
 	for _, args := range [][]string{{"clone", "net"}, {"unshare", "net"}, {"matrix"}} {
 		script := `echo 0 > /proc/sys/user/max_user_namespaces || exit 100
 exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"`
-		cmd := exec.Command("sh", append([]string{"-c", script, "sh", binary}, args...)...)
+		cmd := testutil.Command(t, testutil.Quick, "sh", append([]string{"-c", script, "sh", binary}, args...)...)
 		ids := []syscall.SysProcIDMap{{ContainerID: 0, HostID: 0, Size: 65536}}
 		cmd.SysProcAttr = &syscall.SysProcAttr{
 			Cloneflags: syscall.CLONE_NEWUSER, UidMappings: ids, GidMappings: ids,

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"encoding/json"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -15,7 +14,7 @@ import (
 // world-readable), nsproxy lists root's process as unreadable.
 func TestViewsSayWhatTheyDrop(t *testing.T) {
 	testutil.RequireRoot(t)
-	root := exec.Command("sleep", "1000")
+	root := testutil.Command(t, testutil.Held, "sleep", "1000")
 	startChild(t, root)
 
 	r := runAs(t, nobody(), "kthreads", "--json", "--source", "proc")

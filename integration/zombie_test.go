@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -41,7 +40,7 @@ func zombieWithStoppedParent(t *testing.T, unshare []string, inner ...string) zo
 		inner = []string{"sleep", "60"}
 	}
 	argv := append(append(unshare[1:], "-p", "-U", "-r", "-f"), inner...)
-	cmd := exec.Command(unshare[0], argv...)
+	cmd := testutil.Command(t, testutil.Held, unshare[0], argv...)
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %v: %v", cmd.Args, err)
 	}
@@ -82,7 +81,7 @@ func zombieReparented(t *testing.T) zombieCase {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0) })
-	cmd := exec.Command("unshare", "-p", "-U", "-r", "--fork", "--kill-child", "bash", "-c", "sleep 60 & sleep 60 & wait")
+	cmd := testutil.Command(t, testutil.Held, "unshare", "-p", "-U", "-r", "--fork", "--kill-child", "bash", "-c", "sleep 60 & sleep 60 & wait")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package nsgraph
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -142,10 +141,10 @@ func TestDOTAcceptedByGraphviz(t *testing.T) {
 	if err := Processes(tasks).WriteDOT(&b); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(dot, "-Tcanon")
+	cmd := testutil.Command(t, testutil.Quick, dot, "-Tcanon")
 	cmd.Stdin = strings.NewReader(b.String())
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("dot rejects the graph: %v\n%s", err, out)
+	if _, err := testutil.Output(cmd); err != nil {
+		t.Fatalf("dot rejects the graph: %v", err)
 	}
 }
 

@@ -134,7 +134,7 @@ func harden(maskFile, maskDir string) error {
 func startChild(t *testing.T, mode string, attr *syscall.SysProcAttr, env ...string) *exec.Cmd {
 	t.Helper()
 	testutil.RequireRoot(t)
-	cmd := exec.Command("/proc/self/exe", "-test.run=^$")
+	cmd := testutil.Command(t, testutil.Held, "/proc/self/exe", "-test.run=^$")
 	cmd.Env = append(append(os.Environ(), childEnv+"="+mode), env...)
 	cmd.SysProcAttr = attr
 	cmd.Stderr = os.Stderr

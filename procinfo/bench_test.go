@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -48,7 +47,7 @@ func benchChild(b *testing.B) *Proc {
 		}
 		files = append(files, f)
 	}
-	cmd := exec.Command("sleep", "1000")
+	cmd := testutil.Command(b, testutil.Held, "sleep", "1000")
 	cmd.ExtraFiles = files
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)

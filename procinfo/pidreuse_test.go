@@ -3,7 +3,6 @@ package procinfo
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -30,11 +29,11 @@ func TestPinSurvivesPIDReuse(t *testing.T) {
 	testutil.RequireCommand(t, "unshare", "util-linux")
 	// --kill-child: the namespace's init (this binary) and so every
 	// process in it dies if unshare is killed.
-	cmd := exec.Command("unshare", "--pid", "--fork", "--mount-proc", "--kill-child",
+	cmd := testutil.Command(t, testutil.Quick, "unshare", "--pid", "--fork", "--mount-proc", "--kill-child",
 		os.Args[0], "-test.run=^TestPinSurvivesPIDReuse$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), pidReuseEnv+"=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestPinSurvivesPIDReuse") {
+	out, err := testutil.Output(cmd)
+	if err != nil || !strings.Contains(out, "--- PASS: TestPinSurvivesPIDReuse") {
 		t.Fatalf("in a private pid namespace: %v\n%s", err, out)
 	}
 	t.Logf("%s", out)
@@ -44,7 +43,7 @@ func pidReuseInNamespace(t *testing.T) {
 	if os.Getpid() != 1 {
 		t.Fatalf("want to be pid 1 of a new pid namespace, am %d", os.Getpid())
 	}
-	orig := exec.Command("sleep", "1000")
+	orig := testutil.Command(t, testutil.Held, "sleep", "1000")
 	if err := orig.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +64,7 @@ func pidReuseInNamespace(t *testing.T) {
 	if err := os.WriteFile("/proc/sys/kernel/ns_last_pid", []byte(strconv.Itoa(pid-1)), 0); err != nil {
 		t.Fatal(err)
 	}
-	reuse := exec.Command("sh", "-c", "read x")
+	reuse := testutil.Command(t, testutil.Held, "sh", "-c", "read x")
 	stdin, _ := reuse.StdinPipe()
 	if err := reuse.Start(); err != nil {
 		t.Fatal(err)

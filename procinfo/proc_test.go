@@ -3,7 +3,6 @@ package procinfo
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"testing"
 
 	"github.com/nsinspect/nsinspect/features"
@@ -47,7 +46,7 @@ func TestSelfNamespaces(t *testing.T) {
 // process's data; and a pid that no longer exists cannot be opened.
 func TestPinOutlivesProcess(t *testing.T) {
 	testutil.CheckLeaks(t)
-	cmd := exec.Command("sleep", "60")
+	cmd := testutil.Command(t, testutil.Held, "sleep", "60")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

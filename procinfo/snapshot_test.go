@@ -3,11 +3,12 @@ package procinfo
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"slices"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/testutil"
 )
 
 const allParts = PartTIDs | PartFDs | PartIDMaps | PartCgroup | PartTimens | PartFS
@@ -55,7 +56,7 @@ func TestSnapshotParts(t *testing.T) {
 // missing as released, never as an error, and pid and user, which hang
 // off struct pid and the credentials, are still there.
 func TestSnapshotZombie(t *testing.T) {
-	cmd := exec.Command("sh", "-c", "exit 0")
+	cmd := testutil.Command(t, testutil.Held, "sh", "-c", "exit 0")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +98,7 @@ func TestSnapshotZombie(t *testing.T) {
 
 // A task that is gone is a FieldError that matches ErrProcessGone.
 func TestSnapshotGone(t *testing.T) {
-	cmd := exec.Command("sleep", "60")
+	cmd := testutil.Command(t, testutil.Held, "sleep", "60")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

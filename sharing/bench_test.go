@@ -1,7 +1,6 @@
 package sharing
 
 import (
-	"os/exec"
 	"testing"
 
 	"github.com/nsinspect/nsinspect/internal/testutil"
@@ -13,7 +12,7 @@ import (
 // NULL checks, and KCMP_FILE on the fds open in both.
 func BenchmarkCompare(b *testing.B) {
 	testutil.RequireRoot(b)
-	cmd := exec.Command("sleep", "1000")
+	cmd := testutil.Command(b, testutil.Held, "sleep", "1000")
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}

@@ -52,7 +52,7 @@ func startUnshare(t *testing.T, args ...string) unshared {
 func startSleep(t *testing.T, cloneflags uintptr, extra ...*os.File) *procinfo.Proc {
 	t.Helper()
 	testutil.RequireRoot(t)
-	cmd, p, err := spawnSleep(cloneflags, extra...)
+	cmd, p, err := spawnSleep(t, cloneflags, extra...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,8 +62,8 @@ func startSleep(t *testing.T, cloneflags uintptr, extra ...*os.File) *procinfo.P
 
 // spawnSleep is startSleep for a goroutine other than the test's, where
 // t.Fatal must not be called; the caller reaps.
-func spawnSleep(cloneflags uintptr, extra ...*os.File) (*exec.Cmd, *procinfo.Proc, error) {
-	cmd := exec.Command("sleep", "1000")
+func spawnSleep(t testing.TB, cloneflags uintptr, extra ...*os.File) (*exec.Cmd, *procinfo.Proc, error) {
+	cmd := testutil.Command(t, testutil.Held, "sleep", "1000")
 	cmd.ExtraFiles = extra
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: cloneflags}
 	if err := cmd.Start(); err != nil {

@@ -161,7 +161,7 @@ func TestCompareIOShared(t *testing.T) {
 			return err
 		}
 		// os/exec forks from the calling thread: this locked one.
-		cmd, child, err = spawnSleep(unix.CLONE_IO)
+		cmd, child, err = spawnSleep(t, unix.CLONE_IO)
 		return err
 	})
 	t.Cleanup(func() { reap(cmd, child) })

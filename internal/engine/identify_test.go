@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 
@@ -41,7 +41,7 @@ func cgroupFixture(t *testing.T, path string) []procinfo.Cgroup {
 // kills both at cleanup.
 func start(t *testing.T, path string, args ...string) int {
 	t.Helper()
-	cmd := exec.Command(path, args...)
+	cmd := testutil.Command(t, testutil.Held, path, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	out, err := cmd.StdoutPipe()
 	if err != nil {

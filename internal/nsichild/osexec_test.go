@@ -1,6 +1,7 @@
 package nsichild
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"syscall"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/testutil"
 )
 
 const helperEnv = "NSICHILD_TEST_HELPER"
@@ -33,7 +36,7 @@ func TestOsExecWithCloneFilesCorruptsParent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(exe, "-test.run=^$")
+	cmd := testutil.Command(t, testutil.Quick, exe, "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"=1")
 	out, err := os.CreateTemp(t.TempDir(), "stdout")
 	if err != nil {
@@ -70,7 +73,9 @@ func osExecHelper() int {
 	if err != nil || before == "/dev/null" {
 		return 2
 	}
-	cmd := exec.Command("/bin/true")
+	ctx, cancel := context.WithTimeout(context.Background(), testutil.Quick)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "/bin/true")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_FILES}
 	if err := cmd.Run(); err != nil {
 		return 3

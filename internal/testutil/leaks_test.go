@@ -3,7 +3,6 @@ package testutil
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -60,10 +59,7 @@ func TestCheckLeaksClean(t *testing.T) {
 		done := make(chan struct{})
 		go func() { close(done) }()
 		<-done
-		cmd := exec.Command("true")
-		if err := cmd.Run(); err != nil {
-			t.Fatal(err)
-		}
+		MustRun(t, Command(t, Quick, "true"))
 	})
 	if got != "" {
 		t.Errorf("a test that leaks nothing was reported: %s", got)
@@ -182,10 +178,10 @@ func TestCheckLeaksFreshProcess(t *testing.T) {
 		}
 		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCheckLeaksFreshProcess$", "-test.v", "-test.count=1")
+	cmd := Command(t, Quick, os.Args[0], "-test.run=^TestCheckLeaksFreshProcess$", "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), leakChildEnv+"=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestCheckLeaksFreshProcess") {
+	out, err := Output(cmd)
+	if err != nil || !strings.Contains(out, "--- PASS: TestCheckLeaksFreshProcess") {
 		t.Fatalf("in a fresh process: %v\n%s", err, out)
 	}
 }

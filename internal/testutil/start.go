@@ -2,17 +2,19 @@ package testutil
 
 import (
 	"bufio"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
 	"testing"
+	"time"
 )
 
-// Start runs argv as a child of the test and kills and reaps it at
-// cleanup.
+// Start runs argv as a child of the test (bounded by Held) and kills and
+// reaps it at cleanup.
 func Start(t testing.TB, argv ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := Command(t, Held, argv[0], argv[1:]...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %v: %v", argv, err)
@@ -26,7 +28,7 @@ func Start(t testing.TB, argv ...string) *exec.Cmd {
 // end of a chain of unshare(1)s); it returns once that line is read.
 func StartReady(t testing.TB, argv ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd := Command(t, Held, argv[0], argv[1:]...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -36,10 +38,18 @@ func StartReady(t testing.TB, argv ...string) *exec.Cmd {
 		t.Fatalf("starting %v: %v", argv, err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	if line, err := bufio.NewReader(out).ReadString('\n'); err != nil || line != "ready\n" {
+	if line, err := readReady(cmd, out); err != nil || line != "ready\n" {
 		t.Fatalf("%v did not start: %q, %v", argv, line, err)
 	}
 	return cmd
+}
+
+// readReady reads the first line of out, cmd's stdout; a cmd that prints
+// none within Quick is killed, which ends the read.
+func readReady(cmd *exec.Cmd, out io.Reader) (string, error) {
+	kill := time.AfterFunc(Quick, func() { cmd.Process.Kill() })
+	defer kill.Stop()
+	return bufio.NewReader(out).ReadString('\n')
 }
 
 // EachStat calls fn with the pid and the /proc/PID/stat line of every

@@ -1,9 +1,7 @@
 package testutil
 
 import (
-	"bufio"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,7 +26,7 @@ func Unshare(t testing.TB, args ...string) (parent, child int) {
 		args = append(args, "--kill-child")
 	}
 	args = append(args, "sh", "-c", "echo ready; exec sleep 1000")
-	cmd := exec.Command("unshare", args...)
+	cmd := Command(t, Held, "unshare", args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +42,7 @@ func Unshare(t testing.TB, args ...string) (parent, child int) {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-	line, err := bufio.NewReader(out).ReadString('\n')
+	line, err := readReady(cmd, out)
 	if err != nil || line != "ready\n" {
 		t.Fatalf("unshare %v did not start: %q, %v", args, line, err)
 	}
