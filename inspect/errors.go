@@ -8,7 +8,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/features"
-	"github.com/nsinspect/nsinspect/internal/engine"
+	"github.com/nsinspect/nsinspect/engine"
 	"github.com/nsinspect/nsinspect/internal/nsichild"
 	"github.com/nsinspect/nsinspect/procinfo"
 )

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/nsinspect/nsinspect/internal/engine"
+	"github.com/nsinspect/nsinspect/engine"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 

@@ -8,7 +8,7 @@ import (
 // from the cgroup path (ContainerFromCgroups): engines put each container
 // in a cgroup whose last component carries the 64-hex-digit container id.
 // Where no cgroup names it (rootless podman on cgroup v1, plain runc),
-// internal/engine recognises it from podman's conmon or runc's state, and
+// the engine package recognises it from podman's conmon or runc's state, and
 // it fills the name, image and labels from the engine.
 type Container struct {
 	Engine   string            `json:"engine"`           // docker, podman, runc, containerd, cri-o or kubernetes
@@ -49,7 +49,7 @@ func (c Container) ShortID() string {
 // recognised. Two kinds of container have no such path: rootless podman
 // on cgroup v1, which cannot make cgroups and leaves the container in its
 // user's; and plain runc, whose default cgroup is /ID with an id its user
-// chose. internal/engine recognises those from podman's conmon and runc's
+// chose. the engine package recognises those from podman's conmon and runc's
 // state directory.
 func cgroupLayout(prev, comp string) (engine, id string) {
 	for _, l := range []struct{ prefix, engine string }{

@@ -33,8 +33,8 @@ func TestContainerFromCgroupsFixtures(t *testing.T) {
 		// Real, from podman 4.3.1 (cgroupfs manager) on this cgroup v1 host.
 		{"podman-rootful-cgroupfs-v1", "podman", podmanID, "/libpod_parent/libpod-" + podmanID},
 		{"podman-rootful-conmon-v1", "", "", ""},
-		{"podman-rootless-v1", "", "", ""}, // no cgroup of its own: internal/engine finds its conmon
-		{"runc-default-v1", "", "", ""},    // runc's default /ID names no engine: internal/engine reads runc's state
+		{"podman-rootless-v1", "", "", ""}, // no cgroup of its own: the engine package finds its conmon
+		{"runc-default-v1", "", "", ""},    // runc's default /ID names no engine: the engine package reads runc's state
 		{"cri-containerd", "containerd", fixtureID, "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1a2b.slice/cri-containerd-" + fixtureID + ".scope"},
 		{"crio", "cri-o", fixtureID, "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1a2b.slice/crio-" + fixtureID + ".scope"},
 		{"kubepods-cgroupfs", "kubernetes", fixtureID, "/kubepods/besteffort/pod1a2b3c4d-0000-1111-2222-333344445555/" + fixtureID},

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/nsinspect/nsinspect/inspect"
-	"github.com/nsinspect/nsinspect/internal/engine"
+	"github.com/nsinspect/nsinspect/engine"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 

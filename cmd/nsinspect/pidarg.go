@@ -7,7 +7,7 @@ import (
 	"io"
 
 	"github.com/nsinspect/nsinspect/inspect"
-	"github.com/nsinspect/nsinspect/internal/engine"
+	"github.com/nsinspect/nsinspect/engine"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 

@@ -17,7 +17,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/discover"
-	"github.com/nsinspect/nsinspect/internal/dockerapi"
+	"github.com/nsinspect/nsinspect/engine"
 	"github.com/nsinspect/nsinspect/server"
 )
 
@@ -201,12 +201,12 @@ func serveSource(name string, stderr io.Writer) (discover.Source, func(), error)
 // exists: a node without one (a Kubernetes node running containerd) is not
 // an error.
 func dockerNames(ctx context.Context) (map[string]string, error) {
-	sock, ok := dockerapi.Socket()
+	sock, ok := engine.DockerSocket()
 	if !ok {
 		return nil, nil
 	}
 	if _, err := os.Stat(sock); err != nil {
 		return nil, nil
 	}
-	return dockerapi.Names(ctx)
+	return engine.DockerNames(ctx)
 }

@@ -9,7 +9,7 @@ import (
 	"sync"
 
 	"github.com/nsinspect/nsinspect/inspect"
-	"github.com/nsinspect/nsinspect/internal/engine"
+	"github.com/nsinspect/nsinspect/engine"
 	"github.com/nsinspect/nsinspect/policy"
 	"github.com/nsinspect/nsinspect/posture"
 	"github.com/nsinspect/nsinspect/procinfo"

@@ -20,7 +20,7 @@ import (
 // hostCgroups are a host process's lines on this machine (cgroup v1
 // hybrid): nothing there names a container.
 func hostCgroups(t *testing.T) []procinfo.Cgroup {
-	return cgroupFixture(t, "../../procinfo/testdata/cgroup/hybrid")
+	return cgroupFixture(t, "../procinfo/testdata/cgroup/hybrid")
 }
 
 func cgroupFixture(t *testing.T, path string) []procinfo.Cgroup {
@@ -192,10 +192,10 @@ func TestRuncHoldsCgroup(t *testing.T) {
 	if err := json.Unmarshal(b, &st); err != nil {
 		t.Fatal(err)
 	}
-	if !st.holds(cgroupFixture(t, "../../procinfo/testdata/container/runc-default-v1")) {
+	if !st.holds(cgroupFixture(t, "../procinfo/testdata/container/runc-default-v1")) {
 		t.Error("the container's own cgroup lines are not its cgroups")
 	}
-	if st.holds(hostCgroups(t)) || st.holds(cgroupFixture(t, "../../procinfo/testdata/container/podman-rootful-cgroupfs-v1")) {
+	if st.holds(hostCgroups(t)) || st.holds(cgroupFixture(t, "../procinfo/testdata/container/podman-rootful-cgroupfs-v1")) {
 		t.Error("another process's cgroup lines are taken for the container's")
 	}
 }

@@ -1,4 +1,4 @@
-package dockerapi
+package engine
 
 import (
 	"context"
@@ -11,11 +11,11 @@ import (
 	"testing"
 )
 
-// testdata/containers.json is a real GET /containers/json answer from this
+// testdata/docker-containers.json is a real GET /containers/json answer from this
 // machine's engine: nsi-fixture-b was started with --link nsi-fixture-a:alias,
 // so nsi-fixture-a also carries the name "/nsi-fixture-b/alias".
 func TestDecodeListFixture(t *testing.T) {
-	f, err := os.Open("testdata/containers.json")
+	f, err := os.Open("testdata/docker-containers.json")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestDecodeListFixture(t *testing.T) {
 
 // serve answers on a unix socket in a temporary directory and points
 // DOCKER_HOST at it.
-func serve(t *testing.T, h http.HandlerFunc) {
+func serveDockerAPI(t *testing.T, h http.HandlerFunc) {
 	sock := filepath.Join(t.TempDir(), "docker.sock")
 	l, err := net.Listen("unix", sock)
 	if err != nil {
@@ -51,16 +51,16 @@ func serve(t *testing.T, h http.HandlerFunc) {
 }
 
 func TestNamesOverSocket(t *testing.T) {
-	fixture, err := os.ReadFile("testdata/containers.json")
+	fixture, err := os.ReadFile("testdata/docker-containers.json")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var path string
-	serve(t, func(w http.ResponseWriter, r *http.Request) {
+	serveDockerAPI(t, func(w http.ResponseWriter, r *http.Request) {
 		path = r.URL.String()
 		w.Write(fixture)
 	})
-	names, err := Names(context.Background())
+	names, err := DockerNames(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,12 +69,12 @@ func TestNamesOverSocket(t *testing.T) {
 	}
 }
 
-// An engine that does not answer is given up on at Timeout.
+// An engine that does not answer is given up on at namesTimeout.
 func TestNamesHungEngine(t *testing.T) {
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
-	serve(t, func(w http.ResponseWriter, r *http.Request) { <-release })
-	if _, err := Names(context.Background()); !errors.Is(err, context.DeadlineExceeded) {
+	serveDockerAPI(t, func(w http.ResponseWriter, r *http.Request) { <-release })
+	if _, err := DockerNames(context.Background()); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err = %v, want the lookup's deadline", err)
 	}
 }
@@ -85,18 +85,18 @@ func TestNamesUnreachable(t *testing.T) {
 		{"tcp://127.0.0.1:2375", "not a unix socket"},
 	} {
 		t.Setenv("DOCKER_HOST", tt.host)
-		if _, err := Names(context.Background()); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if _, err := DockerNames(context.Background()); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("DOCKER_HOST=%s: err = %v, want %q", tt.host, err, tt.want)
 		}
 	}
-	serve(t, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "nope", http.StatusInternalServerError) })
-	if _, err := Names(context.Background()); err == nil || !strings.Contains(err.Error(), "500") {
+	serveDockerAPI(t, func(w http.ResponseWriter, r *http.Request) { http.Error(w, "nope", http.StatusInternalServerError) })
+	if _, err := DockerNames(context.Background()); err == nil || !strings.Contains(err.Error(), "500") {
 		t.Errorf("err = %v, want the 500 status", err)
 	}
 }
 
 func FuzzDecodeList(f *testing.F) {
-	b, err := os.ReadFile("testdata/containers.json")
+	b, err := os.ReadFile("testdata/docker-containers.json")
 	if err != nil {
 		f.Fatal(err)
 	}

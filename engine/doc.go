@@ -1,12 +1,15 @@
 // Package engine asks container engines about their containers: by name
-// (Lookup, for `nsinspect audit docker:NAME`) and by process (Recognize
-// and Identify, for the container column of show and compare).
+// (Lookup, for a docker:NAME, podman:NAME or runc:ID target), by process
+// (Recognize and Identify, for the container of show, compare and audit),
+// and for every name at once (DockerNames, for serve's passes). It is the
+// one client of each engine, and it sits above procinfo: it reads tasks
+// to recognise their containers; procinfo knows nothing of engines.
 //
 // The interfaces it reads, and nothing else:
 //
 //   - Docker: the Engine API over its unix socket, GET /containers/NAME/json
-//     (https://docs.docker.com/reference/api/engine/), at DOCKER_HOST's
-//     unix:// path or /var/run/docker.sock.
+//     and GET /containers/json (https://docs.docker.com/reference/api/engine/),
+//     at DOCKER_HOST's unix:// path or /var/run/docker.sock.
 //   - Podman: the same Docker-compatible endpoint on podman's API socket
 //     (`podman system service`: /run/podman/podman.sock for root,
 //     $XDG_RUNTIME_DIR/podman/podman.sock for a user), else the CLI,

@@ -1,4 +1,4 @@
-package dockerapi
+package engine
 
 import (
 	"context"
@@ -12,36 +12,22 @@ import (
 	"time"
 )
 
-// DefaultSocket is where the engine listens unless DOCKER_HOST says
-// otherwise.
-const DefaultSocket = "/var/run/docker.sock"
+// namesTimeout bounds one ask for names: names are a nicety, and an
+// engine that hangs must not hang a discovery pass.
+const namesTimeout = time.Second
 
-// Timeout bounds one lookup: names are a nicety, and an engine that hangs
-// must not hang nsinspect.
-const Timeout = time.Second
-
-// Socket returns the engine's unix socket path: DOCKER_HOST when it is a
-// unix:// address, else DefaultSocket. A tcp:// DOCKER_HOST is not used
-// (it may need TLS); the names are then simply missing.
-func Socket() (string, bool) {
-	if h := os.Getenv("DOCKER_HOST"); h != "" {
-		path, ok := strings.CutPrefix(h, "unix://")
-		return path, ok
-	}
-	return DefaultSocket, true
-}
-
-// Names returns the engine's containers (running or not) as full id ->
-// name, without the leading "/" the API puts on names.
-func Names(ctx context.Context) (map[string]string, error) {
-	sock, ok := Socket()
+// DockerNames asks the Docker engine for its containers (running or not)
+// as full id -> name, without the leading "/" the API puts on names
+// (GET /containers/json, over the same socket as Lookup).
+func DockerNames(ctx context.Context) (map[string]string, error) {
+	sock, ok := DockerSocket()
 	if !ok {
 		return nil, fmt.Errorf("DOCKER_HOST=%s is not a unix socket", os.Getenv("DOCKER_HOST"))
 	}
 	if _, err := os.Stat(sock); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	ctx, cancel := context.WithTimeout(ctx, namesTimeout)
 	defer cancel()
 	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
