@@ -11,8 +11,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/bpfiter"
-	"github.com/nsinspect/nsinspect/features"
 	"github.com/nsinspect/nsinspect/engine"
+	"github.com/nsinspect/nsinspect/features"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 

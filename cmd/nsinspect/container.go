@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 
-	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/engine"
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/engine"
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/engine"
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/policy"
 	"github.com/nsinspect/nsinspect/posture"
 	"github.com/nsinspect/nsinspect/procinfo"
