@@ -122,6 +122,13 @@ func TestTaskArgUnreadable(t *testing.T) {
 			// privilege, a second line on stderr.
 			r, _ := runTimed(t, nobody(), view, "-p", pid, "--source", "proc")
 			what := fmt.Sprintf("as nobody: %s -p %s", view, pid)
+			// graph's pass says first what it could not read of the
+			// rest of the host (every view of a pass does); the error
+			// is the last line.
+			if lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n"); view == "graph" && len(lines) == 2 &&
+				strings.HasPrefix(lines[0], "nsinspect: warning: could not read ") {
+				r.stderr = lines[1] + "\n"
+			}
 			checkOneLineError(t, r, 4, what)
 			if !strings.Contains(r.stderr, "cannot read") || !strings.Contains(r.stderr, "/proc/"+pid+"/ns") || !strings.Contains(r.stderr, "CAP_SYS_PTRACE") {
 				t.Errorf("%s: %q; want it to say it cannot read /proc/%s/ns and that this needs CAP_SYS_PTRACE", what, r.stderr, pid)
