@@ -178,15 +178,14 @@ func TestCompareExpect(t *testing.T) {
 func TestCompareUnprivileged(t *testing.T) {
 	testutil.RequireRoot(t)
 	a, b := unshareSleep(t, "--uts"), unshareSleep(t, "--ipc")
-	cmd := testutil.Command(t, testutil.Quick, binary, "compare", "--json", strconv.Itoa(a), strconv.Itoa(b))
-	cmd.SysProcAttr = nobody()
-	out, err := testutil.Output(cmd)
-	if err != nil {
-		t.Fatalf("as nobody: %v", err)
+	r := runAs(t, nobody(), "compare", "--json", strconv.Itoa(a), strconv.Itoa(b))
+	checkOneLineError(t, r, 4, "compare as nobody")
+	if !strings.Contains(r.stderr, "16 of 16 resources could not be compared") {
+		t.Errorf("compare as nobody: stderr %q; want the refused rows counted", r.stderr)
 	}
 	var c compareJSON
-	if err := json.Unmarshal([]byte(out), &c); err != nil {
-		t.Fatalf("%v\n%s", err, out)
+	if err := json.Unmarshal([]byte(r.stdout), &c); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
 	}
 	if len(c.Resources) != 16 {
 		t.Fatalf("got %d resources", len(c.Resources))

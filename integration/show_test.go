@@ -227,14 +227,13 @@ func TestShowUnprivileged(t *testing.T) {
 	testutil.RequireRoot(t)
 	target := testutil.Command(t, testutil.Held, "sleep", "1000")
 	startChild(t, target)
-	cmd := testutil.Command(t, testutil.Quick, binary, "show", "--json", strconv.Itoa(target.Process.Pid))
-	cmd.SysProcAttr = nobody()
-	out, err := testutil.Output(cmd)
-	if err != nil {
-		t.Fatalf("show as nobody: %v", err)
+	r := runAs(t, nobody(), "show", "--json", strconv.Itoa(target.Process.Pid))
+	checkOneLineError(t, r, 4, "show as nobody")
+	if !strings.Contains(r.stderr, "cwd, root, namespaces could not be read") {
+		t.Errorf("show as nobody: stderr %q; want the refused fields named", r.stderr)
 	}
 	var s showOut
-	if err := json.Unmarshal([]byte(out), &s); err != nil {
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
 		t.Fatal(err)
 	}
 	missing := map[string]string{}
