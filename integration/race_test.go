@@ -297,8 +297,8 @@ func checkHostWide(f *raceFailures, anchor int, anchorIDs map[string]uint64, cmd
 					Link string `json:"link"`
 					NS   struct {
 						ID  uint64 `json:"id"`
-						Ino uint64 `json:"ino"`
-					} `json:"ns"`
+						Ino uint64 `json:"ns"`
+					} `json:"namespace"`
 				} `json:"namespaces"`
 				Tasks []struct {
 					PID int `json:"pid"`
