@@ -104,7 +104,9 @@ func runAs(t testing.TB, attr *syscall.SysProcAttr, args ...string) result {
 }
 
 // runCmd runs a prepared command and returns what it printed and its
-// exit code; it fails the test only if the command could not be run.
+// exit code; it fails the test if the command could not be run, or if it
+// printed a JSON document that does not match its schema
+// (checkContract).
 func runCmd(t testing.TB, cmd *exec.Cmd) result {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -117,6 +119,9 @@ func runCmd(t testing.TB, cmd *exec.Cmd) result {
 			t.Fatalf("running %v: %v", cmd.Args, err)
 		}
 		r.code = ee.ExitCode()
+	}
+	if r.code >= 0 { // -1: killed by a signal, which may cut a document short
+		checkContract(t, cmd.Args, out.Bytes())
 	}
 	return r
 }

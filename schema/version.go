@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"embed"
 	"fmt"
 	"strconv"
 )
@@ -24,3 +25,9 @@ func (*Version) UnmarshalJSON(b []byte) error {
 	}
 	return nil
 }
+
+// FS holds the schemas (NAME.json) and the OpenAPI document
+// (openapi.yaml).
+//
+//go:embed *.json openapi.yaml
+var FS embed.FS
