@@ -17,7 +17,7 @@ var contract = sync.OnceValues(schematest.New)
 // every --json output the tests make is checked, whatever the test
 // itself reads of it. argv may start with a wrapper (nsenter, unshare,
 // sh -c) that runs the binary.
-func checkContract(t testing.TB, argv []string, stdout []byte) {
+func checkContract(t testing.TB, argv []string, stdout string) {
 	t.Helper()
 	i := slices.Index(argv, binary)
 	if i < 0 {
@@ -27,7 +27,7 @@ func checkContract(t testing.TB, argv []string, stdout []byte) {
 	if err != nil {
 		t.Fatalf("schema/: %v", err)
 	}
-	if err := v.ValidateArgs(argv[i+1:], stdout); err != nil {
+	if err := v.ValidateArgs(argv[i+1:], []byte(stdout)); err != nil {
 		t.Errorf("%v\n%s", err, stdout)
 	}
 }

@@ -66,18 +66,18 @@ func TestMissingFeatureExits4(t *testing.T) {
 	// a thread still decides every namespace link.
 	cmd := exec.Command(binary, "compare", "--json", "self", "self")
 	cmd.Env = append(os.Environ(), "NSINSPECT_PRETEND_MISSING=PIDFD_THREAD,NS_GET_ID")
-	b, err := cmd.Output()
+	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("compare self self without PIDFD_THREAD and NS_GET_ID: %v", err)
 	}
-	checkContract(t, cmd.Args, b)
+	checkContract(t, cmd.Args, string(out))
 	var rep struct {
 		Resources []struct {
 			Name   string
 			Shared *bool
 		}
 	}
-	if err := json.Unmarshal(b, &rep); err != nil {
+	if err := json.Unmarshal(out, &rep); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range rep.Resources[:10] {

@@ -261,7 +261,7 @@ func TestLsUnprivileged(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ls as nobody: %v; stderr: %s", err, stderr.String())
 	}
-	checkContract(t, cmd.Args, out)
+	checkContract(t, cmd.Args, string(out))
 	// One note that BPF needs privilege (so /proc was read), then one
 	// warning naming what /proc withheld.
 	lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")

@@ -121,7 +121,7 @@ func runCmd(t testing.TB, cmd *exec.Cmd) result {
 		r.code = ee.ExitCode()
 	}
 	if r.code >= 0 { // -1: killed by a signal, which may cut a document short
-		checkContract(t, cmd.Args, out.Bytes())
+		checkContract(t, cmd.Args, r.stdout)
 	}
 	return r
 }
