@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/nsinspect/nsinspect/engine"
+	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/policy"
 	"github.com/nsinspect/nsinspect/posture"
 	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/schema"
 )
 
 // Audit is one target of `audit --json` and /api/audit: its isolation
@@ -59,15 +61,16 @@ type Reference struct {
 // Member is one process of the container whose namespace links are
 // not its init's.
 type Member struct {
-	PID     int               `json:"pid"`
-	Comm    string            `json:"comm"`
-	Differs map[string]string `json:"differs"` // link -> the member's link, where init's differs
+	PID     int                      `json:"pid"`
+	Comm    string                   `json:"comm"`
+	Differs map[string]namespaces.NS `json:"differs"` // link -> the member's namespace, where init's differs
 }
 
 // AuditReport is `audit --json` as a whole.
 type AuditReport struct {
-	Targets []Audit       `json:"targets"`
-	Policy  *PolicyReport `json:"policy,omitempty"`
+	SchemaVersion schema.Version `json:"schema_version"`
+	Targets       []Audit        `json:"targets"`
+	Policy        *PolicyReport  `json:"policy,omitempty"`
 }
 
 // PolicyReport is a policy checked against every audited target.

@@ -22,7 +22,7 @@ import (
 // meanwhile (its PID may already be another process's).
 func containerMembers(init *procinfo.Proc, id string, ref *procinfo.Proc, facts *posture.Facts) []Member {
 	initLinks := nsLinks(init)
-	var refLinks map[string]string
+	var refLinks map[string]namespaces.NS
 	if ref != nil {
 		refLinks = nsLinks(ref)
 	}
@@ -53,14 +53,14 @@ func containerMembers(init *procinfo.Proc, id string, ref *procinfo.Proc, facts 
 
 // member reads one process: ok when it is in the container and some link
 // differs from init's.
-func member(p *procinfo.Proc, id string, initLinks map[string]string) (Member, bool) {
+func member(p *procinfo.Proc, id string, initLinks map[string]namespaces.NS) (Member, bool) {
 	c, err := p.Container()
 	if err != nil || c == nil || c.ID != id {
 		return Member{}, false
 	}
-	m := Member{PID: p.PID, Comm: commOf(p), Differs: map[string]string{}}
+	m := Member{PID: p.PID, Comm: commOf(p), Differs: map[string]namespaces.NS{}}
 	for link, l := range nsLinks(p) {
-		if initLinks[link] != "" && l != initLinks[link] {
+		if in, ok := initLinks[link]; ok && l.Key() != in.Key() {
 			m.Differs[link] = l
 		}
 	}
@@ -69,26 +69,27 @@ func member(p *procinfo.Proc, id string, initLinks map[string]string) (Member, b
 
 // foldMember marks a link shared where the member is in the reference's
 // namespace and init is not.
-func foldMember(facts *posture.Facts, m Member, refLinks map[string]string) {
+func foldMember(facts *posture.Facts, m Member, refLinks map[string]namespaces.NS) {
 	for link, l := range m.Differs {
 		ns, ok := facts.Namespaces[link]
-		if !ok || refLinks == nil || l != refLinks[link] || ns.Shared {
+		ref, inRef := refLinks[link]
+		if !ok || !inRef || l.Key() != ref.Key() || ns.Shared {
 			continue
 		}
 		ns.Shared, ns.Proven = true, true
 		ns.Why = fmt.Sprintf("pid %d (%s), a process of this container, is in the reference's %s namespace %s; the container's init is not (%s)", m.PID, m.Comm, link, l, ns.Target)
-		ns.Evidence = append(ns.Evidence, posture.Evidence{Call: fmt.Sprintf("readlink /proc/%d/ns/%s: %s (the reference's)", m.PID, link, l)})
+		ns.Evidence = append(ns.Evidence, posture.Evidence{Call: fmt.Sprintf("open /proc/%d/ns/%s: %s, %s (the reference's)", m.PID, link, l, l.IDText())})
 		facts.Namespaces[link] = ns
 	}
 }
 
-// nsLinks reads a task's ten ns links' text; an unreadable link is left
-// out.
-func nsLinks(p *procinfo.Proc) map[string]string {
-	out := make(map[string]string, len(namespaces.Links))
+// nsLinks identifies the namespaces of a task's ten ns links; an
+// unreadable link is left out.
+func nsLinks(p *procinfo.Proc) map[string]namespaces.NS {
+	out := make(map[string]namespaces.NS, len(namespaces.Links))
 	for _, l := range namespaces.Links {
-		if s, err := p.Readlink("ns/" + l.Name); err == nil {
-			out[l.Name] = s
+		if ns, err := p.Namespace(l.Name); err == nil {
+			out[l.Name] = ns
 		}
 	}
 	return out

@@ -55,7 +55,9 @@ type auditOut struct {
 		Facts   posture.Facts
 		Members []struct {
 			PID     int
-			Differs map[string]string
+			Differs map[string]struct {
+				NS uint64 `json:"ns"`
+			}
 		}
 		Notes []string
 	}
@@ -421,7 +423,7 @@ func TestAuditDeclarationVsTruth(t *testing.T) {
 		if !found {
 			t.Errorf("net evidence %+v does not cite /proc/%d/ns/net", net.Evidence, pid)
 		}
-		if len(a.Members) != 1 || a.Members[0].PID != pid || a.Members[0].Differs["net"] == "" {
+		if len(a.Members) != 1 || a.Members[0].PID != pid || a.Members[0].Differs["net"].NS == 0 {
 			t.Errorf("members %+v, want pid %d differing in net", a.Members, pid)
 		}
 		for _, l := range []string{"pid", "ipc", "uts", "mnt"} {

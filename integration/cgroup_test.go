@@ -85,10 +85,10 @@ func TestCloneIntoCgroupDir(t *testing.T) {
 		Flags   []string `json:"flags"`
 		Cgroup  string   `json:"cgroup"`
 		Parent  struct {
-			Cgroup []procinfo.Cgroup `json:"cgroup"`
+			Cgroup []procinfo.Cgroup `json:"cgroups"`
 		} `json:"parent"`
 		Child struct {
-			Cgroup []procinfo.Cgroup `json:"cgroup"`
+			Cgroup []procinfo.Cgroup `json:"cgroups"`
 		} `json:"child"`
 	}
 	if err := json.Unmarshal([]byte(mustRun(t, "clone", "net", "--cgroup", dir, "--json")), &rep); err != nil {

@@ -17,10 +17,10 @@ type cloneCgroupJSON struct {
 	Errno       *string  `json:"errno"`
 	Explanation []string `json:"explanation"`
 	Parent      struct {
-		Cgroup []procinfo.Cgroup `json:"cgroup"`
+		Cgroup []procinfo.Cgroup `json:"cgroups"`
 	} `json:"parent"`
 	Child struct {
-		Cgroup []procinfo.Cgroup `json:"cgroup"`
+		Cgroup []procinfo.Cgroup `json:"cgroups"`
 	} `json:"child"`
 }
 

@@ -281,7 +281,7 @@ type showJSONSubset struct {
 	NS   []struct {
 		Link string `json:"link"`
 		ID   uint64 `json:"id"`
-		Ino  uint64 `json:"inode"`
+		Ino  uint64 `json:"ns"`
 	} `json:"namespaces"`
 }
 

@@ -151,7 +151,7 @@ type fdsOut struct {
 		} `json:"pidfd"`
 		Namespace *struct {
 			Type  string `json:"type"`
-			Inode uint64 `json:"inode"`
+			Inode uint64 `json:"ns"`
 			ID    uint64 `json:"id"`
 			Error string `json:"error"`
 		} `json:"namespace"`

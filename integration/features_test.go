@@ -69,6 +69,7 @@ func TestMissingFeatureExits4(t *testing.T) {
 	if err != nil {
 		t.Fatalf("compare self self without PIDFD_THREAD and NS_GET_ID: %v", err)
 	}
+	checkContract(t, cmd.Args, string(out))
 	var rep struct {
 		Resources []struct {
 			Name   string

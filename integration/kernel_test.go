@@ -33,9 +33,7 @@ func TestExplainEveryFlagAndType(t *testing.T) {
 			Proc                   []string `json:"proc"`
 			Errnos                 []any    `json:"errnos"`
 		}
-		if err := json.Unmarshal([]byte(mustRun(t, "explain", n, "--json")), &e); err != nil {
-			t.Fatalf("explain %s --json: %v", n, err)
-		}
+		explainEntry(t, n, &e)
 		if e.Flag == "" || e.Doc == "" || e.Since == "" || e.Isolates == "" || len(e.Proc) == 0 || e.Errnos == nil || !strings.HasPrefix(e.Demo, "nsinspect ") {
 			t.Errorf("explain %s: incomplete entry %+v", n, e)
 		}
@@ -52,9 +50,7 @@ func TestExplainEveryFlagAndType(t *testing.T) {
 			Flag, Doc string
 			LeftOut   string `json:"left_out"`
 		}
-		if err := json.Unmarshal([]byte(mustRun(t, "explain", f.Name, "--json")), &e); err != nil {
-			t.Fatalf("explain %s --json: %v", f.Name, err)
-		}
+		explainEntry(t, f.Name, &e)
 		if e.Flag != f.Name || e.Doc == "" || e.LeftOut == "" {
 			t.Errorf("explain %s: incomplete entry %+v", f.Name, e)
 		}
@@ -184,5 +180,22 @@ func TestGraphCommand(t *testing.T) {
 	testutil.RequireCommand(t, "dot", "graphviz")
 	if out := mustRun(t, "graph", "-p", strconv.Itoa(pid), "--svg"); !strings.Contains(out, "<svg") {
 		t.Errorf("graph --svg printed no SVG")
+	}
+}
+
+// explainEntry decodes into e the one entry of `explain NAME --json`.
+func explainEntry(t *testing.T, name string, e any) {
+	t.Helper()
+	var doc struct {
+		Explanations []json.RawMessage `json:"explanations"`
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "explain", name, "--json")), &doc); err != nil {
+		t.Fatalf("explain %s --json: %v", name, err)
+	}
+	if len(doc.Explanations) != 1 {
+		t.Fatalf("explain %s --json: %d entries, want 1", name, len(doc.Explanations))
+	}
+	if err := json.Unmarshal(doc.Explanations[0], e); err != nil {
+		t.Fatalf("explain %s --json: %v", name, err)
 	}
 }

@@ -248,6 +248,7 @@ func TestLsUnprivileged(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ls as nobody: %v", err)
 	}
+	checkContract(t, cmd.Args, string(out))
 	// One note that BPF needs privilege (so /proc was read), then one
 	// warning naming what /proc withheld.
 	lines := strings.Split(strings.TrimRight(stderr.String(), "\n"), "\n")

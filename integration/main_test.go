@@ -111,7 +111,8 @@ func runAs(t testing.TB, attr *syscall.SysProcAttr, args ...string) result {
 // runCmd runs a prepared command (made by testutil.Command) and returns
 // what it printed and its exit code; it fails the test, with the
 // command's stderr, only if the command could not be run or was killed
-// by a signal (as at its timeout).
+// by a signal (as at its timeout), or if it printed a JSON document that
+// does not match its schema (checkContract).
 func runCmd(t testing.TB, cmd *exec.Cmd) result {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -125,6 +126,9 @@ func runCmd(t testing.TB, cmd *exec.Cmd) result {
 			t.Fatal(testutil.CommandError(cmd, err, time.Since(start), r.stderr))
 		}
 		r.code = ee.ExitCode()
+	}
+	if r.code >= 0 { // -1: killed by a signal, which may cut a document short
+		checkContract(t, cmd.Args, r.stdout)
 	}
 	return r
 }

@@ -232,7 +232,12 @@ func checkTarget(f *raceFailures, gone *atomic.Int64, tg *target, cmd string, r 
 			if want == 0 {
 				continue
 			}
-			var ev struct{ A, B *struct{ ID, Ino uint64 } }
+			var ev struct {
+				A, B *struct {
+					ID  uint64 `json:"id"`
+					Ino uint64 `json:"ns"`
+				}
+			}
 			json.Unmarshal(res.Evidence, &ev)
 			if ev.A != nil && ident(ev.A.ID, ev.A.Ino) != want {
 				mis += fmt.Sprintf(" %s: a id %d, want %d", res.Name, ident(ev.A.ID, ev.A.Ino), want)
@@ -297,8 +302,8 @@ func checkHostWide(f *raceFailures, anchor int, anchorIDs map[string]uint64, cmd
 					Link string `json:"link"`
 					NS   struct {
 						ID  uint64 `json:"id"`
-						Ino uint64 `json:"ino"`
-					} `json:"ns"`
+						Ino uint64 `json:"ns"`
+					} `json:"namespace"`
 				} `json:"namespaces"`
 				Tasks []struct {
 					PID int `json:"pid"`

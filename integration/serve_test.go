@@ -129,6 +129,7 @@ func (s *served) do(t testing.TB, method, path string) (int, []byte) {
 	if err != nil {
 		t.Fatalf("%s %s: reading the body: %v", method, path, err)
 	}
+	checkAnswer(t, method, path, resp.StatusCode, b)
 	return resp.StatusCode, b
 }
 

@@ -43,7 +43,7 @@ type showOut struct {
 	NS []struct {
 		Link  string `json:"link"`
 		Type  string `json:"type"`
-		Inode uint64 `json:"inode"`
+		Inode uint64 `json:"ns"`
 		ID    uint64 `json:"id"`
 		Error string `json:"error"`
 	} `json:"namespaces"`

@@ -29,7 +29,7 @@ import (
 // read: both sides' namespace inodes, or the error.
 type truthEvidence struct {
 	A, B *struct {
-		Ino uint64 `json:"ino"`
+		Ino uint64 `json:"ns"`
 	}
 	Error string `json:"error"`
 }
@@ -597,7 +597,7 @@ func truthShow(t *testing.T, p *truthProc) {
 		NS  []struct {
 			Link  string `json:"link"`
 			Type  string `json:"type"`
-			Inode uint64 `json:"inode"`
+			Inode uint64 `json:"ns"`
 			Error string `json:"error"`
 		} `json:"namespaces"`
 	}
@@ -645,7 +645,7 @@ func TestKernelTruthClone(t *testing.T) {
 			cmd := "clone '" + c.flags + "' --json"
 			type nsEntry struct {
 				Link string `json:"link"`
-				Ino  uint64 `json:"ino"`
+				Ino  uint64 `json:"ns"`
 			}
 			type side struct {
 				PID        int       `json:"pid"`
@@ -748,7 +748,7 @@ func TestKernelTruthUnshare(t *testing.T) {
 	cmd := "unshare newnet,newuts --json"
 	want := []string{"net", "uts"}
 	type entry struct {
-		Ino uint64 `json:"ino"`
+		Ino uint64 `json:"ns"`
 	}
 	var rep struct {
 		Errno *string `json:"errno"`

@@ -194,22 +194,22 @@ func treeRels(t *testing.T) map[string]rel {
 func nsproxyRels(t *testing.T) map[string]rel {
 	type nsJSON struct {
 		Type   string `json:"type"`
-		Ino    uint64 `json:"ino"`
+		Ino    uint64 `json:"ns"`
 		Parent *struct {
 			Type string `json:"type"`
-			Ino  uint64 `json:"ino"`
+			Ino  uint64 `json:"ns"`
 		} `json:"parent"`
 		Owner *struct {
-			Ino uint64 `json:"ino"`
+			Ino uint64 `json:"ns"`
 		} `json:"owner"`
 	}
 	var doc struct {
 		Sets []struct {
 			Namespaces []struct {
-				NS nsJSON `json:"ns"`
+				NS nsJSON `json:"namespace"`
 			} `json:"namespaces"`
 			Context []struct {
-				NS []nsJSON `json:"ns"`
+				NS []nsJSON `json:"namespaces"`
 			} `json:"context"`
 		} `json:"sets"`
 	}

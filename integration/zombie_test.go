@@ -219,8 +219,8 @@ func checkZombieViews(t *testing.T, zc zombieCase) {
 				Link string
 				NS   struct {
 					Type string
-					Ino  uint64
-				}
+					Ino  uint64 `json:"ns"`
+				} `json:"namespace"`
 			}
 		}
 	}

@@ -17,8 +17,8 @@ import (
 // the kernel hands a dead namespace's inode number to the next one.
 type NS struct {
 	Type Type   `json:"type"`
+	Ino  uint64 `json:"ns"`           // inode number, as in "net:[4026531840]" (lsns's NS column)
 	ID   uint64 `json:"id,omitempty"` // NS_GET_ID, unique for the life of the system
-	Ino  uint64 `json:"ino"`          // inode number, as in "net:[4026531840]"
 	Dev  uint64 `json:"dev"`
 }
 

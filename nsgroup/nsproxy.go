@@ -28,7 +28,7 @@ type Set struct {
 	Init    bool       `json:"init"` // pid 1 is in this set
 	// NSProxies are the ids of the set's Instances, largest first; none
 	// when the pass read /proc, which cannot see nsproxy pointers.
-	NSProxies []uint64 `json:"nsproxies,omitempty"`
+	NSProxies []uint64 `json:"nsproxy_ids,omitempty"`
 }
 
 // NS is a namespace with its parent (pid and user namespaces) and its
@@ -55,7 +55,7 @@ func nsOf(n *model.Namespace) NS {
 // LinkNS is one link's namespace.
 type LinkNS struct {
 	Link string `json:"link"`
-	NS   NS     `json:"ns"`
+	NS   NS     `json:"namespace"`
 }
 
 func linkNS(name string, n *model.Namespace) LinkNS { return LinkNS{Link: name, NS: nsOf(n)} }
@@ -63,7 +63,7 @@ func linkNS(name string, n *model.Namespace) LinkNS { return LinkNS{Link: name, 
 // LinkNSes is every namespace seen behind one link.
 type LinkNSes struct {
 	Link string `json:"link"`
-	NS   []NS   `json:"ns"`
+	NS   []NS   `json:"namespaces"`
 }
 
 // TaskRef names a task.

@@ -32,11 +32,11 @@ func (r Result) Passed() bool { return r.Matched && len(r.Violations) == 0 }
 // ("is shared with the reference (net:[4026531833])", "could not be
 // read: permission denied").
 type Violation struct {
-	Rule     string
-	Fact     string
-	Expected string
-	Actual   string
-	Evidence []posture.Evidence
+	Rule     string             `json:"rule"`
+	Fact     string             `json:"fact"`
+	Expected string             `json:"expected"`
+	Actual   string             `json:"actual"`
+	Evidence []posture.Evidence `json:"evidence"`
 }
 
 // String is the violation on one line:

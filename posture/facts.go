@@ -37,8 +37,16 @@ type Facts struct {
 // only where the link is one of the kernel's initial namespaces, whose
 // inode numbers are fixed (PROC_*_INIT_INO); otherwise Proven is false.
 type Namespace struct {
-	Target    string     `json:"target"`              // "net:[4026532285]"
-	Reference string     `json:"reference,omitempty"` // the reference's link, "" with none
+	NS uint64 `json:"ns,omitempty"` // the target's namespace: its inode, as lsns's NS column
+	ID uint64 `json:"id,omitempty"` // and its NS_GET_ID (Linux 6.18)
+	// ReferenceNS and ReferenceID are the reference's namespace of the
+	// same link; absent with no reference.
+	ReferenceNS uint64 `json:"reference_ns,omitempty"`
+	ReferenceID uint64 `json:"reference_id,omitempty"`
+	// Target and Reference are the links' text ("net:[4026532285]"),
+	// for messages; "" where unread or with no reference.
+	Target    string     `json:"-"`
+	Reference string     `json:"-"`
 	Shared    bool       `json:"shared"`
 	Proven    bool       `json:"proven"` // Shared is a proof, not a guess
 	Why       string     `json:"why,omitempty"`

@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/features"
+	"github.com/nsinspect/nsinspect/internal/linux"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
@@ -48,6 +49,7 @@ const nsfsMagic = 0x6e736673
 type nsLink struct {
 	text     string
 	dev, ino uint64
+	id       uint64 // NS_GET_ID, 0 on a kernel without it
 	nsfs     bool
 	evidence []Evidence
 }
@@ -76,6 +78,12 @@ func openLink(p *procinfo.Proc, dir, name string) (nsLink, int, error) {
 		return l, -1, fmt.Errorf("fstatfs %s: %w", path, err)
 	}
 	l.dev, l.ino, l.nsfs = st.Dev, st.Ino, fs.Type == nsfsMagic
+	if l.nsfs && features.Has(features.NSGetID) {
+		if l.id, err = linux.NsGetID(fd); err != nil {
+			unix.Close(fd)
+			return l, -1, fmt.Errorf("%s: %w", path, err)
+		}
+	}
 	l.evidence = append(l.evidence, Evidence{Call: fmt.Sprintf("stat %s: dev %d:%d ino %d", path, unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino)})
 	return l, fd, nil
 }
@@ -89,7 +97,7 @@ func readNamespace(target, ref *procinfo.Proc, link namespaces.Link) (Namespace,
 		return n, err
 	}
 	defer unix.Close(tfd)
-	n.Target = t.text
+	n.Target, n.NS, n.ID = t.text, t.ino, t.id
 	n.Evidence = append(n.Evidence, t.evidence...)
 	if ref != nil {
 		r, rfd, err := openLink(ref, procDir(ref), link.Name)
@@ -97,7 +105,7 @@ func readNamespace(target, ref *procinfo.Proc, link namespaces.Link) (Namespace,
 			return n, fmt.Errorf("reference: %w", err)
 		}
 		defer unix.Close(rfd)
-		n.Reference = r.text
+		n.Reference, n.ReferenceNS, n.ReferenceID = r.text, r.ino, r.id
 		n.Evidence = append(n.Evidence, r.evidence...)
 		n.Shared, n.Proven = t.dev == r.dev && t.ino == r.ino, true
 		if n.Shared {

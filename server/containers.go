@@ -44,12 +44,12 @@ type Container struct {
 type Isolation struct {
 	// Capabilities are the effective capabilities of the container's
 	// init that PrivilegedCapabilities lists.
-	Capabilities    []string
-	SeccompDisabled bool
-	NoNewPrivs      bool
+	Capabilities    []string `json:"capabilities"`
+	SeccompDisabled bool     `json:"seccomp_disabled"`
+	NoNewPrivs      bool     `json:"no_new_privs"`
 	// SensitiveMounts counts host paths mounted in, by kind (an
 	// engine's socket, the host's /, /proc, /sys, a read-write cgroupfs).
-	SensitiveMounts map[string]int
+	SensitiveMounts map[string]int `json:"sensitive_mounts"`
 }
 
 // PrivilegedCapabilities are the capabilities that are as good as root on

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/schema"
 )
 
 // ErrInternal marks a failure that is nsinspect's, not the request's: a
@@ -71,8 +72,9 @@ func writeError(w http.ResponseWriter, e *Error) {
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(e.Status)
 	b, _ := json.Marshal(struct {
-		Error *Error `json:"error"`
-	}{e})
+		SchemaVersion schema.Version `json:"schema_version"`
+		Error         *Error         `json:"error"`
+	}{Error: e})
 	w.Write(append(b, '\n'))
 }
 

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 
+	"github.com/nsinspect/nsinspect/schema"
 	"github.com/nsinspect/nsinspect/sharing"
 	"github.com/nsinspect/nsinspect/verdict"
 )
@@ -10,14 +11,15 @@ import (
 // Clone is one clone experiment's outcome. Resource names are those of
 // `nsinspect compare`.
 type Clone struct {
-	Flags       []string `json:"flags"`
-	Value       uint64   `json:"value"`
-	ValueHex    string   `json:"value_hex"`
-	Syscall     string   `json:"syscall"`         // "clone" or "clone3"
-	Errno       *string  `json:"errno"`           // null, or the errno's name when the kernel refused the call
-	Error       string   `json:"error,omitempty"` // the errno's text
-	Explanation []string `json:"explanation,omitempty"`
-	Mode        string   `json:"mode"` // "lab", "lab-userns" (a lab in a new user namespace) or "host"
+	SchemaVersion schema.Version `json:"schema_version"`
+	Flags         []string       `json:"flags"`
+	Value         uint64         `json:"value"`
+	ValueHex      string         `json:"value_hex"`
+	Syscall       string         `json:"syscall"`         // "clone" or "clone3"
+	Errno         *string        `json:"errno"`           // null, or the errno's name when the kernel refused the call
+	Error         string         `json:"error,omitempty"` // the errno's text
+	Explanation   []string       `json:"explanation,omitempty"`
+	Mode          string         `json:"mode"` // "lab", "lab-userns" (a lab in a new user namespace) or "host"
 	// LabNamespaces names the namespace types the lab made ("net", in
 	// lsns order); the lab keeps nsinspect's others (a root lab its user
 	// namespace). Empty with --host.

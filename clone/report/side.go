@@ -24,7 +24,7 @@ type Side struct {
 
 	UIDMap        []procinfo.IDMapRange `json:"uid_map"`
 	GIDMap        []procinfo.IDMapRange `json:"gid_map"`
-	Cgroup        []procinfo.Cgroup     `json:"cgroup"`
+	Cgroup        []procinfo.Cgroup     `json:"cgroups"`
 	TimensOffsets string                `json:"timens_offsets"`
 	Cwd           string                `json:"cwd"`
 	Root          string                `json:"root"`
@@ -41,8 +41,8 @@ type Side struct {
 // namespaces, while they are read and compared.
 type NSEntry struct {
 	Link string `json:"link"`
+	Ino  uint64 `json:"ns"` // the inode
 	ID   uint64 `json:"id,omitempty"`
-	Ino  uint64 `json:"ino"`
 }
 
 // Same reports whether e and o name one namespace. All nsfs inodes live on

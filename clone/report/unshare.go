@@ -8,21 +8,23 @@ import (
 
 	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/schema"
 	"github.com/nsinspect/nsinspect/verdict"
 )
 
 // Unshare is one unshare(2) experiment: the caller's namespace links
 // before and after, and those of the caller's next child.
 type Unshare struct {
-	Flags       []string `json:"flags"`
-	Value       uint64   `json:"value"`
-	ValueHex    string   `json:"value_hex"`
-	Syscall     string   `json:"syscall"` // "unshare"
-	Errno       *string  `json:"errno"`
-	Error       string   `json:"error,omitempty"`
-	Explanation []string `json:"explanation,omitempty"`
-	Mode        string   `json:"mode"`
-	Thread      bool     `json:"thread"` // called by one thread of a two-thread process
+	SchemaVersion schema.Version `json:"schema_version"`
+	Flags         []string       `json:"flags"`
+	Value         uint64         `json:"value"`
+	ValueHex      string         `json:"value_hex"`
+	Syscall       string         `json:"syscall"` // "unshare"
+	Errno         *string        `json:"errno"`
+	Error         string         `json:"error,omitempty"`
+	Explanation   []string       `json:"explanation,omitempty"`
+	Mode          string         `json:"mode"`
+	Thread        bool           `json:"thread"` // called by one thread of a two-thread process
 
 	Caller        *Side        `json:"caller"`     // the task that called unshare, after the call
 	Leader        *Side        `json:"leader"`     // --thread: the other thread (the group leader)
@@ -52,7 +54,7 @@ func (r *Unshare) Judge(before, atCall, after []procinfo.NSLink) {
 	s := flags.Set(r.Value)
 	for i, b := range before {
 		a := after[i]
-		lc := LinkChange{Link: b.Link.Name, Before: NSEntry{b.Link.Name, b.NS.ID, b.NS.Ino}, After: NSEntry{a.Link.Name, a.NS.ID, a.NS.Ino}}
+		lc := LinkChange{Link: b.Link.Name, Before: NSEntry{Link: b.Link.Name, Ino: b.NS.Ino, ID: b.NS.ID}, After: NSEntry{Link: a.Link.Name, Ino: a.NS.Ino, ID: a.NS.ID}}
 		if e := atCall[i].Err; e != nil {
 			lc.AtCall = fmt.Sprintf("right after the call: %v", e)
 			if lc.Link == "pid_for_children" && errors.Is(e, unix.ENOENT) {

@@ -132,7 +132,7 @@ func writeAuditTarget(w io.Writer, a inspect.Audit) {
 		for _, m := range a.Members {
 			var links []string
 			for l, v := range m.Differs {
-				links = append(links, l+" "+v)
+				links = append(links, l+" "+v.String())
 			}
 			slices.Sort(links)
 			fmt.Fprintf(w, "  pid %d (%s): %s\n", m.PID, m.Comm, strings.Join(links, ", "))

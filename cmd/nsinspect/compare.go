@@ -66,7 +66,7 @@ reads) is marked "!". It needs root, kernel BTF and Linux 5.8+ (else exit
 			return runCompare(c.OutOrStdout(), c.ErrOrStderr(), args[0], args[1], strings.Join(expect, ","), len(expect) > 0, asJSON, kernel)
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON object with a, b, resources and fds")
+	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON object with schema_version, a, b, resources and fds")
 	c.Flags().BoolVar(&kernel, "kernel", false, "add BPF's reading of the task_struct pointers beside kcmp's verdicts")
 	c.Flags().StringArrayVar(&expect, "expect", nil, "assert NAME=shared|separate,... (repeatable); names: "+strings.Join(sharing.ResourceNames(), " "))
 	c.SetFlagErrorFunc(compareFlagError)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/schema"
 	"github.com/nsinspect/nsinspect/sharing"
 )
 
@@ -29,6 +30,7 @@ var kcmpObject = []struct {
 // compareJSON is `compare --json`, with the witness under "kernel" when
 // asked for.
 type compareJSON struct {
+	SchemaVersion schema.Version `json:"schema_version"`
 	*sharing.Report
 	Kernel *compareKernelJSON `json:"kernel,omitempty"`
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/schema"
 )
 
 func init() {
@@ -37,6 +38,13 @@ type explanation struct {
 	ForChildren string `json:"for_children,omitempty"`
 	// LeftOut says why experiments do not run the flag.
 	LeftOut string `json:"left_out,omitempty"`
+}
+
+// explainJSON is `explain --json`: the one entry asked for, or every
+// entry.
+type explainJSON struct {
+	SchemaVersion schema.Version `json:"schema_version"`
+	Explanations  []explanation  `json:"explanations"`
 }
 
 func newExplainCmd() *cobra.Command {
@@ -75,10 +83,7 @@ exits 2 listing the known ones. Without NAME, every entry is printed.`,
 				list = append(list, e)
 			}
 			if asJSON {
-				if len(args) == 1 {
-					return writeJSON(cmd.OutOrStdout(), list[0])
-				}
-				return writeJSON(cmd.OutOrStdout(), list)
+				return writeJSON(cmd.OutOrStdout(), explainJSON{Explanations: list})
 			}
 			for i, e := range list {
 				if i > 0 {
@@ -89,7 +94,7 @@ exits 2 listing the known ones. Without NAME, every entry is printed.`,
 			return nil
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print the entry as JSON (an array without NAME)")
+	c.Flags().BoolVar(&asJSON, "json", false, `print {"schema_version", "explanations": [...]}: the entry, or every entry without NAME`)
 	return c
 }
 

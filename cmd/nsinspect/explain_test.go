@@ -38,8 +38,8 @@ func TestExplainEveryReportRow(t *testing.T) {
 	}
 	for link, flag := range map[string]string{"pid_for_children": "CLONE_NEWPID", "time_for_children": "CLONE_NEWTIME"} {
 		out, code, err := execute(t, "explain", link, "--json")
-		var e map[string]any
-		if jerr := json.Unmarshal([]byte(out), &e); code != exitOK || jerr != nil {
+		e, jerr := oneExplanation(out)
+		if code != exitOK || jerr != nil {
 			t.Errorf("explain %s --json: exit %d, %v, %v\n%s", link, code, err, jerr, out)
 			continue
 		}
@@ -49,13 +49,27 @@ func TestExplainEveryReportRow(t *testing.T) {
 	}
 }
 
+// oneExplanation is the entry of `explain NAME --json`.
+func oneExplanation(out string) (map[string]any, error) {
+	var doc struct {
+		Explanations []map[string]any `json:"explanations"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		return nil, err
+	}
+	if len(doc.Explanations) != 1 {
+		return nil, fmt.Errorf("%d explanations, want 1", len(doc.Explanations))
+	}
+	return doc.Explanations[0], nil
+}
+
 // What strace prints for a pthread_create or a fork names flags nsinspect's
 // experiments leave out, and the exit signal: explain says what each is.
 func TestExplainStraceNames(t *testing.T) {
 	for _, name := range []string{"CLONE_SETTLS", "CLONE_PARENT_SETTID", "CLONE_CHILD_CLEARTID", "CLONE_CHILD_SETTID", "CLONE_PTRACE", "CLONE_UNTRACED", "CLONE_DETACHED"} {
 		out, code, err := execute(t, "explain", name, "--json")
-		var e map[string]any
-		if code != exitOK || json.Unmarshal([]byte(out), &e) != nil || e["flag"] != name || e["doc"] == "" || e["left_out"] == nil {
+		e, jerr := oneExplanation(out)
+		if code != exitOK || jerr != nil || e["flag"] != name || e["doc"] == "" || e["left_out"] == nil {
 			t.Errorf("explain %s: exit %d, %v, entry %v", name, code, err, e)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/schema"
 )
 
 func init() {
@@ -43,14 +44,15 @@ type pidfdJSON struct {
 
 type fdNSJSON struct {
 	Type  string `json:"type,omitempty"`
-	Inode uint64 `json:"inode,omitempty"`
+	Inode uint64 `json:"ns,omitempty"`
 	ID    uint64 `json:"id,omitempty"` // NS_GET_ID
 	Error string `json:"error,omitempty"`
 }
 
 type fdsJSON struct {
-	PID int      `json:"pid"`
-	FDs []fdJSON `json:"fds"`
+	SchemaVersion schema.Version `json:"schema_version"`
+	PID           int            `json:"pid"`
+	FDs           []fdJSON       `json:"fds"`
 }
 
 func newFdsCmd() *cobra.Command {
@@ -84,7 +86,7 @@ differs (the number was reused) or a path whose last component is not the
 dentry name is marked "!" and explained (fds --kernel self sees the walk's
 own BPF fds as opened between the reads: they are). --kernel takes a PID, not
 PID:TID, and needs root, kernel BTF and Linux 5.8+: elsewhere it exits 4
-saying why. --json prints {"pid", "walk", "max_fds", "agree", "fds":
+saying why. --json prints {"schema_version", "pid", "walk", "max_fds", "agree", "fds":
 [{"fd", "kernel": {"d_name", "i_ino", "i_mode", "type", "f_flags", "fs",
 "s_magic"}, "proc": {"readlink", "inode", "kind"}, "disagree": [...]}]},
 with null for the view an fd was not open in.
@@ -101,7 +103,7 @@ with null for the view an fd was not open in.
 			return viewTask(cmd.OutOrStdout(), args[0], asJSON, readFDs, writeFDTable)
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON object {pid, fds: [...]}")
+	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON object {schema_version, pid, fds: [...]}")
 	c.Flags().BoolVar(&kernel, "kernel", false, "walk the fd table in kernel memory with BPF, beside /proc's view")
 	return c
 }

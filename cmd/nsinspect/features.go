@@ -8,6 +8,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/features"
 	"github.com/nsinspect/nsinspect/internal/version"
+	"github.com/nsinspect/nsinspect/schema"
 )
 
 func init() {
@@ -18,11 +19,12 @@ func init() {
 }
 
 type featuresJSON struct {
-	Nsinspect version.Info      `json:"nsinspect"` // which nsinspect: version, where it came from, Go, platform
-	Kernel    features.Uname    `json:"kernel"`
-	GOARCH    string            `json:"goarch"`
-	Cgo       bool              `json:"cgo"` // clone experiments need the C child
-	Features  []features.Result `json:"features"`
+	SchemaVersion schema.Version    `json:"schema_version"`
+	Nsinspect     version.Info      `json:"nsinspect"` // which nsinspect: version, where it came from, Go, platform
+	Kernel        features.Uname    `json:"kernel"`
+	GOARCH        string            `json:"goarch"`
+	Cgo           bool              `json:"cgo"` // clone experiments need the C child
+	Features      []features.Result `json:"features"`
 }
 
 func newFeaturesCmd() *cobra.Command {
@@ -64,6 +66,6 @@ decide (the evidence says what it was).`,
 			return tw.Flush()
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, `print {"nsinspect":{"version","source","revision","modified","go","platform"},"kernel","goarch","cgo","features":[{"name","since","with","without","present","evidence"}]}`)
+	c.Flags().BoolVar(&asJSON, "json", false, `print {"schema_version","nsinspect":{"version","source","revision","modified","go","platform"},"kernel","goarch","cgo","features":[{"name","since","with","without","present","evidence"}]}`)
 	return c
 }

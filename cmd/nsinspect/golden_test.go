@@ -14,7 +14,6 @@ import (
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/nsgraph"
 	"github.com/nsinspect/nsinspect/nsgroup"
-	"github.com/nsinspect/nsinspect/sharing"
 )
 
 // The renderers' golden tests: each renders a fixture report, built by
@@ -163,7 +162,7 @@ func TestGoldenNSProxy(t *testing.T) {
 	g := nsgroup.ByNSProxy(m.Tasks)
 	var text, js bytes.Buffer
 	renderNSProxy(&text, len(m.Tasks), g)
-	if err := writeJSON(&js, nsproxyJSON{nsproxyNote, nsgroup.NSProxyLinks, len(m.Tasks), len(g.Sets), g}); err != nil {
+	if err := writeJSON(&js, newNSProxyOut("proc", len(m.Tasks), g)); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "nsproxy.txt", text.Bytes())
@@ -208,7 +207,7 @@ func TestGoldenReports(t *testing.T) {
 		{"clone-newnet-files", decodeAs[report.Clone], func(w io.Writer, v any) error { renderClone(w, v.(*report.Clone)); return nil }},
 		{"clone-sighand-refused", decodeAs[report.Clone], func(w io.Writer, v any) error { renderClone(w, v.(*report.Clone)); return nil }},
 		{"unshare-net", decodeAs[report.Unshare], func(w io.Writer, v any) error { renderUnshare(w, v.(*report.Unshare)); return nil }},
-		{"compare-netuts", decodeAs[sharing.Report], func(w io.Writer, v any) error { return writeCompareTable(w, v.(*sharing.Report)) }},
+		{"compare-netuts", decodeAs[compareJSON], func(w io.Writer, v any) error { return writeCompareTable(w, v.(*compareJSON).Report) }},
 	} {
 		in, err := os.ReadFile(filepath.Join("testdata", "fixtures", c.fixture+".json"))
 		if err != nil {

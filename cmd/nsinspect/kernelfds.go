@@ -13,16 +13,18 @@ import (
 
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/schema"
 )
 
 // fdsKernelJSON is `fds --kernel --json`: the fd table as the kernel
 // holds it beside what /proc said just before.
 type fdsKernelJSON struct {
-	PID    int            `json:"pid"`
-	Walk   string         `json:"walk"`    // bpfiter.WalkPath
-	MaxFDs int            `json:"max_fds"` // fdt->max_fds
-	Agree  bool           `json:"agree"`   // no fd has a disagreement
-	FDs    []kernelFDJSON `json:"fds"`     // by fd number
+	SchemaVersion schema.Version `json:"schema_version"`
+	PID           int            `json:"pid"`
+	Walk          string         `json:"walk"`    // bpfiter.WalkPath
+	MaxFDs        int            `json:"max_fds"` // fdt->max_fds
+	Agree         bool           `json:"agree"`   // no fd has a disagreement
+	FDs           []kernelFDJSON `json:"fds"`     // by fd number
 }
 
 // kernelFDJSON is one fd number open in either view.

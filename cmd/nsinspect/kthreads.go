@@ -8,6 +8,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/model"
+	"github.com/nsinspect/nsinspect/schema"
 )
 
 func init() {
@@ -22,8 +23,9 @@ const kthreaddPID = 2
 
 // kthreadsJSON is `kthreads --json`: the source that ran and the list.
 type kthreadsJSON struct {
-	Source   string        `json:"source"`
-	Kthreads []kthreadJSON `json:"kthreads"`
+	SchemaVersion schema.Version `json:"schema_version"`
+	Source        string         `json:"source"`
+	Kthreads      []kthreadJSON  `json:"kthreads"`
 }
 
 type kthreadJSON struct {
@@ -56,7 +58,7 @@ ls --help); the affinity is read from /proc either way.
 			return renderKthreads(cmd.OutOrStdout(), m.Source, kthreads(m), asJSON)
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, `print a JSON object {"source", "kthreads": [{"pid", "ppid", "comm", "state", "cpus"}]}`)
+	c.Flags().BoolVar(&asJSON, "json", false, `print a JSON object {"schema_version", "source", "kthreads": [{"pid", "ppid", "comm", "state", "cpus"}]}`)
 	addSourceFlag(c, &source)
 	return c
 }

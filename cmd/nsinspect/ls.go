@@ -47,7 +47,7 @@ USER (owner of /proc/PID), ID (NS_GET_ID, never reused), PARENT (pid/user:
 parent's inode), OWNER (owning user namespace's inode), NETNSID (the id our
 network namespace gave it, blank when unassigned), SOURCES, COMMAND.
 
---json prints {"source":...,"namespaces":[...]}, a superset of lsns -J
+--json prints {"schema_version":1,"source":...,"namespaces":[...]}, a superset of lsns -J
 --output-all: each namespace starts with lsns's thirteen keys, in its order
 and with its JSON types (util-linux 2.38 to 2.42): ns, type, path
 (/proc/PID/ns/TYPE of the lowest PID), nprocs, pid, ppid, command, uid,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/schema"
 )
 
 // lsNS is one namespace in ls --json. The first thirteen keys are those
@@ -76,9 +77,10 @@ func lsJSON(source string, list []*model.Namespace, users userCache) any {
 		out = append(out, j)
 	}
 	return struct {
-		Source     string `json:"source"`
-		Namespaces []lsNS `json:"namespaces"`
-	}{source, out}
+		SchemaVersion schema.Version `json:"schema_version"`
+		Source        string         `json:"source"`
+		Namespaces    []lsNS         `json:"namespaces"`
+	}{Source: source, Namespaces: out}
 }
 
 // lsTree prints two forests like lsns --tree and lxkns: user namespaces

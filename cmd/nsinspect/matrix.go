@@ -12,6 +12,7 @@ import (
 	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/clone/report"
 	"github.com/nsinspect/nsinspect/inspect"
+	"github.com/nsinspect/nsinspect/schema"
 	"github.com/nsinspect/nsinspect/verdict"
 )
 
@@ -22,22 +23,31 @@ func init() {
 	}, newMatrixCmd)
 }
 
+// matrixJSON is `matrix --json`: every experiment, and how many
+// verdicts disagree with clone(2).
+type matrixJSON struct {
+	SchemaVersion schema.Version `json:"schema_version"`
+	Experiments   []matrixRow    `json:"experiments"`
+	Disagreements int            `json:"disagreements"`
+}
+
 // matrixRow is one experiment of the truth table, as --json prints it.
 type matrixRow struct {
-	Flags         []string              `json:"flags"`
-	Value         uint64                `json:"value"`
-	Syscall       string                `json:"syscall"`
-	Errno         *string               `json:"errno"`
-	Explanation   []string              `json:"explanation,omitempty"`
-	Resources     map[string]matrixCell `json:"resources,omitempty"`
-	Disagreements []string              `json:"disagreements"`
+	Flags         []string     `json:"flags"`
+	Value         uint64       `json:"value"`
+	Syscall       string       `json:"syscall"`
+	Errno         *string      `json:"errno"`
+	Explanation   []string     `json:"explanation,omitempty"`
+	Resources     []matrixCell `json:"resources,omitempty"` // compare's resources, in its order
+	Disagreements []string     `json:"disagreements"`
 }
 
 // matrixCell is one resource of one experiment in --json.
 type matrixCell struct {
-	Expected bool  `json:"expected"`
-	Shared   *bool `json:"shared"`
-	Probe    *bool `json:"probe,omitempty"`
+	Name     string `json:"name"`
+	Expected bool   `json:"expected"`
+	Shared   *bool  `json:"shared"`
+	Probe    *bool  `json:"probe,omitempty"`
 }
 
 func newMatrixCmd() *cobra.Command {
@@ -78,7 +88,7 @@ Exit 1 on any disagreement.`,
 				bad += len(r.Disagreements)
 			}
 			if asJSON {
-				if err := writeJSON(c.OutOrStdout(), map[string]any{"experiments": rows, "disagreements": bad}); err != nil {
+				if err := writeJSON(c.OutOrStdout(), matrixJSON{Experiments: rows, Disagreements: bad}); err != nil {
 					return err
 				}
 			} else {
@@ -100,9 +110,9 @@ Exit 1 on any disagreement.`,
 func toRow(r *report.Clone) matrixRow {
 	row := matrixRow{Flags: r.Flags, Value: r.Value, Syscall: r.Syscall, Errno: r.Errno, Explanation: r.Explanation, Disagreements: r.Disagreements}
 	if r.Errno == nil {
-		row.Resources = map[string]matrixCell{}
+		row.Resources = []matrixCell{}
 		for _, res := range r.Resources {
-			row.Resources[res.Name] = matrixCell{Expected: res.Expected, Shared: res.Shared, Probe: res.Probe}
+			row.Resources = append(row.Resources, matrixCell{Name: res.Name, Expected: res.Expected, Shared: res.Shared, Probe: res.Probe})
 		}
 	}
 	return row

@@ -11,6 +11,7 @@ import (
 	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/nsgroup"
+	"github.com/nsinspect/nsinspect/schema"
 )
 
 func init() {
@@ -39,6 +40,7 @@ type nsproxyJSON struct {
 // nsproxyOut is what the command prints: nsproxyJSON and the source that
 // read the tasks.
 type nsproxyOut struct {
+	SchemaVersion schema.Version `json:"schema_version"`
 	nsproxyJSON
 	Source        string `json:"source"`
 	InstanceCount int    `json:"nsproxy_count"` // 0 from /proc
@@ -49,7 +51,7 @@ func newNSProxyOut(source string, ntasks int, g nsgroup.Groups) nsproxyOut {
 	if g.Instances != nil {
 		note = nsproxyBPFNote
 	}
-	return nsproxyOut{nsproxyJSON{note, nsgroup.NSProxyLinks, ntasks, len(g.Sets), g}, source, len(g.Instances)}
+	return nsproxyOut{nsproxyJSON: nsproxyJSON{note, nsgroup.NSProxyLinks, ntasks, len(g.Sets), g}, Source: source, InstanceCount: len(g.Instances)}
 }
 
 func newNSProxyCmd() *cobra.Command {
@@ -81,14 +83,16 @@ no set: it is listed apart with the namespaces it still pins (pid and user)
 until its parent reaps it. Tasks whose namespaces cannot be read (a more
 privileged process refuses ptrace access) are listed apart too.
 
---json prints {"note", "nsproxy_links", "task_count", "set_count", "sets":
-[{"namespaces": [{"link", "ns", "parent", "owner"}], "context": [{"link", "ns": [...]}],
-"tasks": [{"pid", "tid", "comm"}], "init", "nsproxies": [ids]}], "zombies": [{"pid", "tid",
-"comm", "pins": [{"link", "ns"}]}], "unreadable": [{"pid", "tid", "comm",
-"error"}], "init_set", "init_note", "source", "nsproxy_count", "nsproxies":
-[{"id", "set", "namespaces", "tasks", "init", "same_set_as": [ids],
-"context"}]}; each ns is {"type", "id", "ino", "dev"} with id from
-NS_GET_ID (absent before Linux 6.18); parent (pid and user namespaces) and
+--json prints {"schema_version", "note", "nsproxy_links", "task_count",
+"set_count", "sets": [{"namespaces": [{"link", "namespace"}], "context":
+[{"link", "namespaces": [...]}], "tasks": [{"pid", "tid", "comm"}], "init",
+"nsproxy_ids": [ids]}], "zombies": [{"pid", "tid", "comm", "pins": [{"link",
+"namespace"}]}], "unreadable": [{"pid", "tid", "comm", "error"}],
+"init_set", "init_note", "source", "nsproxy_count", "nsproxies": [{"id",
+"set", "namespaces", "tasks", "init", "same_set_as": [ids], "context"}]};
+each namespace is {"type", "ns" (its inode), "id", "dev", "parent",
+"owner"} with id from NS_GET_ID (absent before Linux 6.18) and parent and
+owner namespaces of the same shape; parent (pid and user namespaces) and
 owner (the owning user namespace; for a user namespace its parent) are left
 out where the kernel shows none. Sets are largest first; "set" and
 "init_set" index "sets". "nsproxies" is null and "nsproxy_count" 0 when

@@ -60,7 +60,8 @@ Every answer about the host comes from one discovery pass (BPF iterators,
 kept loaded, where the kernel allows it, else /proc), shared by concurrent
 requests and kept for --min-interval. compare and audit read their tasks
 when asked, as the commands do. Only GET and HEAD are served; a bad request
-is a 4xx with a JSON body {"error": {"status", "code", "message"}}.
+is a 4xx with a JSON body {"schema_version", "error": {"status", "code",
+"message"}}. schema/openapi.yaml in the source documents every path.
 
 It listens on 127.0.0.1:9817 unless --listen says otherwise: the answers
 name every process and container of the host, so bind a wider address only

@@ -8,6 +8,7 @@ import (
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/schema"
 	"github.com/nsinspect/nsinspect/server"
 )
 
@@ -122,9 +123,10 @@ func (a serveAPI) tasks(ctx context.Context, q server.Query) (any, error) {
 		return nil, server.NotFound("no_such_task", "no process with PID %d in the pass of %s", pid, p.Started.UTC().Format(time.RFC3339))
 	}
 	return struct {
-		Source string     `json:"source"`
-		Tasks  []taskJSON `json:"tasks"`
-	}{p.Model.Source, out}, nil
+		SchemaVersion schema.Version `json:"schema_version"`
+		Source        string         `json:"source"`
+		Tasks         []taskJSON     `json:"tasks"`
+	}{Source: p.Model.Source, Tasks: out}, nil
 }
 
 func taskOut(t *model.Task) taskJSON {
@@ -184,10 +186,11 @@ func (a serveAPI) containers(ctx context.Context, _ server.Query) (any, error) {
 		out = append(out, j)
 	}
 	return struct {
-		Source     string          `json:"source"`
-		HostNote   string          `json:"host_note,omitempty"`
-		Containers []containerJSON `json:"containers"`
-	}{p.Model.Source, p.HostNote, out}, nil
+		SchemaVersion schema.Version  `json:"schema_version"`
+		Source        string          `json:"source"`
+		HostNote      string          `json:"host_note,omitempty"`
+		Containers    []containerJSON `json:"containers"`
+	}{Source: p.Model.Source, HostNote: p.HostNote, Containers: out}, nil
 }
 
 // compare is `compare --json A B [--kernel]`.
@@ -234,16 +237,17 @@ func (a serveAPI) health() (any, error) {
 		return nil, err
 	}
 	h := struct {
-		Status     string    `json:"status"`
-		Source     string    `json:"source"`
-		LastPass   time.Time `json:"last_pass"`
-		Seconds    float64   `json:"pass_seconds"`
-		Namespaces int       `json:"namespaces"`
-		Tasks      int       `json:"tasks"`
-		Containers int       `json:"containers"`
-		HostNote   string    `json:"host_note,omitempty"`
-		Policy     string    `json:"policy,omitempty"`
-	}{"ok", p.Model.Source, ended.UTC(), p.Duration.Seconds(), len(p.Model.Namespaces), len(p.Model.Tasks),
+		SchemaVersion schema.Version `json:"schema_version"`
+		Status        string         `json:"status"`
+		Source        string         `json:"source"`
+		LastPass      time.Time      `json:"last_pass"`
+		Seconds       float64        `json:"pass_seconds"`
+		Namespaces    int            `json:"namespaces"`
+		Tasks         int            `json:"tasks"`
+		Containers    int            `json:"containers"`
+		HostNote      string         `json:"host_note,omitempty"`
+		Policy        string         `json:"policy,omitempty"`
+	}{schema.Version{}, "ok", p.Model.Source, ended.UTC(), p.Duration.Seconds(), len(p.Model.Namespaces), len(p.Model.Tasks),
 		len(p.Containers), p.HostNote, a.policy.status()}
 	return h, nil
 }

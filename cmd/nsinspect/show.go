@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/schema"
 )
 
 func init() {
@@ -21,22 +22,23 @@ func init() {
 // showJSON is one task in `show --json`: what /proc exposes of its
 // task_struct.
 type showJSON struct {
-	PID     int                   `json:"pid"`
-	TID     int                   `json:"tid"`
-	Tgid    int                   `json:"tgid"`
-	PPid    int                   `json:"ppid"`
-	State   string                `json:"state"`
-	Comm    string                `json:"comm"`
-	Kthread bool                  `json:"kthread"` // PF_KTHREAD in stat's flags
-	Zombie  bool                  `json:"zombie"`
-	Threads threadsJSON           `json:"threads"`
-	NSpid   []int                 `json:"nspid"`
-	NStgid  []int                 `json:"nstgid"`
-	UID     [4]uint32             `json:"uid"` // real, effective, saved, filesystem
-	GID     [4]uint32             `json:"gid"`
-	UIDMap  []procinfo.IDMapRange `json:"uid_map"`
-	GIDMap  []procinfo.IDMapRange `json:"gid_map"`
-	Cgroups []procinfo.Cgroup     `json:"cgroups"`
+	SchemaVersion schema.Version        `json:"schema_version"`
+	PID           int                   `json:"pid"`
+	TID           int                   `json:"tid"`
+	Tgid          int                   `json:"tgid"`
+	PPid          int                   `json:"ppid"`
+	State         string                `json:"state"`
+	Comm          string                `json:"comm"`
+	Kthread       bool                  `json:"kthread"` // PF_KTHREAD in stat's flags
+	Zombie        bool                  `json:"zombie"`
+	Threads       threadsJSON           `json:"threads"`
+	NSpid         []int                 `json:"nspid"`
+	NStgid        []int                 `json:"nstgid"`
+	UID           [4]uint32             `json:"uid"` // real, effective, saved, filesystem
+	GID           [4]uint32             `json:"gid"`
+	UIDMap        []procinfo.IDMapRange `json:"uid_map"`
+	GIDMap        []procinfo.IDMapRange `json:"gid_map"`
+	Cgroups       []procinfo.Cgroup     `json:"cgroups"`
 	// Container is the container the cgroup paths name (nil: none).
 	Container *procinfo.Container    `json:"container,omitempty"`
 	Cwd       string                 `json:"cwd,omitempty"`
@@ -63,7 +65,7 @@ type signalsJSON struct {
 type showNSJSON struct {
 	Link  string `json:"link"` // name under /proc/PID/ns
 	Type  string `json:"type,omitempty"`
-	Inode uint64 `json:"inode,omitempty"`
+	Inode uint64 `json:"ns,omitempty"`
 	ID    uint64 `json:"id,omitempty"` // NS_GET_ID
 	Error string `json:"error,omitempty"`
 }

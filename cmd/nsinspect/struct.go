@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nsinspect/nsinspect/kstruct"
+	"github.com/nsinspect/nsinspect/schema"
 )
 
 func init() {
@@ -91,7 +92,7 @@ An unknown NAME exits 2 with the closest names in the BTF.`,
 				return err
 			}
 			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), l)
+				return writeJSON(cmd.OutOrStdout(), structJSON{Layout: l})
 			}
 			return renderLayout(cmd.OutOrStdout(), l, spec.Path)
 		},
@@ -102,6 +103,13 @@ An unknown NAME exits 2 with the closest names in the BTF.`,
 	f.IntVar(&depth, "depth", kstruct.AnonymousOnly, "expand `N` levels of struct/union members, named types included (-1: anonymous ones only, as pahole)")
 	f.Uint32Var(&cacheline, "cacheline", 0, "count cache lines of `BYTES` (default: the machine's level 1 data cache line, as pahole)")
 	return c
+}
+
+// structJSON is `struct --json`: the layout, after the contract's
+// version.
+type structJSON struct {
+	SchemaVersion schema.Version `json:"schema_version"`
+	*kstruct.Layout
 }
 
 // loadBTF maps BTF loading failures to exit codes: a bad --btf file is bad

@@ -35,7 +35,7 @@ func TestGoldenStruct(t *testing.T) {
 		t.Fatal(err)
 	}
 	var js bytes.Buffer
-	if err := writeJSON(&js, l); err != nil {
+	if err := writeJSON(&js, structJSON{Layout: l}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "struct.json", js.Bytes())
