@@ -49,7 +49,10 @@
 //     opened through /proc/PID/root/<mountpoint> so that the path is
 //     resolved in that mount namespace, not in ours;
 //   - fd: /proc/PID/fd/N whose link reads like "net:[4026532...]", opened
-//     through the fd link itself;
+//     through the fd link itself, and /proc/PID/task/TID/fd/N of a thread
+//     whose fd table is its own (unshare(CLONE_FILES); kcmp(2)
+//     KCMP_FILES tells, one call per thread of a multi-threaded process),
+//     since /proc/PID/fd is the leader's table only;
 //   - parent and owner: NS_GET_PARENT (pid namespaces) and NS_GET_USERNS
 //     (every type) of each namespace already found, repeated until nothing
 //     new turns up (ioctl_ns(2)). On a user namespace both answer its
