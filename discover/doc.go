@@ -9,11 +9,20 @@
 // # Sources
 //
 // A Source is one small interface, Discover(*Pass). Proc is the /proc
-// walk; BPF reads the kernel's own task list through bpfiter's iterators;
-// Auto runs BPF where the kernel allows it (root, BTF, Linux 5.8+) and
-// Proc otherwise, saying why in model.Model.Note. Both record into the same
-// registry, so that their namespaces have the same identity (inode, and
-// NS_GET_ID where the kernel has it).
+// walk; BPF reads the kernel's own task list through bpfiter's iterators.
+// Both record into the same registry, so that their namespaces have the
+// same identity (inode, and NS_GET_ID where the kernel has it).
+//
+// Auto runs the cheaper of the two that gives the full answer, decided
+// from what is free to know: Proc on a host of fewer than AutoThreads
+// threads (the fourth field of /proc/loadavg), where loading the BPF
+// programs costs more than the walk; BPF on a larger one, for a view
+// that needs the kernel objects only BPF reads (Options.Objects), and
+// wherever /proc refuses a read that BPF makes from the kernel's structs
+// (PID 1's links refused, or the walk refused any task's links or fd
+// table, as to a caller without CAP_SYS_PTRACE: the pass then starts
+// over). Where it wants BPF and BPF cannot run (root, BTF, Linux 5.8+) it
+// reads /proc and says why in model.Model.Note.
 //
 // # The BPF source
 //
