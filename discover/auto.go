@@ -34,8 +34,11 @@ const AutoThreads = 1500
 // wanted BPF and could not run it.
 //
 // The /proc walk runs when the host has fewer than AutoThreads threads,
-// the view needs nothing only BPF reads (Options.Objects), and /proc is
-// not expected to refuse a read: PID 1's ns links are readable. If the
+// the view needs nothing only BPF reads (Options.Objects), nsinspect runs
+// in the initial pid namespace (from a pid namespace of its own,
+// NS_GET_PARENT answers EPERM above it, so the walk cannot show its
+// ancestors; the kernel's pointers can), and /proc is not expected to
+// refuse a read: PID 1's ns links are readable. If the
 // walk was refused a task's links or an fd table anyway (another user's
 // processes without CAP_SYS_PTRACE, a task with capabilities nsinspect
 // lacks), the kernel's structs hold what it missed, and the pass starts
@@ -92,16 +95,24 @@ type autoFacts struct {
 	// initRefused: reading PID 1's ns links was refused, as a sandbox's
 	// init refuses even root; the walk would be refused it too.
 	initRefused bool
+	// childPidNS: nsinspect runs in a pid namespace other than the
+	// initial one, whose ancestors only BPF reads.
+	childPidNS bool
 }
+
+// initPIDIno is PROC_PID_INIT_INO (include/linux/proc_ns.h), the initial
+// pid namespace's inode, fixed since Linux 3.8.
+const initPIDIno = 0xEFFFFFFC
 
 // preferBPF is Auto's choice: BPF where the host is large (or its size
 // unknown), where the view needs the kernel objects only BPF reads, and
-// where /proc is expected to refuse what BPF would read.
+// where /proc is expected to refuse or cannot reach what BPF would read.
 func (f autoFacts) preferBPF(opt Options) bool {
-	return opt.Objects || f.threadsErr != nil || f.threads >= AutoThreads || f.initRefused
+	return opt.Objects || f.threadsErr != nil || f.threads >= AutoThreads || f.initRefused || f.childPidNS
 }
 
-// facts gathers autoFacts: one read of /proc/loadavg and one readlink.
+// facts gathers autoFacts: one read of /proc/loadavg, one readlink and
+// one stat.
 func (a Auto) facts(p *Pass) autoFacts {
 	read := a.loadavg
 	if read == nil {
@@ -115,6 +126,10 @@ func (a Auto) facts(p *Pass) autoFacts {
 	}
 	_, err := os.Readlink(p.procRoot() + "/1/ns/net")
 	f.initRefused = errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM)
+	// Our own pid namespace, through the /proc of our own: Options.Proc
+	// may be another pid namespace's, where "self" is nobody.
+	var st unix.Stat_t
+	f.childPidNS = unix.Stat("/proc/self/ns/pid", &st) == nil && st.Ino != initPIDIno
 	return f
 }
 

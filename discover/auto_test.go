@@ -48,7 +48,8 @@ func TestParseLoadavgThreads(t *testing.T) {
 
 // Auto's choice from what it knows before running anything: /proc below
 // AutoThreads threads, BPF from there on, where the size is unknown,
-// where the view needs kernel objects, and where PID 1 refuses us.
+// where the view needs kernel objects, where PID 1 refuses us and where
+// we run in a pid namespace of our own.
 func TestAutoPrefersBPF(t *testing.T) {
 	unknown := errors.New("no /proc/loadavg")
 	for _, c := range []struct {
@@ -64,6 +65,7 @@ func TestAutoPrefersBPF(t *testing.T) {
 		{autoFacts{threadsErr: unknown}, Options{}, true},
 		{autoFacts{threads: 73}, Options{Tasks: true, Objects: true}, true},
 		{autoFacts{threads: 73, initRefused: true}, Options{}, true},
+		{autoFacts{threads: 73, childPidNS: true}, Options{}, true},
 	} {
 		if got := c.f.preferBPF(c.opt); got != c.want {
 			t.Errorf("%+v, %+v: preferBPF %v, want %v", c.f, c.opt, got, c.want)

@@ -16,13 +16,14 @@
 // Auto runs the cheaper of the two that gives the full answer, decided
 // from what is free to know: Proc on a host of fewer than AutoThreads
 // threads (the fourth field of /proc/loadavg), where loading the BPF
-// programs costs more than the walk; BPF on a larger one, for a view
-// that needs the kernel objects only BPF reads (Options.Objects), and
-// wherever /proc refuses a read that BPF makes from the kernel's structs
-// (PID 1's links refused, or the walk refused any task's links or fd
-// table, as to a caller without CAP_SYS_PTRACE: the pass then starts
-// over). Where it wants BPF and BPF cannot run (root, BTF, Linux 5.8+) it
-// reads /proc and says why in model.Model.Note.
+// programs costs more than the walk. BPF on a larger one, for a view that
+// needs the kernel objects only BPF reads (Options.Objects), from a pid
+// namespace other than the initial one (NS_GET_PARENT does not show its
+// ancestors), and wherever /proc refuses a read that BPF makes from the
+// kernel's structs: PID 1's links refused, or the walk refused any task's
+// links or fd table (as to a caller without CAP_SYS_PTRACE), and the pass
+// starts over. Where it wants BPF and BPF cannot run (root, BTF, Linux
+// 5.8+) it reads /proc and says why in model.Model.Note.
 //
 // # The BPF source
 //

@@ -147,3 +147,41 @@ func TestAutoFullAnswerWhereProcRefuses(t *testing.T) {
 		t.Errorf("ls --source proc as nobody: exit %d, %s listed %v; want it refused (stderr %q)", r.code, key, ok, r.stderr)
 	}
 }
+
+// From a pid namespace of its own, auto on a small host still runs BPF:
+// NS_GET_PARENT answers EPERM above the caller's pid namespace, so /proc
+// cannot show that namespace's parent, which the kernel's pointers give
+// (ls's "pns", the initial pid namespace's PROC_PID_INIT_INO).
+func TestAutoFullAnswerInPidNamespace(t *testing.T) {
+	requireBPF(t)
+	testutil.RequireCommand(t, "unshare", "util-linux")
+	ls := func(args ...string) map[string]lsEntry {
+		t.Helper()
+		cmd := exec.Command("unshare", append([]string{"--pid", "--fork", "--mount-proc", binary, "ls", "--json"}, args...)...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		r := runCmd(t, cmd)
+		noCrash(t, "ls in a pid namespace", r)
+		if r.code != 0 || strings.Contains(r.stderr, "BPF unavailable") {
+			t.Fatalf("ls %v in a pid namespace: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+		if want := map[bool]string{true: "proc", false: "bpf"}[len(args) > 0]; lsSource(t, "ls in a pid namespace", r.stdout) != want {
+			t.Errorf("ls %v in a pid namespace: source %q, want %s", args, lsSource(t, "", r.stdout), want)
+		}
+		return decodeLs(t, "ls in a pid namespace", r.stdout)
+	}
+	hasParent := func(m map[string]lsEntry) bool {
+		for _, e := range m {
+			if e["type"] == "pid" && fmt.Sprint(e["pns"]) == "4026531836" {
+				return true
+			}
+		}
+		return false
+	}
+	if !hasParent(ls()) {
+		t.Errorf("ls (auto) in a pid namespace: no pid namespace with the initial one as its parent")
+	}
+	// The walk cannot show it: this is what auto must not settle for.
+	if hasParent(ls("--source", "proc")) {
+		t.Errorf("ls --source proc in a pid namespace shows the initial pid namespace as a parent; the rule for auto is moot")
+	}
+}
