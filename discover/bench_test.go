@@ -1,6 +1,7 @@
 package discover
 
 import (
+	"os"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -10,13 +11,15 @@ import (
 )
 
 // BenchmarkDiscover runs a pass over the host as it is, through /proc
-// (GOMAXPROCS workers, one worker, with tasks) and through the BPF
+// (proc: GOMAXPROCS workers; proc-1worker; proc-tasks), through the BPF
 // iterators (bpf, bpf-tasks; the load of the programs included, as in one
-// CLI run). Run it with a population to
-// measure, e.g. while bench/scale-fixture.sh 5000 100 10 runs. Besides
-// wall time it reports the processes read and the CPU time (user+sys) per
-// pass, which a machine shared with other work disturbs far less than
-// wall time.
+// CLI run) and through Auto (auto, auto-tasks: whichever it picks here).
+// The -tasks passes are what nsproxy, graph and kthreads ask for. Run it
+// with a population to measure, e.g. while bench/scale-fixture.sh 5000
+// 100 10 runs; bench/ls-vs-lsns.sh runs it at several sizes. Besides
+// wall time it reports the processes and threads on the host (the size
+// Auto decides by) and the CPU time (user+sys) per pass, which a machine
+// shared with other work disturbs far less than wall time.
 func BenchmarkDiscover(b *testing.B) {
 	testutil.RequireRoot(b)
 	for _, bc := range []struct {
@@ -24,12 +27,14 @@ func BenchmarkDiscover(b *testing.B) {
 		opt  Options
 		src  Source
 	}{
-		{"GOMAXPROCS", Options{}, Proc{}},
-		{"1worker", Options{Workers: 1}, Proc{}},
-		{"tasks", Options{Tasks: true}, Proc{}}, // what nsproxy, graph and kthreads ask for
+		{"proc", Options{}, Proc{}},
+		{"proc-1worker", Options{Workers: 1}, Proc{}},
+		{"proc-tasks", Options{Tasks: true}, Proc{}},
 		{"bpf", Options{}, BPF{}},
 		{"bpf-tasks", Options{Tasks: true}, BPF{}},
 		{"bpf-loaded", Options{}, nil}, // the programs loaded once, as a server keeps them
+		{"auto", Options{}, Auto{}},
+		{"auto-tasks", Options{Tasks: true}, Auto{}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			if bc.src == nil {
@@ -51,6 +56,9 @@ func BenchmarkDiscover(b *testing.B) {
 			}
 			b.ReportMetric(float64(cpuTime(b)-before)/float64(b.N)/1e6, "cpu-ms/op")
 			b.ReportMetric(float64(procs), "procs")
+			if n, err := hostThreads(); err == nil {
+				b.ReportMetric(float64(n), "threads")
+			}
 		})
 	}
 }
@@ -61,4 +69,13 @@ func cpuTime(b *testing.B) int64 {
 		b.Fatal(err)
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// hostThreads is the size Auto decides by: the threads on the host.
+func hostThreads() (int, error) {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, err
+	}
+	return parseLoadavgThreads(string(b))
 }

@@ -85,31 +85,6 @@ func (b *bpfPass) record() {
 	b.p.found = append(b.p.found, b.f)
 }
 
-// Auto runs BPF where the kernel allows it and Proc otherwise, and says
-// why in the model's Note.
-type Auto struct{}
-
-// Name is "auto".
-func (Auto) Name() string { return "auto" }
-
-// Discover tries BPF, then Proc. Any failure of the BPF pass falls back:
-// the user did not ask for BPF, and /proc answers the same question
-// (more slowly, and without what only the kernel shows).
-func (Auto) Discover(p *Pass) error {
-	b, err := readKernel(p, nil)
-	if err == nil {
-		b.record()
-		p.source = "bpf"
-		return nil
-	}
-	why := "BPF unavailable"
-	if !errors.Is(err, bpfiter.ErrUnavailable) {
-		why = "BPF failed"
-	}
-	p.source, p.note = "proc", why+" ("+err.Error()+"); read /proc instead"
-	return Proc{}.Discover(p)
-}
-
 // nsfsDev is the device of the nsfs superblock, which every namespace's
 // inode lives on: what namespaces.FromFD puts in NS.Dev.
 func nsfsDev() (uint64, error) {

@@ -31,6 +31,19 @@ type Options struct {
 	// does). Like the pass's own, they exist only because nsinspect is
 	// looking and are not reported as holders.
 	OwnFDs []int
+	// Objects asks for each task's kernel objects (model.Task.Objects:
+	// which struct nsproxy it points to, and the rest), which only the
+	// BPF source reads: Auto then runs BPF wherever it can, whatever the
+	// host's size.
+	Objects bool
+}
+
+// procRoot is where procfs is mounted for the pass.
+func (p *Pass) procRoot() string {
+	if p.opt.Proc == "" {
+		return "/proc"
+	}
+	return p.opt.Proc
 }
 
 // A Source finds namespaces, their holders and tasks, and records them in
@@ -96,7 +109,7 @@ func Run(opt Options, sources ...Source) (*model.Model, error) {
 	for _, fd := range opt.OwnFDs {
 		p.reg.caller[fd] = true
 	}
-	defer p.reg.close()
+	defer func() { p.reg.close() }() // Auto may start the pass over
 	for _, s := range sources {
 		if err := s.Discover(p); err != nil {
 			return nil, fmt.Errorf("discovering namespaces (%s): %w", s.Name(), err)
@@ -207,11 +220,7 @@ func netnsIDs(reg *registry) {
 // namespace the pass did not find (mounted since) is left out; a
 // mountinfo we cannot read leaves NSFS empty, as BindMounts still says.
 func ownMounts(p *Pass) {
-	proc := p.opt.Proc
-	if proc == "" {
-		proc = "/proc"
-	}
-	b, err := os.ReadFile(proc + "/self/mountinfo")
+	b, err := os.ReadFile(p.procRoot() + "/self/mountinfo")
 	if err != nil {
 		return
 	}

@@ -9,11 +9,21 @@
 // # Sources
 //
 // A Source is one small interface, Discover(*Pass). Proc is the /proc
-// walk; BPF reads the kernel's own task list through bpfiter's iterators;
-// Auto runs BPF where the kernel allows it (root, BTF, Linux 5.8+) and
-// Proc otherwise, saying why in model.Model.Note. Both record into the same
-// registry, so that their namespaces have the same identity (inode, and
-// NS_GET_ID where the kernel has it).
+// walk; BPF reads the kernel's own task list through bpfiter's iterators.
+// Both record into the same registry, so that their namespaces have the
+// same identity (inode, and NS_GET_ID where the kernel has it).
+//
+// Auto runs the cheaper of the two that gives the full answer, decided
+// from what is free to know: Proc on a host of fewer than AutoThreads
+// threads (the fourth field of /proc/loadavg), where loading the BPF
+// programs costs more than the walk. BPF on a larger one, for a view that
+// needs the kernel objects only BPF reads (Options.Objects), from a pid
+// namespace other than the initial one (NS_GET_PARENT does not show its
+// ancestors), and wherever /proc refuses a read that BPF makes from the
+// kernel's structs: PID 1's links refused, or the walk refused any task's
+// links or fd table (as to a caller without CAP_SYS_PTRACE), and the pass
+// starts over. Where it wants BPF and BPF cannot run (root, BTF, Linux
+// 5.8+) it reads /proc and says why in model.Model.Note.
 //
 // # The BPF source
 //
@@ -49,7 +59,10 @@
 //     opened through /proc/PID/root/<mountpoint> so that the path is
 //     resolved in that mount namespace, not in ours;
 //   - fd: /proc/PID/fd/N whose link reads like "net:[4026532...]", opened
-//     through the fd link itself;
+//     through the fd link itself, and /proc/PID/task/TID/fd/N of a thread
+//     whose fd table is its own (unshare(CLONE_FILES); kcmp(2)
+//     KCMP_FILES tells, one call per thread of a multi-threaded process),
+//     since /proc/PID/fd is the leader's table only;
 //   - parent and owner: NS_GET_PARENT (pid namespaces) and NS_GET_USERNS
 //     (every type) of each namespace already found, repeated until nothing
 //     new turns up (ioctl_ns(2)). On a user namespace both answer its

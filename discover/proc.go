@@ -23,10 +23,7 @@ func (Proc) Name() string { return "proc" }
 // Discover walks procfs. It fails only when procfs itself cannot be read;
 // everything about single processes is best-effort.
 func (Proc) Discover(p *Pass) error {
-	proc := p.opt.Proc
-	if proc == "" {
-		proc = "/proc"
-	}
+	proc := p.procRoot()
 	procfd, err := unix.Open(proc, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("opening %s: %w", proc, err)

@@ -300,6 +300,63 @@ func TestScanFDOnly(t *testing.T) {
 	}
 }
 
+// A namespace held only by an fd in a thread's own fd table (the thread
+// called unshare(CLONE_FILES) and then opened it): /proc/PID/fd is the
+// leader's table, so the walk must read the thread's /proc/PID/task/TID/fd
+// as the BPF iterator (iter/task_file) visits every table. An fd the
+// thread's table copied from the leader's is one holder, not two.
+func TestScanThreadOwnFDTable(t *testing.T) {
+	testutil.RequireRoot(t)
+	cmd := start(t, "unshare", "--ipc", "sleep", "600")
+	ns := nsOf(t, cmd.Process.Pid, "ipc")
+	shared, err := unix.Open(fmt.Sprintf("/proc/%d/ns/uts", cmd.Process.Pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(shared) })
+	sharedNS, err := namespaces.FromFD(shared)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var own int
+	_, err = testutil.OnThread(t, func() error {
+		if err := unix.Unshare(unix.CLONE_FILES); err != nil {
+			return err
+		}
+		var err error
+		own, err = unix.Open(fmt.Sprintf("/proc/%d/ns/ipc", cmd.Process.Pid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("thread setup: %v", err)
+	}
+	// The thread's table goes with the thread (at the test's end), and
+	// its fd with it.
+	cmd.Process.Kill()
+	cmd.Wait()
+	self := os.Getpid()
+	for _, s := range []Source{Proc{}, BPF{}} {
+		if _, ok := s.(BPF); ok {
+			requireBPF(t)
+		}
+		m, err := Run(Options{}, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := m.Lookup(ns)
+		if n == nil {
+			t.Errorf("%s: %v, held only by fd %d of a thread's own table, not found", s.Name(), ns, own)
+		} else if n.Sources&model.FromFD == 0 || !slices.Contains(n.FDs, model.FD{PID: self, FD: own}) {
+			t.Errorf("%s: %v sources %v fds %v; want fd %d:%d among its holders", s.Name(), ns, n.Sources, n.FDs, self, own)
+		}
+		if n := m.Lookup(sharedNS); n == nil {
+			t.Errorf("%s: %v, held by fd %d, not found", s.Name(), sharedNS, shared)
+		} else if c := slices.Index(n.FDs, model.FD{PID: self, FD: shared}); c < 0 || slices.Contains(n.FDs[c+1:], n.FDs[c]) {
+			t.Errorf("%s: %v fds %v; want %d:%d once (the thread's copy of the leader's fd is the same holder)", s.Name(), sharedNS, n.FDs, self, shared)
+		}
+	}
+}
+
 // The same fd named in Options.OwnFDs is the caller's, as ls -p's pins
 // are: no source reports it as a holder. (The /proc walk then does not
 // find the namespace at all; the BPF source still registers it, having met

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/internal/decimal"
+	"github.com/nsinspect/nsinspect/internal/linux"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/procinfo"
@@ -68,6 +69,9 @@ type worker struct {
 
 	fileBuf, dirBuf, linkBuf []byte
 	ints                     []int
+	// tables are the threads of the current process with an fd table of
+	// their own (unshare(CLONE_FILES)), found by threads, read by fds.
+	tables []int
 }
 
 func newWorker(p *Pass, procfd int) *worker {
@@ -202,6 +206,7 @@ func (w *worker) process(pid int) {
 	// /proc/PID/task has num_threads+2 links (proc_task_getattr), a
 	// quarter of the cost of reading num_threads from stat.
 	var st unix.Stat_t
+	w.tables = w.tables[:0]
 	if unix.Fstatat(dfd, "../task", &st, 0) == nil && st.Nlink > 3 {
 		w.threads(dfd, pid, &links)
 	}
@@ -322,7 +327,9 @@ func (w *worker) mounts(dfd, pid int, mnt *entry) error {
 }
 
 // threads reads the ns links of each non-leader thread and records those
-// that differ from the leader's.
+// that differ from the leader's. It also notes the threads whose fd table
+// is not the leader's (kcmp KCMP_FILES), for fds: /proc/PID/fd shows
+// only the leader's table.
 func (w *worker) threads(dfd, pid int, leader *[10]*entry) {
 	w.ints = w.ints[:0]
 	err := readDir(dfd, "../task", w.dirBuf, func(name []byte) {
@@ -349,6 +356,12 @@ func (w *worker) threads(dfd, pid int, leader *[10]*entry) {
 		}
 		w.task(nsfd, pid, tid, &links, "")
 		unix.Close(nsfd)
+		// ESRCH: the thread exited. Another error (ENOSYS without
+		// CONFIG_KCMP) reads its table anyway: fds drops the holders
+		// it shares with the leader's.
+		if r, err := linux.Kcmp(pid, tid, linux.KCMP_FILES, 0, 0); r != 0 && !errors.Is(err, unix.ESRCH) {
+			w.tables = append(w.tables, tid)
+		}
 		for i, e := range links {
 			if e != leader[i] {
 				w.reg.mark(e, model.FromThread)
@@ -426,11 +439,26 @@ func (w *worker) task(nsfd, pid, tid int, links *[10]*entry, why string) {
 	w.f.tasks = append(w.f.tasks, t)
 }
 
-// fds finds the process's open fds on namespaces. The pass's own
-// registry fds, and those the caller named in Options.OwnFDs, are not
-// holders: they exist only because we are looking.
+// fds finds the process's open fds on namespaces: in its fd table
+// (/proc/PID/fd, the leader's) and in each table of its own that threads
+// found. A thread's table starts as a copy of the leader's, and an fd on
+// the same namespace under the same number in two tables is one holder,
+// as model.FD (a process and an fd number) can tell.
 func (w *worker) fds(dfd, pid int) {
-	fdfd, err := openDir(dfd, "../fd")
+	first := len(w.f.holds)
+	w.fdTable(dfd, "../fd", pid, first, w.self)
+	for _, tid := range w.tables {
+		w.fdTable(dfd, "../task/"+strconv.Itoa(tid)+"/fd", pid, first, false)
+	}
+}
+
+// fdTable records the nsfs fds of the fd table at dfd/dir that are not
+// among w.f.holds[first:] yet. In the discovering process's shared table
+// (skipOwn) the pass's own registry fds, and those the caller named in
+// Options.OwnFDs, are not holders: they exist only because we are
+// looking. A thread's own table holds none of them.
+func (w *worker) fdTable(dfd int, dir string, pid, first int, skipOwn bool) {
+	fdfd, err := openDir(dfd, dir)
 	if err != nil {
 		if procinfo.IsDenied(err) {
 			w.f.denied.FDs++
@@ -448,7 +476,7 @@ func (w *worker) fds(dfd, pid int) {
 		return
 	}
 	for _, fd := range w.ints {
-		if w.self && w.reg.own(fd) {
+		if skipOwn && w.reg.own(fd) {
 			continue
 		}
 		name := strconv.Itoa(fd)
@@ -462,6 +490,9 @@ func (w *worker) fds(dfd, pid int) {
 		}
 		e, err := w.resolve(fdfd, name, t, model.FromFD)
 		if err != nil {
+			continue
+		}
+		if slices.ContainsFunc(w.f.holds[first:], func(h hold) bool { return h.e == e && h.fd != nil && h.fd.FD == fd }) {
 			continue
 		}
 		w.f.holds = append(w.f.holds, hold{e: e, fd: &model.FD{PID: pid, FD: fd}})

@@ -2,15 +2,19 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"syscall"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/nsinspect/nsinspect/internal/testutil"
 )
 
-// lsSource decodes the "source" of `ls --json` output.
+// lsSource decodes the "source" of `ls --json` output, or of any view's
+// JSON that has one.
 func lsSource(t *testing.T, what, stdout string) string {
 	t.Helper()
 	var out struct {
@@ -22,10 +26,10 @@ func lsSource(t *testing.T, what, stdout string) string {
 	return out.Source
 }
 
-// checkFellBack asserts what `ls --json` (auto) prints where BPF cannot
-// run: exit 0 through /proc, and on stderr exactly one note that BPF is
-// unavailable, containing why, besides the warnings about what /proc
-// refused.
+// checkFellBack asserts what a view's --json (auto) prints where auto
+// wants BPF and BPF cannot run: exit 0 through /proc, and on stderr
+// exactly one note that BPF is unavailable, containing why, besides the
+// warnings about what /proc refused.
 func checkFellBack(t *testing.T, what string, r result, why string) {
 	t.Helper()
 	noCrash(t, what, r)
@@ -89,13 +93,14 @@ func withoutBTF(t *testing.T, args ...string) result {
 	return r
 }
 
-// On a kernel without BTF the iterators cannot be relocated (CO-RE): ls
-// reads /proc with one note saying BTF is missing, and --source bpf
-// exits 4 with one line saying so. The host's /sys/kernel/btf is
-// untouched.
+// On a kernel without BTF the iterators cannot be relocated (CO-RE):
+// nsproxy, whose auto wants BPF on any host (only BPF reads the nsproxy
+// pointers), reads /proc with one note saying BTF is missing, and ls
+// --source bpf exits 4 with one line saying so. The host's
+// /sys/kernel/btf is untouched.
 func TestBPFWithoutBTF(t *testing.T) {
 	requireBPF(t)
-	checkFellBack(t, "ls without BTF", withoutBTF(t, "ls", "--json"), "BTF")
+	checkFellBack(t, "nsproxy without BTF", withoutBTF(t, "nsproxy", "--json"), "BTF")
 	r := withoutBTF(t, "ls", "--source", "bpf")
 	checkOneLineError(t, r, 4, "ls --source bpf without BTF")
 	if !strings.Contains(r.stderr, "BTF") || r.stdout != "" {
@@ -104,7 +109,78 @@ func TestBPFWithoutBTF(t *testing.T) {
 	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
 		t.Errorf("the host lost its BTF: %v", err)
 	}
-	if r := nsinspect(t, "ls", "--json"); r.code != 0 || lsSource(t, "ls after", r.stdout) != "bpf" {
-		t.Errorf("ls on the host afterwards: exit %d, stderr %q; want BPF again", r.code, r.stderr)
+	if r := nsinspect(t, "nsproxy", "--json"); r.code != 0 || lsSource(t, "nsproxy after", r.stdout) != "bpf" {
+		t.Errorf("nsproxy on the host afterwards: exit %d, stderr %q; want BPF again", r.code, r.stderr)
+	}
+}
+
+// A caller that may load BPF (CAP_BPF and CAP_PERFMON) but may not read
+// other users' /proc/PID/ns (nobody, without CAP_SYS_PTRACE) gets the
+// full answer from auto, whatever the host's size: /proc refuses it
+// root's processes, so auto runs BPF, and lists a namespace that only a
+// root process is in, which --source proc cannot show it.
+func TestAutoFullAnswerWhereProcRefuses(t *testing.T) {
+	requireBPF(t)
+	cmd := testutil.StartReady(t, "unshare", "--uts", "sh", "-c", "echo ready; exec sleep 600")
+	link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/uts", cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := strings.NewReplacer("[", "", "]", "").Replace(link) // uts:[4026532...] -> uts:4026532...
+	attr := nobody()
+	attr.AmbientCaps = []uintptr{unix.CAP_BPF, unix.CAP_PERFMON}
+	r := runAs(t, attr, "ls", "--json")
+	noCrash(t, "ls as nobody with CAP_BPF", r)
+	if r.code != 0 || strings.Contains(r.stderr, "BPF unavailable") {
+		t.Fatalf("ls as nobody with CAP_BPF and CAP_PERFMON: exit %d, stderr %q; want BPF to run", r.code, r.stderr)
+	}
+	if src := lsSource(t, "ls as nobody with CAP_BPF", r.stdout); src != "bpf" {
+		t.Errorf("ls as nobody with CAP_BPF and CAP_PERFMON: source %q, want bpf", src)
+	}
+	if _, ok := decodeLs(t, "ls as nobody with CAP_BPF", r.stdout)[key]; !ok {
+		t.Errorf("ls as nobody with CAP_BPF and CAP_PERFMON: %s (root's sleep %d) not listed", key, cmd.Process.Pid)
+	}
+	// The same caller's /proc walk: the namespace is hidden from it.
+	r = runAs(t, attr, "ls", "--json", "--source", "proc")
+	if _, ok := decodeLs(t, "ls --source proc as nobody", r.stdout)[key]; r.code != 0 || ok {
+		t.Errorf("ls --source proc as nobody: exit %d, %s listed %v; want it refused (stderr %q)", r.code, key, ok, r.stderr)
+	}
+}
+
+// From a pid namespace of its own, auto on a small host still runs BPF:
+// NS_GET_PARENT answers EPERM above the caller's pid namespace, so /proc
+// cannot show that namespace's parent, which the kernel's pointers give
+// (ls's "pns", the initial pid namespace's PROC_PID_INIT_INO).
+func TestAutoFullAnswerInPidNamespace(t *testing.T) {
+	requireBPF(t)
+	testutil.RequireCommand(t, "unshare", "util-linux")
+	ls := func(args ...string) map[string]lsEntry {
+		t.Helper()
+		cmd := exec.Command("unshare", append([]string{"--pid", "--fork", "--mount-proc", binary, "ls", "--json"}, args...)...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		r := runCmd(t, cmd)
+		noCrash(t, "ls in a pid namespace", r)
+		if r.code != 0 || strings.Contains(r.stderr, "BPF unavailable") {
+			t.Fatalf("ls %v in a pid namespace: exit %d, stderr %q", args, r.code, r.stderr)
+		}
+		if want := map[bool]string{true: "proc", false: "bpf"}[len(args) > 0]; lsSource(t, "ls in a pid namespace", r.stdout) != want {
+			t.Errorf("ls %v in a pid namespace: source %q, want %s", args, lsSource(t, "", r.stdout), want)
+		}
+		return decodeLs(t, "ls in a pid namespace", r.stdout)
+	}
+	hasParent := func(m map[string]lsEntry) bool {
+		for _, e := range m {
+			if e["type"] == "pid" && fmt.Sprint(e["pns"]) == "4026531836" {
+				return true
+			}
+		}
+		return false
+	}
+	if !hasParent(ls()) {
+		t.Errorf("ls (auto) in a pid namespace: no pid namespace with the initial one as its parent")
+	}
+	// The walk cannot show it: this is what auto must not settle for.
+	if hasParent(ls("--source", "proc")) {
+		t.Errorf("ls --source proc in a pid namespace shows the initial pid namespace as a parent; the rule for auto is moot")
 	}
 }

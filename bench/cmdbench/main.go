@@ -9,6 +9,14 @@
 // a matrix of K experiments against one C process). -nb M runs B M times
 // for each run of A. -tsv adds a last line "median_a_ms<TAB>median_b_ms"
 // for scripts.
+//
+//	cmdbench -once CMD ARGS...
+//
+// runs one command once, its stdout discarded, and prints "WALL_US
+// MAXRSS_KIB CPU_US" (CPU: user+sys from the child's rusage, to the
+// microsecond, where GNU time prints hundredths of a second); a failure
+// prints the command's stderr and exits 1. Scripts that alternate several
+// commands themselves (bench/ls-vs-lsns.sh) time each run with it.
 package main
 
 import (
@@ -18,6 +26,7 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -28,7 +37,11 @@ func main() {
 	tsv := flag.Bool("tsv", false, "end with a line: median_a_ms TAB median_b_ms")
 	a := flag.String("a", "", "first command (split on spaces)")
 	b := flag.String("b", "", "second command (split on spaces)")
+	one := flag.Bool("once", false, "run the command given as arguments once and print WALL_US MAXRSS_KIB CPU_US")
 	flag.Parse()
+	if *one {
+		os.Exit(runOnce(flag.Args()))
+	}
 	if *a == "" || *b == "" || *n < 1 || *nb < 1 || *perA <= 0 {
 		fmt.Fprintln(os.Stderr, "cmdbench: usage: cmdbench [-n RUNS] [-nb M] [-per-a K] [-tsv] -a 'CMD ARGS' -b 'CMD ARGS'")
 		os.Exit(2)
@@ -86,3 +99,29 @@ func once(c []string) (time.Duration, error) {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// runOnce is -once: one run of c, timed and measured.
+func runOnce(c []string) int {
+	if len(c) == 0 {
+		fmt.Fprintln(os.Stderr, "cmdbench: -once needs a command")
+		return 2
+	}
+	cmd := exec.Command(c[0], c[1:]...)
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "cmdbench: %s: %v: %s\n", strings.Join(c, " "), err, errb.String())
+		return 1
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		fmt.Fprintln(os.Stderr, "cmdbench: no rusage for the child")
+		return 1
+	}
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	fmt.Printf("%d %d %d\n", wall.Microseconds(), ru.Maxrss, cpu.Microseconds())
+	return 0
+}

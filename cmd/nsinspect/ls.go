@@ -61,9 +61,15 @@ fds.
 Where tasks are read (--source): bpf runs BPF task and task_file
 iterators (root, kernel BTF, Linux 5.8+), which see every task in one
 pass, kernel threads and tasks /proc refuses included; proc walks /proc.
-auto, the default, uses bpf when the kernel allows it and otherwise proc,
-with one note on stderr. The table's last line and the JSON's "source" key
-say which ran; --source bpf where BPF cannot run exits 4.
+auto, the default, picks the cheaper source that gives the full answer:
+proc on a host of fewer than ` + strconv.Itoa(discover.AutoThreads) + ` threads (the BPF source's fixed cost,
+about 65 ms of loading, is more than such a walk of /proc), bpf on a larger
+one, and bpf where /proc cannot give what BPF does: from a pid namespace
+other than the initial one (its parent), and where /proc refuses a read
+(another user's processes without CAP_SYS_PTRACE, a sandbox's PID 1).
+Where it wants bpf and BPF cannot run it reads /proc, with one note on
+stderr. The table's last line and the JSON's "source" key say which ran;
+--source forces one, and --source bpf where BPF cannot run exits 4.
 
 Without root, namespaces of other users' processes need CAP_SYS_PTRACE: ls
 prints what it can and says on stderr what it could not read.`,

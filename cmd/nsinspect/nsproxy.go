@@ -105,7 +105,7 @@ share their set. The ids mean nothing outside one run.
   nsinspect nsproxy --json | jq '.nsproxies[] | select(.same_set_as != []) | .id'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := discoverFrom(source, discover.Options{Tasks: true}, cmd.ErrOrStderr())
+			m, err := discoverFrom(source, discover.Options{Tasks: true, Objects: true}, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
