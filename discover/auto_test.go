@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -85,7 +84,7 @@ func loadavgOf(n int) func() ([]byte, error) {
 // then sleep), whatever this host's PID 1 refuses.
 func childProc(t *testing.T) string {
 	t.Helper()
-	cmd := exec.Command("sh", "-c", "mount -t proc proc /proc || exit 1; echo ready; exec sleep 600")
+	cmd := testutil.Command(t, testutil.Held, "sh", "-c", "mount -t proc proc /proc || exit 1; echo ready; exec sleep 600")
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags:   unix.CLONE_NEWPID,
 		Unshareflags: unix.CLONE_NEWNS,
