@@ -253,10 +253,10 @@ func yesNo(b *bool) string { return verdict.Of(b).YesNo() }
 // are read through the pins, so a task that exited meanwhile is an error,
 // never another process's container.
 func addContainers(r *sharing.Report, a, b *procinfo.Proc) error {
-	var names containerNames
+	var names inspect.ContainerNames
 	var err error
-	if r.A.Container, err = names.of(a); err == nil {
-		r.B.Container, err = names.of(b)
+	if r.A.Container, err = names.Of(a); err == nil {
+		r.B.Container, err = names.Of(b)
 	}
 	if errors.Is(err, procinfo.ErrProcessGone) {
 		return inspect.Undecidedf(err, "%v: it exited during the comparison, so nothing is reported (run again on a live task)", err)

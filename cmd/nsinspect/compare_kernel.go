@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/nsinspect/nsinspect/bpfiter"
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/procinfo"
 	"github.com/nsinspect/nsinspect/schema"
 	"github.com/nsinspect/nsinspect/sharing"
@@ -61,7 +62,7 @@ type kernelVerdictJSON struct {
 // kernelWitness reads a and b in one snapshot and sets each verdict
 // beside kcmp's in r.
 func kernelWitness(r *sharing.Report, a, b *procinfo.Proc) (*compareKernelJSON, error) {
-	_, ts, err := kernelTasks(a, b)
+	_, ts, err := inspect.KernelTasks(a, b)
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +76,7 @@ func witness(r *sharing.Report, a, b *bpfiter.Task) *compareKernelJSON {
 	for _, res := range r.Resources {
 		kcmp[res.Name] = res.Shared
 	}
-	out := &compareKernelJSON{Source: "bpf", Note: kernelNote}
+	out := &compareKernelJSON{Source: "bpf", Note: inspect.KernelNote}
 	for _, k := range kcmpObject {
 		v := kernelVerdictJSON{Name: k.name, Field: k.obj.Field(), A: a.Obj[k.obj], B: b.Obj[k.obj], Kcmp: kcmp[k.name]}
 		if v.A != 0 || v.B != 0 {

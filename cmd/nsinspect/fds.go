@@ -10,6 +10,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/render"
 	"github.com/nsinspect/nsinspect/schema"
 )
 
@@ -178,10 +179,4 @@ func fdDetail(f fdJSON) string {
 	return ""
 }
 
-func joinInts(v []int, sep string) string {
-	s := make([]string, len(v))
-	for i, x := range v {
-		s[i] = strconv.Itoa(x)
-	}
-	return strings.Join(s, sep)
-}
+func joinInts(v []int, sep string) string { return render.JoinInts(v, sep) }

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/bpfiter"
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/procinfo"
 	"github.com/nsinspect/nsinspect/schema"
 )
@@ -61,7 +62,7 @@ func readFDsKernel(p *procinfo.Proc) (fdsKernelJSON, error) {
 		return fdsKernelJSON{}, usageErrorf("fds --kernel walks a process's fd table (task->files of its leader): give PID, not PID:TID")
 	}
 	if err := bpfiter.Probe(); err != nil {
-		return fdsKernelJSON{}, kernelError(err)
+		return fdsKernelJSON{}, inspect.KernelError(err)
 	}
 	procSide, err := readFDs(p)
 	if err != nil {
@@ -72,7 +73,7 @@ func readFDsKernel(p *procinfo.Proc) (fdsKernelJSON, error) {
 		return fdsKernelJSON{}, readError(p, "fd table", aerr)
 	}
 	if err != nil {
-		return fdsKernelJSON{}, kernelError(err)
+		return fdsKernelJSON{}, inspect.KernelError(err)
 	}
 	return mergeFDs(procSide, walk), nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/nsgroup"
+	"github.com/nsinspect/nsinspect/render"
 	"github.com/nsinspect/nsinspect/schema"
 )
 
@@ -240,12 +241,7 @@ func hierarchyText(n nsgroup.NS) string {
 	return strings.Join(parts, ", ")
 }
 
-func taskRef(r nsgroup.TaskRef) string {
-	if r.TID != r.PID {
-		return fmt.Sprintf("%d:%d(%s)", r.PID, r.TID, r.Comm)
-	}
-	return fmt.Sprintf("%d(%s)", r.PID, r.Comm)
-}
+func taskRef(r nsgroup.TaskRef) string { return render.TaskRef(r) }
 
 func taskRefs(rs []nsgroup.TaskRef) []string {
 	out := make([]string, len(rs))

@@ -25,11 +25,9 @@ func openTask(arg string) (*procinfo.Proc, error) {
 	return r.Proc, nil
 }
 
-// partialRead is a read that gave a report with parts the kernel
-// refused: the report is printed, then the error decides the exit code.
-type partialRead struct{ error }
-
-func (p partialRead) Unwrap() error { return p.error }
+// partialRead is inspect.PartialRead: a report with parts the kernel
+// refused, printed, then its error decides the exit code.
+type partialRead = inspect.PartialRead
 
 // nsReadError is the error for a -p task whose namespace links could not
 // be read: the kernel refused (exit 4, saying what it takes), the task
