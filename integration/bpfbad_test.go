@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -156,7 +157,7 @@ func TestAutoFullAnswerInPidNamespace(t *testing.T) {
 	testutil.RequireCommand(t, "unshare", "util-linux")
 	ls := func(args ...string) map[string]lsEntry {
 		t.Helper()
-		cmd := exec.Command("unshare", append([]string{"--pid", "--fork", "--mount-proc", binary, "ls", "--json"}, args...)...)
+		cmd := testutil.Command(t, 2*time.Minute, "unshare", append([]string{"--pid", "--fork", "--mount-proc", binary, "ls", "--json"}, args...)...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		r := runCmd(t, cmd)
 		noCrash(t, "ls in a pid namespace", r)
