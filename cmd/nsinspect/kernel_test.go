@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,79 +44,6 @@ func TestGoldenNSProxyBPF(t *testing.T) {
 			t.Errorf("the table has no line %q", want)
 		}
 	}
-}
-
-func TestFDDisagreements(t *testing.T) {
-	k := func(name string, ino uint64) *walkFDJSON { return &walkFDJSON{Name: name, Ino: ino} }
-	p := func(link string, ino uint64) *procFDJSON { return &procFDJSON{Link: link, Inode: ino} }
-	long := strings.Repeat("x", 80)
-	for _, c := range []struct {
-		name string
-		k    *walkFDJSON
-		p    *procFDJSON
-		want string // substring of the only disagreement, "" for none
-	}{
-		{"regular", k("hosts", 7), p("/etc/hosts", 7), ""},
-		{"root dir", k("/", 2), p("/", 2), ""},
-		{"deleted", k("x with space", 9), p("/tmp/x with space (deleted)", 9), ""},
-		{"memfd", k("memfd:hello", 5), p("/memfd:hello (deleted)", 5), ""},
-		{"name kept to 63 bytes", k(long[:63], 3), p("/tmp/"+long, 3), ""},
-		{"pipe: d_dname", k("", 4), p("pipe:[4]", 4), ""},
-		{"socket: d_dname", k("TCP", 5), p("socket:[5]", 5), ""},
-		{"nsfs: d_dname", k("/", 6), p("net:[6]", 6), ""},
-		{"closed between", nil, p("/etc/hosts", 7), "closed between"},
-		{"opened between", k("hosts", 7), nil, "opened between"},
-		{"fd reused", k("hosts", 7), p("/etc/passwd", 8), "inode differs"},
-		{"bind mount", k("resolv.conf.real", 7), p("/etc/resolv.conf", 7), "is not the last component"},
-	} {
-		d := disagreements(c.k, c.p)
-		switch {
-		case c.want == "" && len(d) != 0:
-			t.Errorf("%s: disagreements %q, want none", c.name, d)
-		case c.want != "" && (len(d) != 1 || !strings.Contains(d[0], c.want)):
-			t.Errorf("%s: disagreements %q, want one saying %q", c.name, d, c.want)
-		}
-	}
-}
-
-func TestGoldenFDsKernel(t *testing.T) {
-	procSide := fdsJSON{PID: 42, FDs: []fdJSON{
-		{FD: 0, Kind: "chr", Path: "/dev/null", Inode: 3},
-		{FD: 1, Kind: "pipe", Path: "pipe:[100]", Inode: 100},
-		{FD: 3, Kind: "regular", Path: "/tmp/a file (deleted)", Inode: 200},
-		{FD: 4, Kind: "socket", Path: "socket:[300]", Inode: 300},
-		{FD: 5, Kind: "regular", Path: "/etc/hosts", Inode: 400},
-		{FD: 7, Kind: "regular", Path: "/etc/passwd", Inode: 500},
-	}}
-	walk := &bpfiter.Walk{PID: 42, MaxFDs: 64, FDs: []bpfiter.WalkFD{
-		{FD: 0, Name: "null", Ino: 3, Mode: 0o20666, Flags: 2, SMagic: 0x01021994},
-		{FD: 1, Name: "", Ino: 100, Mode: 0o10600, Flags: 1, SMagic: 0x50495045},
-		{FD: 3, Name: "a file", Ino: 200, Mode: 0o100644, SMagic: 0xef53},
-		{FD: 4, Name: "TCP", Ino: 300, Mode: 0o140777, Flags: 2, SMagic: 0x534f434b},
-		{FD: 6, Name: "[eventfd]", Ino: 1038, Mode: 0o600, Flags: 2, SMagic: 0x09041934},
-		{FD: 7, Name: "group", Ino: 501, Mode: 0o100644, SMagic: 0xef53},
-	}}
-	out := mergeFDs(procSide, walk)
-	if out.Agree {
-		t.Error("agree with fd 5 closed, 6 opened and 7 reused")
-	}
-	var nums []int
-	for _, f := range out.FDs {
-		nums = append(nums, f.FD)
-	}
-	if !slices.Equal(nums, []int{0, 1, 3, 4, 5, 6, 7}) {
-		t.Errorf("fds %v, want the union in order", nums)
-	}
-	var b bytes.Buffer
-	if err := writeFDsKernel(&b, out); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "fds-kernel.txt", b.Bytes())
-	var js bytes.Buffer
-	if err := writeJSON(&js, out); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "fds-kernel.json", js.Bytes())
 }
 
 func TestCompareWitness(t *testing.T) {

@@ -1,22 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"io"
 	"text/tabwriter"
 
 	"github.com/nsinspect/nsinspect/render"
 )
 
-// writeJSON writes v as indented JSON followed by a newline.
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	// Command lines and struct paths ("task->files") are printed as they
-	// are: this JSON goes to terminals and jq, not into HTML.
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
+// writeJSON is render.JSON.
+func writeJSON(w io.Writer, v any) error { return render.JSON(w, v) }
 
 // newTable returns a tabwriter laid out like util-linux's tables: columns
 // separated by two spaces, left aligned. Flush it when done.
