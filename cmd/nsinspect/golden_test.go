@@ -207,7 +207,6 @@ func TestGoldenReports(t *testing.T) {
 		{"clone-newnet-files", decodeAs[report.Clone], func(w io.Writer, v any) error { renderClone(w, v.(*report.Clone)); return nil }},
 		{"clone-sighand-refused", decodeAs[report.Clone], func(w io.Writer, v any) error { renderClone(w, v.(*report.Clone)); return nil }},
 		{"unshare-net", decodeAs[report.Unshare], func(w io.Writer, v any) error { renderUnshare(w, v.(*report.Unshare)); return nil }},
-		{"compare-netuts", decodeAs[compareJSON], func(w io.Writer, v any) error { return writeCompareTable(w, v.(*compareJSON).Report) }},
 	} {
 		in, err := os.ReadFile(filepath.Join("testdata", "fixtures", c.fixture+".json"))
 		if err != nil {

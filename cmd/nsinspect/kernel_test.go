@@ -2,13 +2,11 @@ package main
 
 import (
 	"bytes"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/nsgroup"
-	"github.com/nsinspect/nsinspect/sharing"
 )
 
 // objs is a task's Obj array with the given ids, by object.
@@ -44,35 +42,4 @@ func TestGoldenNSProxyBPF(t *testing.T) {
 			t.Errorf("the table has no line %q", want)
 		}
 	}
-}
-
-func TestCompareWitness(t *testing.T) {
-	yes, no := true, false
-	r := &sharing.Report{Resources: []sharing.Resource{
-		{Name: "files", Shared: &yes}, {Name: "fs", Shared: &no}, {Name: "vm", Shared: &yes},
-		{Name: "sighand", Shared: &no}, {Name: "io"}, {Name: "sysvsem"},
-	}}
-	a := &bpfiter.Task{Obj: objs(map[bpfiter.Object]uint64{bpfiter.Files: 1, bpfiter.FS: 1, bpfiter.MM: 1, bpfiter.Sighand: 1, bpfiter.IO: 3})}
-	// vm: kcmp said shared, BPF read two objects: a task changed between.
-	b := &bpfiter.Task{Obj: objs(map[bpfiter.Object]uint64{bpfiter.Files: 1, bpfiter.FS: 2, bpfiter.MM: 2, bpfiter.Sighand: 2})}
-	k := witness(r, a, b)
-	want := map[string]struct{ same, agrees string }{
-		"files": {"same", "true"}, "fs": {"different", "true"}, "vm": {"different", "false"},
-		"sighand": {"different", "true"}, "io": {"different", "?"}, "sysvsem": {"both NULL", "?"},
-	}
-	for _, v := range k.Resources {
-		w := want[v.Name]
-		agrees := "?"
-		if v.Agrees != nil {
-			agrees = strconv.FormatBool(*v.Agrees)
-		}
-		if got := sameWord(v.Same, "both NULL"); got != w.same || agrees != w.agrees {
-			t.Errorf("%s: bpf %s agrees %s, want %s and %s", v.Name, got, agrees, w.same, w.agrees)
-		}
-	}
-	var b2 bytes.Buffer
-	if err := writeKernelWitness(&b2, k); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "compare-kernel.txt", b2.Bytes())
 }

@@ -214,7 +214,7 @@ func (a serveAPI) compare(_ context.Context, q server.Query) (any, error) {
 			return nil, apiError(err, p.name)
 		}
 	}
-	out, err := compareTasks(argA, argB, kernel)
+	out, err := inspect.CompareTasks(argA, argB, kernel)
 	if err != nil {
 		return nil, apiError(err, "a or b")
 	}
