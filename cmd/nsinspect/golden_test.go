@@ -10,10 +10,11 @@ import (
 	"testing"
 
 	"github.com/nsinspect/nsinspect/clone/report"
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/nsgraph"
-	"github.com/nsinspect/nsinspect/nsgroup"
+	"github.com/nsinspect/nsinspect/render"
 )
 
 // The renderers' golden tests: each renders a fixture report, built by
@@ -159,10 +160,13 @@ func TestGoldenLs(t *testing.T) {
 
 func TestGoldenNSProxy(t *testing.T) {
 	m := fixtureModel(false)
-	g := nsgroup.ByNSProxy(m.Tasks)
+	m.Source = "proc"
+	out := inspect.NSProxyOf(m)
 	var text, js bytes.Buffer
-	renderNSProxy(&text, len(m.Tasks), g)
-	if err := writeJSON(&js, newNSProxyOut("proc", len(m.Tasks), g)); err != nil {
+	if err := render.NSProxy(&text, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeJSON(&js, out); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "nsproxy.txt", text.Bytes())
@@ -174,7 +178,11 @@ func TestGoldenKthreads(t *testing.T) {
 	m.Source = "proc"
 	for _, asJSON := range []bool{false, true} {
 		var b bytes.Buffer
-		if err := renderKthreads(&b, m.Source, kthreads(m), asJSON); err != nil {
+		write := render.Kthreads
+		if asJSON {
+			write = func(w io.Writer, k inspect.Kthreads) error { return writeJSON(w, k) }
+		}
+		if err := write(&b, inspect.KthreadsOf(m)); err != nil {
 			t.Fatal(err)
 		}
 		name := "kthreads.txt"

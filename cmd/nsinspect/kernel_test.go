@@ -6,7 +6,8 @@ import (
 	"testing"
 
 	"github.com/nsinspect/nsinspect/bpfiter"
-	"github.com/nsinspect/nsinspect/nsgroup"
+	"github.com/nsinspect/nsinspect/inspect"
+	"github.com/nsinspect/nsinspect/render"
 )
 
 // objs is a task's Obj array with the given ids, by object.
@@ -29,10 +30,13 @@ func TestGoldenNSProxyBPF(t *testing.T) {
 		task.Objects = make([]uint64, bpfiter.NObjects)
 		task.Objects[bpfiter.NSProxy] = proxy[[2]int{task.PID, task.TID}]
 	}
-	g := nsgroup.ByNSProxy(m.Tasks)
+	m.Source = "bpf"
+	out := inspect.NSProxyOf(m)
 	var text, js bytes.Buffer
-	renderNSProxy(&text, len(m.Tasks), g)
-	if err := writeJSON(&js, newNSProxyOut("bpf", len(m.Tasks), g)); err != nil {
+	if err := render.NSProxy(&text, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeJSON(&js, out); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "nsproxy-bpf.txt", text.Bytes())
