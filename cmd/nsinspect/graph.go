@@ -123,7 +123,7 @@ func graphRoots(m *model.Model, targets []inspect.Target) ([]model.TaskRef, erro
 		}
 		p.Close()
 		if err != nil {
-			return nil, nsReadError(tg.Arg, p, err)
+			return nil, inspect.NSReadError(tg.Arg, p, err)
 		}
 		return nil, inspect.Undecidedf(nil, "-p %s: the task is not among those the scan read (it started after the scan, or the source missed it): run again, or try --source proc", tg.Arg)
 	}

@@ -13,7 +13,7 @@ import (
 )
 
 // serveAPI answers the JSON paths of `serve` with the CLI's own builders:
-// lsJSON, compareTasks and auditOne.
+// inspect.LsOf, inspect.CompareTasks and auditOne.
 type serveAPI struct {
 	cache         *server.Cache[*server.Pass]
 	engineTimeout time.Duration
@@ -40,16 +40,16 @@ func (a serveAPI) pass(ctx context.Context) (*server.Pass, error) {
 
 // namespaces is `ls --json [-t TYPE] [-p TASK]` over the cached pass.
 func (a serveAPI) namespaces(ctx context.Context, q server.Query) (any, error) {
-	o := lsOptions{pid: q.Get("task")}
+	o := inspect.LsFilter{Task: q.Get("task")}
 	if t := q.Get("type"); t != "" {
 		if _, err := namespaces.ParseType(t); err != nil {
 			return nil, server.BadRequest("bad_type", "type=%q: %v", t, err)
 		}
-		o.types = []string{t}
+		o.Types = []string{t}
 	}
 	held := namespaces.NewHolder()
 	defer held.Close()
-	keep, err := lsFilter(o, held)
+	keep, err := o.Keep(held)
 	if err != nil {
 		return nil, apiError(err, "task")
 	}
@@ -57,13 +57,8 @@ func (a serveAPI) namespaces(ctx context.Context, q server.Query) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var list []*model.Namespace
-	for _, ns := range p.Model.Namespaces {
-		if keep(ns) {
-			list = append(list, ns)
-		}
-	}
-	return lsJSON(p.Model.Source, list, newUserCache()), nil
+	list := inspect.LsSelect(p.Model.Namespaces, keep)
+	return inspect.LsOf(p.Model.Source, list, inspect.UserNames{}), nil
 }
 
 // taskJSON is one task in /api/tasks: the model's task, with its ten
@@ -134,7 +129,7 @@ func taskOut(t *model.Task) taskJSON {
 		Namespaces: map[string]*taskNSJSON{}}
 	for i, l := range namespaces.Links {
 		if i < len(t.NS) && t.NS[i] != nil {
-			j.Namespaces[l.Name] = &taskNSJSON{NS: t.NS[i].Ino, ID: nsID(t.NS[i].NS)}
+			j.Namespaces[l.Name] = &taskNSJSON{NS: t.NS[i].Ino, ID: inspect.NSID(t.NS[i].NS)}
 			continue
 		}
 		j.Namespaces[l.Name] = nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/discover"
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/model"
 )
 
@@ -47,7 +48,7 @@ func discoverFrom(source string, opt discover.Options, stderr io.Writer) (*model
 	// Every view of the pass (ls, nsproxy, graph, kthreads) says what it
 	// could not read: a view that silently drops tasks is wrong.
 	if m.Denied.Any() {
-		fmt.Fprintf(stderr, "nsinspect: warning: %s\n", deniedLine(m.Denied))
+		fmt.Fprintf(stderr, "nsinspect: warning: %s\n", inspect.DeniedLine(m.Denied))
 	}
 	return m, nil
 }
