@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,9 +14,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
-	"github.com/nsinspect/nsinspect/bpfiter"
-	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/engine"
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/server"
 )
 
@@ -90,7 +88,8 @@ func runServe(stderr io.Writer, o serveOptions) error {
 	if o.minInterval < 0 {
 		return usageErrorf("--min-interval %v: must not be negative", o.minInterval)
 	}
-	src, closeSrc, err := serveSource(o.source, stderr)
+	src, closeSrc, notes, err := inspect.OpenSource(o.source)
+	printNotes(stderr, notes)
 	if err != nil {
 		return err
 	}
@@ -170,32 +169,6 @@ func serveUntilSignal(srv *http.Server, ln net.Listener, cache *server.Cache[*se
 			return nil
 		}
 	}
-}
-
-// serveSource picks the pass's source once: BPF with the iterators loaded
-// for the server's life (62 ms a pass on 6,000 processes instead of ~80 ms
-// more for each load), or /proc.
-func serveSource(name string, stderr io.Writer) (discover.Source, func(), error) {
-	nop := func() {}
-	switch name {
-	case "proc":
-		return discover.Proc{}, nop, nil
-	case "auto", "", "bpf":
-	default:
-		return nil, nil, usageErrorf("--source %q: not one of auto, bpf, proc", name)
-	}
-	it, err := bpfiter.Load()
-	if err == nil {
-		return discover.BPF{Iterators: it}, func() { it.Close() }, nil
-	}
-	if name == "bpf" {
-		if errors.Is(err, bpfiter.ErrUnavailable) {
-			return nil, nil, privilegeErrorf("--source bpf: %v (--source proc reads /proc instead)", err)
-		}
-		return nil, nil, fmt.Errorf("loading the BPF iterators: %w", err)
-	}
-	fmt.Fprintf(stderr, "nsinspect: note: BPF unavailable (%s); passes read /proc instead\n", oneLine(err.Error()))
-	return discover.Proc{}, nop, nil
 }
 
 // dockerNames asks the Docker engine for container names, when its socket
