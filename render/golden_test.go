@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/nsinspect/nsinspect/bpfiter"
+	"github.com/nsinspect/nsinspect/clone/report"
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
@@ -227,4 +229,47 @@ func TestGoldenNSProxyBPF(t *testing.T) {
 			t.Errorf("the table has no line %q", want)
 		}
 	}
+}
+
+// The experiment renderers over fixture reports: JSON that nsinspect
+// printed for real experiments (clone newnet,files; the refused clone
+// sighand; unshare net), decoded, rendered as the table golden file, and encoded
+// again, which must give the fixture back byte for byte.
+func TestGoldenReports(t *testing.T) {
+	for _, c := range []struct {
+		fixture string
+		decode  func([]byte) (any, error)
+		render  func(io.Writer, any) error
+	}{
+		{"clone-newnet-files", decodeAs[report.Clone], func(w io.Writer, v any) error { return Clone(w, v.(*report.Clone)) }},
+		{"clone-sighand-refused", decodeAs[report.Clone], func(w io.Writer, v any) error { return Clone(w, v.(*report.Clone)) }},
+		{"unshare-net", decodeAs[report.Unshare], func(w io.Writer, v any) error { return Unshare(w, v.(*report.Unshare)) }},
+	} {
+		in, err := os.ReadFile(filepath.Join("testdata", "fixtures", c.fixture+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := c.decode(in)
+		if err != nil {
+			t.Fatalf("%s: %v", c.fixture, err)
+		}
+		var js, table bytes.Buffer
+		if err := JSON(&js, v); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(js.Bytes(), in) {
+			t.Errorf("%s: the JSON renderer does not give the fixture back:\n%s", c.fixture, js.Bytes())
+		}
+		if err := c.render(&table, v); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, c.fixture+".txt", table.Bytes())
+	}
+}
+
+func decodeAs[T any](b []byte) (any, error) {
+	v := new(T)
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return v, dec.Decode(v)
 }

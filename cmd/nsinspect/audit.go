@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -11,6 +12,7 @@ import (
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/policy"
 	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/render"
 )
 
 func init() {
@@ -116,8 +118,8 @@ rule and target, a failure with the evidence per violation.
 				if err := writeJSON(w, report); err != nil {
 					return err
 				}
-			} else {
-				writeAuditReport(w, report)
+			} else if err := render.AuditReport(w, report); err != nil {
+				return err
 			}
 			if junitFile != "" && report.Policy != nil {
 				if err := writeJUnitFile(junitFile, report.Policy.Evaluated); err != nil {
@@ -164,4 +166,16 @@ func policyErrList(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
+}
+
+func writeJUnitFile(path string, results []policy.Result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return usageErrorf("--junit %s: %v", path, err)
+	}
+	if err := policy.WriteJUnit(f, "nsinspect audit", results); err != nil {
+		f.Close()
+		return fmt.Errorf("writing the JUnit report %s: %w", path, err)
+	}
+	return f.Close()
 }

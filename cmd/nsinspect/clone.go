@@ -13,6 +13,7 @@ import (
 	"github.com/nsinspect/nsinspect/clone/report"
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/nsgraph"
+	"github.com/nsinspect/nsinspect/render"
 )
 
 func init() {
@@ -102,8 +103,8 @@ broke.`,
 				if err := writeJSON(c.OutOrStdout(), rep); err != nil {
 					return err
 				}
-			} else {
-				renderClone(c.OutOrStdout(), rep)
+			} else if err := render.Clone(c.OutOrStdout(), rep); err != nil {
+				return err
 			}
 			return cloneExit(rep)
 		},
