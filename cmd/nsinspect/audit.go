@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/policy"
-	"github.com/nsinspect/nsinspect/procinfo"
 	"github.com/nsinspect/nsinspect/render"
 )
 
@@ -90,7 +88,7 @@ rule and target, a failure with the evidence per violation.
 			if policyFile != "" {
 				p, err := policy.Load(policyFile)
 				if err != nil {
-					return policyErrors("", err)
+					return inspect.PolicyErrors("", err)
 				}
 				pol = p
 			}
@@ -135,37 +133,6 @@ rule and target, a failure with the evidence per violation.
 	c.Flags().StringVar(&junitFile, "junit", "", "with --policy, write a JUnit XML report to `FILE`")
 	c.Flags().DurationVar(&engineTimeout, "engine-timeout", 2*time.Second, "how long to wait for a container engine's answer")
 	return c
-}
-
-// policyError is a policy file's errors on one line, for a log line or
-// /healthz: the first and how many more. policyErrors gives them all.
-func policyError(err error) string {
-	errs := policyErrList(err)
-	if len(errs) == 1 {
-		return "bad policy: " + errs[0].Error()
-	}
-	return fmt.Sprintf("bad policy: %v (and %d more errors)", errs[0], len(errs)-1)
-}
-
-// policyErrors is a policy file's errors as bad input, one line each at
-// FILE:LINE:COL, prefixed with what was loading it.
-func policyErrors(prefix string, err error) error {
-	if procinfo.IsDenied(err) {
-		return privilegeErrorf("%s%v (run as a user who may read it)", prefix, err)
-	}
-	var out []error
-	for _, e := range policyErrList(err) {
-		out = append(out, usageErrorf("%sbad policy: %v", prefix, e))
-	}
-	return errors.Join(out...)
-}
-
-// policyErrList unpacks policy.Parse's errors.Join.
-func policyErrList(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
 
 func writeJUnitFile(path string, results []policy.Result) error {

@@ -94,7 +94,7 @@ func runServe(stderr io.Writer, o serveOptions) error {
 		return err
 	}
 	defer closeSrc()
-	pol, err := newServePolicy(o.policy)
+	pol, err := server.NewPolicyFile(o.policy)
 	if err != nil {
 		return err
 	}
@@ -102,25 +102,25 @@ func runServe(stderr io.Writer, o serveOptions) error {
 		Source:  src,
 		Kubelet: server.Kubelet{PodsDir: o.podsDir, ContainersDir: o.containersDir},
 		Names:   dockerNames,
-		Enrich:  pol.enrich,
+		Enrich:  pol.Enrich,
 	}
 	cache := server.NewCache(sc.Scan, o.minInterval)
 	metrics := server.NewMetrics(cache.Get)
 	sc.Metrics = metrics
-	pol.attach(metrics)
+	pol.Attach(metrics)
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return usageErrorf("--listen %s: %v", o.listen, oneLine(err.Error()))
 	}
-	api := serveAPI{cache: cache, engineTimeout: o.engineTimeout, policy: pol}
+	api := server.API{Cache: cache, EngineTimeout: o.engineTimeout, Policy: pol}
 	srv := &http.Server{
 		Handler: server.NewHandler(server.Config{
-			Endpoints: api.endpoints(),
+			Endpoints: api.Endpoints(),
 			Metrics: promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{
 				ErrorHandling: promhttp.ContinueOnError, MaxRequestsInFlight: 8, Timeout: 30 * time.Second,
 			}),
-			Health: api.health,
+			Health: api.Health,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
@@ -136,7 +136,7 @@ func runServe(stderr io.Writer, o serveOptions) error {
 // serveUntilSignal serves until SIGTERM or SIGINT, reloading the policy
 // on SIGHUP. Shutdown lets answers in flight finish for up to 800 ms and
 // then closes what is left, so that the process is gone within a second.
-func serveUntilSignal(srv *http.Server, ln net.Listener, cache *server.Cache[*server.Pass], pol *servePolicy, stderr io.Writer) error {
+func serveUntilSignal(srv *http.Server, ln net.Listener, cache *server.Cache[*server.Pass], pol *server.PolicyFile, stderr io.Writer) error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP)
 	defer signal.Stop(sigs)
@@ -148,7 +148,7 @@ func serveUntilSignal(srv *http.Server, ln net.Listener, cache *server.Cache[*se
 			return fmt.Errorf("serving HTTP: %w", err)
 		case s := <-sigs:
 			if s == unix.SIGHUP {
-				pol.reload(stderr)
+				fmt.Fprintf(stderr, "nsinspect: %s\n", pol.Reload())
 				continue
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
