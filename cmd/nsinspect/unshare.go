@@ -60,7 +60,7 @@ A call the kernel refuses exits 3 with the errno and the rule it broke.`,
 			}
 			switch {
 			case rep.Errno != nil:
-				return kernelRefusal(rep.Syscall, rep.Flags, *rep.Errno, rep.Explanation)
+				return inspect.KernelRefusal(rep.Syscall, rep.Flags, *rep.Errno, rep.Explanation)
 			case len(rep.Disagreements) > 0:
 				return inspect.Assertionf("%d result(s) disagree with unshare(2)", len(rep.Disagreements))
 			}
