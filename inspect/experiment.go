@@ -20,6 +20,19 @@ func CloneOutcome(rep *report.Clone) error {
 	return nil
 }
 
+// UnshareOutcome classifies an unshare experiment's report: the kernel's
+// refusal (exit 3), a result that disagrees with unshare(2) (exit 1), or
+// nil.
+func UnshareOutcome(rep *report.Unshare) error {
+	switch {
+	case rep.Errno != nil:
+		return KernelRefusal(rep.Syscall, rep.Flags, *rep.Errno, rep.Explanation)
+	case len(rep.Disagreements) > 0:
+		return Assertionf("%d result(s) disagree with unshare(2)", len(rep.Disagreements))
+	}
+	return nil
+}
+
 // KernelRefusal is the kernel's refusal of an experiment's call (exit 3),
 // in one line for stderr. The report (stdout)
 // already explains the refusal, but a script that only reads stderr and the

@@ -58,13 +58,7 @@ A call the kernel refuses exits 3 with the errno and the rule it broke.`,
 			} else if err := render.Unshare(c.OutOrStdout(), rep); err != nil {
 				return err
 			}
-			switch {
-			case rep.Errno != nil:
-				return inspect.KernelRefusal(rep.Syscall, rep.Flags, *rep.Errno, rep.Explanation)
-			case len(rep.Disagreements) > 0:
-				return inspect.Assertionf("%d result(s) disagree with unshare(2)", len(rep.Disagreements))
-			}
-			return nil
+			return inspect.UnshareOutcome(rep)
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
