@@ -228,13 +228,10 @@ func (a API) audit(ctx context.Context, q Query) (any, error) {
 	if ref != nil {
 		defer ref.Close()
 	}
-	one, err := inspect.Auditor{Ref: ref, RefInfo: refInfo, EngineTimeout: a.EngineTimeout}.Audit(ctx, target)
+	auditor := inspect.Auditor{Ref: ref, RefInfo: refInfo, EngineTimeout: a.EngineTimeout}
+	report, err := auditor.Report(ctx, []string{target}, a.Policy.current(), a.Policy.file)
 	if err != nil {
 		return nil, FromError(err, "target")
-	}
-	report := inspect.AuditReport{Targets: []inspect.Audit{one}}
-	if pol := a.Policy.current(); pol != nil {
-		report.Policy = inspect.EvaluatePolicy(pol, a.Policy.file, report.Targets)
 	}
 	return report, nil
 }

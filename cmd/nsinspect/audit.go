@@ -100,16 +100,9 @@ rule and target, a failure with the evidence per violation.
 				defer ref.Close()
 			}
 			auditor := inspect.Auditor{Ref: ref, RefInfo: refInfo, EngineTimeout: engineTimeout}
-			report := inspect.AuditReport{}
-			for _, arg := range args {
-				a, err := auditor.Audit(context.Background(), arg)
-				if err != nil {
-					return err
-				}
-				report.Targets = append(report.Targets, a)
-			}
-			if pol != nil {
-				report.Policy = inspect.EvaluatePolicy(pol, policyFile, report.Targets)
+			report, err := auditor.Report(context.Background(), args, pol, policyFile)
+			if err != nil {
+				return err
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
