@@ -224,6 +224,24 @@ func (a Auditor) Audit(ctx context.Context, arg string) (Audit, error) {
 	return out, nil
 }
 
+// Report audits each of args in turn and, with a policy (nil: none),
+// evaluates its rules on them: what audit --json prints and
+// /api/audit answers.
+func (a Auditor) Report(ctx context.Context, args []string, pol *policy.Policy, file string) (AuditReport, error) {
+	report := AuditReport{}
+	for _, arg := range args {
+		one, err := a.Audit(ctx, arg)
+		if err != nil {
+			return AuditReport{}, err
+		}
+		report.Targets = append(report.Targets, one)
+	}
+	if pol != nil {
+		report.Policy = EvaluatePolicy(pol, file, report.Targets)
+	}
+	return report, nil
+}
+
 // EvaluatePolicy runs every rule on every audited target. A rule that
 // cannot be decided for a target is listed as undecided, with the class
 // of why (Outcome).

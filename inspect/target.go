@@ -179,3 +179,20 @@ func ReadError(p *procinfo.Proc, what string, err error) error {
 	}
 	return fmt.Errorf("reading the %s of process %d: %w", what, p.PID, err)
 }
+
+// NSReadError is the error for a -p task whose namespace links could not
+// be read: the kernel refused (exit 4, saying what it takes), the task
+// exited meanwhile or anything else (exit 5, nsinspect could not find out).
+func NSReadError(arg string, p *procinfo.Proc, err error) error {
+	dir := fmt.Sprintf("/proc/%d/ns", p.PID)
+	if p.IsThread() {
+		dir = fmt.Sprintf("/proc/%d/task/%d/ns", p.PID, p.TID)
+	}
+	switch {
+	case procinfo.IsDenied(err):
+		return Privilegef("-p %s: cannot read its namespaces: %s", arg, procinfo.DeniedHint("reading "+dir))
+	case errors.Is(err, procinfo.ErrProcessGone):
+		return fmt.Errorf("-p %s: the task exited while %s was read: %w", arg, dir, err)
+	}
+	return fmt.Errorf("-p %s: reading %s: %w", arg, dir, err)
+}

@@ -2,15 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/policy"
-	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/render"
 )
 
 func init() {
@@ -88,7 +88,7 @@ rule and target, a failure with the evidence per violation.
 			if policyFile != "" {
 				p, err := policy.Load(policyFile)
 				if err != nil {
-					return policyErrors("", err)
+					return inspect.PolicyErrors("", err)
 				}
 				pol = p
 			}
@@ -100,24 +100,17 @@ rule and target, a failure with the evidence per violation.
 				defer ref.Close()
 			}
 			auditor := inspect.Auditor{Ref: ref, RefInfo: refInfo, EngineTimeout: engineTimeout}
-			report := inspect.AuditReport{}
-			for _, arg := range args {
-				a, err := auditor.Audit(context.Background(), arg)
-				if err != nil {
-					return err
-				}
-				report.Targets = append(report.Targets, a)
-			}
-			if pol != nil {
-				report.Policy = inspect.EvaluatePolicy(pol, policyFile, report.Targets)
+			report, err := auditor.Report(context.Background(), args, pol, policyFile)
+			if err != nil {
+				return err
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
 				if err := writeJSON(w, report); err != nil {
 					return err
 				}
-			} else {
-				writeAuditReport(w, report)
+			} else if err := render.AuditReport(w, report); err != nil {
+				return err
 			}
 			if junitFile != "" && report.Policy != nil {
 				if err := writeJUnitFile(junitFile, report.Policy.Evaluated); err != nil {
@@ -135,33 +128,14 @@ rule and target, a failure with the evidence per violation.
 	return c
 }
 
-// policyError is a policy file's errors on one line, for a log line or
-// /healthz: the first and how many more. policyErrors gives them all.
-func policyError(err error) string {
-	errs := policyErrList(err)
-	if len(errs) == 1 {
-		return "bad policy: " + errs[0].Error()
+func writeJUnitFile(path string, results []policy.Result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return usageErrorf("--junit %s: %v", path, err)
 	}
-	return fmt.Sprintf("bad policy: %v (and %d more errors)", errs[0], len(errs)-1)
-}
-
-// policyErrors is a policy file's errors as bad input, one line each at
-// FILE:LINE:COL, prefixed with what was loading it.
-func policyErrors(prefix string, err error) error {
-	if procinfo.IsDenied(err) {
-		return privilegeErrorf("%s%v (run as a user who may read it)", prefix, err)
+	if err := policy.WriteJUnit(f, "nsinspect audit", results); err != nil {
+		f.Close()
+		return fmt.Errorf("writing the JUnit report %s: %w", path, err)
 	}
-	var out []error
-	for _, e := range policyErrList(err) {
-		out = append(out, usageErrorf("%sbad policy: %v", prefix, e))
-	}
-	return errors.Join(out...)
-}
-
-// policyErrList unpacks policy.Parse's errors.Join.
-func policyErrList(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
+	return f.Close()
 }

@@ -10,9 +10,9 @@ import (
 
 	"github.com/nsinspect/nsinspect/clone"
 	"github.com/nsinspect/nsinspect/clone/flags"
-	"github.com/nsinspect/nsinspect/clone/report"
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/nsgraph"
+	"github.com/nsinspect/nsinspect/render"
 )
 
 func init() {
@@ -102,10 +102,10 @@ broke.`,
 				if err := writeJSON(c.OutOrStdout(), rep); err != nil {
 					return err
 				}
-			} else {
-				renderClone(c.OutOrStdout(), rep)
+			} else if err := render.Clone(c.OutOrStdout(), rep); err != nil {
+				return err
 			}
-			return cloneExit(rep)
+			return inspect.CloneOutcome(rep)
 		},
 	}
 	f := c.Flags()
@@ -120,18 +120,6 @@ broke.`,
 	f.BoolVar(&o.dot, "dot", false, "print the experiment as a Graphviz DOT graph: parent, child, each resource shared or separate")
 	f.BoolVar(&o.svg, "svg", false, "like --dot, rendered to SVG by Graphviz's dot (apt-get install graphviz)")
 	return c
-}
-
-// cloneExit maps a report to the exit code: 3 when the kernel refused the
-// call, 1 when a verdict disagrees with clone(2), else 0.
-func cloneExit(rep *report.Clone) error {
-	if rep.Errno != nil {
-		return kernelRefusal(rep.Syscall, rep.Flags, *rep.Errno, rep.Explanation)
-	}
-	if len(rep.Disagreements) > 0 {
-		return inspect.Assertionf("%d verdict(s) disagree with clone(2); see DISAGREE above", len(rep.Disagreements))
-	}
-	return nil
 }
 
 // cgroupDir checks that dir is a directory of a cgroup v2 hierarchy, which

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/nsinspect/nsinspect/schema/schematest"
+	"github.com/nsinspect/nsinspect/server"
 )
 
 // Every path serve answers is documented in schema/openapi.yaml with the
@@ -16,7 +17,7 @@ func TestServeEndpointsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	served := []string{"/healthz", "/metrics"}
-	for _, ep := range (serveAPI{}).endpoints() {
+	for _, ep := range (server.API{}).Endpoints() {
 		served = append(served, ep.Path)
 		params, ok := v.Operation(ep.Path)
 		if !ok {

@@ -81,14 +81,3 @@ func privilegeErrorf(format string, a ...any) error { return inspect.Privilegef(
 // errAssertion is returned after a failed assertion was printed: it
 // carries the exit code and no line of its own.
 var errAssertion = inspect.Assertionf("")
-
-// kernelRefusal is exit 3 with one line on stderr. The report (stdout)
-// already explains the refusal, but a script that only reads stderr and the
-// exit code must learn what the kernel said too.
-func kernelRefusal(syscall string, flags []string, errno string, why []string) error {
-	msg := fmt.Sprintf("the kernel refused %s(%s) with %s", syscall, strings.Join(flags, "|"), errno)
-	if len(why) == 0 {
-		return inspect.Wrap(inspect.ErrKernelRefused, nil, "%s (see the report and 'nsinspect explain')", msg)
-	}
-	return inspect.Wrap(inspect.ErrKernelRefused, nil, "%s: %s", msg, why[0])
-}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/inspect"
-	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/nsgraph"
 )
 
@@ -66,7 +65,7 @@ user's, without CAP_SYS_PTRACE) exits 4.
 			}
 			tasks := m.Tasks
 			if len(targets) > 0 {
-				roots, err := graphRoots(m, targets)
+				roots, err := inspect.GraphRoots(m, targets)
 				if err != nil {
 					return err
 				}
@@ -97,37 +96,6 @@ func parseTasks(args []string) ([]inspect.Target, error) {
 		out = append(out, t)
 	}
 	return out, nil
-}
-
-// graphRoots finds each -p task among the pass's tasks. A task the pass
-// read is a root. For one it has not read, /proc says why: it does not
-// exist (exit 2), its namespaces may not be read (exit 4), or it appeared
-// after the pass (exit 5).
-func graphRoots(m *model.Model, targets []inspect.Target) ([]model.TaskRef, error) {
-	var roots []model.TaskRef
-	for _, tg := range targets {
-		// Resolved (a container to its init) and pinned while the pass
-		// is searched, so the root found is the task named.
-		p, err := openTask(tg.Arg)
-		if err != nil {
-			return nil, err
-		}
-		if t := m.Task(p.PID, p.TID); t != nil && t.Readable() {
-			roots = append(roots, model.TaskRef{PID: p.PID, TID: p.TID})
-			p.Close()
-			continue
-		}
-		_, err = p.Namespace("user") // a zombie's still resolves
-		if err == nil {
-			err = p.Alive()
-		}
-		p.Close()
-		if err != nil {
-			return nil, nsReadError(tg.Arg, p, err)
-		}
-		return nil, inspect.Undecidedf(nil, "-p %s: the task is not among those the scan read (it started after the scan, or the source missed it): run again, or try --source proc", tg.Arg)
-	}
-	return roots, nil
 }
 
 // writeGraph prints g as DOT, or as SVG rendered by dot(1).

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"fmt"
-	"io"
-
 	"github.com/spf13/cobra"
 
 	"github.com/nsinspect/nsinspect/discover"
-	"github.com/nsinspect/nsinspect/model"
-	"github.com/nsinspect/nsinspect/schema"
+	"github.com/nsinspect/nsinspect/inspect"
+	"github.com/nsinspect/nsinspect/render"
 )
 
 func init() {
@@ -16,24 +13,6 @@ func init() {
 		Use:   "kthreads",
 		Short: "List the kernel threads: kthreadd (pid 2) and its PF_KTHREAD children",
 	}, newKthreadsCmd)
-}
-
-// kthreaddPID is the kernel thread that forks all others.
-const kthreaddPID = 2
-
-// kthreadsJSON is `kthreads --json`: the source that ran and the list.
-type kthreadsJSON struct {
-	SchemaVersion schema.Version `json:"schema_version"`
-	Source        string         `json:"source"`
-	Kthreads      []kthreadJSON  `json:"kthreads"`
-}
-
-type kthreadJSON struct {
-	PID   int    `json:"pid"`
-	PPid  int    `json:"ppid"`
-	Comm  string `json:"comm"`
-	State string `json:"state"` // one letter, as in stat
-	CPUs  string `json:"cpus"`  // Cpus_allowed_list: the affinity
 }
 
 func newKthreadsCmd() *cobra.Command {
@@ -55,35 +34,14 @@ ls --help); the affinity is read from /proc either way.
 			if err != nil {
 				return err
 			}
-			return renderKthreads(cmd.OutOrStdout(), m.Source, kthreads(m), asJSON)
+			out := inspect.KthreadsOf(m)
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), out)
+			}
+			return render.Kthreads(cmd.OutOrStdout(), out)
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, `print a JSON object {"schema_version", "source", "kthreads": [{"pid", "ppid", "comm", "state", "cpus"}]}`)
 	addSourceFlag(c, &source)
 	return c
-}
-
-func renderKthreads(w io.Writer, source string, list []kthreadJSON, asJSON bool) error {
-	if asJSON {
-		return writeJSON(w, kthreadsJSON{Source: source, Kthreads: list})
-	}
-	tw := newTable(w)
-	fmt.Fprintln(tw, "PID\tPPID\tSTATE\tCPUS\tCOMM")
-	for _, k := range list {
-		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\n", k.PID, k.PPid, k.State, k.CPUs, k.Comm)
-	}
-	return tw.Flush()
-}
-
-// kthreads is the kthreads view of one discovery pass: kthreadd and the
-// kernel threads it forked. The pass read each task through one pinned
-// /proc directory, so a task's stat and status belong to that task.
-func kthreads(m *model.Model) []kthreadJSON {
-	list := []kthreadJSON{}
-	for _, t := range m.Tasks {
-		if t.Kernel && !t.IsThread() && (t.PID == kthreaddPID || t.PPID == kthreaddPID) {
-			list = append(list, kthreadJSON{PID: t.PID, PPid: t.PPID, Comm: t.Comm, State: string(t.State), CPUs: t.Affinity})
-		}
-	}
-	return list
 }

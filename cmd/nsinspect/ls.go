@@ -1,20 +1,16 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"io"
-	"os"
-	"os/user"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/discover"
-	"github.com/nsinspect/nsinspect/model"
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/render"
 )
 
 func init() {
@@ -92,7 +88,7 @@ prints what it can and says on stderr what it could not read.`,
 func runLs(stdout, stderr io.Writer, o lsOptions) error {
 	held := namespaces.NewHolder()
 	defer held.Close()
-	keep, err := lsFilter(o, held)
+	keep, err := inspect.LsFilter{Types: o.types, Task: o.pid}.Keep(held)
 	if err != nil {
 		return err
 	}
@@ -104,175 +100,17 @@ func runLs(stdout, stderr io.Writer, o lsOptions) error {
 	if err != nil {
 		return err
 	}
-	var list []*model.Namespace
-	for _, ns := range res.Namespaces {
-		if keep(ns) {
-			list = append(list, ns)
-		}
-	}
-	users := newUserCache()
+	list := inspect.LsSelect(res.Namespaces, keep)
+	users := inspect.UserNames{}
 	switch {
 	case o.json:
-		return writeJSON(stdout, lsJSON(res.Source, list, users))
+		return writeJSON(stdout, inspect.LsOf(res.Source, list, users))
 	case o.tree:
-		return lsTree(stdout, res.Namespaces, keep, users)
+		return render.LsTree(stdout, res.Namespaces, keep, users)
 	default:
-		if err := lsTable(stdout, list, users); err != nil {
+		if err := render.LsTable(stdout, list, users); err != nil {
 			return err
 		}
-		_, err := fmt.Fprintf(stdout, "\n%d namespaces, %d processes; source: %s\n", len(list), res.Processes, sourceText(res.Source))
-		return err
+		return render.LsSummary(stdout, len(list), res.Processes, res.Source)
 	}
-}
-
-// lsFilter turns -t and -p into a predicate. -p pins the process and
-// reads its namespaces before the scan, giving them to held, so that a
-// process that exits meanwhile still selects the namespaces it was in and
-// their identities stay comparable with the scan's.
-func lsFilter(o lsOptions, held *namespaces.Holder) (func(*model.Namespace) bool, error) {
-	types := map[namespaces.Type]bool{}
-	for _, arg := range o.types {
-		for _, s := range strings.Split(arg, ",") {
-			t, err := namespaces.ParseType(s)
-			if err != nil {
-				return nil, usageErrorf("-t: %v", err)
-			}
-			types[t] = true
-		}
-	}
-	var ids map[namespaces.Key]bool
-	if o.pid != "" {
-		p, err := openTask(o.pid)
-		if err != nil {
-			return nil, err
-		}
-		defer p.Close()
-		links, err := p.NamespacesHeld(held)
-		if err != nil {
-			return nil, nsReadError(o.pid, p, err)
-		}
-		ids = map[namespaces.Key]bool{}
-		// A zombie's nsproxy was dropped at exit: only its pid and user
-		// links still resolve, and those are its namespaces to list.
-		st, _ := p.Stat()
-		zombie := st.State == 'Z'
-		for _, l := range links {
-			if l.Err != nil && zombie && errors.Is(l.Err, unix.ENOENT) {
-				continue
-			}
-			if l.Err != nil {
-				return nil, nsReadError(o.pid, p, l.Err)
-			}
-			ids[l.NS.Key()] = true
-		}
-	}
-	return func(ns *model.Namespace) bool {
-		return (len(types) == 0 || types[ns.Type]) && (ids == nil || ids[ns.Key()])
-	}, nil
-}
-
-func deniedLine(d model.Denied) string {
-	var parts []string
-	add := func(n int, what string) {
-		if n > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n, what))
-		}
-	}
-	add(d.NSLinks, "processes' ns links (NPROCS, PID, USER, COMMAND undercounted)")
-	add(d.Threads, "threads' ns links (thread-only namespaces)")
-	add(d.FDs, "processes' fd tables (fd-held namespaces)")
-	add(d.Mountinfo, "mount tables or nsfs mount points (bind-mounted namespaces)")
-	add(d.Relatives, "parent/owner lookups (PARENT, OWNER)")
-	why := ": other users' processes need CAP_SYS_PTRACE (run as root for a complete list)"
-	if os.Geteuid() == 0 {
-		// Root was refused: the task holds capabilities outside our
-		// bounding set, is in a user namespace ours does not own, or a
-		// security module said no (this VM's pid 1 does all of that).
-		why = ": refused even to root (tasks with capabilities nsinspect lacks, in a user namespace it does not own, or denied by a security module)"
-	}
-	return "could not read " + strings.Join(parts, ", ") + why
-}
-
-// userCache maps uids to names once each; there are few distinct uids
-// among thousands of processes.
-type userCache map[uint32]string
-
-func newUserCache() userCache { return userCache{} }
-
-func (c userCache) name(uid uint32) string {
-	if n, ok := c[uid]; ok {
-		return n
-	}
-	n := strconv.FormatUint(uint64(uid), 10)
-	if u, err := user.LookupId(n); err == nil {
-		n = u.Username
-	}
-	c[uid] = n
-	return n
-}
-
-// holderText says what holds a namespace no process is in, for the
-// COMMAND column and the tree.
-func holderText(ns *model.Namespace) string {
-	switch {
-	case len(ns.Threads) > 0:
-		t := ns.Threads[0]
-		return fmt.Sprintf("(thread %d of pid %d)", t.TID, t.PID)
-	case len(ns.BindMounts) > 0:
-		return "(bind mount " + ns.BindMounts[0].Path + ")"
-	case len(ns.FDs) > 0:
-		f := ns.FDs[0]
-		return fmt.Sprintf("(fd %d of pid %d)", f.FD, f.PID)
-	case ns.Sources&model.FromChildren != 0:
-		return "(for children)"
-	case ns.Sources&model.FromParent != 0:
-		return "(parent only)"
-	case ns.Sources&model.FromOwner != 0:
-		return "(owner only)"
-	}
-	return ""
-}
-
-func lsTable(w io.Writer, list []*model.Namespace, users userCache) error {
-	tw := newTable(w)
-	fmt.Fprintln(tw, "NS\tTYPE\tNPROCS\tPID\tPPID\tUSER\tID\tPARENT\tOWNER\tNETNSID\tSOURCES\tCOMMAND")
-	for _, ns := range list {
-		pid, ppid, usr, cmd := "-", "-", "-", holderText(ns)
-		if ns.NProcs > 0 {
-			pid, ppid, usr, cmd = strconv.Itoa(ns.PID), strconv.Itoa(ns.PPID), users.name(ns.UID), ns.Command
-		}
-		netnsid := ""
-		if ns.NetNSID >= 0 {
-			netnsid = strconv.Itoa(ns.NetNSID)
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			ns.Ino, ns.Type.Name(), ns.NProcs, pid, ppid, usr, idOf(ns.NS),
-			inoOf(ns.Parent), inoOf(ns.Owner), netnsid, ns.Sources, cmd)
-	}
-	return tw.Flush()
-}
-
-// idOf is the NS_GET_ID column: "-" on a kernel that gives none.
-func sourceText(s string) string {
-	switch s {
-	case "bpf":
-		return "bpf (the kernel's task list, read by BPF iterators)"
-	case "proc":
-		return "proc (/proc/PID/ns and friends)"
-	}
-	return s
-}
-
-func idOf(ns namespaces.NS) string {
-	if ns.ID == 0 {
-		return "-"
-	}
-	return strconv.FormatUint(ns.ID, 10)
-}
-
-func inoOf(ns *model.Namespace) string {
-	if ns == nil {
-		return "-"
-	}
-	return strconv.FormatUint(ns.Ino, 10)
 }

@@ -1,33 +1,15 @@
 package main
 
 import (
-	"encoding/json"
 	"io"
-	"strconv"
 	"text/tabwriter"
+
+	"github.com/nsinspect/nsinspect/render"
 )
 
-// writeJSON writes v as indented JSON followed by a newline.
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	// Command lines and struct paths ("task->files") are printed as they
-	// are: this JSON goes to terminals and jq, not into HTML.
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
+// writeJSON is render.JSON.
+func writeJSON(w io.Writer, v any) error { return render.JSON(w, v) }
 
 // newTable returns a tabwriter laid out like util-linux's tables: columns
 // separated by two spaces, left aligned. Flush it when done.
-func newTable(w io.Writer) *tabwriter.Writer {
-	return tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-}
-
-// idSuffix is " id N" after a namespace's inode, or nothing on a kernel
-// without NS_GET_ID (before 6.18), where the inode is the identity.
-func idSuffix(id uint64) string {
-	if id == 0 {
-		return ""
-	}
-	return " id " + strconv.FormatUint(id, 10)
-}
+func newTable(w io.Writer) *tabwriter.Writer { return render.NewTable(w) }

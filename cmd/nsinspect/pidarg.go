@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 
 	"github.com/nsinspect/nsinspect/engine"
@@ -25,28 +24,9 @@ func openTask(arg string) (*procinfo.Proc, error) {
 	return r.Proc, nil
 }
 
-// partialRead is a read that gave a report with parts the kernel
-// refused: the report is printed, then the error decides the exit code.
-type partialRead struct{ error }
-
-func (p partialRead) Unwrap() error { return p.error }
-
-// nsReadError is the error for a -p task whose namespace links could not
-// be read: the kernel refused (exit 4, saying what it takes), the task
-// exited meanwhile or anything else (exit 5, nsinspect could not find out).
-func nsReadError(arg string, p *procinfo.Proc, err error) error {
-	dir := fmt.Sprintf("/proc/%d/ns", p.PID)
-	if p.IsThread() {
-		dir = fmt.Sprintf("/proc/%d/task/%d/ns", p.PID, p.TID)
-	}
-	switch {
-	case procinfo.IsDenied(err):
-		return privilegeErrorf("-p %s: cannot read its namespaces: %s", arg, procinfo.DeniedHint("reading "+dir))
-	case errors.Is(err, procinfo.ErrProcessGone):
-		return fmt.Errorf("-p %s: the task exited while %s was read: %w", arg, dir, err)
-	}
-	return fmt.Errorf("-p %s: reading %s: %w", arg, dir, err)
-}
+// partialRead is inspect.PartialRead: a report with parts the kernel
+// refused, printed, then its error decides the exit code.
+type partialRead = inspect.PartialRead
 
 // viewTask pins the task named by arg, reads it with read and prints what
 // it read as JSON, or with render. A partialRead is printed, then

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,9 +14,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
-	"github.com/nsinspect/nsinspect/bpfiter"
-	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/engine"
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/server"
 )
 
@@ -90,12 +88,13 @@ func runServe(stderr io.Writer, o serveOptions) error {
 	if o.minInterval < 0 {
 		return usageErrorf("--min-interval %v: must not be negative", o.minInterval)
 	}
-	src, closeSrc, err := serveSource(o.source, stderr)
+	src, closeSrc, notes, err := inspect.OpenSource(o.source)
+	printNotes(stderr, notes)
 	if err != nil {
 		return err
 	}
 	defer closeSrc()
-	pol, err := newServePolicy(o.policy)
+	pol, err := server.NewPolicyFile(o.policy)
 	if err != nil {
 		return err
 	}
@@ -103,25 +102,25 @@ func runServe(stderr io.Writer, o serveOptions) error {
 		Source:  src,
 		Kubelet: server.Kubelet{PodsDir: o.podsDir, ContainersDir: o.containersDir},
 		Names:   dockerNames,
-		Enrich:  pol.enrich,
+		Enrich:  pol.Enrich,
 	}
 	cache := server.NewCache(sc.Scan, o.minInterval)
 	metrics := server.NewMetrics(cache.Get)
 	sc.Metrics = metrics
-	pol.attach(metrics)
+	pol.Attach(metrics)
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return usageErrorf("--listen %s: %v", o.listen, oneLine(err.Error()))
 	}
-	api := serveAPI{cache: cache, engineTimeout: o.engineTimeout, policy: pol}
+	api := server.API{Cache: cache, EngineTimeout: o.engineTimeout, Policy: pol}
 	srv := &http.Server{
 		Handler: server.NewHandler(server.Config{
-			Endpoints: api.endpoints(),
+			Endpoints: api.Endpoints(),
 			Metrics: promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{
 				ErrorHandling: promhttp.ContinueOnError, MaxRequestsInFlight: 8, Timeout: 30 * time.Second,
 			}),
-			Health: api.health,
+			Health: api.Health,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
@@ -137,7 +136,7 @@ func runServe(stderr io.Writer, o serveOptions) error {
 // serveUntilSignal serves until SIGTERM or SIGINT, reloading the policy
 // on SIGHUP. Shutdown lets answers in flight finish for up to 800 ms and
 // then closes what is left, so that the process is gone within a second.
-func serveUntilSignal(srv *http.Server, ln net.Listener, cache *server.Cache[*server.Pass], pol *servePolicy, stderr io.Writer) error {
+func serveUntilSignal(srv *http.Server, ln net.Listener, cache *server.Cache[*server.Pass], pol *server.PolicyFile, stderr io.Writer) error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP)
 	defer signal.Stop(sigs)
@@ -149,7 +148,7 @@ func serveUntilSignal(srv *http.Server, ln net.Listener, cache *server.Cache[*se
 			return fmt.Errorf("serving HTTP: %w", err)
 		case s := <-sigs:
 			if s == unix.SIGHUP {
-				pol.reload(stderr)
+				fmt.Fprintf(stderr, "nsinspect: %s\n", pol.Reload())
 				continue
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
@@ -170,32 +169,6 @@ func serveUntilSignal(srv *http.Server, ln net.Listener, cache *server.Cache[*se
 			return nil
 		}
 	}
-}
-
-// serveSource picks the pass's source once: BPF with the iterators loaded
-// for the server's life (62 ms a pass on 6,000 processes instead of ~80 ms
-// more for each load), or /proc.
-func serveSource(name string, stderr io.Writer) (discover.Source, func(), error) {
-	nop := func() {}
-	switch name {
-	case "proc":
-		return discover.Proc{}, nop, nil
-	case "auto", "", "bpf":
-	default:
-		return nil, nil, usageErrorf("--source %q: not one of auto, bpf, proc", name)
-	}
-	it, err := bpfiter.Load()
-	if err == nil {
-		return discover.BPF{Iterators: it}, func() { it.Close() }, nil
-	}
-	if name == "bpf" {
-		if errors.Is(err, bpfiter.ErrUnavailable) {
-			return nil, nil, privilegeErrorf("--source bpf: %v (--source proc reads /proc instead)", err)
-		}
-		return nil, nil, fmt.Errorf("loading the BPF iterators: %w", err)
-	}
-	fmt.Fprintf(stderr, "nsinspect: note: BPF unavailable (%s); passes read /proc instead\n", oneLine(err.Error()))
-	return discover.Proc{}, nop, nil
 }
 
 // dockerNames asks the Docker engine for container names, when its socket

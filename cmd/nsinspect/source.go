@@ -1,14 +1,13 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
-	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/discover"
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/model"
 )
 
@@ -19,35 +18,16 @@ func addSourceFlag(c *cobra.Command, dst *string) {
 	c.Flags().StringVar(dst, "source", "auto", sourceHelp)
 }
 
-// discoverFrom runs one discovery pass with the source named by --source.
-// auto falls back to /proc with one note on stderr; bpf where BPF cannot
-// run is exit 4 with the reason.
+// discoverFrom is inspect.Discover with its notes printed on stderr.
 func discoverFrom(source string, opt discover.Options, stderr io.Writer) (*model.Model, error) {
-	var s discover.Source
-	switch source {
-	case "auto", "":
-		s = discover.Auto{}
-	case "bpf":
-		s = discover.BPF{}
-	case "proc":
-		s = discover.Proc{}
-	default:
-		return nil, usageErrorf("--source %q: not one of auto, bpf, proc", source)
+	m, notes, err := inspect.Discover(source, opt)
+	printNotes(stderr, notes)
+	return m, err
+}
+
+// printNotes prints what the core says besides its answer, one line each.
+func printNotes(stderr io.Writer, notes []string) {
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "nsinspect: %s\n", n)
 	}
-	m, err := discover.Run(opt, s)
-	if err != nil {
-		if errors.Is(err, bpfiter.ErrUnavailable) {
-			return nil, privilegeErrorf("--source bpf: %v (--source proc reads /proc instead)", err)
-		}
-		return nil, fmt.Errorf("scanning namespaces: %w", err)
-	}
-	if m.Note != "" {
-		fmt.Fprintf(stderr, "nsinspect: note: %s\n", m.Note)
-	}
-	// Every view of the pass (ls, nsproxy, graph, kthreads) says what it
-	// could not read: a view that silently drops tasks is wrong.
-	if m.Denied.Any() {
-		fmt.Fprintf(stderr, "nsinspect: warning: %s\n", deniedLine(m.Denied))
-	}
-	return m, nil
 }

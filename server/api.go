@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"context"
@@ -9,19 +9,19 @@ import (
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/schema"
-	"github.com/nsinspect/nsinspect/server"
 )
 
-// serveAPI answers the JSON paths of `serve` with the CLI's own builders:
-// lsJSON, compareTasks and auditOne.
-type serveAPI struct {
-	cache         *server.Cache[*server.Pass]
-	engineTimeout time.Duration
-	policy        *servePolicy
+// API answers the JSON paths of `serve` with the CLI's own builders:
+// inspect.LsOf, inspect.CompareTasks and inspect.Auditor.
+type API struct {
+	Cache         *Cache[*Pass]
+	EngineTimeout time.Duration
+	Policy        *PolicyFile
 }
 
-func (a serveAPI) endpoints() []server.Endpoint {
-	return []server.Endpoint{
+// Endpoints are the JSON paths, their parameters and answers.
+func (a API) Endpoints() []Endpoint {
+	return []Endpoint{
 		{Path: "/api/namespaces", Params: []string{"type", "task"}, Answer: a.namespaces},
 		{Path: "/api/tasks", Params: []string{"pid"}, Answer: a.tasks},
 		{Path: "/api/containers", Answer: a.containers},
@@ -30,8 +30,8 @@ func (a serveAPI) endpoints() []server.Endpoint {
 	}
 }
 
-func (a serveAPI) pass(ctx context.Context) (*server.Pass, error) {
-	p, err := a.cache.Get(ctx)
+func (a API) pass(ctx context.Context) (*Pass, error) {
+	p, err := a.Cache.Get(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -39,31 +39,26 @@ func (a serveAPI) pass(ctx context.Context) (*server.Pass, error) {
 }
 
 // namespaces is `ls --json [-t TYPE] [-p TASK]` over the cached pass.
-func (a serveAPI) namespaces(ctx context.Context, q server.Query) (any, error) {
-	o := lsOptions{pid: q.Get("task")}
+func (a API) namespaces(ctx context.Context, q Query) (any, error) {
+	o := inspect.LsFilter{Task: q.Get("task")}
 	if t := q.Get("type"); t != "" {
 		if _, err := namespaces.ParseType(t); err != nil {
-			return nil, server.BadRequest("bad_type", "type=%q: %v", t, err)
+			return nil, BadRequest("bad_type", "type=%q: %v", t, err)
 		}
-		o.types = []string{t}
+		o.Types = []string{t}
 	}
 	held := namespaces.NewHolder()
 	defer held.Close()
-	keep, err := lsFilter(o, held)
+	keep, err := o.Keep(held)
 	if err != nil {
-		return nil, apiError(err, "task")
+		return nil, FromError(err, "task")
 	}
 	p, err := a.pass(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var list []*model.Namespace
-	for _, ns := range p.Model.Namespaces {
-		if keep(ns) {
-			list = append(list, ns)
-		}
-	}
-	return lsJSON(p.Model.Source, list, newUserCache()), nil
+	list := inspect.LsSelect(p.Model.Namespaces, keep)
+	return inspect.LsOf(p.Model.Source, list, inspect.UserNames{}), nil
 }
 
 // taskJSON is one task in /api/tasks: the model's task, with its ten
@@ -88,21 +83,21 @@ type taskNSJSON struct {
 }
 
 // tasks is every task of the pass, or with ?pid= one process's.
-func (a serveAPI) tasks(ctx context.Context, q server.Query) (any, error) {
+func (a API) tasks(ctx context.Context, q Query) (any, error) {
 	pid := 0
 	if s := q.Get("pid"); s != "" {
-		t, err := parseTask(s)
+		t, err := inspect.ParseTarget(s)
 		if err != nil {
-			return nil, apiError(err, "pid")
+			return nil, FromError(err, "pid")
 		}
 		if t.TID != t.PID {
-			return nil, server.BadRequest("bad_pid", "pid %q: a process, not PID:TID (its threads are all listed)", s)
+			return nil, BadRequest("bad_pid", "pid %q: a process, not PID:TID (its threads are all listed)", s)
 		}
 		pid = t.PID
 		if t.Engine != "" {
-			r, err := inspect.Resolve(ctx, s, a.engineTimeout)
+			r, err := inspect.Resolve(ctx, s, a.EngineTimeout)
 			if err != nil {
-				return nil, apiError(err, "pid")
+				return nil, FromError(err, "pid")
 			}
 			pid = r.Proc.PID
 			r.Close()
@@ -120,7 +115,7 @@ func (a serveAPI) tasks(ctx context.Context, q server.Query) (any, error) {
 		out = append(out, taskOut(t))
 	}
 	if pid != 0 && len(out) == 0 {
-		return nil, server.NotFound("no_such_task", "no process with PID %d in the pass of %s", pid, p.Started.UTC().Format(time.RFC3339))
+		return nil, NotFound("no_such_task", "no process with PID %d in the pass of %s", pid, p.Started.UTC().Format(time.RFC3339))
 	}
 	return struct {
 		SchemaVersion schema.Version `json:"schema_version"`
@@ -134,7 +129,7 @@ func taskOut(t *model.Task) taskJSON {
 		Namespaces: map[string]*taskNSJSON{}}
 	for i, l := range namespaces.Links {
 		if i < len(t.NS) && t.NS[i] != nil {
-			j.Namespaces[l.Name] = &taskNSJSON{NS: t.NS[i].Ino, ID: nsID(t.NS[i].NS)}
+			j.Namespaces[l.Name] = &taskNSJSON{NS: t.NS[i].Ino, ID: inspect.NSID(t.NS[i].NS)}
 			continue
 		}
 		j.Namespaces[l.Name] = nil
@@ -162,12 +157,12 @@ type containerJSON struct {
 	// SharedWithHost is, per namespace type, whether a process of the
 	// container is in the host's namespace; absent without a host
 	// reference.
-	SharedWithHost map[string]bool     `json:"shared_with_host,omitempty"`
-	Isolation      *server.Isolation   `json:"isolation,omitempty"`
-	Interfaces     []server.NetDevLine `json:"interfaces,omitempty"`
+	SharedWithHost map[string]bool `json:"shared_with_host,omitempty"`
+	Isolation      *Isolation      `json:"isolation,omitempty"`
+	Interfaces     []NetDevLine    `json:"interfaces,omitempty"`
 }
 
-func (a serveAPI) containers(ctx context.Context, _ server.Query) (any, error) {
+func (a API) containers(ctx context.Context, _ Query) (any, error) {
 	p, err := a.pass(ctx)
 	if err != nil {
 		return nil, err
@@ -179,7 +174,7 @@ func (a serveAPI) containers(ctx context.Context, _ server.Query) (any, error) {
 			Isolation: c.Isolation, Interfaces: c.NetDev}
 		if c.Shared != nil {
 			j.SharedWithHost = map[string]bool{}
-			for i, t := range server.SharedTypes {
+			for i, t := range SharedTypes {
 				j.SharedWithHost[t.Name()] = c.Shared[i]
 			}
 		}
@@ -194,7 +189,7 @@ func (a serveAPI) containers(ctx context.Context, _ server.Query) (any, error) {
 }
 
 // compare is `compare --json A B [--kernel]`.
-func (a serveAPI) compare(_ context.Context, q server.Query) (any, error) {
+func (a API) compare(_ context.Context, q Query) (any, error) {
 	argA, err := q.Require("a")
 	if err != nil {
 		return nil, err
@@ -206,31 +201,31 @@ func (a serveAPI) compare(_ context.Context, q server.Query) (any, error) {
 	kernel := false
 	if s := q.Get("kernel"); s != "" {
 		if kernel, err = strconv.ParseBool(s); err != nil {
-			return nil, server.BadRequest("bad_parameter", "kernel=%q: want true or false", s)
+			return nil, BadRequest("bad_parameter", "kernel=%q: want true or false", s)
 		}
 	}
 	for _, p := range []struct{ name, arg string }{{"a", argA}, {"b", argB}} {
-		if _, err := parseTask(p.arg); err != nil {
-			return nil, apiError(err, p.name)
+		if _, err := inspect.ParseTarget(p.arg); err != nil {
+			return nil, FromError(err, p.name)
 		}
 	}
-	out, err := compareTasks(argA, argB, kernel)
+	out, err := inspect.CompareTasks(argA, argB, kernel)
 	if err != nil {
-		return nil, apiError(err, "a or b")
+		return nil, FromError(err, "a or b")
 	}
 	return out, nil
 }
 
-// health is 200 once the last pass succeeded, with what it found.
-func (a serveAPI) health() (any, error) {
-	p, err, ended, ok := a.cache.Last()
+// Health is 200 once the last pass succeeded, with what it found.
+func (a API) Health() (any, error) {
+	p, err, ended, ok := a.Cache.Last()
 	if !ok {
 		// The first scrape has not come yet: run a pass, so that a
 		// readiness probe says whether the server can do its job.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if p, err = a.cache.Get(ctx); err == nil {
-			_, _, ended, _ = a.cache.Last()
+		if p, err = a.Cache.Get(ctx); err == nil {
+			_, _, ended, _ = a.Cache.Last()
 		}
 	}
 	if err != nil {
@@ -248,10 +243,6 @@ func (a serveAPI) health() (any, error) {
 		HostNote      string         `json:"host_note,omitempty"`
 		Policy        string         `json:"policy,omitempty"`
 	}{schema.Version{}, "ok", p.Model.Source, ended.UTC(), p.Duration.Seconds(), len(p.Model.Namespaces), len(p.Model.Tasks),
-		len(p.Containers), p.HostNote, a.policy.status()}
+		len(p.Containers), p.HostNote, a.Policy.status()}
 	return h, nil
 }
-
-// apiError is server.FromError: the one table from an error's kind to
-// an HTTP status lives in server/.
-func apiError(err error, param string) error { return server.FromError(err, param) }

@@ -1,38 +1,25 @@
-package main
+package render
 
 import (
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/namespaces"
-	"github.com/nsinspect/nsinspect/policy"
 	"github.com/nsinspect/nsinspect/posture"
 )
 
-func writeJUnitFile(path string, results []policy.Result) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return usageErrorf("--junit %s: %v", path, err)
-	}
-	if err := policy.WriteJUnit(f, "nsinspect audit", results); err != nil {
-		f.Close()
-		return fmt.Errorf("writing the JUnit report %s: %w", path, err)
-	}
-	return f.Close()
-}
-
-// writeAuditReport prints each target's facts, a verdict per line with its
+// AuditReport prints each target's facts, a verdict per line with its
 // evidence indented below, then the policy's outcome.
-func writeAuditReport(w io.Writer, r inspect.AuditReport) {
+func AuditReport(out io.Writer, r inspect.AuditReport) error {
+	w := &errWriter{w: out}
 	for i, a := range r.Targets {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
-		writeAuditTarget(w, a)
+		auditTarget(w, a)
 	}
 	if p := r.Policy; p != nil {
 		fmt.Fprintf(w, "\npolicy %s: %d rules, %d checked against a target, %d violations\n", p.File, p.Rules, len(p.Results), len(p.Violations))
@@ -50,9 +37,10 @@ func writeAuditReport(w io.Writer, r inspect.AuditReport) {
 			fmt.Fprintf(w, "  %-30s matched no target\n", u)
 		}
 	}
+	return w.err
 }
 
-func writeAuditTarget(w io.Writer, a inspect.Audit) {
+func auditTarget(w io.Writer, a inspect.Audit) {
 	fmt.Fprintf(w, "audit of %s\n", inspect.TargetLabel(a))
 	if a.Reference.PID != 0 {
 		fmt.Fprintf(w, "reference: pid %d (%s): %s\n", a.Reference.PID, a.Reference.Comm, a.Reference.Why)

@@ -1,9 +1,6 @@
-package main
+package inspect
 
 import (
-	"fmt"
-	"io"
-
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/procinfo"
 	"github.com/nsinspect/nsinspect/schema"
@@ -27,22 +24,22 @@ var kcmpObject = []struct {
 	{"sysvsem", bpfiter.SysVSem},
 }
 
-// compareJSON is `compare --json`, with the witness under "kernel" when
+// Compare is `compare --json`, with the witness under "kernel" when
 // asked for.
-type compareJSON struct {
+type Compare struct {
 	SchemaVersion schema.Version `json:"schema_version"`
 	*sharing.Report
-	Kernel *compareKernelJSON `json:"kernel,omitempty"`
+	Kernel *CompareKernel `json:"kernel,omitempty"`
 }
 
-type compareKernelJSON struct {
-	Source    string              `json:"source"` // "bpf"
-	Note      string              `json:"note"`
-	Resources []kernelVerdictJSON `json:"resources"`
+type CompareKernel struct {
+	Source    string          `json:"source"` // "bpf"
+	Note      string          `json:"note"`
+	Resources []KernelVerdict `json:"resources"`
 }
 
-// kernelVerdictJSON is one resource as BPF saw it.
-type kernelVerdictJSON struct {
+// KernelVerdict is one resource as BPF saw it.
+type KernelVerdict struct {
 	Name  string `json:"name"`  // kcmp's name: files fs vm sighand io sysvsem
 	Field string `json:"field"` // "task->mm"
 	A     uint64 `json:"a"`     // the id in this run, 0 for NULL
@@ -60,24 +57,24 @@ type kernelVerdictJSON struct {
 
 // kernelWitness reads a and b in one snapshot and sets each verdict
 // beside kcmp's in r.
-func kernelWitness(r *sharing.Report, a, b *procinfo.Proc) (*compareKernelJSON, error) {
-	_, ts, err := kernelTasks(a, b)
+func kernelWitness(r *sharing.Report, a, b *procinfo.Proc) (*CompareKernel, error) {
+	_, ts, err := KernelTasks(a, b)
 	if err != nil {
 		return nil, err
 	}
-	return witness(r, ts[0], ts[1]), nil
+	return Witness(r, ts[0], ts[1]), nil
 }
 
-// witness compares a's and b's pointers, read in one snapshot, and sets
+// Witness compares a's and b's pointers, read in one snapshot, and sets
 // each verdict beside kcmp's in r.
-func witness(r *sharing.Report, a, b *bpfiter.Task) *compareKernelJSON {
+func Witness(r *sharing.Report, a, b *bpfiter.Task) *CompareKernel {
 	kcmp := map[string]*bool{}
 	for _, res := range r.Resources {
 		kcmp[res.Name] = res.Shared
 	}
-	out := &compareKernelJSON{Source: "bpf", Note: kernelNote}
+	out := &CompareKernel{Source: "bpf", Note: KernelNote}
 	for _, k := range kcmpObject {
-		v := kernelVerdictJSON{Name: k.name, Field: k.obj.Field(), A: a.Obj[k.obj], B: b.Obj[k.obj], Kcmp: kcmp[k.name]}
+		v := KernelVerdict{Name: k.name, Field: k.obj.Field(), A: a.Obj[k.obj], B: b.Obj[k.obj], Kcmp: kcmp[k.name]}
 		if v.A != 0 || v.B != 0 {
 			same := v.A == v.B
 			v.Same = &same
@@ -89,37 +86,4 @@ func witness(r *sharing.Report, a, b *bpfiter.Task) *compareKernelJSON {
 		out.Resources = append(out.Resources, v)
 	}
 	return out
-}
-
-// writeKernelWitness prints the witness after compare's tables.
-func writeKernelWitness(w io.Writer, k *compareKernelJSON) error {
-	fmt.Fprintln(w, "\nkernel objects, read with BPF (ids numbered per run: one id, one object), beside kcmp:")
-	tw := newTable(w)
-	fmt.Fprintln(tw, "RESOURCE\tFIELD\tA\tB\tBPF\tKCMP")
-	for _, v := range k.Resources {
-		row := fmt.Sprintf("%s\t%s\t%s\t%s\tbpf: %s\tkcmp: %s", v.Name, v.Field, idText(v.A), idText(v.B), sameWord(v.Same, "both NULL"), sameWord(v.Kcmp, "?"))
-		if v.Agrees != nil && !*v.Agrees {
-			row += "\t! kcmp and BPF disagree: a task changed between the two reads (run again)"
-		}
-		fmt.Fprintln(tw, row)
-	}
-	return tw.Flush()
-}
-
-func idText(id uint64) string {
-	if id == 0 {
-		return "none"
-	}
-	return fmt.Sprint(id)
-}
-
-// sameWord is "same", "different", or unknown for a nil verdict.
-func sameWord(b *bool, unknown string) string {
-	switch {
-	case b == nil:
-		return unknown
-	case *b:
-		return "same"
-	}
-	return "different"
 }

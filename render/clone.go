@@ -1,4 +1,4 @@
-package main
+package render
 
 import (
 	"fmt"
@@ -13,9 +13,15 @@ import (
 	"github.com/nsinspect/nsinspect/verdict"
 )
 
-// renderClone prints a report so that it teaches: for each resource what
+// Clone prints a report so that it teaches: for each resource what
 // clone(2) says, what the kernel's identity shows and what the probe saw,
 // each with its evidence.
+func Clone(out io.Writer, r *report.Clone) error {
+	w := &errWriter{w: out}
+	renderClone(w, r)
+	return w.err
+}
+
 func renderClone(w io.Writer, r *report.Clone) {
 	call := fmt.Sprintf("%s(%s = %s)", r.Syscall, flags.Set(r.Value), r.ValueHex)
 	if r.Errno != nil {
@@ -40,7 +46,7 @@ func renderClone(w io.Writer, r *report.Clone) {
 			r.Cgroup, cgroupV2Path(r.Child), cgroupV2Path(r.Parent))
 	}
 
-	t := newTable(w)
+	t := NewTable(w)
 	fmt.Fprintln(t, "RESOURCE\tCLONE(2) SAYS\tKERNEL IDENTITY\tPROBE\t")
 	for _, res := range r.Resources {
 		mark := ""
@@ -220,4 +226,84 @@ func cgroupV2Path(s *report.Side) string {
 		}
 	}
 	return "?"
+}
+
+// Unshare prints what unshare(2) changed: each link before and after,
+// the caller's next child, and for a thread what it still shares with
+// its leader.
+func Unshare(out io.Writer, r *report.Unshare) error {
+	w := &errWriter{w: out}
+	renderUnshare(w, r)
+	return w.err
+}
+
+func renderUnshare(w io.Writer, r *report.Unshare) {
+	who := "a fresh process"
+	if r.Thread {
+		who = "the second thread of a two-thread process"
+	}
+	if r.Errno != nil {
+		fmt.Fprintf(w, "unshare(%s = %s) in %s was refused by the kernel: %s (%s)\n", flags.Set(r.Value), r.ValueHex, who, *r.Errno, r.Error)
+		for _, e := range r.Explanation {
+			fmt.Fprintf(w, "  why: %s\n", e)
+		}
+		return
+	}
+	fmt.Fprintf(w, "unshare(%s = %s) in %s (pid %d, tid %d)\n\n", flags.Set(r.Value), r.ValueHex, who, r.Caller.PID, r.Caller.TID)
+	t := NewTable(w)
+	fmt.Fprintln(t, "LINK\tBEFORE\tAFTER\tCHANGED\tEXPECTED\t")
+	for _, l := range r.Links {
+		mark := ""
+		if !l.Agree {
+			mark = "<-- DISAGREE"
+		}
+		fmt.Fprintf(t, "%s\t%d%s\t%d%s\t%s\t%s\t%s\n", l.Link, l.Before.Ino, IDSuffix(l.Before.ID), l.After.Ino, IDSuffix(l.After.ID), boolWord(l.Changed), boolWord(l.Expected), mark)
+	}
+	t.Flush()
+	for _, l := range r.Links {
+		if l.AtCall != "" {
+			fmt.Fprintf(w, "  %s %s\n", l.Link, l.AtCall)
+		}
+	}
+	if r.Child != nil {
+		fmt.Fprintf(w, "\nThe caller's next child (pid %d, NSpid %s):\n", r.Child.PID, ints(r.Child.NSpid))
+		for _, l := range r.Links {
+			if l.NextChild != nil {
+				fmt.Fprintf(w, "  its %s namespace is the caller's %s after the call: %s\n", l.Link[:len(l.Link)-len("_for_children")], l.Link, boolWord(*l.NextChild))
+			}
+		}
+	}
+	if r.Thread {
+		fmt.Fprintf(w, "\nLeader (tid %d) against the thread (tid %d) after the call, by kcmp(2):\n", r.Leader.TID, r.Caller.TID)
+		for _, k := range r.Kcmp {
+			fmt.Fprintf(w, "  %-8s %-9s (expected %s) %s\n", k.Name, word(k.Shared), word(&k.Expected), k.Evidence.String())
+		}
+		fmt.Fprintf(w, "  /proc/%d/ns shows the leader; /proc/%d/task/%d/ns shows the thread.\n", r.Leader.PID, r.Caller.PID, r.Caller.TID)
+	}
+	for _, d := range r.Disagreements {
+		fmt.Fprintf(w, "DISAGREE: %s\n", d)
+	}
+}
+
+func boolWord(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// errWriter keeps the first error of a writer that many Fprintf calls
+// write to, and drops what comes after it.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	e.err = err
+	return n, err
 }

@@ -1,10 +1,9 @@
-package main
+package server
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"sync"
 
@@ -13,15 +12,14 @@ import (
 	"github.com/nsinspect/nsinspect/policy"
 	"github.com/nsinspect/nsinspect/posture"
 	"github.com/nsinspect/nsinspect/procinfo"
-	"github.com/nsinspect/nsinspect/server"
 )
 
-// servePolicy holds the --policy in force and reads, on every pass, each
+// PolicyFile holds the --policy in force and reads, on every pass, each
 // container's isolation facts (posture.Read, as audit does) for the
 // isolation gauges and the policy's violations.
-type servePolicy struct {
+type PolicyFile struct {
 	file    string
-	metrics *server.Metrics
+	metrics *Metrics
 
 	mu      sync.Mutex
 	pol     *policy.Policy // nil without --policy
@@ -33,21 +31,21 @@ type servePolicy struct {
 	identities map[string]procinfo.Container
 }
 
-func newServePolicy(file string) (*servePolicy, error) {
-	s := &servePolicy{file: file}
+func NewPolicyFile(file string) (*PolicyFile, error) {
+	s := &PolicyFile{file: file}
 	if file == "" {
 		return s, nil
 	}
 	p, err := policy.Load(file)
 	if err != nil {
-		return nil, policyErrors("--policy: ", err)
+		return nil, inspect.PolicyErrors("--policy: ", err)
 	}
 	s.pol = p
 	return s, nil
 }
 
-// attach exports the policy's gauges on m.
-func (s *servePolicy) attach(m *server.Metrics) {
+// Attach exports the policy's gauges on m.
+func (s *PolicyFile) Attach(m *Metrics) {
 	s.metrics = m
 	if s.file != "" {
 		m.EnablePolicy()
@@ -55,12 +53,11 @@ func (s *servePolicy) attach(m *server.Metrics) {
 	}
 }
 
-// reload reads the file again on SIGHUP; a bad file keeps the policy in
-// force, says why on stderr and in nsinspect_policy_last_reload_success.
-func (s *servePolicy) reload(stderr io.Writer) {
+// Reload reads the file again on SIGHUP and says what it did, for the
+// log; a bad file keeps the policy in force, says why and sets in nsinspect_policy_last_reload_success.
+func (s *PolicyFile) Reload() string {
 	if s.file == "" {
-		fmt.Fprintln(stderr, "nsinspect: SIGHUP: no --policy to reload")
-		return
+		return "SIGHUP: no --policy to reload"
 	}
 	p, err := policy.Load(s.file)
 	s.mu.Lock()
@@ -72,34 +69,33 @@ func (s *servePolicy) reload(stderr io.Writer) {
 	s.mu.Unlock()
 	s.metrics.PolicyLoaded(err, rules)
 	if err != nil {
-		fmt.Fprintf(stderr, "nsinspect: SIGHUP: keeping the previous policy: %s\n", policyError(err))
-		return
+		return "SIGHUP: keeping the previous policy: " + inspect.PolicyError(err)
 	}
-	fmt.Fprintf(stderr, "nsinspect: SIGHUP: policy %s reloaded, %d rules\n", s.file, rules)
+	return fmt.Sprintf("SIGHUP: policy %s reloaded, %d rules", s.file, rules)
 }
 
-func (s *servePolicy) current() *policy.Policy {
+func (s *PolicyFile) current() *policy.Policy {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.pol
 }
 
 // status is for /healthz.
-func (s *servePolicy) status() string {
+func (s *PolicyFile) status() string {
 	if s.file == "" {
 		return ""
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.lastErr != nil {
-		return fmt.Sprintf("%s: %d rules in force; the last reload failed: %s", s.file, len(s.pol.Rules()), policyError(s.lastErr))
+		return fmt.Sprintf("%s: %d rules in force; the last reload failed: %s", s.file, len(s.pol.Rules()), inspect.PolicyError(s.lastErr))
 	}
 	return fmt.Sprintf("%s: %d rules", s.file, len(s.pol.Rules()))
 }
 
-// enrich reads each container's posture against the host reference and
+// Enrich reads each container's posture against the host reference and
 // evaluates the policy on it.
-func (s *servePolicy) enrich(p *server.Pass) {
+func (s *PolicyFile) Enrich(p *Pass) {
 	if len(p.Containers) == 0 {
 		return
 	}
@@ -134,18 +130,18 @@ func (s *servePolicy) enrich(p *server.Pass) {
 		t := s.target(c, pol)
 		for _, res := range pol.Evaluate(t, facts) {
 			if res.Matched || res.Undecided != "" {
-				p.Policy = append(p.Policy, server.PolicyResult{Rule: res.Rule, Container: c, Violations: len(res.Violations), Undecided: res.Undecided})
+				p.Policy = append(p.Policy, PolicyResult{Rule: res.Rule, Container: c, Violations: len(res.Violations), Undecided: res.Undecided})
 			}
 		}
 	}
 }
 
 // forgetGone drops the identities of containers this pass did not find.
-func (s *servePolicy) forgetGone(live []*server.Container) {
+func (s *PolicyFile) forgetGone(live []*Container) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for key := range s.identities {
-		if !slices.ContainsFunc(live, func(c *server.Container) bool { return c.Engine+"/"+c.ID == key }) {
+		if !slices.ContainsFunc(live, func(c *Container) bool { return c.Engine+"/"+c.ID == key }) {
 			delete(s.identities, key)
 		}
 	}
@@ -156,7 +152,7 @@ func (s *servePolicy) forgetGone(live []*server.Container) {
 // labels from its engine (engine.Identify, as audit asks). When the
 // engine cannot be asked, the target is Unidentified and such rules are
 // undecided for it, never "matched nothing".
-func (s *servePolicy) target(c *server.Container, pol *policy.Policy) policy.Target {
+func (s *PolicyFile) target(c *Container, pol *policy.Policy) policy.Target {
 	t := policy.Target{Engine: c.Engine, ID: c.ID, Name: c.Name, PID: c.PID}
 	if !slices.ContainsFunc(pol.Rules(), policy.Rule.NeedsIdentity) {
 		return t
@@ -185,7 +181,7 @@ func (s *servePolicy) target(c *server.Container, pol *policy.Policy) policy.Tar
 	return t
 }
 
-func containerFacts(c *server.Container, ref *procinfo.Proc) (*posture.Facts, error) {
+func containerFacts(c *Container, ref *procinfo.Proc) (*posture.Facts, error) {
 	pin, err := procinfo.Open(c.PID)
 	if err != nil {
 		return nil, nil
@@ -202,14 +198,14 @@ func containerFacts(c *server.Container, ref *procinfo.Proc) (*posture.Facts, er
 }
 
 // isolationOf keeps of the facts what the gauges show.
-func isolationOf(f *posture.Facts) *server.Isolation {
-	iso := &server.Isolation{
+func isolationOf(f *posture.Facts) *Isolation {
+	iso := &Isolation{
 		SeccompDisabled: f.Seccomp.Err == "" && f.Seccomp.Mode == "disabled",
 		NoNewPrivs:      f.NoNewPrivs.Value,
 		SensitiveMounts: map[string]int{},
 	}
 	for _, c := range f.Capabilities.Effective {
-		if slices.Contains(server.PrivilegedCapabilities, c) {
+		if slices.Contains(PrivilegedCapabilities, c) {
 			iso.Capabilities = append(iso.Capabilities, c)
 		}
 	}
@@ -220,25 +216,22 @@ func isolationOf(f *posture.Facts) *server.Isolation {
 }
 
 // audit is `audit --json TARGET [--policy FILE]`.
-func (a serveAPI) audit(ctx context.Context, q server.Query) (any, error) {
+func (a API) audit(ctx context.Context, q Query) (any, error) {
 	target, err := q.Require("target")
 	if err != nil {
 		return nil, err
 	}
 	ref, refInfo, err := inspect.AuditReference("")
 	if err != nil {
-		return nil, apiError(err, "target")
+		return nil, FromError(err, "target")
 	}
 	if ref != nil {
 		defer ref.Close()
 	}
-	one, err := inspect.Auditor{Ref: ref, RefInfo: refInfo, EngineTimeout: a.engineTimeout}.Audit(ctx, target)
+	auditor := inspect.Auditor{Ref: ref, RefInfo: refInfo, EngineTimeout: a.EngineTimeout}
+	report, err := auditor.Report(ctx, []string{target}, a.Policy.current(), a.Policy.file)
 	if err != nil {
-		return nil, apiError(err, "target")
-	}
-	report := inspect.AuditReport{Targets: []inspect.Audit{one}}
-	if pol := a.policy.current(); pol != nil {
-		report.Policy = inspect.EvaluatePolicy(pol, a.policy.file, report.Targets)
+		return nil, FromError(err, "target")
 	}
 	return report, nil
 }

@@ -1,9 +1,8 @@
-package main
+package inspect
 
 import (
 	"cmp"
 	"fmt"
-	"io"
 	"path"
 	"slices"
 	"strconv"
@@ -16,27 +15,27 @@ import (
 	"github.com/nsinspect/nsinspect/schema"
 )
 
-// fdsKernelJSON is `fds --kernel --json`: the fd table as the kernel
+// FDsKernel is `fds --kernel --json`: the fd table as the kernel
 // holds it beside what /proc said just before.
-type fdsKernelJSON struct {
+type FDsKernel struct {
 	SchemaVersion schema.Version `json:"schema_version"`
 	PID           int            `json:"pid"`
 	Walk          string         `json:"walk"`    // bpfiter.WalkPath
 	MaxFDs        int            `json:"max_fds"` // fdt->max_fds
 	Agree         bool           `json:"agree"`   // no fd has a disagreement
-	FDs           []kernelFDJSON `json:"fds"`     // by fd number
+	FDs           []KernelFD     `json:"fds"`     // by fd number
 }
 
-// kernelFDJSON is one fd number open in either view.
-type kernelFDJSON struct {
-	FD       int         `json:"fd"`
-	Kernel   *walkFDJSON `json:"kernel"` // null: the slot was empty when walked
-	Proc     *procFDJSON `json:"proc"`   // null: not in /proc/PID/fd when read
-	Disagree []string    `json:"disagree,omitempty"`
+// KernelFD is one fd number open in either view.
+type KernelFD struct {
+	FD       int      `json:"fd"`
+	Kernel   *WalkFD  `json:"kernel"` // null: the slot was empty when walked
+	Proc     *ProcFD  `json:"proc"`   // null: not in /proc/PID/fd when read
+	Disagree []string `json:"disagree,omitempty"`
 }
 
-// walkFDJSON is what the walk read from struct file and its inode.
-type walkFDJSON struct {
+// WalkFD is what the walk read from struct file and its inode.
+type WalkFD struct {
 	Name   string `json:"d_name"` // f_path.dentry->d_name.name, at most 63 bytes
 	Ino    uint64 `json:"i_ino"`
 	Mode   string `json:"i_mode"` // octal, with the file type bits
@@ -46,52 +45,52 @@ type walkFDJSON struct {
 	SMagic string `json:"s_magic"` // hex
 }
 
-// procFDJSON is what /proc/PID/fd/N and its fdinfo said.
-type procFDJSON struct {
+// ProcFD is what /proc/PID/fd/N and its fdinfo said.
+type ProcFD struct {
 	Link  string `json:"readlink"`
 	Inode uint64 `json:"inode"`
 	Kind  string `json:"kind"`
 }
 
-// readFDsKernel reads the fd table from /proc, then walks it in kernel
+// ReadFDsKernel reads the fd table from /proc, then walks it in kernel
 // memory. p's pidfd keeps the PID from being reused, and p must still
 // live after the walk, so both read the same process.
-func readFDsKernel(p *procinfo.Proc) (fdsKernelJSON, error) {
+func ReadFDsKernel(p *procinfo.Proc) (FDsKernel, error) {
 	if p.IsThread() {
-		return fdsKernelJSON{}, usageErrorf("fds --kernel walks a process's fd table (task->files of its leader): give PID, not PID:TID")
+		return FDsKernel{}, BadInputf("fds --kernel walks a process's fd table (task->files of its leader): give PID, not PID:TID")
 	}
 	if err := bpfiter.Probe(); err != nil {
-		return fdsKernelJSON{}, kernelError(err)
+		return FDsKernel{}, KernelError(err)
 	}
-	procSide, err := readFDs(p)
+	procSide, err := ReadFDs(p)
 	if err != nil {
-		return fdsKernelJSON{}, err
+		return FDsKernel{}, err
 	}
 	walk, err := bpfiter.WalkFDs(p.PID)
 	if aerr := p.Alive(); aerr != nil {
-		return fdsKernelJSON{}, readError(p, "fd table", aerr)
+		return FDsKernel{}, ReadError(p, "fd table", aerr)
 	}
 	if err != nil {
-		return fdsKernelJSON{}, kernelError(err)
+		return FDsKernel{}, KernelError(err)
 	}
-	return mergeFDs(procSide, walk), nil
+	return MergeFDs(procSide, walk), nil
 }
 
-// mergeFDs pairs the two views by fd number and says where they differ.
-func mergeFDs(procSide fdsJSON, walk *bpfiter.Walk) fdsKernelJSON {
-	out := fdsKernelJSON{PID: walk.PID, Walk: bpfiter.WalkPath, MaxFDs: walk.MaxFDs, Agree: true, FDs: []kernelFDJSON{}}
-	byFD := map[int]*procFDJSON{}
+// MergeFDs pairs the two views by fd number and says where they differ.
+func MergeFDs(procSide FDs, walk *bpfiter.Walk) FDsKernel {
+	out := FDsKernel{PID: walk.PID, Walk: bpfiter.WalkPath, MaxFDs: walk.MaxFDs, Agree: true, FDs: []KernelFD{}}
+	byFD := map[int]*ProcFD{}
 	for _, f := range procSide.FDs {
-		byFD[f.FD] = &procFDJSON{Link: f.Path, Inode: f.Inode, Kind: f.Kind}
+		byFD[f.FD] = &ProcFD{Link: f.Path, Inode: f.Inode, Kind: f.Kind}
 	}
 	for _, k := range walk.FDs {
-		out.FDs = append(out.FDs, kernelFDJSON{FD: k.FD, Kernel: walkFD(k), Proc: byFD[k.FD]})
+		out.FDs = append(out.FDs, KernelFD{FD: k.FD, Kernel: walkFD(k), Proc: byFD[k.FD]})
 		delete(byFD, k.FD)
 	}
 	for fd, pr := range byFD {
-		out.FDs = append(out.FDs, kernelFDJSON{FD: fd, Proc: pr})
+		out.FDs = append(out.FDs, KernelFD{FD: fd, Proc: pr})
 	}
-	slices.SortFunc(out.FDs, func(a, b kernelFDJSON) int { return cmp.Compare(a.FD, b.FD) })
+	slices.SortFunc(out.FDs, func(a, b KernelFD) int { return cmp.Compare(a.FD, b.FD) })
 	for i := range out.FDs {
 		f := &out.FDs[i]
 		f.Disagree = disagreements(f.Kernel, f.Proc)
@@ -100,8 +99,8 @@ func mergeFDs(procSide fdsJSON, walk *bpfiter.Walk) fdsKernelJSON {
 	return out
 }
 
-func walkFD(k bpfiter.WalkFD) *walkFDJSON {
-	return &walkFDJSON{
+func walkFD(k bpfiter.WalkFD) *WalkFD {
+	return &WalkFD{
 		Name: k.Name, Ino: k.Ino, Mode: "0" + strconv.FormatUint(uint64(k.Mode), 8), Type: modeType(k.Mode),
 		Flags: strings.Join(procinfo.OpenFlagNames(k.Flags), "|"),
 		FS:    fsName(k.SMagic), SMagic: "0x" + strconv.FormatUint(k.SMagic, 16),
@@ -114,7 +113,7 @@ func walkFD(k bpfiter.WalkFD) *walkFDJSON {
 // link that is a path names the dentry: pipes, sockets, anonymous inodes
 // and namespaces get their /proc name from their filesystem's d_dname,
 // made up when readlink asks, so their d_name is not compared.
-func disagreements(k *walkFDJSON, p *procFDJSON) []string {
+func disagreements(k *WalkFD, p *ProcFD) []string {
 	switch {
 	case k == nil && p == nil:
 		return nil
@@ -192,42 +191,4 @@ func fsName(magic uint64) string {
 		}
 	}
 	return "0x" + strconv.FormatUint(magic, 16)
-}
-
-// writeFDsKernel prints the walk: a header naming the struct path, one
-// row per fd with the kernel's view beside /proc's, then the
-// disagreements.
-func writeFDsKernel(w io.Writer, out fdsKernelJSON) error {
-	fmt.Fprintf(w, "pid %d: %s, read from kernel memory by BPF (fdt->max_fds %d), beside readlink /proc/%d/fd/N read just before.\n",
-		out.PID, out.Walk, out.MaxFDs, out.PID)
-	tw := newTable(w)
-	fmt.Fprintln(tw, "FD\tD_NAME\tI_INO\tTYPE\tFS\t\tREADLINK\tINODE")
-	for _, f := range out.FDs {
-		kernel, proc := "-\t-\t-\t-", "-\t-"
-		if k := f.Kernel; k != nil {
-			kernel = fmt.Sprintf("%q\t%d\t%s\t%s", k.Name, k.Ino, k.Type, k.FS)
-		}
-		if p := f.Proc; p != nil {
-			proc = fmt.Sprintf("%s\t%d", p.Link, p.Inode)
-		}
-		mark := ""
-		if len(f.Disagree) > 0 {
-			mark = "!"
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", f.FD, kernel, mark, proc)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if out.Agree {
-		_, err := fmt.Fprintf(w, "The kernel's table and /proc agree on all %d fds.\n", len(out.FDs))
-		return err
-	}
-	fmt.Fprintln(w, "Disagreements (marked !):")
-	for _, f := range out.FDs {
-		for _, d := range f.Disagree {
-			fmt.Fprintf(w, "  fd %d: %s\n", f.FD, d)
-		}
-	}
-	return nil
 }

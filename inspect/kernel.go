@@ -1,16 +1,13 @@
-package main
+package inspect
 
 import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
-	"strings"
 
 	"github.com/nsinspect/nsinspect/bpfiter"
-	"github.com/nsinspect/nsinspect/nsgroup"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 
@@ -19,14 +16,14 @@ import (
 // the pinned task among the kernel's, and show's list of the task's
 // kernel objects with the tasks that share each.
 
-// kernelNote is said with every list of object ids.
-const kernelNote = "ids are task_struct pointers as BPF read them, numbered per run (never the address): equal ids mean one kernel object, and mean nothing outside this run"
+// KernelNote is said with every list of object ids.
+const KernelNote = "ids are task_struct pointers as BPF read them, numbered per run (never the address): equal ids mean one kernel object, and mean nothing outside this run"
 
-// kernelError turns a failure to run BPF into what the user sees: exit 4
+// KernelError turns a failure to run BPF into what the user sees: exit 4
 // with the reason when BPF cannot run here, the error otherwise.
-func kernelError(err error) error {
+func KernelError(err error) error {
 	if errors.Is(err, bpfiter.ErrUnavailable) {
-		return privilegeErrorf("--kernel reads kernel memory with BPF iterators, which cannot run here: %v (drop --kernel to read /proc only)", err)
+		return Privilegef("--kernel reads kernel memory with BPF iterators, which cannot run here: %v (drop --kernel to read /proc only)", err)
 	}
 	return fmt.Errorf("--kernel: %w", err)
 }
@@ -35,22 +32,22 @@ func kernelError(err error) error {
 // Linux has), the unit of /proc/PID/stat's starttime.
 const nsPerTick = 1e9 / 100
 
-// kernelTasks runs the task iterator once and returns its snapshot and
+// KernelTasks runs the task iterator once and returns its snapshot and
 // the record of each task ps pin, in order. Each is that task exactly:
 // its pidfd keeps the PID from being reused while it lives, it must
 // still live after the snapshot, and the record's start_boottime must be
 // its starttime (which also tells a thread from a later one with its
 // TID). Starttime is shifted by our time namespace: the shift is measured
 // on nsinspect's own record.
-func kernelTasks(ps ...*procinfo.Proc) (*bpfiter.Snapshot, []*bpfiter.Task, error) {
+func KernelTasks(ps ...*procinfo.Proc) (*bpfiter.Snapshot, []*bpfiter.Task, error) {
 	it, err := bpfiter.Load()
 	if err != nil {
-		return nil, nil, kernelError(err)
+		return nil, nil, KernelError(err)
 	}
 	snap, err := it.Snapshot(false)
 	it.Close()
 	if err != nil {
-		return nil, nil, kernelError(err)
+		return nil, nil, KernelError(err)
 	}
 	self := findTask(snap, os.Getpid(), os.Getpid())
 	if self == nil {
@@ -77,10 +74,10 @@ func kernelTasks(ps ...*procinfo.Proc) (*bpfiter.Snapshot, []*bpfiter.Task, erro
 }
 
 // pinnedRecord finds p's record in snap and checks it is p's (see
-// kernelTasks); off is startShift.
+// KernelTasks); off is startShift.
 func pinnedRecord(snap *bpfiter.Snapshot, p *procinfo.Proc, off int64) (*bpfiter.Task, error) {
 	if err := p.Alive(); err != nil {
-		return nil, readError(p, "kernel task", err)
+		return nil, ReadError(p, "kernel task", err)
 	}
 	t := findTask(snap, p.PID, p.TID)
 	if t == nil {
@@ -88,10 +85,10 @@ func pinnedRecord(snap *bpfiter.Snapshot, p *procinfo.Proc, off int64) (*bpfiter
 	}
 	st, err := p.Stat()
 	if err != nil {
-		return nil, readError(p, "stat", err)
+		return nil, ReadError(p, "stat", err)
 	}
 	if got := int64(st.StartTime) - int64(t.StartBoottime/nsPerTick); got != off {
-		return nil, usageErrorf("task %d:%d started at tick %d but the kernel's task with that number at tick %d: it exited and its number was reused (run again)", p.PID, p.TID, st.StartTime, int64(t.StartBoottime/nsPerTick)+off)
+		return nil, BadInputf("task %d:%d started at tick %d but the kernel's task with that number at tick %d: it exited and its number was reused (run again)", p.PID, p.TID, st.StartTime, int64(t.StartBoottime/nsPerTick)+off)
 	}
 	return t, nil
 }
@@ -116,24 +113,24 @@ func findTask(s *bpfiter.Snapshot, pid, tid int) *bpfiter.Task {
 	return nil
 }
 
-// kernelJSON is show's "kernel" object: the task's kernel objects.
-type kernelJSON struct {
-	Source  string          `json:"source"` // "bpf"
-	Note    string          `json:"note"`
-	Objects []kernelObjJSON `json:"objects"` // bpfiter.Objects order
+// Kernel is show's "kernel" object: the task's kernel objects.
+type Kernel struct {
+	Source  string         `json:"source"` // "bpf"
+	Note    string         `json:"note"`
+	Objects []KernelObject `json:"objects"` // bpfiter.Objects order
 }
 
-type kernelObjJSON struct {
+type KernelObject struct {
 	Name  string `json:"name"`  // bpfiter.Object.Name: "nsproxy", "files", ...
 	Field string `json:"field"` // "task->files"
 	// ID is the object's id in this run, 0 for a NULL pointer ("none").
 	ID uint64 `json:"id"`
 	// Flag is the clone(2) flag that makes a child share the object.
-	Flag       string           `json:"clone_flag"`
-	SharedWith []kernelTaskJSON `json:"shared_with"` // other tasks, by PID then TID
+	Flag       string       `json:"clone_flag"`
+	SharedWith []KernelTask `json:"shared_with"` // other tasks, by PID then TID
 }
 
-type kernelTaskJSON struct {
+type KernelTask struct {
 	PID  int    `json:"pid"`
 	TID  int    `json:"tid"`
 	Comm string `json:"comm"`
@@ -155,19 +152,19 @@ var cloneFlag = [bpfiter.NObjects]string{
 	bpfiter.SysVSem: "CLONE_SYSVSEM",
 }
 
-// kernelObjects lists t's objects and, for each, the other tasks of s
+// KernelObjects lists t's objects and, for each, the other tasks of s
 // that point to it. Tasks outside our pid namespace (pid 0) are left out:
 // they cannot be named.
-func kernelObjects(s *bpfiter.Snapshot, t *bpfiter.Task) *kernelJSON {
-	out := &kernelJSON{Source: "bpf", Note: kernelNote}
+func KernelObjects(s *bpfiter.Snapshot, t *bpfiter.Task) *Kernel {
+	out := &Kernel{Source: "bpf", Note: KernelNote}
 	for _, o := range bpfiter.Objects() {
-		j := kernelObjJSON{Name: o.Name(), Field: o.Field(), ID: t.Obj[o], Flag: cloneFlag[o], SharedWith: []kernelTaskJSON{}}
+		j := KernelObject{Name: o.Name(), Field: o.Field(), ID: t.Obj[o], Flag: cloneFlag[o], SharedWith: []KernelTask{}}
 		for i := range s.Tasks {
 			u := &s.Tasks[i]
 			if j.ID == 0 || u == t || u.TGID == 0 || u.Obj[o] != j.ID {
 				continue
 			}
-			j.SharedWith = append(j.SharedWith, kernelTaskJSON{PID: u.TGID, TID: u.TID, Comm: u.Comm})
+			j.SharedWith = append(j.SharedWith, KernelTask{PID: u.TGID, TID: u.TID, Comm: u.Comm})
 		}
 		sortKernelTasks(j.SharedWith)
 		out.Objects = append(out.Objects, j)
@@ -175,44 +172,8 @@ func kernelObjects(s *bpfiter.Snapshot, t *bpfiter.Task) *kernelJSON {
 	return out
 }
 
-// writeKernelObjects prints show's kernel section: one row per object,
-// with at most a few of the tasks that share it.
-func writeKernelObjects(w io.Writer, k *kernelJSON) error {
-	fmt.Fprintln(w, "\nkernel objects of this task_struct, read with BPF (ids numbered per run: one id, one object):")
-	tw := newTable(w)
-	fmt.Fprintln(tw, "  OBJECT\tFIELD\tID\tCLONE FLAG\tSHARED WITH")
-	for _, o := range k.Objects {
-		id, with := "none", "-"
-		if o.ID != 0 {
-			id, with = fmt.Sprint(o.ID), sharedText(o.SharedWith, 6)
-		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", o.Name, o.Field, id, o.Flag, with)
-	}
-	return tw.Flush()
-}
-
-// sharedText names up to max tasks, then counts the rest.
-func sharedText(ts []kernelTaskJSON, max int) string {
-	if len(ts) == 0 {
-		return "no other task"
-	}
-	names := make([]string, 0, max+1)
-	for i, t := range ts {
-		if i == max {
-			names = append(names, fmt.Sprintf("and %d more (--json lists all)", len(ts)-max))
-			break
-		}
-		names = append(names, kernelTaskText(t))
-	}
-	return fmt.Sprintf("%d: %s", len(ts), strings.Join(names, " "))
-}
-
-func kernelTaskText(t kernelTaskJSON) string {
-	return taskRef(nsgroup.TaskRef{PID: t.PID, TID: t.TID, Comm: t.Comm})
-}
-
 // sortKernelTasks orders tasks by PID, then TID: the iterator walks them
 // by TID, which interleaves the threads of different processes.
-func sortKernelTasks(ts []kernelTaskJSON) {
-	slices.SortFunc(ts, func(a, b kernelTaskJSON) int { return cmp.Or(cmp.Compare(a.PID, b.PID), cmp.Compare(a.TID, b.TID)) })
+func sortKernelTasks(ts []KernelTask) {
+	slices.SortFunc(ts, func(a, b KernelTask) int { return cmp.Or(cmp.Compare(a.PID, b.PID), cmp.Compare(a.TID, b.TID)) })
 }

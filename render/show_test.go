@@ -1,0 +1,69 @@
+package render
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+
+	"github.com/nsinspect/nsinspect/bpfiter"
+	"github.com/nsinspect/nsinspect/inspect"
+)
+
+// objs is a task's Obj array with the given ids, by object.
+func objs(ids map[bpfiter.Object]uint64) [bpfiter.NObjects]uint64 {
+	var o [bpfiter.NObjects]uint64
+	for k, v := range ids {
+		o[k] = v
+	}
+	return o
+}
+
+func TestKernelObjects(t *testing.T) {
+	s := &bpfiter.Snapshot{Tasks: []bpfiter.Task{
+		{TGID: 10, TID: 10, Comm: "leader", Obj: objs(map[bpfiter.Object]uint64{bpfiter.NSProxy: 1, bpfiter.Files: 1, bpfiter.MM: 1, bpfiter.Signal: 1})},
+		{TGID: 20, TID: 20, Comm: "child", Obj: objs(map[bpfiter.Object]uint64{bpfiter.NSProxy: 1, bpfiter.Files: 2, bpfiter.MM: 2, bpfiter.Signal: 2})},
+		{TGID: 10, TID: 30, Comm: "thread", Obj: objs(map[bpfiter.Object]uint64{bpfiter.NSProxy: 1, bpfiter.Files: 1, bpfiter.MM: 1, bpfiter.Signal: 1})},
+		{TGID: 10, TID: 11, Comm: "thread", Obj: objs(map[bpfiter.Object]uint64{bpfiter.NSProxy: 1, bpfiter.Files: 1, bpfiter.MM: 1, bpfiter.Signal: 1})},
+		// Outside our pid namespace: it cannot be named.
+		{TGID: 0, TID: 0, Comm: "hidden", Obj: objs(map[bpfiter.Object]uint64{bpfiter.NSProxy: 1})},
+	}}
+	k := inspect.KernelObjects(s, &s.Tasks[0])
+	if len(k.Objects) != int(bpfiter.NObjects) {
+		t.Fatalf("%d objects, want %d", len(k.Objects), bpfiter.NObjects)
+	}
+	tids := func(o inspect.KernelObject) []int {
+		var out []int
+		for _, x := range o.SharedWith {
+			out = append(out, x.TID)
+		}
+		return out
+	}
+	want := map[string][]int{"nsproxy": {11, 30, 20}, "files": {11, 30}, "mm": {11, 30}, "signal": {11, 30}, "io": nil}
+	for _, o := range k.Objects {
+		w, ok := want[o.Name]
+		if !ok {
+			continue
+		}
+		if got := tids(o); !slices.Equal(got, w) {
+			t.Errorf("%s: shared with %v, want %v (by PID, then TID)", o.Name, got, w)
+		}
+	}
+	if io := k.Objects[bpfiter.IO]; io.ID != 0 || io.SharedWith == nil {
+		t.Errorf("io: id %d shared_with %v, want none and []", io.ID, io.SharedWith)
+	}
+	var b bytes.Buffer
+	if err := KernelObjects(&b, k); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "show-kernel.txt", b.Bytes())
+}
+
+func TestSharedTextLimits(t *testing.T) {
+	ts := []inspect.KernelTask{{PID: 1, TID: 1, Comm: "a"}, {PID: 2, TID: 2, Comm: "b"}, {PID: 2, TID: 3, Comm: "c"}}
+	if got, want := sharedText(ts, 2), "3: 1(a) 2(b) and 1 more (--json lists all)"; got != want {
+		t.Errorf("sharedText = %q, want %q", got, want)
+	}
+	if got := sharedText(nil, 2); got != "no other task" {
+		t.Errorf("sharedText(nil) = %q", got)
+	}
+}
