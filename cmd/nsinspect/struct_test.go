@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/nsinspect/nsinspect/internal/golden"
 	"github.com/nsinspect/nsinspect/kstruct"
 )
 
@@ -29,7 +30,7 @@ func TestGoldenStruct(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	golden(t, "struct.txt", text.Bytes())
+	golden.Check(t, "struct.txt", text.Bytes())
 	l, err := spec.Layout("union_crossing", kstruct.AnonymousOnly)
 	if err != nil {
 		t.Fatal(err)
@@ -38,5 +39,5 @@ func TestGoldenStruct(t *testing.T) {
 	if err := writeJSON(&js, structJSON{Layout: l}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "struct.json", js.Bytes())
+	golden.Check(t, "struct.json", js.Bytes())
 }
