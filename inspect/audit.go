@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/nsinspect/nsinspect/engine"
@@ -115,7 +114,7 @@ func AuditReference(against string) (*procinfo.Proc, Reference, error) {
 		}
 		return r.Proc, Reference{PID: r.Proc.PID, Comm: commOf(r.Proc), Why: "--against " + against}, nil
 	}
-	initial, err := inInitialPIDNamespace()
+	initial, err := namespaces.InInitialPIDNamespace("/proc")
 	if err != nil {
 		return nil, Reference{}, fmt.Errorf("finding the host's namespaces: %w", err)
 	}
@@ -156,24 +155,6 @@ func commOf(p *procinfo.Proc) string {
 		return ""
 	}
 	return strings.TrimSpace(string(b))
-}
-
-// procPIDInitIno is PROC_PID_INIT_INO (include/linux/proc_ns.h): the
-// initial pid namespace's inode, fixed on every kernel since 3.8.
-const procPIDInitIno = 0xEFFFFFFC
-
-// inInitialPIDNamespace reports whether nsinspect runs in the kernel's
-// initial pid namespace: stat(2) of /proc/self/ns/pid alone says so.
-func inInitialPIDNamespace() (bool, error) {
-	fi, err := os.Stat("/proc/self/ns/pid")
-	if err != nil {
-		return false, err
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return false, fmt.Errorf("stat /proc/self/ns/pid: no inode")
-	}
-	return st.Ino == procPIDInitIno, nil
 }
 
 // Auditor audits targets against one reference.
