@@ -205,6 +205,32 @@ func TestGoldenNSProxyBPF(t *testing.T) {
 	}
 }
 
+// nsproxy -p: the fixture host cut to one task's nsproxy, from /proc (its
+// set) and from BPF (its instance: kworker/0:0 has a copy of init's set).
+func TestGoldenNSProxyTask(t *testing.T) {
+	for _, source := range []string{"proc", "bpf"} {
+		m := fixtureModel(false)
+		m.Source = source
+		if source == "bpf" {
+			proxy := map[[2]int]uint64{{1, 1}: 1, {1, 12}: 3, {2, 2}: 1, {3, 3}: 2, {700, 700}: 4}
+			for _, task := range m.Tasks {
+				task.Objects = make([]uint64, bpfiter.NObjects)
+				task.Objects[bpfiter.NSProxy] = proxy[[2]int{task.PID, task.TID}]
+			}
+		}
+		out := inspect.NSProxyOf(m).Cut(inspect.NSProxyTask{Arg: "3", PID: 3, TID: 3, Comm: "kworker/0:0"})
+		var text, js bytes.Buffer
+		if err := NSProxy(&text, out); err != nil {
+			t.Fatal(err)
+		}
+		if err := JSON(&js, out); err != nil {
+			t.Fatal(err)
+		}
+		golden.Check(t, "nsproxy-task-"+source+".txt", text.Bytes())
+		golden.Check(t, "nsproxy-task-"+source+".json", js.Bytes())
+	}
+}
+
 // The experiment renderers over fixture reports: JSON that nsinspect
 // printed for real experiments (clone newnet,files; the refused clone
 // sighand; unshare net), decoded, rendered as the table golden file, and encoded
