@@ -121,7 +121,7 @@ rule and target, a failure with the evidence per violation.
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON object: {\"schema_version\", \"targets\": [{\"target\", \"reference\", \"facts\", \"members\"}], \"policy\"}")
-	c.Flags().StringVar(&against, "against", "", "audit against this PID's namespaces instead of the host's")
+	c.Flags().StringVar(&against, "against", "", "audit against the namespaces of `TASK` ("+inspect.TargetForms()+") instead of the host's")
 	c.Flags().StringVar(&policyFile, "policy", "", "check the facts against the rules of this YAML `FILE` (exit 1 on a violation)")
 	c.Flags().StringVar(&junitFile, "junit", "", "with --policy, write a JUnit XML report to `FILE`")
 	c.Flags().DurationVar(&engineTimeout, "engine-timeout", 2*time.Second, "how long to wait for a container engine's answer")

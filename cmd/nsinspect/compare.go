@@ -26,7 +26,8 @@ func newCompareCmd() *cobra.Command {
 		expect         []string
 	)
 	c := &cobra.Command{
-		Long: `compare pins two tasks (PID, PID:TID or "self") and reports, with the kernel's
+		Long: `compare pins two tasks (a PID, "self", PID:TID or a container: docker:NAME,
+podman:[USER/]NAME, runc:ID) and reports, with the kernel's
 evidence, which of sixteen resources they share: the ten /proc/PID/ns links
 (cgroup ipc mnt net pid pid_for_children time time_for_children user uts),
 compared by NS_GET_ID, and six kcmp(2) resources (files fs vm sighand io
@@ -54,6 +55,7 @@ reads) is marked "!". It needs root, kernel BTF and Linux 5.8+ (else exit
 
 ` + exitCodesHelp,
 		Example: `  nsinspect compare self 1
+  nsinspect compare self docker:web --json
   nsinspect compare --json 4242 4243
   nsinspect compare 4242 4242:4250 --expect files=shared,vm=shared
   nsinspect compare self 4242 --expect net=separate,user=shared
@@ -79,7 +81,7 @@ var negativeArg = sync.OnceValue(func() *regexp.Regexp {
 // compareFlagError explains a negative PID, which pflag takes for a flag.
 func compareFlagError(c *cobra.Command, err error) error {
 	if m := negativeArg().FindStringSubmatch(err.Error()); m != nil {
-		return usageErrorf("bad PID %q: must be greater than 0 (want a positive number, \"self\" or PID:TID)", m[1])
+		return usageErrorf("bad PID %q: must be greater than 0 (want %s)", m[1], inspect.TargetForms())
 	}
 	return usageErrorf("%v (see '%s --help')", err, c.CommandPath())
 }

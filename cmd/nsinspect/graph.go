@@ -32,7 +32,8 @@ that owns each namespace (NS_GET_USERNS). Ancestors no task is in are
 drawn too, marked so.
 
 -p TASK restricts the picture to that process and its descendants, or to
-one thread (PID:TID); TASK is "self", PID or PID:TID, as for ls -p. Give
+one thread (PID:TID); TASK is "self", PID, PID:TID or a container
+(docker:NAME, podman:[USER/]NAME, runc:ID), as for ls -p. Give
 -p more than once, or a comma-separated list, for a set of trees. A task
 that does not exist exits 2; one whose namespaces may not be read (another
 user's, without CAP_SYS_PTRACE) exits 4.
@@ -64,7 +65,7 @@ user's, without CAP_SYS_PTRACE) exits 4.
 		},
 	}
 	f := c.Flags()
-	f.StringSliceVarP(&pids, "pid", "p", nil, "draw only `TASK` (\"self\", PID or PID:TID) and its descendants (repeatable, or comma-separated)")
+	f.StringSliceVarP(&pids, "pid", "p", nil, "draw only `TASK` ("+inspect.TargetForms()+") and its descendants (repeatable, or comma-separated)")
 	f.BoolVar(&svg, "svg", false, "render SVG with Graphviz's dot instead of printing DOT")
 	addSourceFlag(c, &source)
 	return c

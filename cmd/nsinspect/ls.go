@@ -78,7 +78,7 @@ prints what it can and says on stderr what it could not read.`,
 	}
 	f := c.Flags()
 	f.StringArrayVarP(&o.types, "type", "t", nil, "only namespaces of this type (repeatable or comma-separated: "+strings.Join(namespaces.TypeNames(), ", ")+")")
-	f.StringVarP(&o.pid, "task", "p", "", `only the namespaces of this process ("self", PID or PID:TID)`)
+	f.StringVarP(&o.pid, "task", "p", "", "only the namespaces of `TASK` ("+inspect.TargetForms()+")")
 	f.BoolVarP(&o.json, "json", "J", false, "print JSON, a superset of lsns -J")
 	f.BoolVarP(&o.tree, "tree", "T", false, "print the user namespace tree with owned namespaces, then the pid namespace tree")
 	addSourceFlag(c, &o.source)
