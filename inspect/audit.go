@@ -205,6 +205,45 @@ func (a Auditor) Audit(ctx context.Context, arg string) (Audit, error) {
 	return out, nil
 }
 
+// AuditRequest is what audit and /api/audit ask: targets, audited
+// against Against ("" for the host: AuditReference) and, with a policy,
+// its rules evaluated on them.
+type AuditRequest struct {
+	Targets       []string
+	Against       string
+	Policy        *policy.Policy // nil: none
+	PolicyFile    string
+	EngineTimeout time.Duration
+}
+
+// RunAudit pins the reference, audits every target against it and
+// evaluates the policy: the report audit --json prints and /api/audit
+// answers. Its Outcome is the exit code.
+func RunAudit(ctx context.Context, req AuditRequest) (AuditReport, error) {
+	ref, refInfo, err := AuditReference(req.Against)
+	if err != nil {
+		return AuditReport{}, err
+	}
+	if ref != nil {
+		defer ref.Close()
+	}
+	a := Auditor{Ref: ref, RefInfo: refInfo, EngineTimeout: req.EngineTimeout}
+	return a.Report(ctx, req.Targets, req.Policy, req.PolicyFile)
+}
+
+// LoadPolicy reads a policy file: nil for none (""), and each of its
+// errors as bad input at FILE:LINE:COL (PolicyErrors).
+func LoadPolicy(file string) (*policy.Policy, error) {
+	if file == "" {
+		return nil, nil
+	}
+	p, err := policy.Load(file)
+	if err != nil {
+		return nil, PolicyErrors("", err)
+	}
+	return p, nil
+}
+
 // Report audits each of args in turn and, with a policy (nil: none),
 // evaluates its rules on them: what audit --json prints and
 // /api/audit answers.

@@ -62,7 +62,7 @@ reads) is marked "!". It needs root, kernel BTF and Linux 5.8+ (else exit
   nsinspect compare --kernel 4242 4242:4250`,
 		Args: usageArgs(cobra.ExactArgs(2)),
 		RunE: func(c *cobra.Command, args []string) error {
-			return runCompare(c.OutOrStdout(), c.ErrOrStderr(), args[0], args[1], strings.Join(expect, ","), len(expect) > 0, asJSON, kernel)
+			return runCompare(c.OutOrStdout(), c.ErrOrStderr(), args[0], args[1], expect, asJSON, kernel)
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON object with schema_version, a, b, resources and fds")
@@ -86,31 +86,19 @@ func compareFlagError(c *cobra.Command, err error) error {
 	return usageErrorf("%v (see '%s --help')", err, c.CommandPath())
 }
 
-func runCompare(stdout, stderr io.Writer, argA, argB, expect string, haveExpect, asJSON, kernel bool) error {
-	var exp []sharing.Expectation
-	if haveExpect {
-		var err error
-		if exp, err = sharing.ParseExpect(expect); err != nil {
-			return usageErrorf("--expect: %v", err)
-		}
+func runCompare(stdout, stderr io.Writer, argA, argB string, expect []string, asJSON, kernel bool) error {
+	exp, err := inspect.ParseExpect(expect)
+	if err != nil {
+		return err
 	}
 	out, err := inspect.CompareTasks(argA, argB, kernel)
 	if err != nil {
 		return err
 	}
-	r := out.Report
-	if asJSON {
-		err = writeJSON(stdout, out)
-	} else {
-		err = render.Compare(stdout, out)
-	}
-	if err != nil {
+	if err := write(stdout, asJSON, out, render.Compare); err != nil {
 		return err
 	}
-	if haveExpect {
-		vs := r.Check(exp)
-		render.Violations(stderr, vs)
-		return inspect.ExpectOutcome(vs)
-	}
-	return inspect.RefusedRows(r)
+	vs, err := inspect.CompareOutcome(out.Report, exp)
+	render.Violations(stderr, vs)
+	return err
 }
