@@ -59,7 +59,7 @@ namespace (or nsinspect itself where PID 1 cannot be read), or --against
 PID. Inside a container, with no host process visible, there is no
 reference: a namespace is proven shared with the host only when its inode
 is one of the kernel's fixed initial inodes (PROC_*_INIT_INO; net and mnt
-have one since Linux 6.x: see the README's "Auditing isolation"), and
+have one since Linux 6.x: see docs/audit.md), and
 the report says where proof ends.
 
 --policy FILE checks YAML rules (docs/policy.md): exit 0 when every rule
