@@ -1,12 +1,12 @@
 package main
 
 import (
+	"errors"
 	"io"
-	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/render"
@@ -72,16 +72,14 @@ reads) is marked "!". It needs root, kernel BTF and Linux 5.8+ (else exit
 	return c
 }
 
-// negativeArg is compiled on compare's first flag error, not at every
-// start of nsinspect.
-var negativeArg = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^unknown shorthand flag: '[0-9]' in (-[0-9].*)$`)
-})
-
-// compareFlagError explains a negative PID, which pflag takes for a flag.
+// compareFlagError explains a negative PID, which pflag takes for a
+// cluster of shorthand flags ("-5" is the unknown flag '5').
 func compareFlagError(c *cobra.Command, err error) error {
-	if m := negativeArg().FindStringSubmatch(err.Error()); m != nil {
-		return usageErrorf("bad PID %q: must be greater than 0 (want %s)", m[1], inspect.TargetForms())
+	var ne *pflag.NotExistError
+	if errors.As(err, &ne) {
+		if s := ne.GetSpecifiedShortnames(); s != "" && s[0] >= '0' && s[0] <= '9' {
+			return usageErrorf("bad PID %q: must be greater than 0 (want %s)", "-"+s, inspect.TargetForms())
+		}
 	}
 	return usageErrorf("%v (see '%s --help')", err, c.CommandPath())
 }
