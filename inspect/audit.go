@@ -189,7 +189,7 @@ func (a Auditor) Audit(ctx context.Context, arg string) (Audit, error) {
 		out.Target.Image, out.Target.Labels = c.Image, c.Labels
 		out.policy = policy.Target{Engine: c.Engine, ID: c.ID, Name: c.Name, Image: c.Image, Labels: c.Labels}
 		if ierr != nil {
-			out.policy.Unidentified, out.identityErr = oneLine(ierr.Error()), ierr
+			out.policy.Unidentified, out.identityErr = OneLine(ierr.Error()), ierr
 		}
 	}
 	out.Target.Arg, out.Target.PID, out.Target.Comm = arg, p.PID, commOf(p)
@@ -354,4 +354,6 @@ func (r AuditReport) Outcome() error {
 	return errors.Join(errs...)
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// OneLine folds s's whitespace, line breaks included, to single spaces:
+// an error as it is shown on one line of stderr or in an HTTP error.
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -164,7 +164,7 @@ func (s *PolicyFile) target(c *Container, pol *policy.Policy) policy.Target {
 	if !ok {
 		known = procinfo.Container{Engine: c.Engine, ID: c.ID, Cgroup: c.Cgroup}
 		if err := engine.Identify(context.Background(), &known); err != nil {
-			t.Unidentified = oneLine(err.Error())
+			t.Unidentified = inspect.OneLine(err.Error())
 			return t
 		}
 		s.mu.Lock()
