@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/nsinspect/nsinspect/engine"
@@ -115,7 +114,7 @@ func AuditReference(against string) (*procinfo.Proc, Reference, error) {
 		}
 		return r.Proc, Reference{PID: r.Proc.PID, Comm: commOf(r.Proc), Why: "--against " + against}, nil
 	}
-	initial, err := inInitialPIDNamespace()
+	initial, err := namespaces.InInitialPIDNamespace("/proc")
 	if err != nil {
 		return nil, Reference{}, fmt.Errorf("finding the host's namespaces: %w", err)
 	}
@@ -158,24 +157,6 @@ func commOf(p *procinfo.Proc) string {
 	return strings.TrimSpace(string(b))
 }
 
-// procPIDInitIno is PROC_PID_INIT_INO (include/linux/proc_ns.h): the
-// initial pid namespace's inode, fixed on every kernel since 3.8.
-const procPIDInitIno = 0xEFFFFFFC
-
-// inInitialPIDNamespace reports whether nsinspect runs in the kernel's
-// initial pid namespace: stat(2) of /proc/self/ns/pid alone says so.
-func inInitialPIDNamespace() (bool, error) {
-	fi, err := os.Stat("/proc/self/ns/pid")
-	if err != nil {
-		return false, err
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return false, fmt.Errorf("stat /proc/self/ns/pid: no inode")
-	}
-	return st.Ino == procPIDInitIno, nil
-}
-
 // Auditor audits targets against one reference.
 type Auditor struct {
 	Ref           *procinfo.Proc // nil: no reference (inside a container)
@@ -208,7 +189,7 @@ func (a Auditor) Audit(ctx context.Context, arg string) (Audit, error) {
 		out.Target.Image, out.Target.Labels = c.Image, c.Labels
 		out.policy = policy.Target{Engine: c.Engine, ID: c.ID, Name: c.Name, Image: c.Image, Labels: c.Labels}
 		if ierr != nil {
-			out.policy.Unidentified, out.identityErr = oneLine(ierr.Error()), ierr
+			out.policy.Unidentified, out.identityErr = OneLine(ierr.Error()), ierr
 		}
 	}
 	out.Target.Arg, out.Target.PID, out.Target.Comm = arg, p.PID, commOf(p)
@@ -222,6 +203,45 @@ func (a Auditor) Audit(ctx context.Context, arg string) (Audit, error) {
 		out.Members = containerMembers(p, out.Target.Container.ID, a.Ref, facts)
 	}
 	return out, nil
+}
+
+// AuditRequest is what audit and /api/audit ask: targets, audited
+// against Against ("" for the host: AuditReference) and, with a policy,
+// its rules evaluated on them.
+type AuditRequest struct {
+	Targets       []string
+	Against       string
+	Policy        *policy.Policy // nil: none
+	PolicyFile    string
+	EngineTimeout time.Duration
+}
+
+// RunAudit pins the reference, audits every target against it and
+// evaluates the policy: the report audit --json prints and /api/audit
+// answers. Its Outcome is the exit code.
+func RunAudit(ctx context.Context, req AuditRequest) (AuditReport, error) {
+	ref, refInfo, err := AuditReference(req.Against)
+	if err != nil {
+		return AuditReport{}, err
+	}
+	if ref != nil {
+		defer ref.Close()
+	}
+	a := Auditor{Ref: ref, RefInfo: refInfo, EngineTimeout: req.EngineTimeout}
+	return a.Report(ctx, req.Targets, req.Policy, req.PolicyFile)
+}
+
+// LoadPolicy reads a policy file: nil for none (""), and each of its
+// errors as bad input at FILE:LINE:COL (PolicyErrors).
+func LoadPolicy(file string) (*policy.Policy, error) {
+	if file == "" {
+		return nil, nil
+	}
+	p, err := policy.Load(file)
+	if err != nil {
+		return nil, PolicyErrors("", err)
+	}
+	return p, nil
 }
 
 // Report audits each of args in turn and, with a policy (nil: none),
@@ -334,4 +354,6 @@ func (r AuditReport) Outcome() error {
 	return errors.Join(errs...)
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// OneLine folds s's whitespace, line breaks included, to single spaces:
+// an error as it is shown on one line of stderr or in an HTTP error.
+func OneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -55,6 +55,30 @@ func ExpectOutcome(vs []sharing.Violation) error {
 	return nil
 }
 
+// ParseExpect parses compare's --expect (several flags joined by ","):
+// nil for none.
+func ParseExpect(expect []string) ([]sharing.Expectation, error) {
+	if len(expect) == 0 {
+		return nil, nil
+	}
+	exp, err := sharing.ParseExpect(strings.Join(expect, ","))
+	if err != nil {
+		return nil, BadInputf("--expect: %v", err)
+	}
+	return exp, nil
+}
+
+// CompareOutcome is a printed comparison's exit: with expectations, the
+// violations (for stderr, one line each) and ExpectOutcome; without,
+// RefusedRows.
+func CompareOutcome(r *sharing.Report, exp []sharing.Expectation) ([]sharing.Violation, error) {
+	if exp == nil {
+		return nil, RefusedRows(r)
+	}
+	vs := r.Check(exp)
+	return vs, ExpectOutcome(vs)
+}
+
 // CompareTasks is what `compare --json` prints (and /api/compare
 // answers): the two tasks pinned and compared, with their containers and,
 // with kernel, BPF's reading of their task_structs.

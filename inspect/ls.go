@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/schema"
@@ -66,6 +67,31 @@ func (o LsFilter) Keep(held *namespaces.Holder) (func(*model.Namespace) bool, er
 	return func(ns *model.Namespace) bool {
 		return (len(types) == 0 || types[ns.Type]) && (ids == nil || ids[ns.Key()])
 	}, nil
+}
+
+// LsPass is ls's one pass: the model, the predicate of -t and -p, and
+// the namespaces it keeps, in the table's order.
+type LsPass struct {
+	Model *model.Model
+	Keep  func(*model.Namespace) bool
+	List  []*model.Namespace
+}
+
+// Pass runs ls's discovery from source: -p's task pinned and its
+// namespaces held (Keep) before the pass, which is told that the fds
+// held are nsinspect's own, not holders to list. notes are for stderr,
+// whatever the error.
+func (o LsFilter) Pass(source string) (p LsPass, notes []string, err error) {
+	held := namespaces.NewHolder()
+	defer held.Close()
+	if p.Keep, err = o.Keep(held); err != nil {
+		return p, nil, err
+	}
+	if p.Model, notes, err = Discover(source, discover.Options{OwnFDs: held.FDs()}); err != nil {
+		return p, notes, err
+	}
+	p.List = LsSelect(p.Model.Namespaces, p.Keep)
+	return p, notes, nil
 }
 
 // DeniedLine says what a discovery pass could not read, and why.

@@ -71,7 +71,7 @@ func OpenSource(name string) (src discover.Source, close func(), notes []string,
 		}
 		return nil, nil, nil, fmt.Errorf("loading the BPF iterators: %w", err)
 	}
-	return discover.Proc{}, nop, []string{"note: BPF unavailable (" + oneLine(err.Error()) + "); passes read /proc instead"}, nil
+	return discover.Proc{}, nop, []string{"note: BPF unavailable (" + OneLine(err.Error()) + "); passes read /proc instead"}, nil
 }
 
 func badSource(name string) error {

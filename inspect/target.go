@@ -196,3 +196,23 @@ func NSReadError(arg string, p *procinfo.Proc, err error) error {
 	}
 	return fmt.Errorf("-p %s: reading %s: %w", arg, dir, err)
 }
+
+// ReadTask resolves and pins the task named by arg and reads it with
+// read: what show and fds print. The error is the read's: a
+// PartialRead comes with a report to print (Printable).
+func ReadTask[T any](arg string, read func(*procinfo.Proc) (T, error)) (T, error) {
+	p, err := openTask(arg)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	defer p.Close()
+	return read(p)
+}
+
+// Printable reports whether an answer that came with err is to be
+// printed before err decides the exit code: no error, or a PartialRead.
+func Printable(err error) bool {
+	var partial PartialRead
+	return err == nil || errors.As(err, &partial)
+}

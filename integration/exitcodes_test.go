@@ -23,6 +23,7 @@ var taskCommands = []struct {
 	{"fds", func(x string) []string { return []string{"fds", x} }},
 	{"ls -p", func(x string) []string { return []string{"ls", "-p", x} }},
 	{"graph -p", func(x string) []string { return []string{"graph", "-p", x} }},
+	{"nsproxy -p", func(x string) []string { return []string{"nsproxy", "-p", x} }},
 	{"audit", func(x string) []string { return []string{"audit", x} }},
 }
 

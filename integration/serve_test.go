@@ -161,7 +161,7 @@ func TestServeBadRequests(t *testing.T) {
 		{"GET", "/api/compare?a=1&a=2&b=3", 400, "repeated_parameter"},
 		{"GET", "/api/compare?a=1&b=2&c=3", 400, "unknown_parameter"},
 		{"GET", "/api/tasks?pid=x", 400, "bad_pid"},
-		{"GET", "/api/tasks?pid=1:2", 400, "bad_pid"},
+		{"GET", "/api/tasks?pid=1:2", 404, "no_such_task"},
 		{"GET", "/api/tasks?pid=4194304", 404, "no_such_task"},
 		{"GET", "/api/namespaces?type=foo", 400, "bad_type"},
 		{"GET", "/api/namespaces?task=nope", 400, "bad_pid"},

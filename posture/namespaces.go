@@ -11,30 +11,28 @@ import (
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 
-// initIno is the inode number the kernel gives each type's initial
-// namespace (PROC_*_INIT_INO in include/linux/proc_ns.h, the enum
-// init_ns_ino of include/uapi/linux/nsfs.h). Dynamic inode numbers come
-// from proc_alloc_inum, which starts above them (PROC_DYNAMIC_FIRST,
-// 0xF0000000), so an inode equal to one of these is the initial
-// namespace on every kernel.
+// initIno is, per type, the inode of the kernel's initial namespace
+// (namespaces.Proc*InitIno), its name in include/linux/proc_ns.h, and the
+// kernel that fixed it, so that an inode equal to it is the initial
+// namespace.
 var initIno = map[namespaces.Type]struct {
 	ino   uint64
 	name  string
 	since [2]int // the kernel that fixed it, when later than 5.6 (time namespaces)
 }{
-	namespaces.IPC:    {0xEFFFFFFF, "PROC_IPC_INIT_INO", [2]int{}},
-	namespaces.UTS:    {0xEFFFFFFE, "PROC_UTS_INIT_INO", [2]int{}},
-	namespaces.User:   {0xEFFFFFFD, "PROC_USER_INIT_INO", [2]int{}},
-	namespaces.PID:    {0xEFFFFFFC, "PROC_PID_INIT_INO", [2]int{}},
-	namespaces.Cgroup: {0xEFFFFFFB, "PROC_CGROUP_INIT_INO", [2]int{}},
-	namespaces.Time:   {0xEFFFFFFA, "PROC_TIME_INIT_INO", [2]int{}},
+	namespaces.IPC:    {namespaces.ProcIPCInitIno, "PROC_IPC_INIT_INO", [2]int{}},
+	namespaces.UTS:    {namespaces.ProcUTSInitIno, "PROC_UTS_INIT_INO", [2]int{}},
+	namespaces.User:   {namespaces.ProcUserInitIno, "PROC_USER_INIT_INO", [2]int{}},
+	namespaces.PID:    {namespaces.ProcPIDInitIno, "PROC_PID_INIT_INO", [2]int{}},
+	namespaces.Cgroup: {namespaces.ProcCgroupInitIno, "PROC_CGROUP_INIT_INO", [2]int{}},
+	namespaces.Time:   {namespaces.ProcTimeInitIno, "PROC_TIME_INIT_INO", [2]int{}},
 	// Until Linux 6.17 the initial net and mount namespaces were numbered
 	// like any other (Debian's 6.1 and 6.12 do so). Christian Brauner's
 	// "netns: use stable inode number for initial mount ns" (9b0240b3ccc3)
 	// and "mntns: use stable inode number for initial mount ns", queued in
 	// June 2025 for the 6.17 merge window, gave them these.
-	namespaces.Net:   {0xEFFFFFF9, "PROC_NET_INIT_INO", [2]int{6, 17}},
-	namespaces.Mount: {0xEFFFFFF8, "PROC_MNT_INIT_INO", [2]int{6, 17}},
+	namespaces.Net:   {namespaces.ProcNetInitIno, "PROC_NET_INIT_INO", [2]int{6, 17}},
+	namespaces.Mount: {namespaces.ProcMntInitIno, "PROC_MNT_INIT_INO", [2]int{6, 17}},
 }
 
 // initialCaveat is added to every proof made against the initial

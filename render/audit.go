@@ -3,11 +3,13 @@ package render
 import (
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/policy"
 	"github.com/nsinspect/nsinspect/posture"
 )
 
@@ -295,4 +297,18 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// JUnitFile writes a policy's results as JUnit XML to path: one testcase
+// per rule and target.
+func JUnitFile(path string, results []policy.Result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return inspect.BadInputf("--junit %s: %v", path, err)
+	}
+	if err := policy.WriteJUnit(f, "nsinspect audit", results); err != nil {
+		f.Close()
+		return fmt.Errorf("writing the JUnit report %s: %w", path, err)
+	}
+	return f.Close()
 }

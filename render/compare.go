@@ -3,7 +3,6 @@ package render
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/sharing"
@@ -40,9 +39,9 @@ func CompareTable(w io.Writer, r *sharing.Report) error {
 	tw := NewTable(w)
 	fmt.Fprintln(tw, "RESOURCE\tSHARED\tEVIDENCE")
 	for _, res := range r.Resources {
-		ev := oneLine(res.Evidence.String())
+		ev := inspect.OneLine(res.Evidence.String())
 		if res.Note != "" {
-			ev += ref(oneLine(res.Note))
+			ev += ref(inspect.OneLine(res.Note))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", res.Name, yesNo(res.Shared), ev)
 	}
@@ -54,7 +53,7 @@ func CompareTable(w io.Writer, r *sharing.Report) error {
 	}
 	fmt.Fprintln(w)
 	if r.FDError != "" {
-		_, err := fmt.Fprintf(w, "fds: not compared: %s\n", oneLine(r.FDError))
+		_, err := fmt.Fprintf(w, "fds: not compared: %s\n", inspect.OneLine(r.FDError))
 		return err
 	}
 	tw = NewTable(w)
@@ -62,7 +61,7 @@ func CompareTable(w io.Writer, r *sharing.Report) error {
 	for _, p := range r.FDs {
 		b := p.B
 		if p.Error != "" {
-			b += " (" + oneLine(p.Error) + ")"
+			b += " (" + inspect.OneLine(p.Error) + ")"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", p.FD, yesNo(p.Shared), p.A, b)
 	}
@@ -81,12 +80,9 @@ func taskLabel(t sharing.Task) string {
 // Violations prints one line per unmet expectation of compare --expect.
 func Violations(w io.Writer, vs []sharing.Violation) {
 	for _, v := range vs {
-		fmt.Fprintln(w, oneLine(v.String()))
+		fmt.Fprintln(w, inspect.OneLine(v.String()))
 	}
 }
-
-// oneLine folds s's whitespace, newlines included, to single spaces.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // kernelWitness prints the witness after compare's tables.
 func kernelWitness(w io.Writer, k *inspect.CompareKernel) error {

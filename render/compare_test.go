@@ -10,6 +10,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/inspect"
+	"github.com/nsinspect/nsinspect/internal/golden"
 	"github.com/nsinspect/nsinspect/sharing"
 )
 
@@ -41,7 +42,7 @@ func TestCompareWitness(t *testing.T) {
 	if err := kernelWitness(&b2, k); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "compare-kernel.txt", b2.Bytes())
+	golden.Check(t, "compare-kernel.txt", b2.Bytes())
 }
 
 // compare's table over a fixture report: JSON that nsinspect printed for
@@ -69,5 +70,5 @@ func TestGoldenCompareReport(t *testing.T) {
 	if err := CompareTable(&table, v.Report); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "compare-netuts.txt", table.Bytes())
+	golden.Check(t, "compare-netuts.txt", table.Bytes())
 }

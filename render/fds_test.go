@@ -7,6 +7,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/inspect"
+	"github.com/nsinspect/nsinspect/internal/golden"
 )
 
 func TestGoldenFDsKernel(t *testing.T) {
@@ -41,10 +42,10 @@ func TestGoldenFDsKernel(t *testing.T) {
 	if err := FDsKernel(&b, out); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "fds-kernel.txt", b.Bytes())
+	golden.Check(t, "fds-kernel.txt", b.Bytes())
 	var js bytes.Buffer
 	if err := JSON(&js, out); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "fds-kernel.json", js.Bytes())
+	golden.Check(t, "fds-kernel.json", js.Bytes())
 }

@@ -3,7 +3,6 @@ package render
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,40 +12,15 @@ import (
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/clone/report"
 	"github.com/nsinspect/nsinspect/inspect"
+	"github.com/nsinspect/nsinspect/internal/golden"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/nsgraph"
 )
 
 // The renderers' golden tests: each renders a fixture report, built by
-// hand, and compares the bytes with testdata/golden/NAME. They need no
-// root and no kernel. After a deliberate change of output, run
-//
-//	go test ./render -run Golden -update
-//
-// and read the diff of testdata/golden before committing it.
-var update = flag.Bool("update", false, "rewrite testdata/golden from the renderers' output")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the renderer's output (rerun with -update if the change is meant):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
+// hand, and compares the bytes with testdata/golden/NAME (golden.Check;
+// rerun with -update after a deliberate change of output).
 
 // fixtureModel is a small host: the initial namespaces, one container
 // made with --user --pid --net (user, pid and net namespaces owned by its
@@ -153,9 +127,9 @@ func TestGoldenLs(t *testing.T) {
 		if err := LsTree(&tree, m.Namespaces, keepAll, users); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, c.name+".txt", table.Bytes())
-		golden(t, c.name+".json", js.Bytes())
-		golden(t, c.name+"-tree.txt", tree.Bytes())
+		golden.Check(t, c.name+".txt", table.Bytes())
+		golden.Check(t, c.name+".json", js.Bytes())
+		golden.Check(t, c.name+"-tree.txt", tree.Bytes())
 	}
 }
 
@@ -170,8 +144,8 @@ func TestGoldenNSProxy(t *testing.T) {
 	if err := JSON(&js, out); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "nsproxy.txt", text.Bytes())
-	golden(t, "nsproxy.json", js.Bytes())
+	golden.Check(t, "nsproxy.txt", text.Bytes())
+	golden.Check(t, "nsproxy.json", js.Bytes())
 }
 
 func TestGoldenKthreads(t *testing.T) {
@@ -190,7 +164,7 @@ func TestGoldenKthreads(t *testing.T) {
 		if asJSON {
 			name = "kthreads.json"
 		}
-		golden(t, name, b.Bytes())
+		golden.Check(t, name, b.Bytes())
 	}
 }
 
@@ -199,7 +173,7 @@ func TestGoldenGraph(t *testing.T) {
 	if err := nsgraph.Processes(fixtureModel(false).Tasks).WriteDOT(&b); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "graph.dot", b.Bytes())
+	golden.Check(t, "graph.dot", b.Bytes())
 }
 
 // The fixture host of golden_test.go as the BPF source sees it: init and
@@ -222,12 +196,38 @@ func TestGoldenNSProxyBPF(t *testing.T) {
 	if err := JSON(&js, out); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "nsproxy-bpf.txt", text.Bytes())
-	golden(t, "nsproxy-bpf.json", js.Bytes())
+	golden.Check(t, "nsproxy-bpf.txt", text.Bytes())
+	golden.Check(t, "nsproxy-bpf.json", js.Bytes())
 	for _, want := range []string{"  nsproxy 1*: 1(init) 2(kthreadd)\n", "  nsproxy 2*: 3(kworker/0:0)\n", "  nsproxy 4: 700(sleep)\n"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("the table has no line %q", want)
 		}
+	}
+}
+
+// nsproxy -p: the fixture host cut to one task's nsproxy, from /proc (its
+// set) and from BPF (its instance: kworker/0:0 has a copy of init's set).
+func TestGoldenNSProxyTask(t *testing.T) {
+	for _, source := range []string{"proc", "bpf"} {
+		m := fixtureModel(false)
+		m.Source = source
+		if source == "bpf" {
+			proxy := map[[2]int]uint64{{1, 1}: 1, {1, 12}: 3, {2, 2}: 1, {3, 3}: 2, {700, 700}: 4}
+			for _, task := range m.Tasks {
+				task.Objects = make([]uint64, bpfiter.NObjects)
+				task.Objects[bpfiter.NSProxy] = proxy[[2]int{task.PID, task.TID}]
+			}
+		}
+		out := inspect.NSProxyOf(m).Cut(inspect.NSProxyTask{Arg: "3", PID: 3, TID: 3, Comm: "kworker/0:0"})
+		var text, js bytes.Buffer
+		if err := NSProxy(&text, out); err != nil {
+			t.Fatal(err)
+		}
+		if err := JSON(&js, out); err != nil {
+			t.Fatal(err)
+		}
+		golden.Check(t, "nsproxy-task-"+source+".txt", text.Bytes())
+		golden.Check(t, "nsproxy-task-"+source+".json", js.Bytes())
 	}
 }
 
@@ -263,7 +263,7 @@ func TestGoldenReports(t *testing.T) {
 		if err := c.render(&table, v); err != nil {
 			t.Fatal(err)
 		}
-		golden(t, c.fixture+".txt", table.Bytes())
+		golden.Check(t, c.fixture+".txt", table.Bytes())
 	}
 }
 

@@ -15,7 +15,10 @@ import (
 // (the BPF source), each set's instances in place of its task list.
 func NSProxy(w io.Writer, out inspect.NSProxy) error {
 	n, g := out.TaskCount, out.Groups
-	renderNSProxyHeader(w, n, g)
+	if t := out.Task; t != nil {
+		fmt.Fprintf(w, "-p %s: task %s, its nsproxy and the tasks that share it.\n", t.Arg, TaskRef(nsgroup.TaskRef{PID: t.PID, TID: t.TID, Comm: t.Comm}))
+	}
+	renderNSProxyHeader(w, n, g, out.Task != nil)
 	for i, s := range g.Sets {
 		title := fmt.Sprintf("\nSET %d: %d task(s)", i+1, len(s.Tasks))
 		if len(s.NSProxies) > 0 {
@@ -60,7 +63,7 @@ func NSProxy(w io.Writer, out inspect.NSProxy) error {
 
 // renderNSProxyHeader says how many tasks, instances and sets there are,
 // what userspace can know of them, and where init is.
-func renderNSProxyHeader(w io.Writer, n int, g nsgroup.Groups) {
+func renderNSProxyHeader(w io.Writer, n int, g nsgroup.Groups, cut bool) {
 	links := strings.Join(nsgroup.NSProxyLinks, " ")
 	if g.Instances != nil {
 		fmt.Fprintf(w, "%d tasks in %d struct nsproxy instances with %d distinct namespace sets (%s).\n", n, len(g.Instances), len(g.Sets), links)
@@ -70,6 +73,8 @@ func renderNSProxyHeader(w io.Writer, n int, g nsgroup.Groups) {
 		fmt.Fprintf(w, "Note: %s.\n", inspect.NSProxyNote)
 	}
 	switch {
+	case g.InitSet < 0 && cut:
+		fmt.Fprintf(w, "%s.\n", g.InitNote)
 	case g.InitSet < 0:
 		fmt.Fprintf(w, "init's set is unknown: %s.\n", g.InitNote)
 	case g.Instances != nil:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/inspect"
+	"github.com/nsinspect/nsinspect/internal/golden"
 )
 
 // objs is a task's Obj array with the given ids, by object.
@@ -55,7 +56,7 @@ func TestKernelObjects(t *testing.T) {
 	if err := KernelObjects(&b, k); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "show-kernel.txt", b.Bytes())
+	golden.Check(t, "show-kernel.txt", b.Bytes())
 }
 
 func TestSharedTextLimits(t *testing.T) {

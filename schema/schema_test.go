@@ -28,7 +28,7 @@ func validator(t *testing.T) *schematest.Validator {
 // The renderers' golden files and the decoded fixtures are documents
 // nsinspect prints; each validates against the schema its name starts
 // with (ls-noid.json against ls, fds-kernel.json against fds-kernel).
-var documentDirs = []string{"../cmd/nsinspect/testdata/golden", "../render/testdata/golden", "../render/testdata/fixtures"}
+var documentDirs = []string{"../render/testdata/golden", "../render/testdata/fixtures"}
 
 // schemaOf is the longest schema name that file's name starts with,
 // followed by "-" or ".json".

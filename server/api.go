@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -82,18 +83,19 @@ type taskNSJSON struct {
 	ID *uint64 `json:"id"`
 }
 
-// tasks is every task of the pass, or with ?pid= one process's.
+// tasks is every task of the pass, or with ?pid= one process's (every
+// thread), or with ?pid=PID:TID one thread.
 func (a API) tasks(ctx context.Context, q Query) (any, error) {
-	pid := 0
+	pid, tid := 0, 0
 	if s := q.Get("pid"); s != "" {
 		t, err := inspect.ParseTarget(s)
 		if err != nil {
 			return nil, FromError(err, "pid")
 		}
-		if t.TID != t.PID {
-			return nil, BadRequest("bad_pid", "pid %q: a process, not PID:TID (its threads are all listed)", s)
-		}
 		pid = t.PID
+		if t.TID != t.PID {
+			tid = t.TID
+		}
 		if t.Engine != "" {
 			r, err := inspect.Resolve(ctx, s, a.EngineTimeout)
 			if err != nil {
@@ -109,13 +111,17 @@ func (a API) tasks(ctx context.Context, q Query) (any, error) {
 	}
 	out := []taskJSON{}
 	for _, t := range p.Model.Tasks {
-		if pid != 0 && t.PID != pid {
+		if (pid != 0 && t.PID != pid) || (tid != 0 && t.TID != tid) {
 			continue
 		}
 		out = append(out, taskOut(t))
 	}
 	if pid != 0 && len(out) == 0 {
-		return nil, NotFound("no_such_task", "no process with PID %d in the pass of %s", pid, p.Started.UTC().Format(time.RFC3339))
+		what := fmt.Sprintf("process with PID %d", pid)
+		if tid != 0 {
+			what = fmt.Sprintf("thread %d in process %d", tid, pid)
+		}
+		return nil, NotFound("no_such_task", "no %s in the pass of %s", what, p.Started.UTC().Format(time.RFC3339))
 	}
 	return struct {
 		SchemaVersion schema.Version `json:"schema_version"`

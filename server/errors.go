@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/procinfo"
@@ -110,14 +109,14 @@ func FromError(err error, param string) error {
 	for _, s := range statusOf {
 		if (s.kind != nil && errors.Is(err, s.kind)) || (s.kind == nil && s.class == class) {
 			code := s.code
-			msg := oneLine(err.Error())
+			msg := inspect.OneLine(err.Error())
 			if code == "" {
 				code, msg = "bad_"+paramWord(param), param+": "+msg
 			}
 			return Errorf(s.status, code, "%s", msg)
 		}
 	}
-	return Errorf(http.StatusInternalServerError, "inspect_failed", "%s", oneLine(err.Error()))
+	return Errorf(http.StatusInternalServerError, "inspect_failed", "%s", inspect.OneLine(err.Error()))
 }
 
 // paramWord is the word in a 400's code: bad_pid, bad_target, bad_parameter.
@@ -130,5 +129,3 @@ func paramWord(param string) string {
 	}
 	return "parameter"
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
@@ -130,21 +128,17 @@ func (s *Scanner) names(p *Pass) {
 	}
 }
 
-// initPIDIno is PROC_PID_INIT_INO, the initial pid namespace's inode,
-// fixed since Linux 3.8.
-const initPIDIno = 0xEFFFFFFC
-
 // hostNamespaces is the host's namespaces, when nsinspect runs in the
 // initial pid namespace: PID 1's, or, where PID 1's links cannot be read
 // (a VM's init that refuses even root), kthreadd's (PID 2): kernel
 // threads run in the kernel's initial namespaces (init_nsproxy), which
 // are the host's.
 func hostNamespaces(m *model.Model) ([]*model.Namespace, string) {
-	var st unix.Stat_t
-	if err := unix.Stat(procinfo.Root+"/self/ns/pid", &st); err != nil {
-		return nil, fmt.Sprintf("no host reference: stat %s/self/ns/pid: %v", procinfo.Root, err)
+	initial, err := namespaces.InInitialPIDNamespace(procinfo.Root)
+	if err != nil {
+		return nil, fmt.Sprintf("no host reference: %v", err)
 	}
-	if st.Ino != initPIDIno {
+	if !initial {
 		return nil, "no host reference: nsinspect does not run in the initial pid namespace, so its PID 1 is not the host's init (run the container with --pid host, or hostPID: true)"
 	}
 	if t := taskOf(m, 1); t != nil && complete(t) {

@@ -164,7 +164,7 @@ func (s *PolicyFile) target(c *Container, pol *policy.Policy) policy.Target {
 	if !ok {
 		known = procinfo.Container{Engine: c.Engine, ID: c.ID, Cgroup: c.Cgroup}
 		if err := engine.Identify(context.Background(), &known); err != nil {
-			t.Unidentified = oneLine(err.Error())
+			t.Unidentified = inspect.OneLine(err.Error())
 			return t
 		}
 		s.mu.Lock()
@@ -221,15 +221,8 @@ func (a API) audit(ctx context.Context, q Query) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ref, refInfo, err := inspect.AuditReference("")
-	if err != nil {
-		return nil, FromError(err, "target")
-	}
-	if ref != nil {
-		defer ref.Close()
-	}
-	auditor := inspect.Auditor{Ref: ref, RefInfo: refInfo, EngineTimeout: a.EngineTimeout}
-	report, err := auditor.Report(ctx, []string{target}, a.Policy.current(), a.Policy.file)
+	report, err := inspect.RunAudit(ctx, inspect.AuditRequest{Targets: []string{target},
+		Policy: a.Policy.current(), PolicyFile: a.Policy.file, EngineTimeout: a.EngineTimeout})
 	if err != nil {
 		return nil, FromError(err, "target")
 	}

@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/nsinspect/nsinspect/inspect"
-	"github.com/nsinspect/nsinspect/policy"
 	"github.com/nsinspect/nsinspect/render"
 )
 
@@ -62,7 +59,7 @@ namespace (or nsinspect itself where PID 1 cannot be read), or --against
 PID. Inside a container, with no host process visible, there is no
 reference: a namespace is proven shared with the host only when its inode
 is one of the kernel's fixed initial inodes (PROC_*_INIT_INO; net and mnt
-have one since Linux 6.x: see the README's "Auditing isolation"), and
+have one since Linux 6.x: see docs/audit.md), and
 the report says where proof ends.
 
 --policy FILE checks YAML rules (docs/policy.md): exit 0 when every rule
@@ -81,39 +78,23 @@ rule and target, a failure with the evidence per violation.
   nsinspect audit docker:web podman:db --policy policy.yaml --junit audit.xml`,
 		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var pol *policy.Policy
 			if junitFile != "" && policyFile == "" {
 				return usageErrorf("--junit %s needs --policy FILE: the report's testcases are the policy's rules", junitFile)
 			}
-			if policyFile != "" {
-				p, err := policy.Load(policyFile)
-				if err != nil {
-					return inspect.PolicyErrors("", err)
-				}
-				pol = p
-			}
-			ref, refInfo, err := inspect.AuditReference(against)
+			pol, err := inspect.LoadPolicy(policyFile)
 			if err != nil {
 				return err
 			}
-			if ref != nil {
-				defer ref.Close()
-			}
-			auditor := inspect.Auditor{Ref: ref, RefInfo: refInfo, EngineTimeout: engineTimeout}
-			report, err := auditor.Report(context.Background(), args, pol, policyFile)
+			report, err := inspect.RunAudit(context.Background(), inspect.AuditRequest{Targets: args, Against: against,
+				Policy: pol, PolicyFile: policyFile, EngineTimeout: engineTimeout})
 			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			if asJSON {
-				if err := writeJSON(w, report); err != nil {
-					return err
-				}
-			} else if err := render.AuditReport(w, report); err != nil {
+			if err := write(cmd.OutOrStdout(), asJSON, report, render.AuditReport); err != nil {
 				return err
 			}
 			if junitFile != "" && report.Policy != nil {
-				if err := writeJUnitFile(junitFile, report.Policy.Evaluated); err != nil {
+				if err := render.JUnitFile(junitFile, report.Policy.Evaluated); err != nil {
 					return err
 				}
 			}
@@ -121,21 +102,9 @@ rule and target, a failure with the evidence per violation.
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON object: {\"schema_version\", \"targets\": [{\"target\", \"reference\", \"facts\", \"members\"}], \"policy\"}")
-	c.Flags().StringVar(&against, "against", "", "audit against this PID's namespaces instead of the host's")
+	c.Flags().StringVar(&against, "against", "", "audit against the namespaces of `TASK` ("+inspect.TargetForms()+") instead of the host's")
 	c.Flags().StringVar(&policyFile, "policy", "", "check the facts against the rules of this YAML `FILE` (exit 1 on a violation)")
 	c.Flags().StringVar(&junitFile, "junit", "", "with --policy, write a JUnit XML report to `FILE`")
 	c.Flags().DurationVar(&engineTimeout, "engine-timeout", 2*time.Second, "how long to wait for a container engine's answer")
 	return c
-}
-
-func writeJUnitFile(path string, results []policy.Result) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return usageErrorf("--junit %s: %v", path, err)
-	}
-	if err := policy.WriteJUnit(f, "nsinspect audit", results); err != nil {
-		f.Close()
-		return fmt.Errorf("writing the JUnit report %s: %w", path, err)
-	}
-	return f.Close()
 }

@@ -1,15 +1,9 @@
 package main
 
 import (
-	"errors"
-	"os"
-	"path/filepath"
-
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/clone"
-	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/nsgraph"
 	"github.com/nsinspect/nsinspect/render"
@@ -68,34 +62,16 @@ broke.`,
   nsinspect clone sighand            # refused: CLONE_SIGHAND requires CLONE_VM`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, args []string) error {
-			set, err := flags.ParseClone(args[0])
-			if err != nil {
-				return usageErrorf("%v", err)
-			}
 			if n := countTrue(o.json, o.dot, o.svg); n > 1 {
 				return usageErrorf("--json, --dot and --svg cannot be combined (pick one output format)")
 			}
-			if o.host && o.userns {
-				return usageErrorf("--host and --userns conflict: --userns makes the lab in a user namespace, --host runs without a lab")
-			}
-			req := clone.Request{Flags: set, Clone3: o.clone3, Probes: !o.noProbes, Identity: o.identity, Exec: o.exec, Host: o.host, UserNS: o.userns}
-			if o.cgroup != "" {
-				dir, err := cgroupDir(o.cgroup)
-				if err != nil {
-					return err
-				}
-				req.Flags |= flags.Set(unix.CLONE_INTO_CGROUP)
-				req.Cgroup = dir
-			}
-			rep, err := clone.Run(req)
+			rep, err := inspect.Clone(args[0], clone.Request{Cgroup: o.cgroup, Clone3: o.clone3, Probes: !o.noProbes,
+				Identity: o.identity, Exec: o.exec, Host: o.host, UserNS: o.userns})
 			if err != nil {
-				if errors.Is(err, clone.ErrNoLab) {
-					return privilegeErrorf("%v", err)
-				}
 				return err
 			}
 			if o.dot || o.svg {
-				if err := writeGraph(c.OutOrStdout(), nsgraph.Clone(rep), o.svg); err != nil {
+				if err := render.Graph(c.OutOrStdout(), nsgraph.Clone(rep), o.svg); err != nil {
 					return err
 				}
 			} else if o.json {
@@ -120,27 +96,6 @@ broke.`,
 	f.BoolVar(&o.dot, "dot", false, "print the experiment as a Graphviz DOT graph: parent, child, each resource shared or separate")
 	f.BoolVar(&o.svg, "svg", false, "like --dot, rendered to SVG by Graphviz's dot (apt-get install graphviz)")
 	return c
-}
-
-// cgroupDir checks that dir is a directory of a cgroup v2 hierarchy, which
-// is what CLONE_INTO_CGROUP takes, and returns its absolute path (the lab
-// opens it from its own working directory).
-func cgroupDir(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", usageErrorf("--cgroup %s: %v", dir, err)
-	}
-	var fs unix.Statfs_t
-	if err := unix.Statfs(abs, &fs); err != nil {
-		return "", usageErrorf("--cgroup %s: %v (give a directory under the cgroup2 mount, e.g. /sys/fs/cgroup/NAME, made with mkdir)", dir, err)
-	}
-	if fs.Type != unix.CGROUP2_SUPER_MAGIC {
-		return "", usageErrorf("--cgroup %s: not a cgroup v2 directory (statfs type %#x, want cgroup2 %#x); give a directory under the cgroup2 mount, e.g. /sys/fs/cgroup/NAME", dir, fs.Type, unix.CGROUP2_SUPER_MAGIC)
-	}
-	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
-		return "", usageErrorf("--cgroup %s: not a directory (a cgroup is a directory under the cgroup2 mount)", dir)
-	}
-	return abs, nil
 }
 
 func countTrue(bs ...bool) int {

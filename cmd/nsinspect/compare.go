@@ -1,12 +1,12 @@
 package main
 
 import (
+	"errors"
 	"io"
-	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/render"
@@ -26,7 +26,8 @@ func newCompareCmd() *cobra.Command {
 		expect         []string
 	)
 	c := &cobra.Command{
-		Long: `compare pins two tasks (PID, PID:TID or "self") and reports, with the kernel's
+		Long: `compare pins two tasks (a PID, "self", PID:TID or a container: docker:NAME,
+podman:[USER/]NAME, runc:ID) and reports, with the kernel's
 evidence, which of sixteen resources they share: the ten /proc/PID/ns links
 (cgroup ipc mnt net pid pid_for_children time time_for_children user uts),
 compared by NS_GET_ID, and six kcmp(2) resources (files fs vm sighand io
@@ -54,13 +55,14 @@ reads) is marked "!". It needs root, kernel BTF and Linux 5.8+ (else exit
 
 ` + exitCodesHelp,
 		Example: `  nsinspect compare self 1
+  nsinspect compare self docker:web --json
   nsinspect compare --json 4242 4243
   nsinspect compare 4242 4242:4250 --expect files=shared,vm=shared
   nsinspect compare self 4242 --expect net=separate,user=shared
   nsinspect compare --kernel 4242 4242:4250`,
 		Args: usageArgs(cobra.ExactArgs(2)),
 		RunE: func(c *cobra.Command, args []string) error {
-			return runCompare(c.OutOrStdout(), c.ErrOrStderr(), args[0], args[1], strings.Join(expect, ","), len(expect) > 0, asJSON, kernel)
+			return runCompare(c.OutOrStdout(), c.ErrOrStderr(), args[0], args[1], expect, asJSON, kernel)
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print a JSON object with schema_version, a, b, resources and fds")
@@ -70,45 +72,31 @@ reads) is marked "!". It needs root, kernel BTF and Linux 5.8+ (else exit
 	return c
 }
 
-// negativeArg is compiled on compare's first flag error, not at every
-// start of nsinspect.
-var negativeArg = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^unknown shorthand flag: '[0-9]' in (-[0-9].*)$`)
-})
-
-// compareFlagError explains a negative PID, which pflag takes for a flag.
+// compareFlagError explains a negative PID, which pflag takes for a
+// cluster of shorthand flags ("-5" is the unknown flag '5').
 func compareFlagError(c *cobra.Command, err error) error {
-	if m := negativeArg().FindStringSubmatch(err.Error()); m != nil {
-		return usageErrorf("bad PID %q: must be greater than 0 (want a positive number, \"self\" or PID:TID)", m[1])
+	var ne *pflag.NotExistError
+	if errors.As(err, &ne) {
+		if s := ne.GetSpecifiedShortnames(); s != "" && s[0] >= '0' && s[0] <= '9' {
+			return usageErrorf("bad PID %q: must be greater than 0 (want %s)", "-"+s, inspect.TargetForms())
+		}
 	}
 	return usageErrorf("%v (see '%s --help')", err, c.CommandPath())
 }
 
-func runCompare(stdout, stderr io.Writer, argA, argB, expect string, haveExpect, asJSON, kernel bool) error {
-	var exp []sharing.Expectation
-	if haveExpect {
-		var err error
-		if exp, err = sharing.ParseExpect(expect); err != nil {
-			return usageErrorf("--expect: %v", err)
-		}
+func runCompare(stdout, stderr io.Writer, argA, argB string, expect []string, asJSON, kernel bool) error {
+	exp, err := inspect.ParseExpect(expect)
+	if err != nil {
+		return err
 	}
 	out, err := inspect.CompareTasks(argA, argB, kernel)
 	if err != nil {
 		return err
 	}
-	r := out.Report
-	if asJSON {
-		err = writeJSON(stdout, out)
-	} else {
-		err = render.Compare(stdout, out)
-	}
-	if err != nil {
+	if err := write(stdout, asJSON, out, render.Compare); err != nil {
 		return err
 	}
-	if haveExpect {
-		vs := r.Check(exp)
-		render.Violations(stderr, vs)
-		return inspect.ExpectOutcome(vs)
-	}
-	return inspect.RefusedRows(r)
+	vs, err := inspect.CompareOutcome(out.Report, exp)
+	render.Violations(stderr, vs)
+	return err
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/sharing"
 )
 
@@ -89,7 +90,7 @@ func TestCloneRefusesLeftOutFlags(t *testing.T) {
 	if code != exitUsage || err == nil {
 		t.Fatalf("clone %s: exit %d, %v; want 2", paste, code, err)
 	}
-	msg := oneLine(err.Error())
+	msg := inspect.OneLine(err.Error())
 	if strings.Contains(msg, "unknown") {
 		t.Errorf("the flags are called unknown: %q", msg)
 	}

@@ -11,7 +11,7 @@ import (
 
 func init() {
 	register(&cobra.Command{
-		Use:   "fds PID",
+		Use:   "fds TARGET",
 		Short: "List a process's open file descriptors with kind, flags, mount and inode",
 	}, newFdsCmd)
 }
@@ -19,7 +19,8 @@ func init() {
 func newFdsCmd() *cobra.Command {
 	var asJSON, kernel bool
 	c := &cobra.Command{
-		Long: `fds lists the fd table of a process, the userspace view of the kernel's
+		Long: `fds lists the fd table of a process (a PID, "self" or a container's init:
+docker:NAME, podman:[USER/]NAME, runc:ID), the userspace view of the kernel's
 files->fdt->fd[i]: for each fd its number, kind (regular, dir, socket, pipe,
 fifo, anon_inode, nsfs, pidfd, memfd, chr, blk, unknown), the path the kernel
 names (" (deleted)" included), position, decoded open flags, mnt_id and inode.

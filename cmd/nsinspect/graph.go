@@ -1,18 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"errors"
-	"fmt"
-	"io"
-	"os/exec"
-	"strings"
-
 	"github.com/spf13/cobra"
 
 	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/inspect"
-	"github.com/nsinspect/nsinspect/nsgraph"
+	"github.com/nsinspect/nsinspect/render"
 )
 
 func init() {
@@ -39,7 +32,8 @@ that owns each namespace (NS_GET_USERNS). Ancestors no task is in are
 drawn too, marked so.
 
 -p TASK restricts the picture to that process and its descendants, or to
-one thread (PID:TID); TASK is "self", PID or PID:TID, as for ls -p. Give
+one thread (PID:TID); TASK is "self", PID, PID:TID or a container
+(docker:NAME, podman:[USER/]NAME, runc:ID), as for ls -p. Give
 -p more than once, or a comma-separated list, for a set of trees. A task
 that does not exist exits 2; one whose namespaces may not be read (another
 user's, without CAP_SYS_PTRACE) exits 4.
@@ -50,75 +44,29 @@ user's, without CAP_SYS_PTRACE) exits 4.
   nsinspect graph -p 1200,1300`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			targets, err := parseTasks(pids)
+			targets, err := inspect.ParseTargets(pids)
 			if err != nil {
 				return err
 			}
 			if svg {
-				if _, err := exec.LookPath("dot"); err != nil {
-					return errNoDot
+				if err := render.CheckSVG(); err != nil {
+					return err
 				}
 			}
 			m, err := discoverFrom(source, discover.Options{Tasks: true}, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			tasks := m.Tasks
-			if len(targets) > 0 {
-				roots, err := inspect.GraphRoots(m, targets)
-				if err != nil {
-					return err
-				}
-				tasks, _ = nsgraph.Subtree(tasks, roots)
+			g, err := inspect.GraphOf(m, targets)
+			if err != nil {
+				return err
 			}
-			g := nsgraph.Processes(tasks)
-			return writeGraph(cmd.OutOrStdout(), g, svg)
+			return render.Graph(cmd.OutOrStdout(), g, svg)
 		},
 	}
 	f := c.Flags()
-	f.StringSliceVarP(&pids, "pid", "p", nil, "draw only `TASK` (\"self\", PID or PID:TID) and its descendants (repeatable, or comma-separated)")
+	f.StringSliceVarP(&pids, "pid", "p", nil, "draw only `TASK` ("+inspect.TargetForms()+") and its descendants (repeatable, or comma-separated)")
 	f.BoolVar(&svg, "svg", false, "render SVG with Graphviz's dot instead of printing DOT")
 	addSourceFlag(c, &source)
 	return c
-}
-
-var errNoDot = inspect.Wrap(inspect.ErrUnsupported, nil, "--svg needs Graphviz's dot program, which is not installed: apt-get install graphviz (or leave out --svg and render the DOT elsewhere)")
-
-// parseTasks parses -p's tasks, each as every command takes a target
-// (self, PID, PID:TID, a container), before the scan.
-func parseTasks(args []string) ([]inspect.Target, error) {
-	var out []inspect.Target
-	for _, a := range args {
-		t, err := parseTask(strings.TrimSpace(a))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, nil
-}
-
-// writeGraph prints g as DOT, or as SVG rendered by dot(1).
-func writeGraph(w io.Writer, g *nsgraph.Graph, svg bool) error {
-	if !svg {
-		return g.WriteDOT(w)
-	}
-	path, err := exec.LookPath("dot")
-	if err != nil {
-		return errNoDot
-	}
-	var in, errb bytes.Buffer
-	if err := g.WriteDOT(&in); err != nil {
-		return err
-	}
-	render := exec.Command(path, "-Tsvg")
-	render.Stdin, render.Stdout, render.Stderr = &in, w, &errb
-	if err := render.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return fmt.Errorf("dot -Tsvg failed (exit %d): %s", ee.ExitCode(), strings.TrimSpace(errb.String()))
-		}
-		return fmt.Errorf("running dot -Tsvg: %w", err)
-	}
-	return nil
 }

@@ -78,7 +78,7 @@ prints what it can and says on stderr what it could not read.`,
 	}
 	f := c.Flags()
 	f.StringArrayVarP(&o.types, "type", "t", nil, "only namespaces of this type (repeatable or comma-separated: "+strings.Join(namespaces.TypeNames(), ", ")+")")
-	f.StringVarP(&o.pid, "task", "p", "", `only the namespaces of this process ("self", PID or PID:TID)`)
+	f.StringVarP(&o.pid, "task", "p", "", "only the namespaces of `TASK` ("+inspect.TargetForms()+")")
 	f.BoolVarP(&o.json, "json", "J", false, "print JSON, a superset of lsns -J")
 	f.BoolVarP(&o.tree, "tree", "T", false, "print the user namespace tree with owned namespaces, then the pid namespace tree")
 	addSourceFlag(c, &o.source)
@@ -86,31 +86,23 @@ prints what it can and says on stderr what it could not read.`,
 }
 
 func runLs(stdout, stderr io.Writer, o lsOptions) error {
-	held := namespaces.NewHolder()
-	defer held.Close()
-	keep, err := inspect.LsFilter{Types: o.types, Task: o.pid}.Keep(held)
-	if err != nil {
-		return err
-	}
 	if o.json && o.tree {
 		return usageErrorf("--json and --tree cannot be combined (pick one output format)")
 	}
-	// The fds held for -p are nsinspect's, not holders to list.
-	res, err := discoverFrom(o.source, discover.Options{OwnFDs: held.FDs()}, stderr)
+	p, notes, err := inspect.LsFilter{Types: o.types, Task: o.pid}.Pass(o.source)
+	printNotes(stderr, notes)
 	if err != nil {
 		return err
 	}
-	list := inspect.LsSelect(res.Namespaces, keep)
 	users := inspect.UserNames{}
 	switch {
 	case o.json:
-		return writeJSON(stdout, inspect.LsOf(res.Source, list, users))
+		return writeJSON(stdout, inspect.LsOf(p.Model.Source, p.List, users))
 	case o.tree:
-		return render.LsTree(stdout, res.Namespaces, keep, users)
-	default:
-		if err := render.LsTable(stdout, list, users); err != nil {
-			return err
-		}
-		return render.LsSummary(stdout, len(list), res.Processes, res.Source)
+		return render.LsTree(stdout, p.Model.Namespaces, p.Keep, users)
 	}
+	if err := render.LsTable(stdout, p.List, users); err != nil {
+		return err
+	}
+	return render.LsSummary(stdout, len(p.List), p.Model.Processes, p.Model.Source)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/nsinspect/nsinspect/clone"
 	"github.com/nsinspect/nsinspect/inspect"
@@ -60,12 +59,10 @@ func printError(w io.Writer, err error) {
 			return
 		}
 	}
-	if l := oneLine(err.Error()); l != "" {
+	if l := inspect.OneLine(err.Error()); l != "" {
 		fmt.Fprintf(w, "nsinspect: %s\n", l)
 	}
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // stickyWriter passes writes on until the first one fails, then fails
 // every write with that error, which it keeps.

@@ -22,6 +22,7 @@ func newNSProxyCmd() *cobra.Command {
 	var (
 		asJSON bool
 		source string
+		task   string
 	)
 	c := &cobra.Command{
 		Long: `nsproxy groups every task (each thread of each process) by the exact set of
@@ -63,17 +64,32 @@ out where the kernel shows none. Sets are largest first; "set" and
 the source is proc; a non-empty "same_set_as" marks the instances that
 share their set. The ids mean nothing outside one run.
 
+-p TASK cuts the view to TASK's own nsproxy and the tasks that share it:
+from /proc its set, from BPF its struct nsproxy instance; "task" in
+--json names it. TASK is a PID, "self", PID:TID or a container
+(docker:NAME, ...), as everywhere. A task that does not exist exits 2;
+one whose namespaces may not be read exits 4.
+
 ` + exitCodesHelp,
 		Example: `  nsinspect nsproxy
+  nsinspect nsproxy -p docker:web
   nsinspect nsproxy --source proc
   nsinspect nsproxy --json | jq '.nsproxies[] | select(.same_set_as != []) | .id'`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if task != "" {
+				if _, err := inspect.ParseTarget(task); err != nil {
+					return err
+				}
+			}
 			m, err := discoverFrom(source, discover.Options{Tasks: true, Objects: true}, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			out := inspect.NSProxyOf(m)
+			out, err := inspect.NSProxyView(m, task)
+			if err != nil {
+				return err
+			}
 			if asJSON {
 				return writeJSON(cmd.OutOrStdout(), out)
 			}
@@ -81,6 +97,7 @@ share their set. The ids mean nothing outside one run.
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print the groups as JSON")
+	c.Flags().StringVarP(&task, "task", "p", "", "only the nsproxy of `TASK` ("+inspect.TargetForms()+") and the tasks that share it")
 	addSourceFlag(c, &source)
 	return c
 }

@@ -111,7 +111,7 @@ func runServe(stderr io.Writer, o serveOptions) error {
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
-		return usageErrorf("--listen %s: %v", o.listen, oneLine(err.Error()))
+		return usageErrorf("--listen %s: %v", o.listen, inspect.OneLine(err.Error()))
 	}
 	api := server.API{Cache: cache, EngineTimeout: o.engineTimeout, Policy: pol}
 	srv := &http.Server{

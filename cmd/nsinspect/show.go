@@ -10,7 +10,7 @@ import (
 
 func init() {
 	register(&cobra.Command{
-		Use:   "show PID|self|PID:TID",
+		Use:   "show TARGET",
 		Short: "Show one task as far as /proc exposes its task_struct",
 	}, newShowCmd)
 }
@@ -18,8 +18,9 @@ func init() {
 func newShowCmd() *cobra.Command {
 	var asJSON, kernel bool
 	c := &cobra.Command{
-		Long: `show prints one task: pid, tgid, ppid, state, comm, threads, the NSpid chain,
-uid/gid and their maps, cgroups (and the container they name: engine, id,
+		Long: `show prints one task (a PID, "self", PID:TID or a container's init:
+docker:NAME, podman:[USER/]NAME, runc:ID): pid, tgid, ppid, state, comm,
+threads, the NSpid chain, uid/gid and their maps, cgroups (and the container they name: engine, id,
 and the name from the Docker engine when its socket answers), cwd, root, umask, signal masks (hex and
 names), whether it is a kernel thread (PF_KTHREAD), and its ten namespace
 links with inode and NS_GET_ID.

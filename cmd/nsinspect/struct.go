@@ -1,16 +1,11 @@
 package main
 
 import (
-	"errors"
-	"fmt"
-	"io"
-	"os"
-	"strings"
-
 	"github.com/spf13/cobra"
 
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/kstruct"
-	"github.com/nsinspect/nsinspect/schema"
+	"github.com/nsinspect/nsinspect/render"
 )
 
 func init() {
@@ -68,33 +63,14 @@ An unknown NAME exits 2 with the closest names in the BTF.`,
   nsinspect struct mm_struct --btf /boot/vmlinux-6.18`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if depth < kstruct.AnonymousOnly {
-				return usageErrorf("bad --depth %d: want 0 or more levels, or -1 (the default) for anonymous structs and unions only", depth)
-			}
 			if cmd.Flags().Changed("cacheline") && (cacheline == 0 || cacheline&(cacheline-1) != 0) {
 				return usageErrorf("bad --cacheline %d: want a power of two in bytes, such as 64 or 128", cacheline)
 			}
-			spec, err := loadBTF(btfPath)
+			out, err := inspect.StructLayout(args[0], btfPath, depth, cacheline)
 			if err != nil {
 				return err
 			}
-			spec.CachelineSize = cacheline
-			l, err := spec.Layout(args[0], depth)
-			if err != nil {
-				var nf *kstruct.NotFoundError
-				if errors.As(err, &nf) {
-					msg := fmt.Sprintf("no struct or union %q in the BTF of %s", nf.Name, spec.Path)
-					if len(nf.Closest) > 0 {
-						msg += "; closest: " + strings.Join(nf.Closest, ", ")
-					}
-					return usageErrorf("%s", msg)
-				}
-				return err
-			}
-			if asJSON {
-				return writeJSON(cmd.OutOrStdout(), structJSON{Layout: l})
-			}
-			return renderLayout(cmd.OutOrStdout(), l, spec.Path)
+			return write(cmd.OutOrStdout(), asJSON, out, render.Struct)
 		},
 	}
 	f := c.Flags()
@@ -103,75 +79,4 @@ An unknown NAME exits 2 with the closest names in the BTF.`,
 	f.IntVar(&depth, "depth", kstruct.AnonymousOnly, "expand `N` levels of struct/union members, named types included (-1: anonymous ones only, as pahole)")
 	f.Uint32Var(&cacheline, "cacheline", 0, "count cache lines of `BYTES` (default: the machine's level 1 data cache line, as pahole)")
 	return c
-}
-
-// structJSON is `struct --json`: the layout, after the contract's
-// version.
-type structJSON struct {
-	SchemaVersion schema.Version `json:"schema_version"`
-	*kstruct.Layout
-}
-
-// loadBTF maps BTF loading failures to exit codes: a bad --btf file is bad
-// input (2); a kernel without BTF, or a file nsinspect may not read, is a
-// missing feature or privilege (4).
-func loadBTF(path string) (*kstruct.Spec, error) {
-	spec, err := kstruct.Load(path)
-	if err == nil {
-		return spec, nil
-	}
-	switch {
-	case path == "" && errors.Is(err, os.ErrNotExist):
-		return nil, privilegeErrorf("the running kernel exposes no BTF at %s (it needs CONFIG_DEBUG_INFO_BTF=y): pass --btf FILE with a vmlinux that carries BTF", kstruct.KernelBTF)
-	case errors.Is(err, os.ErrPermission):
-		return nil, privilegeErrorf("cannot read BTF: %v: run as a user who may read it (root)", err)
-	case errors.Is(err, os.ErrNotExist):
-		return nil, usageErrorf("cannot read --btf %s: no such file: give a raw BTF file such as %s or a vmlinux ELF with a .BTF section", path, kstruct.KernelBTF)
-	case errors.Is(err, kstruct.ErrNoBTF) && path != "":
-		return nil, usageErrorf("--btf %s holds no BTF nsinspect can read (%v): give a raw BTF file such as %s or a vmlinux ELF with a .BTF section", path, err, kstruct.KernelBTF)
-	}
-	return nil, fmt.Errorf("reading BTF: %w", err)
-}
-
-// renderLayout prints the members as a table, pahole's comments as rows
-// of their own in the MEMBER column, and pahole's summary after it.
-func renderLayout(w io.Writer, l *kstruct.Layout, from string) error {
-	fmt.Fprintf(w, "%s %s: %d bytes (BTF: %s; %d-byte cache lines)\n", l.Kind, l.Name, l.Size, from, l.CachelineSize)
-	tw := newTable(w)
-	fmt.Fprintln(tw, "OFFSET\tSIZE\tTYPE\tMEMBER")
-	comment := func(indent string, lines []string) {
-		for _, c := range lines {
-			fmt.Fprintf(tw, "\t\t\t%s%s\n", indent, c)
-		}
-	}
-	var rows func(ms []kstruct.Member, indent string)
-	rows = func(ms []kstruct.Member, indent string) {
-		for i := range ms {
-			m := &ms[i]
-			c := l.Comments(m)
-			comment(indent, c.Before)
-			off := fmt.Sprint(m.Offset)
-			name := m.Name
-			if name == "" {
-				name = "(anonymous)"
-			}
-			if m.BitOffset != nil {
-				off += fmt.Sprintf(":%d", *m.BitOffset)
-				name += fmt.Sprintf(":%d", *m.BitSize)
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%s%s\n", off, m.Size, m.Type, indent, name)
-			comment(indent+"  ", c.First)
-			rows(m.Members, indent+"  ")
-			comment(indent, c.After)
-		}
-	}
-	comment("", l.Leading())
-	rows(l.Members, "")
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	for _, s := range l.Summary() {
-		fmt.Fprintln(w, s)
-	}
-	return nil
 }

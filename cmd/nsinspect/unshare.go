@@ -1,12 +1,9 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/spf13/cobra"
 
 	"github.com/nsinspect/nsinspect/clone"
-	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/render"
 )
@@ -37,18 +34,8 @@ A call the kernel refuses exits 3 with the errno and the rule it broke.`,
   nsinspect unshare newuser --thread      # refused: EINVAL`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(c *cobra.Command, args []string) error {
-			set, err := flags.Parse(args[0])
+			rep, err := inspect.Unshare(args[0], clone.Request{Host: host, Thread: thread})
 			if err != nil {
-				return usageErrorf("%v", err)
-			}
-			if extra := uint64(set) &^ flags.Unshareable; extra != 0 {
-				return usageErrorf("unshare(2) does not take %s: it takes CLONE_NEW*, CLONE_FILES, CLONE_FS and CLONE_SYSVSEM (see 'nsinspect clone' for the rest)", flags.Set(extra))
-			}
-			rep, err := clone.RunUnshare(clone.Request{Flags: set, Host: host, Thread: thread})
-			if err != nil {
-				if errors.Is(err, clone.ErrNoLab) {
-					return privilegeErrorf("%v", err)
-				}
 				return err
 			}
 			if asJSON {

@@ -1,10 +1,12 @@
-package main
+package render
 
 import (
 	"bytes"
 	"path/filepath"
 	"testing"
 
+	"github.com/nsinspect/nsinspect/inspect"
+	"github.com/nsinspect/nsinspect/internal/golden"
 	"github.com/nsinspect/nsinspect/kstruct"
 )
 
@@ -14,7 +16,7 @@ import (
 // member's struct padding, and cache line boundaries inside each member
 // of a union, in text and JSON.
 func TestGoldenStruct(t *testing.T) {
-	spec, err := kstruct.Load(filepath.Join("..", "..", "kstruct", "testdata", "holes.btf"))
+	spec, err := kstruct.Load(filepath.Join("..", "kstruct", "testdata", "holes.btf"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,18 +27,18 @@ func TestGoldenStruct(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := renderLayout(&text, l, "holes.btf"); err != nil {
+		if err := Struct(&text, inspect.Struct{Layout: l, From: "holes.btf"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	golden(t, "struct.txt", text.Bytes())
+	golden.Check(t, "struct.txt", text.Bytes())
 	l, err := spec.Layout("union_crossing", kstruct.AnonymousOnly)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var js bytes.Buffer
-	if err := writeJSON(&js, structJSON{Layout: l}); err != nil {
+	if err := JSON(&js, inspect.Struct{Layout: l}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "struct.json", js.Bytes())
+	golden.Check(t, "struct.json", js.Bytes())
 }

@@ -1,4 +1,12 @@
-package main
+// Package golden compares a renderer's output with a file under
+// testdata/golden, for the golden tests of render and cmd/nsinspect.
+// They need no root and no kernel. After a deliberate change of output,
+// run the package's golden tests with -update, e.g.
+//
+//	go test ./render -run Golden -update
+//
+// and read the diff of testdata/golden before committing it.
+package golden
 
 import (
 	"bytes"
@@ -8,17 +16,11 @@ import (
 	"testing"
 )
 
-// The golden tests of what cmd still renders itself (struct): each
-// renders a fixture, built by hand, and compares the bytes with
-// testdata/golden/NAME; the renderers of package render have theirs beside
-// them. They need no root and no kernel. After a deliberate change of output, run
-//
-//	go test ./cmd/nsinspect -run Golden -update
-//
-// and read the diff of testdata/golden before committing it.
 var update = flag.Bool("update", false, "rewrite testdata/golden from the renderers' output")
 
-func golden(t *testing.T, name string, got []byte) {
+// Check compares got with testdata/golden/NAME, or, with -update,
+// writes it there.
+func Check(t testing.TB, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", "golden", name)
 	if *update {
