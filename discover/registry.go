@@ -203,6 +203,29 @@ func (r *registry) relatives() (deniedN int) {
 	return deniedN
 }
 
+// hierarchySources sets the parent and owner sources of every source's
+// namespaces by one rule, from the relations the pass recorded, whoever
+// recorded them: a namespace that nothing else holds is "parent" when it
+// is some namespace's Parent and "owner" when it owns a namespace of
+// another type (a user namespace's Owner is its Parent, counted once).
+// The climb's adopt marks what it reaches first, which depends on the
+// order of the walk, and the BPF source reads the relations from the
+// kernel without climbing, so neither can be left to say it.
+func (r *registry) hierarchySources() {
+	for _, e := range r.order {
+		e.ns.Sources &^= model.Hierarchy
+	}
+	for _, e := range r.order {
+		ns := e.ns
+		if p := ns.Parent; p != nil && p.OnlyHierarchy() {
+			p.Sources |= model.FromParent
+		}
+		if o := ns.Owner; o != nil && ns.Type != namespaces.User && o.OnlyHierarchy() {
+			o.Sources |= model.FromOwner
+		}
+	}
+}
+
 // relative returns the namespace get(e.fd) names. The top of the hierarchy
 // answers EPERM, which is "none", not a privilege problem.
 func (r *registry) relative(e *entry, get func(int) (int, error), src model.Source) (*model.Namespace, error) {
