@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/bpfiter"
+	"github.com/nsinspect/nsinspect/internal/linux"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/procinfo"
@@ -82,7 +83,28 @@ func (b *bpfPass) record() {
 	b.tasks()
 	b.fds()
 	b.mounts()
+	b.openers()
 	b.p.found = append(b.p.found, b.f)
+}
+
+// openers gives each namespace that no task is in a holder to open it
+// through (openVia), so that what is asked of an open namespace (its
+// nsid) is asked of it as the /proc walk, which holds it, asks.
+func (b *bpfPass) openers() {
+	for _, h := range b.f.holds {
+		e := h.e
+		if e.via != [2]int{} || e.alt != nil {
+			continue
+		}
+		switch {
+		case h.fd != nil:
+			e.alt = &opener{pid: h.fd.PID, fd: h.fd.FD}
+		case h.socket != nil:
+			e.alt = &opener{pid: h.socket.PID, fd: h.socket.FD, socket: true}
+		case h.mount != nil:
+			e.alt = &opener{pid: h.mount.PID, path: h.mount.Path}
+		}
+	}
 }
 
 // nsfsDev is the device of the nsfs superblock, which every namespace's
@@ -432,22 +454,30 @@ func (b *bpfPass) mountsVia(w *worker, procfd, pid int, mnt *entry) error {
 	return w.mounts(dfd, pid, mnt)
 }
 
-// openVia opens the namespace of e, which the pass holds no fd on, through
-// the task recorded in e.via, and checks it is e's; -1 when it cannot.
+// openVia opens the namespace of e, which the pass holds no fd on,
+// through the task recorded in e.via or else the holder in e.alt, and
+// checks it is e's; -1 when it cannot.
 func openVia(e *entry) int {
-	if e.via == [2]int{} {
-		return -1
-	}
-	name := ""
-	for _, l := range namespaces.Links {
-		if l.Type == e.ns.Type {
-			name = l.Name
-			break
+	fd := -1
+	switch {
+	case e.via != [2]int{}:
+		name := ""
+		for _, l := range namespaces.Links {
+			if l.Type == e.ns.Type {
+				name = l.Name
+				break
+			}
 		}
+		fd, _ = unix.Open("/proc/"+strconv.Itoa(e.via[0])+"/task/"+strconv.Itoa(e.via[1])+"/ns/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	case e.alt == nil:
+	case e.alt.socket:
+		fd = socketNSOf(e.alt.pid, e.alt.fd)
+	case e.alt.path != "":
+		fd, _ = unix.Open("/proc/"+strconv.Itoa(e.alt.pid)+"/root"+e.alt.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	default:
+		fd, _ = unix.Open("/proc/"+strconv.Itoa(e.alt.pid)+"/fd/"+strconv.Itoa(e.alt.fd), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	}
-	path := "/proc/" + strconv.Itoa(e.via[0]) + "/task/" + strconv.Itoa(e.via[1]) + "/ns/" + name
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
+	if fd < 0 {
 		return -1
 	}
 	var st unix.Stat_t
@@ -456,4 +486,24 @@ func openVia(e *entry) int {
 		return -1
 	}
 	return fd
+}
+
+// socketNSOf opens the network namespace of process pid's socket fd
+// (pidfd_getfd(2), SIOCGSKNS); -1 when it cannot.
+func socketNSOf(pid, fd int) int {
+	pidfd, err := linux.PidfdOpen(pid)
+	if err != nil {
+		return -1
+	}
+	defer unix.Close(pidfd)
+	f, err := unix.PidfdGetfd(pidfd, fd, 0)
+	if err != nil {
+		return -1
+	}
+	defer unix.Close(f)
+	ns, err := unix.IoctlRetInt(f, unix.SIOCGSKNS)
+	if err != nil {
+		return -1
+	}
+	return ns
 }

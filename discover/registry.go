@@ -23,6 +23,18 @@ type entry struct {
 	// via is a task (pid, tid) seen in the namespace, through which an
 	// entry without an fd can be opened (netnsIDs); zero for none.
 	via [2]int
+	// alt is a holder to open it through where no task is in it; nil
+	// for none.
+	alt *opener
+}
+
+// opener is a holder through which a namespace no task is in can be
+// opened: process pid's fd (an nsfs file, or a socket made in the
+// namespace), or its bind mount at path in pid's root.
+type opener struct {
+	pid, fd int
+	socket  bool
+	path    string
 }
 
 // registry maps nsfs inode numbers to the namespaces held open. All nsfs
