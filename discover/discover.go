@@ -69,6 +69,7 @@ type Pass struct {
 	// nsfsDev is the device of the nsfs superblock, on which every
 	// namespace's inode lives (0 if it could not be learnt).
 	nsfsDev uint64
+	socks   *netSockets
 }
 
 // findings is what one reader (a worker of a source) learned, kept to
@@ -123,7 +124,7 @@ func Discover(opt Options) (*model.Model, error) { return Run(opt, Proc{}) }
 // user namespaces) until nothing new turns up. It fails only when a source
 // cannot run at all; what single tasks hide is counted in Denied.
 func Run(opt Options, sources ...Source) (*model.Model, error) {
-	p := &Pass{opt: opt, reg: newRegistry()}
+	p := &Pass{opt: opt, reg: newRegistry(), socks: newNetSockets()}
 	p.nsfsDev, _ = nsfsDev(p.procRoot())
 	p.reg.caller = make(map[int]bool, len(opt.OwnFDs))
 	for _, fd := range opt.OwnFDs {

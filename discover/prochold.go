@@ -32,6 +32,8 @@ var netLink = func() int {
 // fdTable is one fd table being read: the leader's (/proc/PID/fd) or a
 // thread's own (/proc/PID/task/TID/fd).
 type fdTable struct {
+	dfd    int    // the process's ns directory (pins it)
+	base   string // its /proc directory from dfd: "../" or "../task/TID/"
 	dir    string
 	tid    int    // the task whose table it is: pid for the leader's
 	thread bool   // a thread's own table
@@ -109,9 +111,10 @@ func socketIno(b []byte) (uint64, bool) {
 var errOwnNet = errors.New("socket in its task's own network namespace")
 
 // socket returns the network namespace of the socket fd (inode sock) of
-// table t when it is not t's task's own. The socket's fd is copied into
+// table t when it is not t's task's own. A socket that t's namespace's
+// /proc/PID/net lists is its own (netSockets); any other is copied into
 // our table with pidfd_getfd(2) (Linux 5.6; PTRACE_MODE_ATTACH) and asked
-// with SIOCGSKNS, which opens its namespace; the answer is kept per
+// with SIOCGSKNS, which opens its namespace. The answer is kept per
 // socket inode for the pass, so a socket shared by many processes is
 // asked once. Socket inodes are never reused while the socket is open,
 // and the copy is checked to be that socket.
@@ -127,6 +130,16 @@ func (w *worker) socket(t *fdTable, fd int, sock uint64) (*entry, error) {
 			w.reg.mark(e, model.FromSocket)
 			return e, nil
 		}
+	}
+	listed, read := w.socks.listed(t.net.ns.Ino, sock)
+	if read {
+		inos := w.readNetSockets(t.dfd, t.base, t.net.ns.Ino)
+		w.socks.done(t.net.ns.Ino, inos)
+		_, listed = inos[sock]
+	}
+	if listed {
+		w.sockets[sock] = t.net.ns.Ino
+		return nil, errOwnNet
 	}
 	nsfd, err := w.socketNS(t, fd, sock)
 	if err != nil {

@@ -77,6 +77,7 @@ type worker struct {
 	// sockets maps a socket's inode to its network namespace's inode, for
 	// the pass (see socket).
 	sockets map[uint64]uint64
+	socks   *netSockets // the pass's, shared by its workers
 }
 
 func newWorker(p *Pass, procfd int) *worker {
@@ -85,6 +86,7 @@ func newWorker(p *Pass, procfd int) *worker {
 		cache:   make(map[uint64]*entry, 256),
 		sockets: make(map[uint64]uint64, 64),
 		nsfsDev: p.nsfsDev,
+		socks:   p.socks,
 		f:       newFindings(),
 		fileBuf: make([]byte, 0, 16<<10),
 		dirBuf:  make([]byte, 8<<10),
@@ -373,7 +375,8 @@ func (w *worker) threads(dfd, pid int, leader *[10]*entry) {
 		// CONFIG_KCMP) reads its table anyway: fds drops the holders
 		// it shares with the leader's.
 		if r, err := linux.Kcmp(pid, tid, linux.KCMP_FILES, 0, 0); r != 0 && !errors.Is(err, unix.ESRCH) {
-			w.tables = append(w.tables, fdTable{dir: "../task/" + strconv.Itoa(tid) + "/fd", tid: tid, thread: true, net: links[netLink]})
+			base := "../task/" + strconv.Itoa(tid) + "/"
+			w.tables = append(w.tables, fdTable{dfd: dfd, base: base, dir: base + "fd", tid: tid, thread: true, net: links[netLink]})
 		}
 		for i, e := range links {
 			if e != leader[i] {
@@ -460,7 +463,7 @@ func (w *worker) task(nsfd, pid, tid int, links *[10]*entry, why string) {
 // network namespace, against which its sockets are compared.
 func (w *worker) fds(dfd, pid int, net *entry) {
 	first := len(w.f.holds)
-	w.fdTable(dfd, pid, first, &fdTable{dir: "../fd", tid: pid, net: net, self: w.self})
+	w.fdTable(dfd, pid, first, &fdTable{dfd: dfd, base: "../", dir: "../fd", tid: pid, net: net, self: w.self})
 	for i := range w.tables {
 		w.fdTable(dfd, pid, first, &w.tables[i])
 	}
