@@ -67,8 +67,10 @@
 //     thread of a multi-threaded process), since /proc/PID/fd is the
 //     leader's table only;
 //   - socket: a "socket:[...]" fd whose network namespace is not its
-//     table's task's, copied with pidfd_getfd(2) and asked with
-//     SIOCGSKNS, once per socket inode and pass (prochold.go);
+//     table's task's: one that namespace's /proc/PID/net socket lists
+//     show is its own (socknet.go), any other is copied with
+//     pidfd_getfd(2) and asked with SIOCGSKNS, once per socket inode and
+//     pass (prochold.go);
 //   - unborn: a pid namespace made by unshare(CLONE_NEWPID) that has no
 //     init yet, which pid_for_children hides (ENOENT) and the pidfd ioctl
 //     PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE (Linux 6.11) opens;
