@@ -53,18 +53,20 @@ func (t *fdTable) close() {
 // resolveStat identifies the fd dirfd/name whose link is a path. An nsfs
 // file opened through a bind mount (ip netns's /run/netns/NAME) reads
 // back as that path, or as "/" once the mount is gone, not as
-// "net:[INODE]": stat(2) through the link tells it by nsfs's device, and
+// "net:[INODE]": statx(2) through the link tells it by nsfs's device, and
 // its inode names the namespace. It is opened only when the pass does not
 // hold that inode yet.
 func (w *worker) resolveStat(dirfd int, name string, src model.Source) (*entry, error) {
 	if w.nsfsDev == 0 {
 		return nil, errNotNS
 	}
-	var st unix.Stat_t
-	if err := unix.Fstatat(dirfd, name, &st, 0); err != nil {
+	// AT_STATX_DONT_SYNC: the device is the superblock's, and a file on
+	// a network filesystem whose server hangs must not hang the walk.
+	var st unix.Statx_t
+	if err := unix.Statx(dirfd, name, unix.AT_STATX_DONT_SYNC, unix.STATX_INO, &st); err != nil {
 		return nil, err
 	}
-	if st.Dev != w.nsfsDev {
+	if unix.Mkdev(st.Dev_major, st.Dev_minor) != w.nsfsDev {
 		return nil, errNotNS
 	}
 	if e := w.known(st.Ino); e != nil {
