@@ -26,7 +26,7 @@ func (s *Snapshot) decode(buf []byte) error {
 		// series of 300-byte records.
 		s.Tasks = make([]Task, 0, len(buf)/int(unsafe.Sizeof(tasksNsiTask{})))
 	}
-	return records(buf, "BPF iterator output", []uint32{recTask, recNS, recFD}, func(kind uint32, p unsafe.Pointer) error {
+	return records(buf, "BPF iterator output", []uint32{recTask, recNS, recFD, recSock, recUnborn}, func(kind uint32, p unsafe.Pointer) error {
 		switch kind {
 		case recTask:
 			s.Tasks = append(s.Tasks, taskFrom((*tasksNsiTask)(p)))
@@ -48,6 +48,21 @@ func (s *Snapshot) decode(buf []byte) error {
 			}
 			s.FDs = append(s.FDs, FD{PID: int(r.Tgid), TID: int(r.Tid), FD: int(r.Fd),
 				Type: namespaces.Type(r.Type), NS: NSRef{Ino: uint64(r.Inum), ID: r.Id}})
+		case recSock, recUnborn:
+			r := (*tasksNsiFd)(p)
+			want := namespaces.Net
+			if kind == recUnborn {
+				want = namespaces.PID
+			}
+			if namespaces.Type(r.Type) != want {
+				return fmt.Errorf("record of kind %d for pid %d on a namespace of type %#x, want %s", kind, r.Tgid, r.Type, want.Name())
+			}
+			fd := FD{PID: int(r.Tgid), TID: int(r.Tid), FD: int(r.Fd), Type: want, NS: NSRef{Ino: uint64(r.Inum), ID: r.Id}}
+			if kind == recSock {
+				s.Sockets = append(s.Sockets, fd)
+			} else {
+				s.Unborn = append(s.Unborn, fd)
+			}
 		}
 		return nil
 	})
@@ -100,6 +115,8 @@ const (
 	recFD      = 3
 	recWalk    = 4
 	recWalkEnd = 5
+	recSock    = 6
+	recUnborn  = 7
 )
 
 func recordSize(kind uint32) int {
@@ -108,7 +125,7 @@ func recordSize(kind uint32) int {
 		return int(unsafe.Sizeof(tasksNsiTask{}))
 	case recNS:
 		return int(unsafe.Sizeof(tasksNsiNs{}))
-	case recFD:
+	case recFD, recSock, recUnborn:
 		return int(unsafe.Sizeof(tasksNsiFd{}))
 	case recWalk:
 		return int(unsafe.Sizeof(fdwalkNsiWalk{}))

@@ -56,9 +56,10 @@ type Task struct {
 	FSUID           uint32
 	GID, EGID       uint32
 	// NS per namespaces.Links entry; Ino 0 where the task has none (a
-	// zombie has released its nsproxy; only pid and user remain), and for
-	// pid_for_children where /proc shows none either: after
-	// unshare(CLONE_NEWPID), until the new namespace's first task.
+	// zombie has released its nsproxy; only pid and user remain). Its
+	// pid_for_children is there also after unshare(CLONE_NEWPID) and
+	// before the new namespace's first task, where /proc shows none
+	// (Snapshot.Unborn says which).
 	NS [NLinks]NSRef
 	// Obj are opaque per-snapshot ids of the task's kernel objects, equal
 	// exactly when the pointers are equal; 0 for a NULL pointer (no mm, no
@@ -99,6 +100,13 @@ type Snapshot struct {
 	Tasks      []Task
 	Namespaces map[uint64]*Namespace // by inode
 	FDs        []FD                  // only with files
+	// Sockets are the sockets made in a network namespace other than
+	// their fd table's task's (FD is the socket's fd, NS that namespace);
+	// only with files.
+	Sockets []FD
+	// Unborn are the tasks whose pid_for_children has no init yet (the
+	// task's NS has it too; FD is 0).
+	Unborn []FD
 }
 
 // Iterators holds the loaded task and task_file iterators. Nothing is
@@ -359,7 +367,9 @@ func (s *Snapshot) dropIDs() {
 	for _, n := range s.Namespaces {
 		n.ID = 0
 	}
-	for i := range s.FDs {
-		s.FDs[i].NS.ID = 0
+	for _, fds := range [][]FD{s.FDs, s.Sockets, s.Unborn} {
+		for i := range fds {
+			fds[i].NS.ID = 0
+		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/bpfiter"
+	"github.com/nsinspect/nsinspect/internal/linux"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/procinfo"
@@ -65,7 +66,7 @@ func readKernel(p *Pass, it *bpfiter.Iterators) (*bpfPass, error) {
 	if err != nil {
 		return nil, err
 	}
-	dev, err := nsfsDev()
+	dev, err := nsfsDev("/proc")
 	if err != nil {
 		return nil, err
 	}
@@ -82,14 +83,35 @@ func (b *bpfPass) record() {
 	b.tasks()
 	b.fds()
 	b.mounts()
+	b.openers()
 	b.p.found = append(b.p.found, b.f)
+}
+
+// openers gives each namespace that no task is in a holder to open it
+// through (openVia), so that what is asked of an open namespace (its
+// nsid) is asked of it as the /proc walk, which holds it, asks.
+func (b *bpfPass) openers() {
+	for _, h := range b.f.holds {
+		e := h.e
+		if e.via != [2]int{} || e.alt != nil {
+			continue
+		}
+		switch {
+		case h.fd != nil:
+			e.alt = &opener{pid: h.fd.PID, fd: h.fd.FD}
+		case h.socket != nil:
+			e.alt = &opener{pid: h.socket.PID, fd: h.socket.FD, socket: true}
+		case h.mount != nil:
+			e.alt = &opener{pid: h.mount.PID, path: h.mount.Path}
+		}
+	}
 }
 
 // nsfsDev is the device of the nsfs superblock, which every namespace's
 // inode lives on: what namespaces.FromFD puts in NS.Dev.
-func nsfsDev() (uint64, error) {
+func nsfsDev(proc string) (uint64, error) {
 	var st unix.Stat_t
-	if err := unix.Stat("/proc/self/ns/net", &st); err != nil {
+	if err := unix.Stat(proc+"/self/ns/net", &st); err != nil {
 		return 0, fmt.Errorf("stat /proc/self/ns/net for the nsfs device: %w", err)
 	}
 	return st.Dev, nil
@@ -282,8 +304,6 @@ func (b *bpfPass) task(w *worker, t *bpfiter.Task, links *[10]*entry) {
 			mt.NS[i] = links[i].ns
 		case mt.Zombie():
 			mt.Missing[i] = zombieWhy
-		case i == pidForChildren:
-			mt.Missing[i] = noInitWhy
 		default:
 			mt.Missing[i] = "the kernel's task has no such namespace (nsproxy released at exit)"
 		}
@@ -297,9 +317,11 @@ func (b *bpfPass) task(w *worker, t *bpfiter.Task, links *[10]*entry) {
 // pidForChildren is the index of "pid_for_children" in namespaces.Links.
 var pidForChildren = slices.IndexFunc(namespaces.Links, func(l namespaces.Link) bool { return l.Name == "pid_for_children" })
 
-// noInitWhy is why a live task has no pid_for_children: the iterator
-// follows /proc there (see bpfiter's tasks.bpf.c).
-const noInitWhy = "unshare(CLONE_NEWPID) made a pid namespace that has no init yet (no child forked): /proc shows none (pidns_for_children_get)"
+// noInitWhy is why the /proc walk shows a live task without
+// pid_for_children: the link answers ENOENT while the pid namespace has no
+// init, and before Linux 6.11 no pidfd ioctl opens it either (the BPF
+// source reads it from the task's nsproxy).
+const noInitWhy = "unshare(CLONE_NEWPID) made a pid namespace that has no init yet (no child forked): /proc shows none (pidns_for_children_get), and this kernel has no PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE (Linux 6.11)"
 
 // kthreadProc reads from /proc what the kernel keeps outside task_struct
 // for a kernel thread: Cpus_allowed_list, and the name /proc prints, which
@@ -329,9 +351,11 @@ func kthreadProc(w *worker, t *bpfiter.Task, mt *model.Task) {
 	}
 }
 
-// fds records the nsfs files of every fd table. The pass's own registry
-// fds are not holders (none exist yet when the iterator runs, but a source
-// that ran before may hold some), nor are those in Options.OwnFDs.
+// fds records the nsfs files of every fd table, and the sockets made in
+// a network namespace other than their table's task's. The pass's own
+// registry fds are not holders (none exist yet when the iterator runs,
+// but a source that ran before may hold some), nor are those in
+// Options.OwnFDs.
 //
 // iter/task_file visits the leader's table and each thread's that has one
 // of its own (after unshare(CLONE_FILES)), which starts as a copy of the
@@ -342,19 +366,39 @@ func (b *bpfPass) fds() {
 	type holder struct {
 		e       *entry
 		pid, fd int
+		socket  bool
 	}
 	seen := make(map[holder]bool, len(b.snap.FDs))
-	for _, fd := range b.snap.FDs {
-		if fd.PID == self && b.p.reg.own(fd.FD) {
-			continue
+	add := func(fd bpfiter.FD, socket bool) {
+		if fd.PID == self && !socket && b.p.reg.own(fd.FD) {
+			return
 		}
 		e := b.ns(fd.NS)
-		if e == nil || seen[holder{e, fd.PID, fd.FD}] {
-			continue
+		k := holder{e, fd.PID, fd.FD, socket}
+		if e == nil || seen[k] {
+			return
 		}
-		seen[holder{e, fd.PID, fd.FD}] = true
-		b.p.reg.mark(e, model.FromFD)
-		b.f.holds = append(b.f.holds, hold{e: e, fd: &model.FD{PID: fd.PID, FD: fd.FD}})
+		seen[k] = true
+		h := hold{e: e}
+		if socket {
+			b.p.reg.mark(e, model.FromSocket)
+			h.socket = &model.FD{PID: fd.PID, FD: fd.FD}
+		} else {
+			b.p.reg.mark(e, model.FromFD)
+			h.fd = &model.FD{PID: fd.PID, FD: fd.FD}
+		}
+		b.f.holds = append(b.f.holds, h)
+	}
+	for _, fd := range b.snap.FDs {
+		add(fd, false)
+	}
+	for _, fd := range b.snap.Sockets {
+		add(fd, true)
+	}
+	for _, u := range b.snap.Unborn {
+		if e := b.ns(u.NS); e != nil {
+			b.p.reg.mark(e, model.FromUnborn)
+		}
 	}
 }
 
@@ -410,22 +454,30 @@ func (b *bpfPass) mountsVia(w *worker, procfd, pid int, mnt *entry) error {
 	return w.mounts(dfd, pid, mnt)
 }
 
-// openVia opens the namespace of e, which the pass holds no fd on, through
-// the task recorded in e.via, and checks it is e's; -1 when it cannot.
+// openVia opens the namespace of e, which the pass holds no fd on,
+// through the task recorded in e.via or else the holder in e.alt, and
+// checks it is e's; -1 when it cannot.
 func openVia(e *entry) int {
-	if e.via == [2]int{} {
-		return -1
-	}
-	name := ""
-	for _, l := range namespaces.Links {
-		if l.Type == e.ns.Type {
-			name = l.Name
-			break
+	fd := -1
+	switch {
+	case e.via != [2]int{}:
+		name := ""
+		for _, l := range namespaces.Links {
+			if l.Type == e.ns.Type {
+				name = l.Name
+				break
+			}
 		}
+		fd, _ = unix.Open("/proc/"+strconv.Itoa(e.via[0])+"/task/"+strconv.Itoa(e.via[1])+"/ns/"+name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	case e.alt == nil:
+	case e.alt.socket:
+		fd = socketNSOf(e.alt.pid, e.alt.fd)
+	case e.alt.path != "":
+		fd, _ = unix.Open("/proc/"+strconv.Itoa(e.alt.pid)+"/root"+e.alt.path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	default:
+		fd, _ = unix.Open("/proc/"+strconv.Itoa(e.alt.pid)+"/fd/"+strconv.Itoa(e.alt.fd), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	}
-	path := "/proc/" + strconv.Itoa(e.via[0]) + "/task/" + strconv.Itoa(e.via[1]) + "/ns/" + name
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
+	if fd < 0 {
 		return -1
 	}
 	var st unix.Stat_t
@@ -434,4 +486,24 @@ func openVia(e *entry) int {
 		return -1
 	}
 	return fd
+}
+
+// socketNSOf opens the network namespace of process pid's socket fd
+// (pidfd_getfd(2), SIOCGSKNS); -1 when it cannot.
+func socketNSOf(pid, fd int) int {
+	pidfd, err := linux.PidfdOpen(pid)
+	if err != nil {
+		return -1
+	}
+	defer unix.Close(pidfd)
+	f, err := unix.PidfdGetfd(pidfd, fd, 0)
+	if err != nil {
+		return -1
+	}
+	defer unix.Close(f)
+	ns, err := unix.IoctlRetInt(f, unix.SIOCGSKNS)
+	if err != nil {
+		return -1
+	}
+	return ns
 }

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/bpfiter"
+	"github.com/nsinspect/nsinspect/features"
 	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
@@ -727,11 +728,13 @@ func checkPopulation(t *testing.T, pop *population, m *model.Model) {
 }
 
 // After unshare(CLONE_NEWPID) and before its first child, a process's new
-// pid namespace has no init, and the kernel shows no pid_for_children for
-// it (pidns_for_children_get answers NULL: the link is ENOENT). The BPF
-// source follows the kernel: the task is there with all its other links,
-// pid_for_children is missing with that reason, and the unborn namespace
-// is not listed, since nothing can open or name it.
+// pid namespace has no init, and /proc shows no pid_for_children for it
+// (pidns_for_children_get answers NULL: the link is ENOENT). The BPF
+// source reads it from the task's nsproxy, the /proc walk opens it with
+// PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE (Linux 6.11): both list it, as a
+// namespace no process is in yet (sources for_children and unborn), and
+// give the task that link. Before 6.11 the /proc walk cannot: it keeps the
+// process with that link missing, and says why.
 func TestBPFPidForChildrenWithoutInit(t *testing.T) {
 	requireBPF(t)
 	cmd := startSleeper(t, &syscall.SysProcAttr{Unshareflags: unix.CLONE_NEWPID})
@@ -740,6 +743,7 @@ func TestBPFPidForChildrenWithoutInit(t *testing.T) {
 	if _, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid_for_children", pid)); !errors.Is(err, unix.ENOENT) {
 		t.Fatalf("pid_for_children of %d before its first child: %v; the kernel was seen answering ENOENT", pid, err)
 	}
+	var unborn []nsKey
 	// Both sources: the /proc walk once dropped such a process whole,
 	// taking its ENOENT for an exit.
 	for _, src := range []Source{BPF{}, Proc{}} {
@@ -749,14 +753,27 @@ func TestBPFPidForChildrenWithoutInit(t *testing.T) {
 			t.Errorf("%s: pid %d not among %d tasks", src.Name(), pid, len(m.Tasks))
 			continue
 		}
+		hidden := src.Name() == "proc" && !features.Has(features.PidfdNamespaces)
 		for i, l := range namespaces.Links {
-			if (task.NS[i] == nil) != (i == pidForChildren) {
-				t.Errorf("%s: %s: %v (%s); want only pid_for_children missing", src.Name(), l.Name, task.NS[i], task.Missing[i])
+			if (task.NS[i] == nil) != (hidden && i == pidForChildren) {
+				t.Errorf("%s: %s: %v (%s)", src.Name(), l.Name, task.NS[i], task.Missing[i])
 			}
 		}
-		if task.Missing[pidForChildren] != noInitWhy {
-			t.Errorf("%s: pid_for_children missing because %q, want %q", src.Name(), task.Missing[pidForChildren], noInitWhy)
+		if hidden {
+			if task.Missing[pidForChildren] != noInitWhy {
+				t.Errorf("%s: pid_for_children missing because %q, want %q", src.Name(), task.Missing[pidForChildren], noInitWhy)
+			}
+			continue
 		}
+		p4c, pidNS := task.NS[pidForChildren], task.NS[pidLink]
+		if p4c == nil || p4c == pidNS || p4c.Sources != model.FromChildren|model.FromUnborn || p4c.NProcs != 0 || p4c.Parent != pidNS {
+			t.Errorf("%s: pid_for_children %v; want a new pid namespace, child of %v, with sources for_children,unborn and no process", src.Name(), p4c, pidNS)
+			continue
+		}
+		unborn = append(unborn, keyOf(p4c))
+	}
+	if len(unborn) == 2 && unborn[0] != unborn[1] {
+		t.Errorf("bpf and proc name the unborn namespace %v and %v", unborn[0], unborn[1])
 	}
 }
 

@@ -66,6 +66,10 @@ type Pass struct {
 	// source and note are what Auto decided (model.Model's Source and
 	// Note); other sources leave them empty.
 	source, note string
+	// nsfsDev is the device of the nsfs superblock, on which every
+	// namespace's inode lives (0 if it could not be learnt).
+	nsfsDev uint64
+	socks   *netSockets
 }
 
 // findings is what one reader (a worker of a source) learned, kept to
@@ -88,12 +92,28 @@ type agg struct {
 	cmd                        string
 }
 
-// hold is one thread, fd or bind mount found holding a namespace.
+// hold is one thread, fd, socket or bind mount found holding a namespace.
 type hold struct {
 	e      *entry
 	thread *model.TaskRef
 	fd     *model.FD
+	socket *model.FD
 	mount  *model.BindMount
+}
+
+// same reports whether h and o are one fd or socket holder: the same fd
+// number on the same namespace, seen in a leader's table and in a
+// thread's copy of it.
+func (h hold) same(o hold) bool {
+	switch {
+	case h.e != o.e:
+		return false
+	case h.fd != nil && o.fd != nil:
+		return *h.fd == *o.fd
+	case h.socket != nil && o.socket != nil:
+		return *h.socket == *o.socket
+	}
+	return false
 }
 
 // Discover runs one pass over /proc.
@@ -104,7 +124,8 @@ func Discover(opt Options) (*model.Model, error) { return Run(opt, Proc{}) }
 // user namespaces) until nothing new turns up. It fails only when a source
 // cannot run at all; what single tasks hide is counted in Denied.
 func Run(opt Options, sources ...Source) (*model.Model, error) {
-	p := &Pass{opt: opt, reg: newRegistry()}
+	p := &Pass{opt: opt, reg: newRegistry(), socks: newNetSockets()}
+	p.nsfsDev, _ = nsfsDev(p.procRoot())
 	p.reg.caller = make(map[int]bool, len(opt.OwnFDs))
 	for _, fd := range opt.OwnFDs {
 		p.reg.caller[fd] = true
@@ -125,6 +146,7 @@ func Run(opt Options, sources ...Source) (*model.Model, error) {
 	}
 	m.Denied.Relatives = p.reg.relatives()
 	p.merge(m)
+	p.reg.hierarchySources()
 	netnsIDs(p.reg)
 	ownMounts(p)
 	for _, e := range p.reg.order {
@@ -171,6 +193,8 @@ func (p *Pass) merge(m *model.Model) {
 				h.e.ns.Threads = append(h.e.ns.Threads, *h.thread)
 			case h.fd != nil:
 				h.e.ns.FDs = append(h.e.ns.FDs, *h.fd)
+			case h.socket != nil:
+				h.e.ns.Sockets = append(h.e.ns.Sockets, *h.socket)
 			case h.mount != nil:
 				h.e.ns.BindMounts = append(h.e.ns.BindMounts, *h.mount)
 			}
@@ -180,6 +204,7 @@ func (p *Pass) merge(m *model.Model) {
 		ns := e.ns
 		slices.SortFunc(ns.Threads, func(a, b model.TaskRef) int { return cmp.Or(cmp.Compare(a.PID, b.PID), cmp.Compare(a.TID, b.TID)) })
 		slices.SortFunc(ns.FDs, func(a, b model.FD) int { return cmp.Or(cmp.Compare(a.PID, b.PID), cmp.Compare(a.FD, b.FD)) })
+		slices.SortFunc(ns.Sockets, func(a, b model.FD) int { return cmp.Or(cmp.Compare(a.PID, b.PID), cmp.Compare(a.FD, b.FD)) })
 		slices.SortFunc(ns.BindMounts, func(a, b model.BindMount) int {
 			return cmp.Or(cmp.Compare(a.Path, b.Path), cmp.Compare(a.MntNSIno, b.MntNSIno))
 		})

@@ -59,14 +59,28 @@
 //     opened through /proc/PID/root/<mountpoint> so that the path is
 //     resolved in that mount namespace, not in ours;
 //   - fd: /proc/PID/fd/N whose link reads like "net:[4026532...]", opened
-//     through the fd link itself, and /proc/PID/task/TID/fd/N of a thread
-//     whose fd table is its own (unshare(CLONE_FILES); kcmp(2)
-//     KCMP_FILES tells, one call per thread of a multi-threaded process),
-//     since /proc/PID/fd is the leader's table only;
+//     through the fd link itself, or whose link is a path and whose
+//     stat(2) shows nsfs's device (an nsfs file opened through a bind
+//     mount, such as /run/netns/NAME: "/" once the mount is gone), and
+//     /proc/PID/task/TID/fd/N of a thread whose fd table is its own
+//     (unshare(CLONE_FILES); kcmp(2) KCMP_FILES tells, one call per
+//     thread of a multi-threaded process), since /proc/PID/fd is the
+//     leader's table only;
+//   - socket: a "socket:[...]" fd whose network namespace is not its
+//     table's task's: one that namespace's /proc/PID/net socket lists
+//     show is its own (socknet.go), any other is copied with
+//     pidfd_getfd(2) and asked with SIOCGSKNS, once per socket inode and
+//     pass (prochold.go);
+//   - unborn: a pid namespace made by unshare(CLONE_NEWPID) that has no
+//     init yet, which pid_for_children hides (ENOENT) and the pidfd ioctl
+//     PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE (Linux 6.11) opens;
 //   - parent and owner: NS_GET_PARENT (pid namespaces) and NS_GET_USERNS
 //     (every type) of each namespace already found, repeated until nothing
 //     new turns up (ioctl_ns(2)). On a user namespace both answer its
 //     parent, so the climb asks once and sets Parent and Owner alike.
+//     Which namespaces are held only that way is decided once both
+//     sources are done (registry.hierarchySources), by the same rule for
+//     each.
 //
 // With Options.Tasks the walk also records every task, each thread of
 // every process and kernel threads too, with its stat fields and its

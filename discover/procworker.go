@@ -71,13 +71,22 @@ type worker struct {
 	ints                     []int
 	// tables are the threads of the current process with an fd table of
 	// their own (unshare(CLONE_FILES)), found by threads, read by fds.
-	tables []int
+	tables []fdTable
+	// nsfsDev is the device of nsfs (Pass.nsfsDev), 0 if unknown.
+	nsfsDev uint64
+	// sockets maps a socket's inode to its network namespace's inode, for
+	// the pass (see socket).
+	sockets map[uint64]uint64
+	socks   *netSockets // the pass's, shared by its workers
 }
 
 func newWorker(p *Pass, procfd int) *worker {
 	return &worker{
 		reg: p.reg, tasks: p.opt.Tasks, procfd: procfd,
 		cache:   make(map[uint64]*entry, 256),
+		sockets: make(map[uint64]uint64, 64),
+		nsfsDev: p.nsfsDev,
+		socks:   p.socks,
 		f:       newFindings(),
 		fileBuf: make([]byte, 0, 16<<10),
 		dirBuf:  make([]byte, 8<<10),
@@ -153,6 +162,9 @@ func (w *worker) process(pid int) {
 			return // reaped meanwhile
 		}
 	}
+	if !zombie && links[pidForChildren] == nil {
+		links[pidForChildren] = w.unborn(dfd, pid, false)
+	}
 	w.f.procs++
 	if zombie {
 		w.task(dfd, pid, pid, &links, zombieWhy)
@@ -210,7 +222,7 @@ func (w *worker) process(pid int) {
 	if unix.Fstatat(dfd, "../task", &st, 0) == nil && st.Nlink > 3 {
 		w.threads(dfd, pid, &links)
 	}
-	w.fds(dfd, pid)
+	w.fds(dfd, pid, links[netLink])
 }
 
 // isZombie reads the State of the process whose ns directory is dfd.
@@ -354,13 +366,17 @@ func (w *worker) threads(dfd, pid int, leader *[10]*entry) {
 			unix.Close(nsfd)
 			continue // the thread exited, or we may not look
 		}
+		if links[pidForChildren] == nil {
+			links[pidForChildren] = w.unborn(nsfd, tid, true)
+		}
 		w.task(nsfd, pid, tid, &links, "")
 		unix.Close(nsfd)
 		// ESRCH: the thread exited. Another error (ENOSYS without
 		// CONFIG_KCMP) reads its table anyway: fds drops the holders
 		// it shares with the leader's.
 		if r, err := linux.Kcmp(pid, tid, linux.KCMP_FILES, 0, 0); r != 0 && !errors.Is(err, unix.ESRCH) {
-			w.tables = append(w.tables, tid)
+			base := "../task/" + strconv.Itoa(tid) + "/"
+			w.tables = append(w.tables, fdTable{dfd: dfd, base: base, dir: base + "fd", tid: tid, thread: true, net: links[netLink]})
 		}
 		for i, e := range links {
 			if e != leader[i] {
@@ -443,22 +459,28 @@ func (w *worker) task(nsfd, pid, tid int, links *[10]*entry, why string) {
 // (/proc/PID/fd, the leader's) and in each table of its own that threads
 // found. A thread's table starts as a copy of the leader's, and an fd on
 // the same namespace under the same number in two tables is one holder,
-// as model.FD (a process and an fd number) can tell.
-func (w *worker) fds(dfd, pid int) {
+// as model.FD (a process and an fd number) can tell. net is the leader's
+// network namespace, against which its sockets are compared.
+func (w *worker) fds(dfd, pid int, net *entry) {
 	first := len(w.f.holds)
-	w.fdTable(dfd, "../fd", pid, first, w.self)
-	for _, tid := range w.tables {
-		w.fdTable(dfd, "../task/"+strconv.Itoa(tid)+"/fd", pid, first, false)
+	w.fdTable(dfd, pid, first, &fdTable{dfd: dfd, base: "../", dir: "../fd", tid: pid, net: net, self: w.self})
+	for i := range w.tables {
+		w.fdTable(dfd, pid, first, &w.tables[i])
 	}
 }
 
-// fdTable records the nsfs fds of the fd table at dfd/dir that are not
-// among w.f.holds[first:] yet. In the discovering process's shared table
-// (skipOwn) the pass's own registry fds, and those the caller named in
-// Options.OwnFDs, are not holders: they exist only because we are
-// looking. A thread's own table holds none of them.
-func (w *worker) fdTable(dfd int, dir string, pid, first int, skipOwn bool) {
-	fdfd, err := openDir(dfd, dir)
+// fdTable records the namespaces the fds of table t hold that are not
+// among w.f.holds[first:] yet: nsfs files, whether their link reads
+// "net:[INODE]" (opened through /proc/PID/ns) or a path (through a bind
+// mount), and the network namespaces of sockets made in another one
+// than t's task's. In the discovering process's shared table (t.self) the
+// pass's own registry fds, and those the caller named in Options.OwnFDs,
+// are not holders: they exist only because we are looking. A thread's own
+// table holds none of them.
+func (w *worker) fdTable(dfd, pid, first int, t *fdTable) {
+	defer t.close()
+	t.pidfd = -1
+	fdfd, err := openDir(dfd, t.dir)
 	if err != nil {
 		if procinfo.IsDenied(err) {
 			w.f.denied.FDs++
@@ -476,25 +498,38 @@ func (w *worker) fdTable(dfd int, dir string, pid, first int, skipOwn bool) {
 		return
 	}
 	for _, fd := range w.ints {
-		if skipOwn && w.reg.own(fd) {
+		if t.self && w.reg.own(fd) {
 			continue
 		}
 		name := strconv.Itoa(fd)
 		b, isShort, err := readlink(fdfd, name, w.linkBuf)
-		if err != nil || !isShort {
-			continue
-		}
-		t, _, ok := namespaces.ParseLink(b)
-		if !ok {
-			continue
-		}
-		e, err := w.resolve(fdfd, name, t, model.FromFD)
 		if err != nil {
 			continue
 		}
-		if slices.ContainsFunc(w.f.holds[first:], func(h hold) bool { return h.e == e && h.fd != nil && h.fd.FD == fd }) {
+		var e *entry
+		src := model.FromFD
+		if typ, _, ok := namespaces.ParseLink(b); ok && isShort {
+			e, err = w.resolve(fdfd, name, typ, src)
+		} else if sock, ok := socketIno(b); ok && isShort {
+			src = model.FromSocket
+			e, err = w.socket(t, fd, sock)
+		} else if len(b) > 0 && b[0] == '/' {
+			e, err = w.resolveStat(fdfd, name, src)
+		} else {
 			continue
 		}
-		w.f.holds = append(w.f.holds, hold{e: e, fd: &model.FD{PID: pid, FD: fd}})
+		if err != nil {
+			continue
+		}
+		h := hold{e: e}
+		if src == model.FromSocket {
+			h.socket = &model.FD{PID: pid, FD: fd}
+		} else {
+			h.fd = &model.FD{PID: pid, FD: fd}
+		}
+		if slices.ContainsFunc(w.f.holds[first:], func(o hold) bool { return o.same(h) }) {
+			continue
+		}
+		w.f.holds = append(w.f.holds, h)
 	}
 }

@@ -23,6 +23,18 @@ type entry struct {
 	// via is a task (pid, tid) seen in the namespace, through which an
 	// entry without an fd can be opened (netnsIDs); zero for none.
 	via [2]int
+	// alt is a holder to open it through where no task is in it; nil
+	// for none.
+	alt *opener
+}
+
+// opener is a holder through which a namespace no task is in can be
+// opened: process pid's fd (an nsfs file, or a socket made in the
+// namespace), or its bind mount at path in pid's root.
+type opener struct {
+	pid, fd int
+	socket  bool
+	path    string
 }
 
 // registry maps nsfs inode numbers to the namespaces held open. All nsfs
@@ -201,6 +213,29 @@ func (r *registry) relatives() (deniedN int) {
 		}
 	}
 	return deniedN
+}
+
+// hierarchySources sets the parent and owner sources of every source's
+// namespaces by one rule, from the relations the pass recorded, whoever
+// recorded them: a namespace that nothing else holds is "parent" when it
+// is some namespace's Parent and "owner" when it owns a namespace of
+// another type (a user namespace's Owner is its Parent, counted once).
+// The climb's adopt marks what it reaches first, which depends on the
+// order of the walk, and the BPF source reads the relations from the
+// kernel without climbing, so neither can be left to say it.
+func (r *registry) hierarchySources() {
+	for _, e := range r.order {
+		e.ns.Sources &^= model.Hierarchy
+	}
+	for _, e := range r.order {
+		ns := e.ns
+		if p := ns.Parent; p != nil && p.OnlyHierarchy() {
+			p.Sources |= model.FromParent
+		}
+		if o := ns.Owner; o != nil && ns.Type != namespaces.User && o.OnlyHierarchy() {
+			o.Sources |= model.FromOwner
+		}
+	}
 }
 
 // relative returns the namespace get(e.fd) names. The top of the hierarchy

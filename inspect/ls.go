@@ -107,6 +107,7 @@ func DeniedLine(d model.Denied) string {
 	add(d.FDs, "processes' fd tables (fd-held namespaces)")
 	add(d.Mountinfo, "mount tables or nsfs mount points (bind-mounted namespaces)")
 	add(d.Relatives, "parent/owner lookups (PARENT, OWNER)")
+	add(d.Sockets, "fd tables' sockets (socket-held network namespaces)")
 	why := ": other users' processes need CAP_SYS_PTRACE (run as root for a complete list)"
 	if os.Geteuid() == 0 {
 		// Root was refused: the task holds capabilities outside our
@@ -181,6 +182,7 @@ type LsNS struct {
 	Threads    []model.TaskRef   `json:"threads,omitempty"`
 	BindMounts []model.BindMount `json:"bindmounts,omitempty"`
 	FDs        []model.FD        `json:"fds,omitempty"`
+	Sockets    []model.FD        `json:"sockets,omitempty"`
 }
 
 // NSID is a namespace's NS_GET_ID for JSON: nil where the kernel has none,
@@ -200,6 +202,7 @@ func LsOf(source string, list []*model.Namespace, users UserNames) Ls {
 		j := LsNS{
 			NS: ns.Ino, Type: ns.Type.Name(), NProcs: ns.NProcs, Zombies: ns.Zombies, ID: NSID(ns.NS),
 			Sources: ns.Sources.Names(), Threads: ns.Threads, BindMounts: ns.BindMounts, FDs: ns.FDs,
+			Sockets: ns.Sockets,
 		}
 		if ns.NProcs > 0 {
 			path, pid, ppid, cmd, uid, usr := ns.ProcPath(), ns.PID, ns.PPID, ns.Command, ns.UID, users.Name(ns.UID)

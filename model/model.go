@@ -9,7 +9,7 @@ import (
 
 // Source says how a namespace was found. A namespace found several ways has
 // several bits set.
-type Source uint8
+type Source uint16
 
 const (
 	// FromProcess: a thread-group leader's /proc/PID/ns/<type> link.
@@ -33,16 +33,28 @@ const (
 	// nsproxy at exit (exit_task_namespaces) but still pins those two:
 	// its struct pid its pid namespace, its cred its user namespace.
 	FromZombie
+	// FromSocket: a socket made in the network namespace, open in a fd
+	// table whose task is in another one (SIOCGSKNS on the socket; in the
+	// kernel, sock->sk->sk_net). A socket holds its namespace: the last
+	// process can leave it and its bind mount go, and it lives on.
+	FromSocket
+	// FromUnborn: a pid namespace that unshare(CLONE_NEWPID) made and
+	// whose first process (its init) was not forked yet, held only by the
+	// pid_for_children of the tasks that made it (with for_children, or
+	// thread for a thread's). /proc/PID/ns/pid_for_children answers
+	// ENOENT for it (pidns_for_children_get checks child_reaper).
+	FromUnborn
 )
 
 // Hierarchy is the sources that mean "reached only by climbing": no task,
 // fd or mount of the pass was seen holding the namespace.
 const Hierarchy = FromParent | FromOwner
 
-var sourceNames = []string{"process", "for_children", "thread", "bindmount", "fd", "parent", "owner", "zombie"}
+var sourceNames = []string{"process", "for_children", "thread", "bindmount", "fd", "parent", "owner", "zombie", "socket", "unborn"}
 
 // Names lists the set bits by name ("process", "for_children", "thread",
-// "bindmount", "fd", "parent", "owner", "zombie"), in that bit order.
+// "bindmount", "fd", "parent", "owner", "zombie", "socket", "unborn"), in
+// that bit order.
 func (s Source) Names() []string {
 	out := []string{}
 	for i, n := range sourceNames {
@@ -117,6 +129,10 @@ type Namespace struct {
 	Threads    []TaskRef   // non-leader threads in it (their leader is not)
 	BindMounts []BindMount // nsfs mounts of it
 	FDs        []FD        // open fds on it, other than the pass's own
+	// Sockets are open sockets made in it, each in a fd table whose task
+	// is in another network namespace (FromSocket); a socket in its own
+	// task's namespace adds nothing and is not listed.
+	Sockets []FD
 }
 
 // NetNSID values other than an id (an id is >= 0).
@@ -221,6 +237,9 @@ type Denied struct {
 	FDs       int // processes whose /proc/PID/fd could not be listed
 	Mountinfo int // mountinfo files or nsfs mount points that could not be read
 	Relatives int // NS_GET_USERNS/NS_GET_PARENT calls refused
+	// Sockets counts fd tables whose sockets could not be asked for their
+	// network namespace (pidfd_getfd(2) needs PTRACE_MODE_ATTACH).
+	Sockets int
 }
 
 // Any reports whether anything at all was denied.
@@ -233,6 +252,7 @@ func (d *Denied) Add(e Denied) {
 	d.FDs += e.FDs
 	d.Mountinfo += e.Mountinfo
 	d.Relatives += e.Relatives
+	d.Sockets += e.Sockets
 }
 
 // Model is one discovery pass.

@@ -25,7 +25,8 @@ import (
 // fixtureModel is a small host: the initial namespaces, one container
 // made with --user --pid --net (user, pid and net namespaces owned by its
 // user namespace), a thread alone in a uts namespace, a network namespace
-// held only by a bind mount, and a zombie. ids are set as on Linux 6.18;
+// held only by a bind mount, one held only by a socket, a process that
+// unshared a pid namespace that has no process yet, and a zombie. ids are set as on Linux 6.18;
 // noIDs strips them, as on older kernels.
 func fixtureModel(noIDs bool) *model.Model {
 	id := func(n uint64) uint64 {
@@ -71,8 +72,13 @@ func fixtureModel(noIDs bool) *model.Model {
 	}
 	netB.NetNSID, netB.NSFS = model.NetNSIDUnassigned, []string{"/run/netns/blue", "/srv/blue"}
 	netB.FDs = []model.FD{{PID: 1, FD: 7}}
+	netS := ns(namespaces.Net, 4026532330, 8030, model.FromSocket)
+	netS.Owner, netS.NetNSID = userInit, model.NetNSIDUnassigned
+	netS.Sockets = []model.FD{{PID: 1, FD: 9}}
+	pidU := ns(namespaces.PID, 4026532340, 8040, model.FromChildren|model.FromUnborn)
+	pidU.Parent, pidU.Owner = pidInit, userInit
 
-	all := append(init, userC, pidC, netC, utsT, netB)
+	all := append(init, userC, pidC, netC, utsT, netB, netS, pidU)
 	links := func(over map[string]*model.Namespace) []*model.Namespace {
 		out := make([]*model.Namespace, len(namespaces.Links))
 		for i, l := range namespaces.Links {
@@ -95,6 +101,7 @@ func fixtureModel(noIDs bool) *model.Model {
 	kworker := task(3, 3, 2, "kworker/0:0", nil)
 	kworker.Kernel, kworker.Affinity, kworker.State = true, "0", 'I'
 	container := task(700, 700, 1, "sleep", map[string]*model.Namespace{"user": userC, "pid": pidC, "pid_for_children": pidC, "net": netC})
+	unsharer := task(702, 702, 1, "sleep", map[string]*model.Namespace{"pid_for_children": pidU})
 	zombie := task(701, 701, 1, "defunct", nil)
 	zombie.State = 'Z'
 	for i, l := range namespaces.Links {
@@ -104,7 +111,7 @@ func fixtureModel(noIDs bool) *model.Model {
 	}
 	tasks := []*model.Task{
 		task(1, 1, 0, "init", nil), task(1, 12, 0, "init-worker", map[string]*model.Namespace{"uts": utsT}),
-		kthreadd, kworker, container, zombie,
+		kthreadd, kworker, container, zombie, unsharer,
 	}
 	return &model.Model{Namespaces: all, Tasks: tasks, Processes: 5}
 }
@@ -179,10 +186,11 @@ func TestGoldenGraph(t *testing.T) {
 // The fixture host of golden_test.go as the BPF source sees it: init and
 // kthreadd share one nsproxy; the kworker has the same set in a copy of
 // its own (as after setns); the thread in its own uts namespace and the
-// container have theirs; the zombie has none.
+// container have theirs, and so has the process that unshared a pid
+// namespace (unshare(2) gives a new nsproxy); the zombie has none.
 func TestGoldenNSProxyBPF(t *testing.T) {
 	m := fixtureModel(false)
-	proxy := map[[2]int]uint64{{1, 1}: 1, {1, 12}: 3, {2, 2}: 1, {3, 3}: 2, {700, 700}: 4}
+	proxy := map[[2]int]uint64{{1, 1}: 1, {1, 12}: 3, {2, 2}: 1, {3, 3}: 2, {700, 700}: 4, {702, 702}: 5}
 	for _, task := range m.Tasks {
 		task.Objects = make([]uint64, bpfiter.NObjects)
 		task.Objects[bpfiter.NSProxy] = proxy[[2]int{task.PID, task.TID}]

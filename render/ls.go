@@ -119,6 +119,11 @@ func holderText(ns *model.Namespace) string {
 	case len(ns.FDs) > 0:
 		f := ns.FDs[0]
 		return fmt.Sprintf("(fd %d of pid %d)", f.FD, f.PID)
+	case len(ns.Sockets) > 0:
+		f := ns.Sockets[0]
+		return fmt.Sprintf("(socket fd %d of pid %d)", f.FD, f.PID)
+	case ns.Sources&model.FromUnborn != 0:
+		return "(for children, no process yet)"
 	case ns.Sources&model.FromChildren != 0:
 		return "(for children)"
 	case ns.Sources&model.FromParent != 0:

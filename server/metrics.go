@@ -156,10 +156,10 @@ func newDescs() *descs {
 		scanInfo:        desc("nsinspect_scan_info", "Always 1; source is how the pass read tasks: bpf (the kernel's task list) or proc (/proc).", "source"),
 		hostRef:         desc("nsinspect_host_reference", "1 if PID 1 is the host's init (nsinspect runs in the initial pid namespace), so that containers are compared with the host; 0 if not, and no container_host_namespace_shared series follow."),
 		namespaces:      desc("nsinspect_namespaces", "Namespaces found, by type.", "type"),
-		held:            desc("nsinspect_namespaces_held", "Namespaces by type and by what holds them: process, for_children, thread, bindmount, fd, zombie, or parent/owner (reached only by the hierarchy). A namespace held several ways counts once under each.", "type", "held_by"),
+		held:            desc("nsinspect_namespaces_held", "Namespaces by type and by what holds them: process, for_children, thread, bindmount, fd, zombie, socket, unborn (a pid namespace with no process yet), or parent/owner (reached only by the hierarchy). A namespace held several ways counts once under each.", "type", "held_by"),
 		tasks:           desc("nsinspect_tasks", "Tasks seen by the pass, by kind: process (a thread-group leader), thread, kernel_thread.", "kind"),
 		unreadable:      desc("nsinspect_tasks_unreadable", "Tasks with namespace links that could not be read, by reason: denied (ptrace access refused), zombie (its nsproxy was released at exit), exiting (released while alive: the task is exiting).", "reason"),
-		denied:          desc("nsinspect_scan_denied", "What the pass was not allowed to read, by object: ns_links and fds (processes), threads, mountinfo, relatives (NS_GET_PARENT/NS_GET_USERNS calls).", "object"),
+		denied:          desc("nsinspect_scan_denied", "What the pass was not allowed to read, by object: ns_links and fds (processes), threads, mountinfo, relatives (NS_GET_PARENT/NS_GET_USERNS calls), sockets (fd tables whose sockets pidfd_getfd may not copy).", "object"),
 		containers:      desc("nsinspect_containers", "Containers found, by engine.", "engine"),
 		cInfo:           cdesc("nsinspect_container_info", "Always 1 for each container found; the labels identify it.", "pod_uid"),
 		cProcs:          cdesc("nsinspect_container_processes", "Processes (thread-group leaders) in the container."),
@@ -190,6 +190,7 @@ var heldBy = []struct {
 	{"process", model.FromProcess}, {"for_children", model.FromChildren}, {"thread", model.FromThread},
 	{"bindmount", model.FromBindMount}, {"fd", model.FromFD}, {"zombie", model.FromZombie},
 	{"parent", model.FromParent}, {"owner", model.FromOwner},
+	{"socket", model.FromSocket}, {"unborn", model.FromUnborn},
 }
 
 func (c *passCollector) Collect(ch chan<- prometheus.Metric) {
@@ -279,7 +280,7 @@ func collectTasks(ch chan<- prometheus.Metric, ds *descs, m *model.Model) {
 	for _, o := range []struct {
 		name string
 		n    int
-	}{{"ns_links", d.NSLinks}, {"threads", d.Threads}, {"fds", d.FDs}, {"mountinfo", d.Mountinfo}, {"relatives", d.Relatives}} {
+	}{{"ns_links", d.NSLinks}, {"threads", d.Threads}, {"fds", d.FDs}, {"mountinfo", d.Mountinfo}, {"relatives", d.Relatives}, {"sockets", d.Sockets}} {
 		ch <- gauge(ds.denied, float64(o.n), o.name)
 	}
 }

@@ -210,6 +210,26 @@ struct file {
 	struct path f_path;
 	struct inode *f_inode;
 	unsigned int f_flags;
+	void *private_data;
+};
+
+/* A socket's network namespace: sock->sk->__sk_common.skc_net.net, the
+ * same names from 5.10 to 6.18 (possible_net_t's net exists with
+ * CONFIG_NET_NS). */
+typedef struct {
+	struct net *net;
+} possible_net_t;
+
+struct sock_common {
+	possible_net_t skc_net;
+};
+
+struct sock {
+	struct sock_common __sk_common;
+};
+
+struct socket {
+	struct sock *sk;
 };
 
 struct fdtable {

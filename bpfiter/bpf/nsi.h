@@ -19,6 +19,8 @@ enum nsi_kind {
 	NSI_REC_FD = 3,
 	NSI_REC_WALK = 4,
 	NSI_REC_WALKEND = 5,
+	NSI_REC_SOCK = 6,	/* a struct nsi_fd: a socket and its net namespace */
+	NSI_REC_UNBORN = 7,	/* a struct nsi_fd: a task's pid_for_children that has no init */
 };
 
 /* One task (thread) of iter/task. PIDs are numbers in the pid namespace
@@ -50,7 +52,11 @@ struct nsi_ns {
 	u64 id;
 };
 
-/* One nsfs file in some task's fd table (iter/task_file). */
+/* One nsfs file in some task's fd table (iter/task_file). The same
+ * record, with kind NSI_REC_SOCK, is a socket made in a network namespace
+ * other than its task's (type CLONE_NEWNET, inum that namespace); with
+ * kind NSI_REC_UNBORN, written by nsi_tasks after a task record, the pid
+ * namespace of task tid's pid_for_children that has no init yet (fd 0). */
 struct nsi_fd {
 	u32 kind;
 	u32 tgid;

@@ -12,7 +12,10 @@
  * same pass.
  *
  * nsi_files (iter/task_file) writes a struct nsi_fd for every open file on
- * nsfs (a namespace held by an fd), once per fd table.
+ * nsfs (a namespace held by an fd), once per fd table, and one of kind
+ * NSI_REC_SOCK for every socket made in a network namespace other than
+ * its task's (struct socket, sock, sock_common: a namespace held by a
+ * socket).
  *
  * No kernel address leaves the kernel: object pointers are hashed with
  * SipHash-2-4 under a 128-bit key that the loader draws at random for each
@@ -315,6 +318,7 @@ int nsi_tasks(struct bpf_iter__task *ctx)
 	struct chain *c;
 	struct reader rd;
 	unsigned int level;
+	bool unborn = false;
 	u32 zero = 0;
 
 	if (!t)
@@ -384,18 +388,26 @@ int nsi_tasks(struct bpf_iter__task *ctx)
 			NS_SLOT(c, r, L_TIME, BPF_CORE_READ(nsp, time_ns));
 			NS_SLOT(c, r, L_TIME4C, BPF_CORE_READ(nsp, time_ns_for_children));
 		}
-		/* As /proc/PID/ns/pid_for_children (pidns_for_children_get):
-		 * a pid namespace made by unshare(CLONE_NEWPID) is nobody's
-		 * until its first task, its init, exists; before, the link
-		 * answers ENOENT and no one can open or name it. */
-		if (p4c && BPF_CORE_READ(p4c, child_reaper)) {
+		if (p4c) {
 			r->ns_inum[L_PID4C] = BPF_CORE_READ(p4c, ns.inum);
 			r->ns_id[L_PID4C] = ns_id(&p4c->ns);
 			add_pids((u64)p4c, c);
+			/* A pid namespace made by unshare(CLONE_NEWPID) has no
+			 * child_reaper until its first task, its init, exists;
+			 * until then /proc/PID/ns/pid_for_children answers
+			 * ENOENT (pidns_for_children_get). Said apart, after
+			 * the task record, so that the reader can tell. */
+			unborn = !BPF_CORE_READ(p4c, child_reaper);
 		}
 	}
 	flush(seq, c);
 	bpf_seq_write(seq, r, sizeof(*r));
+	if (unborn) {
+		struct nsi_fd u = {.kind = NSI_REC_UNBORN, .tgid = r->tgid, .tid = r->tid,
+				   .type = CLONE_NEWPID, .inum = r->ns_inum[L_PID4C], .id = r->ns_id[L_PID4C]};
+
+		bpf_seq_write(seq, &u, sizeof(u));
+	}
 	return 0;
 }
 
@@ -446,6 +458,29 @@ static __always_inline void add_held(struct chain *c, struct ns_common *ns, u32 
 	add_owned(inum, type, id, owner, c);
 }
 
+#define SOCKFS_MAGIC 0x534F434B
+
+/*
+ * The network namespace of the socket file f when it is not the one task
+ * t is in, else NULL. Every file on sockfs is a socket opened by
+ * sock_alloc_file, whose private_data is its struct socket (sock_from_file
+ * tests f_op for the same); read through CO-RE, not bpf_sock_from_file,
+ * which is 5.11+.
+ */
+static __always_inline struct net *foreign_net(struct task_struct *t, struct file *f)
+{
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct nsproxy *nsp = BPF_CORE_READ(t, nsproxy);
+	struct net *net;
+
+	if (!sock || !nsp)
+		return 0;
+	net = BPF_CORE_READ(sock, sk, __sk_common.skc_net.net);
+	if (!net || net == BPF_CORE_READ(nsp, net_ns))
+		return 0;
+	return net;
+}
+
 SEC("iter/task_file")
 int nsi_files(struct bpf_iter__task_file *ctx)
 {
@@ -458,6 +493,8 @@ int nsi_files(struct bpf_iter__task_file *ctx)
 	u32 zero = 0;
 	struct inode *ino;
 	struct reader rd;
+	struct net *net;
+	unsigned long magic;
 
 	if (!t || !f)
 		return 0;
@@ -465,10 +502,19 @@ int nsi_files(struct bpf_iter__task_file *ctx)
 	if (!c)
 		return 0;
 	ino = BPF_CORE_READ(f, f_inode);
-	if (BPF_CORE_READ(ino, i_sb, s_magic) != NSFS_MAGIC)
+	magic = BPF_CORE_READ(ino, i_sb, s_magic);
+	if (magic == SOCKFS_MAGIC) {
+		net = foreign_net(t, f);
+		if (!net)
+			return 0;
+		r.kind = NSI_REC_SOCK;
+		ns = &net->ns;
+	} else if (magic == NSFS_MAGIC) {
+		/* An nsfs inode's i_private is its struct ns_common (get_proc_ns). */
+		ns = BPF_CORE_READ(ino, i_private);
+	} else {
 		return 0;
-	/* An nsfs inode's i_private is its struct ns_common (get_proc_ns). */
-	ns = BPF_CORE_READ(ino, i_private);
+	}
 	reader_init(&rd);
 	r.tgid = tgid_in(&rd, t);
 	r.tid = tid_in(&rd, t);

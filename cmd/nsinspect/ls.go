@@ -35,8 +35,11 @@ func newLsCmd() *cobra.Command {
 
 Besides the namespaces processes are in (what lsns shows), it finds those
 held only by a thread (/proc/PID/task/TID/ns), by a bind mount (nsfs mounts
-such as /run/netns/NAME), by an open file descriptor, or reachable only as
-the parent or owner of another namespace. SOURCES says how each was found.
+such as /run/netns/NAME), by an open file descriptor (also one opened
+through a path), by a socket made in another network namespace (socket),
+as a pid namespace that unshare -p made and no process is in yet (unborn),
+or reachable only as the parent or owner of another namespace. SOURCES
+says how each was found.
 
 Columns: NS (inode), TYPE, NPROCS (processes in it), PID (the lowest), PPID,
 USER (owner of /proc/PID), ID (NS_GET_ID, never reused), PARENT (pid/user:
@@ -51,8 +54,8 @@ user (path to user are null when no process is in the namespace), netnsid
 (a string, the id or "unassigned"; null for other types), nsfs (its bind
 mounts in our mount namespace, one per line; null for none), pns and ons
 (inodes, 0 for none). Then nsinspect's own: zombies, id, parent and owner
-(NS_GET_ID), sources, threads, bindmounts (in every mount namespace) and
-fds.
+(NS_GET_ID), sources, threads, bindmounts (in every mount namespace),
+fds and sockets.
 
 Where tasks are read (--source): bpf runs BPF task and task_file
 iterators (root, kernel BTF, Linux 5.8+), which see every task in one

@@ -37,8 +37,11 @@ func NsMntGetInfo(fd int) (uint32, error) {
 }
 
 // PIDFD_GET_<TYPE>_NAMESPACE (Linux 6.11) are _IO(PIDFS_IOCTL_MAGIC, 1..10)
-// on a pidfd; x/sys has none of them. Only the one the probe uses is named.
-const PIDFD_GET_NET_NAMESPACE = 0xff04
+// on a pidfd; x/sys has none of them. Only those nsinspect asks are named.
+const (
+	PIDFD_GET_NET_NAMESPACE              = 0xff04
+	PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE = 0xff06
+)
 
 // PidfdGetNamespace returns a new fd on a namespace of the process behind
 // pidfd, for one of the PIDFD_GET_*_NAMESPACE requests.
