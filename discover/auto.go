@@ -11,6 +11,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/model"
+	"github.com/nsinspect/nsinspect/namespaces"
 )
 
 // AutoThreads is the host size, in threads, from which Auto runs BPF:
@@ -100,10 +101,6 @@ type autoFacts struct {
 	childPidNS bool
 }
 
-// initPIDIno is PROC_PID_INIT_INO (include/linux/proc_ns.h), the initial
-// pid namespace's inode, fixed since Linux 3.8.
-const initPIDIno = 0xEFFFFFFC
-
 // preferBPF is Auto's choice: BPF where the host is large (or its size
 // unknown), where the view needs the kernel objects only BPF reads, and
 // where /proc is expected to refuse or cannot reach what BPF would read.
@@ -129,7 +126,7 @@ func (a Auto) facts(p *Pass) autoFacts {
 	// Our own pid namespace, through the /proc of our own: Options.Proc
 	// may be another pid namespace's, where "self" is nobody.
 	var st unix.Stat_t
-	f.childPidNS = unix.Stat("/proc/self/ns/pid", &st) == nil && st.Ino != initPIDIno
+	f.childPidNS = unix.Stat("/proc/self/ns/pid", &st) == nil && st.Ino != namespaces.ProcPIDInitIno
 	return f
 }
 

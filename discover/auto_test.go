@@ -13,6 +13,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/model"
+	"github.com/nsinspect/nsinspect/namespaces"
 )
 
 func TestParseLoadavgThreads(t *testing.T) {
@@ -133,7 +134,7 @@ func TestAutoChoosesBySize(t *testing.T) {
 	if err := unix.Stat("/proc/self/ns/pid", &st); err != nil {
 		t.Fatal(err)
 	}
-	small := map[bool]string{false: "proc", true: "bpf"}[st.Ino != initPIDIno]
+	small := map[bool]string{false: "proc", true: "bpf"}[st.Ino != namespaces.ProcPIDInitIno]
 
 	// A /proc whose PID 1 we may read, of a host of one process, as
 	// large, small and of unknown size: on the project's VM the host's
