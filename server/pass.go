@@ -28,7 +28,7 @@ type Pass struct {
 	Host     []*model.Namespace
 	HostNote string
 	// Containers, sorted by engine and id.
-	Containers []*Container
+	Containers []*Observed
 	// Policy is one result per (rule, container) the policy matched;
 	// PolicyRules names every rule, so that a rule nothing violates
 	// shows as 0.
@@ -56,7 +56,7 @@ var ErrorKinds = []string{
 // PolicyResult is one policy rule applied to one container.
 type PolicyResult struct {
 	Rule       string
-	Container  *Container
+	Container  *Observed
 	Violations int
 	// Undecided says why the rule could not be decided for the
 	// container (its identity is unknown): then there is no violations
@@ -113,7 +113,7 @@ func (s *Scanner) Scan() (*Pass, error) {
 }
 
 func (s *Scanner) names(p *Pass) {
-	if s.Names == nil || !slices.ContainsFunc(p.Containers, func(c *Container) bool { return c.Engine == "docker" }) {
+	if s.Names == nil || !slices.ContainsFunc(p.Containers, func(c *Observed) bool { return c.Engine == "docker" }) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
