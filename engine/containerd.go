@@ -243,6 +243,7 @@ func lookupContainerd(ctx context.Context, ref string) (*Container, string, erro
 		return nil, asked, containerdError(err)
 	}
 	c := cc.container(ns)
+	c.Pod.HostNetwork = c.Pod.HostNetwork || cd.hostNetwork(ctx, ns, cc)
 	t, err := cd.task(ctx, ns, cc.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -282,7 +283,9 @@ func identifyContainerd(ctx context.Context, ns, id string) (*Container, string,
 		if err != nil {
 			return nil, asked, containerdError(err)
 		}
-		return cc.container(ns), asked, nil
+		c := cc.container(ns)
+		c.Pod.HostNetwork = c.Pod.HostNetwork || cd.hostNetwork(ctx, ns, cc)
+		return c, asked, nil
 	}
 	return nil, asked, ErrNotFound
 }
@@ -323,7 +326,10 @@ func (cc ctrContainer) container(ns string) *Container {
 // (https://github.com/opencontainers/runtime-spec/blob/main/config-linux.md)
 // that says which namespaces a container gets.
 type ociSpec struct {
-	Root struct {
+	// Annotations hold, for a CRI container, its sandbox's id
+	// (criSandboxID).
+	Annotations map[string]string `json:"annotations"`
+	Root        struct {
 		Readonly bool `json:"readonly"`
 	} `json:"root"`
 	Process struct {
@@ -337,6 +343,33 @@ type ociSpec struct {
 			Path string `json:"path"`
 		} `json:"namespaces"`
 	} `json:"linux"`
+}
+
+// criSandboxID is the annotation containerd's CRI plugin puts in a pod
+// container's spec to name its sandbox.
+const criSandboxID = "io.kubernetes.cri.sandbox-id"
+
+// sandboxID is the id of the pod sandbox a CRI container belongs to; ""
+// for a sandbox, or a container CRI did not make.
+func (cc ctrContainer) sandboxID() string {
+	var s ociSpec
+	if len(cc.Spec) == 0 || json.Unmarshal(cc.Spec, &s) != nil || s.Annotations[criSandboxID] == cc.ID {
+		return ""
+	}
+	return s.Annotations[criSandboxID]
+}
+
+// hostNetwork reports whether a pod container's sandbox runs in the
+// node's network namespace (hostNetwork: true). A container's own spec
+// cannot say: CRI joins it to the sandbox's namespace by path
+// (/proc/SANDBOX/ns/net) whether that is the node's or the pod's own.
+func (c *containerd) hostNetwork(ctx context.Context, ns string, cc ctrContainer) bool {
+	id := cc.sandboxID()
+	if id == "" {
+		return false
+	}
+	sb, err := c.container(ctx, ns, id)
+	return err == nil && declaredFromSpec(sb.Spec).NetworkMode == "host"
 }
 
 // declaredFromSpec reads the namespaces the spec asks for, in the words
@@ -428,6 +461,12 @@ func ContainerdPods(ctx context.Context, ns string) (map[string]*Container, erro
 	out := make(map[string]*Container, len(list))
 	for _, cc := range list {
 		out[cc.ID] = cc.container(ns)
+	}
+	// A pod's containers are hostNetwork when its sandbox is.
+	for _, cc := range list {
+		if sb, ok := out[cc.sandboxID()]; ok && sb.Pod.HostNetwork {
+			out[cc.ID].Pod.HostNetwork = true
+		}
 	}
 	return out, nil
 }

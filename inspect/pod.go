@@ -2,7 +2,6 @@ package inspect
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/nsinspect/nsinspect/engine"
@@ -14,7 +13,9 @@ import (
 // with shareProcessNamespace), which the OCI spec containerd's CRI
 // plugin wrote names by path (/proc/SANDBOX/ns/TYPE); a hostNetwork pod
 // runs in the node's net and uts namespaces, which its spec leaves out.
-// Nothing for a container that is not a pod's.
+// (a pod container joins them through its sandbox's, so its own spec
+// does not show it: Pod.HostNetwork is the sandbox's). Nothing for a
+// container that is not a pod's.
 func PodNotes(c *engine.Container) []string {
 	if c == nil || c.Pod.Name == "" {
 		return nil
@@ -27,6 +28,8 @@ func PodNotes(c *engine.Container) []string {
 	var joined, host []string
 	for _, m := range modes {
 		switch {
+		case c.Pod.HostNetwork && (m.name == "net" || m.name == "uts"):
+			// The sandbox's are the node's: said below.
 		case strings.HasPrefix(m.mode, "ns:"):
 			joined = append(joined, m.name)
 		case m.mode == "host":
@@ -40,7 +43,6 @@ func PodNotes(c *engine.Container) []string {
 	}
 	if c.Pod.HostNetwork {
 		notes = append(notes, fmt.Sprintf("%s is hostNetwork: it runs in the node's net and uts namespaces as its spec asks", pod))
-		host = slices.DeleteFunc(host, func(s string) bool { return s == "net" || s == "uts" })
 	}
 	if len(host) > 0 {
 		notes = append(notes, fmt.Sprintf("%s: its spec asks for the node's %s namespaces (hostPID/hostIPC, or a runtime default)", pod, strings.Join(host, ", ")))
