@@ -162,7 +162,7 @@ func (s *PolicyFile) target(c *Observed, pol *policy.Policy) policy.Target {
 	known, ok := s.identities[key]
 	s.mu.Unlock()
 	if !ok {
-		known = engine.Container{Engine: c.Engine, ID: c.ID, Cgroup: c.Cgroup}
+		known = engine.Container{Engine: c.Engine, ID: c.ID, Namespace: c.Namespace, Cgroup: c.Cgroup}
 		if err := engine.Identify(context.Background(), &known); err != nil {
 			t.Unidentified = oneLine(err.Error())
 			return t
