@@ -403,10 +403,11 @@ func declaredFromSpec(spec []byte) Declared {
 // containerd's task list, in every namespace but Docker's: the task's
 // init, or a process ListPids names (a container's own processes; the
 // runc-v2 shim that serves a whole pod is none of them). It is asked
-// only when a containerd socket exists, and a containerd that does not
-// answer recognises nothing.
+// only when a containerd socket exists and pid is not in the host's
+// mount namespace, and a containerd that does not answer recognises
+// nothing.
 func containerdTaskOf(pid int) *Container {
-	if _, err := containerdSocket(); err != nil {
+	if _, err := containerdSocket(); err != nil || inInitMountNS(pid) {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
@@ -439,6 +440,25 @@ func containerdTaskOf(pid int) *Container {
 	}
 	return nil
 }
+
+// inInitMountNS reports whether pid is in PID 1's mount namespace, the
+// host's: a containerd container always has a mount namespace of its own
+// (its root is the image's), so such a process is not one, and containerd
+// is not asked a task list and a ListPids per task for it. The two links
+// are read at the same moment, both namespaces alive, so their inodes
+// name them. A link that cannot be read decides nothing (false).
+func inInitMountNS(pid int) bool {
+	self, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", pid))
+	if err != nil {
+		return false
+	}
+	host, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/mnt", hostPID))
+	return err == nil && self == host
+}
+
+// hostPID is the process whose mount namespace is the host's: PID 1 (a
+// variable for the tests).
+var hostPID = 1
 
 // ContainerdPods asks containerd for every container of namespace ns
 // (k8s.io for kubelet's) as id -> the container (name, image, labels,

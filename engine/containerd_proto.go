@@ -104,30 +104,30 @@ func one(b []byte, num protowire.Number) ([]byte, error) {
 
 func decodeCtrContainer(b []byte) (ctrContainer, error) {
 	c := ctrContainer{Labels: map[string]string{}}
-	var inner error
+	var inner []error
 	err := fields(b, func(num protowire.Number, typ protowire.Type, b []byte) int {
 		v, n := bytesField(typ, b)
 		if n <= 0 {
 			return n
 		}
+		var err error
 		switch num {
 		case 1:
 			c.ID = string(v)
 		case 2:
-			k, val, err := decodeMapEntry(v)
-			if err != nil {
-				inner = err
-			}
+			var k, val string
+			k, val, err = decodeMapEntry(v)
 			c.Labels[k] = val
 		case 3:
 			c.Image = string(v)
 		case 5:
 			// google.protobuf.Any: type_url 1, value 2.
-			c.Spec, inner = one(v, 2)
+			c.Spec, err = one(v, 2)
 		}
+		inner = append(inner, err)
 		return n
 	})
-	return c, errors.Join(err, inner)
+	return c, errors.Join(append(inner, err)...)
 }
 
 // decodeMapEntry reads a map<string,string> entry: key 1, value 2.

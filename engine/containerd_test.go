@@ -259,6 +259,9 @@ func TestIdentifyKubernetesAsContainerd(t *testing.T) {
 
 func TestContainerdTaskOf(t *testing.T) {
 	fakeContainerd(t, false, podFixture()...)
+	// The fixture's pids are made up: the host reference is one whose
+	// mount namespace none of them is in.
+	setHostPID(t, 0)
 	for pid, want := range map[int]string{200: "app1", 201: "app1", 100: "sb1", 999: ""} {
 		c := containerdTaskOf(pid)
 		if (c == nil) != (want == "") || (c != nil && (c.ID != want || c.Via != "containerd-tasks" || c.Namespace != "k8s.io")) {
@@ -276,6 +279,27 @@ func TestContainerdPods(t *testing.T) {
 	if c := m["app1"]; c == nil || c.Pod.Container != "app" || !c.Pod.HostNetwork {
 		t.Errorf("app1: %+v", c)
 	}
+}
+
+// A process in the host's mount namespace is no containerd container:
+// containerd is not asked.
+func TestContainerdTaskOfHostProcess(t *testing.T) {
+	fakeContainerd(t, false, fakeContainer{ns: "default", id: "self", pid: uint32(os.Getpid())})
+	// go test, which runs this test binary, stands for the host.
+	setHostPID(t, os.Getppid())
+	if c := containerdTaskOf(os.Getpid()); c != nil {
+		t.Errorf("a process in the host's mount namespace: %+v", c)
+	}
+	setHostPID(t, 0)
+	if c := containerdTaskOf(os.Getpid()); c == nil || c.ID != "self" {
+		t.Errorf("the same process, with no host reference to rule it out: %+v", c)
+	}
+}
+
+func setHostPID(t *testing.T, pid int) {
+	old := hostPID
+	hostPID = pid
+	t.Cleanup(func() { hostPID = old })
 }
 
 func TestUnframe(t *testing.T) {
