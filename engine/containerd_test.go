@@ -225,9 +225,11 @@ func TestContainerdRefused(t *testing.T) {
 	if !errors.Is(err, fs.ErrPermission) {
 		t.Errorf("err %v, want a permission error", err)
 	}
-	c := &Container{Engine: "kubernetes", ID: "app1", Via: "cgroup"}
-	if err := Identify(context.Background(), c); err == nil || c.Engine != "kubernetes" || c.Note == "" {
-		t.Errorf("Identify with a refusing containerd: %v, %+v", err, c)
+	for _, eng := range []string{"kubernetes", "containerd"} {
+		c := &Container{Engine: eng, ID: "app1", Via: "cgroup"}
+		if err := Identify(context.Background(), c); !errors.Is(err, fs.ErrPermission) || c.Engine != eng || c.Note == "" {
+			t.Errorf("Identify %s with a refusing containerd: %v, %+v", eng, err, c)
+		}
 	}
 }
 

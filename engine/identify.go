@@ -186,13 +186,18 @@ func Identify(ctx context.Context, c *Container) error {
 	case "kubernetes":
 		// kubelet's cgroupfs layout does not name the runtime: containerd
 		// is asked, and a container it does not know stays kubelet's.
-		if got, asked, err = identifyContainerd(ctx, "", c.ID); err == nil {
+		// A containerd that refused us or did not answer is said below
+		// as it is (a privilege, a timeout).
+		got, asked, err = identifyContainerd(ctx, "", c.ID)
+		if err == nil {
 			c.Engine = "containerd"
 			break
 		}
-		err = because(ErrNoEngine, "its cgroup names no runtime, and %s: %v", asked, err)
-		c.Note = fmt.Sprintf("recognised from its cgroup path only: %v", err)
-		return &Error{Engine: c.Engine, Name: c.ID, Asked: asked, Err: err}
+		if errors.Is(err, ErrNoEngine) || errors.Is(err, ErrNotFound) {
+			err = because(ErrNoEngine, "its cgroup names no runtime, and %s: %v", asked, err)
+			c.Note = fmt.Sprintf("recognised from its cgroup path only: %v", err)
+			return &Error{Engine: c.Engine, Name: c.ID, Asked: asked, Err: err}
+		}
 	default:
 		// CRI-O: the cgroup's id is all nsinspect knows, so the name,
 		// image and labels are unknown.
