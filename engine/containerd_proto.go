@@ -23,6 +23,9 @@ type ctrContainer struct {
 }
 
 // ctrProcess is types.Process: container_id 1, id 2, pid 3, status 4.
+// containerd's Tasks.List and Get fill id, not container_id (which stays
+// empty): a task's id is its container's, and decodeCtrProcess takes
+// whichever is set.
 type ctrProcess struct {
 	ContainerID string
 	PID         uint32
@@ -150,9 +153,11 @@ func decodeCtrProcess(b []byte) (ctrProcess, error) {
 	var p ctrProcess
 	err := fields(b, func(num protowire.Number, typ protowire.Type, b []byte) int {
 		switch {
-		case num == 1:
+		case num == 1 || num == 2:
 			v, n := bytesField(typ, b)
-			p.ContainerID = string(v)
+			if num == 1 || p.ContainerID == "" {
+				p.ContainerID = string(v)
+			}
 			return n
 		case (num == 3 || num == 4) && typ == protowire.VarintType:
 			v, n := protowire.ConsumeVarint(b)

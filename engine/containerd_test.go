@@ -152,8 +152,10 @@ func encodeFake(c fakeContainer) []byte {
 	return str(b, 6, "native") // a field nsinspect skips
 }
 
+// encodeProcess encodes a task as containerd 1.6's Tasks.List and Get
+// do: its id in field 2, container_id (1) left empty.
 func encodeProcess(c fakeContainer) []byte {
-	b := protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), c.id)
+	b := protowire.AppendString(protowire.AppendTag(nil, 2, protowire.BytesType), c.id)
 	b = protowire.AppendVarint(protowire.AppendTag(b, 3, protowire.VarintType), uint64(c.pid))
 	return protowire.AppendVarint(protowire.AppendTag(b, 4, protowire.VarintType), 2) // RUNNING
 }

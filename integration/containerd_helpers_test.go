@@ -53,6 +53,8 @@ type ownContainerd struct {
 	// removed (in every hierarchy) at cleanup.
 	cgroupTop string
 	pods      []string
+	ctr, runc string     // the ctr and runc binaries
+	ctrRun    []string   // containers started with ctr run, in namespace default
 	waited    chan error // containerd's Wait, once it runs
 }
 
@@ -116,7 +118,7 @@ func startContainerd(t *testing.T) *ownContainerd {
 	b := make([]byte, 4)
 	rand.Read(b)
 	c := &ownContainerd{dir: dir, sock: filepath.Join(dir, "containerd.sock"), log: &bytes.Buffer{},
-		cgroupTop: "nsinspect-it-" + hex.EncodeToString(b)}
+		cgroupTop: "nsinspect-it-" + hex.EncodeToString(b), ctr: ctr, runc: runc}
 	// Registered before testutil.Command's own cleanup would be, it would
 	// run after that has killed containerd: the command is made first.
 	defer func() {
@@ -150,8 +152,10 @@ func startContainerd(t *testing.T) *ownContainerd {
 	}
 	tarball := filepath.Join(dir, "image.tar")
 	writeImageTar(t, tarball, static)
-	testutil.MustRun(t, testutil.Command(t, testutil.Slow, ctr, "-a", c.sock, "-n", "k8s.io", "images", "import",
-		"--snapshotter", "native", tarball))
+	for _, ns := range []string{"k8s.io", "default"} {
+		testutil.MustRun(t, testutil.Command(t, testutil.Slow, ctr, "-a", c.sock, "-n", ns, "images", "import",
+			"--snapshotter", "native", tarball))
+	}
 	// CRI learns of imported images from containerd's events.
 	img := cri.NewImageServiceClient(c.conn)
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
@@ -345,6 +349,28 @@ func (c *ownContainerd) startContainer(t *testing.T, p *pod, name string) (strin
 	return r.ContainerId, info.Pid
 }
 
+// ctrRunHold runs `nsinspect hold` as a plain containerd container (ctr
+// run, namespace default, no CRI) in cgroup /TOP/ID, which names no
+// engine, and returns its init's host PID.
+func (c *ownContainerd) ctrRunHold(t *testing.T, id string) int {
+	t.Helper()
+	c.ctrRun = append(c.ctrRun, id)
+	testutil.MustRun(t, testutil.Command(t, testutil.Quick, c.ctr, "-a", c.sock, "-n", "default", "run", "-d",
+		"--snapshotter", "native", "--runc-binary", c.runc, "--runc-root", filepath.Join(c.dir, "runc"),
+		"--cgroup", "/"+c.cgroupTop+"/"+id, "--log-uri", "file://"+filepath.Join(c.dir, "logs", id+".log"),
+		ctrImage, id, "/nsinspect", "hold"))
+	out := testutil.MustRun(t, testutil.Command(t, testutil.Quick, c.ctr, "-a", c.sock, "-n", "default", "task", "ls"))
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == id && f[2] == "RUNNING" {
+			if pid, err := strconv.Atoi(f[1]); err == nil && pid > 0 {
+				return pid
+			}
+		}
+	}
+	t.Fatalf("ctr task ls has no running %s:\n%s", id, out)
+	return 0
+}
+
 // cleanup undoes startContainerd, also after a failure: the pods
 // through CRI, then containerd, any shim it left, mounts under its
 // directory, the pods' cgroups and the directory.
@@ -360,6 +386,23 @@ func (c *ownContainerd) cleanup(t *testing.T) {
 			}
 			cancel()
 		}
+	}
+	for _, id := range c.ctrRun {
+		ctr := func(args ...string) {
+			full := append([]string{"-a", c.sock, "-n", "default"}, args...)
+			if _, err := testutil.Output(testutil.Command(t, testutil.Quick, c.ctr, full...)); err != nil {
+				t.Errorf("cleanup: %v", err)
+			}
+		}
+		ctr("task", "kill", "-s", "SIGKILL", id)
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			out, _ := testutil.Output(testutil.Command(t, testutil.Quick, c.ctr, "-a", c.sock, "-n", "default", "task", "ls"))
+			if !strings.Contains(out, id+" ") || strings.Contains(out, "STOPPED") {
+				break
+			}
+		}
+		ctr("task", "delete", id)
+		ctr("container", "delete", id)
 	}
 	if c.conn != nil {
 		c.conn.Close()
@@ -384,8 +427,15 @@ func (c *ownContainerd) cleanup(t *testing.T) {
 	// containerd 1.6 puts a pod's shim socket in /run/containerd/s,
 	// whatever its state directory, named by the sha256 of
 	// ADDRESS/NAMESPACE/SANDBOX; a shim that was killed leaves it.
+	shims := map[string]string{}
 	for _, id := range c.pods {
-		sock := fmt.Sprintf("/run/containerd/s/%x", sha256.Sum256([]byte(filepath.Join(c.sock, "k8s.io", id))))
+		shims[id] = "k8s.io"
+	}
+	for _, id := range c.ctrRun {
+		shims[id] = "default"
+	}
+	for id, ns := range shims {
+		sock := fmt.Sprintf("/run/containerd/s/%x", sha256.Sum256([]byte(filepath.Join(c.sock, ns, id))))
 		if err := os.Remove(sock); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("cleanup: %v", err)
 		}
@@ -441,10 +491,19 @@ func mountsUnder(dir string) []string {
 // every hierarchy, and waits (a bounded while) for them to be gone.
 func killCgroupTree(top string) {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		procs, _ := filepath.Glob("/sys/fs/cgroup/*/" + top + "/*/*/*/*/cgroup.procs")
-		more, _ := filepath.Glob("/sys/fs/cgroup/" + top + "/*/*/*/*/cgroup.procs")
+		roots, _ := filepath.Glob("/sys/fs/cgroup/*/" + top)
+		roots = append(roots, "/sys/fs/cgroup/"+top)
+		var procs []string
+		for _, root := range roots {
+			filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+				if err == nil && d.Name() == "cgroup.procs" {
+					procs = append(procs, path)
+				}
+				return nil
+			})
+		}
 		left := 0
-		for _, f := range append(procs, more...) {
+		for _, f := range procs {
 			b, _ := os.ReadFile(f)
 			for _, l := range strings.Fields(string(b)) {
 				if pid, err := strconv.Atoi(l); err == nil {

@@ -101,6 +101,29 @@ func TestContainerd(t *testing.T) {
 		}
 	})
 
+	t.Run("recognised from the task list", func(t *testing.T) {
+		// ctr run's container is in cgroup /TOP/ctr-hold, which names no
+		// engine, and its runc state is under the test's own root: only
+		// containerd's task list (Tasks.List) names it.
+		pid := cd.ctrRunHold(t, "ctr-hold")
+		var s struct {
+			Container *ctrContainerJSON `json:"container"`
+		}
+		decodeRun(t, &s, "show", strconv.Itoa(pid), "--json", sockFlag)
+		if c := s.Container; c == nil || c.Engine != "containerd" || c.ID != "ctr-hold" || c.Namespace != "default" ||
+			c.Via != "containerd-tasks" || c.Name != "ctr-hold" || c.Pod.Name != "" || c.Note != "" {
+			t.Errorf("container %+v; want containerd default/ctr-hold from the task list, no pod", c)
+		}
+		var l struct {
+			PID       int               `json:"pid"`
+			Container *ctrContainerJSON `json:"container"`
+		}
+		decodeRun(t, &l, "show", "containerd:ctr-hold", "--json", sockFlag)
+		if l.PID != pid {
+			t.Errorf("containerd:ctr-hold is pid %d, ctr says %d", l.PID, pid)
+		}
+	})
+
 	t.Run("compare one pod", func(t *testing.T) {
 		var r struct {
 			A struct {
