@@ -127,6 +127,18 @@ func TestManifestsDecodeStrictly(t *testing.T) {
 			t.Errorf("volume mount %s is writable: every host path must be read-only", m.MountPath)
 		}
 	}
+	// containerd's socket directory is mounted (for pod names), and the
+	// header says that a read-only mount of a socket limits nothing.
+	if !slices.ContainsFunc(spec.Volumes, func(v corev1.Volume) bool {
+		return v.HostPath != nil && v.HostPath.Path == "/run/containerd"
+	}) {
+		t.Error("no hostPath volume for /run/containerd, containerd's socket directory")
+	}
+	if raw, err := os.ReadFile("kubernetes/daemonset.yaml"); err != nil {
+		t.Error(err)
+	} else if !strings.Contains(string(raw), "readOnly: true below does NOT limit") {
+		t.Error("the header must say that a read-only mount does not limit what a socket client can do")
+	}
 	ann := ds.Spec.Template.Annotations
 	if ann["prometheus.io/scrape"] != "true" || ann["prometheus.io/port"] != "9817" {
 		t.Errorf("scrape annotations %v", ann)

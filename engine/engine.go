@@ -14,20 +14,6 @@ import (
 // not hang nsinspect.
 const Timeout = 2 * time.Second
 
-// Container is one container as its engine describes it.
-type Container struct {
-	Engine   string            `json:"engine"` // docker, podman or runc
-	ID       string            `json:"id"`     // the engine's full id
-	Name     string            `json:"name"`   // without docker's leading "/"; runc's name is its id
-	Image    string            `json:"image,omitempty"`
-	Labels   map[string]string `json:"labels,omitempty"`
-	Status   string            `json:"status"`   // the engine's word: running, exited, created, ...
-	PID      int               `json:"pid"`      // its init process, as the host numbers it
-	Rootless bool              `json:"rootless"` // run by an unprivileged user's engine
-	User     string            `json:"user,omitempty"`
-	Declared Declared          `json:"declared"`
-}
-
 // Declared is what the engine says it configured, from docker and podman
 // inspect's HostConfig (or runc's state): the claim an audit compares with
 // the namespaces the kernel shows. A mode is the engine's word for it:
@@ -60,7 +46,7 @@ var (
 
 // Error is a failed lookup: of which container, whom was asked, and why.
 type Error struct {
-	Engine string // docker, podman or runc
+	Engine string // docker, podman, runc or containerd
 	Name   string // as given to Lookup
 	Asked  string // whom: "the Docker engine at /var/run/docker.sock"
 	Err    error  // wraps one of the sentinels above, or the cause
@@ -93,14 +79,14 @@ func because(kind error, format string, args ...any) error {
 }
 
 // Engines are the engine names Lookup takes.
-var Engines = []string{"docker", "podman", "runc"}
+var Engines = []string{"docker", "podman", "runc", "containerd"}
 
 // Known reports whether engine is one Lookup takes.
 func Known(engine string) bool { return slices.Contains(Engines, engine) }
 
 // TargetForms are the ENGINE:NAME forms Lookup resolves, for usage text.
 func TargetForms() []string {
-	return []string{"docker:NAME", "podman:NAME", "podman:USER/NAME", "runc:ID", "runc:USER/ID"}
+	return []string{"docker:NAME", "podman:NAME", "podman:USER/NAME", "runc:ID", "runc:USER/ID", "containerd:[NAMESPACE/]ID"}
 }
 
 // Lookup asks an engine for a running container by name or id:
@@ -109,6 +95,9 @@ func TargetForms() []string {
 //	podman  NAME       root's podman (or, run as a user, that user's)
 //	podman  USER/NAME  USER's rootless podman; nsinspect must run as root or as USER
 //	runc    ID         root's runc state (/run/runc); USER/ID for USER's
+//	containerd [NS/]ID containerd's socket (Socket): a container id, or a
+//	                   CRI container name, in namespace NS (default: k8s.io,
+//	                   then every other namespace but Docker's moby)
 //
 // The errors wrap ErrNotFound, ErrNoEngine or ErrNotRunning in an *Error
 // whose text names whom was asked. The ask is bounded by Timeout.
@@ -127,6 +116,8 @@ func Lookup(ctx context.Context, engine, name string) (*Container, error) {
 		c, asked, err = lookupPodman(ctx, name)
 	case "runc":
 		c, asked, err = lookupRunc(name)
+	case "containerd":
+		c, asked, err = lookupContainerd(ctx, name)
 	default:
 		return nil, &Error{Engine: engine, Name: name, Asked: "nobody",
 			Err: fmt.Errorf("%w %q (known: %s)", ErrEngine, engine, strings.Join(Engines, ", "))}

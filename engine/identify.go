@@ -24,7 +24,7 @@ const conmonDepth = 32
 // timeout. It returns nil for a host process. err is Identify's: non-nil
 // when the container was recognised but its engine could not say who it
 // is, and then c.Note says the same in words.
-func Recognize(ctx context.Context, p *procinfo.Proc, timeout time.Duration) (c *procinfo.Container, err error) {
+func Recognize(ctx context.Context, p *procinfo.Proc, timeout time.Duration) (c *Container, err error) {
 	cgs, err := p.Cgroups()
 	if err != nil {
 		return nil, nil
@@ -38,15 +38,17 @@ func Recognize(ctx context.Context, p *procinfo.Proc, timeout time.Duration) (c 
 }
 
 // Match finds the container task pid runs in, from what the host
-// shows: its cgroup lines (procinfo.ContainerFromCgroups), else a podman
-// conmon among its ancestors (on cgroup v1 a rootless container has no
-// cgroup of its own), else runc's state directories (a plain runc
-// container's default cgroup is /ID, which names no engine). It returns
-// nil for a host process. Recognition is best-effort: a process that
-// exits midway is simply not recognised.
-func Match(pid int, cgs []procinfo.Cgroup) *procinfo.Container {
-	if c, ok := procinfo.ContainerFromCgroups(cgs); ok {
-		return &c
+// shows: its cgroup lines (FromCgroups), else a podman conmon among its
+// ancestors (on cgroup v1 a rootless container has no cgroup of its
+// own), else runc's state directories (a plain runc container's default
+// cgroup is /ID, which names no engine), else containerd's task list
+// (a container made with ctr or nerdctl under containerd's cgroupfs
+// layout, /NAMESPACE/ID, or one whose cgroup namespace hides its path).
+// It returns nil for a host process. Recognition is best-effort: a
+// process that exits midway is simply not recognised.
+func Match(pid int, cgs []procinfo.Cgroup) *Container {
+	if c := FromCgroups(cgs); c != nil {
+		return c
 	}
 	p, err := procinfo.Open(pid)
 	if err != nil {
@@ -61,7 +63,7 @@ func Match(pid int, cgs []procinfo.Cgroup) *procinfo.Container {
 		return c
 	}
 	if rs, root := runcContainerOf(pid, st.StartTime, cgs); rs != nil {
-		c := &procinfo.Container{Engine: "runc", ID: rs.ID, Name: rs.ID, Rootless: rs.Rootless, Via: "runc-state"}
+		c := &Container{Engine: "runc", ID: rs.ID, Name: rs.ID, Rootless: rs.Rootless, Via: "runc-state"}
 		if bundle := runcBundle(rs); bundleEngine(bundle, rs.ID) == "podman" {
 			c.Engine, c.Name = "podman", ""
 		}
@@ -70,14 +72,14 @@ func Match(pid int, cgs []procinfo.Cgroup) *procinfo.Container {
 		}
 		return c
 	}
-	return nil
+	return containerdTaskOf(pid)
 }
 
 // conmonContainer walks up from pid to a podman conmon. conmon's command
 // line names the container (-c ID, -n NAME) and its --exit-command is
 // podman; conmon runs as the container's owner, so a non-root conmon is
 // a rootless container's.
-func conmonContainer(pid int) *procinfo.Container {
+func conmonContainer(pid int) *Container {
 	for i := 0; i < conmonDepth && pid > 1; i++ {
 		p, err := procinfo.Open(pid)
 		if err != nil {
@@ -110,7 +112,7 @@ func conmonContainer(pid int) *procinfo.Container {
 
 // parseConmon reads conmon's NUL-separated command line: a podman
 // container's when --exit-command is podman (CRI-O's conmon has none).
-func parseConmon(cmdline []byte) *procinfo.Container {
+func parseConmon(cmdline []byte) *Container {
 	args := bytes.Split(bytes.TrimRight(cmdline, "\x00"), []byte{0})
 	var id, name, exit string
 	for i := 0; i+1 < len(args); i++ {
@@ -126,7 +128,7 @@ func parseConmon(cmdline []byte) *procinfo.Container {
 	if id == "" || exit != "podman" {
 		return nil
 	}
-	return &procinfo.Container{Engine: "podman", ID: id, Name: name, Via: "conmon"}
+	return &Container{Engine: "podman", ID: id, Name: name, Via: "conmon"}
 }
 
 func runcBundle(st *runcState) string {
@@ -154,7 +156,7 @@ func ownerName(root string) string {
 // error says the same for errors.Is: the identity is then unknown, not
 // empty (a socket that refused us matches EACCES, an engine too slow
 // context.DeadlineExceeded, one that is absent ErrNoEngine).
-func Identify(ctx context.Context, c *procinfo.Container) error {
+func Identify(ctx context.Context, c *Container) error {
 	if c == nil {
 		return nil
 	}
@@ -179,9 +181,26 @@ func Identify(ctx context.Context, c *procinfo.Container) error {
 			ref = c.User + "/" + c.ID
 		}
 		got, asked, err = lookupRunc(ref)
+	case "containerd":
+		got, asked, err = identifyContainerd(ctx, c.Namespace, c.ID)
+	case "kubernetes":
+		// kubelet's cgroupfs layout does not name the runtime: containerd
+		// is asked, and a container it does not know stays kubelet's.
+		// A containerd that refused us or did not answer is said below
+		// as it is (a privilege, a timeout).
+		got, asked, err = identifyContainerd(ctx, "", c.ID)
+		if err == nil {
+			c.Engine = "containerd"
+			break
+		}
+		if errors.Is(err, ErrNoEngine) || errors.Is(err, ErrNotFound) {
+			err = because(ErrNoEngine, "its cgroup names no runtime, and %s: %v", asked, err)
+			c.Note = fmt.Sprintf("recognised from its cgroup path only: %v", err)
+			return &Error{Engine: c.Engine, Name: c.ID, Asked: asked, Err: err}
+		}
 	default:
-		// containerd, CRI-O, kubelet: the cgroup's id is all nsinspect
-		// knows, so the name, image and labels are unknown.
+		// CRI-O: the cgroup's id is all nsinspect knows, so the name,
+		// image and labels are unknown.
 		err = because(ErrNoEngine, "nsinspect does not ask %s for names, images and labels", c.Engine)
 		c.Note = fmt.Sprintf("recognised from its cgroup path only: %v", err)
 		return &Error{Engine: c.Engine, Name: c.ID, Asked: "nobody", Err: err}
@@ -193,20 +212,25 @@ func Identify(ctx context.Context, c *procinfo.Container) error {
 		}
 		return &Error{Engine: c.Engine, Name: c.ID, Asked: asked, Err: err}
 	}
-	c.Name, c.Image, c.Labels = got.Name, got.Image, got.Labels
+	c.Name, c.Image, c.Labels, c.Pod, c.Declared = got.Name, got.Image, got.Labels, got.Pod, got.Declared
+	if got.Namespace != "" {
+		c.Namespace = got.Namespace
+	}
 	if got.Rootless {
 		c.Rootless = true
 	}
 	return nil
 }
 
-func noteFor(c *procinfo.Container, asked string, err error) string {
+func noteFor(c *Container, asked string, err error) string {
 	via := "its cgroup path"
 	switch c.Via {
 	case "conmon":
 		via = "podman's conmon"
 	case "runc-state":
 		via = "runc's state"
+	case "containerd-tasks":
+		via = "containerd's task list"
 	}
 	if errors.Is(err, ErrNoEngine) {
 		return fmt.Sprintf("recognised from %s only: %v", via, err)

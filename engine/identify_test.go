@@ -192,10 +192,10 @@ func TestRuncHoldsCgroup(t *testing.T) {
 	if err := json.Unmarshal(b, &st); err != nil {
 		t.Fatal(err)
 	}
-	if !st.holds(cgroupFixture(t, "../procinfo/testdata/container/runc-default-v1")) {
+	if !st.holds(cgroupFixture(t, "testdata/cgroup/runc-default-v1")) {
 		t.Error("the container's own cgroup lines are not its cgroups")
 	}
-	if st.holds(hostCgroups(t)) || st.holds(cgroupFixture(t, "../procinfo/testdata/container/podman-rootful-cgroupfs-v1")) {
+	if st.holds(hostCgroups(t)) || st.holds(cgroupFixture(t, "testdata/cgroup/podman-rootful-cgroupfs-v1")) {
 		t.Error("another process's cgroup lines are taken for the container's")
 	}
 }

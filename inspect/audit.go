@@ -38,12 +38,12 @@ type Audit struct {
 // AuditTarget is who was audited: as named, as pinned, and what its
 // engine said of it.
 type AuditTarget struct {
-	Arg       string              `json:"arg"`
-	PID       int                 `json:"pid"`
-	Comm      string              `json:"comm"`
-	Container *procinfo.Container `json:"container,omitempty"`
-	Image     string              `json:"image,omitempty"`
-	Labels    map[string]string   `json:"labels,omitempty"`
+	Arg       string            `json:"arg"`
+	PID       int               `json:"pid"`
+	Comm      string            `json:"comm"`
+	Container *engine.Container `json:"container,omitempty"`
+	Image     string            `json:"image,omitempty"`
+	Labels    map[string]string `json:"labels,omitempty"`
 	// Declared is what the engine says it configured, for comparing
 	// with the kernel's facts.
 	Declared *engine.Declared `json:"declared,omitempty"`
@@ -178,19 +178,21 @@ func (a Auditor) Audit(ctx context.Context, arg string) (Audit, error) {
 	defer r.Close()
 	p := r.Proc
 	if c := r.Container; c != nil {
-		out.Target.Container = &procinfo.Container{Engine: c.Engine, ID: c.ID, Name: c.Name}
+		out.Target.Container = auditedContainer(c)
 		out.Target.Image, out.Target.Labels, out.Target.Declared = c.Image, c.Labels, &c.Declared
 		out.policy = policy.Target{Engine: c.Engine, ID: c.ID, Name: c.Name, Image: c.Image, Labels: c.Labels}
+		out.Notes = append(out.Notes, PodNotes(c)...)
 	} else if c, ierr := engine.Recognize(ctx, p, a.EngineTimeout); c != nil {
 		if c.Note != "" {
 			out.Notes = append(out.Notes, c.Note)
 		}
-		out.Target.Container = &procinfo.Container{Engine: c.Engine, ID: c.ID, Name: c.Name}
+		out.Target.Container = auditedContainer(c)
 		out.Target.Image, out.Target.Labels = c.Image, c.Labels
 		out.policy = policy.Target{Engine: c.Engine, ID: c.ID, Name: c.Name, Image: c.Image, Labels: c.Labels}
 		if ierr != nil {
 			out.policy.Unidentified, out.identityErr = OneLine(ierr.Error()), ierr
 		}
+		out.Notes = append(out.Notes, PodNotes(c)...)
 	}
 	out.Target.Arg, out.Target.PID, out.Target.Comm = arg, p.PID, commOf(p)
 	out.policy.PID = p.PID
@@ -297,6 +299,12 @@ func EvaluatePolicy(pol *policy.Policy, file string, audits []Audit) *PolicyRepo
 	return r
 }
 
+// auditedContainer is the container as audit's target reports it: who
+// it is, with its image and labels beside it in the target.
+func auditedContainer(c *engine.Container) *engine.Container {
+	return &engine.Container{Engine: c.Engine, ID: c.ID, Name: c.Name, Namespace: c.Namespace, Pod: c.Pod, Via: c.Via}
+}
+
 // TargetLabel names an audited target in one phrase.
 func TargetLabel(a Audit) string {
 	if c := a.Target.Container; c != nil {
@@ -307,11 +315,14 @@ func TargetLabel(a Audit) string {
 
 // ContainerLabel is a container in one phrase: "docker container
 // 4b43b7e2d9b9 (web)", "podman container 1cfa4b18674d (web, rootless, of alice)".
-func ContainerLabel(c *procinfo.Container) string {
+func ContainerLabel(c *engine.Container) string {
 	s := fmt.Sprintf("%s container %s", c.Engine, c.ShortID())
 	var in []string
 	if c.Name != "" && c.Name != c.ID {
 		in = append(in, c.Name)
+	}
+	if c.Pod.Name != "" {
+		in = append(in, "pod "+c.Pod.Namespace+"/"+c.Pod.Name)
 	}
 	if c.Rootless && c.User != "" {
 		in = append(in, "rootless, of "+c.User)

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/nsinspect/nsinspect/engine"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/posture"
 	"github.com/nsinspect/nsinspect/procinfo"
@@ -54,8 +55,11 @@ func containerMembers(init *procinfo.Proc, id string, ref *procinfo.Proc, facts 
 // member reads one process: ok when it is in the container and some link
 // differs from init's.
 func member(p *procinfo.Proc, id string, initLinks map[string]namespaces.NS) (Member, bool) {
-	c, err := p.Container()
-	if err != nil || c == nil || c.ID != id {
+	cgs, err := p.Cgroups()
+	if err != nil {
+		return Member{}, false
+	}
+	if c := engine.FromCgroups(cgs); c == nil || c.ID != id {
 		return Member{}, false
 	}
 	m := Member{PID: p.PID, Comm: commOf(p), Differs: map[string]namespaces.NS{}}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nsinspect/nsinspect/engine"
 	"github.com/nsinspect/nsinspect/procinfo"
 	"github.com/nsinspect/nsinspect/schema"
 )
@@ -30,14 +31,14 @@ type Show struct {
 	GIDMap        []procinfo.IDMapRange `json:"gid_map"`
 	Cgroups       []procinfo.Cgroup     `json:"cgroups"`
 	// Container is the container the cgroup paths name (nil: none).
-	Container *procinfo.Container `json:"container,omitempty"`
-	Cwd       string              `json:"cwd,omitempty"`
-	Root      string              `json:"root,omitempty"`
-	Umask     string              `json:"umask,omitempty"` // octal, "0022"
-	Signals   map[string]Signals  `json:"signals"`         // SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt
-	NS        []ShowNS            `json:"namespaces"`
-	Missing   []Missing           `json:"unavailable,omitempty"`
-	Note      string              `json:"note,omitempty"`
+	Container *engine.Container  `json:"container,omitempty"`
+	Cwd       string             `json:"cwd,omitempty"`
+	Root      string             `json:"root,omitempty"`
+	Umask     string             `json:"umask,omitempty"` // octal, "0022"
+	Signals   map[string]Signals `json:"signals"`         // SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt
+	NS        []ShowNS           `json:"namespaces"`
+	Missing   []Missing          `json:"unavailable,omitempty"`
+	Note      string             `json:"note,omitempty"`
 	// Kernel is the task's kernel objects, with --kernel only.
 	Kernel *Kernel `json:"kernel,omitempty"`
 }

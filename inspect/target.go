@@ -19,6 +19,8 @@ import (
 //	docker:NAME                   the init of a Docker container
 //	podman:NAME, podman:USER/NAME root's or USER's rootless podman
 //	runc:ID, runc:USER/ID         a plain runc container
+//	containerd:[NAMESPACE/]ID     a containerd container (namespace k8s.io, then
+//	                              the others but moby); ID may be a CRI container name
 type Target struct {
 	Arg      string // as written
 	Engine   string // "" for a task named by number
@@ -137,7 +139,7 @@ func engineError(arg string, err error) error {
 	switch {
 	case errors.Is(err, engine.ErrNotFound), errors.Is(err, engine.ErrNotRunning):
 		return Wrap(ErrNoSuchContainer, err, "%s: %v", arg, err)
-	case errors.Is(err, engine.ErrEngine):
+	case errors.Is(err, engine.ErrEngine), errors.Is(err, engine.ErrAmbiguous):
 		return Wrap(ErrBadInput, err, "%s: %v", arg, err)
 	case ClassOf(err) == Privilege:
 		return Wrap(ErrPrivilege, err, "%s: %v (run as root, or as a member of the engine's group)", arg, err)

@@ -102,7 +102,11 @@ func TestServeDaemonSet(t *testing.T) {
 	pod := e.startHold(t, "pod", "--cgroup-parent", "/kubepods/besteffort/pod"+uid)
 	os.WriteFile(filepath.Join(ctrs, "web-7d4f_shop_nginx-"+pod.id+".log"), nil, 0o644)
 
-	args, cmd := e.daemonSetRun(t, map[string]string{"/var/log/pods": pods, "/var/log/containers": ctrs})
+	// containerd's socket directory stands in empty: a node without
+	// containerd, where serve asks nothing and names pods from the logs.
+	ctrd := filepath.Join(node, "containerd")
+	os.MkdirAll(ctrd, 0o755)
+	args, cmd := e.daemonSetRun(t, map[string]string{"/var/log/pods": pods, "/var/log/containers": ctrs, "/run/containerd": ctrd})
 	name := "nsinspect-it-ds-" + strings.TrimPrefix(e.label, "nsinspect.test=")
 	run := append([]string{"run", "-d", "--rm", "--label", e.label, "--name", name, "-p", "127.0.0.1::9817"}, args...)
 	t.Logf("the DaemonSet as docker run: docker %s %s %s", strings.Join(run, " "), image, strings.Join(cmd, " "))
@@ -137,6 +141,9 @@ func TestServeDaemonSet(t *testing.T) {
 			if m.labels["namespace"] != "shop" || m.labels["pod"] != "web-7d4f" || m.labels["container"] != "nginx" || m.labels["pod_uid"] != uid || m.labels["engine"] != "kubernetes" {
 				t.Errorf("the pod's container: labels %v", m.labels)
 			}
+		}
+		if m.name == "nsinspect_errors_total" && m.labels["kind"] == "engine_api" && m.value != 0 {
+			t.Errorf("%v engine_api errors with no containerd socket: an absent runtime is not an error", m.value)
 		}
 		if m.name == "nsinspect_scan_success" && m.value != 1 {
 			t.Error("nsinspect_scan_success is 0 inside the DaemonSet's container")

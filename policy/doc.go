@@ -21,7 +21,7 @@
 // match keys, all of which must match (globs are path.Match: * ? [a-z] \,
 // and * does not cross a /):
 //
-//	engine: docker              # docker, podman, runc or host; a glob must match one of them
+//	engine: docker              # docker, podman, runc, containerd or host; a glob must match one
 //	name: "web-*"               # the container name
 //	image: "nginx:*"            # the image reference, as the engine reports it
 //	labels: {app: web}          # each label present, its value matching the glob

@@ -12,7 +12,7 @@ import (
 // Target is what a rule's match selects on: a container as its engine
 // reports it, or a plain process (Engine "host").
 type Target struct {
-	Engine string // docker, podman, runc or host
+	Engine string // docker, podman, runc, containerd or host
 	ID     string
 	Name   string
 	Image  string

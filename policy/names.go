@@ -9,7 +9,7 @@ import (
 )
 
 // engines are the values of Target.Engine.
-var engines = []string{"docker", "podman", "runc", "host"}
+var engines = []string{"docker", "podman", "runc", "containerd", "host"}
 
 // nsLinks are the link names of /proc/PID/ns (namespaces(7)).
 var nsLinks = func() []string {

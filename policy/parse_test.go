@@ -85,7 +85,7 @@ func TestParseBad(t *testing.T) {
 			`5:64: expect.capabilities.sets of rule "a": unknown capability set "efective"; known: effective, permitted, inheritable, bounding, ambient`,
 		}},
 		{"unknown-mount-kind.yaml", []string{`5:34: expect.sensitive_mounts.allow of rule "a": unknown sensitive mount kind "docker-sock"; known: docker-socket, podman-socket, containerd-socket, host-root, host-proc, host-sys, cgroupfs-rw, host-run, host-dev`}},
-		{"unknown-engine.yaml", []string{`4:21: match.engine of rule "a": "dokcer" matches no engine; engines: docker, podman, runc, host`}},
+		{"unknown-engine.yaml", []string{`4:21: match.engine of rule "a": "dokcer" matches no engine; engines: docker, podman, runc, containerd, host`}},
 		{"no-expect.yaml", []string{
 			`3:5: rule "a" has no expect; a rule expects at least one fact`,
 			`4:5: rule #2 has no name`,

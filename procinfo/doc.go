@@ -84,9 +84,8 @@
 //
 // fd.go (fd/N links and kinds), fdinfo.go, mountinfo.go, idmap.go
 // (uid_map, gid_map), cgroup.go, status.go (+ signal.go to decode its
-// masks), stat.go, ns.go; container.go reads the container id out of the
-// cgroup paths, snapshot.go reads them all in one pass, and text.go holds
+// masks), stat.go, ns.go; snapshot.go reads them all in one pass, and text.go holds
 // the read buffers and the line and field splitting the parsers share.
-// testdata/capture.sh recaptures every fixture from a live machine,
-// testdata/container/capture.sh the container ones.
+// testdata/capture.sh recaptures every fixture from a live machine (the
+// engine package reads container ids out of cgroup paths).
 package procinfo

@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/nsinspect/nsinspect/engine"
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/nsgroup"
 	"github.com/nsinspect/nsinspect/procinfo"
@@ -75,7 +76,7 @@ func idMapString(m []procinfo.IDMapRange) string {
 
 // containerDetail is show's container row: the label, where it was
 // recognised, and why the engine was not asked when it was not.
-func containerDetail(c *procinfo.Container) string {
+func containerDetail(c *engine.Container) string {
 	s := inspect.ContainerLabel(c)
 	switch {
 	case c.Cgroup != "":

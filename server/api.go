@@ -175,8 +175,8 @@ func (a API) containers(ctx context.Context, _ Query) (any, error) {
 	}
 	out := []containerJSON{}
 	for _, c := range p.Containers {
-		j := containerJSON{Engine: c.Engine, ID: c.ID, Name: c.Name, Cgroup: c.Cgroup, PodUID: c.PodUID,
-			PodNamespace: c.PodNamespace, Pod: c.Pod, PID: c.PID, Processes: c.Processes,
+		j := containerJSON{Engine: c.Engine, ID: c.ID, Name: c.Name, Cgroup: c.Cgroup, PodUID: c.Pod.UID,
+			PodNamespace: c.Pod.Namespace, Pod: c.Pod.Name, PID: c.PID, Processes: c.Processes,
 			Isolation: c.Isolation, Interfaces: c.NetDev}
 		if c.Shared != nil {
 			j.SharedWithHost = map[string]bool{}

@@ -6,26 +6,22 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/nsinspect/nsinspect/engine"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 
-// Container is one container the pass found, recognised from the cgroup
-// path of its processes (procinfo.ContainerFromCgroups): docker, podman,
-// containerd, CRI-O and kubelet's kubepods layouts.
-type Container struct {
-	Engine string // docker, podman, containerd, cri-o or kubernetes
-	ID     string // 64 hex digits
-	Name   string // the engine's name, or kubelet's container name; "" when unknown
-	Cgroup string
-	// Pod is the kubelet pod the cgroup path names (its UID), with the
-	// namespace and name kubelet's log directories give; empty outside
-	// Kubernetes or when they are not readable.
-	PodUID, PodNamespace, Pod string
-	// PID is the container's lowest PID (its init, as a rule);
+// Observed is one container the pass found, recognised from the cgroup
+// path of its processes (engine.FromCgroups: docker, podman, containerd,
+// CRI-O and kubelet's kubepods layouts), and what the pass measured of
+// it. Its Pod is what the runtime says (containerd's copy of kubelet's
+// labels, Scanner.Pods) or, failing that, the pod UID its cgroup path
+// names with the names kubelet's log directories give; zero outside
+// Kubernetes. Its PID is the container's lowest PID (its init, as a rule).
+type Observed struct {
+	engine.Container
 	// Processes counts its processes (thread-group leaders).
-	PID       int
 	Processes int
 	// Shared says, per SharedTypes entry, whether some process of the
 	// container is in the host's namespace of that type (the kernel's
@@ -74,7 +70,7 @@ type nsset [10]*model.Namespace
 // reads a few hundred cgroup files, not 6,000. A set whose cgroup names
 // the same container as another (a process that joined one of the host's
 // namespaces with setns) is counted with that container.
-func containers(p *Pass, k Kubelet) []*Container {
+func containers(p *Pass, k Kubelet) []*Observed {
 	sets := map[nsset][]*model.Task{}
 	for _, t := range p.Model.Tasks {
 		if t.IsThread() || t.Kernel || len(t.NS) != len(nsset{}) {
@@ -86,7 +82,7 @@ func containers(p *Pass, k Kubelet) []*Container {
 	if p.Host != nil {
 		host = nsset(p.Host)
 	}
-	byID := map[string]*Container{}
+	byID := map[string]*Observed{}
 	for set, tasks := range sets {
 		if p.Host != nil && set == host {
 			continue // the host's own processes
@@ -116,11 +112,11 @@ func containers(p *Pass, k Kubelet) []*Container {
 			}
 		}
 	}
-	list := make([]*Container, 0, len(byID))
+	list := make([]*Observed, 0, len(byID))
 	for _, c := range byID {
 		list = append(list, c)
 	}
-	slices.SortFunc(list, func(a, b *Container) int { return cmp.Or(cmp.Compare(a.Engine, b.Engine), cmp.Compare(a.ID, b.ID)) })
+	slices.SortFunc(list, func(a, b *Observed) int { return cmp.Or(cmp.Compare(a.Engine, b.Engine), cmp.Compare(a.ID, b.ID)) })
 	if len(list) > 0 {
 		k.name(p, list)
 	}
@@ -131,7 +127,7 @@ func containers(p *Pass, k Kubelet) []*Container {
 // through a pin, and checks that the pinned process is still in the set's
 // mount and net namespaces, so that a PID reused since the pass is not
 // taken for the set's. nil, nil: not in a container, or gone.
-func containerOf(t *model.Task, set nsset) (*Container, error) {
+func containerOf(t *model.Task, set nsset) (*Observed, error) {
 	pin, err := procinfo.Open(t.PID)
 	if err != nil {
 		return nil, ignoreGone(err)
@@ -151,12 +147,13 @@ func containerOf(t *model.Task, set nsset) (*Container, error) {
 			return nil, nil // gone, or its PID is another process's now
 		}
 	}
-	pc, ok := procinfo.ContainerFromCgroups(cgs)
-	if !ok {
+	ec := engine.FromCgroups(cgs)
+	if ec == nil {
 		return nil, nil
 	}
-	c := &Container{Engine: pc.Engine, ID: pc.ID, Cgroup: pc.Cgroup, PID: t.PID}
-	c.PodUID = podUID(pc.Cgroup)
+	c := &Observed{Container: *ec}
+	c.PID = t.PID
+	c.Pod.UID = podUID(ec.Cgroup)
 	return c, nil
 }
 

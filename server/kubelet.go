@@ -33,11 +33,11 @@ type containerLog struct {
 // name fills the pod and container names of list from the directories.
 // A directory that does not exist is not an error (a host without
 // kubelet); one that cannot be read is counted.
-func (k Kubelet) name(p *Pass, list []*Container) {
+func (k Kubelet) name(p *Pass, list []*Observed) {
 	var pods map[string]podName
 	var logs map[string]containerLog
 	for _, c := range list {
-		if c.PodUID == "" {
+		if c.Pod.UID == "" {
 			continue
 		}
 		if pods == nil {
@@ -45,11 +45,11 @@ func (k Kubelet) name(p *Pass, list []*Container) {
 			k.read(p, k.PodsDir, func(n string) { readPodDir(n, pods) })
 			k.read(p, k.ContainersDir, func(n string) { readContainerLog(n, logs) })
 		}
-		if pn, ok := pods[c.PodUID]; ok {
-			c.PodNamespace, c.Pod = pn.namespace, pn.name
+		if pn, ok := pods[c.Pod.UID]; ok {
+			c.Pod.Namespace, c.Pod.Name = pn.namespace, pn.name
 		}
 		if l, ok := logs[c.ID]; ok {
-			c.PodNamespace, c.Pod, c.Name = l.namespace, l.pod, l.container
+			c.Pod.Namespace, c.Pod.Name, c.Pod.Container, c.Name = l.namespace, l.pod, l.container, l.container
 		}
 	}
 }

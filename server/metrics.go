@@ -309,8 +309,8 @@ func unreadableReason(t *model.Task) string {
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
-func labelsOf(c *Container) []string {
-	return []string{c.Engine, c.ID, c.Name, c.PodNamespace, c.Pod}
+func labelsOf(c *Observed) []string {
+	return []string{c.Engine, c.ID, c.Name, c.Pod.Namespace, c.Pod.Name}
 }
 
 func collectContainers(ch chan<- prometheus.Metric, ds *descs, p *Pass) {
@@ -318,7 +318,7 @@ func collectContainers(ch chan<- prometheus.Metric, ds *descs, p *Pass) {
 	for _, c := range p.Containers {
 		engines[c.Engine]++
 		l := labelsOf(c)
-		ch <- gauge(ds.cInfo, 1, append(l, c.PodUID)...)
+		ch <- gauge(ds.cInfo, 1, append(l, c.Pod.UID)...)
 		ch <- gauge(ds.cProcs, float64(c.Processes), l...)
 		if c.Shared != nil {
 			for i, t := range SharedTypes {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nsinspect/nsinspect/discover"
+	"github.com/nsinspect/nsinspect/engine"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/procinfo"
@@ -26,7 +27,7 @@ type Pass struct {
 	Host     []*model.Namespace
 	HostNote string
 	// Containers, sorted by engine and id.
-	Containers []*Container
+	Containers []*Observed
 	// Policy is one result per (rule, container) the policy matched;
 	// PolicyRules names every rule, so that a rule nothing violates
 	// shows as 0.
@@ -44,7 +45,7 @@ type Pass struct {
 var ErrorKinds = []string{
 	"scan",         // the discovery pass failed as a whole
 	"cgroup",       // a container candidate's /proc/PID/cgroup could not be read (not: it exited)
-	"engine_api",   // the Docker engine's socket did not answer for names
+	"engine_api",   // the Docker engine's or containerd's socket did not answer for names
 	"kubelet_logs", // the pods or containers log directory could not be read
 	"netdev",       // a container's /proc/PID/net/dev could not be read
 	"posture",      // a container's isolation facts could not be read
@@ -54,7 +55,7 @@ var ErrorKinds = []string{
 // PolicyResult is one policy rule applied to one container.
 type PolicyResult struct {
 	Rule       string
-	Container  *Container
+	Container  *Observed
 	Violations int
 	// Undecided says why the rule could not be decided for the
 	// container (its identity is unknown): then there is no violations
@@ -71,6 +72,10 @@ type Scanner struct {
 	// Names asks a container engine for names by id (the Docker
 	// engine's socket); nil asks none.
 	Names func(ctx context.Context) (map[string]string, error)
+	// Pods asks the CRI runtime for its containers by id, with their
+	// pods from kubelet's labels (engine.ContainerdPods on k8s.io); nil
+	// asks none, and so does a nil map (no containerd on this node).
+	Pods func(ctx context.Context) (map[string]*engine.Container, error)
 	// Enrich adds what needs more than the model (isolation facts,
 	// policy results) to a pass before it is published; nil adds
 	// nothing. It may count errors with Pass.Fail.
@@ -101,6 +106,7 @@ func (s *Scanner) Scan() (*Pass, error) {
 	p.Host, p.HostNote = hostNamespaces(m)
 	p.Containers = containers(p, s.Kubelet)
 	s.names(p)
+	s.pods(p)
 	readNetDev(p)
 	if s.Enrich != nil {
 		s.Enrich(p)
@@ -111,7 +117,7 @@ func (s *Scanner) Scan() (*Pass, error) {
 }
 
 func (s *Scanner) names(p *Pass) {
-	if s.Names == nil || !slices.ContainsFunc(p.Containers, func(c *Container) bool { return c.Engine == "docker" }) {
+	if s.Names == nil || !slices.ContainsFunc(p.Containers, func(c *Observed) bool { return c.Engine == "docker" }) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -127,6 +133,38 @@ func (s *Scanner) names(p *Pass) {
 		}
 	}
 }
+
+// pods names the pass's CRI containers from the runtime: a container
+// containerd knows becomes containerd's (kubelet's cgroupfs layout does
+// not name the runtime), with its name, namespace and pod from kubelet's
+// labels, which are what kubelet itself asked for; the log directories'
+// names (Kubelet) stay where the runtime cannot be asked.
+func (s *Scanner) pods(p *Pass) {
+	if s.Pods == nil || !slices.ContainsFunc(p.Containers, isCRI) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	known, err := s.Pods(ctx)
+	if err != nil {
+		p.Fail("engine_api")
+		return
+	}
+	for _, c := range p.Containers {
+		k, ok := known[c.ID]
+		if !ok || !isCRI(c) {
+			continue
+		}
+		c.Engine, c.Name, c.Namespace, c.Image = k.Engine, k.Name, k.Namespace, k.Image
+		uid := c.Pod.UID
+		c.Pod = k.Pod
+		if c.Pod.UID == "" {
+			c.Pod.UID = uid
+		}
+	}
+}
+
+func isCRI(c *Observed) bool { return c.Engine == "containerd" || c.Engine == "kubernetes" }
 
 // hostNamespaces is the host's namespaces, when nsinspect runs in the
 // initial pid namespace: PID 1's, or, where PID 1's links cannot be read

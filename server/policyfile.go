@@ -28,7 +28,7 @@ type PolicyFile struct {
 	// identities caches what engines said of a container (engine/id ->
 	// name, image, labels), asked only when a rule selects on them; a
 	// container's are fixed for its life. Failed asks are not cached.
-	identities map[string]procinfo.Container
+	identities map[string]engine.Container
 }
 
 func NewPolicyFile(file string) (*PolicyFile, error) {
@@ -137,11 +137,11 @@ func (s *PolicyFile) Enrich(p *Pass) {
 }
 
 // forgetGone drops the identities of containers this pass did not find.
-func (s *PolicyFile) forgetGone(live []*Container) {
+func (s *PolicyFile) forgetGone(live []*Observed) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for key := range s.identities {
-		if !slices.ContainsFunc(live, func(c *Container) bool { return c.Engine+"/"+c.ID == key }) {
+		if !slices.ContainsFunc(live, func(c *Observed) bool { return c.Engine+"/"+c.ID == key }) {
 			delete(s.identities, key)
 		}
 	}
@@ -152,7 +152,7 @@ func (s *PolicyFile) forgetGone(live []*Container) {
 // labels from its engine (engine.Identify, as audit asks). When the
 // engine cannot be asked, the target is Unidentified and such rules are
 // undecided for it, never "matched nothing".
-func (s *PolicyFile) target(c *Container, pol *policy.Policy) policy.Target {
+func (s *PolicyFile) target(c *Observed, pol *policy.Policy) policy.Target {
 	t := policy.Target{Engine: c.Engine, ID: c.ID, Name: c.Name, PID: c.PID}
 	if !slices.ContainsFunc(pol.Rules(), policy.Rule.NeedsIdentity) {
 		return t
@@ -162,14 +162,14 @@ func (s *PolicyFile) target(c *Container, pol *policy.Policy) policy.Target {
 	known, ok := s.identities[key]
 	s.mu.Unlock()
 	if !ok {
-		known = procinfo.Container{Engine: c.Engine, ID: c.ID, Cgroup: c.Cgroup}
+		known = engine.Container{Engine: c.Engine, ID: c.ID, Namespace: c.Namespace, Cgroup: c.Cgroup}
 		if err := engine.Identify(context.Background(), &known); err != nil {
 			t.Unidentified = inspect.OneLine(err.Error())
 			return t
 		}
 		s.mu.Lock()
 		if s.identities == nil {
-			s.identities = map[string]procinfo.Container{}
+			s.identities = map[string]engine.Container{}
 		}
 		s.identities[key] = known
 		s.mu.Unlock()
@@ -181,7 +181,7 @@ func (s *PolicyFile) target(c *Container, pol *policy.Policy) policy.Target {
 	return t
 }
 
-func containerFacts(c *Container, ref *procinfo.Proc) (*posture.Facts, error) {
+func containerFacts(c *Observed, ref *procinfo.Proc) (*posture.Facts, error) {
 	pin, err := procinfo.Open(c.PID)
 	if err != nil {
 		return nil, nil

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/engine"
 	"github.com/nsinspect/nsinspect/features"
 	"github.com/nsinspect/nsinspect/internal/linux"
 	"github.com/nsinspect/nsinspect/namespaces"
@@ -30,7 +31,7 @@ type Task struct {
 	Comm string `json:"comm"`
 	// Container is the container the task runs in; Compare leaves it
 	// nil, callers that recognise containers fill it in.
-	Container *procinfo.Container `json:"container,omitempty"`
+	Container *engine.Container `json:"container,omitempty"`
 }
 
 func (t Task) String() string {

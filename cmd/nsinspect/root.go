@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/nsinspect/nsinspect/engine"
 	"github.com/nsinspect/nsinspect/internal/version"
 )
 
@@ -43,7 +44,8 @@ with the kernel's evidence beside every verdict.
 Wherever a task is taken, it is named the same way: a PID, "self"
 (nsinspect's own process), PID:TID (one thread), or a container's init:
 docker:NAME, podman:NAME (podman:USER/NAME for USER's rootless podman),
-runc:ID (runc:USER/ID).
+runc:ID (runc:USER/ID), containerd:[NAMESPACE/]ID (namespace k8s.io first;
+ID may be a CRI container name).
 
 ` + exitCodesHelp,
 		SilenceUsage:  true,
@@ -71,6 +73,8 @@ runc:ID (runc:USER/ID).
 	// prints through text/template, whose reflection keeps every method
 	// of every type in the binary (2.6 MB, over the image budget).
 	root.Flags().Bool("version", false, "print nsinspect's version (git describe, or what Go recorded) and exit")
+	root.PersistentFlags().StringVar(&engine.ContainerdSocket, "containerd-socket", "",
+		"containerd's socket (default: the first of "+strings.Join(engine.ContainerdSockets, ", ")+" that exists)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%v (see '%s --help')", err, c.CommandPath())
 	})

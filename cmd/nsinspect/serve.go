@@ -102,6 +102,7 @@ func runServe(stderr io.Writer, o serveOptions) error {
 		Source:  src,
 		Kubelet: server.Kubelet{PodsDir: o.podsDir, ContainersDir: o.containersDir},
 		Names:   dockerNames,
+		Pods:    containerdPods,
 		Enrich:  pol.Enrich,
 	}
 	cache := server.NewCache(sc.Scan, o.minInterval)
@@ -169,6 +170,12 @@ func serveUntilSignal(srv *http.Server, ln net.Listener, cache *server.Cache[*se
 			return nil
 		}
 	}
+}
+
+// containerdPods asks containerd (--containerd-socket, or the first of
+// its usual sockets) for kubelet's containers, when a socket exists.
+func containerdPods(ctx context.Context) (map[string]*engine.Container, error) {
+	return engine.ContainerdPods(ctx, engine.CRINamespace)
 }
 
 // dockerNames asks the Docker engine for container names, when its socket

@@ -1,7 +1,8 @@
-package procinfo
+package engine
 
 import (
 	"bytes"
+	"github.com/nsinspect/nsinspect/procinfo"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,7 @@ const (
 	outerID   = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
 )
 
-// The fixtures are real /proc/PID/cgroup files (testdata/container/capture.sh).
+// The fixtures are real /proc/PID/cgroup files (testdata/cgroup/capture.sh).
 func TestContainerFromCgroupsFixtures(t *testing.T) {
 	for _, tt := range []struct {
 		file   string
@@ -38,17 +39,17 @@ func TestContainerFromCgroupsFixtures(t *testing.T) {
 		{"cri-containerd", "containerd", fixtureID, "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1a2b.slice/cri-containerd-" + fixtureID + ".scope"},
 		{"crio", "cri-o", fixtureID, "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1a2b.slice/crio-" + fixtureID + ".scope"},
 		{"kubepods-cgroupfs", "kubernetes", fixtureID, "/kubepods/besteffort/pod1a2b3c4d-0000-1111-2222-333344445555/" + fixtureID},
-		{"../cgroup/hybrid", "", "", ""},
+		{"host", "", "", ""},
 	} {
-		cgs := parseFixture(t, "container/"+tt.file, ParseCgroup)
-		c, ok := ContainerFromCgroups(cgs)
+		cgs := cgroupFixture(t, cgroupPath(tt.file))
+		c := FromCgroups(cgs)
 		if tt.engine == "" {
-			if ok {
+			if c != nil {
 				t.Errorf("%s: recognised %+v, want no container", tt.file, c)
 			}
 			continue
 		}
-		if !ok {
+		if c == nil {
 			t.Errorf("%s: no container recognised, want %s", tt.file, tt.engine)
 			continue
 		}
@@ -91,47 +92,56 @@ func TestContainerFromCgroupPathOdd(t *testing.T) {
 		{"/other/" + fixtureID, ""}, // a bare id under an unknown parent: not guessed
 		{"/system.slice/docker.service", ""},
 	} {
-		c, ok := ContainerFromCgroupPath(tt.path)
-		if ok != (tt.id != "") || c.ID != tt.id {
-			t.Errorf("ContainerFromCgroupPath(%q) = %+v, %v; want id %q", tt.path, c, ok, tt.id)
+		c := FromCgroupPath(tt.path)
+		if (c != nil) != (tt.id != "") || (c != nil && c.ID != tt.id) {
+			t.Errorf("FromCgroupPath(%q) = %+v; want id %q", tt.path, c, tt.id)
 		}
 	}
 }
 
 // The v2 line wins over v1 lines, which are tried in file order.
 func TestContainerFromCgroupsOrder(t *testing.T) {
-	cgs := []Cgroup{
+	cgs := []procinfo.Cgroup{
 		{HierarchyID: 4, Path: "/docker/" + outerID},
 		{HierarchyID: 0, Path: "/system.slice/docker-" + fixtureID + ".scope"},
 	}
-	if c, _ := ContainerFromCgroups(cgs); c.ID != fixtureID {
+	if c := FromCgroups(cgs); c == nil || c.ID != fixtureID {
 		t.Errorf("got %+v, want the v2 line's id", c)
 	}
 	cgs[1].Path = "/"
-	if c, _ := ContainerFromCgroups(cgs); c.ID != outerID {
+	if c := FromCgroups(cgs); c == nil || c.ID != outerID {
 		t.Errorf("got %+v, want the v1 line's id when v2 names none", c)
 	}
 }
 
-func FuzzContainerFromCgroupPath(f *testing.F) {
-	files, _ := filepath.Glob("testdata/container/*")
+func FuzzFromCgroupPath(f *testing.F) {
+	files, _ := filepath.Glob("testdata/cgroup/*")
 	for _, name := range files {
 		b, err := os.ReadFile(name)
 		if err != nil {
 			f.Fatal(err)
 		}
-		cgs, _ := ParseCgroup(bytes.NewReader(b)) // capture.sh parses as nothing
+		cgs, _ := procinfo.ParseCgroup(bytes.NewReader(b)) // capture.sh parses as nothing
 		for _, cg := range cgs {
 			f.Add(cg.Path)
 		}
 	}
 	f.Fuzz(func(t *testing.T, path string) {
-		c, ok := ContainerFromCgroupPath(path)
-		if !ok {
+		c := FromCgroupPath(path)
+		if c == nil {
 			return
 		}
 		if !isContainerID(c.ID) || c.Engine == "" || !strings.HasPrefix(path, c.Cgroup) || !strings.Contains(c.Cgroup, c.ID) {
-			t.Fatalf("ContainerFromCgroupPath(%q) = %+v", path, c)
+			t.Fatalf("FromCgroupPath(%q) = %+v", path, c)
 		}
 	})
+}
+
+// cgroupPath is a fixture's file: the container ones here, "host" a host
+// process's from procinfo's.
+func cgroupPath(name string) string {
+	if name == "host" {
+		return "../procinfo/testdata/cgroup/hybrid"
+	}
+	return "testdata/cgroup/" + name
 }

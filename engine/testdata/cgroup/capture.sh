@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recaptures procinfo/testdata/container (as root, from the repository root,
+# Recaptures engine/testdata/cgroup (as root, from the repository root,
 # with a Docker engine and the nsinspect image: `make image` first). Every
 # fixture is a real /proc/PID/cgroup file.
 #
