@@ -54,15 +54,23 @@ func (f WatchFilter) Match(e *TraceEvent) bool {
 // openTracer loads the tracer, with its failures as the core's errors.
 func openTracer(follow bool) (*tracer.Tracer, error) {
 	t, err := tracer.Open(tracer.Options{Follow: follow})
-	switch {
-	case err == nil:
-		return t, nil
-	case errors.Is(err, tracer.ErrUnsupported):
-		return nil, Wrap(ErrUnsupported, err, "cannot trace: %v", err)
-	case errors.Is(err, bpfiter.ErrUnavailable):
-		return nil, Wrap(ErrPrivilege, err, "cannot trace: %v", err)
+	if err != nil {
+		return nil, tracerError(err)
 	}
-	return nil, Undecidedf(err, "cannot trace: %v", err)
+	return t, nil
+}
+
+// tracerError is the core's error for a tracer that cannot be opened: a
+// kernel older than 5.8 is ErrUnsupported, missing privilege, BTF or
+// lockdown ErrPrivilege (both exit 4).
+func tracerError(err error) error {
+	switch {
+	case errors.Is(err, tracer.ErrUnsupported):
+		return Wrap(ErrUnsupported, err, "cannot trace: %v", err)
+	case errors.Is(err, bpfiter.ErrUnavailable):
+		return Wrap(ErrPrivilege, err, "cannot trace: %v", err)
+	}
+	return Undecidedf(err, "cannot trace: %v", err)
 }
 
 // read runs t.Read in a goroutine, sending events, then closes evs and

@@ -315,3 +315,17 @@ func TestTraceExitStatus(t *testing.T) {
 	}
 	checkOneLineError(t, nsinspect(t, "trace", "--", "/nonexistent/command"), 2, "trace of a missing command")
 }
+
+// Without privilege trace and watch exit 4 with one line, and the command
+// is not started.
+func TestTraceUnprivileged(t *testing.T) {
+	testutil.RequireRoot(t)
+	marker := filepath.Join(t.TempDir(), "ran")
+	os.Chmod(filepath.Dir(marker), 0o777)
+	r := runAs(t, nobody(), "trace", "--", "touch", marker)
+	checkOneLineError(t, r, 4, "trace as nobody")
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("trace started its command though it could not trace it")
+	}
+	checkOneLineError(t, runAs(t, nobody(), "watch", "--count", "1"), 4, "watch as nobody")
+}
