@@ -67,7 +67,7 @@ func tracerError(err error) error {
 	switch {
 	case errors.Is(err, tracer.ErrUnsupported):
 		return Wrap(ErrUnsupported, err, "cannot trace: %v", err)
-	case errors.Is(err, bpfiter.ErrUnavailable):
+	case errors.Is(err, tracer.ErrUnavailable), errors.Is(err, bpfiter.ErrUnavailable):
 		return Wrap(ErrPrivilege, err, "cannot trace: %v", err)
 	}
 	return Undecidedf(err, "cannot trace: %v", err)

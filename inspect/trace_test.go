@@ -136,6 +136,7 @@ func TestTracerError(t *testing.T) {
 	}{
 		{fmt.Errorf("%w (this is Linux 5.4)", tracer.ErrUnsupported), ErrUnsupported},
 		{fmt.Errorf("%w: no BTF", bpfiter.ErrUnavailable), ErrPrivilege},
+		{fmt.Errorf("%w: no CAP_BPF", tracer.ErrUnavailable), ErrPrivilege},
 		{errors.New("reading the embedded BPF object"), ErrUndecided},
 	} {
 		err := tracerError(tt.err)

@@ -25,6 +25,22 @@ import (
 // buffer: Linux 5.8).
 var ErrUnsupported = errors.New("the tracer needs Linux 5.8 or later (BPF ring buffer)")
 
+// ErrUnavailable: this process may not load tracing programs. The
+// reasons the BPF iterators give (no BTF, lockdown) wrap
+// bpfiter.ErrUnavailable instead.
+var ErrUnavailable = errors.New("BPF tracing unavailable")
+
+var errNoCaps = &reason{"tracing needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN (run as root)", ErrUnavailable}
+
+// reason is an error that says only why, and matches its kind.
+type reason struct {
+	why  string
+	kind error
+}
+
+func (r *reason) Error() string { return r.why }
+func (r *reason) Unwrap() error { return r.kind }
+
 // Options choose what is traced.
 type Options struct {
 	// Follow traces only the processes this one starts after Open, and
@@ -42,9 +58,13 @@ type Tracer struct {
 }
 
 // Open loads and attaches the programs. Errors that mean "not here" wrap
-// bpfiter.ErrUnavailable (privilege, BTF, lockdown) or ErrUnsupported
-// (kernel too old).
+// ErrUnavailable (privilege), bpfiter.ErrUnavailable (BTF, lockdown) or
+// ErrUnsupported (kernel too old).
 func Open(opts Options) (*Tracer, error) {
+	if !hasCaps() {
+		return nil, errNoCaps
+	}
+	// BTF and lockdown, said as the iterators say them.
 	if err := bpfiter.Probe(); err != nil {
 		return nil, err
 	}
@@ -155,6 +175,17 @@ func (t *Tracer) Lost() (uint64, error) {
 		n += v
 	}
 	return n, nil
+}
+
+// hasCaps reports whether this thread may load tracing programs.
+func hasCaps() bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return false
+	}
+	has := func(c uint) bool { return data[c/32].Effective&(1<<(c%32)) != 0 }
+	return has(unix.CAP_SYS_ADMIN) || (has(unix.CAP_BPF) && has(unix.CAP_PERFMON))
 }
 
 // pidNamespace is this process's pid namespace inode and depth (the
