@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/internal/linux"
 	"github.com/nsinspect/nsinspect/internal/testutil"
@@ -283,6 +285,28 @@ func TestTraceSetns(t *testing.T) {
 	}
 	if c := row(t, e, "uts"); c.Verdict != "kept" {
 		t.Errorf("setns uts %s, want kept", c.Verdict)
+	}
+
+	// setns on a pidfd names the process; what it entered shows in
+	// the changes.
+	if py, err := testutil.Run(testutil.Quick, "python3", "-c", "import sys; print(sys.executable)"); err == nil {
+		script := fmt.Sprintf(`import ctypes, os, sys
+fd = os.pidfd_open(%d)
+sys.exit(ctypes.CDLL(None, use_errno=True).setns(fd, %d) != 0)`, target, unix.CLONE_NEWNET)
+		r := nsinspect(t, "trace", "--json", "--", strings.TrimSpace(py), "-c", script)
+		evs := traceEvents(t, r.stdout)
+		if r.code != 0 || evs[0].Event != "setns" {
+			t.Fatalf("setns on a pidfd: exit %d (%s):\n%s", r.code, r.stderr, r.stdout)
+		}
+		e := evs[0]
+		if e.FDKind != "pidfd" || e.TargetPID != target || e.Entered != nil {
+			t.Errorf("setns on a pidfd of %d: fd_kind %s, target %d, entered %+v", target, e.FDKind, e.TargetPID, e.Entered)
+		}
+		if c := row(t, e, "net"); c.Verdict != "replaced" || c.B.Ino != net {
+			t.Errorf("setns on a pidfd: net %s to %+v, want replaced by %d", c.Verdict, c.B, net)
+		}
+	} else if testutil.InCI() {
+		t.Errorf("python3: %v", err)
 	}
 
 	r = nsinspect(t, "trace", "--json", "--", "nsenter", fmt.Sprintf("--net=/proc/%d/ns/uts", target), "true")

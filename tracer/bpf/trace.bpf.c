@@ -38,6 +38,7 @@ const struct nst_event *_nst_event __attribute__((unused));
 
 #define CLONE_THREAD 0x00010000
 #define NSFS_MAGIC 0x6e736673
+#define PID_FS_MAGIC 0x50494446
 #define TS_COMPAT 0x0002
 #define PF_USER_WORKER 0x00004000
 
@@ -357,6 +358,7 @@ static __always_inline void setns_fd(struct nst_event *e, struct task_struct *t,
 	struct file *f = 0;
 	struct inode *ino;
 	struct ns_common *ns;
+	unsigned long magic;
 
 	e->fd = fd;
 	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
@@ -365,11 +367,17 @@ static __always_inline void setns_fd(struct nst_event *e, struct task_struct *t,
 	if (!f)
 		return;
 	ino = BPF_CORE_READ(f, f_inode);
-	if (BPF_CORE_READ(ino, i_sb, s_magic) != NSFS_MAGIC) {
-		/* A pidfd's private_data is its struct pid; for any other
-		 * file the number is garbage, kept only if setns succeeds. */
+	magic = BPF_CORE_READ(ino, i_sb, s_magic);
+	if (magic != NSFS_MAGIC) {
+		/* A pidfd's struct pid is its inode's i_private on pidfs
+		 * (6.9+), its file's private_data before (an anonymous
+		 * inode). For any other file the number is garbage, kept
+		 * only if setns succeeds, which proves a pidfd. */
 		e->fd_kind = NST_FD_OTHER;
-		e->target = nr_in_reader(BPF_CORE_READ(f, private_data));
+		if (magic == PID_FS_MAGIC)
+			e->target = nr_in_reader(BPF_CORE_READ(ino, i_private));
+		else
+			e->target = nr_in_reader(BPF_CORE_READ(f, private_data));
 		return;
 	}
 	/* An nsfs inode's i_private is its struct ns_common. */
