@@ -287,28 +287,6 @@ func TestTraceSetns(t *testing.T) {
 		t.Errorf("setns uts %s, want kept", c.Verdict)
 	}
 
-	// setns on a pidfd names the process; what it entered shows in
-	// the changes.
-	if py, err := testutil.Run(testutil.Quick, "python3", "-c", "import sys; print(sys.executable)"); err == nil {
-		script := fmt.Sprintf(`import ctypes, os, sys
-fd = os.pidfd_open(%d)
-sys.exit(ctypes.CDLL(None, use_errno=True).setns(fd, %d) != 0)`, target, unix.CLONE_NEWNET)
-		r := nsinspect(t, "trace", "--json", "--", strings.TrimSpace(py), "-c", script)
-		evs := traceEvents(t, r.stdout)
-		if r.code != 0 || evs[0].Event != "setns" {
-			t.Fatalf("setns on a pidfd: exit %d (%s):\n%s", r.code, r.stderr, r.stdout)
-		}
-		e := evs[0]
-		if e.FDKind != "pidfd" || e.TargetPID != target || e.Entered != nil {
-			t.Errorf("setns on a pidfd of %d: fd_kind %s, target %d, entered %+v", target, e.FDKind, e.TargetPID, e.Entered)
-		}
-		if c := row(t, e, "net"); c.Verdict != "replaced" || c.B.Ino != net {
-			t.Errorf("setns on a pidfd: net %s to %+v, want replaced by %d", c.Verdict, c.B, net)
-		}
-	} else if testutil.InCI() {
-		t.Errorf("python3: %v", err)
-	}
-
 	r = nsinspect(t, "trace", "--json", "--", "nsenter", fmt.Sprintf("--net=/proc/%d/ns/uts", target), "true")
 	if r.code != 1 {
 		t.Errorf("trace of a failing nsenter: exit %d, want nsenter's 1 (stderr %q)", r.code, r.stderr)
@@ -352,4 +330,31 @@ func TestTraceUnprivileged(t *testing.T) {
 		t.Error("trace started its command though it could not trace it")
 	}
 	checkOneLineError(t, runAs(t, nobody(), "watch", "--count", "1"), 4, "watch as nobody")
+}
+
+// setns on a pidfd names the process (fd_kind pidfd, target_pid), and
+// what it entered shows in the changes.
+func TestTraceSetnsPidfd(t *testing.T) {
+	requireTracer(t)
+	py, err := testutil.Run(testutil.Quick, "python3", "-c", "import sys; print(sys.executable)")
+	if err != nil {
+		testutil.Unavailable(t, "python3: "+err.Error(), "apt-get install python3")
+	}
+	target, _ := testutil.Unshare(t, "-n")
+	net := nsIno(t, fmt.Sprint(target), "net")
+	script := fmt.Sprintf(`import ctypes, os, sys
+fd = os.pidfd_open(%d)
+sys.exit(ctypes.CDLL(None, use_errno=True).setns(fd, %d) != 0)`, target, unix.CLONE_NEWNET)
+	r := nsinspect(t, "trace", "--json", "--", strings.TrimSpace(py), "-c", script)
+	evs := traceEvents(t, r.stdout)
+	if r.code != 0 || evs[0].Event != "setns" {
+		t.Fatalf("setns on a pidfd: exit %d (%s):\n%s", r.code, r.stderr, r.stdout)
+	}
+	e := evs[0]
+	if e.FDKind != "pidfd" || e.TargetPID != target || e.Entered != nil {
+		t.Errorf("setns on a pidfd of %d: fd_kind %s, target %d, entered %+v", target, e.FDKind, e.TargetPID, e.Entered)
+	}
+	if c := row(t, e, "net"); c.Verdict != "replaced" || c.B.Ino != net {
+		t.Errorf("setns on a pidfd: net %s to %+v, want replaced by %d", c.Verdict, c.B, net)
+	}
 }

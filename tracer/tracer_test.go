@@ -2,12 +2,14 @@ package tracer
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/internal/testutil"
+	"github.com/nsinspect/nsinspect/namespaces"
 )
 
 // traced runs argv under a following tracer and returns its events.
@@ -71,5 +73,36 @@ func TestUnshareNetFork(t *testing.T) {
 	}
 	if fork.A.Obj[MM] == fork.B.Obj[MM] || fork.A.Obj[Files] == fork.B.Obj[Files] {
 		t.Errorf("fork shares mm or files: %v %v", fork.A.Obj, fork.B.Obj)
+	}
+}
+
+// nsenter -n -t PID: one setns on PID's net namespace file, with its
+// nstype, that replaces net.
+func TestSetnsNet(t *testing.T) {
+	testutil.RequireCommand(t, "nsenter", "util-linux")
+	target, _ := testutil.Unshare(t, "-n")
+	var st unix.Stat_t
+	if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/net", target), &st); err != nil {
+		t.Fatal(err)
+	}
+	var setns []*Event
+	for _, e := range traced(t, "nsenter", "-n", "-t", fmt.Sprint(target), "true") {
+		if e.Kind == Setns {
+			setns = append(setns, e)
+		}
+	}
+	if len(setns) != 1 {
+		t.Fatalf("%d setns events, want 1", len(setns))
+	}
+	e := setns[0]
+	const net = 3 // namespaces.Links
+	if e.FDKind != FDNSFS || e.FDType != namespaces.Net || e.FDNS.Ino != st.Ino || e.Errno != 0 {
+		t.Errorf("setns fd %d: kind %v type %v ino %d errno %v, want net %d", e.FD, e.FDKind, e.FDType, e.FDNS.Ino, e.Errno, st.Ino)
+	}
+	if e.Flags != unix.CLONE_NEWNET {
+		t.Errorf("nstype %#x, want CLONE_NEWNET", e.Flags)
+	}
+	if e.A.NS[net] == e.B.NS[net] || e.B.NS[net].Ino != st.Ino {
+		t.Errorf("net %v -> %v, want %d", e.A.NS[net], e.B.NS[net], st.Ino)
 	}
 }
