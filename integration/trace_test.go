@@ -90,7 +90,7 @@ func TestTraceUnshareNetFork(t *testing.T) {
 	testutil.RequireCommand(t, "unshare", "util-linux")
 	links := filepath.Join(t.TempDir(), "links")
 	r := nsinspect(t, "trace", "--json", "--", "unshare", "-n", "-f", "sh", "-c",
-		`readlink /proc/self/ns/net /proc/$PPID/ns/net > `+links)
+		`readlink /proc/$$/ns/net > `+links+` && readlink /proc/$PPID/ns/net >> `+links)
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
