@@ -250,3 +250,35 @@ func TestOpenAPIErrors(t *testing.T) {
 		t.Error("an error body as /api/namespaces' 200 is accepted")
 	}
 }
+
+// The renderers' line fixtures (NAME-*.jsonl: trace's and watch's --json)
+// validate line by line against the schema their name starts with, and
+// every object of a line is closed.
+func TestLineDocumentsValidate(t *testing.T) {
+	v := validator(t)
+	n := 0
+	for _, dir := range documentDirs {
+		files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			name := schemaOf(v.Names(), filepath.Base(f))
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+				if err := v.Validate(name, line); err != nil {
+					t.Errorf("%s:%d: %v", f, i+1, err)
+					continue
+				}
+				closed(t, v, name, f, line)
+				n++
+			}
+		}
+	}
+	if n < 6 {
+		t.Errorf("%d lines validated; render/testdata/fixtures/trace-events.jsonl has 6", n)
+	}
+}

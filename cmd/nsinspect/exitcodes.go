@@ -81,3 +81,9 @@ func privilegeErrorf(format string, a ...any) error { return inspect.Privilegef(
 // errAssertion is returned after a failed assertion was printed: it
 // carries the exit code and no line of its own.
 var errAssertion = inspect.Assertionf("")
+
+// exitStatus is a command's own exit code that is none of the table's:
+// trace exits with its command's. It prints nothing.
+type exitStatus struct{ code int }
+
+func (e *exitStatus) Error() string { return "" }

@@ -41,6 +41,9 @@ func run(args []string) int {
 	if err == nil {
 		return exitOK
 	}
+	if st, ok := err.(*exitStatus); ok {
+		return st.code
+	}
 	printError(os.Stderr, err)
 	return exitCode(err)
 }

@@ -104,12 +104,19 @@ func (v *Validator) Validate(name string, doc []byte) error {
 // the name of their schema.
 var jsonCommands = []string{"audit", "clone", "compare", "explain", "features", "fds", "kthreads", "ls", "matrix", "nsproxy", "show", "struct", "unshare"}
 
+// lineCommands print one document per line, each against the schema
+// "trace".
+var lineCommands = []string{"trace", "watch"}
+
 // ForArgs is the schema of what `nsinspect ARGS...` prints on stdout:
 // "" when it prints no JSON document (no --json, --help, or a command
 // without one).
 func ForArgs(args []string) string {
 	cmd, asJSON, kernel := "", false, false
 	for _, a := range args {
+		if slices.Contains(lineCommands, cmd) && (a == "--" || !strings.HasPrefix(a, "-")) {
+			break // trace's command and its arguments
+		}
 		switch {
 		case a == "-h" || a == "--help":
 			return ""
@@ -120,6 +127,9 @@ func ForArgs(args []string) string {
 		case cmd == "" && !strings.HasPrefix(a, "-"):
 			cmd = a
 		}
+	}
+	if asJSON && slices.Contains(lineCommands, cmd) {
+		return "trace"
 	}
 	if !asJSON || !slices.Contains(jsonCommands, cmd) {
 		return ""
@@ -137,6 +147,14 @@ func ForArgs(args []string) string {
 func (v *Validator) ValidateArgs(args []string, stdout []byte) error {
 	name := ForArgs(args)
 	if name == "" || len(bytes.TrimSpace(stdout)) == 0 {
+		return nil
+	}
+	if name == "trace" {
+		for i, line := range bytes.Split(bytes.TrimSpace(stdout), []byte("\n")) {
+			if err := v.Validate(name, line); err != nil {
+				return fmt.Errorf("nsinspect %s: line %d of stdout %w", strings.Join(args, " "), i+1, err)
+			}
+		}
 		return nil
 	}
 	if err := v.Validate(name, stdout); err != nil {

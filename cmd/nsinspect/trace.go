@@ -1,0 +1,110 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/nsinspect/nsinspect/inspect"
+	"github.com/nsinspect/nsinspect/render"
+)
+
+func init() {
+	register(&cobra.Command{
+		Use:   "trace [--json] [-o FILE] [--] CMD [ARGS...]",
+		Short: "Run CMD and show every clone, unshare and setns of it and its descendants, with what parent and child share",
+	}, newTraceCmd)
+}
+
+func newTraceCmd() *cobra.Command {
+	var asJSON bool
+	var output string
+	c := &cobra.Command{
+		Long: `trace attaches BPF programs, then starts CMD, and prints one line per event of
+CMD and every process it makes, until CMD exits:
+
+  fork     a new task (fork, vfork, clone, clone3; a thread too), with the
+           clone flags and the sharing table at the moment the child is made:
+           each namespace (the ten /proc/PID/ns links) and each object (files,
+           fs, mm, sighand, signal, io, sysvsem, nsproxy, cred) is the same as
+           the parent's, different, or neither has one
+  unshare  an unshare(2) that returned: what it replaced, before and after,
+           or the errno and the rule it broke
+  setns    a setns(2) that returned: the fd (a namespace file or a pidfd),
+           the namespace entered, what it replaced, or the errno
+
+--json prints one JSON object per line (schema/trace.json); the last line is
+{"event": "end", ...} with the number of events lost. Objects are named by ids
+of this run, never by kernel address. See docs/trace.md.
+
+CMD's stdin, stdout and stderr are nsinspect's; -o FILE keeps the events apart.
+The first SIGINT or SIGTERM is passed on to CMD; a second ends the trace and
+leaves CMD running.
+
+trace exits with CMD's exit code, or 128+N when CMD was killed by signal N,
+as a shell does. Before CMD runs, trace's own failures exit as below (2: CMD
+cannot be started; 4: no BPF here, or a kernel older than 5.8).`,
+		Example: `  nsinspect trace -- unshare -n -f true
+  nsinspect trace --json -o /tmp/ev.jsonl -- ip netns exec red true`,
+		Args: usageArgs(cobra.MinimumNArgs(1)),
+		RunE: func(c *cobra.Command, args []string) error {
+			w, closeOut, err := openOutput(c, output)
+			if err != nil {
+				return err
+			}
+			defer closeOut()
+			cmd := exec.Command(args[0], args[1:]...)
+			cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+			sigs := make(chan os.Signal, 2)
+			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+			defer signal.Stop(sigs)
+			emit := eventWriter(w, asJSON)
+			end, err := inspect.Trace(cmd, sigs, emit)
+			if err != nil {
+				return err
+			}
+			if err := emit(inspect.EndEvent(end)); err != nil {
+				return err
+			}
+			warnLost(c.ErrOrStderr(), end.Lost)
+			if end.ExitCode != nil && *end.ExitCode != 0 {
+				return &exitStatus{code: *end.ExitCode}
+			}
+			return nil
+		},
+	}
+	c.Flags().SetInterspersed(false)
+	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per event, per line (schema/trace.json)")
+	c.Flags().StringVarP(&output, "output", "o", "", "write the events to FILE instead of stdout")
+	return c
+}
+
+// openOutput is stdout, or FILE created afresh.
+func openOutput(c *cobra.Command, path string) (io.Writer, func(), error) {
+	if path == "" {
+		return c.OutOrStdout(), func() {}, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, nil, usageErrorf("cannot write the events to %s: %v", path, errors.Unwrap(err))
+	}
+	return f, func() { f.Close() }, nil
+}
+
+func eventWriter(w io.Writer, asJSON bool) func(*inspect.TraceEvent) error {
+	if asJSON {
+		return func(e *inspect.TraceEvent) error { return render.TraceJSON(w, e) }
+	}
+	return func(e *inspect.TraceEvent) error { return render.Trace(w, e) }
+}
+
+func warnLost(w io.Writer, lost uint64) {
+	if lost > 0 {
+		render.LostWarning(w, lost)
+	}
+}

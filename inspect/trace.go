@@ -1,0 +1,239 @@
+package inspect
+
+import (
+	"fmt"
+	"slices"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/clone/flags"
+	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/schema"
+	"github.com/nsinspect/nsinspect/tracer"
+)
+
+// TraceEvent is one line of `trace --json` and `watch --json`: a new
+// task ("fork"), an unshare(2) or a setns(2) that returned, or the "end"
+// line that closes every run.
+type TraceEvent struct {
+	SchemaVersion schema.Version `json:"schema_version"`
+	Event         string         `json:"event"`
+	// BoottimeNS is when it happened: ns since boot (CLOCK_BOOTTIME).
+	BoottimeNS uint64 `json:"boottime_ns,omitempty"`
+	// Caller made the call: for unshare and setns, as it was after the
+	// call returned.
+	Caller *TraceTask `json:"caller,omitempty"`
+	// Child is the new task of a fork event.
+	Child *TraceTask `json:"child,omitempty"`
+	// Flags are the clone flags (without the exit signal), the unshare
+	// flags, or setns's nstype, by name; Value is the number.
+	Flags []string `json:"flags,omitempty"`
+	Value *uint64  `json:"value,omitempty"`
+	// ExitSignal is a new process's exit signal ("SIGCHLD"), "" for
+	// none (a thread).
+	ExitSignal string `json:"exit_signal,omitempty"`
+	// Sharing is a fork event's table: for every namespace and object,
+	// the parent's and the child's, and whether they are one.
+	Sharing []TraceShare `json:"sharing,omitempty"`
+	// Changes is an unshare or setns event's table: the caller's before
+	// and after the call.
+	Changes []TraceShare `json:"changes,omitempty"`
+	// setns: the fd argument, what it was, and the namespace it names
+	// (a namespace file) or the process (a pidfd).
+	FD        *int     `json:"fd,omitempty"`
+	FDKind    string   `json:"fd_kind,omitempty"`
+	Entered   *TraceNS `json:"entered,omitempty"`
+	TargetPID int      `json:"target_pid,omitempty"`
+	Errno     string   `json:"errno,omitempty"`
+	Explain   []string `json:"explanation,omitempty"`
+	// The end line's fields.
+	*TraceEnd
+	raw *tracer.Event `json:"-"`
+}
+
+// TraceTask is a task of an event. PIDs are as seen from nsinspect's pid
+// namespace.
+type TraceTask struct {
+	PID  int    `json:"pid"`
+	TID  int    `json:"tid"`
+	Comm string `json:"comm"`
+	// Kind is "user", "kthread" (PF_KTHREAD), "io_worker" (PF_IO_WORKER:
+	// an io_uring worker) or "user_worker" (PF_USER_WORKER, 6.4+: a vhost
+	// worker).
+	Kind    string `json:"kind"`
+	Threads int    `json:"threads"`
+}
+
+// TraceNS names a namespace: its type, inode and, on 6.18+, its
+// NS_GET_ID.
+type TraceNS struct {
+	Type namespaces.Type `json:"type"`
+	Ino  uint64          `json:"ino"`
+	ID   uint64          `json:"ns_id,omitempty"`
+}
+
+// TraceRef is one side of a row: a namespace by inode (and ns_id), or a
+// kernel object by this run's id. null: the task has none (no mm for a
+// kernel thread, no io_context or SysV undo list until first used).
+type TraceRef struct {
+	Ino  uint64 `json:"ino,omitempty"`
+	NSID uint64 `json:"ns_id,omitempty"`
+	Obj  uint64 `json:"obj,omitempty"`
+}
+
+// TraceShare is one row of a sharing or changes table. Name is a
+// /proc/PID/ns link name or an object ("files", "fs", "mm", "sighand",
+// "signal", "io", "sysvsem", "nsproxy", "cred").
+//
+// For a fork, Verdict is "same" (one object), "different" (two, or only
+// one side has one) or "neither" (both NULL), and A and B are the parent
+// and the child. For unshare and setns it is "kept", "replaced" or
+// "neither", and A and B are before and after.
+type TraceShare struct {
+	Name    string    `json:"name"`
+	Verdict string    `json:"verdict"`
+	A       *TraceRef `json:"a"`
+	B       *TraceRef `json:"b"`
+}
+
+// EndEvent is the line that closes a run.
+func EndEvent(end *TraceEnd) *TraceEvent { return &TraceEvent{Event: "end", TraceEnd: end} }
+
+// TraceEnd closes a run: why it ended, how many events were printed and
+// how many the kernel dropped, and for trace how the command ended.
+type TraceEnd struct {
+	Reason string `json:"reason"` // "exited", "count", "duration", "signal", "detached"
+	Events int    `json:"events"`
+	Lost   uint64 `json:"lost"`
+	// ExitCode is the command's exit code, or 128+N when it was killed by
+	// signal N (Signal names it): trace exits with it.
+	ExitCode *int   `json:"exit_code,omitempty"`
+	Signal   string `json:"signal,omitempty"`
+}
+
+// Shared reports a row's verdict by name, "" when there is no such row.
+func (e *TraceEvent) Shared(name string) string {
+	for _, r := range append(slices.Clone(e.Sharing), e.Changes...) {
+		if r.Name == name {
+			return r.Verdict
+		}
+	}
+	return ""
+}
+
+// traceEvent builds the contract's event from the tracer's.
+func traceEvent(r *tracer.Event) *TraceEvent {
+	e := &TraceEvent{Event: r.Kind.String(), BoottimeNS: r.Boottime, raw: r}
+	v := r.Flags
+	e.Value = &v
+	e.Flags = bitNames(r.Flags)
+	switch r.Kind {
+	case tracer.Fork:
+		e.Caller, e.Child = traceTask(&r.A, r.UserWorker), traceTask(&r.B, r.UserWorker)
+		if r.ExitSignal > 0 {
+			e.ExitSignal = unix.SignalName(unix.Signal(r.ExitSignal))
+		}
+		e.Sharing = rows(&r.A, &r.B, "same", "different")
+	case tracer.Unshare, tracer.Setns:
+		e.Caller = traceTask(&r.B, r.UserWorker)
+		e.Changes = rows(&r.A, &r.B, "kept", "replaced")
+		if r.Errno != 0 {
+			e.Errno = flags.ErrnoName(r.Errno)
+		}
+	}
+	if r.Kind == tracer.Unshare && r.Errno != 0 {
+		e.Explain = flags.ExplainUnshare(flags.Set(r.Flags), r.Errno, r.A.Threads > 1)
+	}
+	if r.Kind == tracer.Setns {
+		fd := r.FD
+		e.FD = &fd
+		switch {
+		case r.FDKind == tracer.FDNSFS:
+			e.FDKind = "nsfs"
+			e.Entered = &TraceNS{Type: r.FDType, Ino: r.FDNS.Ino, ID: r.FDNS.ID}
+		case r.FDKind == tracer.FDOther && r.Errno == 0:
+			e.FDKind = "pidfd"
+			e.TargetPID = r.Target
+		case r.FDKind == tracer.FDOther:
+			e.FDKind = "other"
+		default:
+			e.FDKind = "none"
+		}
+		if r.Errno != 0 {
+			e.Explain = flags.ExplainSetns(r.Flags, uint64(r.FDType), r.FDKind == tracer.FDOther, r.Errno, r.A.Threads)
+		}
+	}
+	return e
+}
+
+func traceTask(t *tracer.Task, userWorker uint32) *TraceTask {
+	k := &TraceTask{PID: t.TGID, TID: t.TID, Comm: t.Comm, Kind: "user", Threads: t.Threads}
+	switch {
+	case t.Flags&tracer.PFIOWorker != 0:
+		k.Kind = "io_worker"
+	case userWorker != 0 && t.Flags&userWorker != 0:
+		k.Kind = "user_worker"
+	case t.Flags&tracer.PFKthread != 0:
+		k.Kind = "kthread"
+	}
+	return k
+}
+
+// traceObjects are the objects a sharing table shows, in its order after
+// the namespaces.
+var traceObjects = []tracer.Object{tracer.Files, tracer.FS, tracer.MM, tracer.Sighand, tracer.Signal,
+	tracer.IO, tracer.SysVSem, tracer.NSProxy, tracer.Cred}
+
+// rows compares a and b: the ten namespaces, then the objects.
+func rows(a, b *tracer.Task, same, differ string) []TraceShare {
+	out := make([]TraceShare, 0, len(namespaces.Links)+len(traceObjects))
+	for i, l := range namespaces.Links {
+		x, y := nsRef(a.NS[i]), nsRef(b.NS[i])
+		out = append(out, TraceShare{Name: l.Name, Verdict: verdict(a.NS[i].Ino, b.NS[i].Ino, same, differ), A: x, B: y})
+	}
+	for _, o := range traceObjects {
+		x, y := objRef(a.Obj[o]), objRef(b.Obj[o])
+		out = append(out, TraceShare{Name: o.Name(), Verdict: verdict(a.Obj[o], b.Obj[o], same, differ), A: x, B: y})
+	}
+	return out
+}
+
+func verdict(a, b uint64, same, differ string) string {
+	switch {
+	case a == 0 && b == 0:
+		return "neither"
+	case a == b:
+		return same
+	}
+	return differ
+}
+
+func nsRef(r tracer.NSRef) *TraceRef {
+	if r.Ino == 0 {
+		return nil
+	}
+	return &TraceRef{Ino: r.Ino, NSID: r.ID}
+}
+
+func objRef(id uint64) *TraceRef {
+	if id == 0 {
+		return nil
+	}
+	return &TraceRef{Obj: id}
+}
+
+// bitNames names the bits of a clone, unshare or nstype word; a bit no
+// table names is given in hex.
+func bitNames(v uint64) []string {
+	out := []string{}
+	for _, f := range flags.All() {
+		if f.Value != flags.ExitSignal.Value && v&f.Value == f.Value && f.Value != 0 {
+			out = append(out, f.Name)
+			v &^= f.Value
+		}
+	}
+	if v != 0 {
+		out = append(out, fmt.Sprintf("%#x", v))
+	}
+	return out
+}

@@ -1,0 +1,203 @@
+package integration
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nsinspect/nsinspect/internal/testutil"
+)
+
+// tracerProgs lists the loaded programs of the tracer (bpf/trace.bpf.c:
+// every name starts with "nst_").
+func tracerProgs(t *testing.T) []bpfObject {
+	t.Helper()
+	out := testutil.MustRun(t, testutil.Command(t, testutil.Quick, "bpftool", "-j", "prog", "list"))
+	var all []bpfObject
+	if err := json.Unmarshal([]byte(out), &all); err != nil {
+		t.Fatalf("bpftool -j prog list: %v in %q", err, out)
+	}
+	return slices.DeleteFunc(all, func(o bpfObject) bool { return !strings.HasPrefix(o.Name, "nst_") })
+}
+
+// waitProgs polls until the tracer's programs new since before number
+// want (4 while one trace runs, 0 after), for at most 10 s, and returns
+// them.
+func waitProgs(t *testing.T, before []bpfObject, want int) []bpfObject {
+	t.Helper()
+	var now []bpfObject
+	for range 100 {
+		now = newer(before, tracerProgs(t))
+		if len(now) == want {
+			return now
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return now
+}
+
+// children lists the children of every thread of pid.
+func children(pid int) []int {
+	var out []int
+	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, s := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(s); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// startTrace starts `trace --json -- sleep 600` and returns once its
+// programs are loaded; sleep is killed at cleanup.
+func startTrace(t *testing.T, before []bpfObject) *exec.Cmd {
+	t.Helper()
+	cmd := testutil.Command(t, testutil.Quick, binary, "trace", "--json", "--", "sleep", "600")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, c := range children(cmd.Process.Pid) {
+			syscall.Kill(c, syscall.SIGKILL)
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	if got := waitProgs(t, before, 4); len(got) != 4 {
+		t.Fatalf("trace running: %d new nst_ programs, want 4: %+v", len(got), got)
+	}
+	return cmd
+}
+
+// A trace killed with SIGKILL leaves no program (and so no link: a link
+// holds its program) and nothing pinned: everything lived in its fds.
+func TestTraceKilledLeavesNoBPF(t *testing.T) {
+	requireTracer(t)
+	testutil.RequireCommand(t, "bpftool", "bpftool")
+	before := tracerProgs(t)
+	pinned0, _ := os.ReadDir("/sys/fs/bpf")
+	cmd := startTrace(t, before)
+	kids := children(cmd.Process.Pid)
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	for _, c := range kids {
+		syscall.Kill(c, syscall.SIGKILL)
+	}
+	if left := waitProgs(t, before, 0); len(left) != 0 {
+		t.Errorf("programs left after SIGKILL: %+v", left)
+	}
+	if pinned, _ := os.ReadDir("/sys/fs/bpf"); len(pinned) != len(pinned0) {
+		t.Errorf("bpffs has %d entries, %d before: something was pinned", len(pinned), len(pinned0))
+	}
+}
+
+// SIGINT is passed on to the command, trace ends with its status (130)
+// and unloads everything.
+func TestTraceSIGINT(t *testing.T) {
+	requireTracer(t)
+	testutil.RequireCommand(t, "bpftool", "bpftool")
+	before := tracerProgs(t)
+	cmd := startTrace(t, before)
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	if cmd.ProcessState.ExitCode() != 130 {
+		t.Errorf("trace after SIGINT: %v, want exit 130", err)
+	}
+	if left := waitProgs(t, before, 0); len(left) != 0 {
+		t.Errorf("programs left after SIGINT: %+v", left)
+	}
+}
+
+// watch ends on its own at --count and at --duration, with an end line
+// that says which; --type and --comm keep only the matching events.
+func TestWatchCountDuration(t *testing.T) {
+	requireTracer(t)
+	testutil.RequireCommand(t, "unshare", "util-linux")
+	cmd := testutil.Command(t, testutil.Quick, binary, "watch", "--json", "--type", "net", "--comm", "unshare", "--count", "1", "--duration", "60s")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	finished := false
+	// Make a net namespace now and then until watch has seen one: it
+	// misses those made before its programs were attached.
+loop:
+	for range 600 {
+		select {
+		case err = <-done:
+			finished = true
+			break loop
+		default:
+		}
+		testutil.MustRun(t, testutil.Command(t, testutil.Quick, "unshare", "-n", "true"))
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !finished || err != nil {
+		t.Fatalf("watch --count 1: %v: %s", err, stderr.String())
+	}
+	r := result{stdout: stdout.String()}
+	checkContract(t, cmd.Args, r.stdout)
+	evs := traceEvents(t, r.stdout)
+	if len(evs) != 2 || evs[1].Reason != "count" || evs[1].Events != 1 {
+		t.Fatalf("watch --count 1 printed:\n%s", r.stdout)
+	}
+	e := evs[0]
+	if e.Caller.Comm != "unshare" && (e.Child == nil || e.Child.Comm != "unshare") {
+		t.Errorf("--comm unshare let through %+v", e.Caller)
+	}
+	changed := false
+	for _, rw := range append(e.Sharing, e.Changes...) {
+		changed = changed || (rw.Name == "net" && rw.Verdict != "same" && rw.Verdict != "kept")
+	}
+	if !changed {
+		t.Errorf("--type net let through an event that changes no net namespace:\n%s", r.stdout)
+	}
+
+	r = nsinspect(t, "watch", "--json", "--comm", "no-such-comm-here", "--duration", "1s")
+	evs = traceEvents(t, r.stdout)
+	if r.code != 0 || len(evs) != 1 || evs[0].Reason != "duration" || evs[0].Events != 0 {
+		t.Errorf("watch --duration 1s: exit %d, printed %s (stderr %s)", r.code, r.stdout, r.stderr)
+	}
+}
+
+// SIGTERM ends watch with an end line and exit 0.
+func TestWatchSIGTERM(t *testing.T) {
+	requireTracer(t)
+	testutil.RequireCommand(t, "bpftool", "bpftool")
+	before := tracerProgs(t)
+	cmd := testutil.Command(t, testutil.Quick, binary, "watch", "--json", "--comm", "no-such-comm-here")
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitProgs(t, before, 4); len(got) != 4 {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("watch running: %d new nst_ programs, want 4", len(got))
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("watch after SIGTERM: %v", err)
+	}
+	if evs := traceEvents(t, out.String()); evs[0].Reason != "signal" {
+		t.Errorf("end line %+v", evs[0].TraceEnd)
+	}
+	if left := waitProgs(t, before, 0); len(left) != 0 {
+		t.Errorf("programs left after SIGTERM: %+v", left)
+	}
+}

@@ -1,0 +1,142 @@
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/nsinspect/nsinspect/inspect"
+)
+
+// TraceJSON writes e as one line of JSON: trace and watch print one
+// object per line.
+func TraceJSON(w io.Writer, e *inspect.TraceEvent) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(e)
+}
+
+// Trace writes e as one line:
+//
+//	12.345678 fork    sh[100/100] -> [101/101] process SIGCHLD  same: ...  different: ...  neither: ...
+//	12.345699 unshare unshare[100/100] CLONE_NEWNET  replaced: net 4026531833->4026532174 nsproxy
+//	12.345700 setns   nsenter[102/102] fd 3 = net 4026532174  replaced: net ...
+//
+// Namespaces that differ are shown with both inodes; an end line begins
+// with "#".
+func Trace(w io.Writer, e *inspect.TraceEvent) error {
+	var b strings.Builder
+	if e.Event == "end" {
+		end := e.TraceEnd
+		fmt.Fprintf(&b, "# end: %s, %d events, %d lost", end.Reason, end.Events, end.Lost)
+		if end.ExitCode != nil {
+			fmt.Fprintf(&b, ", exit code %d", *end.ExitCode)
+		}
+		if end.Signal != "" {
+			fmt.Fprintf(&b, " (%s)", end.Signal)
+		}
+		b.WriteByte('\n')
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	fmt.Fprintf(&b, "%d.%06d %-7s %s", e.BoottimeNS/1e9, e.BoottimeNS%1e9/1e3, e.Event, task(e.Caller))
+	switch e.Event {
+	case "fork":
+		fmt.Fprintf(&b, " -> [%d/%d] %s %s", e.Child.PID, e.Child.TID, childKind(e), flagsOr(e.Flags, "0"))
+		if e.ExitSignal != "" {
+			fmt.Fprintf(&b, " exit %s", e.ExitSignal)
+		}
+		groups(&b, e.Sharing, "same", "different", "neither")
+	case "unshare":
+		fmt.Fprintf(&b, " %s", flagsOr(e.Flags, "0"))
+		result(&b, e)
+	case "setns":
+		fmt.Fprintf(&b, " fd %d", *e.FD)
+		switch {
+		case e.Entered != nil:
+			fmt.Fprintf(&b, " = %s %d", e.Entered.Type.Name(), e.Entered.Ino)
+		case e.TargetPID != 0:
+			fmt.Fprintf(&b, " = pidfd of %d", e.TargetPID)
+		default:
+			fmt.Fprintf(&b, " (%s)", e.FDKind)
+		}
+		fmt.Fprintf(&b, " nstype %s", flagsOr(e.Flags, "0"))
+		result(&b, e)
+	}
+	b.WriteByte('\n')
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func task(t *inspect.TraceTask) string {
+	s := fmt.Sprintf("%s[%d/%d]", t.Comm, t.PID, t.TID)
+	if t.Kind != "user" {
+		s += " " + t.Kind
+	}
+	return s
+}
+
+// childKind: "thread" for a task of its caller's group, else "process",
+// and the worker or kernel thread kind.
+func childKind(e *inspect.TraceEvent) string {
+	k := "process"
+	if e.Child.PID == e.Caller.PID {
+		k = "thread"
+	}
+	if e.Child.Kind != "user" {
+		k += "," + e.Child.Kind
+	}
+	return k
+}
+
+func flagsOr(f []string, none string) string {
+	if len(f) == 0 {
+		return none
+	}
+	return strings.Join(f, "|")
+}
+
+func result(b *strings.Builder, e *inspect.TraceEvent) {
+	if e.Errno != "" {
+		fmt.Fprintf(b, " = %s", e.Errno)
+		if len(e.Explain) > 0 {
+			fmt.Fprintf(b, " (%s)", strings.Join(e.Explain, "; "))
+		}
+		return
+	}
+	groups(b, e.Changes, "replaced")
+}
+
+// groups lists the rows of each verdict in order, a namespace that
+// differs with both inodes.
+func groups(b *strings.Builder, rows []inspect.TraceShare, verdicts ...string) {
+	for _, v := range verdicts {
+		var names []string
+		for _, r := range rows {
+			if r.Verdict != v {
+				continue
+			}
+			n := r.Name
+			if (v == "different" || v == "replaced") && (r.A != nil && r.A.Ino != 0 || r.B != nil && r.B.Ino != 0) {
+				n += fmt.Sprintf(" %s->%s", ino(r.A), ino(r.B))
+			}
+			names = append(names, n)
+		}
+		if len(names) > 0 {
+			fmt.Fprintf(b, "  %s: %s", v, strings.Join(names, ", "))
+		}
+	}
+}
+
+func ino(r *inspect.TraceRef) string {
+	if r == nil {
+		return "none"
+	}
+	return fmt.Sprint(r.Ino)
+}
+
+// LostWarning is the line on stderr when the ring buffer overflowed.
+func LostWarning(w io.Writer, lost uint64) {
+	fmt.Fprintf(w, "nsinspect: %d events were lost: the kernel's ring buffer was full (the end line counts them)\n", lost)
+}

@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * nsinspect's tracer: every new task, unshare(2) and setns(2), with what
+ * the task shares before and after.
+ *
+ * nst_newtask (tp_btf/task_newtask) runs at the end of copy_process(), in
+ * the caller's context, after the child has been given (or has shared)
+ * every resource, and with the clone flags as kernel_clone() got them. It
+ * sends the caller and the child side by side: task_struct's nsproxy
+ * members, cred->user_ns, the active pid namespace (thread_pid), files,
+ * fs, mm, sighand, signal, real_cred, io_context and sysvsem.undo_list.
+ * One tracepoint covers fork, vfork, clone, clone3, kernel threads and
+ * io_uring and vhost workers, on every architecture.
+ *
+ * nst_sys_enter and nst_sys_exit (tp_btf/sys_enter, tp_btf/sys_exit, the
+ * raw syscall tracepoints) snapshot the caller of unshare(2) and setns(2)
+ * on entry and again on return, and send both with the return value. The
+ * syscall numbers are set by the loader for the architecture; the
+ * arguments are read from struct pt_regs through two CO-RE flavours
+ * (x86_64's di/si/orig_ax, arm64's regs[]/syscallno), so one object
+ * serves both.
+ *
+ * nst_exit (tp_btf/sched_process_exit) forgets a followed process when its
+ * last thread exits.
+ *
+ * No kernel address leaves the kernel: object pointers are sent as
+ * SipHash-2-4 under a key the loader draws at random for each run, and
+ * namespaces by inode number and id.
+ */
+#include "kernel.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "nst.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const struct nst_event *_nst_event __attribute__((unused));
+
+#define CLONE_THREAD 0x00010000
+#define NSFS_MAGIC 0x6e736673
+#define PID_FS_MAGIC 0x50494446
+#define TS_COMPAT 0x0002
+#define PF_USER_WORKER 0x00004000
+
+/* Set by the loader before the program is loaded. */
+const volatile u64 hash_key[2] = {};
+const volatile u32 follow = 0;		   /* trace: only the followed processes */
+const volatile u32 tracer_tgid = 0;	   /* nsinspect itself, in its own pid namespace */
+const volatile u32 reader_pidns_inum = 0; /* nsinspect's pid namespace ... */
+const volatile u32 reader_level = 0;	   /* ... and its depth */
+const volatile s64 nr_unshare = -1;	   /* this architecture's syscall numbers */
+const volatile s64 nr_setns = -1;
+
+#include "common.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 22);
+} events SEC(".maps");
+
+/* Events that found the ring buffer full. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} lost SEC(".maps");
+
+/* trace: the processes followed (tgids in nsinspect's pid namespace). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 16);
+	__type(key, u32);
+	__type(value, u8);
+} followed SEC(".maps");
+
+/* unshare and setns calls under way, by bpf_get_current_pid_tgid(). LRU:
+ * an entry whose task died inside the call is pushed out in time. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 12);
+	__type(key, u64);
+	__type(value, struct nst_event);
+} pending SEC(".maps");
+
+/* An event is too big for the 512-byte stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct nst_event);
+} scratch SEC(".maps");
+
+static __always_inline void lose(void)
+{
+	u32 zero = 0;
+	u64 *n = bpf_map_lookup_elem(&lost, &zero);
+
+	if (n)
+		(*n)++;
+}
+
+/* The namespaces.Links order. */
+enum { L_CGROUP, L_IPC, L_MNT, L_NET, L_PID, L_PID4C, L_TIME, L_TIME4C, L_USER, L_UTS };
+
+/* The tracer.Object order. */
+enum { O_NSPROXY, O_FILES, O_FS, O_MM, O_SIGHAND, O_SIGNAL, O_CRED, O_IO, O_SYSVSEM };
+
+#define NS_SLOT(r, slot, ptr)                                    \
+	do {                                                     \
+		typeof(ptr) __p = (ptr);                         \
+		if (!__p)                                        \
+			break;                                   \
+		(r)->ns_inum[slot] = BPF_CORE_READ(__p, ns.inum); \
+		(r)->ns_id[slot] = ns_id(&__p->ns);              \
+	} while (0)
+
+/* fill records task t as it is now. */
+static __always_inline void fill(struct nst_task *r, struct task_struct *t)
+{
+	const struct cred *cred = BPF_CORE_READ(t, real_cred);
+	struct nsproxy *nsp = BPF_CORE_READ(t, nsproxy);
+
+	r->tgid = tgid_of(t);
+	r->tid = nr_in_reader(BPF_CORE_READ(t, thread_pid));
+	r->flags = BPF_CORE_READ(t, flags);
+	r->threads = BPF_CORE_READ(t, signal, nr_threads);
+	BPF_CORE_READ_INTO(&r->comm, t, comm);
+
+	r->obj[O_NSPROXY] = obj_id(nsp);
+	r->obj[O_FILES] = obj_id(BPF_CORE_READ(t, files));
+	r->obj[O_FS] = obj_id(BPF_CORE_READ(t, fs));
+	r->obj[O_MM] = obj_id(BPF_CORE_READ(t, mm));
+	r->obj[O_SIGHAND] = obj_id(BPF_CORE_READ(t, sighand));
+	r->obj[O_SIGNAL] = obj_id(BPF_CORE_READ(t, signal));
+	r->obj[O_CRED] = obj_id(cred);
+	r->obj[O_IO] = obj_id(BPF_CORE_READ(t, io_context));
+	if (bpf_core_field_exists(t->sysvsem))
+		r->obj[O_SYSVSEM] = obj_id(BPF_CORE_READ(t, sysvsem.undo_list));
+
+	NS_SLOT(r, L_PID, active_pidns(t));
+	NS_SLOT(r, L_USER, BPF_CORE_READ(cred, user_ns));
+	if (!nsp)
+		return;
+	NS_SLOT(r, L_CGROUP, BPF_CORE_READ(nsp, cgroup_ns));
+	NS_SLOT(r, L_IPC, BPF_CORE_READ(nsp, ipc_ns));
+	NS_SLOT(r, L_MNT, BPF_CORE_READ(nsp, mnt_ns));
+	NS_SLOT(r, L_NET, BPF_CORE_READ(nsp, net_ns));
+	NS_SLOT(r, L_UTS, BPF_CORE_READ(nsp, uts_ns));
+	NS_SLOT(r, L_PID4C, BPF_CORE_READ(nsp, pid_ns_for_children));
+	if (bpf_core_field_exists(nsp->time_ns)) {
+		NS_SLOT(r, L_TIME, BPF_CORE_READ(nsp, time_ns));
+		NS_SLOT(r, L_TIME4C, BPF_CORE_READ(nsp, time_ns_for_children));
+	}
+}
+
+static __always_inline bool is_followed(u32 tgid)
+{
+	return bpf_map_lookup_elem(&followed, &tgid) != 0;
+}
+
+static __always_inline void add_followed(u32 tgid)
+{
+	u8 one = 1;
+
+	if (tgid)
+		bpf_map_update_elem(&followed, &tgid, &one, BPF_ANY);
+}
+
+/* The PF_USER_WORKER bit, where the kernel has one (6.4+, which added
+ * kernel_clone_args.user_worker with it; the bit meant PF_USED_ASYNC
+ * before). */
+static __always_inline u32 user_worker_flag(void)
+{
+	struct kernel_clone_args *a = 0;
+
+	return bpf_core_field_exists(a->user_worker) ? PF_USER_WORKER : 0;
+}
+
+SEC("tp_btf/task_newtask")
+int nst_newtask(u64 *ctx)
+{
+	struct task_struct *child = (struct task_struct *)ctx[0];
+	u64 flags = ctx[1];
+	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
+	struct nst_event *e;
+	u32 caller = tgid_of(cur);
+
+	if (!caller)
+		return 0;
+	if (caller == tracer_tgid) {
+		/* nsinspect starting the traced command: follow it, and
+		 * report neither that nor nsinspect's own threads. */
+		if (follow && !(flags & CLONE_THREAD))
+			add_followed(tgid_of(child));
+		return 0;
+	}
+	if (follow) {
+		if (!is_followed(caller))
+			return 0;
+		if (!(flags & CLONE_THREAD))
+			add_followed(tgid_of(child));
+	}
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		lose();
+		return 0;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = NST_FORK;
+	e->user_worker_flag = user_worker_flag();
+	e->ktime = bpf_ktime_get_boot_ns();
+	e->flags = flags;
+	e->exit_signal = BPF_CORE_READ(child, exit_signal);
+	fill(&e->a, cur);
+	fill(&e->b, child);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int nst_exit(u64 *ctx)
+{
+	struct task_struct *t = (struct task_struct *)ctx[0];
+	u32 tgid;
+
+	if (!follow || BPF_CORE_READ(t, signal, live.counter) != 0)
+		return 0;
+	tgid = tgid_of(t);
+	bpf_map_delete_elem(&followed, &tgid);
+	return 0;
+}
+
+/* Whether t is inside a 32-bit system call (x86's ia32 emulation), whose
+ * numbers are another table's. */
+static __always_inline bool compat(struct task_struct *t)
+{
+	struct thread_info___x86 *ti = (void *)&t->thread_info;
+
+	if (bpf_core_field_exists(ti->status))
+		return BPF_CORE_READ(ti, status) & TS_COMPAT;
+	return false;
+}
+
+/* System call argument n (0 or 1) on entry. */
+static __always_inline u64 arg(struct pt_regs *regs, int n)
+{
+	struct pt_regs___x86 *x = (void *)regs;
+	struct pt_regs___arm64 *a = (void *)regs;
+	u64 v = 0;
+
+	if (bpf_core_field_exists(x->di))
+		return n == 0 ? BPF_CORE_READ(x, di) : BPF_CORE_READ(x, si);
+	if (bpf_core_field_exists(a->regs))
+		bpf_probe_read_kernel(&v, sizeof(v),
+				      (void *)a + bpf_core_field_offset(a->regs) + n * sizeof(u64));
+	return v;
+}
+
+/* The system call number on return. */
+static __always_inline s64 nr_on_exit(struct pt_regs *regs)
+{
+	struct pt_regs___x86 *x = (void *)regs;
+	struct pt_regs___arm64 *a = (void *)regs;
+
+	if (bpf_core_field_exists(x->orig_ax))
+		return (s64)BPF_CORE_READ(x, orig_ax);
+	if (bpf_core_field_exists(a->syscallno))
+		return BPF_CORE_READ(a, syscallno);
+	return -1;
+}
+
+/* setns_fd records what fd is in the caller's fd table now. */
+static __always_inline void setns_fd(struct nst_event *e, struct task_struct *t, int fd)
+{
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file *f = 0;
+	struct inode *ino;
+	struct ns_common *ns;
+	unsigned long magic;
+
+	e->fd = fd;
+	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return;
+	bpf_probe_read_kernel(&f, sizeof(f), BPF_CORE_READ(fdt, fd) + fd);
+	if (!f)
+		return;
+	ino = BPF_CORE_READ(f, f_inode);
+	magic = BPF_CORE_READ(ino, i_sb, s_magic);
+	if (magic != NSFS_MAGIC) {
+		/* A pidfd's struct pid is its inode's i_private on pidfs
+		 * (6.9+), its file's private_data before (an anonymous
+		 * inode). For any other file the number is garbage, kept
+		 * only if setns succeeds, which proves a pidfd. */
+		e->fd_kind = NST_FD_OTHER;
+		if (magic == PID_FS_MAGIC)
+			e->target = nr_in_reader(BPF_CORE_READ(ino, i_private));
+		else
+			e->target = nr_in_reader(BPF_CORE_READ(f, private_data));
+		return;
+	}
+	/* An nsfs inode's i_private is its struct ns_common. */
+	ns = BPF_CORE_READ(ino, i_private);
+	e->fd_kind = NST_FD_NSFS;
+	e->fd_ns_type = ns_type(ns);
+	e->fd_ns_inum = BPF_CORE_READ(ns, inum);
+	e->fd_ns_id = ns_id(ns);
+}
+
+SEC("tp_btf/sys_enter")
+int nst_sys_enter(u64 *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx[0];
+	s64 id = (s64)ctx[1];
+	struct task_struct *cur;
+	struct nst_event *e;
+	u64 key;
+	u32 zero = 0, tgid;
+
+	if (id != nr_unshare && id != nr_setns)
+		return 0;
+	cur = (struct task_struct *)bpf_get_current_task();
+	if (compat(cur))
+		return 0;
+	tgid = tgid_of(cur);
+	if (!tgid || tgid == tracer_tgid || (follow && !is_followed(tgid)))
+		return 0;
+	e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e)
+		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill(&e->a, cur);
+	if (id == nr_unshare) {
+		e->kind = NST_UNSHARE;
+		e->flags = arg(regs, 0);
+	} else {
+		e->kind = NST_SETNS;
+		e->flags = (u32)arg(regs, 1);
+		setns_fd(e, cur, (int)arg(regs, 0));
+	}
+	key = bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&pending, &key, e, BPF_ANY);
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int nst_sys_exit(u64 *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx[0];
+	s64 ret = (s64)ctx[1];
+	s64 id = nr_on_exit(regs);
+	struct nst_event *p, *e;
+	u64 key;
+
+	if (id != nr_unshare && id != nr_setns)
+		return 0;
+	key = bpf_get_current_pid_tgid();
+	p = bpf_map_lookup_elem(&pending, &key);
+	if (!p)
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		lose();
+		bpf_map_delete_elem(&pending, &key);
+		return 0;
+	}
+	__builtin_memcpy(e, p, sizeof(*e));
+	bpf_map_delete_elem(&pending, &key);
+	e->ktime = bpf_ktime_get_boot_ns();
+	e->ret = ret;
+	if (ret != 0 || e->fd_kind != NST_FD_OTHER)
+		e->target = 0;
+	fill(&e->b, (struct task_struct *)bpf_get_current_task());
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}

@@ -1,0 +1,177 @@
+package tracer
+
+import (
+	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/namespaces"
+)
+
+// Kind is what happened.
+type Kind int
+
+// The kinds of event, as bpf/nst.h numbers them.
+const (
+	Fork    Kind = 1 // a new task: fork, vfork, clone, clone3, a kernel thread or worker
+	Unshare Kind = 2 // unshare(2) returned
+	Setns   Kind = 3 // setns(2) returned
+)
+
+func (k Kind) String() string {
+	switch k {
+	case Fork:
+		return "fork"
+	case Unshare:
+		return "unshare"
+	case Setns:
+		return "setns"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Object is a kernel object a task points to and may share, as the clone
+// flags decide: the index into Task.Obj.
+type Object int
+
+// The objects, in the order of the O_* enum in bpf/trace.bpf.c.
+const (
+	NSProxy Object = iota // task->nsproxy: new on every unshare of a namespace and every setns
+	Files                 // task->files (CLONE_FILES)
+	FS                    // task->fs (CLONE_FS)
+	MM                    // task->mm (CLONE_VM); none for kernel threads
+	Sighand               // task->sighand (CLONE_SIGHAND)
+	Signal                // task->signal (CLONE_THREAD)
+	Cred                  // task->real_cred
+	IO                    // task->io_context (CLONE_IO); none until the task does I/O
+	SysVSem               // task->sysvsem.undo_list (CLONE_SYSVSEM); none until semop(SEM_UNDO)
+	NObjects
+)
+
+var objectNames = [NObjects]string{"nsproxy", "files", "fs", "mm", "sighand", "signal", "cred", "io", "sysvsem"}
+
+// Name is the object's short name: "mm" is CLONE_VM's, "io" CLONE_IO's.
+func (o Object) Name() string { return objectNames[o] }
+
+// NLinks is len(namespaces.Links): the namespace slots of a Task.
+const NLinks = 10
+
+// NSRef names a namespace by inode number and, on kernels whose struct
+// ns_common has one (6.18+), by id. Ino 0: none.
+type NSRef struct {
+	Ino uint64
+	ID  uint64
+}
+
+// Task is one task at one instant. PIDs are numbers in this process's pid
+// namespace.
+type Task struct {
+	TGID, TID int
+	Comm      string
+	Flags     uint32 // task->flags
+	Threads   int    // threads in its group (signal->nr_threads)
+	// NS per namespaces.Links entry.
+	NS [NLinks]NSRef
+	// Obj are this run's ids of the task's objects, 0 for a NULL pointer.
+	Obj [NObjects]uint64
+}
+
+// The task->flags bits the events name.
+const (
+	PFKthread  = 0x00200000 // PF_KTHREAD
+	PFIOWorker = 0x00000010 // PF_IO_WORKER (the same bit since 5.5)
+)
+
+// FDKind is what a setns(2) fd was when the call began.
+type FDKind int
+
+// The kinds, as bpf/nst.h numbers them.
+const (
+	FDNone  FDKind = 0 // not an open fd
+	FDNSFS  FDKind = 1 // a namespace file
+	FDOther FDKind = 2 // anything else: a pidfd if the call succeeded
+)
+
+// Event is one fork, unshare or setns.
+type Event struct {
+	Kind Kind
+	// Boottime is when it happened, ns since boot (CLOCK_BOOTTIME).
+	Boottime uint64
+	// Flags are the clone flags (without the exit signal), the unshare
+	// flags, or setns's nstype.
+	Flags uint64
+	// Errno is the unshare or setns failure, 0 on success.
+	Errno unix.Errno
+	// ExitSignal is a new task's exit signal.
+	ExitSignal int
+	// setns: the fd, what it was, and for an nsfs fd the namespace; for
+	// a pidfd on success, the process it names (0 when not visible).
+	FD     int
+	FDKind FDKind
+	FDType namespaces.Type
+	FDNS   NSRef
+	Target int
+	// UserWorker is PF_USER_WORKER on this kernel (6.4+), 0 where it has
+	// none.
+	UserWorker uint32
+	// A is the caller (before the call, for unshare and setns); B the new
+	// task, or the caller after the call.
+	A, B Task
+}
+
+// decode reads one ring buffer record.
+func (t *Tracer) decode(b []byte) (*Event, error) {
+	var r traceNstEvent
+	if len(b) < int(unsafe.Sizeof(r)) {
+		return nil, fmt.Errorf("tracer event of %d bytes, want %d", len(b), unsafe.Sizeof(r))
+	}
+	r = *(*traceNstEvent)(unsafe.Pointer(unsafe.SliceData(b)))
+	e := &Event{
+		Kind: Kind(r.Kind), Boottime: r.Ktime, Flags: r.Flags, ExitSignal: int(r.ExitSignal),
+		FD: int(r.Fd), FDKind: FDKind(r.FdKind), FDType: namespaces.Type(r.FdNsType),
+		FDNS: NSRef{Ino: uint64(r.FdNsInum), ID: r.FdNsId}, Target: int(r.Target),
+		UserWorker: r.UserWorkerFlag,
+	}
+	switch e.Kind {
+	case Fork, Unshare, Setns:
+	default:
+		return nil, fmt.Errorf("tracer event of unknown kind %d", r.Kind)
+	}
+	if r.Ret < 0 {
+		e.Errno = unix.Errno(-r.Ret)
+	}
+	e.A = t.task(&r.A)
+	e.B = t.task(&r.B)
+	return e, nil
+}
+
+func (t *Tracer) task(r *traceNstTask) Task {
+	k := Task{TGID: int(r.Tgid), TID: int(r.Tid), Flags: r.Flags, Threads: int(r.Threads)}
+	n := 0
+	for n < len(r.Comm) && r.Comm[n] != 0 {
+		n++
+	}
+	k.Comm = string(unsafe.Slice((*byte)(unsafe.Pointer(&r.Comm[0])), n))
+	for i := range k.NS {
+		k.NS[i] = NSRef{Ino: uint64(r.NsInum[i]), ID: r.NsId[i]}
+	}
+	for i := range k.Obj {
+		k.Obj[i] = t.id(Object(i), r.Obj[i])
+	}
+	return k
+}
+
+// id renumbers a keyed hash as this run's small id of its kind.
+func (t *Tracer) id(o Object, h uint64) uint64 {
+	if h == 0 {
+		return 0
+	}
+	m := t.ids[o]
+	if id, ok := m[h]; ok {
+		return id
+	}
+	id := uint64(len(m) + 1)
+	m[h] = id
+	return id
+}

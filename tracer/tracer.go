@@ -1,0 +1,239 @@
+package tracer
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
+	"github.com/cilium/ebpf/features"
+	"github.com/cilium/ebpf/link"
+	"github.com/cilium/ebpf/ringbuf"
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/bpfiter"
+)
+
+// ErrUnsupported: the kernel lacks what the tracer needs (a BPF ring
+// buffer: Linux 5.8).
+var ErrUnsupported = errors.New("the tracer needs Linux 5.8 or later (BPF ring buffer)")
+
+// ErrUnavailable: this process may not load tracing programs. The
+// reasons the BPF iterators give (no BTF, lockdown) wrap
+// bpfiter.ErrUnavailable instead.
+var ErrUnavailable = errors.New("BPF tracing unavailable")
+
+var errNoCaps = &reason{"tracing needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN (run as root)", ErrUnavailable}
+
+// reason is an error that says only why, and matches its kind.
+type reason struct {
+	why  string
+	kind error
+}
+
+func (r *reason) Error() string { return r.why }
+func (r *reason) Unwrap() error { return r.kind }
+
+// Options choose what is traced.
+type Options struct {
+	// Follow traces only the processes this one starts after Open, and
+	// their descendants. Without it, every task the caller's pid
+	// namespace can see is traced, except this process itself.
+	Follow bool
+}
+
+// Tracer holds the attached programs. Close detaches them.
+type Tracer struct {
+	objs  traceObjects
+	links []link.Link
+	rd    *ringbuf.Reader
+	ids   [NObjects]map[uint64]uint64
+}
+
+// Open loads and attaches the programs. Errors that mean "not here" wrap
+// ErrUnavailable (privilege), bpfiter.ErrUnavailable (BTF, lockdown) or
+// ErrUnsupported (kernel too old).
+func Open(opts Options) (*Tracer, error) {
+	if !hasCaps() {
+		return nil, errNoCaps
+	}
+	// BTF and lockdown, said as the iterators say them.
+	if err := bpfiter.Probe(); err != nil {
+		return nil, err
+	}
+	if err := features.HaveMapType(ebpf.RingBuf); err != nil {
+		if errors.Is(err, ebpf.ErrNotSupported) {
+			return nil, fmt.Errorf("%w (this is Linux %s)", ErrUnsupported, release())
+		}
+		return nil, fmt.Errorf("probing for BPF ring buffers: %w", err)
+	}
+	raiseMemlock()
+	spec, err := loadTrace()
+	if err != nil {
+		return nil, fmt.Errorf("reading the embedded BPF object: %w", err)
+	}
+	ino, level, err := pidNamespace()
+	if err != nil {
+		return nil, err
+	}
+	var key [2]uint64
+	if _, err := rand.Read(unsafe.Slice((*byte)(unsafe.Pointer(&key)), 16)); err != nil {
+		return nil, fmt.Errorf("drawing the object-id key: %w", err)
+	}
+	follow := uint32(0)
+	if opts.Follow {
+		follow = 1
+	}
+	for name, v := range map[string]any{
+		"hash_key": key, "follow": follow, "tracer_tgid": uint32(os.Getpid()),
+		"reader_pidns_inum": ino, "reader_level": level,
+		"nr_unshare": int64(unix.SYS_UNSHARE), "nr_setns": int64(unix.SYS_SETNS),
+	} {
+		if err := spec.Variables[name].Set(v); err != nil {
+			return nil, fmt.Errorf("setting %s: %w", name, err)
+		}
+	}
+	cache := btf.NewCache()
+	kernel, err := cache.Kernel()
+	if err != nil {
+		return nil, fmt.Errorf("%w: reading the kernel's BTF: %w", bpfiter.ErrUnavailable, err)
+	}
+	t := &Tracer{}
+	err = spec.LoadAndAssign(&t.objs, &ebpf.CollectionOptions{Cache: cache, Programs: ebpf.ProgramOptions{KernelTypes: kernel}})
+	if err != nil {
+		var ve *ebpf.VerifierError
+		if errors.As(err, &ve) {
+			return nil, fmt.Errorf("the kernel's verifier rejected nsinspect's tracer on Linux %s (a bug, please report it with `nsinspect features`): %w", release(), err)
+		}
+		return nil, fmt.Errorf("loading the tracer: %w", err)
+	}
+	for _, p := range []*ebpf.Program{t.objs.NstNewtask, t.objs.NstExit, t.objs.NstSysEnter, t.objs.NstSysExit} {
+		l, err := link.AttachTracing(link.TracingOptions{Program: p})
+		if err != nil {
+			t.Close()
+			return nil, fmt.Errorf("attaching %s: %w", p, err)
+		}
+		t.links = append(t.links, l)
+	}
+	if t.rd, err = ringbuf.NewReader(t.objs.Events); err != nil {
+		t.Close()
+		return nil, fmt.Errorf("opening the ring buffer: %w", err)
+	}
+	for i := range t.ids {
+		t.ids[i] = map[uint64]uint64{}
+	}
+	return t, nil
+}
+
+// Close detaches and unloads everything. Read then returns os.ErrClosed.
+func (t *Tracer) Close() error {
+	var errs []error
+	if t.rd != nil {
+		errs = append(errs, t.rd.Close())
+	}
+	for _, l := range t.links {
+		errs = append(errs, l.Close())
+	}
+	errs = append(errs, t.objs.Close())
+	return errors.Join(errs...)
+}
+
+// Flush makes Read return what the ring buffer holds now, then
+// ringbuf.ErrFlushed once: for the last events after the traced command
+// exited.
+func (t *Tracer) Flush() error { return t.rd.Flush() }
+
+// ErrFlushed is what Read returns once after Flush, when every event sent
+// before it was read.
+var ErrFlushed = ringbuf.ErrFlushed
+
+// Read blocks for the next event.
+func (t *Tracer) Read() (*Event, error) {
+	rec, err := t.rd.Read()
+	if err != nil {
+		return nil, err
+	}
+	return t.decode(rec.RawSample)
+}
+
+// Lost is the number of events the programs dropped because the ring
+// buffer was full.
+func (t *Tracer) Lost() (uint64, error) {
+	var per []uint64
+	if err := t.objs.Lost.Lookup(uint32(0), &per); err != nil {
+		return 0, fmt.Errorf("reading the lost-event counter: %w", err)
+	}
+	var n uint64
+	for _, v := range per {
+		n += v
+	}
+	return n, nil
+}
+
+// hasCaps reports whether this thread may load tracing programs.
+func hasCaps() bool {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return false
+	}
+	has := func(c uint) bool { return data[c/32].Effective&(1<<(c%32)) != 0 }
+	return has(unix.CAP_SYS_ADMIN) || (has(unix.CAP_BPF) && has(unix.CAP_PERFMON))
+}
+
+// pidNamespace is this process's pid namespace inode and depth (the
+// number of NSpid entries, less one): the programs give PIDs as numbers
+// in it.
+func pidNamespace() (ino uint32, level uint32, err error) {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/pid", &st); err != nil {
+		return 0, 0, fmt.Errorf("reading nsinspect's own pid namespace: %w", err)
+	}
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, 0, err
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "NSpid:"); ok {
+			return uint32(st.Ino), uint32(len(strings.Fields(rest)) - 1), nil
+		}
+	}
+	return uint32(st.Ino), 0, nil // before 4.1: no nesting shown, and no ring buffer either
+}
+
+// raiseMemlock lifts RLIMIT_MEMLOCK before 5.11, where BPF memory is
+// charged to it (and loading fails with EPERM under the usual 64 KiB);
+// 5.11 and later charge the memory cgroup and ignore it.
+func raiseMemlock() {
+	maj, min := kernelVersion()
+	if maj > 5 || (maj == 5 && min >= 11) {
+		return
+	}
+	_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
+}
+
+func kernelVersion() (int, int) {
+	parts := strings.SplitN(release(), ".", 3)
+	if len(parts) < 2 {
+		return 0, 0
+	}
+	maj, _ := strconv.Atoi(parts[0])
+	min, _ := strconv.Atoi(strings.TrimFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
+	return maj, min
+}
+
+func release() string {
+	var u unix.Utsname
+	if unix.Uname(&u) != nil {
+		return "?"
+	}
+	return unix.ByteSliceToString(u.Release[:])
+}

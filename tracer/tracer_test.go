@@ -1,0 +1,108 @@
+package tracer
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/testutil"
+	"github.com/nsinspect/nsinspect/namespaces"
+)
+
+// traced runs argv under a following tracer and returns its events.
+func traced(t *testing.T, argv ...string) []*Event {
+	t.Helper()
+	testutil.RequireRoot(t)
+	tr, err := Open(Options{Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	cmd := testutil.Command(t, time.Minute, argv[0], argv[1:]...)
+	if _, err := testutil.Output(cmd); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var evs []*Event
+	for {
+		e, err := tr.Read()
+		if errors.Is(err, ErrFlushed) {
+			return evs
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, e)
+	}
+}
+
+// unshare -n -f: one unshare that replaces net and nothing else, then a
+// fork whose child shares the new net with its parent.
+func TestUnshareNetFork(t *testing.T) {
+	testutil.RequireCommand(t, "unshare", "util-linux")
+	evs := traced(t, "unshare", "-n", "-f", "true")
+	var un, fork *Event
+	for _, e := range evs {
+		t.Logf("%v flags=%#x errno=%v a=%+v b=%+v", e.Kind, e.Flags, e.Errno, e.A, e.B)
+		switch {
+		case e.Kind == Unshare && un == nil:
+			un = e
+		case e.Kind == Fork && un != nil && e.A.TGID == un.A.TGID:
+			fork = e
+		}
+	}
+	if un == nil || fork == nil {
+		t.Fatalf("no unshare then fork among %d events", len(evs))
+	}
+	const net = 3 // namespaces.Links
+	if un.Flags != unix.CLONE_NEWNET || un.Errno != 0 {
+		t.Errorf("unshare flags %#x errno %v", un.Flags, un.Errno)
+	}
+	for i := range un.A.NS {
+		if changed := un.A.NS[i] != un.B.NS[i]; changed != (i == net) {
+			t.Errorf("namespace slot %d changed: %v (%v -> %v)", i, changed, un.A.NS[i], un.B.NS[i])
+		}
+	}
+	if fork.A.NS != fork.B.NS || fork.B.NS[net] != un.B.NS[net] {
+		t.Errorf("fork child namespaces %v, parent %v, new net %v", fork.B.NS, fork.A.NS, un.B.NS[net])
+	}
+	if fork.A.Obj[MM] == fork.B.Obj[MM] || fork.A.Obj[Files] == fork.B.Obj[Files] {
+		t.Errorf("fork shares mm or files: %v %v", fork.A.Obj, fork.B.Obj)
+	}
+}
+
+// nsenter -n -t PID: one setns on PID's net namespace file, with its
+// nstype, that replaces net.
+func TestSetnsNet(t *testing.T) {
+	testutil.RequireCommand(t, "nsenter", "util-linux")
+	target, _ := testutil.Unshare(t, "-n")
+	var st unix.Stat_t
+	if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/net", target), &st); err != nil {
+		t.Fatal(err)
+	}
+	var setns []*Event
+	for _, e := range traced(t, "nsenter", "-n", "-t", fmt.Sprint(target), "true") {
+		if e.Kind == Setns {
+			setns = append(setns, e)
+		}
+	}
+	if len(setns) != 1 {
+		t.Fatalf("%d setns events, want 1", len(setns))
+	}
+	e := setns[0]
+	const net = 3 // namespaces.Links
+	if e.FDKind != FDNSFS || e.FDType != namespaces.Net || e.FDNS.Ino != st.Ino || e.Errno != 0 {
+		t.Errorf("setns fd %d: kind %v type %v ino %d errno %v, want net %d", e.FD, e.FDKind, e.FDType, e.FDNS.Ino, e.Errno, st.Ino)
+	}
+	if e.Flags != unix.CLONE_NEWNET {
+		t.Errorf("nstype %#x, want CLONE_NEWNET", e.Flags)
+	}
+	if e.A.NS[net] == e.B.NS[net] || e.B.NS[net].Ino != st.Ino {
+		t.Errorf("net %v -> %v, want %d", e.A.NS[net], e.B.NS[net], st.Ino)
+	}
+}
