@@ -8,9 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/nsinspect/nsinspect/internal/golden"
-
 	"github.com/nsinspect/nsinspect/inspect"
+	"github.com/nsinspect/nsinspect/internal/golden"
 )
 
 // traceFixture reads testdata/fixtures/trace-events.jsonl: the --json
