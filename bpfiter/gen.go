@@ -5,5 +5,12 @@ package bpfiter
 // (Debian: clang, llvm, libbpf-dev); `make bpf-check` (run by `make
 // test`) regenerates and fails when the committed files are stale.
 
+// The .BTF.ext section's relocations (.rel.BTF.ext, a third of the object)
+// serve only a static linker: cilium/ebpf reads func and line info and CO-RE
+// relocations from .BTF.ext itself, so they are dropped to keep the image
+// small (llvm-objcopy, from Debian's llvm).
+
 //go:generate go run github.com/cilium/ebpf/cmd/bpf2go -tags linux -target bpfel -type nsi_task -type nsi_ns -type nsi_fd tasks bpf/tasks.bpf.c -- -I./bpf -O2 -g -Wall -Werror
 //go:generate go run github.com/cilium/ebpf/cmd/bpf2go -tags linux -target bpfel -type nsi_walk -type nsi_walkend -type nsi_walkcfg fdwalk bpf/fdwalk.bpf.c -- -I./bpf -O2 -g -Wall -Werror
+//go:generate llvm-objcopy --remove-section=.rel.BTF.ext tasks_bpfel.o
+//go:generate llvm-objcopy --remove-section=.rel.BTF.ext fdwalk_bpfel.o

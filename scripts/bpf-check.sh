@@ -5,12 +5,12 @@
 # was edited by hand. clang's output does not depend on the checkout's
 # path, so the files must be byte for byte the same. The committed files
 # are put back either way.
-# Needs clang, llvm (llvm-strip) and libbpf-dev (Debian), as .ci/run installs.
+# Needs clang, llvm (llvm-strip, llvm-objcopy) and libbpf-dev (Debian), as .ci/run installs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
 PKGS="bpfiter tracer"
-for tool in clang llvm-strip; do
+for tool in clang llvm-strip llvm-objcopy; do
 	command -v "$tool" >/dev/null || { echo "bpf-check: $tool not found (apt-get install clang llvm libbpf-dev)" >&2; exit 2; }
 done
 [ -f /usr/include/bpf/bpf_helpers.h ] || { echo "bpf-check: /usr/include/bpf/bpf_helpers.h not found (apt-get install libbpf-dev)" >&2; exit 2; }

@@ -4,4 +4,10 @@ package tracer
 // `go build` needs no clang. Regenerate with `go generate ./tracer`
 // (Debian: clang, llvm, libbpf-dev).
 
+// The .BTF.ext section's relocations (.rel.BTF.ext, a third of the object)
+// serve only a static linker: cilium/ebpf reads func and line info and CO-RE
+// relocations from .BTF.ext itself, so they are dropped to keep the image
+// small (llvm-objcopy, from Debian's llvm).
+
 //go:generate go run github.com/cilium/ebpf/cmd/bpf2go -tags linux -target bpfel -type nst_event -type nst_task trace bpf/trace.bpf.c -- -I./bpf -O2 -g -Wall -Werror
+//go:generate llvm-objcopy --remove-section=.rel.BTF.ext trace_bpfel.o
