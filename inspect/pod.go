@@ -96,7 +96,7 @@ func notePodSharing(r *sharing.Report) {
 			note = fmt.Sprintf("%s: its containers join the pod sandbox's %s namespaces by design (Kubernetes pods share them%s), so sharing them is the pod's, not a breach", pod, list, extra)
 		case "hostNetwork":
 			note = fmt.Sprintf("%s is hostNetwork: its containers run in the node's %s namespaces by design, as its spec asks", pod, list)
-		default: // hostIPC, hostPID
+		case "host":
 			note = fmt.Sprintf("%s: its spec asks for the node's %s namespaces (hostIPC, hostPID), so its containers share them by design", pod, list)
 		}
 		for _, n := range names {
@@ -128,9 +128,10 @@ func samePod(a, b engine.Pod) bool {
 
 // podShares is why two containers of one pod share namespace name by
 // their specs: "sandbox" when each is the sandbox or joins the
-// sandbox's by path (ns:/proc/SANDBOX/ns/TYPE), "hostNetwork" (net,
-// uts), "hostIPC" or "hostPID" when both specs ask for the node's; ""
-// when the specs do not account for it.
+// sandbox's by path (ns:/proc/SANDBOX/ns/TYPE), "hostNetwork" for net
+// and uts of a hostNetwork pod, "host" when both specs ask for the
+// node's ipc or pid (hostIPC, hostPID); "" when the specs do not account
+// for it.
 func podShares(a, b *engine.Container, name string) string {
 	if (name == "net" || name == "uts") && a.Pod.HostNetwork && b.Pod.HostNetwork {
 		// The sandbox's are the node's, and the containers join them by
@@ -142,11 +143,8 @@ func podShares(a, b *engine.Container, name string) string {
 	case ka == "" || kb == "" || ka != kb && (ka == "host" || kb == "host"):
 		return ""
 	case ka == "host":
-		switch {
-		case name == "ipc":
-			return "hostIPC"
-		case name == "pid":
-			return "hostPID"
+		if name == "ipc" || name == "pid" {
+			return "host"
 		}
 		return ""
 	case ka == "sandbox" && kb == "sandbox":
