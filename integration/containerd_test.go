@@ -198,6 +198,52 @@ rules:
 		}
 	})
 
+	t.Run("serve's containers", func(t *testing.T) {
+		// containerd names kubelet's containers of the cgroupfs layout
+		// for serve too: /api/containers carries the containerd
+		// namespace and the pod, and marks the sandbox.
+		s := startServe(t, sockFlag, "--pods-log-dir", "", "--containers-log-dir", "")
+		status, body := s.get(t, "/api/containers")
+		if status != 200 {
+			t.Fatalf("/api/containers: %d %s", status, body)
+		}
+		var r struct {
+			Containers []struct {
+				Engine              string `json:"engine"`
+				ID                  string `json:"id"`
+				Name                string `json:"name"`
+				ContainerdNamespace string `json:"containerd_namespace"`
+				PodUID              string `json:"pod_uid"`
+				PodNamespace        string `json:"pod_namespace"`
+				Pod                 string `json:"pod"`
+				PodContainer        string `json:"pod_container"`
+				PodSandbox          bool   `json:"pod_sandbox"`
+				PID                 int    `json:"pid"`
+			} `json:"containers"`
+		}
+		must(t, json.Unmarshal(body, &r))
+		want := map[string]struct {
+			name, container string
+			sandbox         bool
+			pid             int
+		}{id1: {"app", "app", false, pid1}, id2: {"sidecar", "sidecar", false, pid2}, p.id: {p.name, "", true, p.pid}}
+		for _, c := range r.Containers {
+			w, ok := want[c.ID]
+			if !ok {
+				continue
+			}
+			delete(want, c.ID)
+			if c.Engine != "containerd" || c.ContainerdNamespace != "k8s.io" || c.Name != w.name || c.PID != w.pid ||
+				c.PodNamespace != p.namespace || c.Pod != p.name || c.PodUID != p.uid || c.PodContainer != w.container || c.PodSandbox != w.sandbox {
+				t.Errorf("%+v; want containerd k8s.io %s (pid %d) of pod %s/%s uid %s, container %q, sandbox %v",
+					c, w.name, w.pid, p.namespace, p.name, p.uid, w.container, w.sandbox)
+			}
+		}
+		if len(want) > 0 {
+			t.Errorf("/api/containers lacks %v: %s", want, body)
+		}
+	})
+
 	t.Run("pod of its own network", func(t *testing.T) { testOwnNetworkPod(t, cd) })
 	t.Run("shareProcessNamespace", func(t *testing.T) { testSharedPIDPod(t, cd) })
 
