@@ -14,9 +14,9 @@ import (
 // of one pod join its sandbox's net, ipc and uts namespaces (and pid
 // with shareProcessNamespace), which the OCI spec containerd's CRI
 // plugin wrote names by path (/proc/SANDBOX/ns/TYPE); a hostNetwork pod
-// runs in the node's net and uts namespaces, which its spec leaves out.
-// (a pod container joins them through its sandbox's, so its own spec
-// does not show it: Pod.HostNetwork is the sandbox's). Nothing for a
+// runs in the node's net and uts namespaces, which a container's own
+// spec cannot show (it joins them through its sandbox's by path, like
+// any pod's): Pod.HostNetwork is the sandbox's word. Nothing for a
 // container that is not a pod's.
 func PodNotes(c *engine.Container) []string {
 	if c == nil || c.Pod.Name == "" {
