@@ -27,18 +27,25 @@ func PodNotes(c *engine.Container) []string {
 	modes := []struct{ name, mode string }{
 		{"net", d.NetworkMode}, {"ipc", d.IpcMode}, {"uts", d.UTSMode}, {"pid", d.PidMode},
 	}
-	var joined, host []string
+	var joined, held, host []string
 	for _, m := range modes {
 		switch {
 		case c.Pod.HostNetwork && (m.name == "net" || m.name == "uts"):
 			// The sandbox's are the node's: said below.
-		case strings.HasPrefix(m.mode, "ns:"):
-			joined = append(joined, m.name)
 		case m.mode == "host":
 			host = append(host, m.name)
+		case c.Pod.Sandbox && m.mode != "" && m.name != "pid":
+			// The sandbox's own, or CNI's network namespace by path.
+			held = append(held, m.name)
+		case strings.HasPrefix(m.mode, "ns:"):
+			joined = append(joined, m.name)
 		}
 	}
 	var notes []string
+	if len(held) > 0 {
+		notes = append(notes, fmt.Sprintf("%s: this is its sandbox, which holds the pod's %s namespaces for its containers to join by design (pid too with shareProcessNamespace)",
+			pod, strings.Join(held, ", ")))
+	}
 	if len(joined) > 0 && !c.Pod.Sandbox {
 		notes = append(notes, fmt.Sprintf("%s: this container joins its pod sandbox's %s namespaces by design (Kubernetes pods share them), so they are the pod's, not a breach",
 			pod, strings.Join(joined, ", ")))

@@ -137,7 +137,10 @@ func TestPodNotes(t *testing.T) {
 			[]string{"pod shop/web: this container joins its pod sandbox's net, ipc, uts, pid namespaces by design"}},
 		{"hostNetwork", podContainer("c1", "app", true, true),
 			[]string{"pod shop/web: this container joins its pod sandbox's ipc, pid namespaces by design", "pod shop/web is hostNetwork"}},
-		{"the sandbox", podSandbox(false), nil},
+		{"the sandbox", podSandbox(false),
+			[]string{"pod shop/web: this is its sandbox, which holds the pod's net, ipc, uts namespaces for its containers to join by design"}},
+		{"the sandbox of a hostNetwork pod", podSandbox(true),
+			[]string{"pod shop/web: this is its sandbox, which holds the pod's ipc namespaces", "pod shop/web is hostNetwork"}},
 		{"not a pod's", &engine.Container{Engine: "docker", ID: "d1"}, nil},
 		{"no container", nil, nil},
 	} {

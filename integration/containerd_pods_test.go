@@ -217,6 +217,14 @@ func testOwnNetworkPod(t *testing.T, cd *ownContainerd) {
 			t.Errorf("policy %+v: want team-pods-apart-from-host to hold", a.Policy)
 		}
 	})
+
+	t.Run("audit the sandbox", func(t *testing.T) {
+		a := auditPod(t, p.id, sockFlag, 0)
+		notes := strings.Join(a.Targets[0].Notes, "\n")
+		if !strings.Contains(notes, "pod nsi-team/shop: this is its sandbox, which holds the pod's net, ipc, uts namespaces") {
+			t.Errorf("notes %q: want the sandbox said to hold the pod's net, ipc, uts", notes)
+		}
+	})
 }
 
 // testSharedPIDPod: with shareProcessNamespace the pod's containers
