@@ -13,6 +13,9 @@ const (
 	podmanID  = "7bdc4c6dedb12eaaf793412dc8b0e4550a54d1ead7f2bae7a1517f3c959a5763"
 	fixtureID = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	outerID   = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+	// podUIDSystemd is a pod UID as kubelet's systemd driver writes it
+	// in a slice name: its dashes as underscores.
+	podUIDSystemd = "0f6c1f6e_8d3a_4b7e_9f58_2a1d3c4b5e6f"
 )
 
 // The fixtures are real /proc/PID/cgroup files (testdata/cgroup/capture.sh).
@@ -39,6 +42,11 @@ func TestContainerFromCgroupsFixtures(t *testing.T) {
 		{"cri-containerd", "containerd", fixtureID, "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1a2b.slice/cri-containerd-" + fixtureID + ".scope"},
 		{"crio", "cri-o", fixtureID, "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1a2b.slice/crio-" + fixtureID + ".scope"},
 		{"kubepods-cgroupfs", "kubernetes", fixtureID, "/kubepods/besteffort/pod1a2b3c4d-0000-1111-2222-333344445555/" + fixtureID},
+		// containerd's systemd driver on cgroup v1 (legacy mode: the v2
+		// line is "/"), recognised from the v1 lines, burstable and
+		// guaranteed QoS.
+		{"cri-containerd-systemd-v1", "containerd", fixtureID, "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + podUIDSystemd + ".slice/cri-containerd-" + fixtureID + ".scope"},
+		{"cri-containerd-systemd-v1-guaranteed", "containerd", fixtureID, "/kubepods.slice/kubepods-pod" + podUIDSystemd + ".slice/cri-containerd-" + fixtureID + ".scope"},
 		{"host", "", "", ""},
 	} {
 		cgs := cgroupFixture(t, cgroupPath(tt.file))

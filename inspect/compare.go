@@ -111,6 +111,7 @@ func CompareTasks(argA, argB string, kernel bool) (Compare, error) {
 	if err := addContainers(r, a, b); err != nil {
 		return Compare{}, err
 	}
+	notePodSharing(r)
 	out := Compare{Report: r}
 	if kernel {
 		if out.Kernel, err = kernelWitness(r, a, b); err != nil {

@@ -38,7 +38,8 @@ const ctrImage = "nsinspect-it.local/nsinspect:ctr"
 
 // ownContainerd is a containerd the test started for itself: its own
 // config, root, state, socket and runc root under dir, with the CRI
-// plugin on the native snapshotter and no CNI (so hostNetwork pods only).
+// plugin on the native snapshotter and a CNI network of its own (cni),
+// whose network namespaces containerd mounts under its state directory.
 // restrict_oom_score_adj keeps CRI from asking runc for the sandbox's
 // oom_score_adj of -998, which needs CAP_SYS_RESOURCE: without it (as on
 // this project's VMs, whose bounding set lacks it) runc's init fails
@@ -56,6 +57,7 @@ type ownContainerd struct {
 	ctr, runc string     // the ctr and runc binaries
 	ctrRun    []string   // containers started with ctr run, in namespace default
 	waited    chan error // containerd's Wait, once it runs
+	cni       *cniNetwork
 }
 
 const containerdConfig = `version = 2
@@ -75,6 +77,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "{{image}}"
   restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
   stream_server_port = "0"
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "native"
@@ -86,7 +89,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         Root = "{{dir}}/runc"
         SystemdCgroup = false
   [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "{{dir}}/cni/bin"
+    bin_dir = "{{cnibin}}"
     conf_dir = "{{dir}}/cni/conf"
 `
 
@@ -126,12 +129,16 @@ func startContainerd(t *testing.T) *ownContainerd {
 			os.RemoveAll(dir)
 		}
 	}()
-	for _, d := range []string{"cni/bin", "cni/conf", "logs"} {
+	for _, d := range []string{"cni/conf", "logs"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	conf := strings.NewReplacer("{{dir}}", dir, "{{image}}", ctrImage, "{{runc}}", runc).Replace(containerdConfig)
+	// The network's bridge is named from the same random suffix as the
+	// cgroups: its cleanup is registered before containerd's, so it runs
+	// after containerd has torn its pods down.
+	c.cni = newCNINetwork(t, dir, hex.EncodeToString(b))
+	conf := strings.NewReplacer("{{dir}}", dir, "{{image}}", ctrImage, "{{runc}}", runc, "{{cnibin}}", c.cni.binDir).Replace(containerdConfig)
 	if err := os.WriteFile(filepath.Join(dir, "config.toml"), []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -257,6 +264,7 @@ func must(t *testing.T, err error) {
 type pod struct {
 	namespace, name, uid string
 	id                   string // the sandbox's id
+	pid                  int    // the sandbox's init ("pause"), as the host numbers it
 	config               *cri.PodSandboxConfig
 }
 
@@ -283,15 +291,34 @@ func kubeletLabels(p *pod, container string) map[string]string {
 	return l
 }
 
-// runPod runs a hostNetwork pod sandbox (no CNI here) whose containers
-// share its pid namespace (shareProcessNamespace), under a kubelet-like
-// cgroupfs parent /TOP/kubepods/besteffort/podUID.
-func (c *ownContainerd) runPod(t *testing.T, namespace, name string) *pod {
+// podOptions are the pod spec's namespace choices: hostNetwork (the
+// node's net and uts namespaces) and shareProcessNamespace (one pid
+// namespace, the sandbox's, for all its containers).
+type podOptions struct {
+	hostNetwork, sharePID bool
+}
+
+// runPod runs a pod sandbox as kubelet does, under a kubelet-like
+// cgroupfs parent /TOP/kubepods/besteffort/podUID: in the node's network
+// with hostNetwork, else in a network namespace of its own on the test's
+// CNI network. Its ipc namespace is the pod's (kubelet's default).
+func (c *ownContainerd) runPod(t *testing.T, namespace, name string, o podOptions) *pod {
 	t.Helper()
 	p := &pod{namespace: namespace, name: name, uid: newUID()}
-	ns := &cri.NamespaceOption{Network: cri.NamespaceMode_NODE, Pid: cri.NamespaceMode_POD, Ipc: cri.NamespaceMode_POD}
+	ns := &cri.NamespaceOption{Network: cri.NamespaceMode_POD, Pid: cri.NamespaceMode_CONTAINER, Ipc: cri.NamespaceMode_POD}
+	if o.hostNetwork {
+		ns.Network = cri.NamespaceMode_NODE
+	}
+	if o.sharePID {
+		ns.Pid = cri.NamespaceMode_POD
+	}
+	hostname := name // kubelet's default for a pod of its own network
+	if o.hostNetwork {
+		hostname = "" // the node's: runc sets no hostname without a uts namespace of the pod's
+	}
 	p.config = &cri.PodSandboxConfig{
 		Metadata:     &cri.PodSandboxMetadata{Name: name, Namespace: namespace, Uid: p.uid},
+		Hostname:     hostname,
 		LogDirectory: filepath.Join(c.dir, "logs", namespace+"_"+name+"_"+p.uid),
 		Labels:       kubeletLabels(p, ""),
 		Annotations:  map[string]string{"kubernetes.io/config.source": "api"},
@@ -308,7 +335,24 @@ func (c *ownContainerd) runPod(t *testing.T, namespace, name string) *pod {
 	}
 	p.id = r.PodSandboxId
 	c.pods = append(c.pods, p.id)
+	st, err := c.rt.PodSandboxStatus(ctx, &cri.PodSandboxStatusRequest{PodSandboxId: p.id, Verbose: true})
+	if err != nil {
+		t.Fatalf("PodSandboxStatus %s/%s: %v", namespace, name, err)
+	}
+	p.pid = infoPID(t, "PodSandboxStatus "+namespace+"/"+name, st.Info)
 	return p
+}
+
+// infoPID reads the host PID from a CRI status's verbose info.
+func infoPID(t *testing.T, what string, info map[string]string) int {
+	t.Helper()
+	var v struct {
+		Pid int `json:"pid"`
+	}
+	if err := json.Unmarshal([]byte(info["info"]), &v); err != nil || v.Pid <= 0 {
+		t.Fatalf("%s: no pid in its verbose info (%v): %q", what, err, info["info"])
+	}
+	return v.Pid
 }
 
 // startContainer creates and starts `nsinspect hold` in the pod, as
@@ -340,13 +384,7 @@ func (c *ownContainerd) startContainer(t *testing.T, p *pod, name string) (strin
 	if err != nil {
 		t.Fatalf("ContainerStatus %s: %v", name, err)
 	}
-	var info struct {
-		Pid int `json:"pid"`
-	}
-	if err := json.Unmarshal([]byte(st.Info["info"]), &info); err != nil || info.Pid <= 0 {
-		t.Fatalf("ContainerStatus %s: no pid in its verbose info (%v): %q", name, err, st.Info["info"])
-	}
-	return r.ContainerId, info.Pid
+	return r.ContainerId, infoPID(t, "ContainerStatus "+name, st.Info)
 }
 
 // ctrRunHold runs `nsinspect hold` as a plain containerd container (ctr
@@ -446,6 +484,11 @@ func (c *ownContainerd) cleanup(t *testing.T) {
 		}
 	}
 	removeCgroupTree(t, c.cgroupTop)
+	if c.cni != nil {
+		for _, id := range c.pods {
+			c.cni.forget(t, id)
+		}
+	}
 	if err := os.RemoveAll(c.dir); err != nil {
 		t.Errorf("cleanup: %v", err)
 	}

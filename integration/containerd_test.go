@@ -37,7 +37,7 @@ type ctrContainerJSON struct {
 func TestContainerd(t *testing.T) {
 	cd := startContainerd(t)
 	sockFlag := "--containerd-socket=" + cd.sock
-	p := cd.runPod(t, "nsi-team", "web")
+	p := cd.runPod(t, "nsi-team", "web", podOptions{hostNetwork: true, sharePID: true})
 	id1, pid1 := cd.startContainer(t, p, "app")
 	id2, pid2 := cd.startContainer(t, p, "sidecar")
 
@@ -125,39 +125,17 @@ func TestContainerd(t *testing.T) {
 	})
 
 	t.Run("compare one pod", func(t *testing.T) {
-		var r struct {
-			A struct {
-				Container *ctrContainerJSON `json:"container"`
-			} `json:"a"`
-			B struct {
-				Container *ctrContainerJSON `json:"container"`
-			} `json:"b"`
-			Resources []struct {
-				Name   string `json:"name"`
-				Shared *bool  `json:"shared"`
-			} `json:"resources"`
-		}
+		var r podCompareJSON
 		decodeRun(t, &r, "compare", "containerd:k8s.io/"+id1, "containerd:k8s.io/"+id2, "--json", sockFlag)
 		checkContainer(t, r.A.Container, id1, "app")
 		checkContainer(t, r.B.Container, id2, "sidecar")
 		// The pod's sandbox namespaces (ipc, pid with
 		// shareProcessNamespace, net and uts: the node's with
-		// hostNetwork) are shared; each container's mount namespace
-		// is its own.
-		want := map[string]bool{"ipc": true, "pid": true, "net": true, "uts": true, "mnt": false}
-		for _, res := range r.Resources {
-			w, ok := want[res.Name]
-			if !ok {
-				continue
-			}
-			delete(want, res.Name)
-			if res.Shared == nil || *res.Shared != w {
-				t.Errorf("%s: shared %v, want %v", res.Name, res.Shared, w)
-			}
-		}
-		if len(want) > 0 {
-			t.Errorf("compare reported nothing for %v", want)
-		}
+		// hostNetwork) are shared, each with the note that the pod
+		// shares it on purpose; each container's mount namespace is
+		// its own.
+		checkPodCompare(t, r, p.namespace+"/"+p.name, map[string]bool{"ipc": true, "pid": true, "net": true, "uts": true, "mnt": false},
+			map[string]string{"ipc": "by design", "pid": "shareProcessNamespace", "net": "hostNetwork", "uts": "hostNetwork"})
 	})
 
 	t.Run("audit with a pod-namespace rule", func(t *testing.T) {
@@ -178,12 +156,7 @@ rules:
 			t.Fatalf("exit %d, want 1 (a hostNetwork pod violates separate net); stderr: %s", r.code, r.stderr)
 		}
 		var a struct {
-			Targets []struct {
-				Target struct {
-					Container *ctrContainerJSON `json:"container"`
-				} `json:"target"`
-				Notes []string `json:"notes"`
-			} `json:"targets"`
+			auditJSON
 			Policy struct {
 				Results []struct {
 					Rule       string `json:"rule"`
@@ -206,6 +179,11 @@ rules:
 		if !strings.Contains(notes, "hostNetwork") || !strings.Contains(notes, "sandbox's ipc, pid namespaces") {
 			t.Errorf("notes %q: want the pod's sandbox sharing and hostNetwork said", notes)
 		}
+		for _, typ := range []string{"net", "uts"} {
+			if ns := tg.Facts.Namespaces[typ]; !ns.Shared || !ns.Proven || nsLink(t, pid1, typ) != hostNS(t, typ) {
+				t.Errorf("%s: shared %v proven %v; want the host's, as the kernel says", typ, ns.Shared, ns.Proven)
+			}
+		}
 		if len(a.Policy.Results) != 1 || a.Policy.Results[0].Rule != "team-pods-not-on-host-net" || a.Policy.Results[0].Violations != 1 {
 			t.Errorf("results %+v: want team-pods-not-on-host-net with 1 violation", a.Policy.Results)
 		}
@@ -219,6 +197,55 @@ rules:
 			t.Errorf("audit without containerd: exit %d, want 5 (undecided); stdout %s stderr %s", r.code, r.stdout, r.stderr)
 		}
 	})
+
+	t.Run("serve's containers", func(t *testing.T) {
+		// containerd names kubelet's containers of the cgroupfs layout
+		// for serve too: /api/containers carries the containerd
+		// namespace and the pod, and marks the sandbox.
+		s := startServe(t, sockFlag, "--pods-log-dir", "", "--containers-log-dir", "")
+		status, body := s.get(t, "/api/containers")
+		if status != 200 {
+			t.Fatalf("/api/containers: %d %s", status, body)
+		}
+		var r struct {
+			Containers []struct {
+				Engine              string `json:"engine"`
+				ID                  string `json:"id"`
+				Name                string `json:"name"`
+				ContainerdNamespace string `json:"containerd_namespace"`
+				PodUID              string `json:"pod_uid"`
+				PodNamespace        string `json:"pod_namespace"`
+				Pod                 string `json:"pod"`
+				PodContainer        string `json:"pod_container"`
+				PodSandbox          bool   `json:"pod_sandbox"`
+				PID                 int    `json:"pid"`
+			} `json:"containers"`
+		}
+		must(t, json.Unmarshal(body, &r))
+		want := map[string]struct {
+			name, container string
+			sandbox         bool
+			pid             int
+		}{id1: {"app", "app", false, pid1}, id2: {"sidecar", "sidecar", false, pid2}, p.id: {p.name, "", true, p.pid}}
+		for _, c := range r.Containers {
+			w, ok := want[c.ID]
+			if !ok {
+				continue
+			}
+			delete(want, c.ID)
+			if c.Engine != "containerd" || c.ContainerdNamespace != "k8s.io" || c.Name != w.name || c.PID != w.pid ||
+				c.PodNamespace != p.namespace || c.Pod != p.name || c.PodUID != p.uid || c.PodContainer != w.container || c.PodSandbox != w.sandbox {
+				t.Errorf("%+v; want containerd k8s.io %s (pid %d) of pod %s/%s uid %s, container %q, sandbox %v",
+					c, w.name, w.pid, p.namespace, p.name, p.uid, w.container, w.sandbox)
+			}
+		}
+		if len(want) > 0 {
+			t.Errorf("/api/containers lacks %v: %s", want, body)
+		}
+	})
+
+	t.Run("pod of its own network", func(t *testing.T) { testOwnNetworkPod(t, cd) })
+	t.Run("shareProcessNamespace", func(t *testing.T) { testSharedPIDPod(t, cd) })
 
 	t.Run("bad targets", func(t *testing.T) {
 		for arg, want := range map[string]string{

@@ -45,30 +45,37 @@ func TestCompareWitness(t *testing.T) {
 	golden.Check(t, "compare-kernel.txt", b2.Bytes())
 }
 
-// compare's table over a fixture report: JSON that nsinspect printed for
-// a sleep compared with one in new net and uts namespaces, decoded,
-// rendered as the golden table, and encoded again, which must give the
-// fixture back byte for byte.
+// compare's table over a fixture report, JSON that nsinspect printed,
+// decoded, rendered as the golden table, and encoded again, which must
+// give the fixture back byte for byte: a sleep compared with one in new
+// net and uts namespaces (netuts); two containers of one Kubernetes pod
+// on containerd, whose shared net, ipc and uts namespaces carry the
+// note that the pod shares them by design, a footnote of three rows
+// (pod).
 func TestGoldenCompareReport(t *testing.T) {
-	in, err := os.ReadFile(filepath.Join("testdata", "fixtures", "compare-netuts.json"))
-	if err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"compare-netuts", "compare-pod"} {
+		t.Run(name, func(t *testing.T) {
+			in, err := os.ReadFile(filepath.Join("testdata", "fixtures", name+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v inspect.Compare
+			dec := json.NewDecoder(bytes.NewReader(in))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&v); err != nil {
+				t.Fatal(err)
+			}
+			var js, table bytes.Buffer
+			if err := JSON(&js, &v); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(js.Bytes(), in) {
+				t.Errorf("the JSON renderer does not give the fixture back:\n%s", js.Bytes())
+			}
+			if err := CompareTable(&table, v.Report); err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, name+".txt", table.Bytes())
+		})
 	}
-	var v inspect.Compare
-	dec := json.NewDecoder(bytes.NewReader(in))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil {
-		t.Fatal(err)
-	}
-	var js, table bytes.Buffer
-	if err := JSON(&js, &v); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(js.Bytes(), in) {
-		t.Errorf("the JSON renderer does not give the fixture back:\n%s", js.Bytes())
-	}
-	if err := CompareTable(&table, v.Report); err != nil {
-		t.Fatal(err)
-	}
-	golden.Check(t, "compare-netuts.txt", table.Bytes())
 }

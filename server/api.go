@@ -151,13 +151,23 @@ func taskOut(t *model.Task) taskJSON {
 
 // containerJSON is one container in /api/containers.
 type containerJSON struct {
-	Engine       string `json:"engine"`
-	ID           string `json:"id"`
-	Name         string `json:"name,omitempty"`
-	Cgroup       string `json:"cgroup"`
+	Engine string `json:"engine"`
+	ID     string `json:"id"`
+	Name   string `json:"name,omitempty"`
+	Cgroup string `json:"cgroup"`
+	// ContainerdNamespace is the containerd namespace it lives in (k8s.io
+	// for kubelet's), when containerd named it.
+	ContainerdNamespace string `json:"containerd_namespace,omitempty"`
+	// The pod, from the runtime's copy of kubelet's labels or kubelet's
+	// log directories: its UID (also from the cgroup path), namespace
+	// and name, the container's name in the pod spec, and whether this
+	// is the pod's sandbox ("pause"), which holds the namespaces its
+	// containers share.
 	PodUID       string `json:"pod_uid,omitempty"`
 	PodNamespace string `json:"pod_namespace,omitempty"`
 	Pod          string `json:"pod,omitempty"`
+	PodContainer string `json:"pod_container,omitempty"`
+	PodSandbox   bool   `json:"pod_sandbox,omitempty"`
 	PID          int    `json:"pid"`
 	Processes    int    `json:"processes"`
 	// SharedWithHost is, per namespace type, whether a process of the
@@ -175,9 +185,9 @@ func (a API) containers(ctx context.Context, _ Query) (any, error) {
 	}
 	out := []containerJSON{}
 	for _, c := range p.Containers {
-		j := containerJSON{Engine: c.Engine, ID: c.ID, Name: c.Name, Cgroup: c.Cgroup, PodUID: c.Pod.UID,
-			PodNamespace: c.Pod.Namespace, Pod: c.Pod.Name, PID: c.PID, Processes: c.Processes,
-			Isolation: c.Isolation, Interfaces: c.NetDev}
+		j := containerJSON{Engine: c.Engine, ID: c.ID, Name: c.Name, Cgroup: c.Cgroup, ContainerdNamespace: c.Namespace,
+			PodUID: c.Pod.UID, PodNamespace: c.Pod.Namespace, Pod: c.Pod.Name, PodContainer: c.Pod.Container, PodSandbox: c.Pod.Sandbox,
+			PID: c.PID, Processes: c.Processes, Isolation: c.Isolation, Interfaces: c.NetDev}
 		if c.Shared != nil {
 			j.SharedWithHost = map[string]bool{}
 			for i, t := range SharedTypes {

@@ -133,6 +133,7 @@ func TestPodUID(t *testing.T) {
 	for path, want := range map[string]string{
 		"/kubepods/besteffort/pod0f6c1f6e-8d3a-4b7e-9f58-2a1d3c4b5e6f/" + strings.Repeat("a", 64):                                                                        "0f6c1f6e-8d3a-4b7e-9f58-2a1d3c4b5e6f",
 		"/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0f6c1f6e_8d3a_4b7e_9f58_2a1d3c4b5e6f.slice/cri-containerd-" + strings.Repeat("a", 64) + ".scope": "0f6c1f6e-8d3a-4b7e-9f58-2a1d3c4b5e6f",
+		"/kubepods.slice/kubepods-pod0f6c1f6e_8d3a_4b7e_9f58_2a1d3c4b5e6f.slice/cri-containerd-" + strings.Repeat("a", 64) + ".scope":                                    "0f6c1f6e-8d3a-4b7e-9f58-2a1d3c4b5e6f",
 		"/docker/" + strings.Repeat("a", 64): "",
 	} {
 		if got := podUID(path); got != want {

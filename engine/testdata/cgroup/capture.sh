@@ -55,3 +55,40 @@ crio /kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1a2b.slice/c
 kubepods-cgroupfs /kubepods/besteffort/pod1a2b3c4d-0000-1111-2222-333344445555/$id
 docker-in-docker /docker/fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210/docker/$id
 LIST
+
+# cri-containerd-systemd-v1*: containerd (runc) with the systemd cgroup
+# driver on cgroup v1, kubelet's kubepods.slice with a real pod UID (its
+# dashes as underscores): runc's systemd manager puts the container in
+# its scope in every v1 hierarchy, name=systemd's included. This host's
+# containerd uses cgroupfs, so the same paths are made in each v1
+# hierarchy and a sleep is moved into each; the unified hierarchy is left
+# alone (systemd's legacy mode), so only the v1 lines name the container.
+uid=0f6c1f6e_8d3a_4b7e_9f58_2a1d3c4b5e6f
+v1=$(awk '$9 == "cgroup" {print $5}' /proc/self/mountinfo)
+while read -r name path; do
+	sleep 100 &
+	pid=$!
+	made=()
+	for h in $v1; do
+		dir=$h
+		for comp in ${path//\// }; do
+			dir=$dir/$comp
+			[ -d "$dir" ] && continue
+			mkdir "$dir"
+			made+=("$dir")
+			# A new cpuset has no cpus or mems to run on: its parent's.
+			if [ -f "$dir/cpuset.cpus" ]; then
+				cat "$(dirname "$dir")/cpuset.cpus" >"$dir/cpuset.cpus"
+				cat "$(dirname "$dir")/cpuset.mems" >"$dir/cpuset.mems"
+			fi
+		done
+		echo "$pid" >"$dir/cgroup.procs"
+	done
+	cp "/proc/$pid/cgroup" "$out/$name"
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	for ((i = ${#made[@]} - 1; i >= 0; i--)); do rmdir "${made[$i]}"; done
+done <<LIST
+cri-containerd-systemd-v1 /kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod$uid.slice/cri-containerd-$id.scope
+cri-containerd-systemd-v1-guaranteed /kubepods.slice/kubepods-pod$uid.slice/cri-containerd-$id.scope
+LIST
