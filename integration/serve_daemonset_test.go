@@ -99,6 +99,7 @@ func TestServeDaemonSet(t *testing.T) {
 	pods, ctrs := filepath.Join(node, "pods"), filepath.Join(node, "containers")
 	os.MkdirAll(filepath.Join(pods, "shop_web-7d4f_"+uid, "nginx"), 0o755)
 	os.MkdirAll(ctrs, 0o755)
+	removeCgroupsMade(t, "kubepods/besteffort/pod"+uid)
 	pod := e.startHold(t, "pod", "--cgroup-parent", "/kubepods/besteffort/pod"+uid)
 	os.WriteFile(filepath.Join(ctrs, "web-7d4f_shop_nginx-"+pod.id+".log"), nil, 0o644)
 
@@ -157,4 +158,33 @@ func TestServeDaemonSet(t *testing.T) {
 	if took := time.Since(start); took > 3*time.Second {
 		t.Errorf("docker stop took %v: serve must stop within a second of SIGTERM", took)
 	}
+}
+
+// removeCgroupsMade removes, once the test's containers are gone (cleanups
+// run last-in first-out, so register it before starting them), the
+// directories of the cgroup path rel (and its parents) that did not exist
+// in any hierarchy before: the engine makes a --cgroup-parent's directories
+// and leaves them behind when the container goes.
+func removeCgroupsMade(t *testing.T, rel string) {
+	t.Helper()
+	roots, _ := filepath.Glob("/sys/fs/cgroup/*")
+	roots = append(roots, "/sys/fs/cgroup")
+	var made []string
+	for _, root := range roots {
+		var parts []string
+		for _, c := range strings.Split(rel, "/") {
+			parts = append(parts, c)
+			d := filepath.Join(root, filepath.Join(parts...))
+			if _, err := os.Stat(d); os.IsNotExist(err) {
+				made = append(made, d)
+			}
+		}
+	}
+	t.Cleanup(func() {
+		for i := len(made) - 1; i >= 0; i-- {
+			if err := os.Remove(made[i]); err != nil && !os.IsNotExist(err) {
+				t.Errorf("removing the cgroup %s the engine made for this test: %v", made[i], err)
+			}
+		}
+	})
 }
