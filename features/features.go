@@ -29,6 +29,8 @@ const (
 	TimeNamespaces
 	BTF
 	Listns
+	BPFIterators
+	BPFMemcg
 	count
 )
 

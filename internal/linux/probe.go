@@ -117,3 +117,17 @@ func ListnsExists() error {
 	_, _, errno := unix.RawSyscall6(unix.SYS_LISTNS, 0, 0, 0, 0, 0, 0)
 	return os.NewSyscallError("listns", errno)
 }
+
+// BPFArrayMapCreate creates a one-entry BPF array map (BPF_MAP_CREATE) and
+// closes it at once: the smallest object the bpf(2) system call charges.
+func BPFArrayMapCreate() error {
+	attr := struct {
+		MapType, KeySize, ValueSize, MaxEntries, MapFlags uint32
+	}{MapType: unix.BPF_MAP_TYPE_ARRAY, KeySize: 4, ValueSize: 8, MaxEntries: 1}
+	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_MAP_CREATE, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	if errno != 0 {
+		return os.NewSyscallError("bpf BPF_MAP_CREATE", errno)
+	}
+	unix.Close(int(fd))
+	return nil
+}
