@@ -125,6 +125,11 @@ func Load() (*Iterators, error) {
 	if err := spec.Variables["hash_key"].Set(key); err != nil {
 		return nil, fmt.Errorf("setting the object-id key: %w", err)
 	}
+	if features.PidForChildrenBeforeInit() {
+		if err := spec.Variables["p4c_before_init"].Set(uint32(1)); err != nil {
+			return nil, fmt.Errorf("setting p4c_before_init: %w", err)
+		}
+	}
 	it := &Iterators{}
 	if err := loadSpec(spec, &it.objs); err != nil {
 		return nil, err

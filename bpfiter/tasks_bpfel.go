@@ -72,16 +72,17 @@ type tasksNsiTask struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	tasksMapChains     = "chains"
-	tasksMapFileChains = "file_chains"
-	tasksMapFileSeen   = "file_seen"
-	tasksMapScratch    = "scratch"
-	tasksMapSeen       = "seen"
-	tasksProgNsiFiles  = "nsi_files"
-	tasksProgNsiTasks  = "nsi_tasks"
-	tasksVarNsiFd      = "_nsi_fd"
-	tasksVarNsiNs      = "_nsi_ns"
-	tasksVarHashKey    = "hash_key"
+	tasksMapChains        = "chains"
+	tasksMapFileChains    = "file_chains"
+	tasksMapFileSeen      = "file_seen"
+	tasksMapScratch       = "scratch"
+	tasksMapSeen          = "seen"
+	tasksProgNsiFiles     = "nsi_files"
+	tasksProgNsiTasks     = "nsi_tasks"
+	tasksVarNsiFd         = "_nsi_fd"
+	tasksVarNsiNs         = "_nsi_ns"
+	tasksVarHashKey       = "hash_key"
+	tasksVarP4cBeforeInit = "p4c_before_init"
 )
 
 // loadTasks returns the embedded CollectionSpec for tasks.
@@ -145,9 +146,10 @@ type tasksMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type tasksVariableSpecs struct {
-	NsiFd   *ebpf.VariableSpec `ebpf:"_nsi_fd"`
-	NsiNs   *ebpf.VariableSpec `ebpf:"_nsi_ns"`
-	HashKey *ebpf.VariableSpec `ebpf:"hash_key"`
+	NsiFd         *ebpf.VariableSpec `ebpf:"_nsi_fd"`
+	NsiNs         *ebpf.VariableSpec `ebpf:"_nsi_ns"`
+	HashKey       *ebpf.VariableSpec `ebpf:"hash_key"`
+	P4cBeforeInit *ebpf.VariableSpec `ebpf:"p4c_before_init"`
 }
 
 // tasksObjects contains all objects after they have been loaded into the kernel.
@@ -191,9 +193,10 @@ func (m *tasksMaps) Close() error {
 //
 // It can be passed to loadTasksObjects or ebpf.CollectionSpec.LoadAndAssign.
 type tasksVariables struct {
-	NsiFd   *ebpf.Variable `ebpf:"_nsi_fd"`
-	NsiNs   *ebpf.Variable `ebpf:"_nsi_ns"`
-	HashKey *ebpf.Variable `ebpf:"hash_key"`
+	NsiFd         *ebpf.Variable `ebpf:"_nsi_fd"`
+	NsiNs         *ebpf.Variable `ebpf:"_nsi_ns"`
+	HashKey       *ebpf.Variable `ebpf:"hash_key"`
+	P4cBeforeInit *ebpf.Variable `ebpf:"p4c_before_init"`
 }
 
 // tasksPrograms contains all programs after they have been loaded into the kernel.

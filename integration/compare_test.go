@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/features"
 	"github.com/nsinspect/nsinspect/internal/testutil"
 )
 
@@ -105,9 +106,14 @@ func TestCompareJSONUnshare(t *testing.T) {
 	}
 
 	// Without --fork, unshare --pid leaves pid alone, and pid_for_children
-	// has no init yet: the kernel refuses to open it, so "?" not a guess.
+	// has no init yet: before Linux 7.1 the kernel refuses to open it, so
+	// "?" not a guess; from 7.1 it opens, and is the new namespace.
 	c = runCompareJSON(t, me, strconv.Itoa(unshareSleep(t, "--pid")))
-	checkVerdicts(t, c, map[string]string{"pid": "shared", "pid_for_children": "indeterminate"})
+	p4c := "indeterminate"
+	if features.PidForChildrenBeforeInit() {
+		p4c = "separate"
+	}
+	checkVerdicts(t, c, map[string]string{"pid": "shared", "pid_for_children": p4c})
 }
 
 // A thread as PID:TID shares the fd table, fs, memory and signal handlers

@@ -34,6 +34,9 @@ const struct nsi_fd *_nsi_fd __attribute__((unused));
 
 /* The SipHash key, set by the loader before the program is loaded. */
 const volatile u64 hash_key[2] = {};
+/* Set by the loader from Linux 7.1, whose pid_for_children link opens
+ * before the new pid namespace has its init. */
+const volatile u32 p4c_before_init = 0;
 
 /*
  * Namespaces each program wrote in this pass: inode -> the seq_num of the
@@ -418,10 +421,10 @@ int nsi_tasks(struct bpf_iter__task *ctx)
 			NS_SLOT(c, r, L_TIME4C, BPF_CORE_READ(nsp, time_ns_for_children));
 		}
 		/* As /proc/PID/ns/pid_for_children (pidns_for_children_get):
-		 * a pid namespace made by unshare(CLONE_NEWPID) is nobody's
-		 * until its first task, its init, exists; before, the link
-		 * answers ENOENT and no one can open or name it. */
-		if (p4c && BPF_CORE_READ(p4c, child_reaper)) {
+		 * before 7.1 a pid namespace made by unshare(CLONE_NEWPID) is
+		 * nobody's until its first task, its init, exists; before, the
+		 * link answers ENOENT and no one can open or name it. */
+		if (p4c && (p4c_before_init || BPF_CORE_READ(p4c, child_reaper))) {
 			r->ns_inum[L_PID4C] = BPF_CORE_READ(p4c, ns.inum);
 			r->ns_id[L_PID4C] = ns_id(&p4c->ns);
 			add_pids((u64)p4c, c);
