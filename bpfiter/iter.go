@@ -150,8 +150,10 @@ func loadSpec(spec *ebpf.CollectionSpec, objs any) error {
 	// would do this, probes at package init (three prlimit(2) calls, a
 	// read of /proc/self/mountinfo, a BPF map created and closed):
 	// importing it cost every start of nsinspect, --help and the clone lab
-	// included, 0.35 to 0.6 ms. features.BPFMemcg probes once, here.
-	if p := features.Probe(features.BPFMemcg).Present; p != nil && !*p {
+	// included, 0.35 to 0.6 ms. features.BPFMemcg probes once, here; an
+	// undecided probe raises the limit too, which costs nothing where it
+	// is not charged.
+	if p := features.Probe(features.BPFMemcg).Present; p == nil || !*p {
 		restore, err := raiseMemlock()
 		if err != nil {
 			return &unavailable{"BPF memory is charged to RLIMIT_MEMLOCK on this kernel (before Linux 5.11), which could not be raised", err}

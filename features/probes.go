@@ -263,24 +263,26 @@ func btfNames(path string, names ...string) (*bool, string) {
 
 // bpfMemcg tells whether BPF memory is charged to the memory cgroup
 // (5.11) or to RLIMIT_MEMLOCK (before): a one-entry map is created with
-// the soft RLIMIT_MEMLOCK at 0, which succeeds only in the first case,
-// and the limit is put back. Without the privilege to create a map at
-// all, the answer is undecided.
+// the soft RLIMIT_MEMLOCK at 0, which succeeds only in the first case.
+// Before 5.11 the charge is per user (every root process's maps count
+// against each one's limit), so the control map is made with the limit
+// raised as far as this process may; without the privilege to create it
+// at all, the answer is undecided. The limit is put back.
 func bpfMemcg() (*bool, string) {
 	const call = "bpf(BPF_MAP_CREATE, array of 1) with RLIMIT_MEMLOCK 0"
-	if err := linux.BPFArrayMapCreate(); err != nil {
-		return nil, "bpf(BPF_MAP_CREATE, array of 1): " + errText(err)
-	}
 	var old unix.Rlimit
 	if err := unix.Getrlimit(unix.RLIMIT_MEMLOCK, &old); err != nil {
 		return nil, "getrlimit(RLIMIT_MEMLOCK): " + errText(err)
 	}
+	defer unix.Setrlimit(unix.RLIMIT_MEMLOCK, &old)
+	if unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}) != nil {
+		_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: old.Max, Max: old.Max})
+	}
+	if err := linux.BPFArrayMapCreate(); err != nil {
+		return nil, "bpf(BPF_MAP_CREATE, array of 1): " + errText(err)
+	}
 	if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: 0, Max: old.Max}); err != nil {
 		return nil, "setrlimit(RLIMIT_MEMLOCK, 0): " + errText(err)
 	}
-	err := linux.BPFArrayMapCreate()
-	if rerr := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &old); rerr != nil {
-		return nil, "restoring RLIMIT_MEMLOCK: " + errText(rerr)
-	}
-	return answer(call, err, ifNot(unix.EPERM))
+	return answer(call, linux.BPFArrayMapCreate(), ifNot(unix.EPERM))
 }
