@@ -600,14 +600,14 @@ run_vm() {
 	kdir=$(unpack "$deb") || { cannot "$id $uarch" fetch "cannot unpack $deb"; return; }
 	if [ -z "$(ls "$kdir/lib/modules" "$kdir/usr/lib/modules" 2>/dev/null)" ]; then
 		# From 6.19 linux-image-VER is a meta package: the kernel is in
-		# linux-binary-VER, its modules in linux-modules-VER; both are
-		# unpacked into one tree.
-		local ver=${kpkg#linux-image-} part pdeb pdir
-		kdir=$CACHE/unpacked/split-$ver
+		# linux-binary-VER, its modules in linux-modules-VER (fetched only
+		# when $MODULES names some); both are unpacked into one tree.
+		local ver=${kpkg#linux-image-} part pdeb
+		kdir=$CACHE/unpacked/split-$ver${MODULES:+-mod}
 		if [ ! -e "$kdir/.done" ]; then
 			rm -rf "$kdir"
 			mkdir -p "$kdir"
-			for part in linux-binary linux-modules; do
+			for part in linux-binary ${MODULES:+linux-modules}; do
 				pdeb=$(fetch_deb "$part-$ver" "$arch" "$src") || { cannot "$id $uarch" fetch "cannot download $part-$ver:$arch"; return; }
 				dpkg-deb -x "$pdeb" "$kdir" || { cannot "$id $uarch" fetch "cannot unpack $pdeb"; return; }
 			done
@@ -617,6 +617,7 @@ run_vm() {
 	mdir=$kdir/lib/modules
 	[ -d "$mdir" ] || mdir=$kdir/usr/lib/modules
 	rel=$(ls "$mdir" 2>/dev/null | head -1)
+	[ -n "$rel" ] || rel=$(ls "$kdir/boot" 2>/dev/null | sed -n 's/^vmlinuz-//p' | head -1)
 	vmlinuz=$kdir/boot/vmlinuz-$rel
 	[ -s "$vmlinuz" ] || vmlinuz=$mdir/$rel/vmlinuz
 	[ -n "$rel" ] && [ -s "$vmlinuz" ] || { cannot "$id $uarch" fetch "no vmlinuz in $kpkg"; return; }
