@@ -30,10 +30,10 @@
 #   scripts/kernel-matrix.sh [--full] [--only ID[,ID...]] [--no-host]
 #
 #   --full      the full size: every kernel above, and on each every line
-#               of scripts/vm/tests (the CI size runs host 5.10-amd64
-#               6.1-amd64 6.12-amd64 newest-amd64 6.1-arm64 newest-arm64,
-#               each with the `ci` lines that name it; also
-#               NSINSPECT_VM_FULL=1)
+#               of scripts/vm/tests (also NSINSPECT_VM_FULL=1). The CI
+#               size runs host 5.10-amd64 6.1-amd64 6.12-amd64 newest-amd64
+#               6.1-arm64 newest-arm64, each with the `ci` lines and the
+#               `ci:ID,...` lines that name it
 #   --only IDS  only these kernels, at the size chosen (also
 #               NSINSPECT_VM_KERNELS="ID ...")
 #   --no-host   leave out the host's kernel
@@ -49,6 +49,7 @@
 #   NSINSPECT_VM_TESTS   another list than scripts/vm/tests
 #   NSINSPECT_VM_APPEND  more kernel command line
 #   NSINSPECT_VM_ARM64_CPU     QEMU's -cpu for arm64 (max,pauth-impdef=on)
+#   NSINSPECT_VM_MODULES kernel modules to load in the VMs (none by default)
 #   GO                   the go command (go)
 #
 # Outputs: bin/vm/ARCH (binaries, initramfs), bin/vm/logs (each VM's
