@@ -28,7 +28,7 @@ vet:
 
 # The identity packages once more as on a kernel without NS_GET_ID (before
 # 6.18) and PIDFD_THREAD (before 6.9), so that the fallbacks run on every
-# host too; the kernel matrix below runs them on real 6.1 and 6.12 kernels.
+# host too; the kernel matrix below runs them on real 5.10 to 6.12 kernels.
 PRETEND_OLD = NSINSPECT_PRETEND_MISSING=NS_GET_ID,PIDFD_THREAD
 
 # The committed BPF objects must be what bpfiter/bpf/*.c compiles to.
@@ -45,11 +45,12 @@ fuzz:
 	./scripts/fuzz-all.sh $(FUZZTIME)
 
 # The kernel matrix: the tests listed in scripts/vm/tests, run on Debian's
-# 6.1 and 6.12 cloud kernels under QEMU (TCG, x86_64 and arm64) and on the
-# host's own kernel, one PASS/FAIL line per kernel (scripts/kernel-matrix.sh
-# fetches the kernels with apt-get download and caches them in
-# ~/.cache/nsinspect-vm). `make kernels KERNELS_FLAGS=--full` is the full
-# size; KERNELS_FLAGS='--only 6.1-amd64,host' picks kernels.
+# cloud kernels from 5.10 to the newest (7.3 as of 2026-12) under QEMU
+# (TCG, x86_64 and arm64) and on the host's own kernel, one PASS/FAIL line
+# per kernel (scripts/kernel-matrix.sh fetches the kernels with apt-get
+# download and caches them in ~/.cache/nsinspect-vm). `make kernels
+# KERNELS_FLAGS=--full` is the full size; KERNELS_FLAGS='--only
+# 5.10-amd64,host' picks kernels (ids in scripts/kernel-matrix.sh --help).
 KERNELS_FLAGS ?=
 kernels:
 	GO=$(GO) ./scripts/kernel-matrix.sh $(KERNELS_FLAGS)

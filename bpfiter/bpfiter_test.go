@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/features"
 	"github.com/nsinspect/nsinspect/internal/linux"
 	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/namespaces"
@@ -128,7 +129,19 @@ func TestSnapshotSelf(t *testing.T) {
 		if k == nil || !k.Kernel() || k.Comm != "kthreadd" || k.Obj[MM] != 0 || k.Obj[Files] == 0 {
 			t.Errorf("kthreadd: %+v; want a kernel thread without mm", k)
 		}
+		// task_struct's state is __state from 5.14, state before: the
+		// iterator reads either. kthreadd sleeps in kthreadd().
+		if k != nil && k.State != 'S' {
+			t.Errorf("kthreadd's state %q, want 'S' (task_struct's state read as %s)", k.State, stateField())
+		}
 	}
+}
+
+func stateField() string {
+	if features.ReleaseAtLeast(5, 14) {
+		return "__state"
+	}
+	return "state (before 5.14)"
 }
 
 // WalkFDs reads our fd table from kernel memory: an fd just opened on a

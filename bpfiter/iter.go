@@ -30,8 +30,11 @@ type unavailable struct {
 }
 
 func (u *unavailable) Error() string {
-	if u.err == nil {
+	switch {
+	case u.err == nil:
 		return u.why
+	case u.why == "":
+		return u.err.Error()
 	}
 	return u.why + ": " + u.err.Error()
 }
@@ -143,13 +146,23 @@ func loadSpec(spec *ebpf.CollectionSpec, objs any) error {
 	if err := Probe(); err != nil {
 		return err
 	}
-	// RLIMIT_MEMLOCK is left alone: it bounded BPF memory only before
-	// 5.11, which charges it to the memory cgroup instead, and nsinspect
-	// supports 6.1 and later. cilium/ebpf/rlimit, which would raise it,
-	// probes at package init (three prlimit(2) calls, a read of
-	// /proc/self/mountinfo, a BPF map created and closed): importing it
-	// cost every start of nsinspect, --help and the clone lab included,
-	// 0.35 to 0.6 ms.
+	// Before 5.11 BPF memory is charged to RLIMIT_MEMLOCK (64 KiB by
+	// default, less than the maps need: map creation fails with EPERM);
+	// from 5.11 to the memory cgroup. The limit is raised only where the
+	// kernel charges it, and only while loading. cilium/ebpf/rlimit, which
+	// would do this, probes at package init (three prlimit(2) calls, a
+	// read of /proc/self/mountinfo, a BPF map created and closed):
+	// importing it cost every start of nsinspect, --help and the clone lab
+	// included, 0.35 to 0.6 ms. features.BPFMemcg probes once, here; an
+	// undecided probe raises the limit too, which costs nothing where it
+	// is not charged.
+	if p := features.Probe(features.BPFMemcg).Present; p == nil || !*p {
+		restore, err := raiseMemlock()
+		if err != nil {
+			return &unavailable{"BPF memory is charged to RLIMIT_MEMLOCK on this kernel (before Linux 5.11), which could not be raised", err}
+		}
+		defer restore()
+	}
 
 	// One decoding of the kernel's BTF (5 MB on 6.18) serves both CO-RE
 	// and finding the iterator's attach target, and only vmlinux is
@@ -198,6 +211,9 @@ const noBTF = "the kernel has no BTF (/sys/kernel/btf/vmlinux; CONFIG_DEBUG_INFO
 // (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN), kernel BTF, and a lockdown
 // that allows reading kernel memory.
 func Probe() error {
+	if p := features.Probe(features.BPFIterators).Present; p != nil && !*p {
+		return &unavailable{"", features.Missing(features.BPFIterators, "reading task_struct with BPF")}
+	}
 	if !hasCaps() {
 		return &unavailable{"loading BPF iterators needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN (run as root)", nil}
 	}
@@ -372,4 +388,23 @@ func (s *Snapshot) dropIDs() {
 			fds[i].NS.ID = 0
 		}
 	}
+}
+
+// raiseMemlock lifts RLIMIT_MEMLOCK as far as this process may (to
+// infinity with CAP_SYS_RESOURCE, else the soft limit to the hard one) and
+// returns what puts the old limit back.
+func raiseMemlock() (func(), error) {
+	var old unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_MEMLOCK, &old); err != nil {
+		return nil, fmt.Errorf("getrlimit(RLIMIT_MEMLOCK): %w", err)
+	}
+	restore := func() { _ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &old) }
+	inf := unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}
+	if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &inf); err == nil {
+		return restore, nil
+	}
+	if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: old.Max, Max: old.Max}); err != nil {
+		return nil, fmt.Errorf("setrlimit(RLIMIT_MEMLOCK): %w", err)
+	}
+	return restore, nil
 }

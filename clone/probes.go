@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
+	"net"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -266,9 +266,11 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// probeNet: a bridge is added to the child's network namespace (by
-// nsinspect, over netlink; this kernel has no dummy driver); the parent's
-// namespace lists it when it is the same.
+// probeNet: an address no one else uses (127.77.X.Y/32) is added to lo in
+// the child's network namespace (by nsinspect, over netlink); the parent's
+// namespace's lo has it when the namespace is the same. Every network
+// namespace has lo, built into every kernel: the probe needs no module
+// (it added a bridge once, which the cloud kernels build as bridge.ko).
 func probeNet(p *pair, _ *report.Side) report.Probe {
 	pr := report.Probe{Name: "net link", Resource: "net"}
 	ch, closeC, err := netHandle(p.childProc)
@@ -276,29 +278,38 @@ func probeNet(p *pair, _ *report.Side) report.Probe {
 		return failed(pr, "netlink in the child's network namespace", err)
 	}
 	defer closeC()
-	name := fmt.Sprintf("nsiprobe%04x", rand.Uint32()&0xffff)
-	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: name}}
-	if err := ch.LinkAdd(br); err != nil {
-		return failed(pr, "adding bridge "+name+" in the child's netns", err)
+	lo, err := ch.LinkByName("lo")
+	if err != nil {
+		return failed(pr, "finding lo in the child's netns", err)
 	}
-	defer ch.LinkDel(br)
-	pr.Action = "added bridge " + name + " to the child's network namespace"
+	r := rand.Uint32()
+	ip := net.IPv4(127, 77, byte(r>>8), byte(r)|1)
+	addr := &netlink.Addr{IPNet: &net.IPNet{IP: ip, Mask: net.CIDRMask(32, 32)}}
+	if err := ch.AddrAdd(lo, addr); err != nil {
+		return failed(pr, "adding "+ip.String()+" to lo in the child's netns", err)
+	}
+	defer ch.AddrDel(lo, addr)
+	pr.Action = "added " + ip.String() + "/32 to lo in the child's network namespace"
 	ph, closeP, err := netHandle(p.parentProc)
 	if err != nil {
 		return failed(pr, "netlink in the parent's network namespace", err)
 	}
 	defer closeP()
-	_, err = ph.LinkByName(name)
-	var notFound netlink.LinkNotFoundError
-	switch {
-	case err == nil:
-		pr.Shared = yes(true)
-		pr.Observed = "parent's namespace lists " + name
-	case errors.As(err, &notFound) || strings.Contains(err.Error(), "not found"):
-		pr.Shared = yes(false)
-		pr.Observed = "parent's namespace has no " + name
-	default:
-		return failed(pr, "looking up "+name+" in the parent's netns", err)
+	plo, err := ph.LinkByName("lo")
+	if err != nil {
+		return failed(pr, "finding lo in the parent's netns", err)
+	}
+	addrs, err := ph.AddrList(plo, netlink.FAMILY_V4)
+	if err != nil {
+		return failed(pr, "listing lo's addresses in the parent's netns", err)
+	}
+	pr.Shared = yes(false)
+	pr.Observed = "parent's lo has no " + ip.String()
+	for _, a := range addrs {
+		if a.IP.Equal(ip) {
+			pr.Shared = yes(true)
+			pr.Observed = "parent's lo has " + ip.String()
+		}
 	}
 	return pr
 }

@@ -734,14 +734,19 @@ func checkPopulation(t *testing.T, pop *population, m *model.Model) {
 // PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE (Linux 6.11): both list it, as a
 // namespace no process is in yet (sources for_children and unborn), and
 // give the task that link. Before 6.11 the /proc walk cannot: it keeps the
-// process with that link missing, and says why.
+// process with that link missing, and says why. From 7.1 the link opens,
+// and the /proc walk marks the namespace unborn when pid 1 does not exist
+// in it (NS_GET_PID_FROM_PIDNS answers ESRCH).
 func TestBPFPidForChildrenWithoutInit(t *testing.T) {
 	requireBPF(t)
 	cmd := startSleeper(t, &syscall.SysProcAttr{Unshareflags: unix.CLONE_NEWPID})
 	pid := cmd.Process.Pid
 	testutil.WaitComm(t, pid, "sleep")
-	if _, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid_for_children", pid)); !errors.Is(err, unix.ENOENT) {
-		t.Fatalf("pid_for_children of %d before its first child: %v; the kernel was seen answering ENOENT", pid, err)
+	// From Linux 7.1 the link opens before the namespace's init exists:
+	// then both sources show it, and the namespace.
+	opens := features.PidForChildrenBeforeInit()
+	if _, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid_for_children", pid)); opens && err != nil || !opens && !errors.Is(err, unix.ENOENT) {
+		t.Fatalf("pid_for_children of %d before its first child on Linux %s: %v; the kernel was seen answering ENOENT before 7.1 and opening it from 7.1", pid, features.Kernel().Release, err)
 	}
 	var unborn []nsKey
 	// Both sources: the /proc walk once dropped such a process whole,
@@ -753,7 +758,8 @@ func TestBPFPidForChildrenWithoutInit(t *testing.T) {
 			t.Errorf("%s: pid %d not among %d tasks", src.Name(), pid, len(m.Tasks))
 			continue
 		}
-		hidden := src.Name() == "proc" && !features.Has(features.PidfdNamespaces)
+		// Before 7.1 the /proc walk opens it through the pidfd ioctl (6.11).
+		hidden := src.Name() == "proc" && !opens && !features.Has(features.PidfdNamespaces)
 		for i, l := range namespaces.Links {
 			if (task.NS[i] == nil) != (hidden && i == pidForChildren) {
 				t.Errorf("%s: %s: %v (%s)", src.Name(), l.Name, task.NS[i], task.Missing[i])

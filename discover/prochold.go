@@ -260,3 +260,19 @@ func (w *worker) unborn(nsfd, tid int, thread bool) *entry {
 	}
 	return e
 }
+
+// markUnborn marks e, a task's pid_for_children namespace other than its
+// pid namespace, unborn when no task has pid 1 in it. Only from Linux 7.1,
+// whose pid_for_children link opens before the namespace's init exists
+// (before, the link answers ENOENT and unborn opens it another way). The
+// BPF source asks child_reaper; from /proc the question is whether pid 1
+// exists there (NS_GET_PID_FROM_PIDNS, ESRCH), which cannot tell a
+// namespace whose init was never born from one whose init has exited.
+func (w *worker) markUnborn(e *entry) {
+	if e == nil || e.fd < 0 || e.ns.Type != namespaces.PID || !features.PidForChildrenBeforeInit() {
+		return
+	}
+	if _, err := linux.PidFromPidns(e.fd, 1); errors.Is(err, unix.ESRCH) {
+		w.reg.mark(e, model.FromUnborn)
+	}
+}

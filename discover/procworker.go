@@ -164,6 +164,8 @@ func (w *worker) process(pid int) {
 	}
 	if !zombie && links[pidForChildren] == nil {
 		links[pidForChildren] = w.unborn(dfd, pid, false)
+	} else if !zombie && links[pidForChildren] != links[pidLink] {
+		w.markUnborn(links[pidForChildren])
 	}
 	w.f.procs++
 	if zombie {
@@ -316,6 +318,12 @@ func (w *worker) mounts(dfd, pid int, mnt *entry) error {
 	if err != nil {
 		return err
 	}
+	if len(b) == 0 {
+		// A kernel thread's mountinfo is empty from Linux 7.3, though it
+		// is in the initial mount namespace: its mounts are read through
+		// the namespace's next process instead.
+		return errNoMountinfo
+	}
 	for _, m := range procinfo.ParseNSFSMounts(b) {
 		e := w.cache[m.Ino]
 		if e == nil {
@@ -337,6 +345,10 @@ func (w *worker) mounts(dfd, pid int, mnt *entry) error {
 	}
 	return nil
 }
+
+// errNoMountinfo is a task whose mountinfo lists no mount at all, not
+// even its root: a kernel thread on 7.3.
+var errNoMountinfo = errors.New("mountinfo is empty")
 
 // threads reads the ns links of each non-leader thread and records those
 // that differ from the leader's. It also notes the threads whose fd table
@@ -368,6 +380,8 @@ func (w *worker) threads(dfd, pid int, leader *[10]*entry) {
 		}
 		if links[pidForChildren] == nil {
 			links[pidForChildren] = w.unborn(nsfd, tid, true)
+		} else if links[pidForChildren] != links[pidLink] {
+			w.markUnborn(links[pidForChildren])
 		}
 		w.task(nsfd, pid, tid, &links, "")
 		unix.Close(nsfd)

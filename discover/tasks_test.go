@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/features"
 	"github.com/nsinspect/nsinspect/internal/linux"
 	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/model"
@@ -174,5 +175,25 @@ func TestUserNamespaceOwnerIsParent(t *testing.T) {
 	n := find(t, m, child)
 	if n.Parent == nil || !n.Parent.Same(parent) {
 		t.Errorf("user ns %v: parent %v, want %v", child, n.Parent, parent)
+	}
+}
+
+// A kernel thread's /proc/PID/mountinfo lists the initial mount
+// namespace's mounts before Linux 7.3 and nothing from 7.3 (measured on
+// Debian's 7.3.4), though its ns/mnt link is the initial one: a pass must
+// read a mount namespace's bind mounts through a process whose mountinfo
+// is not empty (procworker's errNoMountinfo).
+func TestKernelThreadMountinfo(t *testing.T) {
+	testutil.RequireRoot(t)
+	comm, err := os.ReadFile("/proc/2/comm")
+	if err != nil || strings.TrimSpace(string(comm)) != "kthreadd" {
+		testutil.Unavailable(t, "pid 2 is not kthreadd: not in the initial pid namespace", "run in the initial pid namespace")
+	}
+	b, err := os.ReadFile("/proc/2/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if empty, want := len(b) == 0, features.ReleaseAtLeast(7, 3); empty != want {
+		t.Errorf("kthreadd's mountinfo on Linux %s: empty %t, want %t (%d bytes)", features.Kernel().Release, empty, want, len(b))
 	}
 }

@@ -29,6 +29,8 @@ const (
 	TimeNamespaces
 	BTF
 	Listns
+	BPFIterators
+	BPFMemcg
 	count
 )
 
@@ -161,3 +163,11 @@ func pretendMissing(name string) bool {
 }
 
 func decided(b bool) *bool { return &b }
+
+// PidForChildrenBeforeInit reports whether /proc/PID/ns/pid_for_children
+// opens as soon as unshare(CLONE_NEWPID) made the namespace, before its
+// first task (its init) exists: from Linux 7.1. Before, the link answers
+// ENOENT until then (pidns_for_children_get checks child_reaper). No
+// interface tells the two apart without making a pid namespace, so the
+// release decides.
+func PidForChildrenBeforeInit() bool { return ReleaseAtLeast(7, 1) }

@@ -1,6 +1,7 @@
 package features
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -126,6 +127,16 @@ func init() {
 			func() (*bool, string) {
 				return answer("listns(NULL, NULL, 0, 0)", linux.ListnsExists(), ifNot(unix.ENOSYS))
 			}},
+		BPFIterators: {Feature{"BPF task iterators", "5.8",
+			"the bpf source and the --kernel views read task_struct with iter/task and iter/task_file",
+			"ls falls back to /proc; --source bpf and the kernel views exit 4"},
+			func() (*bool, string) {
+				return btfNames("/sys/kernel/btf/vmlinux", "bpf_iter__task", "bpf_iter__task_file")
+			}},
+		BPFMemcg: {Feature{"BPF memcg accounting", "5.11",
+			"BPF maps are charged to the memory cgroup: RLIMIT_MEMLOCK is left alone",
+			"BPF maps are charged to RLIMIT_MEMLOCK, which nsinspect raises while it loads its iterators and restores after"},
+			bpfMemcg},
 	}
 }
 
@@ -231,4 +242,47 @@ func exists(path string) (*bool, string) {
 		return decided(false), "stat " + path + ": " + errText(err)
 	}
 	return nil, "stat " + path + ": " + errText(err)
+}
+
+// btfNames reports whether the BTF at path names every one of names (a
+// type or function the kernel defines): the iterators' context structs
+// exist exactly where their iterators do. The names are looked up in the
+// raw string section, as NUL-terminated strings, without decoding types.
+func btfNames(path string, names ...string) (*bool, string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "read " + path + ": " + errText(err)
+	}
+	for _, n := range names {
+		if !bytes.Contains(b, []byte("\x00"+n+"\x00")) {
+			return decided(false), path + " has no " + n
+		}
+	}
+	return decided(true), path + " names " + strings.Join(names, " and ")
+}
+
+// bpfMemcg tells whether BPF memory is charged to the memory cgroup
+// (5.11) or to RLIMIT_MEMLOCK (before): a one-entry map is created with
+// the soft RLIMIT_MEMLOCK at 0, which succeeds only in the first case.
+// Before 5.11 the charge is per user (every root process's maps count
+// against each one's limit), so the control map is made with the limit
+// raised as far as this process may; without the privilege to create it
+// at all, the answer is undecided. The limit is put back.
+func bpfMemcg() (*bool, string) {
+	const call = "bpf(BPF_MAP_CREATE, array of 1) with RLIMIT_MEMLOCK 0"
+	var old unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_MEMLOCK, &old); err != nil {
+		return nil, "getrlimit(RLIMIT_MEMLOCK): " + errText(err)
+	}
+	defer unix.Setrlimit(unix.RLIMIT_MEMLOCK, &old)
+	if unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}) != nil {
+		_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: old.Max, Max: old.Max})
+	}
+	if err := linux.BPFArrayMapCreate(); err != nil {
+		return nil, "bpf(BPF_MAP_CREATE, array of 1): " + errText(err)
+	}
+	if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: 0, Max: old.Max}); err != nil {
+		return nil, "setrlimit(RLIMIT_MEMLOCK, 0): " + errText(err)
+	}
+	return answer(call, linux.BPFArrayMapCreate(), ifNot(unix.EPERM))
 }

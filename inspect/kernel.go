@@ -23,7 +23,7 @@ const KernelNote = "ids are task_struct pointers as BPF read them, numbered per 
 // with the reason when BPF cannot run here, the error otherwise.
 func KernelError(err error) error {
 	if errors.Is(err, bpfiter.ErrUnavailable) {
-		return Privilegef("--kernel reads kernel memory with BPF iterators, which cannot run here: %v (drop --kernel to read /proc only)", err)
+		return Wrap(unavailableKind(err), err, "--kernel reads kernel memory with BPF iterators, which cannot run here: %v (drop --kernel to read /proc only)", err)
 	}
 	return fmt.Errorf("--kernel: %w", err)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/discover"
+	"github.com/nsinspect/nsinspect/features"
 	"github.com/nsinspect/nsinspect/model"
 )
 
@@ -79,5 +80,15 @@ func badSource(name string) error {
 }
 
 func bpfUnavailable(err error) error {
-	return Privilegef("--source bpf: %v (--source proc reads /proc instead)", err)
+	return Wrap(unavailableKind(err), err, "--source bpf: %v (--source proc reads /proc instead)", err)
+}
+
+// unavailableKind is why BPF cannot run here: a kernel without the
+// iterators (before 5.8) is ErrUnsupported, anything else (privilege,
+// BTF, lockdown) ErrPrivilege. Both exit 4.
+func unavailableKind(err error) error {
+	if errors.Is(err, features.ErrMissing) {
+		return ErrUnsupported
+	}
+	return ErrPrivilege
 }

@@ -51,6 +51,12 @@ func TestMissingFeatureExits4(t *testing.T) {
 		{"CLONE_CLEAR_SIGHAND", []string{"clone", "clear_sighand"}, "Linux 5.5"},
 		{"CLONE_INTO_CGROUP", []string{"clone", "into_cgroup"}, "Linux 5.7"},
 		{"close_range", []string{"matrix"}, "needs close_range"},
+		// Before 5.8 (no iter/task, iter/task_file) every view that reads
+		// task_struct refuses in one line.
+		{"BPF task iterators", []string{"show", "--kernel", "self"}, "Linux 5.8"},
+		{"BPF task iterators", []string{"fds", "--kernel", "self"}, "Linux 5.8"},
+		{"BPF task iterators", []string{"compare", "--kernel", "self", "1"}, "Linux 5.8"},
+		{"BPF task iterators", []string{"ls", "--source", "bpf"}, "Linux 5.8"},
 	} {
 		cmd := testutil.Command(t, testutil.Quick, binary, c.args...)
 		cmd.Env = append(os.Environ(), "NSINSPECT_PRETEND_MISSING="+c.missing)

@@ -31,6 +31,7 @@ var readmeVolatile = []struct {
 	{regexp.MustCompile(`= [12]\b`), "= 1|2"},                         // kcmp's order of two objects, random per boot
 	{regexp.MustCompile(`0x[0-9a-f]+`), "0xN"},                        // the memory probe's word and address, IPC keys
 	{regexp.MustCompile(`nsi-?probe-?[0-9a-f]+`), "nsi-probe-X"},      // the probes' random names
+	{regexp.MustCompile(`\b127\.77\.[0-9]+\.[0-9]+\b`), "127.77.X.Y"}, // the net-link probe's random address
 }
 
 func normalizeReport(s string) string {

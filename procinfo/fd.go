@@ -165,6 +165,19 @@ func (p *Proc) readFD(n int, name string) (FD, bool, error) {
 	if fd.Info, err = p.FDInfo(n); err != nil {
 		return fd, false, err
 	}
+	if fd.Info.Ino == 0 && statErr == nil {
+		// Before Linux 5.14 fdinfo has no ino: line. The inode comes from
+		// the stat then, and a second stat after the fdinfo read stands in
+		// for the agreement of the two.
+		var st2 unix.Stat_t
+		if err := unix.Fstatat(p.dir, name, &st2, 0); err != nil {
+			return fd, false, p.err("stat", name, err)
+		}
+		if st2.Ino != st.Ino || st2.Dev != st.Dev {
+			return fd, false, nil
+		}
+		fd.Info.Ino = st.Ino
+	}
 	fd.Kind, fd.AnonName = Classify(fd.Link, fd.Mode)
 	if fd.Kind == KindNsfs {
 		fd.NS, fd.NSErr = p.fdNamespace(name)

@@ -15,7 +15,7 @@ type FDInfo struct {
 	Pos   int64  // file position ("pos:")
 	Flags uint32 // f_flags, O_CLOEXEC included from the fd table ("flags:", octal)
 	MntID int    // mount id, as in mountinfo ("mnt_id:"); 0 for an internal mount
-	Ino   uint64 // inode number ("ino:", Linux 5.14+)
+	Ino   uint64 // inode number ("ino:", Linux 5.14+; Proc.FD takes it from stat(2) before)
 	// Pid is the "Pid:" line of a pidfd: the process it refers to as seen
 	// from the reader's pid namespace, 0 when outside it, -1 once it has
 	// been reaped. nil for every other kind of fd.

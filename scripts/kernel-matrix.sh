@@ -5,21 +5,37 @@
 #
 #   kernel-matrix: 6.1.0-57-cloud-amd64 x86_64: PASS 42 passed, 0 failed (95 s)
 #
-# Kernels: the newest linux-image-6.1.0-N-cloud-amd64-unsigned,
-# linux-image-6.12.N+deb12-cloud-amd64-unsigned and
-# linux-image-6.1.0-N-cloud-arm64-unsigned that apt knows (N is looked up,
-# never fixed), plus linux-image-6.12.N+deb12-cloud-arm64-unsigned in the
-# full size. Each boots an initramfs of busybox, util-linux's unshare, the
-# static nsinspect and the static test binaries (built here, per
-# architecture, into bin/vm/ARCH), whose /init (scripts/vm/init) runs them
-# and powers off.
+# Kernels, by id (the newest package of each series that apt knows: N is
+# looked up, never fixed):
+#
+#   5.10-amd64 5.10-arm64   linux-image-5.10.0-N-cloud-ARCH-unsigned (bullseye)
+#   6.1-amd64 6.1-arm64     linux-image-6.1.0-N-cloud-ARCH-unsigned (bookworm)
+#   6.12-amd64 6.12-arm64   linux-image-6.12.N+deb12-cloud-ARCH-unsigned
+#   6.19-amd64              linux-image-6.19.N+deb13-cloud-amd64 (trixie-backports)
+#   newest-amd64 newest-arm64  the newest linux-image-X.Y.N+deb13-cloud-ARCH
+#                           (trixie and trixie-backports: 7.3 as of 2026-12)
+#   host                    the host's own kernel, without a VM
+#
+# 6.1 and 6.12 come through the system's apt sources (bookworm); bullseye,
+# trixie and trixie-backports through a private apt configuration under
+# the cache (its own sources.list on the mirror the system's sources name,
+# checked with the Debian archive keyring; the system's apt is left
+# alone). From 6.19 linux-image is a meta package: the kernel is in
+# linux-binary-VER (/boot/vmlinuz-VER, or /usr/lib/modules/VER/vmlinuz from
+# 7.2) and the modules in linux-modules-VER. Each kernel boots an
+# initramfs of busybox, util-linux's unshare, the static nsinspect and the
+# static test binaries (built here, per architecture, into bin/vm/ARCH),
+# whose /init (scripts/vm/init) runs them and powers off.
 #
 #   scripts/kernel-matrix.sh [--full] [--only ID[,ID...]] [--no-host]
 #
-#   --full      the full size: the `full` lines of scripts/vm/tests too, and
-#               the 6.12 arm64 kernel (also NSINSPECT_VM_FULL=1)
-#   --only IDS  only these kernels: 6.1-amd64 6.12-amd64 6.1-arm64
-#               6.12-arm64 host (also NSINSPECT_VM_KERNELS="ID ...")
+#   --full      the full size: every kernel above, and on each every line
+#               of scripts/vm/tests (also NSINSPECT_VM_FULL=1). The CI
+#               size runs host 5.10-amd64 6.1-amd64 6.12-amd64 newest-amd64
+#               6.1-arm64 newest-arm64, each with the `ci` lines and the
+#               `ci:ID,...` lines that name it
+#   --only IDS  only these kernels, at the size chosen (also
+#               NSINSPECT_VM_KERNELS="ID ...")
 #   --no-host   leave out the host's kernel
 #
 # Environment:
@@ -27,12 +43,13 @@
 #                        ~/.cache/nsinspect-vm), so a second run downloads
 #                        nothing unless apt knows a newer kernel
 #   NSINSPECT_VM_TIMEOUT seconds one VM (or the host run) may take in all,
-#                        boot included: 600, 3600 in the full size
+#                        boot included: 900, 3600 in the full size
 #   NSINSPECT_VM_TEST_TIMEOUT  each test binary's -test.timeout: 4m, 30m full
 #   NSINSPECT_VM_INSTALL=1     install missing tools outside CI too (root)
 #   NSINSPECT_VM_TESTS   another list than scripts/vm/tests
 #   NSINSPECT_VM_APPEND  more kernel command line
 #   NSINSPECT_VM_ARM64_CPU     QEMU's -cpu for arm64 (max,pauth-impdef=on)
+#   NSINSPECT_VM_MODULES kernel modules to load in the VMs (none by default)
 #   GO                   the go command (go)
 #
 # Outputs: bin/vm/ARCH (binaries, initramfs), bin/vm/logs (each VM's
@@ -66,9 +83,11 @@ INCI=0
 # dependencies (read from each module's .modinfo). The VM has no modprobe,
 # so nothing is loaded on demand as on an installed system, which also
 # catches code that relies on a module being loaded (the netlink handle once
-# opened XFRM and NETFILTER sockets too, EPROTONOSUPPORT here). The clone
-# experiment's net-link probe adds a bridge.
-MODULES="bridge"
+# opened XFRM and NETFILTER sockets too, EPROTONOSUPPORT here). None is
+# needed today: the clone experiment's net-link probe adds an address to
+# lo, which every kernel has built in (it added a bridge once, and bridge.ko
+# moved between packages from 6.19).
+MODULES=${NSINSPECT_VM_MODULES:-}
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -82,24 +101,25 @@ while [ $# -gt 0 ]; do
 	shift
 done
 
+ALL_KERNELS="5.10-amd64 6.1-amd64 6.12-amd64 6.19-amd64 newest-amd64 5.10-arm64 6.1-arm64 6.12-arm64 newest-arm64"
 if [ "$FULL" = 1 ]; then
 	VM_TIMEOUT=${NSINSPECT_VM_TIMEOUT:-3600}
 	TEST_TIMEOUT=${NSINSPECT_VM_TEST_TIMEOUT:-30m}
-	KERNELS="6.1-amd64 6.12-amd64 6.1-arm64 6.12-arm64"
+	KERNELS=$ALL_KERNELS
 else
-	VM_TIMEOUT=${NSINSPECT_VM_TIMEOUT:-600}
+	VM_TIMEOUT=${NSINSPECT_VM_TIMEOUT:-900}
 	TEST_TIMEOUT=${NSINSPECT_VM_TEST_TIMEOUT:-4m}
-	KERNELS="6.1-amd64 6.12-amd64 6.1-arm64"
+	KERNELS="5.10-amd64 6.1-amd64 6.12-amd64 newest-amd64 6.1-arm64 newest-arm64"
 fi
 if [ -n "$ONLY" ]; then
 	KERNELS=""
 	HOST=0
 	for id in $ONLY; do
-		case $id in
-		host) HOST=1 ;;
-		6.1-amd64 | 6.12-amd64 | 6.1-arm64 | 6.12-arm64) KERNELS="$KERNELS $id" ;;
-		*) echo "kernel-matrix: unknown kernel $id (6.1-amd64 6.12-amd64 6.1-arm64 6.12-arm64 host)" >&2; exit 2 ;;
+		case " host $ALL_KERNELS " in
+		*" $id "*) ;;
+		*) echo "kernel-matrix: unknown kernel $id (host $ALL_KERNELS)" >&2; exit 2 ;;
 		esac
+		if [ "$id" = host ]; then HOST=1; else KERNELS="$KERNELS $id"; fi
 	done
 fi
 
@@ -209,17 +229,57 @@ missing_for() { # amd64|arm64
 	echo "${miss[*]} missing: $how"
 }
 
+# ---------------------------------------------------------------- private apt
+# Bullseye, trixie and trixie-backports are not in a Debian 12 machine's
+# sources: a private apt configuration under the cache reads them (its own
+# sources.list, lists and archives), on the mirror the system's sources
+# name, checked with the archive keyring. Its lists are refreshed once a
+# day, or when a package is not found.
+PAPT_DIR=$CACHE/apt
+mirror() {
+	local m
+	m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+		grep -Eo 'https?://[^ ]+/debian/?( |$)' | grep -v security | head -1 | tr -d ' ')
+	echo "${m:-http://deb.debian.org/debian}"
+}
+PAPT_OPTS=(-o "Dir::Etc::sourcelist=$PAPT_DIR/sources.list" -o Dir::Etc::sourceparts=- -o "Dir::State::Lists=$PAPT_DIR/lists"
+	-o "Dir::Cache=$PAPT_DIR/cache" -o APT::Architectures::=amd64 -o APT::Architectures::=arm64 -o Debug::NoLocking=1)
+papt_update() {
+	local force=${1:-0} m signed="trusted=yes" s
+	mkdir -p "$PAPT_DIR/lists/partial" "$PAPT_DIR/cache/archives/partial"
+	if [ "$force" = 0 ] && [ -n "$(find "$PAPT_DIR/lists" -maxdepth 1 -name '*_Packages' -mmin -1440 2>/dev/null | head -1)" ]; then
+		return 0
+	fi
+	[ -e "$TMPD/papt-updated" ] && return 0
+	touch "$TMPD/papt-updated"
+	m=$(mirror)
+	[ -s /usr/share/keyrings/debian-archive-keyring.gpg ] && signed="signed-by=/usr/share/keyrings/debian-archive-keyring.gpg"
+	: >"$PAPT_DIR/sources.list"
+	for s in bullseye trixie trixie-backports; do
+		echo "deb [arch=amd64,arm64 $signed] $m $s main" >>"$PAPT_DIR/sources.list"
+	done
+	log "apt-get update of the private sources ($m: bullseye trixie trixie-backports)"
+	apt-get "${PAPT_OPTS[@]}" update -qq >"$LOGS/apt-update-private.log" 2>&1 ||
+		{ log "the private apt-get update failed (see $LOGS/apt-update-private.log)"; return 1; }
+}
+
 # ---------------------------------------------------------------- packages
-# fetch_deb PKG ARCH: the path of PKG's .deb for ARCH in the cache,
-# downloading the candidate version only if it is not there yet. Without a
-# candidate (no package lists, or the version rotated away), the newest
-# cached .deb of PKG is used.
+# fetch_deb PKG ARCH [private]: the path of PKG's .deb for ARCH in the
+# cache, downloading the candidate version only if it is not there yet.
+# Without a candidate (no package lists, or the version rotated away), the
+# newest cached .deb of PKG is used. With `private`, through the private
+# apt configuration.
 fetch_deb() {
-	local pkg=$1 arch=$2 ver file cached
-	ver=$(apt-cache policy "$pkg:$arch" 2>/dev/null | awk '/Candidate:/ {print $2}')
+	local pkg=$1 arch=$2 ver file cached opts=() upd=apt_update
+	if [ "${3:-}" = private ]; then
+		opts=("${PAPT_OPTS[@]}")
+		upd="papt_update 1"
+		papt_update >/dev/null 2>&1 || true
+	fi
+	ver=$(apt-cache "${opts[@]}" policy "$pkg:$arch" 2>/dev/null | awk '/Candidate:/ {print $2}')
 	if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
-		apt_update >/dev/null 2>&1 || true
-		ver=$(apt-cache policy "$pkg:$arch" 2>/dev/null | awk '/Candidate:/ {print $2}')
+		$upd >/dev/null 2>&1 || true
+		ver=$(apt-cache "${opts[@]}" policy "$pkg:$arch" 2>/dev/null | awk '/Candidate:/ {print $2}')
 	fi
 	if [ -n "$ver" ] && [ "$ver" != "(none)" ]; then
 		file=$CACHE/debs/${pkg}_${ver//:/%3a}_$arch.deb
@@ -228,7 +288,7 @@ fetch_deb() {
 			return 0
 		fi
 		log "apt-get download $pkg:$arch ($ver)"
-		if (cd "$CACHE/debs" && apt-get download -q "$pkg:$arch=$ver" >"$LOGS/download-$pkg-$arch.log" 2>&1) && [ -s "$file" ]; then
+		if (cd "$CACHE/debs" && apt-get "${opts[@]}" download -q "$pkg:$arch=$ver" >"$LOGS/download-$pkg-$arch.log" 2>&1) && [ -s "$file" ]; then
 			echo "$file"
 			return 0
 		fi
@@ -257,17 +317,30 @@ unpack() {
 	echo "$dir"
 }
 
+# kernel_src ID: `private` for the kernels of the private apt sources.
+kernel_src() {
+	case ${1%-*} in 6.1 | 6.12) ;; *) echo private ;; esac
+}
+
 # kernel_pkg ID: the newest kernel package for a matrix kernel id.
 kernel_pkg() {
-	local series=${1%-*} arch=${1#*-} re name
+	local series=${1%-*} arch=${1#*-} re name opts=() upd=apt_update
 	case $series in
+	5.10) re="^linux-image-5\\.10\\.0-[0-9]+-cloud-$arch-unsigned\$" ;;
 	6.1) re="^linux-image-6\\.1\\.0-[0-9]+-cloud-$arch-unsigned\$" ;;
 	6.12) re="^linux-image-6\\.12\\.[0-9]+\\+deb12-cloud-$arch-unsigned\$" ;;
+	6.19) re="^linux-image-6\\.19\\.[0-9]+\\+deb13-cloud-$arch\$" ;;
+	newest) re="^linux-image-[0-9]+\\.[0-9]+\\.[0-9]+\\+deb13-cloud-$arch\$" ;;
 	esac
-	name=$(apt-cache search --names-only "$re" 2>/dev/null | awk '{print $1}' | sort -V | tail -1)
+	if [ "$(kernel_src "$1")" = private ]; then
+		opts=("${PAPT_OPTS[@]}")
+		upd="papt_update 1"
+		papt_update >/dev/null 2>&1 || true
+	fi
+	name=$(apt-cache "${opts[@]}" search --names-only "$re" 2>/dev/null | awk '{print $1}' | sort -V | tail -1)
 	if [ -z "$name" ]; then
-		apt_update >/dev/null 2>&1 || true
-		name=$(apt-cache search --names-only "$re" 2>/dev/null | awk '{print $1}' | sort -V | tail -1)
+		$upd >/dev/null 2>&1 || true
+		name=$(apt-cache "${opts[@]}" search --names-only "$re" 2>/dev/null | awk '{print $1}' | sort -V | tail -1)
 	fi
 	if [ -z "$name" ]; then
 		# No package lists: the newest kernel of the series in the cache.
@@ -277,19 +350,32 @@ kernel_pkg() {
 }
 
 # ---------------------------------------------------------------- the plan
-# The active lines of the list, as `PKG RUN SKIP`.
-plan_lines() {
-	awk -v full="$FULL" '
+# plan_of ID: the lines of the list kernel ID runs, as `PKG RUN SKIP`. In
+# the CI size: the `ci` lines, and the `ci:ID,ID...` lines that name ID; in
+# the full size every line.
+plan_of() {
+	awk -v full="$FULL" -v id="$1" -v known=" host $ALL_KERNELS " '
 		/^[ \t]*(#|$)/ { next }
-		$1 == "ci" || ($1 == "full" && full == 1) {
-			if (NF < 3 || NF > 4) { print "kernel-matrix: bad line in scripts/vm/tests: " $0 > "/dev/stderr"; exit 1 }
-			print $2, $3, (NF == 4 ? $4 : "-")
+		{
+			if (NF < 3 || NF > 4 || ($1 != "ci" && $1 != "full" && $1 !~ /^ci:/)) { print "kernel-matrix: bad line in the test list: " $0 > "/dev/stderr"; exit 1 }
+			run = full == 1 || $1 == "ci"
+			if ($1 ~ /^ci:/) {
+				n = split(substr($1, 4), ids, ",")
+				for (i = 1; i <= n; i++) {
+					if (index(known, " " ids[i] " ") == 0) { print "kernel-matrix: unknown kernel " ids[i] " in the test list: " $0 > "/dev/stderr"; exit 1 }
+					if (ids[i] == id) run = 1
+				}
+			}
+			if (run) print $2, $3, (NF == 4 ? $4 : "-")
 		}' "$LIST"
 }
-PLAN=$OUT/plan
-plan_lines >"$PLAN"
-PKGS=$(awk '{print $1}' "$PLAN" | sort -u)
-[ -s "$PLAN" ] || { log "no tests in $LIST"; exit 1; }
+PKGS=""
+for id in host $KERNELS; do
+	p=$(plan_of "$id") || exit 2
+	[ -n "$p" ] || { log "no tests for $id in $LIST"; exit 1; }
+	PKGS="$PKGS $(echo "$p" | awk '{print $1}')"
+done
+PKGS=$(echo $PKGS | tr ' ' '\n' | sort -u)
 
 # ---------------------------------------------------------------- builds
 # build ARCH: the static nsinspect and test binaries in bin/vm/ARCH. What
@@ -451,7 +537,6 @@ common_cpio() { # arch
 	printf 'root:*:19000:0:99999:7:::\n' >"$st/etc/shadow"
 	chmod 640 "$st/etc/shadow"
 	echo kmx >"$st/etc/hostname"
-	cp "$PLAN" "$st/kmx/plan"
 	echo "$TEST_TIMEOUT" >"$st/kmx/test-timeout"
 	cp "$OUT/$arch/nsinspect" "$st/kmx/bin/"
 	for f in "$OUT/$arch"/*.test; do [ -e "$f" ] && cp "$f" "$st/kmx/bin/"; done
@@ -464,14 +549,15 @@ common_cpio() { # arch
 	COMMON[$arch]=$OUT/$arch/common.cpio.gz
 }
 
-# modules_cpio KDIR REL OUT: the modules in $MODULES and their dependencies
-# from the kernel package (decompressed here: busybox's insmod takes plain
-# .ko), with /kmx/modules listing them in load order.
+# modules_cpio MODDIR REL OUT ID: the kernel's part of the initramfs: the
+# modules in $MODULES and their dependencies from MODDIR/REL (decompressed
+# here: busybox's insmod takes plain .ko), with /kmx/modules listing them
+# in load order, and ID's plan as /kmx/plan.
 modules_cpio() {
 	local kdir=$1 rel=$2 out=$3 st=$CACHE/stage-mod m order=() seen=" "
 	rm -rf "$st"
 	mkdir -p "$st/kmx/modules.d"
-	find_mod() { find "$kdir/lib/modules/$rel" \( -name "$1.ko" -o -name "$1.ko.xz" -o -name "${1//_/-}.ko" -o -name "${1//_/-}.ko.xz" \) | head -1; }
+	find_mod() { find "$kdir/$rel" \( -name "$1.ko" -o -name "$1.ko.xz" -o -name "$1.ko.zst" -o -name "${1//_/-}.ko" -o -name "${1//_/-}.ko.xz" -o -name "${1//_/-}.ko.zst" \) | head -1; }
 	add_mod() {
 		local f deps d
 		case $seen in *" $1 "*) return 0 ;; esac
@@ -480,6 +566,7 @@ modules_cpio() {
 		[ -n "$f" ] || { log "module $1 is not in $rel"; return 1; }
 		case $f in
 		*.xz) xz -dc "$f" >"$st/kmx/modules.d/$1.ko" || return 1 ;;
+		*.zst) zstd -qdc "$f" >"$st/kmx/modules.d/$1.ko" || return 1 ;;
 		*) cp "$f" "$st/kmx/modules.d/$1.ko" ;;
 		esac
 		deps=$(tr '\0' '\n' <"$st/kmx/modules.d/$1.ko" | sed -n 's/^depends=//p' | head -1)
@@ -487,7 +574,8 @@ modules_cpio() {
 		order+=("$1")
 	}
 	for m in $MODULES; do add_mod "$m" || return 1; done
-	printf '%s\n' "${order[@]}" >"$st/kmx/modules"
+	printf '%s\n' "${order[@]}" | sed '/^$/d' >"$st/kmx/modules"
+	plan_of "$4" >"$st/kmx/plan"
 	(cd "$st" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 >"$out" || return 1
 	rm -rf "$st"
 }
@@ -495,7 +583,7 @@ modules_cpio() {
 # ---------------------------------------------------------------- runs
 # run_vm ID: fetch, boot and judge one Debian kernel.
 run_vm() {
-	local id=$1 arch=${1#*-} kpkg deb kdir rel vmlinuz initrd logf t0 rc why uarch qemu
+	local id=$1 arch=${1#*-} kpkg deb kdir mdir src rel vmlinuz initrd logf t0 rc why uarch qemu
 	case $arch in
 	amd64) uarch=x86_64 ;;
 	arm64) uarch=aarch64 ;;
@@ -506,17 +594,38 @@ run_vm() {
 		cannot "$id $uarch" tool "dpkg has no arm64 architecture: dpkg --add-architecture arm64 && apt-get update, or run with CI=true or NSINSPECT_VM_INSTALL=1 as root"
 		return
 	fi
+	src=$(kernel_src "$id")
 	kpkg=$(kernel_pkg "$id") || true
 	if [ -z "$kpkg" ]; then cannot "$id $uarch" fetch "no linux-image package for $id in apt's lists (apt-get update?)"; return; fi
-	deb=$(fetch_deb "$kpkg" "$arch") || { cannot "$id $uarch" fetch "cannot download $kpkg:$arch"; return; }
+	deb=$(fetch_deb "$kpkg" "$arch" "$src") || { cannot "$id $uarch" fetch "cannot download $kpkg:$arch"; return; }
 	kdir=$(unpack "$deb") || { cannot "$id $uarch" fetch "cannot unpack $deb"; return; }
-	rel=$(ls "$kdir/lib/modules" | head -1)
+	if [ -z "$(ls "$kdir/lib/modules" "$kdir/usr/lib/modules" 2>/dev/null)" ]; then
+		# From 6.19 linux-image-VER is a meta package: the kernel is in
+		# linux-binary-VER, its modules in linux-modules-VER (fetched only
+		# when $MODULES names some); both are unpacked into one tree.
+		local ver=${kpkg#linux-image-} part pdeb
+		kdir=$CACHE/unpacked/split-$ver${MODULES:+-mod}
+		if [ ! -e "$kdir/.done" ]; then
+			rm -rf "$kdir"
+			mkdir -p "$kdir"
+			for part in linux-binary ${MODULES:+linux-modules}; do
+				pdeb=$(fetch_deb "$part-$ver" "$arch" "$src") || { cannot "$id $uarch" fetch "cannot download $part-$ver:$arch"; return; }
+				dpkg-deb -x "$pdeb" "$kdir" || { cannot "$id $uarch" fetch "cannot unpack $pdeb"; return; }
+			done
+			touch "$kdir/.done"
+		fi
+	fi
+	mdir=$kdir/lib/modules
+	[ -d "$mdir" ] || mdir=$kdir/usr/lib/modules
+	rel=$(ls "$mdir" 2>/dev/null | head -1)
+	[ -n "$rel" ] || rel=$(ls "$kdir/boot" 2>/dev/null | sed -n 's/^vmlinuz-//p' | head -1)
 	vmlinuz=$kdir/boot/vmlinuz-$rel
-	[ -s "$vmlinuz" ] || { cannot "$rel $uarch" fetch "no $vmlinuz"; return; }
+	[ -s "$vmlinuz" ] || vmlinuz=$mdir/$rel/vmlinuz
+	[ -n "$rel" ] && [ -s "$vmlinuz" ] || { cannot "$id $uarch" fetch "no vmlinuz in $kpkg"; return; }
 	if ! build "$arch"; then cannot "$rel $uarch" build "${BUILD_NOTE[$arch]:-the build failed}"; return; fi
 	if ! common_cpio "$arch"; then cannot "$rel $uarch" build "the initramfs could not be made"; return; fi
 	initrd=$OUT/$arch/initramfs-$rel.cpio.gz
-	if ! modules_cpio "$kdir" "$rel" "$initrd.mods"; then cannot "$rel $uarch" build "the modules ($MODULES) could not be packed"; return; fi
+	if ! modules_cpio "$mdir" "$rel" "$initrd.mods" "$id"; then cannot "$rel $uarch" build "the modules ($MODULES) could not be packed"; return; fi
 	cat "${COMMON[$arch]}" "$initrd.mods" >"$initrd"
 	rm -f "$initrd.mods"
 	logf=$LOGS/$rel.log
@@ -555,7 +664,8 @@ run_host() {
 	logf=$LOGS/host-$rel.log
 	log "running on the host's kernel $rel (log: $logf)"
 	t0=$(date +%s)
-	NSINSPECT_BIN=$OUT/$arch/nsinspect timeout -k 10 "$VM_TIMEOUT" sh "$ROOT/scripts/vm/run-tests" "$PLAN" "$OUT/$arch" "$ROOT" "$TEST_TIMEOUT" \
+	plan_of host >"$OUT/plan-host"
+	NSINSPECT_BIN=$OUT/$arch/nsinspect timeout -k 10 "$VM_TIMEOUT" sh "$ROOT/scripts/vm/run-tests" "$OUT/plan-host" "$OUT/$arch" "$ROOT" "$TEST_TIMEOUT" \
 		</dev/null >"$logf" 2>&1 || rc=$?
 	secs=$(($(date +%s) - t0))
 	parse "$logf" "$rel $(uname -m) (host)" 0

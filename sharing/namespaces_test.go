@@ -42,8 +42,9 @@ func TestCompareUnshare(t *testing.T) {
 		{"pid fork child", []string{"--pid", "--fork"}, false, []string{"pid", "pid_for_children"}, nil},
 		{"pid fork parent", []string{"--pid", "--fork"}, true, []string{"pid_for_children"}, nil},
 		// Without --fork the new pid namespace never gets an init, and
-		// the kernel will not open pid_for_children (ENOENT) until then.
-		{"pid no fork", []string{"--pid"}, false, nil, []string{"pid_for_children"}},
+		// before Linux 7.1 the kernel will not open pid_for_children
+		// (ENOENT) until then; from 7.1 it opens: pidNoForkSeparate.
+		{"pid no fork", []string{"--pid"}, false, pidNoForkSeparate(), pidNoForkUnknown()},
 		{"net+uts", []string{"--net", "--uts"}, false, []string{"net", "uts"}, nil},
 		{"user+mount", []string{"--user", "--mount"}, false, []string{"user", "mnt"}, nil},
 		{"ipc+cgroup+time", []string{"--ipc", "--cgroup", "--time", "--fork"}, false, []string{"ipc", "cgroup", "time", "time_for_children"}, nil},
@@ -97,4 +98,21 @@ func timeExecSeparate() []string {
 		return []string{"time", "time_for_children"}
 	}
 	return []string{"time_for_children"}
+}
+
+// pidNoForkSeparate and pidNoForkUnknown are pid_for_children after
+// unshare --pid without a fork: separate from 7.1, which opens the link
+// before the namespace's init exists; indeterminate before (ENOENT).
+func pidNoForkSeparate() []string {
+	if features.PidForChildrenBeforeInit() {
+		return []string{"pid_for_children"}
+	}
+	return nil
+}
+
+func pidNoForkUnknown() []string {
+	if features.PidForChildrenBeforeInit() {
+		return nil
+	}
+	return []string{"pid_for_children"}
 }

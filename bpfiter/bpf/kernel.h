@@ -179,6 +179,11 @@ struct task_struct {
 	struct sysv_sem sysvsem;
 };
 
+/* task_struct's state was `long state` until 5.14 renamed it __state. */
+struct task_struct___pre514 {
+	long state;
+};
+
 struct super_block {
 	unsigned long s_magic;
 };

@@ -77,9 +77,9 @@ struct {
 	} while (0)
 
 /* SipHash-2-4 of one 8-byte message; 0 stays 0 (a NULL pointer). */
-static __always_inline u64 obj_id(const void *ptr)
+static __noinline u64 obj_hash(u64 m)
 {
-	u64 m = (u64)ptr, k0 = hash_key[0], k1 = hash_key[1];
+	u64 k0 = hash_key[0], k1 = hash_key[1];
 	u64 v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
 	u64 v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
 	u64 b = 8ULL << 56;
@@ -96,6 +96,11 @@ static __always_inline u64 obj_id(const void *ptr)
 	SIPROUND; SIPROUND; SIPROUND; SIPROUND;
 	return (v0 ^ v1 ^ v2 ^ v3) | 1;
 }
+
+/* One BPF subprogram, not an inlined copy per object (a task has nine):
+ * it keeps the program and the object small. A static subprogram with a
+ * scalar argument loads on every kernel with BPF calls (4.16). */
+#define obj_id(ptr) obj_hash((u64)(ptr))
 
 static __always_inline u64 ns_id(struct ns_common *ns)
 {
@@ -135,6 +140,38 @@ struct chain {
 	struct nsi_ns rec[NSI_CHAIN];
 };
 
+/*
+ * The chain, one per CPU and per program: the two iterators run at once
+ * (bpfiter reads them in parallel), and a program runs with migration but
+ * not preemption disabled, so nsi_files may interrupt nsi_tasks on its CPU.
+ * A shared chain lost namespace records that way.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct chain);
+} chains SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct chain);
+} file_chains SEC(".maps");
+
+/* The chain of the running program: the climbs below are global functions,
+ * which before Linux 5.12 may take scalars only (and the context), so they
+ * are given `files` (c->files) and look their chain up themselves. */
+static __always_inline struct chain *chain_of(u32 files)
+{
+	u32 zero = 0;
+
+	if (files)
+		return bpf_map_lookup_elem(&file_chains, &zero);
+	return bpf_map_lookup_elem(&chains, &zero);
+}
+
 /* first reports whether inum was not written yet by an earlier object of
  * this program's pass (see seen), and marks it. */
 static __always_inline bool first(struct chain *c, u32 inum)
@@ -172,11 +209,12 @@ static __always_inline bool push(struct chain *c, struct nsi_ns *r)
 	return true;
 }
 
-/* add_users adds the user namespace at u and those above it, up to the
+/* climb_users adds the user namespace at u and those above it, up to the
  * first one already written. */
-__noinline int add_users(u64 uptr, struct chain *c)
+__noinline int climb_users(u64 uptr, u32 files)
 {
 	struct user_namespace *u = (struct user_namespace *)uptr;
+	struct chain *c = chain_of(files);
 
 	if (!c)
 		return 0;
@@ -198,11 +236,12 @@ __noinline int add_users(u64 uptr, struct chain *c)
 	return 0;
 }
 
-/* add_pids adds the pid namespace at p and those above it, with their
+/* climb_pids adds the pid namespace at p and those above it, with their
  * owners. */
-__noinline int add_pids(u64 pptr, struct chain *c)
+__noinline int climb_pids(u64 pptr, u32 files)
 {
 	struct pid_namespace *p = (struct pid_namespace *)pptr;
+	struct chain *c = chain_of(files);
 
 	if (!c)
 		return 0;
@@ -222,24 +261,40 @@ __noinline int add_pids(u64 pptr, struct chain *c)
 		r.id = ns_id(&p->ns);
 		if (!push(c, &r))
 			return 0;
-		add_users((u64)owner, c);
+		climb_users((u64)owner, files);
 		p = parent;
 	}
 	return 0;
 }
 
-/* add_owned adds a namespace of a type without parents (inum, its
+/* climb_owned adds a namespace of a type without parents (inum, its
  * CLONE_NEW* type and id, and the owner at optr) and its owners. */
-__noinline int add_owned(u32 inum, u32 type, u64 id, u64 optr, struct chain *c)
+__noinline int climb_owned(u32 inum, u32 type, u64 id, u64 optr, u32 files)
 {
 	struct nsi_ns r = {.kind = NSI_REC_NS, .type = type, .inum = inum, .id = id};
+	struct chain *c = chain_of(files);
 
 	if (!c || !first(c, inum))
 		return 0;
 	r.owner = user_inum((struct user_namespace *)optr);
 	if (push(c, &r))
-		add_users(optr, c);
+		climb_users(optr, files);
 	return 0;
+}
+
+static __always_inline void add_users(u64 uptr, struct chain *c)
+{
+	climb_users(uptr, c->files);
+}
+
+static __always_inline void add_pids(u64 pptr, struct chain *c)
+{
+	climb_pids(pptr, c->files);
+}
+
+static __always_inline void add_owned(u32 inum, u32 type, u64 id, u64 optr, struct chain *c)
+{
+	climb_owned(inum, type, id, optr, c->files);
 }
 
 /*
@@ -285,26 +340,6 @@ struct {
 	__type(value, struct nsi_task);
 } scratch SEC(".maps");
 
-/*
- * The chain, one per CPU and per program: the two iterators run at once
- * (bpfiter reads them in parallel), and a program runs with migration but
- * not preemption disabled, so nsi_files may interrupt nsi_tasks on its CPU.
- * A shared chain lost namespace records that way.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, struct chain);
-} chains SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, struct chain);
-} file_chains SEC(".maps");
-
 SEC("iter/task")
 int nsi_tasks(struct bpf_iter__task *ctx)
 {
@@ -337,7 +372,10 @@ int nsi_tasks(struct bpf_iter__task *ctx)
 	r->tid = tid_in(&rd, t);
 	r->ppid = tgid_in(&rd, BPF_CORE_READ(t, real_parent));
 	r->flags = BPF_CORE_READ(t, flags);
-	r->state = BPF_CORE_READ(t, __state);
+	if (bpf_core_field_exists(t->__state))
+		r->state = BPF_CORE_READ(t, __state);
+	else
+		r->state = BPF_CORE_READ((struct task_struct___pre514 *)t, state);
 	r->exit_state = BPF_CORE_READ(t, exit_state);
 	r->start_boottime = BPF_CORE_READ(t, start_boottime);
 	BPF_CORE_READ_INTO(&r->comm, t, comm);

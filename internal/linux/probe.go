@@ -120,3 +120,31 @@ func ListnsExists() error {
 	_, _, errno := unix.RawSyscall6(unix.SYS_LISTNS, 0, 0, 0, 0, 0, 0)
 	return os.NewSyscallError("listns", errno)
 }
+
+// BPFArrayMapCreate creates a one-entry BPF array map (BPF_MAP_CREATE) and
+// closes it at once: the smallest object the bpf(2) system call charges.
+func BPFArrayMapCreate() error {
+	attr := struct {
+		MapType, KeySize, ValueSize, MaxEntries, MapFlags uint32
+	}{MapType: unix.BPF_MAP_TYPE_ARRAY, KeySize: 4, ValueSize: 8, MaxEntries: 1}
+	fd, _, errno := unix.Syscall(unix.SYS_BPF, unix.BPF_MAP_CREATE, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+	if errno != 0 {
+		return os.NewSyscallError("bpf BPF_MAP_CREATE", errno)
+	}
+	unix.Close(int(fd))
+	return nil
+}
+
+// NS_GET_PID_FROM_PIDNS is _IOR(NSIO, 0x6, int) (linux/nsfs.h, Linux 6.9;
+// the argument is the pid itself, not a pointer to it).
+const NS_GET_PID_FROM_PIDNS = 0x8004b706
+
+// PidFromPidns translates pid, a pid in the pid namespace nsfd refers to,
+// into the caller's pid namespace: ESRCH when no task has that pid there.
+func PidFromPidns(nsfd, pid int) (int, error) {
+	r, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(nsfd), NS_GET_PID_FROM_PIDNS, uintptr(pid))
+	if errno != 0 {
+		return -1, os.NewSyscallError("ioctl NS_GET_PID_FROM_PIDNS", errno)
+	}
+	return int(r), nil
+}
