@@ -321,6 +321,12 @@ func (w *worker) mounts(dfd, pid int, mnt *entry) error {
 	if err != nil {
 		return err
 	}
+	if len(b) == 0 {
+		// A kernel thread's mountinfo is empty from Linux 7.3, though it
+		// is in the initial mount namespace: its mounts are read through
+		// the namespace's next process instead.
+		return errNoMountinfo
+	}
 	for _, m := range procinfo.ParseNSFSMounts(b) {
 		e := w.cache[m.Ino]
 		if e == nil {
@@ -342,6 +348,10 @@ func (w *worker) mounts(dfd, pid int, mnt *entry) error {
 	}
 	return nil
 }
+
+// errNoMountinfo is a task whose mountinfo lists no mount at all, not
+// even its root: a kernel thread on 7.3.
+var errNoMountinfo = errors.New("mountinfo is empty")
 
 // threads reads the ns links of each non-leader thread and records those
 // that differ from the leader's. It also notes the threads whose fd table
