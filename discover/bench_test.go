@@ -11,7 +11,8 @@ import (
 )
 
 // BenchmarkDiscover runs a pass over the host as it is, through /proc
-// (proc: GOMAXPROCS workers; proc-1worker; proc-tasks), through the BPF
+// (proc: GOMAXPROCS workers; proc-1worker; proc-tasks), through listns(2)
+// and a /proc walk without fd tables (listns), through the BPF
 // iterators (bpf, bpf-tasks; the load of the programs included, as in one
 // CLI run) and through Auto (auto, auto-tasks: whichever it picks here).
 // The -tasks passes are what nsproxy, graph and kthreads ask for. Run it
@@ -30,6 +31,7 @@ func BenchmarkDiscover(b *testing.B) {
 		{"proc", Options{}, Proc{}},
 		{"proc-1worker", Options{Workers: 1}, Proc{}},
 		{"proc-tasks", Options{Tasks: true}, Proc{}},
+		{"listns", Options{}, Listns{}}, // Linux 6.19+, as root
 		{"bpf", Options{}, BPF{}},
 		{"bpf-tasks", Options{Tasks: true}, BPF{}},
 		{"bpf-loaded", Options{}, nil}, // the programs loaded once, as a server keeps them

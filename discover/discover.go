@@ -70,6 +70,11 @@ type Pass struct {
 	// namespace's inode lives (0 if it could not be learnt).
 	nsfsDev uint64
 	socks   *netSockets
+	// noFDs: the /proc walk reads no fd table (the listns source, which
+	// learns of fd-held namespaces from the kernel's list instead).
+	noFDs bool
+	// listed are the namespaces only listns found (see listnsSources).
+	listed []*entry
 }
 
 // findings is what one reader (a worker of a source) learned, kept to
@@ -147,6 +152,7 @@ func Run(opt Options, sources ...Source) (*model.Model, error) {
 	m.Denied.Relatives = p.reg.relatives()
 	p.merge(m)
 	p.reg.hierarchySources()
+	p.listnsSources()
 	netnsIDs(p.reg)
 	ownMounts(p)
 	for _, e := range p.reg.order {

@@ -11,8 +11,10 @@ import (
 )
 
 // The one place --source is read, for a command's single pass
-// (Discover) and for serve's passes to come (OpenSource): auto, bpf or
-// proc, and bpf where BPF cannot run is exit 4 with the reason. What the
+// (Discover) and for serve's passes to come (OpenSource): auto, bpf,
+// listns or proc; bpf where BPF cannot run, and listns on a kernel without
+// listns(2) or for a caller it would show a filtered subset, are exit 4
+// with the reason. What the
 // caller should tell the user besides the answer comes back as notes,
 // each "note: ..." or "warning: ...", for it to print.
 
@@ -27,6 +29,8 @@ func Discover(source string, opt discover.Options) (*model.Model, []string, erro
 		s = discover.BPF{}
 	case "proc":
 		s = discover.Proc{}
+	case "listns":
+		s = discover.Listns{}
 	default:
 		return nil, nil, badSource(source)
 	}
@@ -34,6 +38,9 @@ func Discover(source string, opt discover.Options) (*model.Model, []string, erro
 	if err != nil {
 		if errors.Is(err, bpfiter.ErrUnavailable) {
 			return nil, nil, bpfUnavailable(err)
+		}
+		if e := listnsUnavailable(err); e != nil {
+			return nil, nil, e
 		}
 		return nil, nil, fmt.Errorf("scanning namespaces: %w", err)
 	}
@@ -58,6 +65,12 @@ func OpenSource(name string) (src discover.Source, close func(), notes []string,
 	switch name {
 	case "proc":
 		return discover.Proc{}, nop, nil, nil
+	case "listns":
+		// Decided once, as bpf is: a pass that cannot run fails here.
+		if err := discover.ListnsUsable(); err != nil {
+			return nil, nil, nil, listnsUnavailable(err)
+		}
+		return discover.Listns{}, nop, nil, nil
 	case "auto", "", "bpf":
 	default:
 		return nil, nil, nil, badSource(name)
@@ -76,7 +89,23 @@ func OpenSource(name string) (src discover.Source, close func(), notes []string,
 }
 
 func badSource(name string) error {
-	return BadInputf("--source %q: not one of auto, bpf, proc", name)
+	return BadInputf("--source %q: not one of auto, bpf, listns, proc", name)
+}
+
+// listnsUnavailable is the one line for --source listns where it cannot
+// give the whole list; nil for any other error.
+func listnsUnavailable(err error) error {
+	switch {
+	case errors.Is(err, features.ErrMissing):
+		var m *features.MissingError
+		errors.As(err, &m)
+		return Wrap(ErrUnsupported, err, "--source listns: this kernel (Linux %s) has no listns(2), which Linux %s added (--source proc reads /proc instead)", features.Kernel().Release, m.Since)
+	case errors.Is(err, discover.ErrListnsFiltered):
+		var f *discover.ListnsFilteredError
+		errors.As(err, &f)
+		return Wrap(ErrPrivilege, err, "--source listns: %v: run as root in the initial user and pid namespaces, or use --source proc", f)
+	}
+	return nil
 }
 
 func bpfUnavailable(err error) error {

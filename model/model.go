@@ -44,16 +44,23 @@ const (
 	// thread for a thread's). /proc/PID/ns/pid_for_children answers
 	// ENOENT for it (pidns_for_children_get checks child_reaper).
 	FromUnborn
+	// FromListns: listns(2) (Linux 6.19) listed it as active and nothing
+	// the listns source reads holds it: no task, thread, nsfs bind mount,
+	// or namespace it is the parent or owner of. It is held by an open fd
+	// (the listns source reads no fd table), or by a task or mount
+	// namespace it may not read; --source proc names the holder.
+	FromListns
 )
 
 // Hierarchy is the sources that mean "reached only by climbing": no task,
 // fd or mount of the pass was seen holding the namespace.
 const Hierarchy = FromParent | FromOwner
 
-var sourceNames = []string{"process", "for_children", "thread", "bindmount", "fd", "parent", "owner", "zombie", "socket", "unborn"}
+var sourceNames = []string{"process", "for_children", "thread", "bindmount", "fd", "parent", "owner", "zombie", "socket", "unborn", "listns"}
 
 // Names lists the set bits by name ("process", "for_children", "thread",
-// "bindmount", "fd", "parent", "owner", "zombie", "socket", "unborn"), in
+// "bindmount", "fd", "parent", "owner", "zombie", "socket", "unborn",
+// "listns"), in
 // that bit order.
 func (s Source) Names() []string {
 	out := []string{}
@@ -264,7 +271,7 @@ type Model struct {
 	Tasks     []*Task
 	Processes int // processes whose namespaces were read
 	Denied    Denied
-	// Source is the source that ran: "proc" or "bpf"; Note says why a
+	// Source is the source that ran: "proc", "bpf" or "listns"; Note says why a
 	// pass asked for "auto" fell back to /proc, "" otherwise.
 	Source string
 	Note   string

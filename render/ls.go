@@ -130,6 +130,8 @@ func holderText(ns *model.Namespace) string {
 		return "(parent only)"
 	case ns.Sources&model.FromOwner != 0:
 		return "(owner only)"
+	case ns.Sources&model.FromListns != 0:
+		return "(active per listns: an fd, most likely)"
 	}
 	return ""
 }
@@ -162,6 +164,8 @@ func sourceText(s string) string {
 		return "bpf (the kernel's task list, read by BPF iterators)"
 	case "proc":
 		return "proc (/proc/PID/ns and friends)"
+	case "listns":
+		return "listns (the kernel's list of active namespaces, tasks from /proc/PID/ns, no fd tables)"
 	}
 	return s
 }

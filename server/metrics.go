@@ -156,7 +156,7 @@ func newDescs() *descs {
 		scanInfo:        desc("nsinspect_scan_info", "Always 1; source is how the pass read tasks: bpf (the kernel's task list) or proc (/proc).", "source"),
 		hostRef:         desc("nsinspect_host_reference", "1 if PID 1 is the host's init (nsinspect runs in the initial pid namespace), so that containers are compared with the host; 0 if not, and no container_host_namespace_shared series follow."),
 		namespaces:      desc("nsinspect_namespaces", "Namespaces found, by type.", "type"),
-		held:            desc("nsinspect_namespaces_held", "Namespaces by type and by what holds them: process, for_children, thread, bindmount, fd, zombie, socket, unborn (a pid namespace with no process yet), or parent/owner (reached only by the hierarchy). A namespace held several ways counts once under each.", "type", "held_by"),
+		held:            desc("nsinspect_namespaces_held", "Namespaces by type and by what holds them: process, for_children, thread, bindmount, fd, zombie, socket, unborn (a pid namespace with no process yet), parent/owner (reached only by the hierarchy), or listns (listed active by listns(2), its holder not read). A namespace held several ways counts once under each.", "type", "held_by"),
 		tasks:           desc("nsinspect_tasks", "Tasks seen by the pass, by kind: process (a thread-group leader), thread, kernel_thread.", "kind"),
 		unreadable:      desc("nsinspect_tasks_unreadable", "Tasks with namespace links that could not be read, by reason: denied (ptrace access refused), zombie (its nsproxy was released at exit), exiting (released while alive: the task is exiting).", "reason"),
 		denied:          desc("nsinspect_scan_denied", "What the pass was not allowed to read, by object: ns_links and fds (processes), threads, mountinfo, relatives (NS_GET_PARENT/NS_GET_USERNS calls), sockets (fd tables whose sockets pidfd_getfd may not copy).", "object"),
@@ -190,7 +190,7 @@ var heldBy = []struct {
 	{"process", model.FromProcess}, {"for_children", model.FromChildren}, {"thread", model.FromThread},
 	{"bindmount", model.FromBindMount}, {"fd", model.FromFD}, {"zombie", model.FromZombie},
 	{"parent", model.FromParent}, {"owner", model.FromOwner},
-	{"socket", model.FromSocket}, {"unborn", model.FromUnborn},
+	{"socket", model.FromSocket}, {"unborn", model.FromUnborn}, {"listns", model.FromListns},
 }
 
 func (c *passCollector) Collect(ch chan<- prometheus.Metric) {
