@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"unsafe"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/btf"
 	"github.com/cilium/ebpf/link"
 
+	"github.com/nsinspect/nsinspect/bpfload"
 	"github.com/nsinspect/nsinspect/features"
 	"golang.org/x/sys/unix"
 
@@ -146,23 +145,13 @@ func loadSpec(spec *ebpf.CollectionSpec, objs any) error {
 	if err := Probe(); err != nil {
 		return err
 	}
-	// Before 5.11 BPF memory is charged to RLIMIT_MEMLOCK (64 KiB by
-	// default, less than the maps need: map creation fails with EPERM);
-	// from 5.11 to the memory cgroup. The limit is raised only where the
-	// kernel charges it, and only while loading. cilium/ebpf/rlimit, which
-	// would do this, probes at package init (three prlimit(2) calls, a
-	// read of /proc/self/mountinfo, a BPF map created and closed):
-	// importing it cost every start of nsinspect, --help and the clone lab
-	// included, 0.35 to 0.6 ms. features.BPFMemcg probes once, here; an
-	// undecided probe raises the limit too, which costs nothing where it
-	// is not charged.
-	if p := features.Probe(features.BPFMemcg).Present; p == nil || !*p {
-		restore, err := raiseMemlock()
-		if err != nil {
-			return &unavailable{"BPF memory is charged to RLIMIT_MEMLOCK on this kernel (before Linux 5.11), which could not be raised", err}
-		}
-		defer restore()
+	// Only where the kernel charges BPF memory to it (before 5.11), and
+	// only while loading.
+	restore, err := bpfload.RaiseMemlock()
+	if err != nil {
+		return &unavailable{"BPF memory is charged to RLIMIT_MEMLOCK on this kernel (before Linux 5.11), which could not be raised", err}
 	}
+	defer restore()
 
 	// One decoding of the kernel's BTF (5 MB on 6.18) serves both CO-RE
 	// and finding the iterator's attach target, and only vmlinux is
@@ -172,7 +161,7 @@ func loadSpec(spec *ebpf.CollectionSpec, objs any) error {
 	cache := btf.NewCache()
 	kernel, err := cache.Kernel()
 	if err != nil {
-		return &unavailable{noBTF, err}
+		return &unavailable{bpfload.NoBTF, err}
 	}
 	err = spec.LoadAndAssign(objs, &ebpf.CollectionOptions{Cache: cache, Programs: ebpf.ProgramOptions{KernelTypes: kernel}})
 	if err == nil {
@@ -184,27 +173,14 @@ func loadSpec(spec *ebpf.CollectionSpec, objs any) error {
 	var ve *ebpf.VerifierError
 	switch {
 	case errors.As(err, &ve):
-		return fmt.Errorf("the kernel's verifier rejected nsinspect's iterator on Linux %s (a bug, please report it with `nsinspect features`): %w", release(), err)
+		return fmt.Errorf("the kernel's verifier rejected nsinspect's iterator on Linux %s (a bug, please report it with `nsinspect features`): %w", bpfload.Release(), err)
 	case errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES):
-		return &unavailable{"the kernel refused to load BPF" + lockdownHint(), err}
+		return &unavailable{"the kernel refused to load BPF" + bpfload.LockdownHint(), err}
 	case errors.Is(err, btf.ErrNotFound):
-		return &unavailable{noBTF, nil}
+		return &unavailable{bpfload.NoBTF, nil}
 	}
 	return fmt.Errorf("loading the BPF iterators: %w", err)
 }
-
-// release is uname -r.
-func release() string {
-	var u unix.Utsname
-	if unix.Uname(&u) != nil {
-		return "?"
-	}
-	return unix.ByteSliceToString(u.Release[:])
-}
-
-// noBTF is the reason given wherever the kernel's BTF is missing, by
-// Probe or by the load itself.
-const noBTF = "the kernel has no BTF (/sys/kernel/btf/vmlinux; CONFIG_DEBUG_INFO_BTF=y) for CO-RE"
 
 // Probe tells, without loading anything, why the iterators cannot run
 // here, or nil when they may: the privilege to load tracing programs
@@ -214,49 +190,13 @@ func Probe() error {
 	if p := features.Probe(features.BPFIterators).Present; p != nil && !*p {
 		return &unavailable{"", features.Missing(features.BPFIterators, "reading task_struct with BPF")}
 	}
-	if !hasCaps() {
+	if !bpfload.HasCaps() {
 		return &unavailable{"loading BPF iterators needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN (run as root)", nil}
 	}
-	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
-		return &unavailable{noBTF, nil}
-	}
-	if l := lockdown(); l == "confidentiality" {
-		return &unavailable{"kernel lockdown is in confidentiality mode, which forbids BPF reads of kernel memory", nil}
+	if why := bpfload.Refusal(); why != "" {
+		return &unavailable{why, nil}
 	}
 	return nil
-}
-
-func hasCaps() bool {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return false
-	}
-	has := func(c uint) bool { return data[c/32].Effective&(1<<(c%32)) != 0 }
-	return has(unix.CAP_SYS_ADMIN) || (has(unix.CAP_BPF) && has(unix.CAP_PERFMON))
-}
-
-// lockdown is the active mode of /sys/kernel/security/lockdown, "" when
-// the file is absent.
-func lockdown() string {
-	b, err := os.ReadFile("/sys/kernel/security/lockdown")
-	if err != nil {
-		return ""
-	}
-	s := string(b)
-	if i := strings.IndexByte(s, '['); i >= 0 {
-		if j := strings.IndexByte(s[i:], ']'); j > 0 {
-			return s[i+1 : i+j]
-		}
-	}
-	return ""
-}
-
-func lockdownHint() string {
-	if l := lockdown(); l != "" && l != "none" {
-		return " (kernel lockdown: " + l + ")"
-	}
-	return " (an LSM, lockdown or kernel.unprivileged_bpf_disabled may forbid it)"
 }
 
 // Close unloads the iterators.
@@ -388,23 +328,4 @@ func (s *Snapshot) dropIDs() {
 			fds[i].NS.ID = 0
 		}
 	}
-}
-
-// raiseMemlock lifts RLIMIT_MEMLOCK as far as this process may (to
-// infinity with CAP_SYS_RESOURCE, else the soft limit to the hard one) and
-// returns what puts the old limit back.
-func raiseMemlock() (func(), error) {
-	var old unix.Rlimit
-	if err := unix.Getrlimit(unix.RLIMIT_MEMLOCK, &old); err != nil {
-		return nil, fmt.Errorf("getrlimit(RLIMIT_MEMLOCK): %w", err)
-	}
-	restore := func() { _ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &old) }
-	inf := unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY}
-	if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &inf); err == nil {
-		return restore, nil
-	}
-	if err := unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: old.Max, Max: old.Max}); err != nil {
-		return nil, fmt.Errorf("setrlimit(RLIMIT_MEMLOCK): %w", err)
-	}
-	return restore, nil
 }

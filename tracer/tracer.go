@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"unsafe"
 
@@ -18,16 +17,15 @@ import (
 	"github.com/cilium/ebpf/ringbuf"
 	"golang.org/x/sys/unix"
 
-	"github.com/nsinspect/nsinspect/bpfiter"
+	"github.com/nsinspect/nsinspect/bpfload"
 )
 
 // ErrUnsupported: the kernel lacks what the tracer needs (a BPF ring
 // buffer: Linux 5.8).
 var ErrUnsupported = errors.New("the tracer needs Linux 5.8 or later (BPF ring buffer)")
 
-// ErrUnavailable: this process may not load tracing programs. The
-// reasons the BPF iterators give (no BTF, lockdown) wrap
-// bpfiter.ErrUnavailable instead.
+// ErrUnavailable: the tracer cannot be loaded here: no privilege, no
+// kernel BTF, or lockdown.
 var ErrUnavailable = errors.New("BPF tracing unavailable")
 
 var errNoCaps = &reason{"tracing needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN (run as root)", ErrUnavailable}
@@ -58,23 +56,26 @@ type Tracer struct {
 }
 
 // Open loads and attaches the programs. Errors that mean "not here" wrap
-// ErrUnavailable (privilege), bpfiter.ErrUnavailable (BTF, lockdown) or
+// ErrUnavailable (privilege, BTF, lockdown, RLIMIT_MEMLOCK) or
 // ErrUnsupported (kernel too old).
 func Open(opts Options) (*Tracer, error) {
-	if !hasCaps() {
+	if !bpfload.HasCaps() {
 		return nil, errNoCaps
 	}
-	// BTF and lockdown, said as the iterators say them.
-	if err := bpfiter.Probe(); err != nil {
-		return nil, err
+	if why := bpfload.Refusal(); why != "" {
+		return nil, &reason{why, ErrUnavailable}
 	}
 	if err := features.HaveMapType(ebpf.RingBuf); err != nil {
 		if errors.Is(err, ebpf.ErrNotSupported) {
-			return nil, fmt.Errorf("%w (this is Linux %s)", ErrUnsupported, release())
+			return nil, fmt.Errorf("%w (this is Linux %s)", ErrUnsupported, bpfload.Release())
 		}
 		return nil, fmt.Errorf("probing for BPF ring buffers: %w", err)
 	}
-	raiseMemlock()
+	restore, err := bpfload.RaiseMemlock()
+	if err != nil {
+		return nil, fmt.Errorf("%w: BPF memory is charged to RLIMIT_MEMLOCK on this kernel (before Linux 5.11), which could not be raised: %w", ErrUnavailable, err)
+	}
+	defer restore()
 	spec, err := loadTrace()
 	if err != nil {
 		return nil, fmt.Errorf("reading the embedded BPF object: %w", err)
@@ -103,14 +104,14 @@ func Open(opts Options) (*Tracer, error) {
 	cache := btf.NewCache()
 	kernel, err := cache.Kernel()
 	if err != nil {
-		return nil, fmt.Errorf("%w: reading the kernel's BTF: %w", bpfiter.ErrUnavailable, err)
+		return nil, fmt.Errorf("%w: reading the kernel's BTF: %w", ErrUnavailable, err)
 	}
 	t := &Tracer{}
 	err = spec.LoadAndAssign(&t.objs, &ebpf.CollectionOptions{Cache: cache, Programs: ebpf.ProgramOptions{KernelTypes: kernel}})
 	if err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
-			return nil, fmt.Errorf("the kernel's verifier rejected nsinspect's tracer on Linux %s (a bug, please report it with `nsinspect features`): %w", release(), err)
+			return nil, fmt.Errorf("the kernel's verifier rejected nsinspect's tracer on Linux %s (a bug, please report it with `nsinspect features`): %w", bpfload.Release(), err)
 		}
 		return nil, fmt.Errorf("loading the tracer: %w", err)
 	}
@@ -177,17 +178,6 @@ func (t *Tracer) Lost() (uint64, error) {
 	return n, nil
 }
 
-// hasCaps reports whether this thread may load tracing programs.
-func hasCaps() bool {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return false
-	}
-	has := func(c uint) bool { return data[c/32].Effective&(1<<(c%32)) != 0 }
-	return has(unix.CAP_SYS_ADMIN) || (has(unix.CAP_BPF) && has(unix.CAP_PERFMON))
-}
-
 // pidNamespace is this process's pid namespace inode and depth (the
 // number of NSpid entries, less one): the programs give PIDs as numbers
 // in it.
@@ -207,33 +197,4 @@ func pidNamespace() (ino uint32, level uint32, err error) {
 		}
 	}
 	return uint32(st.Ino), 0, nil // before 4.1: no nesting shown, and no ring buffer either
-}
-
-// raiseMemlock lifts RLIMIT_MEMLOCK before 5.11, where BPF memory is
-// charged to it (and loading fails with EPERM under the usual 64 KiB);
-// 5.11 and later charge the memory cgroup and ignore it.
-func raiseMemlock() {
-	maj, min := kernelVersion()
-	if maj > 5 || (maj == 5 && min >= 11) {
-		return
-	}
-	_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
-}
-
-func kernelVersion() (int, int) {
-	parts := strings.SplitN(release(), ".", 3)
-	if len(parts) < 2 {
-		return 0, 0
-	}
-	maj, _ := strconv.Atoi(parts[0])
-	min, _ := strconv.Atoi(strings.TrimFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' }))
-	return maj, min
-}
-
-func release() string {
-	var u unix.Utsname
-	if unix.Uname(&u) != nil {
-		return "?"
-	}
-	return unix.ByteSliceToString(u.Release[:])
 }
