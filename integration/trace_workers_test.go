@@ -49,14 +49,14 @@ const (
 
 type ioSQRingOffsets struct {
 	Head, Tail, RingMask, RingEntries, Flags, Dropped, Array, Resv1 uint32
-	UserAddr                                                      uint64
+	UserAddr                                                        uint64
 }
 
 type ioUringParams struct {
 	SQEntries, CQEntries, Flags, SQThreadCPU, SQThreadIdle, Features, WQFd uint32
-	Resv                                                                  [3]uint32
-	SQOff                                                                 ioSQRingOffsets
-	CQOff                                                                 [5]uint64
+	Resv                                                                   [3]uint32
+	SQOff                                                                  ioSQRingOffsets
+	CQOff                                                                  [5]uint64
 }
 
 type ioUringSQE struct {
