@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -296,4 +297,146 @@ func checkIOWorker(t *testing.T, e *inspect.TraceEvent, pid, ringTID int) {
 			t.Errorf("io worker %d %s: trace says %+v, /proc says %d", e.Child.TID, l.Name, r.B, live)
 		}
 	}
+}
+
+// thpEnabled is the switch whose writes start and stop khugepaged
+// (mm/khugepaged.c start_stop_khugepaged(): kthread_run when THP goes from
+// never to madvise or always, kthread_stop back).
+const thpEnabled = "/sys/kernel/mm/transparent_hugepage/enabled"
+
+// kthreadOf reports whether tid is a kernel thread called comm, by its
+// /proc comm and the PF_KTHREAD bit of its stat flags.
+func kthreadOf(tid int, comm string) bool {
+	c, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", tid))
+	if err != nil || strings.TrimSpace(string(c)) != comm {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", tid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+	flags, _ := strconv.ParseUint(f[6], 10, 64)
+	return flags&0x00200000 != 0
+}
+
+// running lists the tasks called comm.
+func running(comm string) []int {
+	var out []int
+	dirs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, d := range dirs {
+		if c, err := os.ReadFile(d + "/comm"); err == nil && strings.TrimSpace(string(c)) == comm {
+			n, _ := strconv.Atoi(filepath.Base(d))
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// watch sees kthreadd's children as kind kthread: khugepaged, which the
+// kernel starts when transparent huge pages are switched on and stops when
+// they are switched off, is a fork event of kthreadd (PID 2) whose caller
+// and child are kthreads with no mm, and whose child is the khugepaged
+// that /proc then shows with PF_KTHREAD. The switch is put back at the
+// end.
+func TestWatchKthread(t *testing.T) {
+	requireTracer(t)
+	b, err := os.ReadFile(thpEnabled)
+	if err != nil {
+		testutil.Unavailable(t, "no transparent huge pages: "+err.Error(), "a kernel with CONFIG_TRANSPARENT_HUGEPAGE=y")
+	}
+	s := string(b)
+	orig := s[strings.IndexByte(s, '[')+1 : strings.IndexByte(s, ']')]
+	on := orig
+	if on == "never" {
+		on = "madvise"
+	}
+	set := func(v string) {
+		if err := os.WriteFile(thpEnabled, []byte(v), 0); err != nil {
+			t.Fatalf("writing %s to %s: %v", v, thpEnabled, err)
+		}
+	}
+	t.Cleanup(func() { os.WriteFile(thpEnabled, []byte(orig), 0) })
+	set("never")
+	if k := running("khugepaged"); len(k) != 0 {
+		testutil.Unavailable(t, fmt.Sprintf("khugepaged %v still runs with THP never (a per-size or shmem setting keeps it)", k),
+			"set /sys/kernel/mm/transparent_hugepage/hugepages-*/enabled and shmem_enabled to never or inherit")
+	}
+	cmd := testutil.Command(t, testutil.Quick, binary, "watch", "--json", "--pid", "2")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan []byte, 64)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			lines <- slices.Clone(sc.Bytes())
+		}
+		close(lines)
+	}()
+	var all bytes.Buffer
+	var found *inspect.TraceEvent
+	var forks []*inspect.TraceEvent
+	check := func(l []byte) {
+		all.Write(l)
+		all.WriteByte('\n')
+		e := &inspect.TraceEvent{}
+		if err := json.Unmarshal(l, e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Event != "fork" || e.Caller.PID != 2 {
+			return
+		}
+		if e.Caller.Kind != "kthread" || e.Child.Kind != "kthread" {
+			t.Errorf("kthreadd's fork: caller %s, child %s, want kthread both", e.Caller.Kind, e.Child.Kind)
+		}
+		if mm := row(t, e, "mm"); mm.Verdict != "neither" {
+			t.Errorf("kthreadd's fork: mm %s, want neither", mm.Verdict)
+		}
+		forks = append(forks, e)
+	}
+	// watch misses what happens before its programs are attached: switch
+	// until it has seen a khugepaged start. A child's comm may be set just
+	// after the event (before 6.x kthread_create names it once kthreadd
+	// has made it): the candidates are looked at again after each round.
+	for i := 0; i < 100 && found == nil; i++ {
+		set("never")
+		set(on)
+		round := time.After(200 * time.Millisecond)
+	drain:
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("watch ended: %s\n%s", stderr.String(), all.String())
+				}
+				check(l)
+			case <-round:
+				break drain
+			}
+		}
+		for _, e := range forks {
+			if kthreadOf(e.Child.TID, "khugepaged") {
+				found = e
+			}
+		}
+	}
+	cmd.Process.Signal(unix.SIGTERM)
+	for l := range lines {
+		check(l)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("watch: %v: %s", err, stderr.String())
+	}
+	if found == nil {
+		t.Fatalf("no kthreadd fork of khugepaged seen:\n%s", all.String())
+	}
+	checkContract(t, cmd.Args, all.String())
 }
