@@ -4,4 +4,4 @@ package tracer
 // `go build` needs no clang. Regenerate with `go generate ./tracer`
 // (Debian: clang, llvm, libbpf-dev).
 
-//go:generate go run github.com/cilium/ebpf/cmd/bpf2go -tags linux -target bpfel -type nst_event -type nst_task trace bpf/trace.bpf.c -- -I./bpf -O2 -g -Wall -Werror
+//go:generate go run github.com/cilium/ebpf/cmd/bpf2go -tags linux -target bpfel -type nst_event -type nst_task -type nst_exited trace bpf/trace.bpf.c -- -I./bpf -O2 -g -Wall -Werror

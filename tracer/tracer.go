@@ -54,7 +54,7 @@ type Tracer struct {
 	objs  traceObjects
 	links []link.Link
 	rd    *ringbuf.Reader
-	ids   [NObjects]map[uint64]uint64
+	ids   [NObjects]*idTable
 }
 
 // Open loads and attaches the programs. Errors that mean "not here" wrap
@@ -126,9 +126,7 @@ func Open(opts Options) (*Tracer, error) {
 		t.Close()
 		return nil, fmt.Errorf("opening the ring buffer: %w", err)
 	}
-	for i := range t.ids {
-		t.ids[i] = map[uint64]uint64{}
-	}
+	t.newIDs(maxIDs)
 	return t, nil
 }
 
@@ -154,13 +152,38 @@ func (t *Tracer) Flush() error { return t.rd.Flush() }
 // before it was read.
 var ErrFlushed = ringbuf.ErrFlushed
 
+func (t *Tracer) newIDs(max int) {
+	for i := range t.ids {
+		t.ids[i] = newIDTable(max)
+	}
+}
+
 // Read blocks for the next event.
 func (t *Tracer) Read() (*Event, error) {
-	rec, err := t.rd.Read()
-	if err != nil {
-		return nil, err
+	for {
+		rec, err := t.rd.Read()
+		if err != nil {
+			return nil, err
+		}
+		e, err := t.decode(rec.RawSample)
+		if e != nil || err != nil {
+			return e, err
+		}
 	}
-	return t.decode(rec.RawSample)
+}
+
+// Following reports whether a process Options.Follow follows is still
+// alive (it has a thread that has not exited).
+func (t *Tracer) Following() (bool, error) {
+	var k uint32
+	err := t.objs.Followed.NextKey(nil, &k)
+	if errors.Is(err, ebpf.ErrKeyNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the followed processes: %w", err)
+	}
+	return true, nil
 }
 
 // Lost is the number of events the programs dropped because the ring
