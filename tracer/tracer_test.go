@@ -114,9 +114,10 @@ func TestSetnsNet(t *testing.T) {
 	}
 }
 
-// A forked child that exits frees its files, fs, sighand and signal (it
-// held the only reference to each, exec kept them): the exit record
-// drops their ids, and the followed process's end is an Exit event.
+// A forked child that exits without exec frees its files, fs, mm,
+// sighand, signal and cred (it held the only reference to each): the exit
+// record drops their ids, and the followed process's end is an Exit
+// event.
 func TestExitForgetsIDs(t *testing.T) {
 	testutil.RequireRoot(t)
 	tr, err := Open(Options{Follow: true})
@@ -124,7 +125,9 @@ func TestExitForgetsIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	evs := run(t, tr, "sh", "-c", "/bin/true & wait")
+	// A subshell in the foreground: one in the background opens /dev/null,
+	// whose file holds a reference to its cred past the exit tracepoint.
+	evs := run(t, tr, "sh", "-c", "(:); :")
 	var fork *Event
 	exited := map[int]bool{}
 	for _, e := range evs {
@@ -138,7 +141,7 @@ func TestExitForgetsIDs(t *testing.T) {
 	if fork == nil || !exited[fork.B.TGID] {
 		t.Fatalf("no fork, or no exit of its child: %d events, exits %v", len(evs), exited)
 	}
-	for _, o := range []Object{Files, FS, Sighand, Signal} {
+	for _, o := range []Object{Files, FS, MM, Sighand, Signal, Cred} {
 		for _, el := range tr.ids[o].byHash {
 			if el.Value.(*idEntry).id == fork.B.Obj[o] {
 				t.Errorf("%s id %d of the exited child is still in the table", o.Name(), fork.B.Obj[o])
