@@ -68,13 +68,15 @@ func Open(opts Options) (*Tracer, error) {
 	if err := bpfiter.Probe(); err != nil {
 		return nil, err
 	}
+	// Before 5.11 even the probe's map is charged to RLIMIT_MEMLOCK, per
+	// user: other root processes' maps can use up the usual 64 KiB.
+	raiseMemlock()
 	if err := features.HaveMapType(ebpf.RingBuf); err != nil {
 		if errors.Is(err, ebpf.ErrNotSupported) {
 			return nil, fmt.Errorf("%w (this is Linux %s)", ErrUnsupported, release())
 		}
 		return nil, fmt.Errorf("probing for BPF ring buffers: %w", err)
 	}
-	raiseMemlock()
 	spec, err := loadTrace()
 	if err != nil {
 		return nil, fmt.Errorf("reading the embedded BPF object: %w", err)
