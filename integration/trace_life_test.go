@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bufio"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -245,5 +246,65 @@ func TestTraceFollowsAfterCmdExits(t *testing.T) {
 	syscall.Kill(sleeper, syscall.SIGKILL)
 	if r.code != 0 || !alive || evs[len(evs)-1].Reason != "exited" {
 		t.Errorf("--until-cmd-exits: exit %d, sleep %d alive %v at the end, end %+v", r.code, sleeper, alive, evs[len(evs)-1].TraceEnd)
+	}
+}
+
+// Once CMD has exited, the first SIGTERM ends a trace that waits for a
+// descendant: at once, with CMD's status and the reason "signal", leaving
+// the descendant running.
+func TestTraceSignalAfterCmdExits(t *testing.T) {
+	requireTracer(t)
+	cmd := testutil.Command(t, testutil.Quick, binary, "trace", "--json", "--", "sh", "-c", `sleep 600 >/dev/null 2>&1 & exec sh -c 'exit 5'`)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sleeper := 0
+	t.Cleanup(func() {
+		if sleeper != 0 {
+			syscall.Kill(sleeper, syscall.SIGKILL)
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(nil, 1<<20)
+	var out strings.Builder
+	for sleeper == 0 && sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		e := &inspect.TraceEvent{}
+		if err := json.Unmarshal(sc.Bytes(), e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Event == "fork" {
+			sleeper = e.Child.PID
+		}
+	}
+	// CMD is reaped when trace has no child left.
+	for i := 0; i < 100 && len(children(cmd.Process.Pid)) != 0; i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if sleeper == 0 || len(children(cmd.Process.Pid)) != 0 {
+		t.Fatalf("CMD did not exit, or made no process: sleep %d, trace's children %v\n%s", sleeper, children(cmd.Process.Pid), out.String())
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+	}
+	err = cmd.Wait()
+	if cmd.ProcessState.ExitCode() != 5 {
+		t.Errorf("trace after SIGTERM: %v, want CMD's exit 5 (stderr %s)", err, errb.String())
+	}
+	evs := traceEvents(t, out.String())
+	if end := evs[len(evs)-1]; end.Reason != "signal" || end.ExitCode == nil || *end.ExitCode != 5 {
+		t.Errorf("end line %+v", end.TraceEnd)
+	}
+	if syscall.Kill(sleeper, 0) != nil {
+		t.Errorf("the descendant %d did not outlive the trace", sleeper)
 	}
 }
