@@ -366,6 +366,11 @@ func TestWatchKthread(t *testing.T) {
 	}
 	t.Cleanup(func() { os.WriteFile(thpEnabled, []byte(orig), 0) })
 	set("never")
+	// kthread_stop() returns when the thread has exited, before it is
+	// released: its /proc entry may outlive the write a little.
+	for i := 0; i < 100 && len(running("khugepaged")) != 0; i++ {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if k := running("khugepaged"); len(k) != 0 {
 		testutil.Unavailable(t, fmt.Sprintf("khugepaged %v still runs with THP never (a per-size or shmem setting keeps it)", k),
 			"set /sys/kernel/mm/transparent_hugepage/hugepages-*/enabled and shmem_enabled to never or inherit")
