@@ -21,7 +21,9 @@
  * serves both.
  *
  * nst_exit (tp_btf/sched_process_exit) forgets a followed process when its
- * last thread exits.
+ * last thread exits, and sends (struct nst_exited) that and the objects the
+ * exiting task was the last holder of, read from their reference counts,
+ * so that the reader forgets their ids.
  *
  * No kernel address leaves the kernel: object pointers are sent as
  * SipHash-2-4 under a key the loader draws at random for each run, and
