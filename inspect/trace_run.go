@@ -96,12 +96,28 @@ func read(t *tracer.Tracer, quit <-chan struct{}) (<-chan *tracer.Event, <-chan 
 	return evs, errs
 }
 
+// TraceOptions change when a trace ends.
+type TraceOptions struct {
+	// UntilCmdExits ends the trace when cmd exits, even while processes
+	// it made still run. Without it the trace ends when cmd and every
+	// process followed (cmd's descendants, however they were reparented)
+	// have exited.
+	UntilCmdExits bool
+}
+
+// followedCheck is how often a trace waiting for cmd's descendants looks
+// at the followed set itself, in case the exit record that emptied it was
+// lost (a full ring buffer).
+const followedCheck = time.Second
+
 // Trace starts cmd once the programs are attached, follows it and every
 // process it makes, and calls emit for each fork, unshare and setns until
-// it exits. The first signal on signals is passed on to cmd; a second
-// ends the trace at once and leaves cmd running. The returned end says
-// how cmd ended: trace exits with its ExitCode.
-func Trace(cmd *exec.Cmd, signals <-chan os.Signal, emit func(*TraceEvent) error) (*TraceEnd, error) {
+// cmd and every followed process have exited (or cmd alone, with
+// o.UntilCmdExits). The first signal on signals is passed on to cmd while
+// it runs; a second, or one after cmd exited, ends the trace at once and
+// leaves what still runs running. The returned end says how cmd ended:
+// trace exits with its ExitCode.
+func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*TraceEvent) error) (*TraceEnd, error) {
 	t, err := openTracer(true)
 	if err != nil {
 		return nil, err
@@ -116,12 +132,40 @@ func Trace(cmd *exec.Cmd, signals <-chan os.Signal, emit func(*TraceEvent) error
 	defer close(quit)
 	evs, errs := read(t, quit)
 	end := &TraceEnd{}
-	forwarded := false
+	forwarded, exited, flushed := false, false, false
+	var check <-chan time.Time
+	// flushWhenAlone flushes once cmd has exited and, unless
+	// o.UntilCmdExits, no followed process is left.
+	flushWhenAlone := func() error {
+		if !exited || flushed {
+			return nil
+		}
+		if !o.UntilCmdExits {
+			following, err := t.Following()
+			if err != nil {
+				return Undecidedf(err, "%v", err)
+			}
+			if following {
+				return nil
+			}
+		}
+		flushed = true
+		if err := t.Flush(); err != nil {
+			return Undecidedf(err, "flushing the tracer's events: %v", err)
+		}
+		return nil
+	}
 	for {
 		select {
 		case e, ok := <-evs:
 			if !ok {
 				evs = nil
+				continue
+			}
+			if e.Kind == tracer.Exit {
+				if err := flushWhenAlone(); err != nil {
+					return nil, err
+				}
 				continue
 			}
 			end.Events++
@@ -133,6 +177,9 @@ func Trace(cmd *exec.Cmd, signals <-chan os.Signal, emit func(*TraceEvent) error
 				// evs is closed (nil once drained): what it still
 				// holds came first.
 				for e := range orNone(evs) {
+					if e.Kind == tracer.Exit {
+						continue
+					}
 					end.Events++
 					if err := emit(traceEvent(e)); err != nil {
 						return nil, err
@@ -142,22 +189,31 @@ func Trace(cmd *exec.Cmd, signals <-chan os.Signal, emit func(*TraceEvent) error
 			}
 			return nil, Undecidedf(err, "reading the tracer's events: %v", err)
 		case <-done:
-			done = nil
+			done, exited = nil, true
 			end.Reason = "exited"
 			exitStatus(end, cmd.ProcessState)
-			if err := t.Flush(); err != nil {
-				return nil, Undecidedf(err, "flushing the tracer's events: %v", err)
+			ticker := time.NewTicker(followedCheck)
+			defer ticker.Stop()
+			check = ticker.C
+			if err := flushWhenAlone(); err != nil {
+				return nil, err
+			}
+		case <-check:
+			if err := flushWhenAlone(); err != nil {
+				return nil, err
 			}
 		case s := <-signals:
-			if !forwarded {
+			if !forwarded && !exited {
 				forwarded = true
 				_ = cmd.Process.Signal(s)
 				continue
 			}
 			end.Reason = "signal"
-			if n, ok := s.(syscall.Signal); ok {
-				code := 128 + int(n)
-				end.ExitCode = &code
+			if end.ExitCode == nil {
+				if n, ok := s.(syscall.Signal); ok {
+					code := 128 + int(n)
+					end.ExitCode = &code
+				}
 			}
 			return finish(t, end)
 		}

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"bufio"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/internal/testutil"
 )
 
@@ -199,5 +201,110 @@ func TestWatchSIGTERM(t *testing.T) {
 	}
 	if left := waitProgs(t, before, 0); len(left) != 0 {
 		t.Errorf("programs left after SIGTERM: %+v", left)
+	}
+}
+
+// trace follows CMD's descendants after CMD exits: a backgrounded
+// subshell waits until CMD is gone (reaped by nsinspect: kill -0 fails)
+// and only then runs unshare -u, which trace still reports, ending when
+// that last descendant exits, with CMD's status. With --until-cmd-exits
+// the trace ends with CMD while a descendant still runs.
+func TestTraceFollowsAfterCmdExits(t *testing.T) {
+	requireTracer(t)
+	testutil.RequireCommand(t, "unshare", "util-linux")
+	script := `(while kill -0 $$ 2>/dev/null; do :; done; unshare -u true) >/dev/null 2>&1 & exec sh -c 'exit 3'`
+	r := nsinspect(t, "trace", "--json", "--", "sh", "-c", script)
+	if r.code != 3 {
+		t.Fatalf("trace exited %d, want CMD's 3 (stderr %s)", r.code, r.stderr)
+	}
+	evs := traceEvents(t, r.stdout)
+	var un *inspect.TraceEvent
+	for _, e := range evs {
+		if e.Event == "unshare" {
+			un = e
+		}
+	}
+	if un == nil || strings.Join(un.Flags, "|") != "CLONE_NEWUTS" || un.Caller.Comm != "unshare" {
+		t.Fatalf("no unshare -u of the descendant after CMD exited:\n%s", r.stdout)
+	}
+	if end := evs[len(evs)-1]; end.Reason != "exited" || *end.ExitCode != 3 {
+		t.Errorf("end line %+v", end.TraceEnd)
+	}
+
+	r = nsinspect(t, "trace", "--json", "--until-cmd-exits", "--", "sh", "-c", `sleep 600 >/dev/null 2>&1 & exec true`)
+	evs = traceEvents(t, r.stdout)
+	sleeper := 0
+	for _, e := range evs {
+		if e.Event == "fork" {
+			sleeper = e.Child.PID
+		}
+	}
+	if sleeper == 0 {
+		t.Fatalf("no fork of the background sleep:\n%s", r.stdout)
+	}
+	alive := syscall.Kill(sleeper, 0) == nil
+	syscall.Kill(sleeper, syscall.SIGKILL)
+	if r.code != 0 || !alive || evs[len(evs)-1].Reason != "exited" {
+		t.Errorf("--until-cmd-exits: exit %d, sleep %d alive %v at the end, end %+v", r.code, sleeper, alive, evs[len(evs)-1].TraceEnd)
+	}
+}
+
+// Once CMD has exited, the first SIGTERM ends a trace that waits for a
+// descendant: at once, with CMD's status and the reason "signal", leaving
+// the descendant running.
+func TestTraceSignalAfterCmdExits(t *testing.T) {
+	requireTracer(t)
+	cmd := testutil.Command(t, testutil.Quick, binary, "trace", "--json", "--", "sh", "-c", `sleep 600 >/dev/null 2>&1 & exec sh -c 'exit 5'`)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb strings.Builder
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sleeper := 0
+	t.Cleanup(func() {
+		if sleeper != 0 {
+			syscall.Kill(sleeper, syscall.SIGKILL)
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(nil, 1<<20)
+	var out strings.Builder
+	for sleeper == 0 && sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		e := &inspect.TraceEvent{}
+		if err := json.Unmarshal(sc.Bytes(), e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Event == "fork" {
+			sleeper = e.Child.PID
+		}
+	}
+	// CMD is reaped when trace has no child left.
+	for i := 0; i < 100 && len(children(cmd.Process.Pid)) != 0; i++ {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if sleeper == 0 || len(children(cmd.Process.Pid)) != 0 {
+		t.Fatalf("CMD did not exit, or made no process: sleep %d, trace's children %v\n%s", sleeper, children(cmd.Process.Pid), out.String())
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+	}
+	err = cmd.Wait()
+	if cmd.ProcessState.ExitCode() != 5 {
+		t.Errorf("trace after SIGTERM: %v, want CMD's exit 5 (stderr %s)", err, errb.String())
+	}
+	evs := traceEvents(t, out.String())
+	if end := evs[len(evs)-1]; end.Reason != "signal" || end.ExitCode == nil || *end.ExitCode != 5 {
+		t.Errorf("end line %+v", end.TraceEnd)
+	}
+	if syscall.Kill(sleeper, 0) != nil {
+		t.Errorf("the descendant %d did not outlive the trace", sleeper)
 	}
 }

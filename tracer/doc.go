@@ -35,7 +35,11 @@
 // under a 128-bit key drawn for each Open and never printed, and Read
 // renumbers them 1, 2, ... per kind in the order met. Two equal ids in one
 // event are one object. Across events they are one object only while it
-// lives: a freed object's memory may be reused and get the same id.
+// lives: a freed object's memory may be reused and get the same id, unless
+// its death was seen: when a task exits, the objects it was the last
+// holder of (by their reference counts) are forgotten. Each kind's table
+// keeps at most 65,536 ids, the least recently met dropped first, so that
+// memory stays bounded in a long watch.
 //
 // # Lifetime
 //

@@ -17,6 +17,10 @@ const (
 	Fork    Kind = 1 // a new task: fork, vfork, clone, clone3, a kernel thread or worker
 	Unshare Kind = 2 // unshare(2) returned
 	Setns   Kind = 3 // setns(2) returned
+	// Exit: the last thread of a followed process exited (Options.Follow
+	// only; A names it). Not an event trace prints: it says when the
+	// followed processes are all gone.
+	Exit Kind = 4
 )
 
 func (k Kind) String() string {
@@ -27,6 +31,8 @@ func (k Kind) String() string {
 		return "unshare"
 	case Setns:
 		return "setns"
+	case Exit:
+		return "exit"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -120,8 +126,13 @@ type Event struct {
 	A, B Task
 }
 
-// decode reads one ring buffer record.
+// decode reads one ring buffer record. An exit record forgets the ids of
+// the objects it freed, and is an event only when it ends a followed
+// process: otherwise decode returns nil, nil.
 func (t *Tracer) decode(b []byte) (*Event, error) {
+	if len(b) >= 4 && Kind(*(*uint32)(unsafe.Pointer(unsafe.SliceData(b)))) == Exit {
+		return t.exited(b)
+	}
 	var r traceNstEvent
 	if len(b) < int(unsafe.Sizeof(r)) {
 		return nil, fmt.Errorf("tracer event of %d bytes, want %d", len(b), unsafe.Sizeof(r))
@@ -146,6 +157,24 @@ func (t *Tracer) decode(b []byte) (*Event, error) {
 	return e, nil
 }
 
+// exited reads an exit record.
+func (t *Tracer) exited(b []byte) (*Event, error) {
+	var r traceNstExited
+	if len(b) < int(unsafe.Sizeof(r)) {
+		return nil, fmt.Errorf("tracer exit record of %d bytes, want %d", len(b), unsafe.Sizeof(r))
+	}
+	r = *(*traceNstExited)(unsafe.Pointer(unsafe.SliceData(b)))
+	for i, h := range r.Freed {
+		if h != 0 {
+			t.ids[i].forget(h)
+		}
+	}
+	if r.Followed == 0 {
+		return nil, nil
+	}
+	return &Event{Kind: Exit, A: Task{TGID: int(r.Tgid), TID: int(r.Tid)}}, nil
+}
+
 func (t *Tracer) task(r *traceNstTask) Task {
 	k := Task{TGID: int(r.Tgid), TID: int(r.Tid), Flags: r.Flags, Threads: int(r.Threads)}
 	n := 0
@@ -163,15 +192,4 @@ func (t *Tracer) task(r *traceNstTask) Task {
 }
 
 // id renumbers a keyed hash as this run's small id of its kind.
-func (t *Tracer) id(o Object, h uint64) uint64 {
-	if h == 0 {
-		return 0
-	}
-	m := t.ids[o]
-	if id, ok := m[h]; ok {
-		return id
-	}
-	id := uint64(len(m) + 1)
-	m[h] = id
-	return id
-}
+func (t *Tracer) id(o Object, h uint64) uint64 { return t.ids[o].id(h) }

@@ -31,6 +31,15 @@ type traceNstEvent struct {
 	B              traceNstTask
 }
 
+type traceNstExited struct {
+	_        structs.HostLayout
+	Kind     uint32
+	Followed uint32
+	Tgid     uint32
+	Tid      uint32
+	Freed    [9]uint64
+}
+
 type traceNstTask struct {
 	_       structs.HostLayout
 	Tgid    uint32
@@ -48,6 +57,7 @@ type traceNstTask struct {
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	traceMapEvents          = "events"
+	traceMapExitScratch     = "exit_scratch"
 	traceMapFollowed        = "followed"
 	traceMapLost            = "lost"
 	traceMapPending         = "pending"
@@ -57,6 +67,7 @@ const (
 	traceProgNstSysEnter    = "nst_sys_enter"
 	traceProgNstSysExit     = "nst_sys_exit"
 	traceVarNstEvent        = "_nst_event"
+	traceVarNstExited       = "_nst_exited"
 	traceVarFollow          = "follow"
 	traceVarHashKey         = "hash_key"
 	traceVarNrSetns         = "nr_setns"
@@ -118,11 +129,12 @@ type traceProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type traceMapSpecs struct {
-	Events   *ebpf.MapSpec `ebpf:"events"`
-	Followed *ebpf.MapSpec `ebpf:"followed"`
-	Lost     *ebpf.MapSpec `ebpf:"lost"`
-	Pending  *ebpf.MapSpec `ebpf:"pending"`
-	Scratch  *ebpf.MapSpec `ebpf:"scratch"`
+	Events      *ebpf.MapSpec `ebpf:"events"`
+	ExitScratch *ebpf.MapSpec `ebpf:"exit_scratch"`
+	Followed    *ebpf.MapSpec `ebpf:"followed"`
+	Lost        *ebpf.MapSpec `ebpf:"lost"`
+	Pending     *ebpf.MapSpec `ebpf:"pending"`
+	Scratch     *ebpf.MapSpec `ebpf:"scratch"`
 }
 
 // traceVariableSpecs contains global variables before they are loaded into the kernel.
@@ -130,6 +142,7 @@ type traceMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type traceVariableSpecs struct {
 	NstEvent        *ebpf.VariableSpec `ebpf:"_nst_event"`
+	NstExited       *ebpf.VariableSpec `ebpf:"_nst_exited"`
 	Follow          *ebpf.VariableSpec `ebpf:"follow"`
 	HashKey         *ebpf.VariableSpec `ebpf:"hash_key"`
 	NrSetns         *ebpf.VariableSpec `ebpf:"nr_setns"`
@@ -159,16 +172,18 @@ func (o *traceObjects) Close() error {
 //
 // It can be passed to loadTraceObjects or ebpf.CollectionSpec.LoadAndAssign.
 type traceMaps struct {
-	Events   *ebpf.Map `ebpf:"events"`
-	Followed *ebpf.Map `ebpf:"followed"`
-	Lost     *ebpf.Map `ebpf:"lost"`
-	Pending  *ebpf.Map `ebpf:"pending"`
-	Scratch  *ebpf.Map `ebpf:"scratch"`
+	Events      *ebpf.Map `ebpf:"events"`
+	ExitScratch *ebpf.Map `ebpf:"exit_scratch"`
+	Followed    *ebpf.Map `ebpf:"followed"`
+	Lost        *ebpf.Map `ebpf:"lost"`
+	Pending     *ebpf.Map `ebpf:"pending"`
+	Scratch     *ebpf.Map `ebpf:"scratch"`
 }
 
 func (m *traceMaps) Close() error {
 	return _TraceClose(
 		m.Events,
+		m.ExitScratch,
 		m.Followed,
 		m.Lost,
 		m.Pending,
@@ -181,6 +196,7 @@ func (m *traceMaps) Close() error {
 // It can be passed to loadTraceObjects or ebpf.CollectionSpec.LoadAndAssign.
 type traceVariables struct {
 	NstEvent        *ebpf.Variable `ebpf:"_nst_event"`
+	NstExited       *ebpf.Variable `ebpf:"_nst_exited"`
 	Follow          *ebpf.Variable `ebpf:"follow"`
 	HashKey         *ebpf.Variable `ebpf:"hash_key"`
 	NrSetns         *ebpf.Variable `ebpf:"nr_setns"`

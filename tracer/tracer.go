@@ -52,7 +52,7 @@ type Tracer struct {
 	objs  traceObjects
 	links []link.Link
 	rd    *ringbuf.Reader
-	ids   [NObjects]map[uint64]uint64
+	ids   [NObjects]*idTable
 }
 
 // Open loads and attaches the programs. Errors that mean "not here" wrap
@@ -65,17 +65,19 @@ func Open(opts Options) (*Tracer, error) {
 	if why := bpfload.Refusal(); why != "" {
 		return nil, &reason{why, ErrUnavailable}
 	}
+	// Before 5.11 even the probe's map is charged to RLIMIT_MEMLOCK, per
+	// user: other root processes' maps can use up the usual 64 KiB.
+	restore, err := bpfload.RaiseMemlock()
+	if err != nil {
+		return nil, fmt.Errorf("%w: BPF memory is charged to RLIMIT_MEMLOCK on this kernel (before Linux 5.11), which could not be raised: %w", ErrUnavailable, err)
+	}
+	defer restore()
 	if err := features.HaveMapType(ebpf.RingBuf); err != nil {
 		if errors.Is(err, ebpf.ErrNotSupported) {
 			return nil, fmt.Errorf("%w (this is Linux %s)", ErrUnsupported, bpfload.Release())
 		}
 		return nil, fmt.Errorf("probing for BPF ring buffers: %w", err)
 	}
-	restore, err := bpfload.RaiseMemlock()
-	if err != nil {
-		return nil, fmt.Errorf("%w: BPF memory is charged to RLIMIT_MEMLOCK on this kernel (before Linux 5.11), which could not be raised: %w", ErrUnavailable, err)
-	}
-	defer restore()
 	spec, err := loadTrace()
 	if err != nil {
 		return nil, fmt.Errorf("reading the embedded BPF object: %w", err)
@@ -127,9 +129,7 @@ func Open(opts Options) (*Tracer, error) {
 		t.Close()
 		return nil, fmt.Errorf("opening the ring buffer: %w", err)
 	}
-	for i := range t.ids {
-		t.ids[i] = map[uint64]uint64{}
-	}
+	t.newIDs(maxIDs)
 	return t, nil
 }
 
@@ -155,13 +155,38 @@ func (t *Tracer) Flush() error { return t.rd.Flush() }
 // before it was read.
 var ErrFlushed = ringbuf.ErrFlushed
 
+func (t *Tracer) newIDs(max int) {
+	for i := range t.ids {
+		t.ids[i] = newIDTable(max)
+	}
+}
+
 // Read blocks for the next event.
 func (t *Tracer) Read() (*Event, error) {
-	rec, err := t.rd.Read()
-	if err != nil {
-		return nil, err
+	for {
+		rec, err := t.rd.Read()
+		if err != nil {
+			return nil, err
+		}
+		e, err := t.decode(rec.RawSample)
+		if e != nil || err != nil {
+			return e, err
+		}
 	}
-	return t.decode(rec.RawSample)
+}
+
+// Following reports whether a process Options.Follow follows is still
+// alive (it has a thread that has not exited).
+func (t *Tracer) Following() (bool, error) {
+	var k uint32
+	err := t.objs.Followed.NextKey(nil, &k)
+	if errors.Is(err, ebpf.ErrKeyNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the followed processes: %w", err)
+	}
+	return true, nil
 }
 
 // Lost is the number of events the programs dropped because the ring

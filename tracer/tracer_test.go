@@ -21,6 +21,13 @@ func traced(t *testing.T, argv ...string) []*Event {
 		t.Fatal(err)
 	}
 	defer tr.Close()
+	return run(t, tr, argv...)
+}
+
+// run runs argv under tr and returns the events, once every one sent
+// before it exited is read.
+func run(t *testing.T, tr *Tracer, argv ...string) []*Event {
+	t.Helper()
 	cmd := testutil.Command(t, time.Minute, argv[0], argv[1:]...)
 	if _, err := testutil.Output(cmd); err != nil {
 		t.Fatal(err)
@@ -104,5 +111,41 @@ func TestSetnsNet(t *testing.T) {
 	}
 	if e.A.NS[net] == e.B.NS[net] || e.B.NS[net].Ino != st.Ino {
 		t.Errorf("net %v -> %v, want %d", e.A.NS[net], e.B.NS[net], st.Ino)
+	}
+}
+
+// A forked child that exits without exec frees its files, fs, mm,
+// sighand, signal and cred (it held the only reference to each): the exit
+// record drops their ids, and the followed process's end is an Exit
+// event.
+func TestExitForgetsIDs(t *testing.T) {
+	testutil.RequireRoot(t)
+	tr, err := Open(Options{Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	// A subshell in the foreground: one in the background opens /dev/null,
+	// whose file holds a reference to its cred past the exit tracepoint.
+	evs := run(t, tr, "sh", "-c", "(:); :")
+	var fork *Event
+	exited := map[int]bool{}
+	for _, e := range evs {
+		switch e.Kind {
+		case Fork:
+			fork = e
+		case Exit:
+			exited[e.A.TGID] = true
+		}
+	}
+	if fork == nil || !exited[fork.B.TGID] {
+		t.Fatalf("no fork, or no exit of its child: %d events, exits %v", len(evs), exited)
+	}
+	for _, o := range []Object{Files, FS, MM, Sighand, Signal, Cred} {
+		for _, el := range tr.ids[o].byHash {
+			if el.Value.(*idEntry).id == fork.B.Obj[o] {
+				t.Errorf("%s id %d of the exited child is still in the table", o.Name(), fork.B.Obj[o])
+			}
+		}
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 func init() {
 	register(&cobra.Command{
-		Use:   "trace [--json] [-o FILE] [--] CMD [ARGS...]",
+		Use:   "trace [--json] [-o FILE] [--until-cmd-exits] [--] CMD [ARGS...]",
 		Short: "Run CMD and show every clone, unshare and setns of it and its descendants, with what parent and child share",
 	}, newTraceCmd)
 }
@@ -24,9 +24,11 @@ func init() {
 func newTraceCmd() *cobra.Command {
 	var asJSON bool
 	var output string
+	var o inspect.TraceOptions
 	c := &cobra.Command{
 		Long: `trace attaches BPF programs, then starts CMD, and prints one line per event of
-CMD and every process it makes, until CMD exits:
+CMD and every process it makes, until CMD and all of them have exited
+(--until-cmd-exits: until CMD exits):
 
   fork     a new task (fork, vfork, clone, clone3; a thread too), with the
            clone flags and the sharing table at the moment the child is made:
@@ -43,8 +45,8 @@ CMD and every process it makes, until CMD exits:
 of this run, never by kernel address. See docs/trace.md.
 
 CMD's stdin, stdout and stderr are nsinspect's; -o FILE keeps the events apart.
-The first SIGINT or SIGTERM is passed on to CMD; a second ends the trace and
-leaves CMD running.
+The first SIGINT or SIGTERM is passed on to CMD; a second, or one after CMD
+exited, ends the trace and leaves what still runs running.
 
 trace exits with CMD's exit code, or 128+N when CMD was killed by signal N,
 as a shell does. Before CMD runs, trace's own failures exit as below (2: CMD
@@ -64,7 +66,7 @@ cannot be started; 4: no BPF here, or a kernel older than 5.8).`,
 			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 			defer signal.Stop(sigs)
 			emit := eventWriter(w, asJSON)
-			end, err := inspect.Trace(cmd, sigs, emit)
+			end, err := inspect.Trace(cmd, o, sigs, emit)
 			if err != nil {
 				return err
 			}
@@ -81,6 +83,7 @@ cannot be started; 4: no BPF here, or a kernel older than 5.8).`,
 	c.Flags().SetInterspersed(false)
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per event, per line (schema/trace.json)")
 	c.Flags().StringVarP(&output, "output", "o", "", "write the events to FILE instead of stdout")
+	c.Flags().BoolVar(&o.UntilCmdExits, "until-cmd-exits", false, "end when CMD exits, even while processes it made still run")
 	return c
 }
 

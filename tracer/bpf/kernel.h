@@ -46,6 +46,14 @@ enum bpf_map_type {
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
+/* The reference counts that say an exiting task is an object's last
+ * holder. Their types changed (atomic_t, refcount_t, atomic_long_t): each
+ * is read as the low 32 bits at the member's offset, and declared as a
+ * struct so that CO-RE accepts any of them. */
+struct nst_count {
+	int counter;
+};
+
 struct proc_ns_operations {
 	int type;
 };
@@ -92,6 +100,7 @@ struct cgroup_namespace {
 };
 
 struct nsproxy {
+	struct nst_count count;
 	struct uts_namespace *uts_ns;
 	struct ipc_namespace *ipc_ns;
 	struct mnt_namespace *mnt_ns;
@@ -113,10 +122,9 @@ struct pid {
 };
 
 struct cred {
+	struct nst_count usage;
 	struct user_namespace *user_ns;
 };
-
-struct sem_undo_list;
 
 struct sysv_sem {
 	struct sem_undo_list *undo_list;
@@ -131,11 +139,25 @@ struct signal_struct {
 	int nr_threads;
 };
 
-struct files_struct;
-struct fs_struct;
-struct mm_struct;
-struct sighand_struct;
-struct io_context;
+struct fs_struct {
+	int users;
+};
+
+struct mm_struct {
+	struct nst_count mm_users;
+};
+
+struct sighand_struct {
+	struct nst_count count;
+};
+
+struct io_context {
+	struct nst_count active_ref;
+};
+
+struct sem_undo_list {
+	struct nst_count refcnt;
+};
 
 struct thread_info {
 	unsigned long flags;
@@ -156,11 +178,13 @@ struct task_struct {
 	struct task_struct *group_leader;
 	struct pid *thread_pid;
 	const struct cred *real_cred;
+	const struct cred *cred;
 	char comm[16];
 	struct nsproxy *nsproxy;
 	struct files_struct *files;
 	struct fs_struct *fs;
 	struct mm_struct *mm;
+	struct mm_struct *active_mm;
 	struct sighand_struct *sighand;
 	struct signal_struct *signal;
 	struct io_context *io_context;
@@ -209,6 +233,7 @@ struct fdtable {
 };
 
 struct files_struct {
+	struct nst_count count;
 	struct fdtable *fdt;
 };
 

@@ -14,6 +14,7 @@ enum nst_kind {
 	NST_FORK = 1,    /* task_newtask: a new task */
 	NST_UNSHARE = 2, /* unshare(2) returned */
 	NST_SETNS = 3,   /* setns(2) returned */
+	NST_EXIT = 4,    /* a task exited (struct nst_exited, never printed) */
 };
 
 /* What a setns(2) fd was when the call began. */
@@ -51,6 +52,17 @@ struct nst_event {
 	s32 exit_signal; /* fork: the child's exit signal */
 	struct nst_task a; /* fork: the caller; unshare, setns: the caller before */
 	struct nst_task b; /* fork: the child; unshare, setns: the caller after */
+};
+
+/* A task exited: the objects that die with it, so that the reader can
+ * forget their ids, and for trace whether it was the last thread of a
+ * followed process. Sent only when one of the two is true. */
+struct nst_exited {
+	u32 kind;	/* NST_EXIT */
+	u32 followed;	/* trace: a followed process's last thread */
+	u32 tgid;
+	u32 tid;
+	u64 freed[NST_NOBJS]; /* keyed hashes of the objects this exit frees, 0 for the others */
 };
 
 #endif

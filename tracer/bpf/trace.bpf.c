@@ -21,7 +21,9 @@
  * serves both.
  *
  * nst_exit (tp_btf/sched_process_exit) forgets a followed process when its
- * last thread exits.
+ * last thread exits, and sends (struct nst_exited) that and the objects the
+ * exiting task was the last holder of, read from their reference counts,
+ * so that the reader forgets their ids.
  *
  * No kernel address leaves the kernel: object pointers are sent as
  * SipHash-2-4 under a key the loader draws at random for each run, and
@@ -35,12 +37,14 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const struct nst_event *_nst_event __attribute__((unused));
+const struct nst_exited *_nst_exited __attribute__((unused));
 
 #define CLONE_THREAD 0x00010000
 #define NSFS_MAGIC 0x6e736673
 #define PID_FS_MAGIC 0x50494446
 #define TS_COMPAT 0x0002
 #define PF_USER_WORKER 0x00004000
+#define PF_KTHREAD 0x00200000
 
 /* Set by the loader before the program is loaded. */
 const volatile u64 hash_key[2] = {};
@@ -90,6 +94,13 @@ struct {
 	__type(key, u32);
 	__type(value, struct nst_event);
 } scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct nst_exited);
+} exit_scratch SEC(".maps");
 
 static __always_inline void lose(void)
 {
@@ -218,16 +229,101 @@ int nst_newtask(u64 *ctx)
 	return 0;
 }
 
+/* The low 32 bits of the reference count at offset off of object p. */
+static __always_inline int count_at(const void *p, u32 off)
+{
+	int v = -1;
+
+	if (p)
+		bpf_probe_read_kernel(&v, sizeof(v), (const void *)p + off);
+	return v;
+}
+
+#define COUNT(p, member) count_at(p, bpf_core_field_offset(typeof(*(p)), member))
+
+/* freed records in x->freed the objects that exiting task t is the last
+ * holder of: they die with it (after this tracepoint, in do_exit() or at
+ * its release), and their memory may then hold another object. */
+static __always_inline bool freed(struct nst_exited *x, struct task_struct *t, bool last)
+{
+	struct files_struct *files = BPF_CORE_READ(t, files);
+	struct fs_struct *fs = BPF_CORE_READ(t, fs);
+	struct nsproxy *nsp = BPF_CORE_READ(t, nsproxy);
+	struct sighand_struct *sh = BPF_CORE_READ(t, sighand);
+	const struct cred *cred = BPF_CORE_READ(t, real_cred);
+	struct io_context *ioc = BPF_CORE_READ(t, io_context);
+	struct mm_struct *mm = BPF_CORE_READ(t, mm);
+	bool any = false;
+
+	if (files && COUNT(files, count) == 1)
+		x->freed[O_FILES] = obj_id(files);
+	if (fs && COUNT(fs, users) == 1)
+		x->freed[O_FS] = obj_id(fs);
+	if (nsp && COUNT(nsp, count) == 1)
+		x->freed[O_NSPROXY] = obj_id(nsp);
+	if (ioc && COUNT(ioc, active_ref) == 1)
+		x->freed[O_IO] = obj_id(ioc);
+	if (bpf_core_field_exists(t->sysvsem)) {
+		struct sem_undo_list *u = BPF_CORE_READ(t, sysvsem.undo_list);
+
+		if (u && COUNT(u, refcnt) == 1)
+			x->freed[O_SYSVSEM] = obj_id(u);
+	}
+	/* Where exit_mm() ran before this tracepoint, mm is NULL and
+	 * active_mm still points to the old one (a lazy reference keeps the
+	 * struct): no user left means it died. Kernel threads borrow
+	 * theirs. */
+	if (mm) {
+		if (COUNT(mm, mm_users) == 1)
+			x->freed[O_MM] = obj_id(mm);
+	} else if (!(BPF_CORE_READ(t, flags) & PF_KTHREAD)) {
+		mm = BPF_CORE_READ(t, active_mm);
+		if (mm && COUNT(mm, mm_users) == 0)
+			x->freed[O_MM] = obj_id(mm);
+	}
+	/* A task holds two references to its cred (cred and real_cred). */
+	if (cred && cred == BPF_CORE_READ(t, cred) && COUNT(cred, usage) == 2)
+		x->freed[O_CRED] = obj_id(cred);
+	if (last) {
+		x->freed[O_SIGNAL] = obj_id(BPF_CORE_READ(t, signal));
+		if (sh && COUNT(sh, count) == 1)
+			x->freed[O_SIGHAND] = obj_id(sh);
+	}
+	for (int i = 0; i < NST_NOBJS; i++)
+		any = any || x->freed[i];
+	return any;
+}
+
 SEC("tp_btf/sched_process_exit")
 int nst_exit(u64 *ctx)
 {
 	struct task_struct *t = (struct task_struct *)ctx[0];
-	u32 tgid;
+	bool last = BPF_CORE_READ(t, signal, live.counter) == 0;
+	u32 tgid = tgid_of(t);
+	bool ended = false;
+	struct nst_exited *x;
+	u32 zero = 0;
 
-	if (!follow || BPF_CORE_READ(t, signal, live.counter) != 0)
+	if (!tgid || tgid == tracer_tgid)
 		return 0;
-	tgid = tgid_of(t);
-	bpf_map_delete_elem(&followed, &tgid);
+	if (follow) {
+		if (!is_followed(tgid))
+			return 0;
+		/* The last thread of a followed process: forget it. */
+		ended = last && bpf_map_delete_elem(&followed, &tgid) == 0;
+	}
+	x = bpf_map_lookup_elem(&exit_scratch, &zero);
+	if (!x)
+		return 0;
+	__builtin_memset(x, 0, sizeof(*x));
+	if (!freed(x, t, last) && !ended)
+		return 0;
+	x->kind = NST_EXIT;
+	x->followed = ended;
+	x->tgid = tgid;
+	x->tid = nr_in_reader(BPF_CORE_READ(t, thread_pid));
+	if (bpf_ringbuf_output(&events, x, sizeof(*x), 0))
+		lose();
 	return 0;
 }
 
