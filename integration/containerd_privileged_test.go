@@ -284,6 +284,9 @@ func testStoppedContainerd(t *testing.T, cd *ownContainerd, id string) {
 		if !strings.Contains(r.stderr, "containerd at "+cd.sock) {
 			t.Errorf("%s: stderr %q does not say whom it asked", cmd, r.stderr)
 		}
+		if cmd == "show" && strings.Contains(r.stderr, "--engine-timeout") {
+			t.Errorf("show: stderr %q names a flag show does not have", r.stderr)
+		}
 		if r.stdout != "" {
 			t.Errorf("%s: stdout %q with containerd stopped", cmd, r.stdout)
 		}
