@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -75,5 +77,26 @@ func TestErrorKeepsKindAndCause(t *testing.T) {
 	}
 	if err.Error() != "no process with PID 7" {
 		t.Errorf("message %q: want the line given, not the cause's", err.Error())
+	}
+}
+
+// TestEngineErrorTimeout: a lookup that ran out of time is undecided
+// and says how long it waited, naming no flag (show and compare have no
+// --engine-timeout).
+func TestEngineErrorTimeout(t *testing.T) {
+	lookup := &engine.Error{Engine: "containerd", Name: "k8s.io/x", Asked: "containerd at /run/c.sock",
+		Err: fmt.Errorf("Post %q: %w", "http://containerd/x", context.DeadlineExceeded)}
+	err := engineError("containerd:k8s.io/x", lookup, 1500*time.Millisecond)
+	if c := ClassOf(err); c != Undecided {
+		t.Errorf("class %v, want Undecided", c)
+	}
+	msg := err.Error()
+	for _, want := range []string{"containerd:k8s.io/x", "containerd at /run/c.sock", "did not answer in time, within 1.5s"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%q lacks %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "--") || strings.Contains(msg, "\n") {
+		t.Errorf("%q names a flag or is not one line", msg)
 	}
 }

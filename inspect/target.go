@@ -120,7 +120,7 @@ func Resolve(ctx context.Context, arg string, timeout time.Duration) (*Resolved,
 	c, err := engine.Lookup(lctx, t.Engine, t.Name)
 	cancel()
 	if err != nil {
-		return nil, engineError(arg, err)
+		return nil, engineError(arg, err, timeout)
 	}
 	p, err := procinfo.Open(c.PID)
 	if err != nil {
@@ -134,8 +134,10 @@ func Resolve(ctx context.Context, arg string, timeout time.Duration) (*Resolved,
 
 // engineError classifies a failed lookup: no such container is bad
 // input; a refused socket a privilege; anything else (down, slow, an
-// answer that did not parse) undecided.
-func engineError(arg string, err error) error {
+// answer that did not parse) undecided. A lookup that ran out of time
+// says how long it waited, not which flag sets it: show and compare
+// have no --engine-timeout.
+func engineError(arg string, err error, timeout time.Duration) error {
 	switch {
 	case errors.Is(err, engine.ErrNotFound), errors.Is(err, engine.ErrNotRunning):
 		return Wrap(ErrNoSuchContainer, err, "%s: %v", arg, err)
@@ -144,7 +146,7 @@ func engineError(arg string, err error) error {
 	case ClassOf(err) == Privilege:
 		return Wrap(ErrPrivilege, err, "%s: %v (run as root, or as a member of the engine's group)", arg, err)
 	case errors.Is(err, context.DeadlineExceeded):
-		return Undecidedf(err, "%s: %v (the engine did not answer in time: is it overloaded or stopped? raise --engine-timeout)", arg, err)
+		return Undecidedf(err, "%s: %v (the engine did not answer in time, within %v: is it overloaded or stopped?)", arg, err, timeout)
 	}
 	return Undecidedf(err, "%s: %v", arg, err)
 }

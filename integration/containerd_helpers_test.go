@@ -293,9 +293,11 @@ func kubeletLabels(p *pod, container string) map[string]string {
 
 // podOptions are the pod spec's namespace choices: hostNetwork (the
 // node's net and uts namespaces) and shareProcessNamespace (one pid
-// namespace, the sandbox's, for all its containers).
+// namespace, the sandbox's, for all its containers); and privileged: a
+// privileged sandbox, whose containers startContainer makes privileged
+// too (CRI refuses a privileged container in a sandbox that is not).
 type podOptions struct {
-	hostNetwork, sharePID bool
+	hostNetwork, sharePID, privileged bool
 }
 
 // runPod runs a pod sandbox as kubelet does, under a kubelet-like
@@ -324,7 +326,7 @@ func (c *ownContainerd) runPod(t *testing.T, namespace, name string, o podOption
 		Annotations:  map[string]string{"kubernetes.io/config.source": "api"},
 		Linux: &cri.LinuxPodSandboxConfig{
 			CgroupParent:    "/" + c.cgroupTop + "/kubepods/besteffort/pod" + p.uid,
-			SecurityContext: &cri.LinuxSandboxSecurityContext{NamespaceOptions: ns},
+			SecurityContext: &cri.LinuxSandboxSecurityContext{NamespaceOptions: ns, Privileged: o.privileged},
 		},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -357,7 +359,8 @@ func infoPID(t *testing.T, what string, info map[string]string) int {
 
 // startContainer creates and starts `nsinspect hold` in the pod, as
 // kubelet does (CreateContainer with its labels, then StartContainer),
-// and returns its id and its init's host PID.
+// privileged in a privileged pod, and returns its id and its init's
+// host PID.
 func (c *ownContainerd) startContainer(t *testing.T, p *pod, name string) (string, int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -371,7 +374,14 @@ func (c *ownContainerd) startContainer(t *testing.T, p *pod, name string) (strin
 		LogPath:  name + "/0.log",
 		Linux: &cri.LinuxContainerConfig{SecurityContext: &cri.LinuxContainerSecurityContext{
 			NamespaceOptions: p.config.Linux.SecurityContext.NamespaceOptions,
+			Privileged:       p.config.Linux.SecurityContext.Privileged,
 		}},
+	}
+	if !cfg.Linux.SecurityContext.Privileged {
+		// kubelet sends its default /proc masks (procMount Default);
+		// CRI masks nothing it is not sent.
+		cfg.Linux.SecurityContext.MaskedPaths = kubeletMaskedPaths
+		cfg.Linux.SecurityContext.ReadonlyPaths = kubeletReadonlyPaths
 	}
 	r, err := c.rt.CreateContainer(ctx, &cri.CreateContainerRequest{PodSandboxId: p.id, Config: cfg, SandboxConfig: p.config})
 	if err != nil {
@@ -386,6 +396,15 @@ func (c *ownContainerd) startContainer(t *testing.T, p *pod, name string) (strin
 	}
 	return r.ContainerId, infoPID(t, "ContainerStatus "+name, st.Info)
 }
+
+// kubeletMaskedPaths and kubeletReadonlyPaths are what kubelet asks of
+// CRI for a container that is not privileged (its securitycontext
+// package's defaults).
+var (
+	kubeletMaskedPaths = []string{"/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+		"/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware"}
+	kubeletReadonlyPaths = []string{"/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}
+)
 
 // ctrRunHold runs `nsinspect hold` as a plain containerd container (ctr
 // run, namespace default, no CRI) in cgroup /TOP/ID, which names no

@@ -247,18 +247,45 @@ rules:
 	t.Run("pod of its own network", func(t *testing.T) { testOwnNetworkPod(t, cd) })
 	t.Run("shareProcessNamespace", func(t *testing.T) { testSharedPIDPod(t, cd) })
 
+	t.Run("privileged pod", func(t *testing.T) { testPrivilegedPod(t, cd, id1, pid1) })
+
+	t.Run("audit by PID", func(t *testing.T) {
+		// A pod container named by its host PID: its cgroup names it,
+		// containerd gives its pod.
+		c, _, pid := auditPodTarget(t, strconv.Itoa(pid2), sockFlag)
+		if pid != pid2 {
+			t.Errorf("audit %d: target pid %d", pid2, pid)
+		}
+		checkContainer(t, c, id2, "sidecar")
+		if c != nil && c.Via != "cgroup" {
+			t.Errorf("via %q, want cgroup", c.Via)
+		}
+	})
+
 	t.Run("bad targets", func(t *testing.T) {
-		for arg, want := range map[string]string{
-			"containerd:k8s.io/nope": `no containerd container named "k8s.io/nope"`,
-			"containerd:moby/x":      "name it docker:NAME",
-		} {
-			r := nsinspect(t, "show", arg, sockFlag)
-			checkOneLineError(t, r, 2, arg)
-			if !strings.Contains(r.stderr, want) {
-				t.Errorf("%s: stderr %q, want %q", arg, r.stderr, want)
+		for _, cmd := range []string{"show", "audit"} {
+			for arg, want := range map[string]string{
+				"containerd:k8s.io/nope": `no containerd container named "k8s.io/nope"`,
+				"containerd:moby/x":      "name it docker:NAME",
+			} {
+				r := nsinspect(t, cmd, arg, sockFlag)
+				checkOneLineError(t, r, 2, cmd+" "+arg)
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("%s %s: stderr %q, want %q", cmd, arg, r.stderr, want)
+				}
+			}
+			// No socket there: containerd cannot be asked, so whether
+			// the container exists is undecided.
+			r := nsinspect(t, cmd, "containerd:k8s.io/"+id1, "--containerd-socket", "/nonexistent")
+			checkOneLineError(t, r, 5, cmd+" with --containerd-socket /nonexistent")
+			t.Logf("%s: %s", cmd, strings.TrimSpace(r.stderr))
+			if !strings.Contains(r.stderr, "/nonexistent") {
+				t.Errorf("%s: stderr %q does not name the socket", cmd, r.stderr)
 			}
 		}
 	})
+
+	t.Run("containerd stopped", func(t *testing.T) { testStoppedContainerd(t, cd, id1) })
 }
 
 // decodeRun runs nsinspect, wants exit 0 and decodes its JSON into v.
