@@ -1,20 +1,16 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
-	"github.com/nsinspect/nsinspect/engine"
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/server"
 )
@@ -98,46 +94,25 @@ func runServe(stderr io.Writer, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	sc := &server.Scanner{
-		Source:  src,
-		Kubelet: server.Kubelet{PodsDir: o.podsDir, ContainersDir: o.containersDir},
-		Names:   dockerNames,
-		Pods:    containerdPods,
-		Enrich:  pol.Enrich,
-	}
-	cache := server.NewCache(sc.Scan, o.minInterval)
-	metrics := server.NewMetrics(cache.Get)
-	sc.Metrics = metrics
-	pol.Attach(metrics)
-
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return usageErrorf("--listen %s: %v", o.listen, inspect.OneLine(err.Error()))
 	}
-	api := server.API{Cache: cache, EngineTimeout: o.engineTimeout, Policy: pol}
-	srv := &http.Server{
-		Handler: server.NewHandler(server.Config{
-			Endpoints: api.Endpoints(),
-			Metrics: promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{
-				ErrorHandling: promhttp.ContinueOnError, MaxRequestsInFlight: 8, Timeout: 30 * time.Second,
-			}),
-			Health: api.Health,
-		}),
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       90 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          nil,
-	}
+	srv := server.New(server.Options{
+		Source:        src,
+		MinInterval:   o.minInterval,
+		Policy:        pol,
+		Kubelet:       server.Kubelet{PodsDir: o.podsDir, ContainersDir: o.containersDir},
+		EngineTimeout: o.engineTimeout,
+	})
 	fmt.Fprintf(stderr, "nsinspect: serving on http://%s (source %s, passes kept %v)\n", ln.Addr(), src.Name(), o.minInterval)
-	return serveUntilSignal(srv, ln, cache, pol, stderr)
+	return serveUntilSignal(srv, ln, stderr)
 }
 
 // serveUntilSignal serves until SIGTERM or SIGINT, reloading the policy
-// on SIGHUP. Shutdown lets answers in flight finish for up to 800 ms and
-// then closes what is left, so that the process is gone within a second.
-func serveUntilSignal(srv *http.Server, ln net.Listener, cache *server.Cache[*server.Pass], pol *server.PolicyFile, stderr io.Writer) error {
+// on SIGHUP; the server's Shutdown makes the process gone within a
+// second.
+func serveUntilSignal(srv *server.Server, ln net.Listener, stderr io.Writer) error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGTERM, unix.SIGINT, unix.SIGHUP)
 	defer signal.Stop(sigs)
@@ -149,45 +124,12 @@ func serveUntilSignal(srv *http.Server, ln net.Listener, cache *server.Cache[*se
 			return fmt.Errorf("serving HTTP: %w", err)
 		case s := <-sigs:
 			if s == unix.SIGHUP {
-				fmt.Fprintf(stderr, "nsinspect: %s\n", pol.Reload())
+				fmt.Fprintf(stderr, "nsinspect: %s\n", srv.ReloadPolicy())
 				continue
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 800*time.Millisecond)
-			err := srv.Shutdown(ctx)
-			cancel()
-			if err != nil {
-				srv.Close()
-			}
+			srv.Shutdown()
 			<-done
-			// A pass still running is not waited for long: its result has
-			// no reader left.
-			waited := make(chan struct{})
-			go func() { cache.Wait(); close(waited) }()
-			select {
-			case <-waited:
-			case <-time.After(150 * time.Millisecond):
-			}
 			return nil
 		}
 	}
-}
-
-// containerdPods asks containerd (--containerd-socket, or the first of
-// its usual sockets) for kubelet's containers, when a socket exists.
-func containerdPods(ctx context.Context) (map[string]*engine.Container, error) {
-	return engine.ContainerdPods(ctx, engine.CRINamespace)
-}
-
-// dockerNames asks the Docker engine for container names, when its socket
-// exists: a node without one (a Kubernetes node running containerd) is not
-// an error.
-func dockerNames(ctx context.Context) (map[string]string, error) {
-	sock, ok := engine.DockerSocket()
-	if !ok {
-		return nil, nil
-	}
-	if _, err := os.Stat(sock); err != nil {
-		return nil, nil
-	}
-	return engine.DockerNames(ctx)
 }
