@@ -31,10 +31,7 @@ func experimentReport(req Request, mode string, z *nsichild.Zygote) (*report.Clo
 func runExperiment(req Request, mode string, z *nsichild.Zygote) (rep *report.Clone, stop func(), err error) {
 	stop = func() {}
 	rep = &report.Clone{
-		Flags:         req.Flags.Names(),
-		Value:         uint64(req.Flags),
-		ValueHex:      fmt.Sprintf("%#x", uint64(req.Flags)),
-		Mode:          mode,
+		Call:          report.NewCall(req.Flags, "", mode), // the syscall once one ran
 		LabNamespaces: req.lab,
 		Resources:     []report.Resource{},
 		FDs:           []sharing.FDPair{},
@@ -55,9 +52,7 @@ func runExperiment(req Request, mode string, z *nsichild.Zygote) (rep *report.Cl
 	var ce *CallError
 	if errors.As(err, &ce) {
 		rep.Syscall = ce.Syscall
-		name := flags.ErrnoName(ce.Errno)
-		rep.Errno, rep.Error = &name, ce.Errno.Error()
-		rep.Explanation = flags.Explain(req.Flags, ce.Errno)
+		rep.Refused(ce.Errno, flags.Explain(req.Flags, ce.Errno))
 		return rep, stop, nil
 	}
 	if err != nil {

@@ -18,8 +18,7 @@ import (
 // caller's links before and after, and its next child's.
 func unshareReport(req Request, mode string, z *nsichild.Zygote) (*report.Unshare, error) {
 	rep := &report.Unshare{
-		Flags: req.Flags.Names(), Value: uint64(req.Flags), ValueHex: fmt.Sprintf("%#x", uint64(req.Flags)),
-		Syscall: "unshare", Mode: mode, Thread: req.Thread, Links: []report.LinkChange{}, Kcmp: []report.Resource{}, Disagreements: []string{},
+		Call: report.NewCall(req.Flags, "unshare", mode), Thread: req.Thread, Links: []report.LinkChange{}, Kcmp: []report.Resource{}, Disagreements: []string{},
 	}
 	// The caller: the experiment's parent, or with --thread its second
 	// thread, which shares everything with the leader before the call.
@@ -52,9 +51,7 @@ func unshareReport(req Request, mode string, z *nsichild.Zygote) (*report.Unshar
 		if !errors.As(err, &errno) {
 			return nil, err
 		}
-		name := flags.ErrnoName(errno)
-		rep.Errno, rep.Error = &name, errno.Error()
-		rep.Explanation = flags.ExplainUnshare(req.Flags, errno, req.Thread)
+		rep.Refused(errno, flags.ExplainUnshare(req.Flags, errno, req.Thread))
 		return rep, nil
 	}
 	atCall, err := callerProc.Namespaces()

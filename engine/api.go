@@ -48,30 +48,42 @@ func lookupDocker(ctx context.Context, name string) (*Container, string, error) 
 // inspectOverSocket asks GET /containers/NAME/json, the Docker Engine
 // API's inspect, which podman's API socket answers in the same shape.
 func inspectOverSocket(ctx context.Context, sock, name string) (*Container, error) {
+	var c *Container
+	path := "/containers/" + url.PathEscape(name) + "/json"
+	err := getOverSocket(ctx, sock, path, func(resp *http.Response) (err error) {
+		switch resp.StatusCode {
+		case http.StatusOK:
+			c, err = decodeInspect(resp.Body)
+			return err
+		case http.StatusNotFound:
+			return ErrNotFound
+		}
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("GET /containers/%s/json: %s: %s", name, resp.Status, strings.TrimSpace(string(msg)))
+	})
+	return c, err
+}
+
+// getOverSocket sends GET path to the engine API listening on the unix
+// socket sock and hands the answer to read, whatever its status; an error
+// is the request's or read's.
+func getOverSocket(ctx context.Context, sock, path string, read func(*http.Response) error) error {
 	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", sock)
 	}}
 	defer tr.CloseIdleConnections()
 	// The host part is ignored: the transport always dials the socket.
-	u := "http://engine/containers/" + url.PathEscape(name) + "/json"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://engine"+path, nil)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	resp, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
-	switch resp.StatusCode {
-	case http.StatusOK:
-		return decodeInspect(resp.Body)
-	case http.StatusNotFound:
-		return nil, ErrNotFound
-	}
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-	return nil, fmt.Errorf("GET /containers/%s/json: %s: %s", name, resp.Status, strings.TrimSpace(string(msg)))
+	return read(resp)
 }
 
 // inspect is the part of an inspect answer nsinspect reads. The Docker

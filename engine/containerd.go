@@ -338,10 +338,7 @@ type ociSpec struct {
 		} `json:"capabilities"`
 	} `json:"process"`
 	Linux struct {
-		Namespaces []struct {
-			Type string `json:"type"` // network, pid, ipc, uts, user, cgroup, mount
-			Path string `json:"path"`
-		} `json:"namespaces"`
+		Namespaces []specNamespace `json:"namespaces"` // types: ociTypes, and mount
 	} `json:"linux"`
 }
 
@@ -373,9 +370,7 @@ func (c *containerd) hostNetwork(ctx context.Context, ns string, cc ctrContainer
 }
 
 // declaredFromSpec reads the namespaces the spec asks for, in the words
-// runc's state gives: a type the spec does not list is the host's, one
-// with a path joins that namespace ("ns:PATH", which for a pod's
-// container is the sandbox's /proc/PID/ns/TYPE), one without a new one.
+// runc's state gives (see setModes).
 func declaredFromSpec(spec []byte) Declared {
 	var d Declared
 	var s ociSpec
@@ -383,20 +378,44 @@ func declaredFromSpec(spec []byte) Declared {
 		return d
 	}
 	d.ReadonlyRootfs = s.Root.Readonly
-	modes := map[string]*string{"network": &d.NetworkMode, "pid": &d.PidMode, "ipc": &d.IpcMode,
-		"uts": &d.UTSMode, "user": &d.UsernsMode, "cgroup": &d.CgroupnsMode}
-	for _, m := range modes {
+	d.setModes(ociTypes, s.Linux.Namespaces)
+	return d
+}
+
+// specNamespace is one namespace a runtime's config lists: the OCI spec's
+// linux.namespaces, or runc's state.json, which spells the types its own
+// way.
+type specNamespace struct {
+	Type string `json:"type"`
+	Path string `json:"path"`
+}
+
+// ociTypes and runcTypes name the network, pid, ipc, uts, user and cgroup
+// namespaces, in that order, as the OCI spec and runc's state.json do.
+var (
+	ociTypes  = [6]string{"network", "pid", "ipc", "uts", "user", "cgroup"}
+	runcTypes = [6]string{"NEWNET", "NEWPID", "NEWIPC", "NEWUTS", "NEWUSER", "NEWCGROUP"}
+)
+
+// setModes sets d's six namespace modes from the namespaces a config
+// lists, with types naming them (ociTypes or runcTypes): a type the config
+// does not list is the host's (the runtime's own), one with a path joins
+// that namespace ("ns:PATH", which for a pod's container is the sandbox's
+// /proc/PID/ns/TYPE), one without a new one ("private").
+func (d *Declared) setModes(types [6]string, listed []specNamespace) {
+	modes := [6]*string{&d.NetworkMode, &d.PidMode, &d.IpcMode, &d.UTSMode, &d.UsernsMode, &d.CgroupnsMode}
+	for i, m := range modes {
 		*m = "host"
-	}
-	for _, ns := range s.Linux.Namespaces {
-		if m, ok := modes[ns.Type]; ok {
+		for _, ns := range listed {
+			if ns.Type != types[i] {
+				continue
+			}
 			*m = "private"
 			if ns.Path != "" {
 				*m = "ns:" + ns.Path
 			}
 		}
 	}
-	return d
 }
 
 // containerdTaskOf finds the containerd task pid belongs to from

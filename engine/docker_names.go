@@ -3,9 +3,9 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -29,25 +29,18 @@ func DockerNames(ctx context.Context) (map[string]string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, namesTimeout)
 	defer cancel()
-	tr := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, "unix", sock)
-	}}
-	defer tr.CloseIdleConnections()
-	// The host part is ignored: the transport always dials the socket.
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://docker/containers/json?all=1", nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := (&http.Client{Transport: tr}).Do(req)
+	var names map[string]string
+	err := getOverSocket(ctx, sock, "/containers/json?all=1", func(resp *http.Response) (err error) {
+		if resp.StatusCode != http.StatusOK {
+			return errors.New(resp.Status)
+		}
+		names, err = decodeList(resp.Body)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("asking the Docker engine at %s for container names: %w", sock, err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("asking the Docker engine at %s for container names: %s", sock, resp.Status)
-	}
-	return decodeList(resp.Body)
+	return names, nil
 }
 
 // container is the part of one GET /containers/json entry we read.

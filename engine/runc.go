@@ -31,13 +31,10 @@ type runcState struct {
 	Rootless  bool              `json:"rootless"`
 	Cgroups   map[string]string `json:"cgroup_paths"` // subsystem ("" for v2) -> directory
 	Config    struct {
-		Readonly   bool     `json:"readonlyfs"`
-		Labels     []string `json:"labels"` // "bundle=/path", and the spec's annotations
-		Namespaces []struct {
-			Type string `json:"type"` // NEWNET, NEWPID, ...
-			Path string `json:"path"`
-		} `json:"namespaces"`
-		Mounts []struct {
+		Readonly   bool            `json:"readonlyfs"`
+		Labels     []string        `json:"labels"`     // "bundle=/path", and the spec's annotations
+		Namespaces []specNamespace `json:"namespaces"` // types: runcTypes, and NEWNS
+		Mounts     []struct {
 			Source      string `json:"source"`
 			Destination string `json:"destination"`
 			Device      string `json:"device"`
@@ -126,19 +123,7 @@ func (st *runcState) container() *Container {
 	}
 	d := &c.Declared
 	d.ReadonlyRootfs = st.Config.Readonly
-	modes := map[string]*string{"NEWNET": &d.NetworkMode, "NEWPID": &d.PidMode, "NEWIPC": &d.IpcMode,
-		"NEWUTS": &d.UTSMode, "NEWUSER": &d.UsernsMode, "NEWCGROUP": &d.CgroupnsMode}
-	for _, m := range modes {
-		*m = "host" // a namespace the spec does not list is the runtime's own
-	}
-	for _, ns := range st.Config.Namespaces {
-		if m, ok := modes[ns.Type]; ok {
-			*m = "private"
-			if ns.Path != "" {
-				*m = "ns:" + ns.Path
-			}
-		}
-	}
+	d.setModes(runcTypes, st.Config.Namespaces)
 	for _, m := range st.Config.Mounts {
 		// MS_BIND is 0x1000 (mount.h); runc records a bind mount's device as "bind".
 		if m.Device == "bind" || m.Flags&0x1000 != 0 {

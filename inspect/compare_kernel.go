@@ -11,17 +11,18 @@ import (
 // snapshot, as a third witness beside kcmp(2) for the six resources kcmp
 // compares.
 
-// kcmpObject maps kcmp's resource names to the object BPF reads.
-var kcmpObject = []struct {
-	name string
-	obj  bpfiter.Object
-}{
-	{"files", bpfiter.Files},
-	{"fs", bpfiter.FS},
-	{"vm", bpfiter.MM},
-	{"sighand", bpfiter.Sighand},
-	{"io", bpfiter.IO},
-	{"sysvsem", bpfiter.SysVSem},
+// kernelObjects maps kcmp's resource names to the object BPF reads: the
+// object of the same name, but for kcmp's "vm", which is task->mm.
+func kernelObjects() map[string]bpfiter.Object {
+	m := map[string]bpfiter.Object{}
+	for _, o := range bpfiter.Objects() {
+		if o == bpfiter.MM {
+			m["vm"] = o
+		} else {
+			m[o.Name()] = o
+		}
+	}
+	return m
 }
 
 // Compare is `compare --json`, with the witness under "kernel" when
@@ -73,8 +74,10 @@ func Witness(r *sharing.Report, a, b *bpfiter.Task) *CompareKernel {
 		kcmp[res.Name] = res.Shared
 	}
 	out := &CompareKernel{Source: "bpf", Note: KernelNote}
-	for _, k := range kcmpObject {
-		v := KernelVerdict{Name: k.name, Field: k.obj.Field(), A: a.Obj[k.obj], B: b.Obj[k.obj], Kcmp: kcmp[k.name]}
+	objs := kernelObjects()
+	for _, name := range sharing.KcmpNames() {
+		obj := objs[name]
+		v := KernelVerdict{Name: name, Field: obj.Field(), A: a.Obj[obj], B: b.Obj[obj], Kcmp: kcmp[name]}
 		if v.A != 0 || v.B != 0 {
 			same := v.A == v.B
 			v.Same = &same

@@ -1,18 +1,14 @@
 package inspect
 
-import (
-	"github.com/nsinspect/nsinspect/model"
-	"github.com/nsinspect/nsinspect/schema"
-)
+import "github.com/nsinspect/nsinspect/model"
 
 // kthreaddPID is the kernel thread that forks all others.
 const kthreaddPID = 2
 
 // Kthreads is `kthreads --json`: the source that ran and the list.
 type Kthreads struct {
-	SchemaVersion schema.Version `json:"schema_version"`
-	Source        string         `json:"source"`
-	Kthreads      []Kthread      `json:"kthreads"`
+	PassHead
+	Kthreads []Kthread `json:"kthreads"`
 }
 
 type Kthread struct {
@@ -33,5 +29,5 @@ func KthreadsOf(m *model.Model) Kthreads {
 			list = append(list, Kthread{PID: t.PID, PPid: t.PPID, Comm: t.Comm, State: string(t.State), CPUs: t.Affinity})
 		}
 	}
-	return Kthreads{Source: m.Source, Kthreads: list}
+	return Kthreads{PassHead: PassHead{Source: m.Source}, Kthreads: list}
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
-	"github.com/nsinspect/nsinspect/schema"
 )
 
 // LsFilter is ls's -t (types, repeatable or comma-separated) and -p (a
@@ -150,9 +149,8 @@ func LsSelect(all []*model.Namespace, keep func(*model.Namespace) bool) []*model
 // Ls is `ls --json` and /api/namespaces: the source that ran and the
 // namespaces.
 type Ls struct {
-	SchemaVersion schema.Version `json:"schema_version"`
-	Source        string         `json:"source"`
-	Namespaces    []LsNS         `json:"namespaces"`
+	PassHead
+	Namespaces []LsNS `json:"namespaces"`
 }
 
 // LsNS is one namespace in ls --json. The first thirteen keys are those
@@ -224,5 +222,5 @@ func LsOf(source string, list []*model.Namespace, users UserNames) Ls {
 		}
 		out = append(out, j)
 	}
-	return Ls{Source: source, Namespaces: out}
+	return Ls{PassHead: PassHead{Source: source}, Namespaces: out}
 }

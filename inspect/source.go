@@ -8,6 +8,7 @@ import (
 	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/features"
 	"github.com/nsinspect/nsinspect/model"
+	"github.com/nsinspect/nsinspect/schema"
 )
 
 // The one place --source is read, for a command's single pass
@@ -17,6 +18,13 @@ import (
 // with the reason. What the
 // caller should tell the user besides the answer comes back as notes,
 // each "note: ..." or "warning: ...", for it to print.
+
+// PassHead is the first keys of a document read from one discovery pass:
+// the contract's version and the source that ran (the model's Source).
+type PassHead struct {
+	SchemaVersion schema.Version `json:"schema_version"`
+	Source        string         `json:"source"`
+}
 
 // Discover runs one discovery pass with the source named by --source.
 // auto falls back to /proc with one note.

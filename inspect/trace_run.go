@@ -187,7 +187,7 @@ func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*T
 				}
 				return finish(t, end)
 			}
-			return nil, Undecidedf(err, "reading the tracer's events: %v", err)
+			return nil, readError(err)
 		case <-done:
 			done, exited = nil, true
 			end.Reason = "exited"
@@ -270,8 +270,8 @@ func Watch(f WatchFilter, count int, duration time.Duration, signals <-chan os.S
 		select {
 		case e, ok := <-evs:
 			if !ok {
-				evs = nil
-				continue
+				// The reader stopped (watch never flushes): why is on errs.
+				return nil, readError(<-errs)
 			}
 			ev := traceEvent(e)
 			if !f.Match(ev) {
@@ -286,7 +286,7 @@ func Watch(f WatchFilter, count int, duration time.Duration, signals <-chan os.S
 				return finish(t, end)
 			}
 		case err := <-errs:
-			return nil, Undecidedf(err, "reading the tracer's events: %v", err)
+			return nil, readError(err)
 		case <-timeout:
 			end.Reason = "duration"
 			return finish(t, end)
@@ -295,6 +295,11 @@ func Watch(f WatchFilter, count int, duration time.Duration, signals <-chan os.S
 			return finish(t, end)
 		}
 	}
+}
+
+// readError is the core's error for a tracer whose reader stopped.
+func readError(err error) error {
+	return Undecidedf(err, "reading the tracer's events: %v", err)
 }
 
 // orNone is c, or a closed channel for a nil c.

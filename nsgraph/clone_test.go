@@ -16,7 +16,7 @@ func TestCloneGraph(t *testing.T) {
 	n2 := &namespaces.NS{Type: namespaces.Net, ID: 9, Ino: 4026532200}
 	u := &namespaces.NS{Type: namespaces.UTS, ID: 1, Ino: 4026531838}
 	rep := &report.Clone{
-		Flags: []string{"CLONE_NEWNET", "CLONE_FILES"}, Syscall: "clone",
+		Call:   report.Call{Flags: []string{"CLONE_NEWNET", "CLONE_FILES"}, Syscall: "clone"},
 		Parent: &report.Side{PID: 10, Comm: "nsinspect"}, Child: &report.Side{PID: 11, Comm: "nsinspect"},
 		Resources: []report.Resource{
 			{Name: "net", Kind: sharing.KindNamespace, Shared: &no, Evidence: sharing.Evidence{A: n1, B: n2}, Agree: true},
@@ -40,8 +40,8 @@ func TestCloneGraph(t *testing.T) {
 	}
 
 	errno := "EINVAL"
-	refused := cloneDOT(t, &report.Clone{Flags: []string{"CLONE_SIGHAND"}, Syscall: "clone", Errno: &errno,
-		Explanation: []string{"CLONE_SIGHAND requires CLONE_VM"}, Parent: &report.Side{PID: 10}})
+	refused := cloneDOT(t, &report.Clone{Call: report.Call{Flags: []string{"CLONE_SIGHAND"}, Syscall: "clone", Errno: &errno,
+		Explanation: []string{"CLONE_SIGHAND requires CLONE_VM"}}, Parent: &report.Side{PID: 10}})
 	if refused.nodes["child"] != nil || !strings.Contains(refused.nodes["refused"]["label"], "EINVAL") {
 		t.Errorf("refused call: nodes %v, want no child and the errno", refused.order)
 	}
@@ -62,7 +62,7 @@ func cloneDOT(t *testing.T, rep *report.Clone) *parsed {
 
 // A call with no flags (a plain fork) is labelled clone(0).
 func TestCloneGraphNoFlags(t *testing.T) {
-	g := Clone(&report.Clone{Flags: []string{}, Syscall: "clone", Parent: &report.Side{PID: 10}, Child: &report.Side{PID: 11}})
+	g := Clone(&report.Clone{Call: report.Call{Flags: []string{}, Syscall: "clone"}, Parent: &report.Side{PID: 10}, Child: &report.Side{PID: 11}})
 	if !slices.Contains(g.Attrs, `label="clone(0)"`) {
 		t.Errorf("graph attributes %q, want label=\"clone(0)\"", g.Attrs)
 	}
@@ -82,7 +82,7 @@ func TestCloneGraphChildLinks(t *testing.T) {
 	// CLONE_NEWTIME|CLONE_VM from Linux 6.2 on: the child stays in the
 	// parent's time namespace until it execs; its children go to the new one.
 	rep := &report.Clone{
-		Flags: []string{"CLONE_NEWTIME", "CLONE_VM"}, Syscall: "clone3",
+		Call:   report.Call{Flags: []string{"CLONE_NEWTIME", "CLONE_VM"}, Syscall: "clone3"},
 		Parent: &report.Side{PID: 10}, Child: &report.Side{PID: 11},
 		Resources: []report.Resource{
 			ns("pid", &yes, pid, pid), ns("pid_for_children", &yes, pid, pid),

@@ -22,21 +22,19 @@ var namespacesKeys = []string{"separate", "shared", "accept_unproven"}
 func parseNamespaces(d *decoder, n *yaml.Node, field string) check {
 	pairs, ok := d.mapping(n, field, field, "key", namespacesKeys)
 	var c namespaces
-	var sep, sh []item
+	lists := map[string][]item{}
 	for _, p := range pairs {
 		var good bool
-		switch p.key {
-		case "separate":
-			sep, good = d.strs(p.val, sub(field, "separate"), false)
-			good = good && d.oneOf(sep, sub(field, "separate"), "namespace link", nsLinks)
-		case "shared":
-			sh, good = d.strs(p.val, sub(field, "shared"), false)
-			good = good && d.oneOf(sh, sub(field, "shared"), "namespace link", nsLinks)
-		case "accept_unproven":
-			c.acceptUnproven, good = d.boolean(p.val, sub(field, "accept_unproven"))
+		if p.key == "accept_unproven" {
+			c.acceptUnproven, good = d.boolean(p.val, sub(field, p.key))
+		} else {
+			// separate or shared: a list of link names.
+			lists[p.key], good = d.strs(p.val, sub(field, p.key), false)
+			good = good && d.oneOf(lists[p.key], sub(field, p.key), "namespace link", nsLinks)
 		}
 		ok = ok && good
 	}
+	sep, sh := lists["separate"], lists["shared"]
 	for _, it := range sh {
 		if slices.ContainsFunc(sep, func(s item) bool { return s.s == it.s }) {
 			d.errorf(it.n, "%s: %q is both separate and shared", field, it.s)

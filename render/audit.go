@@ -17,12 +17,7 @@ import (
 // evidence indented below, then the policy's outcome.
 func AuditReport(out io.Writer, r inspect.AuditReport) error {
 	w := &errWriter{w: out}
-	for i, a := range r.Targets {
-		if i > 0 {
-			fmt.Fprintln(w)
-		}
-		auditTarget(w, a)
-	}
+	blankLineBetween(w, r.Targets, auditTarget)
 	if p := r.Policy; p != nil {
 		fmt.Fprintf(w, "\npolicy %s: %d rules, %d checked against a target, %d violations\n", p.File, p.Rules, len(p.Results), len(p.Violations))
 		for _, res := range p.Results {

@@ -49,11 +49,7 @@ func renderClone(w io.Writer, r *report.Clone) {
 	t := NewTable(w)
 	fmt.Fprintln(t, "RESOURCE\tCLONE(2) SAYS\tKERNEL IDENTITY\tPROBE\t")
 	for _, res := range r.Resources {
-		mark := ""
-		if !res.Agree {
-			mark = "  <-- DISAGREE"
-		}
-		fmt.Fprintf(t, "%s\t%s (%s)\t%s\t%s\t%s\n", res.Name, word(&res.Expected), res.Why, word(res.Shared), probeWord(res.Probe), mark)
+		fmt.Fprintf(t, "%s\t%s (%s)\t%s\t%s\t%s\n", res.Name, word(&res.Expected), res.Why, word(res.Shared), probeWord(res.Probe), disagreeMark(res.Agree, "  "))
 	}
 	t.Flush()
 
@@ -253,11 +249,7 @@ func renderUnshare(w io.Writer, r *report.Unshare) {
 	t := NewTable(w)
 	fmt.Fprintln(t, "LINK\tBEFORE\tAFTER\tCHANGED\tEXPECTED\t")
 	for _, l := range r.Links {
-		mark := ""
-		if !l.Agree {
-			mark = "<-- DISAGREE"
-		}
-		fmt.Fprintf(t, "%s\t%d%s\t%d%s\t%s\t%s\t%s\n", l.Link, l.Before.Ino, IDSuffix(l.Before.ID), l.After.Ino, IDSuffix(l.After.ID), boolWord(l.Changed), boolWord(l.Expected), mark)
+		fmt.Fprintf(t, "%s\t%d%s\t%d%s\t%s\t%s\t%s\n", l.Link, l.Before.Ino, IDSuffix(l.Before.ID), l.After.Ino, IDSuffix(l.After.ID), boolWord(l.Changed), boolWord(l.Expected), disagreeMark(l.Agree, ""))
 	}
 	t.Flush()
 	for _, l := range r.Links {
@@ -285,11 +277,31 @@ func renderUnshare(w io.Writer, r *report.Unshare) {
 	}
 }
 
+// disagreeMark is a table row's last cell: after pad, a mark for a verdict
+// that disagrees with the manual's, nothing for one that agrees.
+func disagreeMark(agree bool, pad string) string {
+	if agree {
+		return ""
+	}
+	return pad + "<-- DISAGREE"
+}
+
 func boolWord(b bool) string {
 	if b {
 		return "yes"
 	}
 	return "no"
+}
+
+// blankLineBetween prints each of items with each, a blank line between
+// two.
+func blankLineBetween[T any](w io.Writer, items []T, each func(io.Writer, T)) {
+	for i, it := range items {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		each(w, it)
+	}
 }
 
 // errWriter keeps the first error of a writer that many Fprintf calls

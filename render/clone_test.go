@@ -14,7 +14,7 @@ func cloneFixture(value uint64, names ...string) *report.Clone {
 		names = []string{}
 	}
 	return &report.Clone{
-		Flags: names, Value: value, ValueHex: "0x0", Syscall: "clone", Mode: "lab",
+		Call:     report.Call{Flags: names, Value: value, ValueHex: "0x0", Syscall: "clone", Mode: "lab"},
 		Parent:   &report.Side{PID: 100, TID: 100, NSpid: []int{100, 2}},
 		Child:    &report.Side{PID: 101, TID: 101, NSpid: []int{101, 3}},
 		Relation: &report.Relation{ChildTgid: 101, ChildPPid: 100, ChildNSpid: []int{101, 3}},

@@ -12,12 +12,7 @@ import (
 // Explanations prints explain's entries, a blank line between two.
 func Explanations(out io.Writer, x inspect.Explanations) error {
 	w := &errWriter{w: out}
-	for i, e := range x.Explanations {
-		if i > 0 {
-			fmt.Fprintln(w)
-		}
-		explanation(w, e)
-	}
+	blankLineBetween(w, x.Explanations, explanation)
 	return w.err
 }
 

@@ -50,22 +50,14 @@ func NewMetrics(get func(context.Context) (*Pass, error)) *Metrics {
 			Name: "nsinspect_errors_total",
 			Help: "Errors met by discovery passes, by kind: scan (the pass failed), cgroup, engine_api, kubelet_logs, netdev, posture, policy.",
 		}, []string{"kind"}),
-		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "nsinspect_scan_last_success_timestamp_seconds",
-			Help: "When the last successful discovery pass ended, in seconds since the epoch.",
-		}),
-		policyOK: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "nsinspect_policy_last_reload_success",
-			Help: "1 if the last load of --policy (at start or on SIGHUP) succeeded, 0 if it failed and the previous policy is still in force.",
-		}),
-		policyAt: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "nsinspect_policy_last_reload_timestamp_seconds",
-			Help: "When --policy was last loaded, successfully or not, in seconds since the epoch.",
-		}),
-		policyRules: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "nsinspect_policy_rules",
-			Help: "Rules of the policy in force.",
-		}),
+		lastSuccess: newGauge("nsinspect_scan_last_success_timestamp_seconds",
+			"When the last successful discovery pass ended, in seconds since the epoch."),
+		policyOK: newGauge("nsinspect_policy_last_reload_success",
+			"1 if the last load of --policy (at start or on SIGHUP) succeeded, 0 if it failed and the previous policy is still in force."),
+		policyAt: newGauge("nsinspect_policy_last_reload_timestamp_seconds",
+			"When --policy was last loaded, successfully or not, in seconds since the epoch."),
+		policyRules: newGauge("nsinspect_policy_rules",
+			"Rules of the policy in force."),
 	}
 	for _, k := range ErrorKinds {
 		m.errors.WithLabelValues(k)
@@ -83,6 +75,11 @@ func NewMetrics(get func(context.Context) (*Pass, error)) *Metrics {
 		&passCollector{get: get, ds: newDescs()},
 	)
 	return m
+}
+
+// newGauge is a gauge the server sets itself, unlabelled.
+func newGauge(name, help string) prometheus.Gauge {
+	return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
 }
 
 // EnablePolicy adds the policy gauges (only a server with --policy has

@@ -167,6 +167,13 @@ func ResourceNames() []string {
 	for _, l := range namespaces.Links {
 		out = append(out, l.Name)
 	}
+	return append(out, KcmpNames()...)
+}
+
+// KcmpNames lists the kcmp(2) resources in report order: files fs vm
+// sighand io sysvsem.
+func KcmpNames() []string {
+	out := make([]string, 0, len(kcmpResources))
 	for _, k := range kcmpResources {
 		out = append(out, k.name)
 	}

@@ -3,7 +3,6 @@ package report
 import (
 	"fmt"
 
-	"github.com/nsinspect/nsinspect/schema"
 	"github.com/nsinspect/nsinspect/sharing"
 	"github.com/nsinspect/nsinspect/verdict"
 )
@@ -11,15 +10,7 @@ import (
 // Clone is one clone experiment's outcome. Resource names are those of
 // `nsinspect compare`.
 type Clone struct {
-	SchemaVersion schema.Version `json:"schema_version"`
-	Flags         []string       `json:"flags"`
-	Value         uint64         `json:"value"`
-	ValueHex      string         `json:"value_hex"`
-	Syscall       string         `json:"syscall"`         // "clone" or "clone3"
-	Errno         *string        `json:"errno"`           // null, or the errno's name when the kernel refused the call
-	Error         string         `json:"error,omitempty"` // the errno's text
-	Explanation   []string       `json:"explanation,omitempty"`
-	Mode          string         `json:"mode"` // "lab", "lab-userns" (a lab in a new user namespace) or "host"
+	Call // Syscall is "clone" or "clone3"
 	// LabNamespaces names the namespace types the lab made ("net", in
 	// lsns order); the lab keeps nsinspect's others (a root lab its user
 	// namespace). Empty with --host.

@@ -75,7 +75,7 @@ func TestUnshareJudge(t *testing.T) {
 	before := []procinfo.NSLink{ns("net", 1), ns("pid", 2), ns("pid_for_children", 2), ns("uts", 3)}
 	after := []procinfo.NSLink{ns("net", 10), ns("pid", 2), ns("pid_for_children", 20), ns("uts", 30)}
 	const newNet, newPid = 0x40000000, 0x20000000
-	r := &Unshare{Value: newNet | newPid, Child: &Side{Namespaces: []NSEntry{{Link: "pid", Ino: 20}}}}
+	r := &Unshare{Call: Call{Value: newNet | newPid}, Child: &Side{Namespaces: []NSEntry{{Link: "pid", Ino: 20}}}}
 	r.Judge(before, before, after)
 	got := map[string]LinkChange{}
 	for _, l := range r.Links {

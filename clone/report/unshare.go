@@ -8,23 +8,14 @@ import (
 
 	"github.com/nsinspect/nsinspect/clone/flags"
 	"github.com/nsinspect/nsinspect/procinfo"
-	"github.com/nsinspect/nsinspect/schema"
 	"github.com/nsinspect/nsinspect/verdict"
 )
 
 // Unshare is one unshare(2) experiment: the caller's namespace links
 // before and after, and those of the caller's next child.
 type Unshare struct {
-	SchemaVersion schema.Version `json:"schema_version"`
-	Flags         []string       `json:"flags"`
-	Value         uint64         `json:"value"`
-	ValueHex      string         `json:"value_hex"`
-	Syscall       string         `json:"syscall"` // "unshare"
-	Errno         *string        `json:"errno"`
-	Error         string         `json:"error,omitempty"`
-	Explanation   []string       `json:"explanation,omitempty"`
-	Mode          string         `json:"mode"`
-	Thread        bool           `json:"thread"` // called by one thread of a two-thread process
+	Call        // Syscall is "unshare"
+	Thread bool `json:"thread"` // called by one thread of a two-thread process
 
 	Caller        *Side        `json:"caller"`     // the task that called unshare, after the call
 	Leader        *Side        `json:"leader"`     // --thread: the other thread (the group leader)
