@@ -13,8 +13,9 @@ import (
 // rootlessUser's as podman:USER/NAME, to every command that takes a
 // task: each answers about the container's init, the host PID that
 // `podman inspect --format {{.State.Pid}}` gives (startPodman), and fds,
-// show, compare and ls agree with its /proc links. A container that is
-// not there is exit 2 with one line on stderr.
+// show, compare and ls agree with its /proc links; serve's endpoints
+// answer about it too. A container that is not there is exit 2 with one
+// line on stderr, and 404 no_such_container.
 func TestTargetPodman(t *testing.T) {
 	for _, rootless := range []bool{false, true} {
 		t.Run(map[bool]string{false: "rootful", true: "rootless"}[rootless], func(t *testing.T) {
@@ -26,7 +27,9 @@ func TestTargetPodman(t *testing.T) {
 			c := startPodman(t, rootless, "targets")
 			checkTargetRuns(t, prefix+c.name, c.pid)
 			checkTargetAnswers(t, prefix+c.name, c.pid)
-			checkTargetAbsent(t, prefix+"nsinspect-it-absent-"+strings.TrimPrefix(p.label, "nsinspect.test="))
+			gone := prefix + "nsinspect-it-absent-" + strings.TrimPrefix(p.label, "nsinspect.test=")
+			checkTargetAbsent(t, gone)
+			checkTargetAPI(t, prefix+c.name, c.pid, gone)
 		})
 	}
 }
@@ -34,8 +37,9 @@ func TestTargetPodman(t *testing.T) {
 // TestTargetRunc names a plain runc container (runc run -d from a bundle,
 // root's state directory /run/runc) as runc:ID to every command that takes
 // a task: each answers about the init `runc state` names, and fds, show,
-// compare and ls agree with its /proc links. An id runc does not know is
-// exit 2 with one line on stderr.
+// compare and ls agree with its /proc links; serve's endpoints answer
+// about it too. An id runc does not know is exit 2 with one line on
+// stderr, and 404 no_such_container.
 func TestTargetRunc(t *testing.T) {
 	c := startRuncBundle(t, "targets", nil)
 	var st struct {
@@ -52,5 +56,7 @@ func TestTargetRunc(t *testing.T) {
 
 	b := make([]byte, 6)
 	rand.Read(b)
-	checkTargetAbsent(t, "runc:nsinspect-it-absent-"+hex.EncodeToString(b))
+	gone := "runc:nsinspect-it-absent-" + hex.EncodeToString(b)
+	checkTargetAbsent(t, gone)
+	checkTargetAPI(t, target, c.pid, gone)
 }

@@ -110,21 +110,27 @@ func TestTargetDocker(t *testing.T) {
 	t.Cleanup(func() { checkNoLeaks(t, e, before) })
 	c := e.startHold(t, "targets")
 	target := "docker:" + c.name
-	netIno := nsLinkIno(t, c.pid, "net")
-
 	checkTargetRuns(t, target, c.pid)
 	checkTargetAnswers(t, target, c.pid)
 
 	gone := "docker:nsinspect-it-absent-" + strings.TrimPrefix(e.label, "nsinspect.test=")
 	checkTargetAbsent(t, gone)
 
+	checkTargetAPI(t, target, c.pid, gone)
+}
+
+// checkTargetAPI names target and gone to serve's endpoints that take a
+// task: 200 about pid for target, 404 no_such_container for gone.
+func checkTargetAPI(t *testing.T, target string, pid int, gone string) {
+	t.Helper()
+	netIno := nsLinkIno(t, pid, "net")
 	s := startServe(t, "--source", "proc")
 	q := url.QueryEscape(target)
 	for _, c := range []struct{ path, has string }{
 		{"/api/namespaces?task=" + q, `"ns":` + netIno + ","},
-		{"/api/tasks?pid=" + q, fmt.Sprintf(`"pid":%d,`, c.pid)},
-		{"/api/compare?a=self&b=" + q, fmt.Sprintf(`"b":{"pid":%d,`, c.pid)},
-		{"/api/audit?target=" + q, fmt.Sprintf(`"pid":%d,`, c.pid)},
+		{"/api/tasks?pid=" + q, fmt.Sprintf(`"pid":%d,`, pid)},
+		{"/api/compare?a=self&b=" + q, fmt.Sprintf(`"b":{"pid":%d,`, pid)},
+		{"/api/audit?target=" + q, fmt.Sprintf(`"pid":%d,`, pid)},
 	} {
 		status, body := s.get(t, c.path)
 		if status != 200 || !strings.Contains(compact(t, string(body)), c.has) {
