@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,16 +101,52 @@ func nsLinkIno(t *testing.T, pid int, link string) string {
 // TestTargetDocker names a Docker container as docker:NAME to every
 // command and endpoint that takes a task: each answers about the
 // container's init (its host PID), exit 0 and 200, with JSON that matches
-// its schema (runCmd and served.do check it). A container that is not
-// there is exit 2 and 404 no_such_container.
+// its schema (runCmd and served.do check it), and fds, show, compare and
+// ls agree with the init's /proc links. A container that is not there is
+// exit 2 with one line on stderr, and 404 no_such_container.
 func TestTargetDocker(t *testing.T) {
 	e := requireEngine(t)
 	before := snapshot(t, e)
 	t.Cleanup(func() { checkNoLeaks(t, e, before) })
 	c := e.startHold(t, "targets")
 	target := "docker:" + c.name
-	netIno := nsLinkIno(t, c.pid, "net")
+	checkTargetRuns(t, target, c.pid)
+	checkTargetAnswers(t, target, c.pid)
 
+	gone := "docker:nsinspect-it-absent-" + strings.TrimPrefix(e.label, "nsinspect.test=")
+	checkTargetAbsent(t, gone)
+
+	checkTargetAPI(t, target, c.pid, gone)
+}
+
+// checkTargetAPI names target and gone to serve's endpoints that take a
+// task: 200 about pid for target, 404 no_such_container for gone.
+func checkTargetAPI(t *testing.T, target string, pid int, gone string) {
+	t.Helper()
+	netIno := nsLinkIno(t, pid, "net")
+	s := startServe(t, "--source", "proc")
+	q := url.QueryEscape(target)
+	for _, c := range []struct{ path, has string }{
+		{"/api/namespaces?task=" + q, `"ns":` + netIno + ","},
+		{"/api/tasks?pid=" + q, fmt.Sprintf(`"pid":%d,`, pid)},
+		{"/api/compare?a=self&b=" + q, fmt.Sprintf(`"b":{"pid":%d,`, pid)},
+		{"/api/audit?target=" + q, fmt.Sprintf(`"pid":%d,`, pid)},
+	} {
+		status, body := s.get(t, c.path)
+		if status != 200 || !strings.Contains(compact(t, string(body)), c.has) {
+			t.Errorf("GET %s: %d, want 200 with %s in: %.500s", c.path, status, c.has, body)
+		}
+	}
+	for _, path := range endpointsNaming(url.QueryEscape(gone)) {
+		checkAPIError(t, s, path, 404, "no_such_container")
+	}
+}
+
+// checkTargetRuns runs every command that takes a task on target and
+// checks that each answers about pid, exit 0.
+func checkTargetRuns(t *testing.T, target string, pid int) {
+	t.Helper()
+	netIno := nsLinkIno(t, pid, "net")
 	for _, run := range targetRuns(target) {
 		what := "nsinspect " + strings.Join(run.args, " ")
 		r := nsinspect(t, run.args...)
@@ -118,41 +156,193 @@ func TestTargetDocker(t *testing.T) {
 		}
 		switch {
 		case run.pid != nil:
-			if pid := run.pid(t, r.stdout); pid != c.pid {
-				t.Errorf("%s: answered about PID %d, want the container's init %d", what, pid, c.pid)
+			if got := run.pid(t, r.stdout); got != pid {
+				t.Errorf("%s: answered about PID %d, want the container's init %d", what, got, pid)
 			}
 		case run.args[0] == "ls":
 			if !strings.Contains(compact(t, r.stdout), `"ns":`+netIno+",") {
 				t.Errorf("%s: the container's net namespace %s is not listed: %.500s", what, netIno, r.stdout)
 			}
 		case run.args[0] == "graph":
-			if !strings.Contains(r.stdout, fmt.Sprintf(`"p%d" [label="%d `, c.pid, c.pid)) {
-				t.Errorf("%s: no node for the container's init p%d in: %.500s", what, c.pid, r.stdout)
+			if !strings.Contains(r.stdout, fmt.Sprintf(`"p%d" [label="%d `, pid, pid)) {
+				t.Errorf("%s: no node for the container's init p%d in: %.500s", what, pid, r.stdout)
 			}
 		}
 	}
+}
 
-	gone := "docker:nsinspect-it-absent-" + strings.TrimPrefix(e.label, "nsinspect.test=")
-	for _, run := range targetRuns(gone) {
-		r := nsinspect(t, run.args...)
-		checkOneLineError(t, r, 2, strings.Join(run.args, " "))
+// checkTargetAnswers asks fds (JSON and table), show, compare and ls -p
+// about target and checks each answer against the /proc links of pid,
+// the container's init as its engine names it: the same fds, each to the
+// same file, and the same namespaces.
+func checkTargetAnswers(t *testing.T, target string, pid int) {
+	t.Helper()
+	links := nsLinkTexts(t, pid)
+	run := func(args ...string) string {
+		t.Helper()
+		r := nsinspect(t, args...)
+		if r.code != 0 {
+			t.Fatalf("nsinspect %s: exit %d, want 0; stderr %q", strings.Join(args, " "), r.code, r.stderr)
+		}
+		return r.stdout
 	}
 
-	s := startServe(t, "--source", "proc")
-	q := url.QueryEscape(target)
-	for _, c := range []struct{ path, has string }{
-		{"/api/namespaces?task=" + q, `"ns":` + netIno + ","},
-		{"/api/tasks?pid=" + q, fmt.Sprintf(`"pid":%d,`, c.pid)},
-		{"/api/compare?a=self&b=" + q, fmt.Sprintf(`"b":{"pid":%d,`, c.pid)},
-		{"/api/audit?target=" + q, fmt.Sprintf(`"pid":%d,`, c.pid)},
-	} {
-		status, body := s.get(t, c.path)
-		if status != 200 || !strings.Contains(compact(t, string(body)), c.has) {
-			t.Errorf("GET %s: %d, want 200 with %s in: %.500s", c.path, status, c.has, body)
+	// fds: the init is idle in hold, so its fd table is the same before
+	// and after nsinspect reads it; if not, the comparison means nothing.
+	before := testutil.FDs(t, pid)
+	if len(before) == 0 {
+		t.Fatalf("/proc/%d/fd is empty: nothing to compare fds with", pid)
+	}
+	var fds fdsOut
+	decode(t, run("fds", target, "--json"), &fds)
+	table := run("fds", target)
+	if after := testutil.FDs(t, pid); !maps.Equal(before, after) {
+		t.Fatalf("PID %d changed its fd table while fds read it: %v, then %v", pid, before, after)
+	}
+	if fds.PID != pid {
+		t.Errorf("fds %s --json: pid %d, want the container's init %d", target, fds.PID, pid)
+	}
+	got := map[int]string{}
+	for _, f := range fds.FDs {
+		got[f.FD] = f.Path
+	}
+	if !maps.Equal(got, before) {
+		t.Errorf("fds %s --json: fd -> path %v, /proc/%d/fd has %v", target, got, pid, before)
+	}
+	var listed []int
+	for _, line := range strings.Split(strings.TrimSpace(table), "\n")[1:] {
+		n, err := strconv.Atoi(strings.Fields(line)[0])
+		if err != nil {
+			t.Fatalf("fds %s: row %q does not start with an fd number", target, line)
+		}
+		listed = append(listed, n)
+	}
+	if want := slices.Sorted(maps.Keys(before)); !slices.Equal(listed, want) {
+		t.Errorf("fds %s: fds %v, /proc/%d/fd has %v:\n%s", target, listed, pid, want, table)
+	}
+
+	// show: the pid row and one ns/NAME row per link, as readlink says it.
+	shown := map[string]string{}
+	for _, line := range strings.Split(run("show", target), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && !strings.Contains(k, " ") {
+			if f := strings.Fields(v); len(f) > 0 {
+				shown[k] = f[0]
+			}
 		}
 	}
-	for _, path := range endpointsNaming(url.QueryEscape(gone)) {
-		checkAPIError(t, s, path, 404, "no_such_container")
+	if shown["pid"] != strconv.Itoa(pid) {
+		t.Errorf("show %s: pid %q, want the container's init %d", target, shown["pid"], pid)
+	}
+	for name, link := range links {
+		if shown["ns/"+name] != link {
+			t.Errorf("show %s: ns/%s %q, /proc/%d/ns/%s is %q", target, name, shown["ns/"+name], pid, name, link)
+		}
+	}
+
+	// compare: b is the container's init, and each namespace's evidence
+	// for b is its link's inode. The container has a network and a mount
+	// namespace of its own: nsinspect's are not shared with it.
+	var cmp struct {
+		B struct {
+			PID int `json:"pid"`
+		} `json:"b"`
+		Resources []struct {
+			Name     string `json:"name"`
+			Kind     string `json:"kind"`
+			Shared   *bool  `json:"shared"`
+			Evidence struct {
+				B *struct {
+					Type string `json:"type"`
+					NS   uint64 `json:"ns"`
+				} `json:"b"`
+			} `json:"evidence"`
+		} `json:"resources"`
+	}
+	doc := run("compare", "self", target, "--json")
+	decode(t, doc, &cmp)
+	if cmp.B.PID != pid {
+		t.Errorf("compare self %s: b is PID %d, want the container's init %d", target, cmp.B.PID, pid)
+	}
+	compared := map[string]string{}
+	for _, r := range cmp.Resources {
+		if r.Kind != "namespace" {
+			continue
+		}
+		if r.Evidence.B == nil {
+			t.Errorf("compare self %s: no evidence for b's %s namespace", target, r.Name)
+			continue
+		}
+		compared[r.Name] = fmt.Sprintf("%s:[%d]", r.Evidence.B.Type, r.Evidence.B.NS)
+		if (r.Name == "net" || r.Name == "mnt") && (r.Shared == nil || *r.Shared) {
+			shared := "null"
+			if r.Shared != nil {
+				shared = strconv.FormatBool(*r.Shared)
+			}
+			t.Errorf("compare self %s: %s shared %s, want false (the container has its own)", target, r.Name, shared)
+		}
+	}
+	if !maps.Equal(compared, links) {
+		t.Errorf("compare self %s: b's namespaces %v, /proc/%d/ns has %v", target, compared, pid, links)
+	}
+
+	// ls -p: exactly the namespaces the init is in (the *_for_children
+	// links name namespaces it is not in yet; for hold they are the same).
+	var ls struct {
+		Namespaces []struct {
+			NS   uint64 `json:"ns"`
+			Type string `json:"type"`
+		} `json:"namespaces"`
+	}
+	decode(t, run("ls", "-p", target, "--json"), &ls)
+	var inLs, want []string
+	for _, n := range ls.Namespaces {
+		inLs = append(inLs, fmt.Sprintf("%s:[%d]", n.Type, n.NS))
+	}
+	for name, link := range links {
+		if !strings.HasSuffix(name, "_for_children") {
+			want = append(want, link)
+		}
+	}
+	slices.Sort(inLs)
+	slices.Sort(want)
+	if !slices.Equal(inLs, want) {
+		t.Errorf("ls -p %s: namespaces %v, /proc/%d/ns has %v", target, inLs, pid, want)
+	}
+}
+
+// nsLinkTexts reads /proc/PID/ns: link name to its text ("net:[4026532008]").
+func nsLinkTexts(t *testing.T, pid int) map[string]string {
+	t.Helper()
+	dir := fmt.Sprintf("/proc/%d/ns", pid)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, e := range ents {
+		if m[e.Name()], err = os.Readlink(dir + "/" + e.Name()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m
+}
+
+// checkTargetAbsent names a container that is not there to every command
+// that takes a task, and to fds and show as tables: exit 2, one line on
+// stderr that names it.
+func checkTargetAbsent(t *testing.T, gone string) {
+	t.Helper()
+	runs := [][]string{{"fds", gone}, {"show", gone}}
+	for _, run := range targetRuns(gone) {
+		runs = append(runs, run.args)
+	}
+	for _, args := range runs {
+		what := strings.Join(args, " ")
+		r := nsinspect(t, args...)
+		checkOneLineError(t, r, 2, what)
+		if !strings.Contains(r.stderr, gone) {
+			t.Errorf("%s: %q does not name %s", what, r.stderr, gone)
+		}
 	}
 }
 
