@@ -27,7 +27,7 @@ func newCompareCmd() *cobra.Command {
 	)
 	c := &cobra.Command{
 		Long: `compare pins two tasks (a PID, "self", PID:TID or a container: docker:NAME,
-podman:[USER/]NAME, runc:ID) and reports, with the kernel's
+podman:[USER/]NAME, runc:[USER/]ID, containerd:[NAMESPACE/]ID) and reports, with the kernel's
 evidence, which of sixteen resources they share: the ten /proc/PID/ns links
 (cgroup ipc mnt net pid pid_for_children time time_for_children user uts),
 compared by NS_GET_ID, and six kcmp(2) resources (files fs vm sighand io

@@ -20,7 +20,7 @@ func newFdsCmd() *cobra.Command {
 	var asJSON, kernel bool
 	c := &cobra.Command{
 		Long: `fds lists the fd table of a process (a PID, "self" or a container's init:
-docker:NAME, podman:[USER/]NAME, runc:ID), the userspace view of the kernel's
+docker:NAME, podman:[USER/]NAME, runc:[USER/]ID, containerd:[NAMESPACE/]ID), the userspace view of the kernel's
 files->fdt->fd[i]: for each fd its number, kind (regular, dir, socket, pipe,
 fifo, anon_inode, nsfs, pidfd, memfd, chr, blk, unknown), the path the kernel
 names (" (deleted)" included), position, decoded open flags, mnt_id and inode.

@@ -33,7 +33,7 @@ drawn too, marked so.
 
 -p TASK restricts the picture to that process and its descendants, or to
 one thread (PID:TID); TASK is "self", PID, PID:TID or a container
-(docker:NAME, podman:[USER/]NAME, runc:ID), as for ls -p. Give
+(docker:NAME, podman:[USER/]NAME, runc:[USER/]ID, containerd:[NAMESPACE/]ID), as for ls -p. Give
 -p more than once, or a comma-separated list, for a set of trees. A task
 that does not exist exits 2; one whose namespaces may not be read (another
 user's, without CAP_SYS_PTRACE) exits 4.

@@ -19,7 +19,7 @@ func newShowCmd() *cobra.Command {
 	var asJSON, kernel bool
 	c := &cobra.Command{
 		Long: `show prints one task (a PID, "self", PID:TID or a container's init:
-docker:NAME, podman:[USER/]NAME, runc:ID): pid, tgid, ppid, state, comm,
+docker:NAME, podman:[USER/]NAME, runc:[USER/]ID, containerd:[NAMESPACE/]ID): pid, tgid, ppid, state, comm,
 threads, the NSpid chain, uid/gid and their maps, cgroups (and the container they name: engine, id,
 and the name from the Docker engine when its socket answers), cwd, root, umask, signal masks (hex and
 names), whether it is a kernel thread (PF_KTHREAD), and its ten namespace
