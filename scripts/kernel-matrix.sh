@@ -127,7 +127,7 @@ if [ -n "$ONLY" ]; then
 fi
 
 log() { echo "kernel-matrix: $*" >&2; }
-mkdir -p "$CACHE/debs" "$OUT" "$LOGS"
+mkdir -p "$CACHE/debs" "$CACHE/unpacked" "$OUT" "$LOGS"
 T0=$(date +%s)
 
 # ---------------------------------------------------------------- results
@@ -306,17 +306,21 @@ fetch_deb() {
 	return 1
 }
 
-# unpack DEB: the directory DEB is unpacked in (once) under the cache.
+# unpack DEB: the directory DEB is unpacked in (once) under the cache,
+# under a lock: two runs at once (from two checkouts) share the cache.
 unpack() {
 	[ -s "$1" ] || return 1
 	local dir=$CACHE/unpacked/$(basename "$1" .deb)
-	if [ ! -e "$dir/.done" ]; then
-		rm -rf "$dir" "$dir.tmp"
-		mkdir -p "$dir.tmp"
-		dpkg-deb -x "$1" "$dir.tmp" || { rm -rf "$dir.tmp"; return 1; }
-		touch "$dir.tmp/.done"
-		mv "$dir.tmp" "$dir"
-	fi
+	(
+		flock 9
+		if [ ! -e "$dir/.done" ]; then
+			rm -rf "$dir" "$dir.tmp"
+			mkdir -p "$dir.tmp"
+			dpkg-deb -x "$1" "$dir.tmp" || { rm -rf "$dir.tmp"; exit 1; }
+			touch "$dir.tmp/.done"
+			mv "$dir.tmp" "$dir"
+		fi
+	) 9>"$CACHE/unpacked/.lock" || return 1
 	echo "$dir"
 }
 
@@ -516,7 +520,9 @@ note_with_log() {
 # Per arch: the common part (busybox, unshare, binaries, testdata, /init).
 declare -A COMMON=()
 common_cpio() { # arch
-	local arch=$1 st=$CACHE/stage-$1 bb ul lc d p name tri
+	# Staged in this run's own directory: the cache is shared by runs from
+	# several checkouts at once, and one run's stage must not be another's.
+	local arch=$1 st=$TMPD/stage-$1 bb ul lc d p name tri
 	[ -n "${COMMON[$arch]:-}" ] && return 0
 	bb=$(unpack "$(fetch_deb busybox-static "$arch")") || { log "no busybox-static:$arch"; return 1; }
 	ul=$(unpack "$(fetch_deb util-linux "$arch")") || { log "no util-linux:$arch"; return 1; }
