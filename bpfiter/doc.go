@@ -11,9 +11,10 @@
 //
 // # Portability
 //
-// The programs are CO-RE: bpf/kernel.h declares only the members read,
-// with preserve_access_index, and cilium/ebpf relocates each access against
-// the running kernel's BTF at load time. Members that moved or appeared
+// The programs are CO-RE: ../bpf/include/kernel.h, shared with the
+// tracer, declares only the members read, with preserve_access_index,
+// and cilium/ebpf relocates each access against the running kernel's BTF
+// at load time. Members that moved or appeared
 // (ns_common.ns_type and ns_id in 6.18, time namespaces) are read behind
 // bpf_core_field_exists. The objects are built by bpf2go (gen.go) and
 // committed, so building needs no clang; they are the same for amd64 and

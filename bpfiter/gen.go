@@ -10,7 +10,7 @@ package bpfiter
 // relocations from .BTF.ext itself, so they are dropped to keep the image
 // small (llvm-objcopy, from Debian's llvm).
 
-//go:generate go run github.com/cilium/ebpf/cmd/bpf2go -tags linux -target bpfel -type nsi_task -type nsi_ns -type nsi_fd tasks bpf/tasks.bpf.c -- -I./bpf -O2 -g -Wall -Werror
-//go:generate go run github.com/cilium/ebpf/cmd/bpf2go -tags linux -target bpfel -type nsi_walk -type nsi_walkend -type nsi_walkcfg fdwalk bpf/fdwalk.bpf.c -- -I./bpf -O2 -g -Wall -Werror
+//go:generate go run github.com/cilium/ebpf/cmd/bpf2go -tags linux -target bpfel -type nsi_task -type nsi_ns -type nsi_fd tasks bpf/tasks.bpf.c -- -I./bpf -I../bpf/include -O2 -g -Wall -Werror
+//go:generate go run github.com/cilium/ebpf/cmd/bpf2go -tags linux -target bpfel -type nsi_walk -type nsi_walkend -type nsi_walkcfg fdwalk bpf/fdwalk.bpf.c -- -I./bpf -I../bpf/include -O2 -g -Wall -Werror
 //go:generate llvm-objcopy --remove-section=.rel.BTF.ext tasks_bpfel.o
 //go:generate llvm-objcopy --remove-section=.rel.BTF.ext fdwalk_bpfel.o

@@ -9,5 +9,5 @@ package tracer
 // relocations from .BTF.ext itself, so they are dropped to keep the image
 // small (llvm-objcopy, from Debian's llvm).
 
-//go:generate go run github.com/cilium/ebpf/cmd/bpf2go -tags linux -target bpfel -type nst_event -type nst_task -type nst_exited trace bpf/trace.bpf.c -- -I./bpf -O2 -g -Wall -Werror
+//go:generate go run github.com/cilium/ebpf/cmd/bpf2go -tags linux -target bpfel -type nst_event -type nst_task -type nst_exited trace bpf/trace.bpf.c -- -I./bpf -I../bpf/include -O2 -g -Wall -Werror
 //go:generate llvm-objcopy --remove-section=.rel.BTF.ext trace_bpfel.o
