@@ -3,9 +3,7 @@
 #ifndef NSI_COMMON_H
 #define NSI_COMMON_H
 
-#include "kernel.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
+#include "task.h"
 #include "nsi.h"
 
 /*
@@ -22,28 +20,10 @@ static __always_inline u32 pid_nr_in(struct pid *p, struct pid_namespace *ns, un
 	plevel = BPF_CORE_READ(p, level);
 	if (plevel < level)
 		return 0;
-	bpf_probe_read_kernel(&up, sizeof(up),
-			      (void *)p + bpf_core_field_offset(struct pid, numbers) +
-				      (u64)level * bpf_core_type_size(struct upid));
+	read_upid(&up, p, level);
 	if (up.ns != ns)
 		return 0;
 	return up.nr;
-}
-
-/* The pid namespace task t lives in (task_active_pid_ns), and its depth. */
-static __always_inline struct pid_namespace *active_pidns(struct task_struct *t, unsigned int *level)
-{
-	struct pid *p = BPF_CORE_READ(t, thread_pid);
-	struct upid up = {};
-
-	*level = 0;
-	if (!p)
-		return 0;
-	*level = BPF_CORE_READ(p, level);
-	bpf_probe_read_kernel(&up, sizeof(up),
-			      (void *)p + bpf_core_field_offset(struct pid, numbers) +
-				      (u64)*level * bpf_core_type_size(struct upid));
-	return up.ns;
 }
 
 /* The reading process's pid namespace: numbers are given as seen there. */

@@ -21,12 +21,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const struct nsi_walk *_nsi_walk __attribute__((unused));
 const struct nsi_walkend *_nsi_walkend __attribute__((unused));
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, struct nsi_walkcfg);
-} cfg SEC(".maps");
+ONE_ELEM_MAP(BPF_MAP_TYPE_ARRAY, struct nsi_walkcfg) cfg SEC(".maps");
 
 SEC("iter/task")
 int nsi_fdwalk(struct bpf_iter__task *ctx)

@@ -22,6 +22,7 @@
  * run and never prints, and namespaces are named by inode number and id.
  */
 #include "common.h"
+#include "objid.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -29,14 +30,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const struct nsi_ns *_nsi_ns __attribute__((unused));
 const struct nsi_fd *_nsi_fd __attribute__((unused));
 
-#define NSFS_MAGIC 0x6e736673
-#define PF_KTHREAD 0x00200000
-#define CLONE_NEWUSER 0x10000000
-#define CLONE_NEWPID 0x20000000
 #define MAX_DEPTH 33 /* 32 nested user or pid namespaces, plus the initial one */
-
-/* The SipHash key, set by the loader before the program is loaded. */
-const volatile u64 hash_key[2] = {};
 
 /*
  * Namespaces each program wrote in this pass: inode -> the seq_num of the
@@ -50,73 +44,17 @@ const volatile u64 hash_key[2] = {};
  * suppress the records on the second run and lose them; a mark with the
  * marking object's seq_num is honoured only by later objects.
  */
-struct {
+struct seen_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1 << 14);
 	__type(key, u32);
 	__type(value, u64);
-} seen SEC(".maps");
+};
 
-/* The same for nsi_files, which runs at the same time as nsi_tasks. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1 << 14);
-	__type(key, u32);
-	__type(value, u64);
-} file_seen SEC(".maps");
-
-#define ROTL(x, b) (u64)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                           \
-	do {                                                               \
-		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32);  \
-		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                     \
-		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                     \
-		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);  \
-	} while (0)
-
-/* SipHash-2-4 of one 8-byte message; 0 stays 0 (a NULL pointer). */
-static __noinline u64 obj_hash(u64 m)
-{
-	u64 k0 = hash_key[0], k1 = hash_key[1];
-	u64 v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
-	u64 v2 = k0 ^ 0x6c7967656e657261ULL, v3 = k1 ^ 0x7465646279746573ULL;
-	u64 b = 8ULL << 56;
-
-	if (!m)
-		return 0;
-	v3 ^= m;
-	SIPROUND; SIPROUND;
-	v0 ^= m;
-	v3 ^= b;
-	SIPROUND; SIPROUND;
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND; SIPROUND; SIPROUND; SIPROUND;
-	return (v0 ^ v1 ^ v2 ^ v3) | 1;
-}
-
-/* One BPF subprogram, not an inlined copy per object (a task has nine):
- * it keeps the program and the object small. A static subprogram with a
- * scalar argument loads on every kernel with BPF calls (4.16). */
-#define obj_id(ptr) obj_hash((u64)(ptr))
-
-static __always_inline u64 ns_id(struct ns_common *ns)
-{
-	if (bpf_core_field_exists(ns->ns_id))
-		return BPF_CORE_READ(ns, ns_id);
-	return 0;
-}
-
-/* The namespace's CLONE_NEW* type: ns_common's own since 6.18, its
- * operations' before. */
-static __always_inline u32 ns_type(struct ns_common *ns)
-{
-	if (bpf_core_field_exists(ns->ns_type))
-		return BPF_CORE_READ(ns, ns_type);
-	return BPF_CORE_READ(ns, ops, type);
-}
+/* seen is nsi_tasks', file_seen nsi_files': the two run at the same time. */
+struct seen_map seen SEC(".maps");
+struct seen_map file_seen SEC(".maps");
 
 static __always_inline u32 user_inum(struct user_namespace *u)
 {
@@ -146,19 +84,8 @@ struct chain {
  * not preemption disabled, so nsi_files may interrupt nsi_tasks on its CPU.
  * A shared chain lost namespace records that way.
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, struct chain);
-} chains SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, struct chain);
-} file_chains SEC(".maps");
+ONE_ELEM_MAP(BPF_MAP_TYPE_PERCPU_ARRAY, struct chain) chains SEC(".maps");
+ONE_ELEM_MAP(BPF_MAP_TYPE_PERCPU_ARRAY, struct chain) file_chains SEC(".maps");
 
 /* The chain of the running program: the climbs below are global functions,
  * which before Linux 5.12 may take scalars only (and the context), so they
@@ -282,35 +209,19 @@ __noinline int climb_owned(u32 inum, u32 type, u64 id, u64 optr, u32 files)
 	return 0;
 }
 
-static __always_inline void add_users(u64 uptr, struct chain *c)
-{
-	climb_users(uptr, c->files);
-}
-
-static __always_inline void add_pids(u64 pptr, struct chain *c)
-{
-	climb_pids(pptr, c->files);
-}
-
-static __always_inline void add_owned(u32 inum, u32 type, u64 id, u64 optr, struct chain *c)
-{
-	climb_owned(inum, type, id, optr, c->files);
-}
-
 /*
  * Records the namespace at ptr (a struct uts_namespace, net, ...: every
  * such struct has user_ns and ns members) in the task record's slot, and
  * in the chain the first time.
  */
-#define NS_SLOT(c, rec, slot, ptr)                                            \
-	do {                                                                  \
-		typeof(ptr) __p = (ptr);                                      \
-		if (!__p)                                                     \
-			break;                                                \
-		(rec)->ns_inum[slot] = BPF_CORE_READ(__p, ns.inum);           \
-		(rec)->ns_id[slot] = ns_id(&__p->ns);                         \
-		add_owned((rec)->ns_inum[slot], ns_type(&__p->ns), (rec)->ns_id[slot], \
-			  (u64)BPF_CORE_READ(__p, user_ns), c);               \
+#define NS_SLOT(c, rec, slot, ptr)                                                   \
+	do {                                                                         \
+		typeof(ptr) __p = (ptr);                                             \
+		if (!__p)                                                            \
+			break;                                                       \
+		NS_REF(rec, slot, __p);                                              \
+		climb_owned((rec)->ns_inum[slot], ns_type(&__p->ns), (rec)->ns_id[slot], \
+			    (u64)BPF_CORE_READ(__p, user_ns), (c)->files);           \
 	} while (0)
 
 /* Writes the chain's records. */
@@ -325,20 +236,8 @@ static __always_inline void flush(struct seq_file *seq, struct chain *c)
 	c->n = 0;
 }
 
-/* The namespaces.Links order: cgroup ipc mnt net pid pid_for_children
- * time time_for_children user uts. */
-enum { L_CGROUP, L_IPC, L_MNT, L_NET, L_PID, L_PID4C, L_TIME, L_TIME4C, L_USER, L_UTS };
-
-/* The objects.go order. */
-enum { O_NSPROXY, O_FILES, O_FS, O_MM, O_SIGHAND, O_SIGNAL, O_CRED, O_IO, O_SYSVSEM };
-
 /* A task record is too big for the 512-byte stack: one per CPU in a map. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, struct nsi_task);
-} scratch SEC(".maps");
+ONE_ELEM_MAP(BPF_MAP_TYPE_PERCPU_ARRAY, struct nsi_task) scratch SEC(".maps");
 
 SEC("iter/task")
 int nsi_tasks(struct bpf_iter__task *ctx)
@@ -389,47 +288,27 @@ int nsi_tasks(struct bpf_iter__task *ctx)
 	r->egid = BPF_CORE_READ(cred, egid.val);
 
 	nsp = BPF_CORE_READ(t, nsproxy);
-	r->obj[O_NSPROXY] = obj_id(nsp);
-	r->obj[O_FILES] = obj_id(BPF_CORE_READ(t, files));
-	r->obj[O_FS] = obj_id(BPF_CORE_READ(t, fs));
-	r->obj[O_MM] = obj_id(BPF_CORE_READ(t, mm));
-	r->obj[O_SIGHAND] = obj_id(BPF_CORE_READ(t, sighand));
-	r->obj[O_SIGNAL] = obj_id(BPF_CORE_READ(t, signal));
-	r->obj[O_CRED] = obj_id(cred);
-	r->obj[O_IO] = obj_id(BPF_CORE_READ(t, io_context));
-	if (bpf_core_field_exists(t->sysvsem))
-		r->obj[O_SYSVSEM] = obj_id(BPF_CORE_READ(t, sysvsem.undo_list));
+	task_objs(r->obj, t, nsp, cred);
 
 	/* A task's own pid namespace hangs off its struct pid, and its user
 	 * namespace off its cred: both outlive the nsproxy a zombie drops. */
 	pidns = active_pidns(t, &level);
 	if (pidns) {
-		r->ns_inum[L_PID] = BPF_CORE_READ(pidns, ns.inum);
-		r->ns_id[L_PID] = ns_id(&pidns->ns);
-		add_pids((u64)pidns, c);
+		NS_REF(r, L_PID, pidns);
+		climb_pids((u64)pidns, c->files);
 	}
 	userns = BPF_CORE_READ(cred, user_ns);
 	if (userns) {
-		r->ns_inum[L_USER] = BPF_CORE_READ(userns, ns.inum);
-		r->ns_id[L_USER] = ns_id(&userns->ns);
-		add_users((u64)userns, c);
+		NS_REF(r, L_USER, userns);
+		climb_users((u64)userns, c->files);
 	}
 	if (nsp) {
 		struct pid_namespace *p4c = BPF_CORE_READ(nsp, pid_ns_for_children);
 
-		NS_SLOT(c, r, L_CGROUP, BPF_CORE_READ(nsp, cgroup_ns));
-		NS_SLOT(c, r, L_IPC, BPF_CORE_READ(nsp, ipc_ns));
-		NS_SLOT(c, r, L_MNT, BPF_CORE_READ(nsp, mnt_ns));
-		NS_SLOT(c, r, L_NET, BPF_CORE_READ(nsp, net_ns));
-		NS_SLOT(c, r, L_UTS, BPF_CORE_READ(nsp, uts_ns));
-		if (bpf_core_field_exists(nsp->time_ns)) {
-			NS_SLOT(c, r, L_TIME, BPF_CORE_READ(nsp, time_ns));
-			NS_SLOT(c, r, L_TIME4C, BPF_CORE_READ(nsp, time_ns_for_children));
-		}
+		FOR_OWNED_NS(nsp, NS_SLOT, c, r);
 		if (p4c) {
-			r->ns_inum[L_PID4C] = BPF_CORE_READ(p4c, ns.inum);
-			r->ns_id[L_PID4C] = ns_id(&p4c->ns);
-			add_pids((u64)p4c, c);
+			NS_REF(r, L_PID4C, p4c);
+			climb_pids((u64)p4c, c->files);
 			/* A pid namespace made by unshare(CLONE_NEWPID) has no
 			 * child_reaper until its first task, its init, exists;
 			 * until then /proc/PID/ns/pid_for_children answers
@@ -449,16 +328,15 @@ int nsi_tasks(struct bpf_iter__task *ctx)
 	return 0;
 }
 
-#define CLONE_NEWNS 0x00020000
-#define CLONE_NEWCGROUP 0x02000000
-#define CLONE_NEWUTS 0x04000000
-#define CLONE_NEWIPC 0x08000000
-#define CLONE_NEWNET 0x40000000
-#define CLONE_NEWTIME 0x00000080
-
 /* The struct of type T around its member ns at n (container_of, with the
  * member's offset relocated for the running kernel). */
 #define OUTER(T, n) ((T *)((void *)(n) - bpf_core_field_offset(T, ns)))
+
+/* case flag: owner is the user_ns of the struct T around ns. */
+#define OWNER_CASE(flag, T)                                         \
+	case flag:                                                  \
+		owner = (u64)BPF_CORE_READ(OUTER(T, ns), user_ns);  \
+		break
 
 /* A namespace only an fd may hold: add it and its owners the first time. */
 static __always_inline void add_held(struct chain *c, struct ns_common *ns, u32 type, u32 inum, u64 id)
@@ -467,36 +345,22 @@ static __always_inline void add_held(struct chain *c, struct ns_common *ns, u32 
 
 	switch (type) {
 	case CLONE_NEWUSER:
-		add_users((u64)OUTER(struct user_namespace, ns), c);
+		climb_users((u64)OUTER(struct user_namespace, ns), c->files);
 		return;
 	case CLONE_NEWPID:
-		add_pids((u64)OUTER(struct pid_namespace, ns), c);
+		climb_pids((u64)OUTER(struct pid_namespace, ns), c->files);
 		return;
-	case CLONE_NEWNS:
-		owner = (u64)BPF_CORE_READ(OUTER(struct mnt_namespace, ns), user_ns);
-		break;
-	case CLONE_NEWCGROUP:
-		owner = (u64)BPF_CORE_READ(OUTER(struct cgroup_namespace, ns), user_ns);
-		break;
-	case CLONE_NEWUTS:
-		owner = (u64)BPF_CORE_READ(OUTER(struct uts_namespace, ns), user_ns);
-		break;
-	case CLONE_NEWIPC:
-		owner = (u64)BPF_CORE_READ(OUTER(struct ipc_namespace, ns), user_ns);
-		break;
-	case CLONE_NEWNET:
-		owner = (u64)BPF_CORE_READ(OUTER(struct net, ns), user_ns);
-		break;
-	case CLONE_NEWTIME:
-		owner = (u64)BPF_CORE_READ(OUTER(struct time_namespace, ns), user_ns);
-		break;
+	OWNER_CASE(CLONE_NEWNS, struct mnt_namespace);
+	OWNER_CASE(CLONE_NEWCGROUP, struct cgroup_namespace);
+	OWNER_CASE(CLONE_NEWUTS, struct uts_namespace);
+	OWNER_CASE(CLONE_NEWIPC, struct ipc_namespace);
+	OWNER_CASE(CLONE_NEWNET, struct net);
+	OWNER_CASE(CLONE_NEWTIME, struct time_namespace);
 	default:
 		return;
 	}
-	add_owned(inum, type, id, owner, c);
+	climb_owned(inum, type, id, owner, c->files);
 }
-
-#define SOCKFS_MAGIC 0x534F434B
 
 /*
  * The network namespace of the socket file f when it is not the one task

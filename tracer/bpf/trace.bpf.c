@@ -29,9 +29,8 @@
  * SipHash-2-4 under a key the loader draws at random for each run, and
  * namespaces by inode number and id.
  */
-#include "kernel.h"
-#include <bpf/bpf_helpers.h>
-#include <bpf/bpf_core_read.h>
+#include "task.h"
+#include "objid.h"
 #include "nst.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -39,15 +38,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const struct nst_event *_nst_event __attribute__((unused));
 const struct nst_exited *_nst_exited __attribute__((unused));
 
-#define CLONE_THREAD 0x00010000
-#define NSFS_MAGIC 0x6e736673
-#define PID_FS_MAGIC 0x50494446
 #define TS_COMPAT 0x0002
-#define PF_USER_WORKER 0x00004000
-#define PF_KTHREAD 0x00200000
 
-/* Set by the loader before the program is loaded. */
-const volatile u64 hash_key[2] = {};
+/* Set by the loader before the program is loaded, with hash_key. */
 const volatile u32 follow = 0;		   /* trace: only the followed processes */
 const volatile u32 tracer_tgid = 0;	   /* nsinspect itself, in its own pid namespace */
 const volatile u32 reader_pidns_inum = 0; /* nsinspect's pid namespace ... */
@@ -63,12 +56,7 @@ struct {
 } events SEC(".maps");
 
 /* Events that found the ring buffer full. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, u64);
-} lost SEC(".maps");
+ONE_ELEM_MAP(BPF_MAP_TYPE_PERCPU_ARRAY, u64) lost SEC(".maps");
 
 /* trace: the processes followed (tgids in nsinspect's pid namespace). */
 struct {
@@ -87,20 +75,9 @@ struct {
 	__type(value, struct nst_event);
 } pending SEC(".maps");
 
-/* An event is too big for the 512-byte stack. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, struct nst_event);
-} scratch SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, u32);
-	__type(value, struct nst_exited);
-} exit_scratch SEC(".maps");
+/* An event is too big for the 512-byte stack: one per CPU. */
+ONE_ELEM_MAP(BPF_MAP_TYPE_PERCPU_ARRAY, struct nst_event) scratch SEC(".maps");
+ONE_ELEM_MAP(BPF_MAP_TYPE_PERCPU_ARRAY, struct nst_exited) exit_scratch SEC(".maps");
 
 static __always_inline void lose(void)
 {
@@ -111,19 +88,12 @@ static __always_inline void lose(void)
 		(*n)++;
 }
 
-/* The namespaces.Links order. */
-enum { L_CGROUP, L_IPC, L_MNT, L_NET, L_PID, L_PID4C, L_TIME, L_TIME4C, L_USER, L_UTS };
-
-/* The tracer.Object order. */
-enum { O_NSPROXY, O_FILES, O_FS, O_MM, O_SIGHAND, O_SIGNAL, O_CRED, O_IO, O_SYSVSEM };
-
-#define NS_SLOT(r, slot, ptr)                                    \
-	do {                                                     \
-		typeof(ptr) __p = (ptr);                         \
-		if (!__p)                                        \
-			break;                                   \
-		(r)->ns_inum[slot] = BPF_CORE_READ(__p, ns.inum); \
-		(r)->ns_id[slot] = ns_id(&__p->ns);              \
+/* Records the namespace at ptr, if any, in r's slot. */
+#define NS_SLOT(r, slot, ptr)              \
+	do {                               \
+		typeof(ptr) __p = (ptr);   \
+		if (__p)                   \
+			NS_REF(r, slot, __p); \
 	} while (0)
 
 /* fill records task t as it is now. */
@@ -131,6 +101,7 @@ static __always_inline void fill(struct nst_task *r, struct task_struct *t)
 {
 	const struct cred *cred = BPF_CORE_READ(t, real_cred);
 	struct nsproxy *nsp = BPF_CORE_READ(t, nsproxy);
+	unsigned int level;
 
 	r->tgid = tgid_of(t);
 	r->tid = nr_in_reader(BPF_CORE_READ(t, thread_pid));
@@ -138,31 +109,14 @@ static __always_inline void fill(struct nst_task *r, struct task_struct *t)
 	r->threads = BPF_CORE_READ(t, signal, nr_threads);
 	BPF_CORE_READ_INTO(&r->comm, t, comm);
 
-	r->obj[O_NSPROXY] = obj_id(nsp);
-	r->obj[O_FILES] = obj_id(BPF_CORE_READ(t, files));
-	r->obj[O_FS] = obj_id(BPF_CORE_READ(t, fs));
-	r->obj[O_MM] = obj_id(BPF_CORE_READ(t, mm));
-	r->obj[O_SIGHAND] = obj_id(BPF_CORE_READ(t, sighand));
-	r->obj[O_SIGNAL] = obj_id(BPF_CORE_READ(t, signal));
-	r->obj[O_CRED] = obj_id(cred);
-	r->obj[O_IO] = obj_id(BPF_CORE_READ(t, io_context));
-	if (bpf_core_field_exists(t->sysvsem))
-		r->obj[O_SYSVSEM] = obj_id(BPF_CORE_READ(t, sysvsem.undo_list));
+	task_objs(r->obj, t, nsp, cred);
 
-	NS_SLOT(r, L_PID, active_pidns(t));
+	NS_SLOT(r, L_PID, active_pidns(t, &level));
 	NS_SLOT(r, L_USER, BPF_CORE_READ(cred, user_ns));
 	if (!nsp)
 		return;
-	NS_SLOT(r, L_CGROUP, BPF_CORE_READ(nsp, cgroup_ns));
-	NS_SLOT(r, L_IPC, BPF_CORE_READ(nsp, ipc_ns));
-	NS_SLOT(r, L_MNT, BPF_CORE_READ(nsp, mnt_ns));
-	NS_SLOT(r, L_NET, BPF_CORE_READ(nsp, net_ns));
-	NS_SLOT(r, L_UTS, BPF_CORE_READ(nsp, uts_ns));
 	NS_SLOT(r, L_PID4C, BPF_CORE_READ(nsp, pid_ns_for_children));
-	if (bpf_core_field_exists(nsp->time_ns)) {
-		NS_SLOT(r, L_TIME, BPF_CORE_READ(nsp, time_ns));
-		NS_SLOT(r, L_TIME4C, BPF_CORE_READ(nsp, time_ns_for_children));
-	}
+	FOR_OWNED_NS(nsp, NS_SLOT, r);
 }
 
 static __always_inline bool is_followed(u32 tgid)
