@@ -16,6 +16,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/features"
 	"github.com/nsinspect/nsinspect/internal/linux"
+	"github.com/nsinspect/nsinspect/internal/taskobj"
 	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/namespaces"
 )
@@ -118,7 +119,7 @@ func TestSnapshotSelf(t *testing.T) {
 			t.Errorf("thread %d not seen", tid)
 			continue
 		}
-		for _, o := range []Object{Files, FS, MM, Sighand, Signal, NSProxy} {
+		for _, o := range []taskobj.Object{taskobj.Files, taskobj.FS, taskobj.MM, taskobj.Sighand, taskobj.Signal, taskobj.NSProxy} {
 			if th.TGID != self || th.Obj[o] == 0 || th.Obj[o] != me.Obj[o] {
 				t.Errorf("thread %d (tgid %d) %s id %d, leader's %d; want the same, non-zero", tid, th.TGID, o.Name(), th.Obj[o], me.Obj[o])
 			}
@@ -126,7 +127,7 @@ func TestSnapshotSelf(t *testing.T) {
 	}
 	if b, err := os.ReadFile("/proc/2/comm"); err == nil && strings.TrimSpace(string(b)) == "kthreadd" {
 		k := taskByTID(s, 2)
-		if k == nil || !k.Kernel() || k.Comm != "kthreadd" || k.Obj[MM] != 0 || k.Obj[Files] == 0 {
+		if k == nil || !k.Kernel() || k.Comm != "kthreadd" || k.Obj[taskobj.MM] != 0 || k.Obj[taskobj.Files] == 0 {
 			t.Errorf("kthreadd: %+v; want a kernel thread without mm", k)
 		}
 		// task_struct's state is __state from 5.14, state before: the
@@ -272,10 +273,10 @@ func TestRecordsSurviveSeqFileRetry(t *testing.T) {
 // kcmpOf maps the objects kcmp(2) compares to Task.Obj.
 var kcmpOf = []struct {
 	typ linux.KcmpType
-	obj Object
+	obj taskobj.Object
 }{
-	{linux.KCMP_FILES, Files}, {linux.KCMP_FS, FS}, {linux.KCMP_VM, MM},
-	{linux.KCMP_SIGHAND, Sighand}, {linux.KCMP_IO, IO}, {linux.KCMP_SYSVSEM, SysVSem},
+	{linux.KCMP_FILES, taskobj.Files}, {linux.KCMP_FS, taskobj.FS}, {linux.KCMP_VM, taskobj.MM},
+	{linux.KCMP_SIGHAND, taskobj.Sighand}, {linux.KCMP_IO, taskobj.IO}, {linux.KCMP_SYSVSEM, taskobj.SysVSem},
 }
 
 // semUndo gives the calling thread a SysV undo list and an I/O context of

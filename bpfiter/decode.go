@@ -10,6 +10,7 @@ import (
 	"slices"
 	"unsafe"
 
+	"github.com/nsinspect/nsinspect/internal/taskobj"
 	"github.com/nsinspect/nsinspect/namespaces"
 )
 
@@ -187,7 +188,7 @@ func stateLetter(state, exit uint32) byte {
 // the order tasks were met, so that what is printed is short and says
 // nothing about the key either.
 func (s *Snapshot) label() {
-	var seen [NObjects]map[uint64]uint64
+	var seen [taskobj.Count]map[uint64]uint64
 	for i := range seen {
 		seen[i] = make(map[uint64]uint64, len(s.Tasks))
 	}

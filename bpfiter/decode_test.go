@@ -5,6 +5,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/nsinspect/nsinspect/internal/taskobj"
 	"github.com/nsinspect/nsinspect/namespaces"
 )
 
@@ -52,7 +53,7 @@ func validTask() []byte {
 	r := tasksNsiTask{Kind: recTask, Tgid: 42, Tid: 43, Ppid: 1, State: 1}
 	copy(r.Comm[:], []int8{'s', 'h'})
 	r.NsInum[3], r.NsId[3] = 4026531833, 3
-	r.Obj[MM] = 0xfeed
+	r.Obj[taskobj.MM] = 0xfeed
 	return rec(&r)
 }
 
@@ -82,7 +83,7 @@ func TestDecode(t *testing.T) {
 		t.Fatalf("decoded %d tasks, %d namespaces, %d fds; want 1 each", len(s.Tasks), len(s.Namespaces), len(s.FDs))
 	}
 	task := s.Tasks[0]
-	if task.TGID != 42 || task.TID != 43 || task.Comm != "sh" || task.State != 'S' || task.NS[3] != (NSRef{4026531833, 3}) || task.Obj[MM] != 0xfeed {
+	if task.TGID != 42 || task.TID != 43 || task.Comm != "sh" || task.State != 'S' || task.NS[3] != (NSRef{4026531833, 3}) || task.Obj[taskobj.MM] != 0xfeed {
 		t.Errorf("task %+v", task)
 	}
 	if n := s.Namespaces[4026531833]; n.Type != namespaces.Net || n.Owner != 4026531837 || n.ID != 3 {
@@ -155,17 +156,17 @@ func FuzzDecode(f *testing.F) {
 // hashes get equal labels, different ones different labels, 0 stays 0.
 func TestLabel(t *testing.T) {
 	s := &Snapshot{Tasks: make([]Task, 4)}
-	set := func(ti int, o Object, h uint64) { s.Tasks[ti].Obj[o] = h }
-	set(0, Files, 0xaaaa)
-	set(1, Files, 0xbbbb)
-	set(2, Files, 0xaaaa)
-	set(3, Files, 0)
-	set(0, MM, 0)
-	set(1, MM, 0xbbbb) // the same hash in another kind is another numbering
-	set(2, MM, 0xcccc)
-	set(3, MM, 0xbbbb)
+	set := func(ti int, o taskobj.Object, h uint64) { s.Tasks[ti].Obj[o] = h }
+	set(0, taskobj.Files, 0xaaaa)
+	set(1, taskobj.Files, 0xbbbb)
+	set(2, taskobj.Files, 0xaaaa)
+	set(3, taskobj.Files, 0)
+	set(0, taskobj.MM, 0)
+	set(1, taskobj.MM, 0xbbbb) // the same hash in another kind is another numbering
+	set(2, taskobj.MM, 0xcccc)
+	set(3, taskobj.MM, 0xbbbb)
 	s.label()
-	want := map[Object][4]uint64{Files: {1, 2, 1, 0}, MM: {0, 1, 2, 1}, IO: {0, 0, 0, 0}}
+	want := map[taskobj.Object][4]uint64{taskobj.Files: {1, 2, 1, 0}, taskobj.MM: {0, 1, 2, 1}, taskobj.IO: {0, 0, 0, 0}}
 	for o, w := range want {
 		for ti := range s.Tasks {
 			if got := s.Tasks[ti].Obj[o]; got != w[ti] {

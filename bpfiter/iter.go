@@ -15,6 +15,7 @@ import (
 	"github.com/nsinspect/nsinspect/features"
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/internal/taskobj"
 	"github.com/nsinspect/nsinspect/namespaces"
 )
 
@@ -66,7 +67,7 @@ type Task struct {
 	// Obj are opaque per-snapshot ids of the task's kernel objects, equal
 	// exactly when the pointers are equal; 0 for a NULL pointer (no mm, no
 	// io_context yet, no SysV undo list).
-	Obj [NObjects]uint64
+	Obj [taskobj.Count]uint64
 	// StartBoottime is task->start_boottime, ns after boot: what
 	// /proc/PID/stat shows as starttime, in clock ticks and shifted by
 	// the reader's time namespace. It tells a task from a later one with

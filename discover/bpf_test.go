@@ -18,6 +18,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/features"
+	"github.com/nsinspect/nsinspect/internal/taskobj"
 	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
@@ -694,8 +695,8 @@ func checkPopulation(t *testing.T, pop *population, m *model.Model) {
 			t.Errorf("setns child's %s is not its target's", l)
 		}
 	}
-	if child.Objects[bpfiter.NSProxy] == target.Objects[bpfiter.NSProxy] {
-		t.Errorf("setns child and target share nsproxy %d; setns(2) gives a new one", child.Objects[bpfiter.NSProxy])
+	if child.Objects[taskobj.NSProxy] == target.Objects[taskobj.NSProxy] {
+		t.Errorf("setns child and target share nsproxy %d; setns(2) gives a new one", child.Objects[taskobj.NSProxy])
 	}
 	if p4c := find(pop.forChildren, pop.forChildren, "pid_for_children"); p4c == find(pop.forChildren, pop.forChildren, "pid") || p4c.Sources&model.FromChildren == 0 || p4c.NProcs != 1 {
 		t.Errorf("pid_for_children %v: sources %v nprocs %d; want for_children, and its init as its one process", p4c.NS, p4c.Sources, p4c.NProcs)

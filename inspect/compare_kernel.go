@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"github.com/nsinspect/nsinspect/bpfiter"
+	"github.com/nsinspect/nsinspect/internal/taskobj"
 	"github.com/nsinspect/nsinspect/procinfo"
 	"github.com/nsinspect/nsinspect/schema"
 	"github.com/nsinspect/nsinspect/sharing"
@@ -13,10 +14,10 @@ import (
 
 // kernelObjects maps kcmp's resource names to the object BPF reads: the
 // object of the same name, but for kcmp's "vm", which is task->mm.
-func kernelObjects() map[string]bpfiter.Object {
-	m := map[string]bpfiter.Object{}
-	for _, o := range bpfiter.Objects() {
-		if o == bpfiter.MM {
+func kernelObjects() map[string]taskobj.Object {
+	m := map[string]taskobj.Object{}
+	for _, o := range taskobj.All() {
+		if o == taskobj.MM {
 			m["vm"] = o
 		} else {
 			m[o.Name()] = o

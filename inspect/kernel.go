@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/nsinspect/nsinspect/bpfiter"
+	"github.com/nsinspect/nsinspect/internal/taskobj"
 	"github.com/nsinspect/nsinspect/procinfo"
 )
 
@@ -117,11 +118,11 @@ func findTask(s *bpfiter.Snapshot, pid, tid int) *bpfiter.Task {
 type Kernel struct {
 	Source  string         `json:"source"` // "bpf"
 	Note    string         `json:"note"`
-	Objects []KernelObject `json:"objects"` // bpfiter.Objects order
+	Objects []KernelObject `json:"objects"` // taskobj.All order
 }
 
 type KernelObject struct {
-	Name  string `json:"name"`  // bpfiter.Object.Name: "nsproxy", "files", ...
+	Name  string `json:"name"`  // taskobj.Object.Name: "nsproxy", "files", ...
 	Field string `json:"field"` // "task->files"
 	// ID is the object's id in this run, 0 for a NULL pointer ("none").
 	ID uint64 `json:"id"`
@@ -140,16 +141,16 @@ type KernelTask struct {
 // parent (kernel/fork.c): the nsproxy is shared unless a CLONE_NEW* flag
 // is given, and setns(2) and unshare(2) replace it; the credentials are
 // shared only by threads.
-var cloneFlag = [bpfiter.NObjects]string{
-	bpfiter.NSProxy: "no CLONE_NEW*",
-	bpfiter.Files:   "CLONE_FILES",
-	bpfiter.FS:      "CLONE_FS",
-	bpfiter.MM:      "CLONE_VM",
-	bpfiter.Sighand: "CLONE_SIGHAND",
-	bpfiter.Signal:  "CLONE_THREAD",
-	bpfiter.Cred:    "CLONE_THREAD",
-	bpfiter.IO:      "CLONE_IO",
-	bpfiter.SysVSem: "CLONE_SYSVSEM",
+var cloneFlag = [taskobj.Count]string{
+	taskobj.NSProxy: "no CLONE_NEW*",
+	taskobj.Files:   "CLONE_FILES",
+	taskobj.FS:      "CLONE_FS",
+	taskobj.MM:      "CLONE_VM",
+	taskobj.Sighand: "CLONE_SIGHAND",
+	taskobj.Signal:  "CLONE_THREAD",
+	taskobj.Cred:    "CLONE_THREAD",
+	taskobj.IO:      "CLONE_IO",
+	taskobj.SysVSem: "CLONE_SYSVSEM",
 }
 
 // KernelObjects lists t's objects and, for each, the other tasks of s
@@ -157,7 +158,7 @@ var cloneFlag = [bpfiter.NObjects]string{
 // they cannot be named.
 func KernelObjects(s *bpfiter.Snapshot, t *bpfiter.Task) *Kernel {
 	out := &Kernel{Source: "bpf", Note: KernelNote}
-	for _, o := range bpfiter.Objects() {
+	for _, o := range taskobj.All() {
 		j := KernelObject{Name: o.Name(), Field: o.Field(), ID: t.Obj[o], Flag: cloneFlag[o], SharedWith: []KernelTask{}}
 		for i := range s.Tasks {
 			u := &s.Tasks[i]

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/clone/flags"
+	"github.com/nsinspect/nsinspect/internal/taskobj"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/schema"
 	"github.com/nsinspect/nsinspect/tracer"
@@ -181,8 +182,8 @@ func traceTask(t *tracer.Task, userWorker uint32) *TraceTask {
 
 // traceObjects are the objects a sharing table shows, in its order after
 // the namespaces.
-var traceObjects = []tracer.Object{tracer.Files, tracer.FS, tracer.MM, tracer.Sighand, tracer.Signal,
-	tracer.IO, tracer.SysVSem, tracer.NSProxy, tracer.Cred}
+var traceObjects = []taskobj.Object{taskobj.Files, taskobj.FS, taskobj.MM, taskobj.Sighand, taskobj.Signal,
+	taskobj.IO, taskobj.SysVSem, taskobj.NSProxy, taskobj.Cred}
 
 // rows compares a and b: the ten namespaces, then the objects.
 func rows(a, b *tracer.Task, same, differ string) []TraceShare {

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/bpfiter"
+	"github.com/nsinspect/nsinspect/internal/taskobj"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/tracer"
 )
@@ -47,7 +48,7 @@ func TestTraceEventFork(t *testing.T) {
 			t.Errorf("%s: %s, want %s", name, got, want)
 		}
 	}
-	r := e.Sharing[len(namespaces.Links)+slices.Index(traceObjects, tracer.SysVSem)]
+	r := e.Sharing[len(namespaces.Links)+slices.Index(traceObjects, taskobj.SysVSem)]
 	if r.Name != "sysvsem" || r.A == nil || r.A.Obj != 5 || r.B != nil {
 		t.Errorf("sysvsem row %+v: only the parent has one", r)
 	}
@@ -71,7 +72,7 @@ func TestTraceEventUnshareRefused(t *testing.T) {
 func TestTraceEventSetns(t *testing.T) {
 	a := task(10, 10, "nsenter", 1)
 	b := a
-	b.NS[link("net")].Ino, b.Obj[tracer.NSProxy] = 4026532000, 2
+	b.NS[link("net")].Ino, b.Obj[taskobj.NSProxy] = 4026532000, 2
 	for _, tt := range []struct {
 		ev     tracer.Event
 		kind   string

@@ -200,7 +200,7 @@ type Task struct {
 	Refused bool
 
 	// Objects are opaque ids of the kernel objects the task points to,
-	// indexed as bpfiter.Object (nsproxy, files, fs, mm, sighand, signal,
+	// indexed as taskobj.Object (nsproxy, files, fs, mm, sighand, signal,
 	// cred, io, sysvsem): equal within one pass exactly when the pointers
 	// are equal, 0 for NULL. Only the BPF source sees them; nil from /proc.
 	Objects []uint64

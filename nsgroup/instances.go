@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/nsinspect/nsinspect/bpfiter"
+	"github.com/nsinspect/nsinspect/internal/taskobj"
 	"github.com/nsinspect/nsinspect/model"
 )
 
@@ -15,7 +15,7 @@ import (
 // caller a new nsproxy even when it joins namespaces it is already in
 // (nsenter), and so does a fork after unshare(CLONE_NEWTIME).
 type Instance struct {
-	// ID is the opaque per-run id of the pointer (bpfiter.NSProxy):
+	// ID is the opaque per-run id of the pointer (taskobj.NSProxy):
 	// equal exactly when the pointers were, meaningless across runs.
 	ID         uint64     `json:"id"`
 	Set        int        `json:"set"` // index in Groups.Sets
@@ -41,10 +41,10 @@ type byInstance struct {
 // /proc have no ids and are not recorded; nor is a task whose nsproxy
 // was NULL (an exiting task: exit_task_namespaces ran).
 func (b *byInstance) add(t *model.Task, key string, set []LinkNS, ref TaskRef) {
-	if int(bpfiter.NSProxy) >= len(t.Objects) || t.Objects[bpfiter.NSProxy] == 0 {
+	if int(taskobj.NSProxy) >= len(t.Objects) || t.Objects[taskobj.NSProxy] == 0 {
 		return
 	}
-	id := t.Objects[bpfiter.NSProxy]
+	id := t.Objects[taskobj.NSProxy]
 	// The iterator reads tasks one by one, not at one instant: an nsproxy
 	// freed during the walk can have its memory, hence its id, reused by
 	// a new one with another set. Keying by id and set keeps the two

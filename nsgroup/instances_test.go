@@ -4,14 +4,14 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/nsinspect/nsinspect/bpfiter"
+	"github.com/nsinspect/nsinspect/internal/taskobj"
 	"github.com/nsinspect/nsinspect/model"
 )
 
 // withProxy gives a record the nsproxy id a BPF pass would.
 func withProxy(t *model.Task, id uint64) *model.Task {
-	t.Objects = make([]uint64, bpfiter.NObjects)
-	t.Objects[bpfiter.NSProxy] = id
+	t.Objects = make([]uint64, taskobj.Count)
+	t.Objects[taskobj.NSProxy] = id
 	return t
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/internal/golden"
+	"github.com/nsinspect/nsinspect/internal/taskobj"
 	"github.com/nsinspect/nsinspect/sharing"
 )
 
@@ -20,9 +21,9 @@ func TestCompareWitness(t *testing.T) {
 		{Name: "files", Shared: &yes}, {Name: "fs", Shared: &no}, {Name: "vm", Shared: &yes},
 		{Name: "sighand", Shared: &no}, {Name: "io"}, {Name: "sysvsem"},
 	}}
-	a := &bpfiter.Task{Obj: objs(map[bpfiter.Object]uint64{bpfiter.Files: 1, bpfiter.FS: 1, bpfiter.MM: 1, bpfiter.Sighand: 1, bpfiter.IO: 3})}
+	a := &bpfiter.Task{Obj: objs(map[taskobj.Object]uint64{taskobj.Files: 1, taskobj.FS: 1, taskobj.MM: 1, taskobj.Sighand: 1, taskobj.IO: 3})}
 	// vm: kcmp said shared, BPF read two objects: a task changed between.
-	b := &bpfiter.Task{Obj: objs(map[bpfiter.Object]uint64{bpfiter.Files: 1, bpfiter.FS: 2, bpfiter.MM: 2, bpfiter.Sighand: 2})}
+	b := &bpfiter.Task{Obj: objs(map[taskobj.Object]uint64{taskobj.Files: 1, taskobj.FS: 2, taskobj.MM: 2, taskobj.Sighand: 2})}
 	k := inspect.Witness(r, a, b)
 	want := map[string]struct{ same, agrees string }{
 		"files": {"same", "true"}, "fs": {"different", "true"}, "vm": {"different", "false"},

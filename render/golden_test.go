@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/clone/report"
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/internal/golden"
+	"github.com/nsinspect/nsinspect/internal/taskobj"
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/nsgraph"
@@ -192,8 +192,8 @@ func TestGoldenNSProxyBPF(t *testing.T) {
 	m := fixtureModel(false)
 	proxy := map[[2]int]uint64{{1, 1}: 1, {1, 12}: 3, {2, 2}: 1, {3, 3}: 2, {700, 700}: 4, {702, 702}: 5}
 	for _, task := range m.Tasks {
-		task.Objects = make([]uint64, bpfiter.NObjects)
-		task.Objects[bpfiter.NSProxy] = proxy[[2]int{task.PID, task.TID}]
+		task.Objects = make([]uint64, taskobj.Count)
+		task.Objects[taskobj.NSProxy] = proxy[[2]int{task.PID, task.TID}]
 	}
 	m.Source = "bpf"
 	out := inspect.NSProxyOf(m)
@@ -222,8 +222,8 @@ func TestGoldenNSProxyTask(t *testing.T) {
 		if source == "bpf" {
 			proxy := map[[2]int]uint64{{1, 1}: 1, {1, 12}: 3, {2, 2}: 1, {3, 3}: 2, {700, 700}: 4}
 			for _, task := range m.Tasks {
-				task.Objects = make([]uint64, bpfiter.NObjects)
-				task.Objects[bpfiter.NSProxy] = proxy[[2]int{task.PID, task.TID}]
+				task.Objects = make([]uint64, taskobj.Count)
+				task.Objects[taskobj.NSProxy] = proxy[[2]int{task.PID, task.TID}]
 			}
 		}
 		out := inspect.NSProxyOf(m).Cut(inspect.NSProxyTask{Arg: "3", PID: 3, TID: 3, Comm: "kworker/0:0"})

@@ -8,11 +8,12 @@ import (
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/internal/golden"
+	"github.com/nsinspect/nsinspect/internal/taskobj"
 )
 
 // objs is a task's Obj array with the given ids, by object.
-func objs(ids map[bpfiter.Object]uint64) [bpfiter.NObjects]uint64 {
-	var o [bpfiter.NObjects]uint64
+func objs(ids map[taskobj.Object]uint64) [taskobj.Count]uint64 {
+	var o [taskobj.Count]uint64
 	for k, v := range ids {
 		o[k] = v
 	}
@@ -21,16 +22,16 @@ func objs(ids map[bpfiter.Object]uint64) [bpfiter.NObjects]uint64 {
 
 func TestKernelObjects(t *testing.T) {
 	s := &bpfiter.Snapshot{Tasks: []bpfiter.Task{
-		{TGID: 10, TID: 10, Comm: "leader", Obj: objs(map[bpfiter.Object]uint64{bpfiter.NSProxy: 1, bpfiter.Files: 1, bpfiter.MM: 1, bpfiter.Signal: 1})},
-		{TGID: 20, TID: 20, Comm: "child", Obj: objs(map[bpfiter.Object]uint64{bpfiter.NSProxy: 1, bpfiter.Files: 2, bpfiter.MM: 2, bpfiter.Signal: 2})},
-		{TGID: 10, TID: 30, Comm: "thread", Obj: objs(map[bpfiter.Object]uint64{bpfiter.NSProxy: 1, bpfiter.Files: 1, bpfiter.MM: 1, bpfiter.Signal: 1})},
-		{TGID: 10, TID: 11, Comm: "thread", Obj: objs(map[bpfiter.Object]uint64{bpfiter.NSProxy: 1, bpfiter.Files: 1, bpfiter.MM: 1, bpfiter.Signal: 1})},
+		{TGID: 10, TID: 10, Comm: "leader", Obj: objs(map[taskobj.Object]uint64{taskobj.NSProxy: 1, taskobj.Files: 1, taskobj.MM: 1, taskobj.Signal: 1})},
+		{TGID: 20, TID: 20, Comm: "child", Obj: objs(map[taskobj.Object]uint64{taskobj.NSProxy: 1, taskobj.Files: 2, taskobj.MM: 2, taskobj.Signal: 2})},
+		{TGID: 10, TID: 30, Comm: "thread", Obj: objs(map[taskobj.Object]uint64{taskobj.NSProxy: 1, taskobj.Files: 1, taskobj.MM: 1, taskobj.Signal: 1})},
+		{TGID: 10, TID: 11, Comm: "thread", Obj: objs(map[taskobj.Object]uint64{taskobj.NSProxy: 1, taskobj.Files: 1, taskobj.MM: 1, taskobj.Signal: 1})},
 		// Outside our pid namespace: it cannot be named.
-		{TGID: 0, TID: 0, Comm: "hidden", Obj: objs(map[bpfiter.Object]uint64{bpfiter.NSProxy: 1})},
+		{TGID: 0, TID: 0, Comm: "hidden", Obj: objs(map[taskobj.Object]uint64{taskobj.NSProxy: 1})},
 	}}
 	k := inspect.KernelObjects(s, &s.Tasks[0])
-	if len(k.Objects) != int(bpfiter.NObjects) {
-		t.Fatalf("%d objects, want %d", len(k.Objects), bpfiter.NObjects)
+	if len(k.Objects) != int(taskobj.Count) {
+		t.Fatalf("%d objects, want %d", len(k.Objects), taskobj.Count)
 	}
 	tids := func(o inspect.KernelObject) []int {
 		var out []int
@@ -49,7 +50,7 @@ func TestKernelObjects(t *testing.T) {
 			t.Errorf("%s: shared with %v, want %v (by PID, then TID)", o.Name, got, w)
 		}
 	}
-	if io := k.Objects[bpfiter.IO]; io.ID != 0 || io.SharedWith == nil {
+	if io := k.Objects[taskobj.IO]; io.ID != 0 || io.SharedWith == nil {
 		t.Errorf("io: id %d shared_with %v, want none and []", io.ID, io.SharedWith)
 	}
 	var b bytes.Buffer

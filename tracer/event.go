@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/internal/taskobj"
 	"github.com/nsinspect/nsinspect/namespaces"
 )
 
@@ -37,29 +38,6 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
 
-// Object is a kernel object a task points to and may share, as the clone
-// flags decide: the index into Task.Obj.
-type Object int
-
-// The objects, in the order of the O_* enum in bpf/trace.bpf.c.
-const (
-	NSProxy Object = iota // task->nsproxy: new on every unshare of a namespace and every setns
-	Files                 // task->files (CLONE_FILES)
-	FS                    // task->fs (CLONE_FS)
-	MM                    // task->mm (CLONE_VM); none for kernel threads
-	Sighand               // task->sighand (CLONE_SIGHAND)
-	Signal                // task->signal (CLONE_THREAD)
-	Cred                  // task->real_cred
-	IO                    // task->io_context (CLONE_IO); none until the task does I/O
-	SysVSem               // task->sysvsem.undo_list (CLONE_SYSVSEM); none until semop(SEM_UNDO)
-	NObjects
-)
-
-var objectNames = [NObjects]string{"nsproxy", "files", "fs", "mm", "sighand", "signal", "cred", "io", "sysvsem"}
-
-// Name is the object's short name: "mm" is CLONE_VM's, "io" CLONE_IO's.
-func (o Object) Name() string { return objectNames[o] }
-
 // NLinks is len(namespaces.Links): the namespace slots of a Task.
 const NLinks = 10
 
@@ -80,7 +58,7 @@ type Task struct {
 	// NS per namespaces.Links entry.
 	NS [NLinks]NSRef
 	// Obj are this run's ids of the task's objects, 0 for a NULL pointer.
-	Obj [NObjects]uint64
+	Obj [taskobj.Count]uint64
 }
 
 // The task->flags bits the events name.
@@ -186,10 +164,10 @@ func (t *Tracer) task(r *traceNstTask) Task {
 		k.NS[i] = NSRef{Ino: uint64(r.NsInum[i]), ID: r.NsId[i]}
 	}
 	for i := range k.Obj {
-		k.Obj[i] = t.id(Object(i), r.Obj[i])
+		k.Obj[i] = t.id(taskobj.Object(i), r.Obj[i])
 	}
 	return k
 }
 
 // id renumbers a keyed hash as this run's small id of its kind.
-func (t *Tracer) id(o Object, h uint64) uint64 { return t.ids[o].id(h) }
+func (t *Tracer) id(o taskobj.Object, h uint64) uint64 { return t.ids[o].id(h) }

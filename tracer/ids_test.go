@@ -3,6 +3,8 @@ package tracer
 import (
 	"testing"
 	"unsafe"
+
+	"github.com/nsinspect/nsinspect/internal/taskobj"
 )
 
 func raw[T any](r *T) []byte { return unsafe.Slice((*byte)(unsafe.Pointer(r)), unsafe.Sizeof(*r)) }
@@ -45,26 +47,26 @@ func TestDecodeExitForgets(t *testing.T) {
 	tr := &Tracer{}
 	tr.newIDs(maxIDs)
 	fork := traceNstEvent{Kind: uint32(Fork)}
-	fork.A.Obj[Files], fork.B.Obj[Files] = 0x1234, 0x1234
-	fork.A.Obj[MM], fork.B.Obj[MM] = 0x99, 0x77
+	fork.A.Obj[taskobj.Files], fork.B.Obj[taskobj.Files] = 0x1234, 0x1234
+	fork.A.Obj[taskobj.MM], fork.B.Obj[taskobj.MM] = 0x99, 0x77
 	e, err := tr.decode(raw(&fork))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.A.Obj[Files] != 1 || e.B.Obj[Files] != 1 || e.A.Obj[MM] != 1 || e.B.Obj[MM] != 2 {
+	if e.A.Obj[taskobj.Files] != 1 || e.B.Obj[taskobj.Files] != 1 || e.A.Obj[taskobj.MM] != 1 || e.B.Obj[taskobj.MM] != 2 {
 		t.Fatalf("ids %v %v", e.A.Obj, e.B.Obj)
 	}
 	exit := traceNstExited{Kind: uint32(Exit), Tgid: 7, Tid: 7}
-	exit.Freed[Files] = 0x1234
-	exit.Freed[MM] = 0x77
+	exit.Freed[taskobj.Files] = 0x1234
+	exit.Freed[taskobj.MM] = 0x77
 	if e, err := tr.decode(raw(&exit)); e != nil || err != nil {
 		t.Fatalf("an exit of a process not followed: %+v, %v", e, err)
 	}
-	if tr.ids[Files].len() != 0 || tr.ids[MM].len() != 1 {
-		t.Errorf("after the exit: %d files, %d mm ids kept", tr.ids[Files].len(), tr.ids[MM].len())
+	if tr.ids[taskobj.Files].len() != 0 || tr.ids[taskobj.MM].len() != 1 {
+		t.Errorf("after the exit: %d files, %d mm ids kept", tr.ids[taskobj.Files].len(), tr.ids[taskobj.MM].len())
 	}
 	e, _ = tr.decode(raw(&fork))
-	if e.A.Obj[Files] != 2 || e.A.Obj[MM] != 1 || e.B.Obj[MM] != 3 {
+	if e.A.Obj[taskobj.Files] != 2 || e.A.Obj[taskobj.MM] != 1 || e.B.Obj[taskobj.MM] != 3 {
 		t.Errorf("after the exit: ids %v %v, want a new files id and mm 1, 3", e.A.Obj, e.B.Obj)
 	}
 	exit.Followed = 1

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/bpfload"
+	"github.com/nsinspect/nsinspect/internal/taskobj"
 )
 
 // ErrUnsupported: the kernel lacks what the tracer needs (a BPF ring
@@ -52,7 +53,7 @@ type Tracer struct {
 	objs  traceObjects
 	links []link.Link
 	rd    *ringbuf.Reader
-	ids   [NObjects]*idTable
+	ids   [taskobj.Count]*idTable
 }
 
 // Open loads and attaches the programs. Errors that mean "not here" wrap

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/internal/taskobj"
 	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/namespaces"
 )
@@ -78,7 +79,7 @@ func TestUnshareNetFork(t *testing.T) {
 	if fork.A.NS != fork.B.NS || fork.B.NS[net] != un.B.NS[net] {
 		t.Errorf("fork child namespaces %v, parent %v, new net %v", fork.B.NS, fork.A.NS, un.B.NS[net])
 	}
-	if fork.A.Obj[MM] == fork.B.Obj[MM] || fork.A.Obj[Files] == fork.B.Obj[Files] {
+	if fork.A.Obj[taskobj.MM] == fork.B.Obj[taskobj.MM] || fork.A.Obj[taskobj.Files] == fork.B.Obj[taskobj.Files] {
 		t.Errorf("fork shares mm or files: %v %v", fork.A.Obj, fork.B.Obj)
 	}
 }
@@ -141,7 +142,7 @@ func TestExitForgetsIDs(t *testing.T) {
 	if fork == nil || !exited[fork.B.TGID] {
 		t.Fatalf("no fork, or no exit of its child: %d events, exits %v", len(evs), exited)
 	}
-	for _, o := range []Object{Files, FS, MM, Sighand, Signal, Cred} {
+	for _, o := range []taskobj.Object{taskobj.Files, taskobj.FS, taskobj.MM, taskobj.Sighand, taskobj.Signal, taskobj.Cred} {
 		for _, el := range tr.ids[o].byHash {
 			if el.Value.(*idEntry).id == fork.B.Obj[o] {
 				t.Errorf("%s id %d of the exited child is still in the table", o.Name(), fork.B.Obj[o])

@@ -9,7 +9,7 @@
 #define NSI_H
 
 #define NSI_NLINKS 10	/* the /proc/PID/ns links, in namespaces.Links order */
-#define NSI_NOBJS 9	/* the per-task kernel objects, in objects.go order */
+#define NSI_NOBJS 9	/* the per-task kernel objects, in taskobj.Object order */
 #define NSI_NAME 64	/* bytes of a dentry name kept by fdwalk */
 #define NSI_FDWALK_MAX 128 /* fds per fdwalk run: one run must fit the seq_file buffer */
 

@@ -8,7 +8,7 @@
 #define NST_H
 
 #define NST_NLINKS 10 /* the /proc/PID/ns links, in namespaces.Links order */
-#define NST_NOBJS 9   /* the per-task kernel objects, in tracer.Object order */
+#define NST_NOBJS 9   /* the per-task kernel objects, in taskobj.Object order */
 
 enum nst_kind {
 	NST_FORK = 1,    /* task_newtask: a new task */

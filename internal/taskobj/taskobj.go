@@ -1,12 +1,12 @@
-package bpfiter
+package taskobj
 
-// Object is one of the kernel objects a task points to and may share with
-// other tasks, as the clone flags decide: the index into Task.Obj.
+// Object is one of the kernel objects of a task: the index into a task's
+// object ids.
 type Object int
 
-// The objects, in the order of the O_* enum in bpf/tasks.bpf.c.
+// The objects, in the order of the O_* enum in bpf/include/objid.h.
 const (
-	NSProxy Object = iota // task->nsproxy: a new one on every unshare and setns
+	NSProxy Object = iota // task->nsproxy: a new one on every unshare of a namespace and every setns
 	Files                 // task->files (CLONE_FILES)
 	FS                    // task->fs (CLONE_FS)
 	MM                    // task->mm (CLONE_VM); none for kernel threads
@@ -15,10 +15,10 @@ const (
 	Cred                  // task->real_cred
 	IO                    // task->io_context (CLONE_IO); none until the task does I/O
 	SysVSem               // task->sysvsem.undo_list (CLONE_SYSVSEM); none until semop(SEM_UNDO)
-	NObjects
+	Count                 // the number of objects
 )
 
-var objectNames = [NObjects]struct{ name, field string }{
+var names = [Count]struct{ name, field string }{
 	{"nsproxy", "task->nsproxy"},
 	{"files", "task->files"},
 	{"fs", "task->fs"},
@@ -31,15 +31,15 @@ var objectNames = [NObjects]struct{ name, field string }{
 }
 
 // Name is the object's short name, as kcmp(2) and the clone flags call
-// it where they do: "files", "vm" is "mm" here.
-func (o Object) Name() string { return objectNames[o].name }
+// it where they do: "files"; "vm" is "mm" here, and CLONE_IO's is "io".
+func (o Object) Name() string { return names[o].name }
 
 // Field is the task_struct member the id was taken from.
-func (o Object) Field() string { return objectNames[o].field }
+func (o Object) Field() string { return names[o].field }
 
-// Objects lists every object, in order.
-func Objects() []Object {
-	out := make([]Object, NObjects)
+// All lists every object, in order.
+func All() []Object {
+	out := make([]Object, Count)
 	for i := range out {
 		out[i] = Object(i)
 	}
