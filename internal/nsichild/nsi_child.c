@@ -95,15 +95,19 @@ __attribute__((naked)) static void nsi_restorer(void)
 #elif defined(__aarch64__)
 
 /* svc #0: number in x8, arguments in x0-x5, result in x0. The kernel
- * preserves every other general register. */
+ * preserves every other general register. NSI_SVC_REGS declares x8 and
+ * x0-x4, which both calls below fill the same way. */
+#define NSI_SVC_REGS(nr, a1, a2, a3, a4, a5)         \
+	register long x8 __asm__("x8") = (nr);       \
+	register long x0 __asm__("x0") = (a1);       \
+	register long x1 __asm__("x1") = (a2);       \
+	register long x2 __asm__("x2") = (a3);       \
+	register long x3 __asm__("x3") = (a4);       \
+	register long x4 __asm__("x4") = (a5)
+
 static long nsi_syscall(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
 {
-	register long x8 __asm__("x8") = nr;
-	register long x0 __asm__("x0") = a1;
-	register long x1 __asm__("x1") = a2;
-	register long x2 __asm__("x2") = a3;
-	register long x3 __asm__("x3") = a4;
-	register long x4 __asm__("x4") = a5;
+	NSI_SVC_REGS(nr, a1, a2, a3, a4, a5);
 	register long x5 __asm__("x5") = a6;
 	__asm__ volatile("svc #0"
 			 : "+r"(x0)
@@ -120,12 +124,7 @@ static long nsi_syscall(long nr, long a1, long a2, long a3, long a4, long a5, lo
 static long nsi_clone(long nr, long a1, long a2, long a3, long a4, long a5,
 		      int (*fn)(void *), void *arg)
 {
-	register long x8 __asm__("x8") = nr;
-	register long x0 __asm__("x0") = a1;
-	register long x1 __asm__("x1") = a2;
-	register long x2 __asm__("x2") = a3;
-	register long x3 __asm__("x3") = a4;
-	register long x4 __asm__("x4") = a5;
+	NSI_SVC_REGS(nr, a1, a2, a3, a4, a5);
 	register void *x19 __asm__("x19") = (void *)fn;
 	register void *x20 __asm__("x20") = arg;
 	__asm__ volatile("svc #0\n\t"
