@@ -175,8 +175,9 @@ func parentOnly(t *testing.T) (key, source, holders string, want []any) {
 }
 
 // unbornPID: `unshare -p` without --fork. Its new pid namespace has no
-// process yet; /proc/PID/ns/pid_for_children answers ENOENT, and
-// PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE (Linux 6.11) opens it.
+// process yet; /proc/PID/ns/pid_for_children answers ENOENT (before
+// Linux 7.1), and PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE (Linux 6.11) opens
+// it.
 func unbornPID(t *testing.T) (key, source, holders string, want []any) {
 	testutil.RequireCommand(t, "unshare", "util-linux")
 	if !features.Has(features.PidfdNamespaces) {
@@ -185,7 +186,14 @@ func unbornPID(t *testing.T) (key, source, holders string, want []any) {
 	cmd := testutil.StartReady(t, "unshare", "-p", "sh", "-c", "echo ready; exec sleep 1000")
 	pid := cmd.Process.Pid
 	testutil.WaitComm(t, pid, "sleep")
-	if _, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid_for_children", pid)); err == nil || !os.IsNotExist(err) {
+	link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid_for_children", pid))
+	switch {
+	case features.PidForChildrenBeforeInit():
+		// From Linux 7.1 the link opens before the namespace's init.
+		if err != nil || !strings.HasPrefix(link, "pid:[") {
+			t.Fatalf("pid_for_children of %d before its first child: %q, %v; Linux 7.1 and later were seen to open it", pid, link, err)
+		}
+	case err == nil || !os.IsNotExist(err):
 		t.Fatalf("pid_for_children of %d before its first child: %v; the kernel was seen answering ENOENT", pid, err)
 	}
 	pidfd, err := linux.PidfdOpen(pid)
