@@ -46,6 +46,15 @@ const AutoThreads = 1500
 // over with BPF where BPF can run. Otherwise BPF runs, falling back to
 // /proc on any failure. Auto is meant to be a pass's only source: starting
 // over drops what the pass recorded before.
+//
+// Where the kernel has listns(2) (Linux 6.19) and this process may see
+// every namespace (ListnsUsable), Auto then asks listns once and adds
+// each active namespace the pass missed, as the Listns source does
+// (marked model.FromListns), so that it lists at least what listns
+// does. The model's Source stays the pass's, proc or bpf. That costs one
+// listns(2) call per 512 namespaces and a map of the ids found when the
+// pass missed nothing (BenchmarkAutoListns), an open_by_handle_at(2) and
+// the climb's ioctls for each namespace it missed.
 type Auto struct {
 	// loadavg reads /proc/loadavg; nil reads the real one.
 	loadavg func() ([]byte, error)
@@ -54,8 +63,26 @@ type Auto struct {
 // Name is "auto".
 func (Auto) Name() string { return "auto" }
 
-// Discover runs the source that preferBPF picks.
+// Discover runs the source that preferBPF picks, then adds what
+// listns(2) lists that it missed (addListed), where listns gives the
+// whole list.
 func (a Auto) Discover(p *Pass) error {
+	if err := a.pass(p); err != nil {
+		return err
+	}
+	if ListnsUsable() != nil {
+		return nil
+	}
+	// The pass is the answer; listns only adds to it. Its failure is
+	// said, not fatal.
+	if _, _, err := p.addListed(); err != nil {
+		p.note = joinNote(p.note, "listns(2) failed ("+err.Error()+"); the "+p.source+" pass's answer only")
+	}
+	return nil
+}
+
+// pass runs the /proc walk or BPF, as preferBPF picks.
+func (a Auto) pass(p *Pass) error {
 	if !a.facts(p).preferBPF(p.opt) {
 		if err := (Proc{}).Discover(p); err != nil {
 			return err
@@ -71,6 +98,13 @@ func (a Auto) Discover(p *Pass) error {
 		p.reset()
 	}
 	return bpfOrProc(p)
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
 
 // bpfOrProc runs BPF, or /proc with a note where BPF fails.

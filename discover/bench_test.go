@@ -11,8 +11,8 @@ import (
 )
 
 // BenchmarkDiscover runs a pass over the host as it is, through /proc
-// (proc: GOMAXPROCS workers; proc-1worker; proc-tasks), through listns(2)
-// and a /proc walk without fd tables (listns), through the BPF
+// (proc: GOMAXPROCS workers; proc-1worker; proc-tasks), through the /proc
+// walk and then listns(2) (listns), through the BPF
 // iterators (bpf, bpf-tasks; the load of the programs included, as in one
 // CLI run) and through Auto (auto, auto-tasks: whichever it picks here).
 // The -tasks passes are what nsproxy, graph and kthreads ask for. Run it
@@ -80,4 +80,31 @@ func hostThreads() (int, error) {
 		return 0, err
 	}
 	return parseLoadavgThreads(string(b))
+}
+
+// BenchmarkListnsAfterPass is what Auto adds to a pass where listns(2)
+// shows every namespace, when the pass missed nothing: one listns call
+// per 512 namespaces and a lookup of each id among those found. Linux
+// 6.19+, as root; TestAutoAddsWhatListnsLists logs the same in the
+// kernel matrix.
+func BenchmarkListnsAfterPass(b *testing.B) {
+	testutil.RequireRoot(b)
+	if err := ListnsUsable(); err != nil {
+		b.Fatal(err)
+	}
+	p := &Pass{reg: newRegistry(), socks: newNetSockets()}
+	p.nsfsDev, _ = nsfsDev(p.procRoot())
+	defer p.reg.close()
+	if err := (Proc{}).Discover(p); err != nil {
+		b.Fatal(err)
+	}
+	if _, _, err := p.addListed(); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, _, err := p.addListed(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(p.reg.order)), "namespaces")
 }

@@ -63,16 +63,14 @@ type Pass struct {
 	reg    *registry
 	found  []*findings
 	denied model.Denied
-	// source and note are what Auto decided (model.Model's Source and
-	// Note); other sources leave them empty.
+	// source and note are model.Model's Source and Note: what Auto
+	// decided, and the listns source's filtered view; other sources
+	// leave them empty.
 	source, note string
 	// nsfsDev is the device of the nsfs superblock, on which every
 	// namespace's inode lives (0 if it could not be learnt).
 	nsfsDev uint64
 	socks   *netSockets
-	// noFDs: the /proc walk reads no fd table (the listns source, which
-	// learns of fd-held namespaces from the kernel's list instead).
-	noFDs bool
 	// listed are the namespaces only listns found (see listnsSources).
 	listed []*entry
 }

@@ -10,9 +10,9 @@
 //
 // A Source is one small interface, Discover(*Pass). Proc is the /proc
 // walk; BPF reads the kernel's own task list through bpfiter's iterators;
-// Listns takes the kernel's list of active namespaces (listns(2), Linux
-// 6.19) beside a /proc walk that reads no fd table (see its doc for what
-// that adds and lacks). All record into the same registry, so that their
+// Listns is the /proc walk followed by the kernel's list of active
+// namespaces (listns(2), Linux 6.19), which adds what the walk missed
+// (see its doc for what each finds that the other does not). All record into the same registry, so that their
 // namespaces have the same identity (inode, and NS_GET_ID where the
 // kernel has it).
 //
@@ -26,9 +26,10 @@
 // kernel's structs: PID 1's links refused, or the walk refused any task's
 // links or fd table (as to a caller without CAP_SYS_PTRACE), and the pass
 // starts over. Where it wants BPF and BPF cannot run (root, BTF, Linux
-// 5.8+) it reads /proc and says why in model.Model.Note. It never runs
-// Listns, which is not the full answer (no fd or socket holders) and was
-// not measurably cheaper than the walk (docs/speed.md).
+// 5.8+) it reads /proc and says why in model.Model.Note. Where listns(2)
+// exists and shows this process every namespace, Auto then adds what the
+// pass missed from its list, as Listns does; the model's Source stays the
+// pass's.
 //
 // # The BPF source
 //

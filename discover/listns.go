@@ -3,6 +3,7 @@ package discover
 import (
 	"errors"
 	"fmt"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -12,31 +13,29 @@ import (
 	"github.com/nsinspect/nsinspect/namespaces"
 )
 
-// Listns is the kernel's own list of active namespaces (listns(2), Linux
-// 6.19) beside a /proc walk that reads the tasks' links and the nsfs bind
-// mounts but no fd table. listns names every namespace a task, an open
-// nsfs fd, a bind mount, or being an active namespace's parent or owner
-// keeps active, by id; the walk says which tasks are in each (NPROCS,
-// the lowest PID, threads, zombies) and where each is mounted; a
-// namespace the walk did not reach is opened by its id through an nsfs
-// file handle (linux.OpenNSByID) and its owner and parent asked as for
-// any other. One listed only by listns, and no namespace's parent or
-// owner, is marked model.FromListns: held by an fd, most likely, which
-// the /proc walk finds only by reading every fd of every process.
+// Listns is the /proc walk (Proc: tasks, threads, fd tables, sockets and
+// nsfs bind mounts, with every holder it finds) followed by the kernel's
+// own list of active namespaces (listns(2), Linux 6.19), from which it
+// adds each namespace the walk did not reach, opened by its id through
+// an nsfs file handle (linux.OpenNSByID) and climbed from like any
+// other. A namespace found by both keeps the walk's holders; one listed
+// only by listns, and no namespace's parent or owner, is marked
+// model.FromListns: active, but its holder not found (an fd of a process
+// the walk was refused or did not see, a bind mount in a mount namespace
+// no task is in).
 //
-// What it lacks against Proc: the fd holders themselves (which pid, which
-// fd: FDs is empty), and namespaces held only by sockets. A socket pins
-// its network namespace (sk->sk_net) without making it active, so listns
-// leaves such a namespace out (and its owner, when nothing else holds
-// that), and this walk reads no socket; Proc finds both.
+// listns does not list everything the walk finds: a socket pins its
+// network namespace (sk->sk_net) without making it active, so a network
+// namespace held only by sockets is found by the walk's socket pass
+// alone (the kernel's selftest siocgskns_listns_visibility).
 //
-// Only a caller that may see every namespace gets the full list: the
-// kernel's may_see_all_namespaces() (kernel/nscommon.c), CAP_SYS_ADMIN
-// in the initial user namespace from the initial pid namespace. Any other
-// caller gets no error but a filtered subset (the namespaces it is in or
-// privileged over), so Discover decides by capability, never by errno,
-// and refuses with ErrListnsFiltered rather than list a subset as if it
-// were all.
+// Only a caller that may see every namespace gets listns's full list:
+// the kernel's may_see_all_namespaces() (kernel/nscommon.c),
+// CAP_SYS_ADMIN in the initial user namespace from the initial pid
+// namespace. Any other caller gets no error but a filtered subset (the
+// namespaces it is in or privileged over), which Discover adds to the
+// walk all the same and says so in the model's Note (decided by
+// capability, never by errno).
 type Listns struct{}
 
 // Name is "listns".
@@ -56,49 +55,42 @@ func (e *ListnsFilteredError) Error() string {
 
 func (e *ListnsFilteredError) Is(target error) bool { return target == ErrListnsFiltered }
 
-// Discover checks that the kernel has listns and that this process may
-// see every namespace, walks /proc without fd tables, then adds what
+// Discover checks that the kernel has listns, walks /proc, then adds what
 // listns lists that the walk did not find. Every error it returns came
-// before anything was recorded in p: one matching features.ErrMissing
-// (no listns on this kernel) or ErrListnsFiltered.
+// before anything was recorded in p, but one of listns(2) itself: one
+// matching features.ErrMissing means no listns on this kernel.
 func (Listns) Discover(p *Pass) error {
-	if err := ListnsUsable(); err != nil {
+	if err := features.Missing(features.Listns, "--source listns"); err != nil {
 		return err
 	}
-	p.noFDs = true
-	defer func() { p.noFDs = false }()
 	if err := (Proc{}).Discover(p); err != nil {
 		return err
 	}
-	// After the walk: its fds hold only namespaces tasks were in, which
-	// are active anyway, and a namespace it found is not opened again.
-	ids, err := linux.Listns(0)
+	added, unopened, err := p.addListed()
 	if err != nil {
-		return fmt.Errorf("listing the active namespaces: %w", err)
+		return err
 	}
-	known := make(map[uint64]bool, len(p.reg.order))
-	for _, e := range p.reg.order {
-		known[e.ns.ID] = true
-	}
-	for _, id := range ids {
-		if known[id] {
-			continue
-		}
-		fd, err := linux.OpenNSByID(id)
-		if err != nil {
-			continue // inactive since listns ran: nothing holds it any more
-		}
-		e, err := p.reg.adopt(fd, 0, 0)
-		if err != nil {
-			continue
-		}
-		p.listed = append(p.listed, e)
+	if why := mayListAll(); why != "" {
+		p.note = filteredNote(why, added, unopened)
 	}
 	return nil
 }
 
-// ListnsUsable returns nil where the Listns source can run: the kernel
-// has listns(2) and this process may see every namespace. Its errors
+// filteredNote is the one note of a listns pass that listns showed only
+// a subset.
+func filteredNote(why string, added, unopened int) string {
+	s := "listns(2) showed a filtered view (" + why + "): only the namespaces this process is in or privileged over; the /proc walk found the rest it could read"
+	if added+unopened > 0 {
+		s += "; listns added " + strconv.Itoa(added) + " the walk missed"
+		if unopened > 0 {
+			s += " and listed " + strconv.Itoa(unopened) + " it may not open"
+		}
+	}
+	return s
+}
+
+// ListnsUsable returns nil where listns(2) gives the whole list: the
+// kernel has it and this process may see every namespace. Its errors
 // match features.ErrMissing or ErrListnsFiltered.
 func ListnsUsable() error {
 	if err := features.Missing(features.Listns, "--source listns"); err != nil {
@@ -108,6 +100,47 @@ func ListnsUsable() error {
 		return &ListnsFilteredError{Why: why}
 	}
 	return nil
+}
+
+// addListed calls listns(2) (one call per 512 namespaces) and adds every
+// active namespace the pass has not found, opened through an nsfs file
+// handle. It returns how many it added and how many it could not open
+// for want of privilege (a filtered caller may list a namespace it owns
+// but is not in); one that went inactive since listns answered is
+// neither. Called once the walk is done: the pass's own fds hold only
+// namespaces it found, and a namespace it found is not opened again. It
+// climbs the hierarchy first (Run climbs only from what it adds), so
+// that a parent or owner the climb reaches is not counted as missed.
+func (p *Pass) addListed() (added, unopened int, err error) {
+	p.reg.relatives()
+	ids, err := linux.Listns(0)
+	if err != nil {
+		return 0, 0, fmt.Errorf("listing the active namespaces: %w", err)
+	}
+	known := make(map[uint64]struct{}, len(p.reg.order))
+	for _, e := range p.reg.order {
+		known[e.ns.ID] = struct{}{}
+	}
+	for _, id := range ids {
+		if _, ok := known[id]; ok {
+			continue
+		}
+		fd, err := linux.OpenNSByID(id)
+		if err != nil {
+			if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+				unopened++
+			}
+			continue // or inactive since listns ran: nothing holds it any more
+		}
+		n := len(p.reg.order)
+		e, err := p.reg.adopt(fd, 0, 0)
+		if err != nil || len(p.reg.order) == n {
+			continue // gone, or known by its inode (a kernel without ids)
+		}
+		p.listed = append(p.listed, e)
+		added++
+	}
+	return added, unopened, nil
 }
 
 // listnsSources marks the namespaces only listns found that the

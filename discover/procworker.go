@@ -63,9 +63,6 @@ type worker struct {
 	tasks  bool // record every task (Options.Tasks)
 	procfd int
 	self   bool // reading the discovering process itself: skip its own fds (registry.own)
-	// noFDs leaves fd tables unread (Pass.noFDs): no fd or socket
-	// holders, no KCMP_FILES per thread.
-	noFDs bool
 
 	cache map[uint64]*entry // inode -> entry, valid for the whole pass
 	f     *findings
@@ -85,7 +82,7 @@ type worker struct {
 
 func newWorker(p *Pass, procfd int) *worker {
 	return &worker{
-		reg: p.reg, tasks: p.opt.Tasks, procfd: procfd, noFDs: p.noFDs,
+		reg: p.reg, tasks: p.opt.Tasks, procfd: procfd,
 		cache:   make(map[uint64]*entry, 256),
 		sockets: make(map[uint64]uint64, 64),
 		nsfsDev: p.nsfsDev,
@@ -227,9 +224,7 @@ func (w *worker) process(pid int) {
 	if unix.Fstatat(dfd, "../task", &st, 0) == nil && st.Nlink > 3 {
 		w.threads(dfd, pid, &links)
 	}
-	if !w.noFDs {
-		w.fds(dfd, pid, links[netLink])
-	}
+	w.fds(dfd, pid, links[netLink])
 }
 
 // isZombie reads the State of the process whose ns directory is dfd.
@@ -393,11 +388,9 @@ func (w *worker) threads(dfd, pid int, leader *[10]*entry) {
 		// ESRCH: the thread exited. Another error (ENOSYS without
 		// CONFIG_KCMP) reads its table anyway: fds drops the holders
 		// it shares with the leader's.
-		if !w.noFDs {
-			if r, err := linux.Kcmp(pid, tid, linux.KCMP_FILES, 0, 0); r != 0 && !errors.Is(err, unix.ESRCH) {
-				base := "../task/" + strconv.Itoa(tid) + "/"
-				w.tables = append(w.tables, fdTable{dfd: dfd, base: base, dir: base + "fd", tid: tid, thread: true, net: links[netLink]})
-			}
+		if r, err := linux.Kcmp(pid, tid, linux.KCMP_FILES, 0, 0); r != 0 && !errors.Is(err, unix.ESRCH) {
+			base := "../task/" + strconv.Itoa(tid) + "/"
+			w.tables = append(w.tables, fdTable{dfd: dfd, base: base, dir: base + "fd", tid: tid, thread: true, net: links[netLink]})
 		}
 		for i, e := range links {
 			if e != leader[i] {

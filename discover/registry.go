@@ -47,6 +47,9 @@ type registry struct {
 	held  map[int]bool // fds the registry owns, to skip in its own fd table
 	// caller is Options.OwnFDs: fds of ours that are not holders either.
 	caller map[int]bool
+	// climbed is how many of order relatives has climbed from, and
+	// deniedRelatives how many of its ioctls were refused.
+	climbed, deniedRelatives int
 }
 
 func newRegistry() *registry {
@@ -183,17 +186,19 @@ func (r *registry) releaseMounts(e *entry) {
 // nothing new turns up. For a user namespace both ioctls answer its
 // parent (ioctl_ns(2): a user namespace is owned by its parent), so one
 // call sets Parent and Owner alike (the rule is in the model package doc).
-// It returns how many ioctls were refused for lack of privilege.
-func (r *registry) relatives() (deniedN int) {
-	for i := 0; i < len(r.order); i++ {
-		e := r.order[i]
+// It returns how many ioctls were refused for lack of privilege. A
+// second call climbs only from the namespaces registered since the
+// first (what listns added), and returns the refusals of both.
+func (r *registry) relatives() int {
+	for ; r.climbed < len(r.order); r.climbed++ {
+		e := r.order[r.climbed]
 		if e.fd < 0 {
 			continue // the BPF source read its relatives with it
 		}
 		if e.ns.Type == namespaces.User {
 			p, err := r.relative(e, linux.NsGetParent, model.FromParent)
 			if err != nil && procinfo.IsDenied(err) {
-				deniedN++
+				r.deniedRelatives++
 			}
 			e.ns.Parent, e.ns.Owner = p, p
 			continue
@@ -201,7 +206,7 @@ func (r *registry) relatives() (deniedN int) {
 		if o, err := r.relative(e, linux.NsGetUserns, model.FromOwner); err == nil {
 			e.ns.Owner = o
 		} else if procinfo.IsDenied(err) {
-			deniedN++
+			r.deniedRelatives++
 		}
 		if !e.ns.Type.Hierarchical() {
 			continue
@@ -209,10 +214,10 @@ func (r *registry) relatives() (deniedN int) {
 		if p, err := r.relative(e, linux.NsGetParent, model.FromParent); err == nil {
 			e.ns.Parent = p
 		} else if procinfo.IsDenied(err) {
-			deniedN++
+			r.deniedRelatives++
 		}
 	}
-	return deniedN
+	return r.deniedRelatives
 }
 
 // hierarchySources sets the parent and owner sources of every source's

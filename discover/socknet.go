@@ -94,16 +94,27 @@ func (w *worker) readNetSockets(dfd int, base string, net uint64) map[uint64]str
 	if !in() {
 		return nil
 	}
+	inos := NetListSockets(func(name string) ([]byte, error) { return readFile(dfd, base+name, &w.fileBuf) })
+	if !in() {
+		return nil
+	}
+	return inos
+}
+
+// NetListSockets returns the inodes of the sockets that the socket lists
+// of one task's /proc/PID/net show, read through read ("net/unix",
+// "net/tcp", ...): sockets of the task's network namespace (the lists
+// show only their own namespace's). A list the kernel lacks is skipped.
+// A socket not among them may still be in that namespace (a TCP or UDP
+// socket not bound yet, a protocol without a list): only SIOCGSKNS says.
+func NetListSockets(read func(name string) ([]byte, error)) map[uint64]struct{} {
 	inos := make(map[uint64]struct{}, 256)
 	for _, l := range netLists {
-		b, err := readFile(dfd, base+"net/"+l.name, &w.fileBuf)
+		b, err := read("net/" + l.name)
 		if err != nil {
 			continue
 		}
 		socketInodes(b, l.field, inos)
-	}
-	if !in() {
-		return nil
 	}
 	return inos
 }

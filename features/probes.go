@@ -122,8 +122,8 @@ func init() {
 			"`struct` exits 4 unless --btf FILE names a vmlinux or raw BTF"},
 			func() (*bool, string) { return exists("/sys/kernel/btf/vmlinux") }},
 		Listns: {Feature{"listns", "6.19",
-			"ls --source listns lists the kernel's active namespaces, finding those held only by fds without reading any fd table",
-			"--source listns exits 4; the other sources are unchanged"},
+			"ls --source listns, and auto as root, add the kernel's active namespaces the pass missed (one listns call per 512 namespaces)",
+			"--source listns exits 4; auto lists what its proc or bpf pass finds"},
 			func() (*bool, string) {
 				return answer("listns(NULL, NULL, 0, 0)", linux.ListnsExists(), ifNot(unix.ENOSYS))
 			}},

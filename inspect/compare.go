@@ -112,6 +112,12 @@ func CompareTasks(argA, argB string, kernel bool) (Compare, error) {
 		return Compare{}, err
 	}
 	notePodSharing(r)
+	if r.FDError == "" {
+		// Both fd tables could be listed: name each task's sockets in
+		// other network namespaces (best-effort, as the fd rows).
+		r.A.OtherNetSockets = otherNetSocketsOf(a)
+		r.B.OtherNetSockets = otherNetSocketsOf(b)
+	}
 	out := Compare{Report: r}
 	if kernel {
 		if out.Kernel, err = kernelWitness(r, a, b); err != nil {
@@ -144,4 +150,15 @@ func openTask(arg string) (*procinfo.Proc, error) {
 		return nil, err
 	}
 	return r.Proc, nil
+}
+
+// otherNetSocketsOf is OtherNetSockets against the task's own net link;
+// nil where either cannot be read.
+func otherNetSocketsOf(p *procinfo.Proc) []sharing.SocketNet {
+	net, err := p.Namespace("net")
+	if err != nil {
+		return nil
+	}
+	socks, _ := OtherNetSockets(p, net)
+	return socks
 }

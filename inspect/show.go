@@ -8,6 +8,7 @@ import (
 	"github.com/nsinspect/nsinspect/engine"
 	"github.com/nsinspect/nsinspect/procinfo"
 	"github.com/nsinspect/nsinspect/schema"
+	"github.com/nsinspect/nsinspect/sharing"
 )
 
 // Show is one task in `show --json`: what /proc exposes of its
@@ -37,8 +38,11 @@ type Show struct {
 	Umask     string             `json:"umask,omitempty"` // octal, "0022"
 	Signals   map[string]Signals `json:"signals"`         // SigPnd, ShdPnd, SigBlk, SigIgn, SigCgt
 	NS        []ShowNS           `json:"namespaces"`
-	Missing   []Missing          `json:"unavailable,omitempty"`
-	Note      string             `json:"note,omitempty"`
+	// OtherNetSockets are its sockets made in another network namespace
+	// than its net link's (OtherNetSockets).
+	OtherNetSockets []sharing.SocketNet `json:"sockets_other_netns,omitempty"`
+	Missing         []Missing           `json:"unavailable,omitempty"`
+	Note            string              `json:"note,omitempty"`
 	// Kernel is the task's kernel objects, with --kernel only.
 	Kernel *Kernel `json:"kernel,omitempty"`
 }
@@ -132,6 +136,9 @@ func ReadShow(p *procinfo.Proc) (Show, error) {
 		}
 		out.NS = append(out.NS, j)
 	}
+	if !out.Zombie && !out.Kthread {
+		out.otherNetSockets(p, t)
+	}
 	for _, m := range t.Missing {
 		if link, ok := strings.CutPrefix(m.Field, "ns/"); ok {
 			for i := range out.NS {
@@ -165,6 +172,24 @@ func ReadShow(p *procinfo.Proc) (Show, error) {
 			p.PID, strings.Join(refused, ", "), procinfo.DeniedHint("reading them"))}
 	}
 	return out, nil
+}
+
+// otherNetSockets names the task's sockets made in another network
+// namespace than its net link's. A refusal (pidfd_getfd needs
+// CAP_SYS_PTRACE over the task) is said under unavailable, without
+// changing the exit code: the sockets are an extra beside the task's
+// own fields.
+func (out *Show) otherNetSockets(p *procinfo.Proc, t *procinfo.Task) {
+	for _, l := range t.Namespaces {
+		if l.Link.Name != "net" || l.Err != nil {
+			continue
+		}
+		socks, err := OtherNetSockets(p, l.NS)
+		out.OtherNetSockets = socks
+		if err != nil && procinfo.IsDenied(err) {
+			out.Missing = append(out.Missing, Missing{"sockets_other_netns", "needs " + procinfo.PtraceNeed + " (pidfd_getfd)"})
+		}
+	}
 }
 
 // showField is the name show's JSON gives a field of the snapshot.

@@ -14,8 +14,8 @@ import (
 // The one place --source is read, for a command's single pass
 // (Discover) and for serve's passes to come (OpenSource): auto, bpf,
 // listns or proc; bpf where BPF cannot run, and listns on a kernel without
-// listns(2) or for a caller it would show a filtered subset, are exit 4
-// with the reason. What the
+// listns(2), are exit 4 with the reason (for a caller listns(2) shows a
+// filtered subset, the listns source says so in a note). What the
 // caller should tell the user besides the answer comes back as notes,
 // each "note: ..." or "warning: ...", for it to print.
 
@@ -74,8 +74,13 @@ func OpenSource(name string) (src discover.Source, close func(), notes []string,
 	case "proc":
 		return discover.Proc{}, nop, nil, nil
 	case "listns":
-		// Decided once, as bpf is: a pass that cannot run fails here.
-		if err := discover.ListnsUsable(); err != nil {
+		// Decided once, as bpf is: a pass that cannot run fails here;
+		// one that would see a filtered view says so once.
+		err := discover.ListnsUsable()
+		if errors.Is(err, discover.ErrListnsFiltered) {
+			return discover.Listns{}, nop, []string{"note: " + err.Error() + "; each pass adds that subset to its /proc walk"}, nil
+		}
+		if err != nil {
 			return nil, nil, nil, listnsUnavailable(err)
 		}
 		return discover.Listns{}, nop, nil, nil
@@ -100,20 +105,14 @@ func badSource(name string) error {
 	return BadInputf("--source %q: not one of auto, bpf, listns, proc", name)
 }
 
-// listnsUnavailable is the one line for --source listns where it cannot
-// give the whole list; nil for any other error.
+// listnsUnavailable is the one line for --source listns on a kernel
+// without listns(2); nil for any other error.
 func listnsUnavailable(err error) error {
-	switch {
-	case errors.Is(err, features.ErrMissing):
-		var m *features.MissingError
-		errors.As(err, &m)
-		return Wrap(ErrUnsupported, err, "--source listns: this kernel (Linux %s) has no listns(2), which Linux %s added (--source proc reads /proc instead)", features.Kernel().Release, m.Since)
-	case errors.Is(err, discover.ErrListnsFiltered):
-		var f *discover.ListnsFilteredError
-		errors.As(err, &f)
-		return Wrap(ErrPrivilege, err, "--source listns: %v: run as root in the initial user and pid namespaces, or use --source proc", f)
+	var m *features.MissingError
+	if !errors.As(err, &m) {
+		return nil
 	}
-	return nil
+	return Wrap(ErrUnsupported, err, "--source listns: this kernel (Linux %s) has no listns(2), which Linux %s added (--source proc reads /proc instead)", features.Kernel().Release, m.Since)
 }
 
 func bpfUnavailable(err error) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,21 +18,31 @@ import (
 	"github.com/nsinspect/nsinspect/internal/testutil"
 )
 
-// namedNetnsGone makes a network namespace with `ip netns add`, returns
-// its path and ls key, and deletes it with `ip netns del` at cleanup if
-// the test has not (also when it fails half-way).
-func namedNetnsGone(t *testing.T, suffix string) (path, key string) {
+// mountedNetns makes a network namespace as `ip netns add` does (a file
+// under /run/netns bind-mounted over the ns link of a process made in it,
+// which then exits) without iproute2, which the kernel matrix's VMs lack,
+// returns its path and ls key, and removes it at cleanup if the test has
+// not (also when it fails half-way).
+func mountedNetns(t *testing.T, suffix string) (path, key string) {
 	t.Helper()
-	name := fmt.Sprintf("nsinspect-it-%d-%s", os.Getpid(), suffix)
-	testutil.MustRun(t, testutil.Command(t, testutil.Quick, "ip", "netns", "add", name))
-	path = "/run/netns/" + name
+	if err := os.MkdirAll("/run/netns", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path = fmt.Sprintf("/run/netns/nsinspect-it-%d-%s", os.Getpid(), suffix)
+	if err := os.WriteFile(path, nil, 0o444); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		if _, err := os.Stat(path); err == nil {
-			if _, err := testutil.Output(testutil.Command(t, testutil.Quick, "ip", "netns", "del", name)); err != nil {
-				t.Error(err)
-			}
+			netnsDel(t, path)
 		}
 	})
+	maker := startIn(t, &syscall.SysProcAttr{Cloneflags: unix.CLONE_NEWNET}, nil, "sleep", "1000")
+	if err := unix.Mount(fmt.Sprintf("/proc/%d/ns/net", maker.Process.Pid), path, "", unix.MS_BIND, ""); err != nil {
+		t.Fatalf("bind-mounting a netns on %s: %v", path, err)
+	}
+	maker.Process.Kill()
+	maker.Wait()
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
 		t.Fatal(err)
@@ -39,10 +50,16 @@ func namedNetnsGone(t *testing.T, suffix string) (path, key string) {
 	return path, "net:" + strconv.FormatUint(st.Ino, 10)
 }
 
+// netnsDel removes a namespace mountedNetns made as `ip netns del` does:
+// the mount detached, the file removed.
 func netnsDel(t *testing.T, path string) {
 	t.Helper()
-	name := strings.TrimPrefix(path, "/run/netns/")
-	testutil.MustRun(t, testutil.Command(t, testutil.Quick, "ip", "netns", "del", name))
+	if err := unix.Unmount(path, unix.MNT_DETACH); err != nil {
+		t.Errorf("unmounting %s: %v", path, err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Error(err)
+	}
 }
 
 // nsfsDev is the device every nsfs inode is on.
@@ -56,12 +73,12 @@ func nsfsDev(t *testing.T) uint64 {
 }
 
 // fdHeldThroughPath: a process holds a network namespace only through an
-// fd it opened on /run/netns/NAME, whose bind mount `ip netns del` then
-// removed. The fd's link reads "/" (the detached mount's path), not
+// fd it opened on /run/netns/NAME, whose bind mount was then removed (as
+// `ip netns del` does). The fd's link reads "/" (the detached mount's path), not
 // "net:[INODE]"; stat through it shows nsfs's device and the namespace's
 // inode, which is how the /proc walk knows it.
 func fdHeldThroughPath(t *testing.T) (key, source, holders string, want []any) {
-	path, key := namedNetnsGone(t, "fd")
+	path, key := mountedNetns(t, "fd")
 	holder := testutil.StartReady(t, "sh", "-c", "exec 7<"+path+"; echo ready; exec sleep 1000")
 	pid := holder.Process.Pid
 	testutil.WaitComm(t, pid, "sleep")
@@ -83,11 +100,11 @@ func fdHeldThroughPath(t *testing.T) (key, source, holders string, want []any) {
 
 // socketHeld: a thread of ours setns(2)s into a named network namespace,
 // makes a socket there and setns(2)s back; a sleep inherits the socket as
-// fd 3, we close ours and `ip netns del` removes the bind mount. The
+// fd 3, we close ours and the bind mount is removed. The
 // socket is the namespace's only reference. SIOCGSKNS on it opens the
 // namespace.
 func socketHeld(t *testing.T) (key, source, holders string, want []any) {
-	path, key := namedNetnsGone(t, "socket")
+	path, key := mountedNetns(t, "socket")
 	var sock int
 	_, err := testutil.OnThread(t, func() error {
 		back, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
@@ -158,8 +175,9 @@ func parentOnly(t *testing.T) (key, source, holders string, want []any) {
 }
 
 // unbornPID: `unshare -p` without --fork. Its new pid namespace has no
-// process yet; /proc/PID/ns/pid_for_children answers ENOENT, and
-// PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE (Linux 6.11) opens it.
+// process yet; /proc/PID/ns/pid_for_children answers ENOENT (before
+// Linux 7.1), and PIDFD_GET_PID_FOR_CHILDREN_NAMESPACE (Linux 6.11) opens
+// it.
 func unbornPID(t *testing.T) (key, source, holders string, want []any) {
 	testutil.RequireCommand(t, "unshare", "util-linux")
 	if !features.Has(features.PidfdNamespaces) {
@@ -168,7 +186,14 @@ func unbornPID(t *testing.T) (key, source, holders string, want []any) {
 	cmd := testutil.StartReady(t, "unshare", "-p", "sh", "-c", "echo ready; exec sleep 1000")
 	pid := cmd.Process.Pid
 	testutil.WaitComm(t, pid, "sleep")
-	if _, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid_for_children", pid)); err == nil || !os.IsNotExist(err) {
+	link, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/pid_for_children", pid))
+	switch {
+	case features.PidForChildrenBeforeInit():
+		// From Linux 7.1 the link opens before the namespace's init.
+		if err != nil || !strings.HasPrefix(link, "pid:[") {
+			t.Fatalf("pid_for_children of %d before its first child: %q, %v; Linux 7.1 and later were seen to open it", pid, link, err)
+		}
+	case err == nil || !os.IsNotExist(err):
 		t.Fatalf("pid_for_children of %d before its first child: %v; the kernel was seen answering ENOENT", pid, err)
 	}
 	pidfd, err := linux.PidfdOpen(pid)
@@ -211,53 +236,133 @@ func lsnsVersion(t *testing.T) [2]int {
 	return v
 }
 
+// bindMountOnly: a network namespace held only by its bind mount on
+// /run/netns/NAME, in our own mount namespace: NSFS names the path.
+func bindMountOnly(t *testing.T) (key, source, holders string, want []any) {
+	_, key = mountedNetns(t, "mount")
+	return key, "bindmount", "nsfs", nil
+}
+
+// lsSources are the sources TestLsHoldersAgree asks: listns where the
+// kernel has listns(2).
+func lsSources() []string {
+	if features.Has(features.Listns) {
+		return []string{"bpf", "proc", "listns"}
+	}
+	return []string{"bpf", "proc"}
+}
+
+// withoutMountPIDs is e with the pid of each bind mount dropped: the
+// process through which a source read its mount namespace's mountinfo,
+// any process in it.
+func withoutMountPIDs(e lsEntry) lsEntry {
+	out := lsEntry{}
+	for k, v := range e {
+		out[k] = v
+	}
+	if bms, ok := e["bindmounts"].([]any); ok {
+		var c []any
+		for _, b := range bms {
+			m := map[string]any{}
+			for k, v := range b.(map[string]any) {
+				if k != "pid" {
+					m[k] = v
+				}
+			}
+			c = append(c, m)
+		}
+		out["bindmounts"] = c
+	}
+	return out
+}
+
+// holderCases are the holders TestLsHoldersAgree makes, each returning
+// the namespace's ls key, its sources, and the key and value of its
+// holders.
+var holderCases = []struct {
+	name string
+	make func(*testing.T) (key, source, holders string, want []any)
+}{
+	{"fd-through-path", fdHeldThroughPath},
+	{"socket", socketHeld},
+	{"bindmount", bindMountOnly},
+	{"parent-only", parentOnly},
+	{"unborn-pid", unbornPID},
+}
+
 // TestLsHoldersAgree makes each kind of holder that only a closer look
 // finds, with real kernel objects and nothing else holding the namespace,
-// and checks that `ls --source proc` and `ls --source bpf` list it alike
-// (every key of the entry), with no process in it and the sources and
-// holders it was made with. util-linux 2.38's lsns lists none of them.
+// and checks that `ls --source proc`, `--source bpf` and, on Linux 6.19+,
+// `--source listns` list it alike (every key of the entry), with no
+// process in it and the sources and holders it was made with. A socket
+// does not make its network namespace active, so listns(2) itself does
+// not list the socket-held one: the listns source finds it, with its
+// holder, through its /proc walk. util-linux 2.38's lsns lists none of
+// them (TestLsHoldersMissedByLsns).
 func TestLsHoldersAgree(t *testing.T) {
 	requireBPF(t)
-	testutil.RequireCommand(t, "ip", "iproute2")
 	t.Cleanup(func() { testutil.NoChildren(t) })
-	for _, c := range []struct {
-		name string
-		make func(*testing.T) (key, source, holders string, want []any)
-	}{
-		{"fd-through-path", fdHeldThroughPath},
-		{"socket", socketHeld},
-		{"parent-only", parentOnly},
-		{"unborn-pid", unbornPID},
-	} {
+	for _, c := range holderCases {
 		t.Run(c.name, func(t *testing.T) {
 			key, source, holders, want := c.make(t)
 			ls := map[string]lsEntry{}
-			for _, src := range []string{"bpf", "proc"} {
+			for _, src := range lsSources() {
 				all := decodeLs(t, "ls --source "+src, mustRun(t, "ls", "--source", src, "--json"))
 				e := all[key]
 				if e == nil {
 					t.Errorf("%s: ls --source %s does not list it", key, src)
 					continue
 				}
-				ls[src] = e
+				ls[src] = withoutMountPIDs(e)
 				if got := fmt.Sprint(e["sources"]); got != "["+strings.ReplaceAll(source, ",", " ")+"]" {
 					t.Errorf("%s: ls --source %s: sources %s, want [%s]", key, src, got, source)
 				}
 				if fmt.Sprint(e["nprocs"]) != "0" || e["pid"] != nil {
 					t.Errorf("%s: ls --source %s: nprocs %v pid %v, want 0 and null", key, src, e["nprocs"], e["pid"])
 				}
-				if holders != "" && !reflect.DeepEqual(e[holders], any(want)) {
+				switch {
+				case holders == "nsfs":
+					if path := "/run/netns/nsinspect-it-" + strconv.Itoa(os.Getpid()) + "-mount"; e["nsfs"] != path {
+						t.Errorf("%s: ls --source %s: nsfs %v, want %s", key, src, e["nsfs"], path)
+					}
+				case holders != "" && !reflect.DeepEqual(e[holders], any(want)):
 					t.Errorf("%s: ls --source %s: %s %v, want %v", key, src, holders, e[holders], want)
 				}
 			}
-			if len(ls) == 2 && !reflect.DeepEqual(ls["bpf"], ls["proc"]) {
-				t.Errorf("%s:\n bpf  %v\n proc %v", key, ls["bpf"], ls["proc"])
-			}
-			if v := lsnsVersion(t); v[0] < 2 || (v[0] == 2 && v[1] < 40) {
-				typ, _, _ := strings.Cut(key, ":")
-				if _, ok := lsnsJSON(t, "-t", typ)[key]; ok {
-					t.Errorf("%s: lsns %d.%d lists it; it was seen not to", key, v[0], v[1])
+			for _, src := range lsSources()[1:] {
+				if ls["bpf"] != nil && ls[src] != nil && !reflect.DeepEqual(ls["bpf"], ls[src]) {
+					t.Errorf("%s:\n bpf  %v\n %-4s %v", key, ls["bpf"], src, ls[src])
 				}
+			}
+			if c.name == "socket" && features.Has(features.Listns) && ls["listns"] != nil {
+				id, err := strconv.ParseUint(fmt.Sprint(ls["listns"]["id"]), 10, 64)
+				ids, lerr := linux.Listns(unix.CLONE_NEWNET)
+				if err != nil || lerr != nil {
+					t.Fatalf("%s: id %v (%v); listns: %v", key, ls["listns"]["id"], err, lerr)
+				}
+				if slices.Contains(ids, id) {
+					t.Errorf("%s (id %d), held only by a socket, is listed by listns(2): a socket was seen not to make its namespace active", key, id)
+				}
+			}
+		})
+	}
+}
+
+// TestLsHoldersMissedByLsns: util-linux 2.38's lsns lists none of the
+// namespaces TestLsHoldersAgree makes (lsns 2.40 and later lists those
+// held by fds and sockets). Apart from it, since the kernel matrix's VMs
+// have no lsns.
+func TestLsHoldersMissedByLsns(t *testing.T) {
+	testutil.RequireRoot(t)
+	v := lsnsVersion(t)
+	t.Cleanup(func() { testutil.NoChildren(t) })
+	for _, c := range holderCases {
+		t.Run(c.name, func(t *testing.T) {
+			key, _, _, _ := c.make(t)
+			typ, _, _ := strings.Cut(key, ":")
+			_, listed := lsnsJSON(t, "-t", typ)[key]
+			if listed && (v[0] < 2 || (v[0] == 2 && v[1] < 40)) {
+				t.Errorf("%s: lsns %d.%d lists it; it was seen not to", key, v[0], v[1])
 			}
 		})
 	}

@@ -25,7 +25,16 @@ func Compare(w io.Writer, c inspect.Compare) error {
 // "?") are footnotes, because one missing privilege repeats the same note
 // on many rows.
 func CompareTable(w io.Writer, r *sharing.Report) error {
-	fmt.Fprintf(w, "A: %s\nB: %s\n\n", taskLabel(r.A), taskLabel(r.B))
+	fmt.Fprintf(w, "A: %s\nB: %s\n", taskLabel(r.A), taskLabel(r.B))
+	for _, t := range []struct {
+		name string
+		task sharing.Task
+	}{{"A", r.A}, {"B", r.B}} {
+		if len(t.task.OtherNetSockets) > 0 {
+			fmt.Fprintf(w, "%s's sockets in other net namespaces: %s\n", t.name, SocketNetText(t.task.OtherNetSockets))
+		}
+	}
+	fmt.Fprintln(w)
 	var notes []string
 	ref := func(note string) string {
 		for i, n := range notes {

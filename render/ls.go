@@ -131,7 +131,7 @@ func holderText(ns *model.Namespace) string {
 	case ns.Sources&model.FromOwner != 0:
 		return "(owner only)"
 	case ns.Sources&model.FromListns != 0:
-		return "(active per listns: an fd, most likely)"
+		return "(active per listns, holder not found)"
 	}
 	return ""
 }
@@ -165,7 +165,7 @@ func sourceText(s string) string {
 	case "proc":
 		return "proc (/proc/PID/ns and friends)"
 	case "listns":
-		return "listns (the kernel's list of active namespaces, tasks from /proc/PID/ns, no fd tables)"
+		return "listns (/proc/PID/ns and friends, then the kernel's list of active namespaces)"
 	}
 	return s
 }

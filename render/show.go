@@ -9,6 +9,7 @@ import (
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/nsgroup"
 	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/sharing"
 )
 
 // Show prints show's table: one row per field, then the task's kernel
@@ -53,6 +54,9 @@ func Show(w io.Writer, s inspect.Show) error {
 			continue
 		}
 		row("ns/"+n.Link, "%s:[%d]%s", n.Type, n.Inode, IDSuffix(n.ID))
+	}
+	if len(s.OtherNetSockets) > 0 {
+		row("sockets in other net namespaces", "%s", SocketNetText(s.OtherNetSockets))
 	}
 	for _, m := range s.Missing {
 		row("unavailable", "%s: %s", m.Field, m.Reason)
@@ -126,4 +130,14 @@ func sharedText(ts []inspect.KernelTask, max int) string {
 
 func kernelTaskText(t inspect.KernelTask) string {
 	return TaskRef(nsgroup.TaskRef{PID: t.PID, TID: t.TID, Comm: t.Comm})
+}
+
+// SocketNetText names sockets and their network namespaces:
+// "net:[4026532301] (fd 3), net:[4026532417] (fd 5)".
+func SocketNetText(socks []sharing.SocketNet) string {
+	parts := make([]string, len(socks))
+	for i, sk := range socks {
+		parts[i] = fmt.Sprintf("net:[%d] (fd %d)", sk.NS.Ino, sk.FD)
+	}
+	return strings.Join(parts, ", ")
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/nsinspect/nsinspect/inspect"
 	"github.com/nsinspect/nsinspect/internal/golden"
 	"github.com/nsinspect/nsinspect/internal/taskobj"
+	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/sharing"
 )
 
 // objs is a task's Obj array with the given ids, by object.
@@ -67,5 +69,20 @@ func TestSharedTextLimits(t *testing.T) {
 	}
 	if got := sharedText(nil, 2); got != "no other task" {
 		t.Errorf("sharedText(nil) = %q", got)
+	}
+}
+
+// show names each socket made in another network namespace, with its fd.
+func TestShowOtherNetSockets(t *testing.T) {
+	var b bytes.Buffer
+	s := inspect.Show{PID: 7, Tgid: 7, OtherNetSockets: []sharing.SocketNet{
+		{FD: 3, NS: namespaces.NS{Type: namespaces.Net, Ino: 4026532301, ID: 12}},
+		{FD: 5, NS: namespaces.NS{Type: namespaces.Net, Ino: 4026532417}},
+	}}
+	if err := Show(&b, s); err != nil {
+		t.Fatal(err)
+	}
+	if want := "sockets in other net namespaces:  net:[4026532301] (fd 3), net:[4026532417] (fd 5)\n"; !bytes.Contains(b.Bytes(), []byte(want)) {
+		t.Errorf("show:\n%s\nwant a line %q", b.Bytes(), want)
 	}
 }

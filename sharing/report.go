@@ -32,6 +32,17 @@ type Task struct {
 	// Container is the container the task runs in; Compare leaves it
 	// nil, callers that recognise containers fill it in.
 	Container *engine.Container `json:"container,omitempty"`
+	// OtherNetSockets are the task's sockets made in another network
+	// namespace than its own; Compare leaves it nil, callers fill it in
+	// (inspect.OtherNetSockets).
+	OtherNetSockets []SocketNet `json:"sockets_other_netns,omitempty"`
+}
+
+// SocketNet is a socket fd of a task and the network namespace it was
+// made in (SIOCGSKNS), where that is not the task's own.
+type SocketNet struct {
+	FD int           `json:"fd"`
+	NS namespaces.NS `json:"netns"`
 }
 
 func (t Task) String() string {

@@ -70,15 +70,16 @@ Where it wants bpf and BPF cannot run it reads /proc, with one note on
 stderr. The table's last line and the JSON's "source" key say which ran;
 --source forces one, and --source bpf where BPF cannot run exits 4.
 
---source listns (Linux 6.19+) takes the namespaces from the kernel's own
-list of active ones, listns(2), and the tasks in them from /proc/PID/ns,
-reading no fd table: a namespace held only by an fd is listed with the
-source listns and no fds (listns gives ids, not holders; --source proc
-names the fd), and one held only by a socket is not listed (a socket does
-not make its namespace active). Only root in the initial user and pid
-namespaces gets the whole list (anyone else gets a filtered subset, so
-nsinspect refuses): without that, or on an older kernel, it exits 4.
-auto never picks it.
+--source listns (Linux 6.19+) walks /proc as proc does, holders included,
+then asks the kernel's own list of active namespaces, listns(2), and adds
+each one the walk missed, opened by its id, with the source listns (active,
+its holder not found). A network namespace held only by a socket is found
+by the walk alone: a socket does not make its namespace active. Only root
+in the initial user and pid namespaces gets listns's whole list; anyone
+else gets a filtered subset, which is added all the same, and one note on
+stderr says so. On an older kernel it exits 4. auto does the same after
+its own pass where listns(2) gives the whole list; its source stays proc
+or bpf.
 
 Without root, namespaces of other users' processes need CAP_SYS_PTRACE: ls
 prints what it can and says on stderr what it could not read.`,

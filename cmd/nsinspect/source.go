@@ -11,7 +11,7 @@ import (
 	"github.com/nsinspect/nsinspect/model"
 )
 
-const sourceHelp = `where tasks are read: auto (/proc on a host of fewer threads than the BPF source's fixed cost is worth, else the BPF iterators where allowed; see ls --help), bpf, listns (Linux 6.19+, root), proc`
+const sourceHelp = `where tasks are read: auto (/proc on a host of fewer threads than the BPF source's fixed cost is worth, else the BPF iterators where allowed; see ls --help), bpf, listns (Linux 6.19+: proc, then what listns(2) lists that it missed), proc`
 
 // addSourceFlag adds --source to a view's flags.
 func addSourceFlag(c *cobra.Command, dst *string) {
