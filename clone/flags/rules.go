@@ -3,6 +3,7 @@ package flags
 import (
 	"fmt"
 	"slices"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -30,40 +31,43 @@ func with(a uint64) func(Set) bool {
 }
 
 // rules is the errno table, in the order Explain and Restrictions list
-// what they find.
-var rules = slices.Concat(
-	pairRules("%s requires %s: %s", without, []flagPair{
-		{unix.CLONE_SIGHAND, unix.CLONE_VM, "a shared signal handler table holds handler addresses that are only meaningful in one address space"},
-		{unix.CLONE_THREAD, unix.CLONE_SIGHAND, "the threads of a group share one signal handler table"},
-	}),
-	pairRules("%s cannot be combined with %s: %s", both, []flagPair{
-		{unix.CLONE_NEWNS, unix.CLONE_FS, "a shared root and cwd cannot belong to two mount namespaces"},
-		{unix.CLONE_NEWUSER, unix.CLONE_FS, "root and cwd cannot be shared across user namespaces"},
-		{unix.CLONE_NEWIPC, unix.CLONE_SYSVSEM, "a shared undo list would refer to semaphores of the old IPC namespace"},
-		{unix.CLONE_NEWPID, unix.CLONE_THREAD, "all threads of a group are in one PID namespace"},
-		{unix.CLONE_NEWUSER, unix.CLONE_THREAD, "all threads of a group are in one user namespace"},
-		{unix.CLONE_CLEAR_SIGHAND, unix.CLONE_SIGHAND, "handlers the parent still uses cannot be reset"},
-	}),
-	[]rule{{unix.EINVAL, both(unix.CLONE_NEWTIME, unix.CLONE_VM),
-		"CLONE_NEWTIME cannot be combined with CLONE_VM on this kernel: the vDSO time data is per address space"}},
-	intoCgroupRules,
-	[]rule{
-		{unix.EPERM, func(s Set) bool { return uint64(s)&Namespaces != 0 },
-			"creating a namespace other than a user namespace needs CAP_SYS_ADMIN in the caller's user namespace: run as root, or let the lab run inside a new user namespace"},
-		{unix.ENOSPC, func(s Set) bool { return uint64(s)&Namespaces != 0 },
-			"a namespace limit in /proc/sys/user/max_*_namespaces, or the nesting depth of 32 user or PID namespaces, was reached"},
-		{unix.EUSERS, with(unix.CLONE_NEWUSER),
-			"the nesting depth of user namespaces (32) was reached"},
-		// Flags experiments leave out: Parse refuses them before any call, so
-		// these rules only tell `nsinspect explain` what the kernel does.
-		{unix.EINVAL, both(unix.CLONE_PIDFD, unix.CLONE_PARENT_SETTID),
-			"in clone(2) CLONE_PIDFD returns the pidfd through parent_tid, where CLONE_PARENT_SETTID stores the TID, so the two cannot be combined"},
-	},
-	pairRules("%s cannot be combined with %s: %s", both, []flagPair{
-		{unix.CLONE_PIDFD, unix.CLONE_DETACHED, "the kernel keeps that bit free for pidfds"},
-	}),
-	[]rule{{unix.EINVAL, with(unix.CLONE_DETACHED), "clone3(2) refuses CLONE_DETACHED (clone(2) ignores it)"}},
-)
+// what they find. Made on first use: its texts are formatted, and
+// nothing is done at init that a command line may not need.
+var rules = sync.OnceValue(func() []rule {
+	return slices.Concat(
+		pairRules("%s requires %s: %s", without, []flagPair{
+			{unix.CLONE_SIGHAND, unix.CLONE_VM, "a shared signal handler table holds handler addresses that are only meaningful in one address space"},
+			{unix.CLONE_THREAD, unix.CLONE_SIGHAND, "the threads of a group share one signal handler table"},
+		}),
+		pairRules("%s cannot be combined with %s: %s", both, []flagPair{
+			{unix.CLONE_NEWNS, unix.CLONE_FS, "a shared root and cwd cannot belong to two mount namespaces"},
+			{unix.CLONE_NEWUSER, unix.CLONE_FS, "root and cwd cannot be shared across user namespaces"},
+			{unix.CLONE_NEWIPC, unix.CLONE_SYSVSEM, "a shared undo list would refer to semaphores of the old IPC namespace"},
+			{unix.CLONE_NEWPID, unix.CLONE_THREAD, "all threads of a group are in one PID namespace"},
+			{unix.CLONE_NEWUSER, unix.CLONE_THREAD, "all threads of a group are in one user namespace"},
+			{unix.CLONE_CLEAR_SIGHAND, unix.CLONE_SIGHAND, "handlers the parent still uses cannot be reset"},
+		}),
+		[]rule{{unix.EINVAL, both(unix.CLONE_NEWTIME, unix.CLONE_VM),
+			"CLONE_NEWTIME cannot be combined with CLONE_VM on this kernel: the vDSO time data is per address space"}},
+		intoCgroupRules,
+		[]rule{
+			{unix.EPERM, func(s Set) bool { return uint64(s)&Namespaces != 0 },
+				"creating a namespace other than a user namespace needs CAP_SYS_ADMIN in the caller's user namespace: run as root, or let the lab run inside a new user namespace"},
+			{unix.ENOSPC, func(s Set) bool { return uint64(s)&Namespaces != 0 },
+				"a namespace limit in /proc/sys/user/max_*_namespaces, or the nesting depth of 32 user or PID namespaces, was reached"},
+			{unix.EUSERS, with(unix.CLONE_NEWUSER),
+				"the nesting depth of user namespaces (32) was reached"},
+			// Flags experiments leave out: Parse refuses them before any call, so
+			// these rules only tell `nsinspect explain` what the kernel does.
+			{unix.EINVAL, both(unix.CLONE_PIDFD, unix.CLONE_PARENT_SETTID),
+				"in clone(2) CLONE_PIDFD returns the pidfd through parent_tid, where CLONE_PARENT_SETTID stores the TID, so the two cannot be combined"},
+		},
+		pairRules("%s cannot be combined with %s: %s", both, []flagPair{
+			{unix.CLONE_PIDFD, unix.CLONE_DETACHED, "the kernel keeps that bit free for pidfds"},
+		}),
+		[]rule{{unix.EINVAL, with(unix.CLONE_DETACHED), "clone3(2) refuses CLONE_DETACHED (clone(2) ignores it)"}},
+	)
+})
 
 // intoCgroupRules are the errnos CLONE_INTO_CGROUP alone can bring.
 var intoCgroupRules = []rule{
@@ -113,7 +117,7 @@ var exitSignalRules = []Restriction{
 // is reported all the same.
 func Explain(s Set, errno syscall.Errno) []string {
 	var out []string
-	for _, r := range rules {
+	for _, r := range rules() {
 		if r.errno == errno && r.applies(s) {
 			out = append(out, r.text)
 		}
@@ -137,7 +141,7 @@ func Restrictions(flag uint64) []Restriction {
 		return exitSignalRules
 	}
 	var out []Restriction
-	for _, r := range rules {
+	for _, r := range rules() {
 		if breaks(r, flag) {
 			out = append(out, Restriction{Errno: ErrnoName(r.errno), Why: r.text})
 		}
