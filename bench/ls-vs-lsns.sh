@@ -102,11 +102,17 @@ bpf=1
 "$bin" ls --json --source bpf >/dev/null 2>"$tmp/bpf-err" || { bpf=0; echo "bpf source unavailable: $(cat "$tmp/bpf-err")"; }
 tools=(lsns proc auto)
 [ "$bpf" = 0 ] || tools=(lsns proc bpf auto)
+# The listns source where the kernel has listns(2) (6.19): as root it is
+# the /proc walk and then listns(2) for what the walk missed.
+listns=0
+"$bin" ls --json --source listns >/dev/null 2>"$tmp/listns-err" && listns=1
+[ "$listns" = 0 ] && echo "listns source unavailable: $(head -1 "$tmp/listns-err")"
+[ "$listns" = 0 ] || tools+=(listns)
 [ -z "${BEFORE:-}" ] || tools+=(before)
 run_tool() {
 	case $1 in
 	lsns) measure lsns -J ;;
-	proc | bpf) measure "$bin" ls --json --source "$1" ;;
+	proc | bpf | listns) measure "$bin" ls --json --source "$1" ;;
 	auto) measure "$bin" ls --json ;;
 	before) measure "$BEFORE" ls --json ;;
 	esac
@@ -114,7 +120,7 @@ run_tool() {
 label_of() {
 	case $1 in
 	lsns) echo "lsns -J" ;;
-	proc | bpf) echo "nsinspect ls --source $1" ;;
+	proc | bpf | listns) echo "nsinspect ls --source $1" ;;
 	auto) echo "nsinspect ls (auto: $picked)" ;;
 	before) echo "before: $(basename "$BEFORE")" ;;
 	esac
@@ -149,7 +155,7 @@ for size in "${SIZES[@]}"; do
 	echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	{
 		printf '%s %s %s %s' "$label" "$nthreads" "$(ms "$l_us")" "$picked"
-		for t in proc bpf auto; do
+		for t in proc bpf auto listns; do
 			if [ -s "$tmp/$t" ]; then printf ' %s %s %s' "$(ms "$(col "$t" 1)")" "$(ratio "$l_us" "$(col "$t" 1)")" "$(ms "$(col "$t" 3)")"; else printf ' - - -'; fi
 		done
 		echo
@@ -182,10 +188,10 @@ done
 
 echo
 echo "summary: median wall ms (lsns/tool ratio) [median CPU ms], $RUNS alternating runs per tool and size, process start included"
-printf '%-8s %8s %9s %-9s %-24s %-24s %-24s\n' size threads "lsns ms" "auto ran" proc bpf auto
-while read -r label nthreads l picked p pr pc b br bc a ar ac; do
+printf '%-8s %8s %9s %-9s %-24s %-24s %-24s %-24s\n' size threads "lsns ms" "auto ran" proc bpf auto listns
+while read -r label nthreads l picked p pr pc b br bc a ar ac x xr xc; do
 	cell() { if [ "$1" = - ]; then echo -; else echo "$1 (${2}x) [$3]"; fi; }
-	printf '%-8s %8s %9s %-9s %-24s %-24s %-24s\n' "$label" "$nthreads" "$l" "$picked" "$(cell "$p" "$pr" "$pc")" "$(cell "$b" "$br" "$bc")" "$(cell "$a" "$ar" "$ac")"
+	printf '%-8s %8s %9s %-9s %-24s %-24s %-24s %-24s\n' "$label" "$nthreads" "$l" "$picked" "$(cell "$p" "$pr" "$pc")" "$(cell "$b" "$br" "$bc")" "$(cell "$a" "$ar" "$ac")" "$(cell "$x" "$xr" "$xc")"
 done <"$tmp/summary"
 echo "machine: $(nproc) CPUs, kernel $(uname -r), $(lsns --version)"
 exit "$fail"

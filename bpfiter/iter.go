@@ -207,6 +207,9 @@ func noIterators(ctx string) error {
 // that allows reading kernel memory. Whether the kernel has task
 // iterators (5.8) is asked at the load, of the BTF it decodes anyway.
 func Probe() error {
+	if features.Pretended(features.BPFIterators) {
+		return &unavailable{"", noIterators("bpf_iter__task")}
+	}
 	if !bpfload.HasCaps() {
 		return &unavailable{"loading BPF iterators needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN (run as root)", nil}
 	}

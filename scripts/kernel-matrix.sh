@@ -538,6 +538,13 @@ common_cpio() { # arch
 		[ -d "$lc/$d" ] && cp -a "$lc/$d" "$st/"
 	done
 	rm -rf "$st/lib/$tri/gconv" "$st/usr/lib"
+	# util-linux's lsns, for BenchmarkLsVsLsns, with the libraries it
+	# links beyond glibc.
+	cp "$ul/usr/bin/lsns" "$st/usr/bin/lsns"
+	for p in libsmartcols1 libmount1 libblkid1 libselinux1 libpcre2-8-0; do
+		d=$(unpack "$(fetch_deb "$p" "$arch")") || { log "no $p:$arch (for lsns)"; return 1; }
+		find "$d/lib/$tri" "$d/usr/lib/$tri" -maxdepth 1 -name '*.so.*' -exec cp -a {} "$st/lib/$tri/" \; 2>/dev/null
+	done
 	cp "$ROOT/scripts/vm/init" "$st/init"
 	cp "$ROOT/scripts/vm/run-tests" "$st/kmx/run-tests"
 	chmod 755 "$st/init" "$st/kmx/run-tests"
