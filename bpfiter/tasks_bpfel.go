@@ -72,16 +72,15 @@ type tasksNsiTask struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	tasksMapChains     = "chains"
-	tasksMapFileChains = "file_chains"
-	tasksMapFileSeen   = "file_seen"
-	tasksMapScratch    = "scratch"
-	tasksMapSeen       = "seen"
-	tasksProgNsiFiles  = "nsi_files"
-	tasksProgNsiTasks  = "nsi_tasks"
-	tasksVarNsiFd      = "_nsi_fd"
-	tasksVarNsiNs      = "_nsi_ns"
-	tasksVarHashKey    = "hash_key"
+	tasksMapChains    = "chains"
+	tasksMapFileSeen  = "file_seen"
+	tasksMapScratch   = "scratch"
+	tasksMapSeen      = "seen"
+	tasksProgNsiFiles = "nsi_files"
+	tasksProgNsiTasks = "nsi_tasks"
+	tasksVarNsiFd     = "_nsi_fd"
+	tasksVarNsiNs     = "_nsi_ns"
+	tasksVarHashKey   = "hash_key"
 )
 
 // loadTasks returns the embedded CollectionSpec for tasks.
@@ -134,11 +133,10 @@ type tasksProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type tasksMapSpecs struct {
-	Chains     *ebpf.MapSpec `ebpf:"chains"`
-	FileChains *ebpf.MapSpec `ebpf:"file_chains"`
-	FileSeen   *ebpf.MapSpec `ebpf:"file_seen"`
-	Scratch    *ebpf.MapSpec `ebpf:"scratch"`
-	Seen       *ebpf.MapSpec `ebpf:"seen"`
+	Chains   *ebpf.MapSpec `ebpf:"chains"`
+	FileSeen *ebpf.MapSpec `ebpf:"file_seen"`
+	Scratch  *ebpf.MapSpec `ebpf:"scratch"`
+	Seen     *ebpf.MapSpec `ebpf:"seen"`
 }
 
 // tasksVariableSpecs contains global variables before they are loaded into the kernel.
@@ -170,17 +168,15 @@ func (o *tasksObjects) Close() error {
 //
 // It can be passed to loadTasksObjects or ebpf.CollectionSpec.LoadAndAssign.
 type tasksMaps struct {
-	Chains     *ebpf.Map `ebpf:"chains"`
-	FileChains *ebpf.Map `ebpf:"file_chains"`
-	FileSeen   *ebpf.Map `ebpf:"file_seen"`
-	Scratch    *ebpf.Map `ebpf:"scratch"`
-	Seen       *ebpf.Map `ebpf:"seen"`
+	Chains   *ebpf.Map `ebpf:"chains"`
+	FileSeen *ebpf.Map `ebpf:"file_seen"`
+	Scratch  *ebpf.Map `ebpf:"scratch"`
+	Seen     *ebpf.Map `ebpf:"seen"`
 }
 
 func (m *tasksMaps) Close() error {
 	return _TasksClose(
 		m.Chains,
-		m.FileChains,
 		m.FileSeen,
 		m.Scratch,
 		m.Seen,

@@ -34,7 +34,7 @@ type bpfObject struct {
 // fdwalk.bpf.c, and the .rodata and .bss of their globals) as the kernel
 // keeps them. Other programs may have maps called .rodata too; the counts
 // are compared, not the names alone.
-var nsiMaps = []string{"seen", "file_seen", "scratch", "chains", "file_chains", "cfg", ".rodata", ".bss"}
+var nsiMaps = []string{"seen", "file_seen", "scratch", "chains", "cfg", ".rodata", ".bss"}
 
 // nsiObjects lists the loaded programs whose name starts with "nsi_" (the
 // kernel keeps 15 bytes of a name) and the maps named as nsinspect's.
