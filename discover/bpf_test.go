@@ -774,7 +774,11 @@ func TestBPFPidForChildrenWithoutInit(t *testing.T) {
 		}
 		p4c, pidNS := task.NS[pidForChildren], task.NS[pidLink]
 		if p4c == nil || p4c == pidNS || p4c.Sources != model.FromChildren|model.FromUnborn || p4c.NProcs != 0 || p4c.Parent != pidNS {
-			t.Errorf("%s: pid_for_children %v; want a new pid namespace, child of %v, with sources for_children,unborn and no process", src.Name(), p4c, pidNS)
+			if p4c == nil {
+				t.Errorf("%s: no pid_for_children; want a new pid namespace, child of %v", src.Name(), pidNS)
+				continue
+			}
+			t.Errorf("%s: pid_for_children %v (sources %v, %d processes, parent %v); want a new pid namespace, child of %v, with sources for_children,unborn and no process", src.Name(), p4c, p4c.Sources, p4c.NProcs, p4c.Parent, pidNS)
 			continue
 		}
 		unborn = append(unborn, keyOf(p4c))
