@@ -42,25 +42,7 @@ func haveListns(t *testing.T) bool {
 // and returns the socket and the namespace.
 func socketOnlyNetns(t *testing.T) (int, namespaces.NS) {
 	t.Helper()
-	var sock int
-	_, err := testutil.OnThread(t, func() error {
-		back, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(back)
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			return err
-		}
-		sock, err = unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-		if serr := unix.Setns(back, unix.CLONE_NEWNET); serr != nil {
-			return serr
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sock := testutil.SocketInNewNetns(t)
 	t.Cleanup(func() { unix.Close(sock) })
 	return sock, nsAtFD(t, sock)
 }

@@ -68,25 +68,7 @@ func TestScanSocketHolder(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var foreign int
-	_, err := testutil.OnThread(t, func() error {
-		back, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(back)
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			return err
-		}
-		foreign, err = unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-		if serr := unix.Setns(back, unix.CLONE_NEWNET); serr != nil {
-			return serr // the thread stays parked until the test ends
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	foreign := testutil.SocketInNewNetns(t)
 	files = append(files, os.NewFile(uintptr(foreign), "foreign"))
 	want := nsAtFD(t, foreign)
 	holder := startSleeper(t, &syscall.SysProcAttr{}, files...)

@@ -20,25 +20,7 @@ import (
 // The socket is then the namespace's only reference.
 func socketFromNewNetns(t *testing.T) (*os.File, namespaces.NS) {
 	t.Helper()
-	var sock int
-	_, err := testutil.OnThread(t, func() error {
-		back, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(back)
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			return err
-		}
-		sock, err = unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-		if serr := unix.Setns(back, unix.CLONE_NEWNET); serr != nil {
-			return serr
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sock := testutil.SocketInNewNetns(t)
 	f := os.NewFile(uintptr(sock), "socket")
 	t.Cleanup(func() { f.Close() })
 	nsfd, err := unix.IoctlRetInt(sock, unix.SIOCGSKNS)
