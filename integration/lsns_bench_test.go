@@ -2,7 +2,6 @@ package integration
 
 import (
 	"fmt"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -41,7 +40,7 @@ func BenchmarkLsVsLsns(b *testing.B) {
 		if t.name == "lsns" || t.name == "proc" || t.name == "auto" {
 			return false
 		}
-		out, err := exec.Command(t.argv[0], t.argv[1:]...).CombinedOutput()
+		out, err := testutil.Command(b, testutil.Quick, t.argv[0], t.argv[1:]...).CombinedOutput()
 		if err != nil {
 			b.Logf("%s left out: %s", t.name, strings.TrimSpace(lastLine(string(out))))
 			return true
