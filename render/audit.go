@@ -16,8 +16,7 @@ import (
 // AuditReport prints each target's facts, a verdict per line with its
 // evidence indented below, then the policy's outcome.
 func AuditReport(out io.Writer, r inspect.AuditReport) error {
-	w := &errWriter{w: out}
-	blankLineBetween(w, r.Targets, auditTarget)
+	w := paragraphs(out, r.Targets, auditTarget)
 	if p := r.Policy; p != nil {
 		fmt.Fprintf(w, "\npolicy %s: %d rules, %d checked against a target, %d violations\n", p.File, p.Rules, len(p.Results), len(p.Violations))
 		for _, res := range p.Results {

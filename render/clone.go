@@ -293,15 +293,18 @@ func boolWord(b bool) string {
 	return "no"
 }
 
-// blankLineBetween prints each of items with each, a blank line between
-// two.
-func blankLineBetween[T any](w io.Writer, items []T, each func(io.Writer, T)) {
+// paragraphs prints each of items with each, a blank line between two,
+// to an errWriter on out that it returns, for the caller to write more
+// or to take the first error from.
+func paragraphs[T any](out io.Writer, items []T, each func(io.Writer, T)) *errWriter {
+	w := &errWriter{w: out}
 	for i, it := range items {
 		if i > 0 {
 			fmt.Fprintln(w)
 		}
 		each(w, it)
 	}
+	return w
 }
 
 // errWriter keeps the first error of a writer that many Fprintf calls

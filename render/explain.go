@@ -11,9 +11,7 @@ import (
 
 // Explanations prints explain's entries, a blank line between two.
 func Explanations(out io.Writer, x inspect.Explanations) error {
-	w := &errWriter{w: out}
-	blankLineBetween(w, x.Explanations, explanation)
-	return w.err
+	return paragraphs(out, x.Explanations, explanation).err
 }
 
 func explanation(w io.Writer, e inspect.Explanation) {
