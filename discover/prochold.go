@@ -114,7 +114,8 @@ var errOwnNet = errors.New("socket in its task's own network namespace")
 
 // socket returns the network namespace of the socket fd (inode sock) of
 // table t when it is not t's task's own. A socket that t's namespace's
-// /proc/PID/net lists is its own (netSockets); any other is copied into
+// /proc/PID/net lists is its own (netSockets, once they pay for reading);
+// any other is copied into
 // our table with pidfd_getfd(2) (Linux 5.6; PTRACE_MODE_ATTACH) and asked
 // with SIOCGSKNS, which opens its namespace. The answer is kept per
 // socket inode for the pass, so a socket shared by many processes is
@@ -133,10 +134,10 @@ func (w *worker) socket(t *fdTable, fd int, sock uint64) (*entry, error) {
 			return e, nil
 		}
 	}
-	listed, read := w.socks.listed(t.net.ns.Ino, sock)
-	if read {
-		inos := w.readNetSockets(t.dfd, t.base, t.net.ns.Ino)
-		w.socks.done(t.net.ns.Ino, inos)
+	listed, due := w.socks.listed(t.net.ns.Ino, sock)
+	if due >= 0 {
+		inos := w.readNetSockets(t.dfd, t.base, t.net.ns.Ino, due)
+		w.socks.add(t.net.ns.Ino, due, inos)
 		_, listed = inos[sock]
 	}
 	if listed {

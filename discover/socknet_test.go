@@ -43,8 +43,60 @@ func TestSocketInodes(t *testing.T) {
 	}
 }
 
-// A process with more sockets in its own network namespace than askFirst
-// (so that the walk reads that namespace's lists) and one made in another
+// NetListed reads a tier once as many sockets were asked one by one since
+// the tier before as it names, one reader at a time, never again once
+// read; a tier that could not be read is due again after as many more.
+func TestNetListedTiers(t *testing.T) {
+	var l NetListed
+	ask := func(sock uint64) (int, int) {
+		t.Helper()
+		for n := 1; ; n++ {
+			listed, due := l.Listed(sock)
+			if listed {
+				t.Fatalf("socket %d listed before any tier showed it", sock)
+			}
+			if due >= 0 {
+				return n, due
+			}
+			if n > 1000 {
+				t.Fatal("no tier due after 1000 sockets")
+			}
+		}
+	}
+	n, due := ask(1)
+	if n != netListTiers[0].after || due != 0 {
+		t.Fatalf("first tier due after %d sockets as tier %d; want %d, tier 0", n, due, netListTiers[0].after)
+	}
+	if _, d := l.Listed(2); d != -1 {
+		t.Errorf("tier %d due again while the first is being read", d)
+	}
+	l.Add(0, nil) // could not be read
+	if n, due = ask(3); n != netListTiers[0].after || due != 0 {
+		t.Fatalf("after a failed read: tier %d due after %d sockets; want tier 0 after %d", due, n, netListTiers[0].after)
+	}
+	l.Add(0, map[uint64]struct{}{7: {}})
+	if listed, due := l.Listed(7); !listed || due != -1 {
+		t.Errorf("socket 7, which the tier shows: listed %v due %d", listed, due)
+	}
+	if n, due = ask(8); n != netListTiers[1].after || due != 1 {
+		t.Fatalf("second tier due after %d sockets as tier %d; want %d, tier 1", n, due, netListTiers[1].after)
+	}
+	l.Add(1, map[uint64]struct{}{9: {}})
+	for _, sock := range []uint64{7, 9} {
+		if listed, _ := l.Listed(sock); !listed {
+			t.Errorf("socket %d not listed after both tiers were read", sock)
+		}
+	}
+	for range 1000 {
+		if _, due := l.Listed(10); due != -1 {
+			t.Fatalf("tier %d due after every tier was read", due)
+		}
+	}
+}
+
+// A process with more sockets in its own network namespace than
+// NetListsFirstAfter (so that the walk reads that namespace's first lists)
+// and one made in another
 // namespace, whose only reference it is: the walk lists that namespace,
 // held by that socket alone, and none of the others as holders.
 func TestScanSocketHolder(t *testing.T) {
@@ -56,7 +108,7 @@ func TestScanSocketHolder(t *testing.T) {
 			f.Close()
 		}
 	}()
-	for range askFirst + 4 {
+	for range NetListsFirstAfter + 4 {
 		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -78,7 +130,7 @@ func TestScanSocketHolder(t *testing.T) {
 	files = nil
 	m := mustScan(t)
 	ns := find(t, m, want)
-	wantFD := model.FD{PID: holder.Process.Pid, FD: 3 + askFirst + 4}
+	wantFD := model.FD{PID: holder.Process.Pid, FD: 3 + NetListsFirstAfter + 4}
 	if ns.Sources != model.FromSocket || !slices.Equal(ns.Sockets, []model.FD{wantFD}) {
 		t.Errorf("%v: sources %v sockets %v; want socket only, held by %v", ns.NS, ns.Sources, ns.Sockets, wantFD)
 	}

@@ -13,19 +13,14 @@ import (
 	"github.com/nsinspect/nsinspect/sharing"
 )
 
-// askSocketsFirst is how many sockets OtherNetSockets asks one by one
-// before it reads the task's /proc/PID/net socket lists, which name its
-// own namespace's sockets at the cost of a dozen file reads.
-const askSocketsFirst = 8
-
 // OtherNetSockets returns the sockets of p's fd table that were made in
 // another network namespace than p's own (net), each with that
 // namespace: what show and compare name beside the task's own net link
 // (a process that setns'd into a namespace, made a socket and came back;
 // a socket passed over SCM_RIGHTS). It reads each fd's link; a socket is
 // asked with pidfd_getfd(2) and SIOCGSKNS, unless the task's socket lists
-// show it once more than askSocketsFirst sockets were asked. The error is
-// why the table or a socket could not be read (a denial needs
+// show it, read once asking has paid for them (discover.NetListed). The
+// error is why the table or a socket could not be read (a denial needs
 // CAP_SYS_PTRACE); the sockets found before it are returned with it.
 func OtherNetSockets(p *procinfo.Proc, net namespaces.NS) ([]sharing.SocketNet, error) {
 	nums, err := p.FDNumbers()
@@ -33,8 +28,7 @@ func OtherNetSockets(p *procinfo.Proc, net namespaces.NS) ([]sharing.SocketNet, 
 		return nil, err
 	}
 	var out []sharing.SocketNet
-	var own map[uint64]struct{}
-	asked := 0
+	var own discover.NetListed
 	for _, fd := range nums {
 		link, err := p.Readlink("fd/" + strconv.Itoa(fd))
 		if err != nil {
@@ -44,13 +38,15 @@ func OtherNetSockets(p *procinfo.Proc, net namespaces.NS) ([]sharing.SocketNet, 
 		if !ok {
 			continue
 		}
-		if asked == askSocketsFirst && own == nil {
-			own = discover.NetListSockets(p.ReadFile)
+		mine, due := own.Listed(sock)
+		if due >= 0 {
+			inos := discover.ReadNetTier(due, p.ReadFile)
+			own.Add(due, inos)
+			_, mine = inos[sock]
 		}
-		if _, mine := own[sock]; mine {
+		if mine {
 			continue
 		}
-		asked++
 		ns, err := socketNet(p, fd, sock)
 		if errors.Is(err, errSocketMoved) {
 			continue

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/procinfo"
@@ -37,14 +38,15 @@ func socketFromNewNetns(t *testing.T) (*os.File, namespaces.NS) {
 
 // A sleep that inherited, as fd 3, a socket made in another network
 // namespace than its own, beside sockets of its own namespace (more than
-// askSocketsFirst, so that its socket lists are read too): show and
+// discover.NetListsFirstAfter, so that its first socket lists are read
+// too): show and
 // compare name that socket and its namespace, and no other; a sleep
 // without it has none.
 func TestOtherNetSockets(t *testing.T) {
 	testutil.RequireRoot(t)
 	sock, other := socketFromNewNetns(t)
 	extra := []*os.File{sock}
-	for range askSocketsFirst + 2 {
+	for range discover.NetListsFirstAfter + 2 {
 		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
 			t.Fatal(err)
