@@ -14,7 +14,8 @@
 #
 # Targets (at the largest size, 5,000 processes or more): bpf >= 30x and
 # proc >= 5x faster than lsns, peak RSS <= 64 MiB each; at every size,
-# ls (auto) faster than lsns. The bpf source is timed only where it can
+# ls (auto) faster than lsns, and nsproxy, graph and kthreads at most
+# 1.2x ls (auto). The bpf source is timed only where it can
 # run (root, BTF); otherwise it is reported as unavailable and not judged.
 #
 # usage: bench/ls-vs-lsns.sh [--ci] [SIZE...]
@@ -27,6 +28,9 @@
 #   GOBENCH=0 leaves out the Go benchmark; BENCHTIME its -benchtime (10x).
 #   BEFORE=BIN also times another nsinspect binary (an older build) in the
 #   same alternating runs, for before/after numbers of one change.
+#   VIEWS=0 leaves out the views built on the same pass (nsproxy --json,
+#   graph, kthreads --json), otherwise timed in the same runs and judged
+#   against ls (auto): at most 1.2x its median wall time at every size.
 # Needs root (other users' namespaces), util-linux lsns, Go for the
 # build. Each run is timed by bench/cmdbench -once (wall time, peak RSS,
 # and CPU time to the microsecond from the child's rusage).
@@ -109,12 +113,19 @@ listns=0
 [ "$listns" = 0 ] && echo "listns source unavailable: $(head -1 "$tmp/listns-err")"
 [ "$listns" = 0 ] || tools+=(listns)
 [ -z "${BEFORE:-}" ] || tools+=(before)
+# The views built on the same discovery pass, each in auto's own choice of
+# source, timed in the same alternating runs and judged against ls (auto).
+views=()
+[ "${VIEWS:-1}" = 0 ] || views=(nsproxy graph kthreads)
+tools+=("${views[@]}")
 run_tool() {
 	case $1 in
 	lsns) measure lsns -J ;;
 	proc | bpf | listns) measure "$bin" ls --json --source "$1" ;;
 	auto) measure "$bin" ls --json ;;
 	before) measure "$BEFORE" ls --json ;;
+	nsproxy | kthreads) measure "$bin" "$1" --json ;;
+	graph) measure "$bin" graph ;;
 	esac
 }
 label_of() {
@@ -123,6 +134,8 @@ label_of() {
 	proc | bpf | listns) echo "nsinspect ls --source $1" ;;
 	auto) echo "nsinspect ls (auto: $picked)" ;;
 	before) echo "before: $(basename "$BEFORE")" ;;
+	nsproxy | kthreads) echo "nsinspect $1 --json" ;;
+	graph) echo "nsinspect graph (DOT)" ;;
 	esac
 }
 
@@ -151,6 +164,11 @@ for size in "${SIZES[@]}"; do
 	for t in "${tools[@]}"; do
 		printf '%-34s %14s %14s %14d %9sx\n' "$(label_of "$t")" "$(ms "$(col "$t" 1)")" "$(ms "$(col "$t" 3)")" "$(peak "$t")" "$(ratio "$l_us" "$(col "$t" 1)")"
 	done
+	if [ ${#views[@]} -gt 0 ]; then
+		printf 'views over ls (auto), median wall (target <= 1.2):'
+		for v in "${views[@]}"; do printf ' %s %s' "$v" "$(ratio "$(col "$v" 1)" "$(col auto 1)")"; done
+		echo
+	fi
 	echo "namespaces: lsns $(lsns -J | grep -c '"ns":'), proc $("$bin" ls --json --source proc 2>/dev/null | grep -c '"ns":')$([ "$bpf" = 0 ] || echo ", bpf $("$bin" ls --json --source bpf 2>/dev/null | grep -c '"ns":')")"
 	echo "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	{
@@ -158,7 +176,9 @@ for size in "${SIZES[@]}"; do
 		for t in proc bpf auto listns; do
 			if [ -s "$tmp/$t" ]; then printf ' %s %s %s' "$(ms "$(col "$t" 1)")" "$(ratio "$l_us" "$(col "$t" 1)")" "$(ms "$(col "$t" 3)")"; else printf ' - - -'; fi
 		done
-		echo
+		vw=
+		for v in "${views[@]}"; do vw="$vw${vw:+,}$v=$(ratio "$(col "$v" 1)" "$(col auto 1)")"; done
+		printf ' %s\n' "${vw:--}"
 	} >>"$tmp/summary"
 	if [ "$GOBENCH" != 0 ]; then
 		(cd discover && "$tmp/discover.test" -test.run '^$' -test.bench 'BenchmarkDiscover/(proc|bpf|auto)(-tasks)?$' -test.benchtime "$BENCHTIME") |
@@ -174,6 +194,10 @@ for size in "${SIZES[@]}"; do
 	}
 	if [ "$ci" = 0 ]; then
 		judge "ls (auto: $picked)" auto 1
+		for v in "${views[@]}"; do
+			r=$(ratio "$(col "$v" 1)" "$(col auto 1)")
+			if awk -v r="$r" 'BEGIN {exit !(r <= 1.2)}'; then echo "PASS: $v ${r}x ls (target <= 1.2x)"; else echo "FAIL: $v ${r}x ls, above the 1.2x target"; fail=1; fi
+		done
 		if [ "$label" != idle ] && [ "$label" -ge 5000 ]; then
 			judge "--source proc" proc 5
 			rss "--source proc" proc
@@ -188,10 +212,10 @@ done
 
 echo
 echo "summary: median wall ms (lsns/tool ratio) [median CPU ms], $RUNS alternating runs per tool and size, process start included"
-printf '%-8s %8s %9s %-9s %-24s %-24s %-24s %-24s\n' size threads "lsns ms" "auto ran" proc bpf auto listns
-while read -r label nthreads l picked p pr pc b br bc a ar ac x xr xc; do
+printf '%-8s %8s %9s %-9s %-24s %-24s %-24s %-24s %s\n' size threads "lsns ms" "auto ran" proc bpf auto listns "views/ls (wall)"
+while read -r label nthreads l picked p pr pc b br bc a ar ac x xr xc vw; do
 	cell() { if [ "$1" = - ]; then echo -; else echo "$1 (${2}x) [$3]"; fi; }
-	printf '%-8s %8s %9s %-9s %-24s %-24s %-24s %-24s\n' "$label" "$nthreads" "$l" "$picked" "$(cell "$p" "$pr" "$pc")" "$(cell "$b" "$br" "$bc")" "$(cell "$a" "$ar" "$ac")" "$(cell "$x" "$xr" "$xc")"
+	printf '%-8s %8s %9s %-9s %-24s %-24s %-24s %-24s %s\n' "$label" "$nthreads" "$l" "$picked" "$(cell "$p" "$pr" "$pc")" "$(cell "$b" "$br" "$bc")" "$(cell "$a" "$ar" "$ac")" "$(cell "$x" "$xr" "$xc")" "$vw"
 done <"$tmp/summary"
 echo "machine: $(nproc) CPUs, kernel $(uname -r), $(lsns --version)"
 exit "$fail"
