@@ -51,12 +51,24 @@ func BenchmarkLsVsLsns(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		for i, t := range tools {
-			cmd := testutil.Command(b, testutil.Quick, t.argv[0], t.argv[1:]...)
-			start := time.Now()
-			if out, err := cmd.CombinedOutput(); err != nil {
-				b.Fatalf("%s: %v: %s", strings.Join(t.argv, " "), err, lastLine(string(out)))
+			for try := 1; ; try++ {
+				cmd := testutil.Command(b, testutil.Quick, t.argv[0], t.argv[1:]...)
+				start := time.Now()
+				out, err := cmd.CombinedOutput()
+				took := time.Since(start)
+				if err == nil {
+					times[i] = append(times[i], took)
+					break
+				}
+				// lsns (2.38) exits 1 now and then when a process it
+				// lists exits under it: its run is tried three times,
+				// as bench/ls-vs-lsns.sh does. nsinspect's is not: a
+				// process exiting under a pass is no reason to fail.
+				if t.name != "lsns" || try == 3 {
+					b.Fatalf("%s: %v: %s", strings.Join(t.argv, " "), err, lastLine(string(out)))
+				}
+				b.Logf("%s: %v: %s (tried again)", strings.Join(t.argv, " "), err, lastLine(string(out)))
 			}
-			times[i] = append(times[i], time.Since(start))
 		}
 	}
 	b.StopTimer()
