@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -319,6 +320,14 @@ func waitHold(t *testing.T, name string, logs, hostPID func() (string, error)) i
 // if runc's state, the container's cgroups or its process are left.
 func startRuncBundle(t *testing.T, name string, edit func(spec map[string]any)) container {
 	t.Helper()
+	return startRuncBundleVia(t, name, edit, nil)
+}
+
+// startRuncBundleVia is startRuncBundle with `runc run -d` run as the
+// command of via (e.g. nsinspect trace ... --), which must exit when runc
+// does.
+func startRuncBundleVia(t *testing.T, name string, edit func(spec map[string]any), via []string) container {
+	t.Helper()
 	testutil.RequireRoot(t)
 	testutil.RequireCommand(t, "runc", "runc")
 	rootfs := staticRootfs(t)
@@ -368,7 +377,8 @@ func startRuncBundle(t *testing.T, name string, edit func(spec map[string]any)) 
 		t.Fatal(err)
 	}
 	defer stderr.Close()
-	run := testutil.Command(t, testutil.Quick, "runc", "run", "-d", "--bundle", dir, "--pid-file", filepath.Join(dir, "pid"), id)
+	argv := append(slices.Clone(via), "runc", "run", "-d", "--bundle", dir, "--pid-file", filepath.Join(dir, "pid"), id)
+	run := testutil.Command(t, testutil.Quick, argv[0], argv[1:]...)
 	run.Stdout, run.Stderr = stdout, stderr
 	err = run.Run()
 	// The state is read before it is deleted: its cgroups must go with it.
