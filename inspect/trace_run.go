@@ -2,9 +2,11 @@ package inspect
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/procinfo"
 	"github.com/nsinspect/nsinspect/tracer"
 )
 
@@ -103,7 +106,16 @@ type TraceOptions struct {
 	// process followed (cmd's descendants, however they were reparented)
 	// have exited.
 	UntilCmdExits bool
+	// Notice, when set, is told in one line what the trace waits for
+	// once cmd has exited and processes it made still run, and of each
+	// followed process that is gone though its exit was not seen.
+	Notice func(string)
 }
+
+// waitNotice is how long after cmd's exit a trace still waiting for
+// processes cmd made says which, and looks for followed processes that
+// are gone though the tracer did not see them exit.
+const waitNotice = 2 * time.Second
 
 // followedCheck is how often a trace waiting for cmd's descendants looks
 // at the followed set itself, in case the exit record that emptied it was
@@ -132,7 +144,8 @@ func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*T
 	defer close(quit)
 	evs, errs := read(t, quit)
 	end := &TraceEnd{}
-	forwarded, exited, flushed := false, false, false
+	forwarded, exited, flushed, noticed := false, false, false, false
+	var exitedAt time.Time
 	var check <-chan time.Time
 	// flushWhenAlone flushes once cmd has exited and, unless
 	// o.UntilCmdExits, no followed process is left.
@@ -189,7 +202,7 @@ func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*T
 			}
 			return nil, readError(err)
 		case <-done:
-			done, exited = nil, true
+			done, exited, exitedAt = nil, true, time.Now()
 			end.Reason = "exited"
 			exitStatus(end, cmd.ProcessState)
 			ticker := time.NewTicker(followedCheck)
@@ -199,6 +212,11 @@ func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*T
 				return nil, err
 			}
 		case <-check:
+			if !flushed && !o.UntilCmdExits && time.Since(exitedAt) >= waitNotice {
+				if err := reviewFollowed(t, o.Notice, &noticed); err != nil {
+					return nil, err
+				}
+			}
 			if err := flushWhenAlone(); err != nil {
 				return nil, err
 			}
@@ -218,6 +236,54 @@ func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*T
 			return finish(t, end)
 		}
 	}
+}
+
+// reviewFollowed looks at the processes the tracer still follows after
+// cmd exited: one that is gone, or a zombie, exited without the tracer
+// seeing its last thread go (its record lost, or the kernel's map update
+// refused), and is no longer waited for; the others, the first time, are
+// named, so that a trace that does not end says why.
+func reviewFollowed(t *tracer.Tracer, notice func(string), noticed *bool) error {
+	tgids, err := t.Followed()
+	if err != nil {
+		return Undecidedf(err, "%v", err)
+	}
+	var alive []string
+	for _, tgid := range tgids {
+		st, err := procStat(tgid)
+		if errors.Is(err, unix.ESRCH) || errors.Is(err, os.ErrNotExist) || st.State == 'Z' || st.State == 'X' {
+			if err := t.Unfollow(tgid); err != nil {
+				return Undecidedf(err, "%v", err)
+			}
+			if notice != nil {
+				notice(fmt.Sprintf("process %d exited without the tracer seeing its last thread exit: no longer waiting for it", tgid))
+			}
+			continue
+		}
+		alive = append(alive, fmt.Sprintf("%d (%s)", tgid, st.Comm))
+	}
+	if len(alive) > 0 && !*noticed && notice != nil {
+		*noticed = true
+		notice(fmt.Sprintf("the command exited; waiting for what it made that still runs: %s (--until-cmd-exits ends the trace with the command)",
+			strings.Join(alive, ", ")))
+	}
+	return nil
+}
+
+// procStat is process pid's /proc/PID/stat; a process that is gone is
+// ESRCH or ErrNotExist. One that cannot be read otherwise is taken as
+// alive (the zero Stat, comm "?").
+func procStat(pid int) (procinfo.Stat, error) {
+	p, err := procinfo.Open(pid)
+	if err != nil {
+		return procinfo.Stat{Comm: "?"}, err
+	}
+	defer p.Close()
+	st, err := p.Stat()
+	if err != nil {
+		st.Comm = "?"
+	}
+	return st, err
 }
 
 func exitStatus(end *TraceEnd, ps *os.ProcessState) {

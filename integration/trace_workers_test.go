@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -111,6 +112,29 @@ func iouringHelper() int {
 	return 0
 }
 
+// threadStates says what each thread of process pid is doing: comm,
+// state, wchan and kernel stack, or that the process is gone.
+func threadStates(pid int) string {
+	dirs, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", pid))
+	if len(dirs) == 0 {
+		return fmt.Sprintf("process %d is gone (no /proc/%d/task)", pid, pid)
+	}
+	var b strings.Builder
+	for _, d := range dirs {
+		comm, _ := os.ReadFile(d + "/comm")
+		stat, _ := os.ReadFile(d + "/stat")
+		state := "?"
+		if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+3 <= len(stat) {
+			state = string(stat[i+2 : i+3])
+		}
+		wchan, _ := os.ReadFile(d + "/wchan")
+		stack, _ := os.ReadFile(d + "/stack")
+		fmt.Fprintf(&b, "\n  thread %s %s state %s wchan %s stack: %s", filepath.Base(d), strings.TrimSpace(string(comm)), state, wchan,
+			strings.Join(strings.Fields(string(stack)), " "))
+	}
+	return b.String()
+}
+
 // ioThreads lists the io_uring threads of process pid (comm iou-*) with
 // their task->flags from /proc/PID/task/TID/stat.
 func ioThreads(t *testing.T, pid int) map[int]uint64 {
@@ -181,6 +205,14 @@ func TestTraceIOUringWorkers(t *testing.T) {
 		rest, _ := errs.ReadString(0)
 		t.Fatalf("the io_uring helper did not start: %v: %s%s", err, line, rest)
 	}
+	// The rest of stderr: trace's notices (an exit it did not see).
+	var rest strings.Builder
+	restDone := make(chan struct{})
+	go func() {
+		b, _ := io.ReadAll(errs)
+		rest.Write(b)
+		close(restDone)
+	}()
 	pid := 0
 	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", tid)); err == nil {
 		for _, l := range strings.Split(string(b), "\n") {
@@ -240,12 +272,26 @@ func TestTraceIOUringWorkers(t *testing.T) {
 		checkIOWorker(t, e, pid, tid)
 	}
 	stdin.Close()
+	// Should trace not end, what the helper's threads were doing 20 s
+	// after their stdin closed says whether they were still exiting.
+	diag := make(chan string, 1)
+	timer := time.AfterFunc(20*time.Second, func() { diag <- threadStates(pid) })
+	defer timer.Stop()
 	for sc.Scan() {
 		all.Write(sc.Bytes())
 		all.WriteByte('\n')
 	}
 	if err := cmd.Wait(); err != nil {
-		t.Fatalf("trace: %v", err)
+		select {
+		case d := <-diag:
+			t.Fatalf("trace: %v; 20 s after the helper's stdin closed: %s; events:\n%s", err, d, all.String())
+		default:
+			t.Fatalf("trace: %v", err)
+		}
+	}
+	<-restDone
+	if n := strings.TrimSpace(rest.String()); n != "" {
+		t.Logf("trace's stderr: %s", n)
 	}
 	for _, e := range traceEvents(t, all.String()) {
 		if e.Event == "fork" && e.Child.Kind == "io_worker" && seen[e.Child.TID] == nil {

@@ -136,6 +136,12 @@ func ino(r *inspect.TraceRef) string {
 	return fmt.Sprint(r.Ino)
 }
 
+// TraceNotice prints one of the trace's notices (inspect.TraceOptions):
+// what it still waits for, an exit it did not see.
+func TraceNotice(w io.Writer, notice string) {
+	fmt.Fprintf(w, "nsinspect: trace: %s\n", notice)
+}
+
 // LostWarning is the line on stderr when the ring buffer overflowed.
 func LostWarning(w io.Writer, lost uint64) {
 	fmt.Fprintf(w, "nsinspect: %d events were lost: the kernel's ring buffer was full (the end line counts them)\n", lost)

@@ -190,6 +190,41 @@ func (t *Tracer) Following() (bool, error) {
 	return true, nil
 }
 
+// Followed lists the processes Options.Follow still follows: those whose
+// last thread has not been seen to exit.
+func (t *Tracer) Followed() ([]int, error) {
+	var out []int
+	var k uint32
+	var v uint8
+	it := t.objs.Followed.Iterate()
+	for it.Next(&k, &v) {
+		out = append(out, int(k))
+	}
+	if err := it.Err(); err != nil {
+		return out, fmt.Errorf("reading the followed processes: %w", err)
+	}
+	return out, nil
+}
+
+// Follow follows process tgid as if the command had made it: its events,
+// and those of the processes it makes, pass the filter, and the trace
+// waits for its exit.
+func (t *Tracer) Follow(tgid int) error {
+	if err := t.objs.Followed.Put(uint32(tgid), uint8(1)); err != nil {
+		return fmt.Errorf("following process %d: %w", tgid, err)
+	}
+	return nil
+}
+
+// Unfollow stops following process tgid, whose exit was not seen.
+func (t *Tracer) Unfollow(tgid int) error {
+	err := t.objs.Followed.Delete(uint32(tgid))
+	if err != nil && !errors.Is(err, ebpf.ErrKeyNotExist) {
+		return fmt.Errorf("forgetting followed process %d: %w", tgid, err)
+	}
+	return nil
+}
+
 // Lost is the number of events the programs dropped because the ring
 // buffer was full.
 func (t *Tracer) Lost() (uint64, error) {

@@ -66,6 +66,7 @@ cannot be started; 4: no BPF here, or a kernel older than 5.8).`,
 			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 			defer signal.Stop(sigs)
 			emit := eventWriter(w, asJSON)
+			o.Notice = func(n string) { render.TraceNotice(c.ErrOrStderr(), n) }
 			end, err := inspect.Trace(cmd, o, sigs, emit)
 			if err != nil {
 				return err
