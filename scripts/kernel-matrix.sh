@@ -407,6 +407,12 @@ build() {
 		-ldflags '-s -w -linkmode external -extldflags -static' -o "$dir/nsinspect" ./cmd/nsinspect >>"$blog" 2>&1; then
 		failed+=(nsinspect)
 	fi
+	# The C witness of the trace tests (integration/testdata/clonetruth.c),
+	# static, as NSINSPECT_CLONETRUTH: the VMs have no compiler.
+	local cc=gcc
+	[ "$arch" = arm64 ] && cc=aarch64-linux-gnu-gcc
+	echo "== clonetruth" >>"$blog"
+	"$cc" -O2 -Wall -Werror -static -o "$dir/clonetruth" integration/testdata/clonetruth.c >>"$blog" 2>&1 || failed+=(clonetruth)
 	for p in $PKGS; do
 		name=$(echo "${p#./}" | tr / _)
 		echo "== $p" >>"$blog"
@@ -559,6 +565,7 @@ common_cpio() { # arch
 	echo kmx >"$st/etc/hostname"
 	echo "$TEST_TIMEOUT" >"$st/kmx/test-timeout"
 	cp "$OUT/$arch/nsinspect" "$st/kmx/bin/"
+	[ -e "$OUT/$arch/clonetruth" ] && cp "$OUT/$arch/clonetruth" "$st/kmx/bin/"
 	for f in "$OUT/$arch"/*.test; do [ -e "$f" ] && cp "$f" "$st/kmx/bin/"; done
 	for p in $PKGS; do
 		mkdir -p "$st/kmx/src/$p"
@@ -688,7 +695,7 @@ run_host() {
 	log "running on the host's kernel $rel (log: $logf)"
 	t0=$(date +%s)
 	plan_of host >"$OUT/plan-host"
-	NSINSPECT_BIN=$OUT/$arch/nsinspect timeout -k 10 "$VM_TIMEOUT" sh "$ROOT/scripts/vm/run-tests" "$OUT/plan-host" "$OUT/$arch" "$ROOT" "$TEST_TIMEOUT" \
+	NSINSPECT_BIN=$OUT/$arch/nsinspect NSINSPECT_CLONETRUTH=$OUT/$arch/clonetruth timeout -k 10 "$VM_TIMEOUT" sh "$ROOT/scripts/vm/run-tests" "$OUT/plan-host" "$OUT/$arch" "$ROOT" "$TEST_TIMEOUT" \
 		</dev/null >"$logf" 2>&1 || rc=$?
 	secs=$(($(date +%s) - t0))
 	parse "$logf" "$rel $(uname -m) (host)" 0
