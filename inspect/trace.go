@@ -122,6 +122,9 @@ func (e *TraceEvent) Shared(name string) string {
 	return ""
 }
 
+// TraceEventOf is the contract's form of one of the tracer's events.
+func TraceEventOf(r *tracer.Event) *TraceEvent { return traceEvent(r) }
+
 // traceEvent builds the contract's event from the tracer's.
 func traceEvent(r *tracer.Event) *TraceEvent {
 	e := &TraceEvent{Event: r.Kind.String(), BoottimeNS: r.Boottime, raw: r}

@@ -31,6 +31,28 @@ type WatchFilter struct {
 	Types []namespaces.Type
 }
 
+// NewWatchFilter is the filter of watch's --pid, --comm and --type and of
+// /api/events' pid, comm and type: types is a comma-separated list of
+// namespace types ("net,mnt"), "" for any. A negative pid or an unknown
+// type is ErrBadInput.
+func NewWatchFilter(pid int, comm, types string) (WatchFilter, error) {
+	f := WatchFilter{PID: pid, Comm: comm}
+	if pid < 0 {
+		return f, BadInputf("pid %d: a process id is positive (0: any)", pid)
+	}
+	if types == "" {
+		return f, nil
+	}
+	for _, s := range strings.Split(types, ",") {
+		t, err := namespaces.ParseType(s)
+		if err != nil {
+			return f, BadInputf("type: %v", err)
+		}
+		f.Types = append(f.Types, t)
+	}
+	return f, nil
+}
+
 // Match reports whether e passes the filter.
 func (f WatchFilter) Match(e *TraceEvent) bool {
 	r := e.raw

@@ -27,6 +27,10 @@ type Endpoint struct {
 	// Answer returns the value to send as JSON, or an error: an *Error
 	// as it is, anything else as asError says.
 	Answer func(ctx context.Context, q Query) (any, error)
+	// Stream, instead of Answer, writes a stream itself (/api/events);
+	// an error it returns before it wrote anything is answered as
+	// Answer's are.
+	Stream func(w http.ResponseWriter, r *http.Request, q Query) error
 }
 
 // Query is a request's validated query parameters.
@@ -114,6 +118,12 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeError(w, Errorf(http.StatusTooManyRequests, "busy", "%d requests to %s and its kind are being answered already; retry", h.cfg.LiveLimit, r.URL.Path))
 			return
 		}
+	}
+	if ep.Stream != nil {
+		if err := ep.Stream(w, r, q); err != nil {
+			writeError(w, asError(err))
+		}
+		return
 	}
 	v, aerr := ep.Answer(r.Context(), q)
 	if aerr != nil {

@@ -28,6 +28,9 @@ type Options struct {
 	Kubelet Kubelet
 	// EngineTimeout bounds audit's questions to a container engine.
 	EngineTimeout time.Duration
+	// Events attaches the tracer for /api/events and the event counters
+	// (serve --events); New then fails where it cannot be attached.
+	Events bool
 }
 
 // Server is nsinspect serve's HTTP side: one discovery pass at a time,
@@ -37,11 +40,13 @@ type Server struct {
 	http   *http.Server
 	cache  *Cache[*Pass]
 	policy *PolicyFile
+	events *Events // nil without Options.Events
 }
 
-// New wires a Server. Nothing runs until Serve: the first pass is made
-// by the first request that needs one.
-func New(o Options) *Server {
+// New wires a Server. Nothing runs until Serve but, with o.Events, the
+// tracer (whose error New returns): the first pass is made by the first
+// request that needs one.
+func New(o Options) (*Server, error) {
 	sc := &Scanner{
 		Source:  o.Source,
 		Kubelet: o.Kubelet,
@@ -53,13 +58,21 @@ func New(o Options) *Server {
 	metrics := NewMetrics(cache.Get)
 	sc.Metrics = metrics
 	o.Policy.Attach(metrics)
+	var events *Events
+	if o.Events {
+		var err error
+		if events, err = StartEvents(metrics.Registry); err != nil {
+			return nil, err
+		}
+	}
 	api := API{Cache: cache, EngineTimeout: o.EngineTimeout, Policy: o.Policy}
 	return &Server{
 		cache:  cache,
 		policy: o.Policy,
+		events: events,
 		http: &http.Server{
 			Handler: NewHandler(Config{
-				Endpoints: api.Endpoints(),
+				Endpoints: append(api.Endpoints(), events.Endpoint()),
 				Metrics: promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{
 					ErrorHandling: promhttp.ContinueOnError, MaxRequestsInFlight: 8, Timeout: 30 * time.Second,
 				}),
@@ -71,7 +84,7 @@ func New(o Options) *Server {
 			IdleTimeout:       90 * time.Second,
 			MaxHeaderBytes:    16 << 10,
 		},
-	}
+	}, nil
 }
 
 // Serve answers on ln until Shutdown; it returns http.ErrServerClosed
@@ -91,6 +104,7 @@ func (s *Server) Shutdown() {
 	if s.http.Shutdown(ctx) != nil {
 		s.http.Close()
 	}
+	s.events.Close()
 	waited := make(chan struct{})
 	go func() { s.cache.Wait(); close(waited) }()
 	select {

@@ -30,6 +30,7 @@ type serveOptions struct {
 	podsDir       string
 	containersDir string
 	engineTimeout time.Duration
+	events        bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -48,6 +49,10 @@ func newServeCmd() *cobra.Command {
   /api/containers            the containers found, with what they share
   /api/compare?a=A&b=B       what compare --json A B prints (&kernel=true: --kernel)
   /api/audit?target=T        what audit --json T prints
+  /api/events                with --events: every clone, unshare and setns
+                             as it happens, as Server-Sent Events (each the
+                             JSON of watch --json; ?type=net&pid=P&comm=C
+                             filter as watch does)
   /healthz                   200 once a pass succeeded and the last one did
 
 Every answer about the host comes from one discovery pass (BPF iterators,
@@ -76,6 +81,7 @@ SIGINT stops it within a second; SIGHUP reloads --policy.
 	f.StringVar(&o.podsDir, "pods-log-dir", server.DefaultKubelet.PodsDir, "kubelet's pod log directory, for pod namespaces and names (\"\" reads none)")
 	f.StringVar(&o.containersDir, "containers-log-dir", server.DefaultKubelet.ContainersDir, "kubelet's container log directory, for container names (\"\" reads none)")
 	f.DurationVar(&o.engineTimeout, "engine-timeout", time.Second, "how long audit waits for a container engine's API")
+	f.BoolVar(&o.events, "events", false, "trace every clone, unshare and setns (BPF, as watch does): /api/events and the nsinspect_namespace_events_total, nsinspect_events_lost_total and nsinspect_container_host_namespace_entries_total counters")
 	addSourceFlag(c, &o.source)
 	return c
 }
@@ -98,13 +104,18 @@ func runServe(stderr io.Writer, o serveOptions) error {
 	if err != nil {
 		return usageErrorf("--listen %s: %v", o.listen, inspect.OneLine(err.Error()))
 	}
-	srv := server.New(server.Options{
+	srv, err := server.New(server.Options{
 		Source:        src,
 		MinInterval:   o.minInterval,
 		Policy:        pol,
 		Kubelet:       server.Kubelet{PodsDir: o.podsDir, ContainersDir: o.containersDir},
 		EngineTimeout: o.engineTimeout,
+		Events:        o.events,
 	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	fmt.Fprintf(stderr, "nsinspect: serving on http://%s (source %s, passes kept %v)\n", ln.Addr(), src.Name(), o.minInterval)
 	return serveUntilSignal(srv, ln, stderr)
 }

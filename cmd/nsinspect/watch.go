@@ -3,14 +3,12 @@ package main
 import (
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/nsinspect/nsinspect/inspect"
-	"github.com/nsinspect/nsinspect/namespaces"
 )
 
 func init() {
@@ -40,18 +38,12 @@ into another one, an unshare that replaced one, a setns into one).`,
   nsinspect watch --json --count 10 --duration 30s`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, args []string) error {
-			f := inspect.WatchFilter{PID: pid, Comm: comm}
 			if pid < 0 || count < 0 || duration < 0 {
 				return usageErrorf("--pid, --count and --duration must not be negative")
 			}
-			if types != "" {
-				for _, s := range strings.Split(types, ",") {
-					t, err := namespaces.ParseType(s)
-					if err != nil {
-						return usageErrorf("--type: %v", err)
-					}
-					f.Types = append(f.Types, t)
-				}
+			f, err := inspect.NewWatchFilter(pid, comm, types)
+			if err != nil {
+				return usageErrorf("--%v", err)
 			}
 			w, closeOut, err := openOutput(c, output)
 			if err != nil {

@@ -1,0 +1,135 @@
+package inspect
+
+import (
+	"errors"
+	"os"
+	"slices"
+	"sync"
+
+	"github.com/nsinspect/nsinspect/engine"
+	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/tracer"
+)
+
+// Live is watch for a server: the tracer over the whole machine, running
+// until Close, each event handed to a callback as it comes. What the
+// kernel dropped is Lost; why the reader stopped, if it did, Err.
+type Live struct {
+	t    *tracer.Tracer
+	quit chan struct{}
+	done chan struct{}
+	mu   sync.Mutex
+	err  error
+}
+
+// StartLive attaches the tracer (ErrPrivilege or ErrUnsupported where it
+// cannot be) and calls emit for each event, in order, from one goroutine.
+func StartLive(emit func(*TraceEvent)) (*Live, error) {
+	t, err := openTracer(false)
+	if err != nil {
+		return nil, err
+	}
+	l := &Live{t: t, quit: make(chan struct{}), done: make(chan struct{})}
+	evs, errs := read(t, l.quit)
+	go func() {
+		defer close(l.done)
+		for {
+			select {
+			case e, ok := <-evs:
+				if !ok {
+					l.stopped(<-errs)
+					return
+				}
+				emit(traceEvent(e))
+			case err := <-errs:
+				l.stopped(err)
+				return
+			case <-l.quit:
+				return
+			}
+		}
+	}()
+	return l, nil
+}
+
+func (l *Live) stopped(err error) {
+	if errors.Is(err, os.ErrClosed) {
+		return
+	}
+	l.mu.Lock()
+	l.err = readError(err)
+	l.mu.Unlock()
+}
+
+// Err is why the events stopped coming (the reader failed), nil while
+// they come.
+func (l *Live) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+// Lost is how many events the kernel dropped so far (a full ring buffer).
+func (l *Live) Lost() (uint64, error) { return l.t.Lost() }
+
+// Close stops the events and detaches the tracer.
+func (l *Live) Close() error {
+	close(l.quit)
+	err := l.t.Close()
+	<-l.done
+	return err
+}
+
+// ChangedTypes are the namespace types an event changed: for a fork, the
+// types in which the child is not in its caller's namespace; for an
+// unshare or setns, the types the call replaced (pid_for_children and
+// time_for_children count as pid and time). None: nil.
+func ChangedTypes(e *TraceEvent) []namespaces.Type {
+	var out []namespaces.Type
+	for i, l := range namespaces.Links {
+		if e.raw.A.NS[i] != e.raw.B.NS[i] && !slices.Contains(out, l.Type) {
+			out = append(out, l.Type)
+		}
+	}
+	return out
+}
+
+// HostEntry reports, for a setns event that entered one of the initial
+// namespaces (the host's: kthreadd's, PID 2 as nsinspect's /proc shows
+// it, since kernel threads run in init_nsproxy; PID 1's may be closed to
+// reading even to root) from inside a container, that container; nil for
+// any other event, or when the caller's container cannot be told (it
+// exited before the event was read, or runs in none).
+func HostEntry(e *TraceEvent) *engine.Container {
+	r := e.raw
+	if r.Kind != tracer.Setns || r.Errno != 0 || r.FDKind != tracer.FDNSFS {
+		return nil
+	}
+	l := slices.IndexFunc(namespaces.Links, func(l namespaces.Link) bool { return l.Type == r.FDType && l.Name == l.Type.Name() })
+	if l < 0 {
+		return nil
+	}
+	kthreadd, err := procinfo.Open(2)
+	if err != nil {
+		return nil
+	}
+	defer kthreadd.Close()
+	link, err := kthreadd.Readlink("ns/" + namespaces.Links[l].Name)
+	if err != nil {
+		return nil
+	}
+	if _, ino, ok := namespaces.ParseLinkString(link); !ok || ino != r.FDNS.Ino {
+		return nil
+	}
+	p, err := procinfo.Open(r.A.TGID)
+	if err != nil {
+		return nil
+	}
+	defer p.Close()
+	cgs, err := p.Cgroups()
+	if err != nil {
+		return nil
+	}
+	return engine.Match(r.A.TGID, cgs)
+}

@@ -1,0 +1,239 @@
+package server
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nsinspect/nsinspect/inspect"
+)
+
+// Events is serve --events: the machine's clone, unshare and setns calls
+// as they happen (inspect.StartLive), counted for /metrics and streamed
+// to /api/events clients as Server-Sent Events, each event the JSON of
+// `watch --json`. A client has a buffer of its own (eventBuffer events);
+// one that lets it fill, because it reads slower than events come, is
+// dropped (told so in a last `event: dropped`) and counted, so that no
+// client ever holds the others or the tracer back.
+type Events struct {
+	live *inspect.Live
+
+	mu      sync.Mutex
+	clients map[*eventClient]struct{}
+
+	events  *prometheus.CounterVec // by event and namespace type changed
+	entries *prometheus.CounterVec // setns into a host namespace, by container
+	dropped prometheus.Counter
+}
+
+type eventClient struct {
+	filter inspect.WatchFilter
+	ch     chan []byte
+	gone   chan struct{} // closed when the client was dropped
+}
+
+const (
+	// eventBuffer is how many events wait for one client before it is
+	// dropped.
+	eventBuffer = 256
+	// maxEventClients bounds the streams served at once (429 beyond).
+	maxEventClients = 16
+	// eventWriteWait bounds one write to a client: a client that does not
+	// read for this long is dropped with its connection.
+	eventWriteWait = 10 * time.Second
+	// keepAlive is how often an idle stream gets a comment line, which
+	// keeps proxies from closing it and finds clients that went away.
+	keepAlive = 15 * time.Second
+)
+
+// newEvents registers the events' metrics on reg; the events come from
+// publish (StartEvents wires the tracer to it).
+func newEvents(reg prometheus.Registerer) *Events {
+	e := &Events{
+		clients: map[*eventClient]struct{}{},
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nsinspect_namespace_events_total",
+			Help: "clone, unshare and setns calls seen since serve started, by event (fork, unshare, setns) and by namespace type the call changed (none: it changed none; a fork whose child is in another net namespace than its caller changed net).",
+		}, []string{"event", "type"}),
+		entries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "nsinspect_container_host_namespace_entries_total",
+			Help: "setns calls by a process of a container into one of the host's (the initial) namespaces, by container engine, id (12 digits) and namespace type.",
+		}, []string{"engine", "id", "type"}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "nsinspect_event_clients_dropped_total",
+			Help: "/api/events clients dropped because they read slower than events came (more than 256 events waited for them).",
+		}),
+	}
+	reg.MustRegister(e.events, e.entries, e.dropped)
+	return e
+}
+
+// StartEvents attaches the tracer and starts counting and streaming; the
+// error is inspect's (ErrPrivilege without CAP_BPF and CAP_PERFMON,
+// ErrUnsupported before Linux 5.8).
+func StartEvents(reg prometheus.Registerer) (*Events, error) {
+	e := newEvents(reg)
+	live, err := inspect.StartLive(e.publish)
+	if err != nil {
+		return nil, err
+	}
+	e.live = live
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "nsinspect_events_lost_total",
+		Help: "events the kernel dropped because the tracer's ring buffer was full.",
+	}, func() float64 {
+		n, _ := live.Lost()
+		return float64(n)
+	}))
+	return e, nil
+}
+
+// Close stops the tracer; the streams end with their connections
+// (Server.Shutdown).
+func (e *Events) Close() error {
+	if e == nil || e.live == nil {
+		return nil
+	}
+	return e.live.Close()
+}
+
+// publish counts one event and hands it to every client whose filter it
+// passes.
+func (e *Events) publish(ev *inspect.TraceEvent) {
+	types := inspect.ChangedTypes(ev)
+	if len(types) == 0 {
+		e.events.WithLabelValues(ev.Event, "none").Inc()
+	}
+	for _, t := range types {
+		e.events.WithLabelValues(ev.Event, t.Name()).Inc()
+	}
+	if c := inspect.HostEntry(ev); c != nil {
+		id := c.ID
+		if len(id) > 12 {
+			id = id[:12]
+		}
+		e.entries.WithLabelValues(c.Engine, id, ev.Entered.Type.Name()).Inc()
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.clients) == 0 {
+		return
+	}
+	line, err := json.Marshal(ev)
+	if err != nil {
+		return
+	}
+	for c := range e.clients {
+		if !c.filter.Match(ev) {
+			continue
+		}
+		select {
+		case c.ch <- line:
+		default:
+			e.drop(c)
+		}
+	}
+}
+
+// drop ends client c (e.mu held).
+func (e *Events) drop(c *eventClient) {
+	delete(e.clients, c)
+	close(c.gone)
+	e.dropped.Inc()
+}
+
+func (e *Events) subscribe(f inspect.WatchFilter) (*eventClient, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(e.clients) >= maxEventClients {
+		return nil, Errorf(http.StatusTooManyRequests, "busy", "%d event streams are open already; retry", maxEventClients)
+	}
+	c := &eventClient{filter: f, ch: make(chan []byte, eventBuffer), gone: make(chan struct{})}
+	e.clients[c] = struct{}{}
+	return c, nil
+}
+
+func (e *Events) unsubscribe(c *eventClient) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.clients[c]; ok {
+		delete(e.clients, c)
+	}
+}
+
+// Endpoint is /api/events; with a nil e (serve without --events) it
+// answers 503.
+func (e *Events) Endpoint() Endpoint {
+	return Endpoint{Path: "/api/events", Params: []string{"type", "pid", "comm"}, Stream: e.stream}
+}
+
+func (e *Events) stream(w http.ResponseWriter, r *http.Request, q Query) error {
+	if e == nil {
+		return Errorf(http.StatusServiceUnavailable, "events_off", "no events: serve was started without --events")
+	}
+	pid := 0
+	if s := q.Get("pid"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			return BadRequest("bad_pid", "pid %q: a positive process id", s)
+		}
+		pid = n
+	}
+	f, err := inspect.NewWatchFilter(pid, q.Get("comm"), q.Get("type"))
+	if err != nil {
+		return BadRequest("bad_type", "%s", inspect.OneLine(err.Error()))
+	}
+	if e.live != nil {
+		if err := e.live.Err(); err != nil {
+			return FromError(err, "")
+		}
+	}
+	c, err := e.subscribe(f)
+	if err != nil {
+		return err
+	}
+	defer e.unsubscribe(c)
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	rc := http.NewResponseController(w)
+	write := func(s string) bool {
+		_ = rc.SetWriteDeadline(time.Now().Add(eventWriteWait))
+		if _, err := io.WriteString(w, s); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	if !write(": nsinspect events (the JSON of watch --json, schema/trace.json)\n\n") {
+		return nil
+	}
+	tick := time.NewTicker(keepAlive)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-c.gone:
+			write("event: dropped\ndata: {\"reason\":\"this client read slower than events came: more than " + strconv.Itoa(eventBuffer) + " waited\"}\n\n")
+			return nil
+		case line := <-c.ch:
+			if !write("data: " + string(line) + "\n\n") {
+				return nil
+			}
+		case <-tick.C:
+			if !write(": keepalive\n\n") {
+				return nil
+			}
+		}
+	}
+}
