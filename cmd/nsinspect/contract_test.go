@@ -17,7 +17,7 @@ func TestServeEndpointsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	served := []string{"/healthz", "/metrics"}
-	for _, ep := range (server.API{}).Endpoints() {
+	for _, ep := range append((server.API{}).Endpoints(), (*server.Events)(nil).Endpoint()) {
 		served = append(served, ep.Path)
 		params, ok := v.Operation(ep.Path)
 		if !ok {
@@ -31,8 +31,9 @@ func TestServeEndpointsDocumented(t *testing.T) {
 		if !slices.Equal(sorted(names), sorted(ep.Params)) {
 			t.Errorf("%s takes %v; schema/openapi.yaml documents %v", ep.Path, ep.Params, names)
 		}
-		if ep.Live != v.Documents(ep.Path, 429) {
-			t.Errorf("%s: live %v, but schema/openapi.yaml documents a 429: %v", ep.Path, ep.Live, v.Documents(ep.Path, 429))
+		// Live endpoints share LiveLimit; a stream has a limit of its own.
+		if limited := ep.Live || ep.Stream != nil; limited != v.Documents(ep.Path, 429) {
+			t.Errorf("%s: limited %v, but schema/openapi.yaml documents a 429: %v", ep.Path, limited, v.Documents(ep.Path, 429))
 		}
 	}
 	if got := v.Paths(); !slices.Equal(sorted(served), got) {
