@@ -1,6 +1,7 @@
 package nsgraph
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"sort"
@@ -49,36 +50,60 @@ func (g *Graph) edge(from, to, label string, attrs map[string]string) {
 	g.Edges = append(g.Edges, Edge{From: from, To: to, Label: label, Attrs: attrs})
 }
 
-// WriteDOT writes the graph in the DOT language.
+// WriteDOT writes the graph in the DOT language, through a buffer: a
+// graph of a few thousand processes has tens of thousands of edges.
 func (g *Graph) WriteDOT(w io.Writer) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "digraph %s {\n", quote(g.Name))
+	b := bufio.NewWriterSize(w, 64<<10)
+	fmt.Fprintf(b, "digraph %s {\n", quote(g.Name))
 	for _, a := range g.Attrs {
-		fmt.Fprintf(&b, "  %s;\n", a)
+		fmt.Fprintf(b, "  %s;\n", a)
 	}
 	b.WriteString("  node [fontname=\"Helvetica\", fontsize=10];\n  edge [fontname=\"Helvetica\", fontsize=8];\n")
 	for _, n := range g.Nodes {
-		fmt.Fprintf(&b, "  %s [%s];\n", quote(n.ID), attrList(n.Label, n.Attrs))
+		b.WriteString("  ")
+		writeQuoted(b, n.ID)
+		b.WriteString(" [")
+		writeAttrs(b, n.Label, n.Attrs)
+		b.WriteString("];\n")
 	}
 	for _, e := range g.Edges {
-		fmt.Fprintf(&b, "  %s -> %s [%s];\n", quote(e.From), quote(e.To), attrList(e.Label, e.Attrs))
+		b.WriteString("  ")
+		writeQuoted(b, e.From)
+		b.WriteString(" -> ")
+		writeQuoted(b, e.To)
+		b.WriteString(" [")
+		writeAttrs(b, e.Label, e.Attrs)
+		b.WriteString("];\n")
 	}
 	b.WriteString("}\n")
-	_, err := io.WriteString(w, b.String())
-	return err
+	return b.Flush()
 }
 
-func attrList(label string, attrs map[string]string) string {
-	parts := []string{"label=" + quote(label)}
+// writeAttrs writes label= and the other attributes, sorted by name.
+func writeAttrs(b *bufio.Writer, label string, attrs map[string]string) {
+	b.WriteString("label=")
+	writeQuoted(b, label)
+	if len(attrs) == 0 {
+		return
+	}
 	keys := make([]string, 0, len(attrs))
 	for k := range attrs {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		parts = append(parts, k+"="+quote(attrs[k]))
+		b.WriteString(", ")
+		b.WriteString(k)
+		b.WriteByte('=')
+		writeQuoted(b, attrs[k])
 	}
-	return strings.Join(parts, ", ")
+}
+
+// writeQuoted writes quote(s).
+func writeQuoted(b *bufio.Writer, s string) {
+	b.WriteByte('"')
+	dotEscaper.WriteString(b, s)
+	b.WriteByte('"')
 }
 
 // quote makes a DOT double-quoted string. A newline becomes DOT's \n

@@ -92,11 +92,15 @@ func taskNode(g *Graph, t *model.Task) string {
 }
 
 func nsNode(g *Graph, n *model.Namespace, shown map[*model.Namespace]bool) string {
+	id := NSID(n.Key())
+	if g.has(id) {
+		return id // drawn already: one node per namespace, met once per task in it
+	}
 	label := fmt.Sprintf("%s\n%s", n.NS, n.IDText())
 	if !shown[n] {
 		label += "\n(no task shown is in it)"
 	}
-	return g.node(NSID(n.Key()), label, map[string]string{"shape": "box", "style": "filled", "fillcolor": typeColor[n.Type]})
+	return g.node(id, label, map[string]string{"shape": "box", "style": "filled", "fillcolor": typeColor[n.Type]})
 }
 
 // relations draws the parent and owner edges from the namespaces drawn,
