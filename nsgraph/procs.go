@@ -33,6 +33,10 @@ func NSID(k namespaces.Key) string { return "ns_" + k.String() }
 // "parent".
 func Processes(tasks []*model.Task) *Graph {
 	g := newGraph("namespaces", "rankdir=LR")
+	// About one edge per task and link, and a node per task: sized once,
+	// not grown through a copy per doubling.
+	g.Edges = make([]Edge, 0, len(tasks)*len(namespaces.Links))
+	g.Nodes = make([]Node, 0, len(tasks)+len(tasks)/4)
 	leaders := map[int]*model.Task{}
 	shown := map[*model.Namespace]bool{}
 	for _, t := range tasks {
@@ -43,7 +47,7 @@ func Processes(tasks []*model.Task) *Graph {
 			shown[n] = n != nil
 		}
 	}
-	var drawn []*model.Namespace
+	drawn := make([]*model.Namespace, 0, len(tasks)*len(namespaces.Links))
 	for _, t := range tasks {
 		if t.IsThread() {
 			if l, ok := leaders[t.PID]; ok && t.Readable() && slices.Equal(l.NS, t.NS) {
