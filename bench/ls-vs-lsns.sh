@@ -97,6 +97,7 @@ col() { cut -d' ' -f"$2" "$tmp/$1" | median; }
 peak() { cut -d' ' -f2 "$tmp/$1" | sort -n | tail -1; }
 ms() { awk -v x="$1" 'BEGIN {printf "%.1f", x / 1000}'; }
 ratio() { awk -v l="$1" -v n="$2" 'BEGIN {printf "%.1f", (n > 0) ? l / n : 0}'; }
+ratio2() { awk -v l="$1" -v n="$2" 'BEGIN {printf "%.2f", (n > 0) ? l / n : 0}'; }
 # threads is the host's number of tasks (every thread, kernel threads
 # included): the denominator of /proc/loadavg's fourth field.
 threads() { awk '{split($4, a, "/"); print a[2]}' /proc/loadavg; }
@@ -166,7 +167,7 @@ for size in "${SIZES[@]}"; do
 	done
 	if [ ${#views[@]} -gt 0 ]; then
 		printf 'views over ls (auto), median wall (target <= 1.2):'
-		for v in "${views[@]}"; do printf ' %s %s' "$v" "$(ratio "$(col "$v" 1)" "$(col auto 1)")"; done
+		for v in "${views[@]}"; do printf ' %s %s' "$v" "$(ratio2 "$(col "$v" 1)" "$(col auto 1)")"; done
 		echo
 	fi
 	echo "namespaces: lsns $(lsns -J | grep -c '"ns":'), proc $("$bin" ls --json --source proc 2>/dev/null | grep -c '"ns":')$([ "$bpf" = 0 ] || echo ", bpf $("$bin" ls --json --source bpf 2>/dev/null | grep -c '"ns":')")"
@@ -177,7 +178,7 @@ for size in "${SIZES[@]}"; do
 			if [ -s "$tmp/$t" ]; then printf ' %s %s %s' "$(ms "$(col "$t" 1)")" "$(ratio "$l_us" "$(col "$t" 1)")" "$(ms "$(col "$t" 3)")"; else printf ' - - -'; fi
 		done
 		vw=
-		for v in "${views[@]}"; do vw="$vw${vw:+,}$v=$(ratio "$(col "$v" 1)" "$(col auto 1)")"; done
+		for v in "${views[@]}"; do vw="$vw${vw:+,}$v=$(ratio2 "$(col "$v" 1)" "$(col auto 1)")"; done
 		printf ' %s\n' "${vw:--}"
 	} >>"$tmp/summary"
 	if [ "$GOBENCH" != 0 ]; then
@@ -195,7 +196,7 @@ for size in "${SIZES[@]}"; do
 	if [ "$ci" = 0 ]; then
 		judge "ls (auto: $picked)" auto 1
 		for v in "${views[@]}"; do
-			r=$(ratio "$(col "$v" 1)" "$(col auto 1)")
+			r=$(ratio2 "$(col "$v" 1)" "$(col auto 1)")
 			if awk -v r="$r" 'BEGIN {exit !(r <= 1.2)}'; then echo "PASS: $v ${r}x ls (target <= 1.2x)"; else echo "FAIL: $v ${r}x ls, above the 1.2x target"; fail=1; fi
 		done
 		if [ "$label" != idle ] && [ "$label" -ge 5000 ]; then

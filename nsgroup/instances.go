@@ -3,7 +3,6 @@ package nsgroup
 import (
 	"cmp"
 	"slices"
-	"strconv"
 
 	"github.com/nsinspect/nsinspect/internal/taskobj"
 	"github.com/nsinspect/nsinspect/model"
@@ -29,10 +28,16 @@ type Instance struct {
 // Shared reports whether another instance has the same namespace set.
 func (in *Instance) Shared() bool { return len(in.SameSetAs) > 0 }
 
+// instanceKey is an nsproxy id and a set key: see add.
+type instanceKey struct {
+	id  uint64
+	set string
+}
+
 // byInstance collects tasks by nsproxy pointer while ByNSProxy groups
 // them by set. key is the task's set key.
 type byInstance struct {
-	index map[string]int
+	index map[instanceKey]int
 	list  []Instance
 	setOf []string // per list entry, its set key
 }
@@ -49,7 +54,7 @@ func (b *byInstance) add(t *model.Task, key string, set []LinkNS, ref TaskRef) {
 	// freed during the walk can have its memory, hence its id, reused by
 	// a new one with another set. Keying by id and set keeps the two
 	// apart instead of mixing their namespaces.
-	k := strconv.FormatUint(id, 10) + "|" + key
+	k := instanceKey{id, key}
 	i, ok := b.index[k]
 	if !ok {
 		i = len(b.list)

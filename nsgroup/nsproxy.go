@@ -3,7 +3,7 @@ package nsgroup
 import (
 	"fmt"
 	"sort"
-	"strings"
+	"strconv"
 
 	"github.com/nsinspect/nsinspect/model"
 	"github.com/nsinspect/nsinspect/namespaces"
@@ -111,7 +111,8 @@ func ByNSProxy(tasks []*model.Task) Groups {
 	g := Groups{Sets: []Set{}, Zombies: []Zombie{}, Unreadable: []Unreadable{}, InitSet: -1}
 	index := map[string]int{}
 	var keys []string // per set, its key
-	inst := &byInstance{index: map[string]int{}}
+	inst := &byInstance{index: map[instanceKey]int{}}
+	var buf []byte
 	for _, t := range tasks {
 		ref := TaskRef{PID: t.PID, TID: t.TID, Comm: t.Comm}
 		if t.Zombie() {
@@ -124,7 +125,8 @@ func ByNSProxy(tasks []*model.Task) Groups {
 			g.Zombies = append(g.Zombies, z)
 			continue
 		}
-		key, set, err := nsproxyKey(t)
+		key, b, err := nsproxyKey(t, buf)
+		buf = b
 		if err != nil {
 			g.Unreadable = append(g.Unreadable, Unreadable{ref, err.Error()})
 			continue
@@ -133,7 +135,7 @@ func ByNSProxy(tasks []*model.Task) Groups {
 		if !ok {
 			i = len(g.Sets)
 			index[key] = i
-			g.Sets = append(g.Sets, Set{Namespaces: set})
+			g.Sets = append(g.Sets, Set{Namespaces: nsproxySet(t)})
 			keys = append(keys, key)
 		}
 		s := &g.Sets[i]
@@ -142,7 +144,7 @@ func ByNSProxy(tasks []*model.Task) Groups {
 		if t.PID == 1 && t.TID == 1 {
 			s.Init = true
 		}
-		inst.add(t, key, set, ref)
+		inst.add(t, key, g.Sets[i].Namespaces, ref)
 	}
 	g.Sets = sortSets(g.Sets, keys, index)
 	for i, s := range g.Sets {
@@ -178,19 +180,35 @@ func sortSets(sets []Set, keys []string, index map[string]int) []Set {
 	return sorted
 }
 
-// nsproxyKey is the identity of t's nsproxy set: its namespaces' keys.
-func nsproxyKey(t *model.Task) (string, []LinkNS, error) {
-	var b strings.Builder
-	set := make([]LinkNS, 0, len(NSProxyLinks))
+// nsproxyKey is the identity of t's nsproxy set: its namespaces' keys
+// (namespaces.Key's form, each followed by a comma), built in buf, which
+// it returns for the next call; a task's set itself is nsproxySet's.
+func nsproxyKey(t *model.Task, buf []byte) (string, []byte, error) {
+	buf = buf[:0]
 	for _, name := range NSProxyLinks {
 		n, why := t.Link(name)
 		if n == nil {
-			return "", nil, fmt.Errorf("ns/%s: %s", name, why)
+			return "", buf, fmt.Errorf("ns/%s: %s", name, why)
 		}
-		b.WriteString(n.Key().String() + ",")
+		k := n.Key()
+		if k.ID != 0 {
+			buf = strconv.AppendUint(append(buf, "id:"...), k.ID, 10)
+		} else {
+			buf = strconv.AppendUint(append(strconv.AppendUint(append(buf, "ino:"...), k.Dev, 10), ':'), k.Ino, 10)
+		}
+		buf = append(buf, ',')
+	}
+	return string(buf), buf, nil
+}
+
+// nsproxySet is t's nsproxy set, whose links nsproxyKey found readable.
+func nsproxySet(t *model.Task) []LinkNS {
+	set := make([]LinkNS, 0, len(NSProxyLinks))
+	for _, name := range NSProxyLinks {
+		n, _ := t.Link(name)
 		set = append(set, linkNS(name, n))
 	}
-	return b.String(), set, nil
+	return set
 }
 
 func addContext(ctx []LinkNSes, t *model.Task) []LinkNSes {
