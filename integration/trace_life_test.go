@@ -3,6 +3,7 @@ package integration
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -176,26 +177,40 @@ loop:
 	}
 }
 
-// SIGTERM ends watch with an end line and exit 0.
-func TestWatchSIGTERM(t *testing.T) {
-	requireTracer(t)
-	testutil.RequireCommand(t, "bpftool", "bpftool")
+// startWatch starts `watch ARGS` with stdout to out and returns once its
+// four programs are attached (bpftool), and a stop that sends SIGTERM and
+// requires exit 0.
+func startWatch(t *testing.T, out io.Writer, args ...string) (stop func()) {
+	t.Helper()
 	before := tracerProgs(t)
-	cmd := testutil.Command(t, testutil.Quick, binary, "watch", "--json", "--comm", "no-such-comm-here")
-	var out strings.Builder
-	cmd.Stdout = &out
+	cmd := testutil.Command(t, testutil.Slow, binary, append([]string{"watch"}, args...)...)
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = out, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	if got := waitProgs(t, before, 4); len(got) != 4 {
 		cmd.Process.Kill()
 		cmd.Wait()
-		t.Fatalf("watch running: %d new nst_ programs, want 4", len(got))
+		t.Fatalf("watch running: %d new nst_ programs, want 4 (stderr %s)", len(got), stderr.String())
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("watch after SIGTERM: %v", err)
+	return func() {
+		t.Helper()
+		cmd.Process.Signal(syscall.SIGTERM)
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("watch after SIGTERM: %v: %s", err, stderr.String())
+		}
 	}
+}
+
+// SIGTERM ends watch with an end line and exit 0.
+func TestWatchSIGTERM(t *testing.T) {
+	requireTracer(t)
+	testutil.RequireCommand(t, "bpftool", "bpftool")
+	before := tracerProgs(t)
+	var out strings.Builder
+	stopWatch := startWatch(t, &out, "--json", "--comm", "no-such-comm-here")
+	stopWatch()
 	if evs := traceEvents(t, out.String()); evs[0].Reason != "signal" {
 		t.Errorf("end line %+v", evs[0].TraceEnd)
 	}

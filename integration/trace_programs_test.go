@@ -1,12 +1,12 @@
 package integration
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -209,24 +209,10 @@ func TestWatchDockerRun(t *testing.T) {
 	requireTracer(t)
 	testutil.RequireCommand(t, "bpftool", "bpftool")
 	e := requireEngine(t)
-	before := tracerProgs(t)
 	out := filepath.Join(t.TempDir(), "events.jsonl")
-	cmd := testutil.Command(t, testutil.Slow, binary, "watch", "--json", "-o", out)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if got := waitProgs(t, before, 4); len(got) != 4 {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("watch running: %d new nst_ programs, want 4 (stderr %s)", len(got), stderr.String())
-	}
+	stopWatch := startWatch(t, io.Discard, "--json", "-o", out)
 	c := e.startHold(t, "watch")
-	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("watch after SIGTERM: %v: %s", err, stderr.String())
-	}
+	stopWatch()
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
