@@ -106,6 +106,10 @@ type TraceEnd struct {
 	Reason string `json:"reason"` // "exited", "count", "duration", "signal", "detached"
 	Events int    `json:"events"`
 	Lost   uint64 `json:"lost"`
+	// LostExits are the exit records dropped the same way: not events,
+	// but ids left unforgotten and followed processes whose end trace
+	// found by looking (see tracer.LostExits).
+	LostExits uint64 `json:"lost_exits,omitempty"`
 	// ExitCode is the command's exit code, or 128+N when it was killed by
 	// signal N (Signal names it): trace exits with it.
 	ExitCode *int   `json:"exit_code,omitempty"`

@@ -331,6 +331,9 @@ func finish(t *tracer.Tracer, end *TraceEnd) (*TraceEnd, error) {
 		return nil, Undecidedf(err, "%v", err)
 	}
 	end.Lost = lost
+	if end.LostExits, err = t.LostExits(); err != nil {
+		return nil, Undecidedf(err, "%v", err)
+	}
 	return end, nil
 }
 

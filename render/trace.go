@@ -30,6 +30,9 @@ func Trace(w io.Writer, e *inspect.TraceEvent) error {
 	if e.Event == "end" {
 		end := e.TraceEnd
 		fmt.Fprintf(&b, "# end: %s, %d events, %d lost", end.Reason, end.Events, end.Lost)
+		if end.LostExits > 0 {
+			fmt.Fprintf(&b, " (and %d exit records)", end.LostExits)
+		}
 		if end.ExitCode != nil {
 			fmt.Fprintf(&b, ", exit code %d", *end.ExitCode)
 		}

@@ -227,10 +227,20 @@ func (t *Tracer) Unfollow(tgid int) error {
 
 // Lost is the number of events the programs dropped because the ring
 // buffer was full.
-func (t *Tracer) Lost() (uint64, error) {
+func (t *Tracer) Lost() (uint64, error) { return t.lost(0) }
+
+// LostExits is the number of exit records dropped the same way: not
+// events, but each a set of ids not forgotten (see decode) or, for a
+// followed process, an end the trace learns from its periodic look at
+// the followed set instead.
+func (t *Tracer) LostExits() (uint64, error) { return t.lost(1) }
+
+// lost sums slot of the per-CPU counter of records that found the ring
+// buffer full (trace.bpf.c's LOST_EVENTS, LOST_EXITS).
+func (t *Tracer) lost(slot uint32) (uint64, error) {
 	var per []uint64
-	if err := t.objs.Lost.Lookup(uint32(0), &per); err != nil {
-		return 0, fmt.Errorf("reading the lost-event counter: %w", err)
+	if err := t.objs.Lost.Lookup(slot, &per); err != nil {
+		return 0, fmt.Errorf("reading the lost-record counter: %w", err)
 	}
 	var n uint64
 	for _, v := range per {

@@ -55,8 +55,16 @@ struct {
 	__uint(max_entries, 1 << 22);
 } events SEC(".maps");
 
-/* Events that found the ring buffer full. */
-ONE_ELEM_MAP(BPF_MAP_TYPE_PERCPU_ARRAY, u64) lost SEC(".maps");
+/* Records that found the ring buffer full: [LOST_EVENTS] events,
+ * [LOST_EXITS] exit records (not events: what they would have said is
+ * which ids to forget and that a followed process ended). */
+enum { LOST_EVENTS, LOST_EXITS, LOST_SLOTS };
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LOST_SLOTS);
+	__type(key, u32);
+	__type(value, u64);
+} lost SEC(".maps");
 
 /* trace: the processes followed (tgids in nsinspect's pid namespace). */
 struct {
@@ -79,14 +87,15 @@ struct {
 ONE_ELEM_MAP(BPF_MAP_TYPE_PERCPU_ARRAY, struct nst_event) scratch SEC(".maps");
 ONE_ELEM_MAP(BPF_MAP_TYPE_PERCPU_ARRAY, struct nst_exited) exit_scratch SEC(".maps");
 
-static __always_inline void lose(void)
+static __always_inline void lose_slot(u32 slot)
 {
-	u32 zero = 0;
-	u64 *n = bpf_map_lookup_elem(&lost, &zero);
+	u64 *n = bpf_map_lookup_elem(&lost, &slot);
 
 	if (n)
 		(*n)++;
 }
+
+static __always_inline void lose(void) { lose_slot(LOST_EVENTS); }
 
 /* Records the namespace at ptr, if any, in r's slot. */
 #define NS_SLOT(r, slot, ptr)              \
@@ -277,7 +286,7 @@ int nst_exit(u64 *ctx)
 	x->tgid = tgid;
 	x->tid = nr_in_reader(BPF_CORE_READ(t, thread_pid));
 	if (bpf_ringbuf_output(&events, x, sizeof(*x), 0))
-		lose();
+		lose_slot(LOST_EXITS);
 	return 0;
 }
 
