@@ -142,7 +142,12 @@ func TestExitForgetsIDs(t *testing.T) {
 	if fork == nil || !exited[fork.B.TGID] {
 		t.Fatalf("no fork, or no exit of its child: %d events, exits %v", len(evs), exited)
 	}
-	for _, o := range []taskobj.Object{taskobj.Files, taskobj.FS, taskobj.MM, taskobj.Sighand, taskobj.Signal, taskobj.Cred} {
+	// Not mm: a reference someone else takes for a moment (mmget by a
+	// /proc reader or khugepaged) at the exit tracepoint keeps mm_users
+	// above the program's threshold, and the id then stays until the
+	// table's bound pushes it out (docs/trace.md, "Ids, not
+	// addresses"): seen on 6.12 and once on 6.1 in the kernel matrix.
+	for _, o := range []taskobj.Object{taskobj.Files, taskobj.FS, taskobj.Sighand, taskobj.Signal, taskobj.Cred} {
 		for _, el := range tr.ids[o].byHash {
 			if el.Value.(*idEntry).id == fork.B.Obj[o] {
 				t.Errorf("%s id %d of the exited child is still in the table", o.Name(), fork.B.Obj[o])
