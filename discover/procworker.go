@@ -479,6 +479,10 @@ func (w *worker) fds(dfd, pid int, net *entry) {
 	first := len(w.f.holds)
 	w.fdTable(dfd, pid, first, &fdTable{dfd: dfd, base: "../", dir: "../fd", tid: pid, net: net, self: w.self})
 	for i := range w.tables {
+		// Our own threads' tables are ours too: a thread taken for one
+		// with a table of its own while the runtime made or moved it
+		// would otherwise show the registry's fds as holders.
+		w.tables[i].self = w.tables[i].self || w.self
 		w.fdTable(dfd, pid, first, &w.tables[i])
 	}
 }
