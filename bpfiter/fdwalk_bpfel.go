@@ -38,10 +38,16 @@ type fdwalkNsiWalkend struct {
 	MaxFds uint32
 }
 
+type fdwalkWalkBuf struct {
+	_ structs.HostLayout
+	W [128]fdwalkNsiWalk
+}
+
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	fdwalkMapBufs       = "bufs"
 	fdwalkMapCfg        = "cfg"
 	fdwalkProgNsiFdwalk = "nsi_fdwalk"
 	fdwalkVarNsiWalk    = "_nsi_walk"
@@ -97,7 +103,8 @@ type fdwalkProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type fdwalkMapSpecs struct {
-	Cfg *ebpf.MapSpec `ebpf:"cfg"`
+	Bufs *ebpf.MapSpec `ebpf:"bufs"`
+	Cfg  *ebpf.MapSpec `ebpf:"cfg"`
 }
 
 // fdwalkVariableSpecs contains global variables before they are loaded into the kernel.
@@ -128,11 +135,13 @@ func (o *fdwalkObjects) Close() error {
 //
 // It can be passed to loadFdwalkObjects or ebpf.CollectionSpec.LoadAndAssign.
 type fdwalkMaps struct {
-	Cfg *ebpf.Map `ebpf:"cfg"`
+	Bufs *ebpf.Map `ebpf:"bufs"`
+	Cfg  *ebpf.Map `ebpf:"cfg"`
 }
 
 func (m *fdwalkMaps) Close() error {
 	return _FdwalkClose(
+		m.Bufs,
 		m.Cfg,
 	)
 }

@@ -24,8 +24,13 @@ const volatile u64 hash_key[2] = {};
 		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32);  \
 	} while (0)
 
-/* SipHash-2-4 of one 8-byte message; 0 stays 0 (a NULL pointer). */
-static __noinline u64 obj_hash(u64 m)
+/* SipHash-2-4 of one 8-byte message; 0 stays 0 (a NULL pointer).
+ *
+ * A global function, so that the verifier checks it once, on its own,
+ * instead of once per call site (a task has nine objects: as a static
+ * subprogram it was 5,108 of the 34,708 instructions the verifier walked
+ * for the task iterator on 6.18). Global functions (5.6) take scalars. */
+__noinline u64 obj_hash(u64 m)
 {
 	u64 k0 = hash_key[0], k1 = hash_key[1];
 	u64 v0 = k0 ^ 0x736f6d6570736575ULL, v1 = k1 ^ 0x646f72616e646f6dULL;
@@ -47,9 +52,7 @@ static __noinline u64 obj_hash(u64 m)
 
 /* One call, not an inlined copy per object: the hash is ~150
  * instructions and a task has nine objects, so inlining it made the
- * tracer's fork program 7,000 instructions (56 KB of the object). A static
- * subprogram with a scalar argument loads on every kernel with BPF calls
- * (4.16). */
+ * tracer's fork program 7,000 instructions (56 KB of the object). */
 #define obj_id(ptr) obj_hash((u64)(ptr))
 
 /* The objects, in the taskobj.Object order. */
