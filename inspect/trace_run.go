@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -29,6 +30,89 @@ type WatchFilter struct {
 	// types: a fork whose child is in another one than its parent, an
 	// unshare or setns that replaced one or whose fd is one.
 	Types []namespaces.Type
+	// In matches an event whose caller or child, before or after it, is
+	// in one of these namespaces: a container's (Scope).
+	In []ScopeNS
+}
+
+// ScopeNS is one namespace of a Scope: the link it is seen through
+// (an index into namespaces.Links) and its inode.
+type ScopeNS struct {
+	Link int
+	Ino  uint64
+}
+
+// Scope is the namespaces that make a container (or any task) apart from
+// nsinspect, for watch --container and /api/events?container=: its pid
+// and mount namespaces, those of the two that are not nsinspect's own.
+// It holds them open until Close, so that their inodes cannot be reused
+// by other namespaces while the filter runs.
+type Scope struct {
+	Arg string
+	NS  []ScopeNS
+	h   *namespaces.Holder
+}
+
+// scopeLinks are the links a Scope is made of: a container's processes
+// are those in its pid namespace; one that shares the host's (docker run
+// --pid=host) is still told by its mount namespace.
+var scopeLinks = []string{"pid", "mnt"}
+
+// NewScope resolves arg (any target of the grammar: a container's init,
+// or a task) and takes the namespaces of scopeLinks in which it is apart
+// from nsinspect. A target in all of nsinspect's own is ErrBadInput:
+// it would match every event.
+func NewScope(ctx context.Context, arg string, timeout time.Duration) (*Scope, error) {
+	r, err := Resolve(ctx, arg, timeout)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	self, err := procinfo.Open(os.Getpid())
+	if err != nil {
+		return nil, fmt.Errorf("reading nsinspect's own namespaces: %w", err)
+	}
+	defer self.Close()
+	sc := &Scope{Arg: arg, h: namespaces.NewHolder()}
+	for _, name := range scopeLinks {
+		i := slices.IndexFunc(namespaces.Links, func(l namespaces.Link) bool { return l.Name == name })
+		fd, err := r.Proc.OpenNS(name)
+		if err != nil {
+			sc.Close()
+			return nil, ReadError(r.Proc, name+" namespace", err)
+		}
+		ns, err := namespaces.FromFD(fd)
+		if err != nil {
+			unix.Close(fd)
+			sc.Close()
+			return nil, ReadError(r.Proc, name+" namespace", err)
+		}
+		sc.h.Hold(fd, ns)
+		own, err := self.Namespace(name)
+		if err != nil {
+			sc.Close()
+			return nil, fmt.Errorf("reading nsinspect's own %s namespace: %w", name, err)
+		}
+		if !own.Same(ns) {
+			sc.NS = append(sc.NS, ScopeNS{Link: i, Ino: ns.Ino})
+		}
+	}
+	if err := r.Proc.Alive(); err != nil {
+		sc.Close()
+		return nil, ReadError(r.Proc, "namespaces", err)
+	}
+	if len(sc.NS) == 0 {
+		sc.Close()
+		return nil, BadInputf("%s is in nsinspect's own pid and mount namespaces, so every event would match: name a container, or use --pid", arg)
+	}
+	return sc, nil
+}
+
+// Close lets the namespaces go.
+func (sc *Scope) Close() {
+	if sc != nil && sc.h != nil {
+		sc.h.Close()
+	}
 }
 
 // NewWatchFilter is the filter of watch's --pid, --comm and --type and of
@@ -62,6 +146,9 @@ func (f WatchFilter) Match(e *TraceEvent) bool {
 	if f.Comm != "" && r.A.Comm != f.Comm && r.B.Comm != f.Comm {
 		return false
 	}
+	if len(f.In) > 0 && !f.inScope(r) {
+		return false
+	}
 	if len(f.Types) == 0 {
 		return true
 	}
@@ -70,6 +157,17 @@ func (f WatchFilter) Match(e *TraceEvent) bool {
 	}
 	for i, l := range namespaces.Links {
 		if slices.Contains(f.Types, l.Type) && r.A.NS[i] != r.B.NS[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// inScope reports whether the caller or the child of r, before or after
+// the call, is in one of f.In.
+func (f WatchFilter) inScope(r *tracer.Event) bool {
+	for _, in := range f.In {
+		if in.Link < len(r.A.NS) && (r.A.NS[in.Link].Ino == in.Ino || r.B.NS[in.Link].Ino == in.Ino) {
 			return true
 		}
 	}

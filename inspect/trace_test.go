@@ -1,16 +1,20 @@
 package inspect
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/internal/taskobj"
+	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/tracer"
 )
@@ -118,6 +122,12 @@ func TestWatchFilter(t *testing.T) {
 		{WatchFilter{Types: []namespaces.Type{namespaces.Net}}, true, false},
 		{WatchFilter{Types: []namespaces.Type{namespaces.UTS, namespaces.Net}, Comm: "unshare"}, true, false},
 		{WatchFilter{Types: []namespaces.Type{namespaces.UTS}}, false, false},
+		// A scope matches on either task, before or after the call.
+		{WatchFilter{In: []ScopeNS{{link("net"), 4026532000}}}, true, false},
+		{WatchFilter{In: []ScopeNS{{link("pid"), a.NS[link("pid")].Ino}}}, true, true},
+		{WatchFilter{In: []ScopeNS{{link("mnt"), 4026532999}, {link("net"), 4026532000}}}, true, false},
+		{WatchFilter{In: []ScopeNS{{link("mnt"), 4026532999}}}, false, false},
+		{WatchFilter{In: []ScopeNS{{link("net"), 4026532000}}, Comm: "true"}, false, false},
 	} {
 		if got := tt.f.Match(un); got != tt.un {
 			t.Errorf("%+v on the unshare: %v", tt.f, got)
@@ -125,6 +135,41 @@ func TestWatchFilter(t *testing.T) {
 		if got := tt.f.Match(fork); got != tt.fork {
 			t.Errorf("%+v on the fork: %v", tt.f, got)
 		}
+	}
+}
+
+// NewScope takes a task's pid and mount namespaces where they are not
+// nsinspect's own, refuses a task in both of nsinspect's, and holds what
+// it took until Close.
+func TestNewScope(t *testing.T) {
+	testutil.RequireRoot(t)
+	if _, err := NewScope(context.Background(), "self", time.Second); !errors.Is(err, ErrBadInput) {
+		t.Errorf("scope of self: %v; want ErrBadInput (it would match everything)", err)
+	}
+	if _, err := NewScope(context.Background(), "docker:", time.Second); !errors.Is(err, ErrBadInput) {
+		t.Errorf("scope of docker:: %v; want ErrBadInput", err)
+	}
+	_, child := testutil.Unshare(t, "--mount", "--fork", "--pid")
+	sc, err := NewScope(context.Background(), strconv.Itoa(child), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	if len(sc.NS) != 2 {
+		t.Fatalf("scope of a task in a new pid and mount namespace: %+v; want both", sc.NS)
+	}
+	for _, in := range sc.NS {
+		name := namespaces.Links[in.Link].Name
+		var st unix.Stat_t
+		if err := unix.Stat(fmt.Sprintf("/proc/%d/ns/%s", child, name), &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.Ino != in.Ino {
+			t.Errorf("%s: scope says %d, /proc/%d/ns/%s %d", name, in.Ino, child, name, st.Ino)
+		}
+	}
+	if got := len(sc.h.FDs()); got != 2 {
+		t.Errorf("the scope holds %d namespaces; want 2", got)
 	}
 }
 

@@ -223,3 +223,61 @@ func TestWatchDockerRun(t *testing.T) {
 	}
 	checkContainerTrace(t, evs, c.pid, "runc")
 }
+
+// watch --container keeps the events of the container's tasks (docker
+// exec's entry into it, what runs there) and none of the host's.
+func TestWatchContainerScope(t *testing.T) {
+	requireTracer(t)
+	testutil.RequireCommand(t, "bpftool", "bpftool")
+	e := requireEngine(t)
+	c := e.startHold(t, "scope")
+	pidns, mntns := nsIno(t, strconv.Itoa(c.pid), "pid"), nsIno(t, strconv.Itoa(c.pid), "mnt")
+	out := filepath.Join(t.TempDir(), "events.jsonl")
+	stopWatch := startWatch(t, io.Discard, "--json", "-o", out, "--container", "docker:"+c.name)
+	// The host's own: must not show.
+	if _, err := testutil.Run(testutil.Slow, "true"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := docker(t, "exec", c.id, "/nsinspect", "show", "--json", "self"); err != nil {
+		t.Fatal(err)
+	}
+	stopWatch()
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := traceEvents(t, string(b))
+	inScope := func(ev *inspect.TraceEvent) bool {
+		for _, r := range append(ev.Sharing, ev.Changes...) {
+			for _, ref := range []*inspect.TraceRef{r.A, r.B} {
+				if ref != nil && (r.Name == "pid" && ref.Ino == pidns || r.Name == "mnt" && ref.Ino == mntns) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	var setns, forks int
+	for _, ev := range evs[:len(evs)-1] {
+		if !inScope(ev) {
+			t.Errorf("an event of neither the container's pid namespace %d nor its mount namespace %d: %s %+v %+v", pidns, mntns, ev.Event, ev.Caller, ev.Child)
+		}
+		switch {
+		case ev.Event == "setns" && ev.Errno == "":
+			setns++
+		case ev.Event == "fork" && ev.Caller.Comm == "nsinspect":
+			forks++
+		}
+		if ev.Caller != nil && ev.Caller.Comm == "true" || ev.Child != nil && ev.Child.Comm == "true" {
+			t.Errorf("the host's true is in the container's events: %+v", ev)
+		}
+	}
+	t.Logf("%d events in the container's scope: %d setns, %d forks by nsinspect", len(evs)-1, setns, forks)
+	if setns == 0 || forks == 0 {
+		t.Errorf("%d events: %d setns into the container (docker exec), %d threads made by nsinspect in it; want both", len(evs)-1, setns, forks)
+	}
+	// Bad input: one line, exit 2; a container that does not exist too.
+	for _, arg := range []string{"self", "docker:no-such-container-" + strings.TrimPrefix(e.label, "nsinspect.test=")} {
+		checkOneLineError(t, nsinspect(t, "watch", "--container", arg, "--count", "1"), 2, "watch --container "+arg)
+	}
+}

@@ -21,6 +21,10 @@ import (
 // dropped (told so in a last `event: dropped`) and counted, so that no
 // client ever holds the others or the tracer back.
 type Events struct {
+	// EngineTimeout bounds a container lookup for ?container= (0: one
+	// second).
+	EngineTimeout time.Duration
+
 	live *inspect.Live
 
 	mu      sync.Mutex
@@ -169,7 +173,7 @@ func (e *Events) unsubscribe(c *eventClient) {
 // Endpoint is /api/events; with a nil e (serve without --events) it
 // answers 503.
 func (e *Events) Endpoint() Endpoint {
-	return Endpoint{Path: "/api/events", Params: []string{"type", "pid", "comm"}, Stream: e.stream}
+	return Endpoint{Path: "/api/events", Params: []string{"type", "pid", "comm", "container"}, Stream: e.stream}
 }
 
 func (e *Events) stream(w http.ResponseWriter, r *http.Request, q Query) error {
@@ -187,6 +191,18 @@ func (e *Events) stream(w http.ResponseWriter, r *http.Request, q Query) error {
 	f, err := inspect.NewWatchFilter(pid, q.Get("comm"), q.Get("type"))
 	if err != nil {
 		return BadRequest("bad_type", "%s", inspect.OneLine(err.Error()))
+	}
+	if s := q.Get("container"); s != "" {
+		timeout := e.EngineTimeout
+		if timeout == 0 {
+			timeout = time.Second
+		}
+		sc, err := inspect.NewScope(r.Context(), s, timeout)
+		if err != nil {
+			return FromError(err, "target")
+		}
+		defer sc.Close()
+		f.In = sc.NS
 	}
 	if e.live != nil {
 		if err := e.live.Err(); err != nil {

@@ -145,6 +145,8 @@ func TestEventsErrors(t *testing.T) {
 		{on.URL + "/api/events?type=bogus", 400, "bad_type"},
 		{on.URL + "/api/events?pid=-1", 400, "bad_pid"},
 		{on.URL + "/api/events?what=1", 400, "unknown_parameter"},
+		{on.URL + "/api/events?container=self", 400, "bad_target"},
+		{on.URL + "/api/events?container=docker:", 400, "bad_target"},
 	} {
 		resp, err := http.Get(c.url)
 		if err != nil {

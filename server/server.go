@@ -64,6 +64,7 @@ func New(o Options) (*Server, error) {
 		if events, err = StartEvents(metrics.Registry); err != nil {
 			return nil, err
 		}
+		events.EngineTimeout = o.EngineTimeout
 	}
 	api := API{Cache: cache, EngineTimeout: o.EngineTimeout, Policy: o.Policy}
 	return &Server{

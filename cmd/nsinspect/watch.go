@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"os/signal"
 	"syscall"
@@ -20,7 +21,8 @@ func init() {
 
 func newWatchCmd() *cobra.Command {
 	var asJSON bool
-	var output, comm, types string
+	var output, comm, types, container string
+	var engineTimeout time.Duration
 	var pid, count int
 	var duration time.Duration
 	c := &cobra.Command{
@@ -33,9 +35,16 @@ says why it ended and how many events were lost.
 --pid P keeps the events whose caller or child belongs to process P, or whose
 setns pidfd names it; --comm C those whose caller or child is named C;
 --type net,uts,... those that change a namespace of these types (a fork
-into another one, an unshare that replaced one, a setns into one).`,
+into another one, an unshare that replaced one, a setns into one);
+--container TARGET those whose caller or child, before or after the call,
+is in the target's pid or mount namespace (where it is apart from
+nsinspect's): a container target (` + inspect.TargetForms() + `)
+or any task. docker exec shows as the runtime's setns into the container,
+then what runs there. The namespaces are looked up once, at the start: a
+container that restarts has new ones, so watch again.`,
 		Example: `  nsinspect watch --type net,mnt
-  nsinspect watch --json --count 10 --duration 30s`,
+  nsinspect watch --json --count 10 --duration 30s
+  nsinspect watch --container docker:web`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, args []string) error {
 			if pid < 0 || count < 0 || duration < 0 {
@@ -44,6 +53,14 @@ into another one, an unshare that replaced one, a setns into one).`,
 			f, err := inspect.NewWatchFilter(pid, comm, types)
 			if err != nil {
 				return usageErrorf("--%v", err)
+			}
+			if container != "" {
+				sc, err := inspect.NewScope(context.Background(), container, engineTimeout)
+				if err != nil {
+					return err
+				}
+				defer sc.Close()
+				f.In = sc.NS
 			}
 			w, closeOut, err := openOutput(c, output)
 			if err != nil {
@@ -67,6 +84,8 @@ into another one, an unshare that replaced one, a setns into one).`,
 	c.Flags().IntVar(&pid, "pid", 0, "only events of process `P` (caller, child or setns target)")
 	c.Flags().StringVar(&comm, "comm", "", "only events whose caller or child is named `C`")
 	c.Flags().StringVar(&types, "type", "", "only events that change a namespace of these `types` (net,mnt,...)")
+	c.Flags().StringVar(&container, "container", "", "only events of tasks in `TARGET`'s pid or mount namespace (docker:NAME, containerd:ID, ...)")
+	c.Flags().DurationVar(&engineTimeout, "engine-timeout", 2*time.Second, "how long to wait for a container engine's answer")
 	c.Flags().IntVar(&count, "count", 0, "stop after `N` events (0: no limit)")
 	c.Flags().DurationVar(&duration, "duration", 0, "stop after `D` (30s, 2m; 0: no limit)")
 	return c
