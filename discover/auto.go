@@ -16,19 +16,20 @@ import (
 
 // AutoThreads is the host size, in threads, from which Auto runs BPF:
 // below it the /proc walk costs less than the BPF source's fixed cost
-// (decoding the kernel's BTF, CO-RE relocation, the verifier: about 65
-// ms on Linux 6.18). Threads, not processes, because both sources pay per
-// task: iter/task visits every thread, and the walk reads the links of
-// every thread of a multi-threaded process; /proc/loadavg counts them
+// (decoding the kernel's BTF, CO-RE relocation, the verifier: about 35
+// ms on Linux 6.18, 65 ms before the programs' loops became calls of
+// global functions). Threads, not processes, because both sources pay
+// per task: iter/task visits every thread, and the walk reads the links
+// of every thread of a multi-threaded process; /proc/loadavg counts them
 // for free.
 //
-// Measured by bench/ls-vs-lsns.sh on a 2-CPU VM (Linux 6.18, README
-// "Speed"): `ls --json` costs the same CPU time through either source at
-// about 1,200 threads, and the same wall time somewhere between 1,450
-// and 1,900 (the walk runs on both CPUs, the BPF source mostly on one).
-// Below about 1,100 threads /proc is cheaper by both counts, from about
-// 1,900 BPF is; AutoThreads lies between the two crossovers.
-const AutoThreads = 1500
+// Measured by bench/ls-vs-lsns.sh on a 2-CPU VM (Linux 6.18, docs/speed.md
+// "Which source ls runs"): `ls --json` costs the same CPU time through
+// either source at about 500 threads (50.7 and 50.1 ms at 508), and the
+// same wall time at about 750 (the walk runs on both CPUs, the BPF
+// source mostly on one); at 1,038 BPF is cheaper by both (46 against 62
+// ms wall). AutoThreads lies between the two crossovers.
+const AutoThreads = 600
 
 // Auto runs the cheapest source that gives the full answer for this host,
 // decided from what is free to know, and says in the model's Note when it

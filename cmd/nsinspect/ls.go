@@ -62,7 +62,7 @@ iterators (root, kernel BTF, Linux 5.8+), which see every task in one
 pass, kernel threads and tasks /proc refuses included; proc walks /proc.
 auto, the default, picks the cheaper source that gives the full answer:
 proc on a host of fewer than ` + strconv.Itoa(discover.AutoThreads) + ` threads (the BPF source's fixed cost,
-about 65 ms of loading, is more than such a walk of /proc), bpf on a larger
+about 35 ms of loading, is more than such a walk of /proc), bpf on a larger
 one, and bpf where /proc cannot give what BPF does: from a pid namespace
 other than the initial one (its parent), and where /proc refuses a read
 (another user's processes without CAP_SYS_PTRACE, a sandbox's PID 1).
