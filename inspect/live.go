@@ -32,6 +32,7 @@ func StartLive(emit func(*TraceEvent)) (*Live, error) {
 	}
 	l := &Live{t: t, quit: make(chan struct{}), done: make(chan struct{})}
 	evs, errs := read(t, l.quit)
+	cc := newCallerContainers()
 	go func() {
 		defer close(l.done)
 		for {
@@ -41,7 +42,7 @@ func StartLive(emit func(*TraceEvent)) (*Live, error) {
 					l.stopped(<-errs)
 					return
 				}
-				emit(traceEvent(e))
+				emit(cc.event(e))
 			case err := <-errs:
 				l.stopped(err)
 				return
@@ -84,8 +85,12 @@ func (l *Live) Close() error {
 // ChangedTypes are the namespace types an event changed: for a fork, the
 // types in which the child is not in its caller's namespace; for an
 // unshare or setns, the types the call replaced (pid_for_children and
-// time_for_children count as pid and time). None: nil.
+// time_for_children count as pid and time). None, and for a failed
+// fork: nil.
 func ChangedTypes(e *TraceEvent) []namespaces.Type {
+	if e.raw.Kind == tracer.Fork && e.raw.Errno != 0 {
+		return nil // no child: nothing changed
+	}
 	var out []namespaces.Type
 	for i, l := range namespaces.Links {
 		if e.raw.A.NS[i] != e.raw.B.NS[i] && !slices.Contains(out, l.Type) {

@@ -24,8 +24,11 @@ type TraceEvent struct {
 	// Caller made the call: for unshare and setns, as it was after the
 	// call returned.
 	Caller *TraceTask `json:"caller,omitempty"`
-	// Child is the new task of a fork event.
+	// Child is the new task of a fork event; a failed fork has none.
 	Child *TraceTask `json:"child,omitempty"`
+	// Syscall is the call a failed fork was: clone, clone3, fork or
+	// vfork (a fork that made a task is seen at one tracepoint for all).
+	Syscall string `json:"syscall,omitempty"`
 	// Flags are the clone flags (without the exit signal), the unshare
 	// flags, or setns's nstype, by name; Value is the number.
 	Flags []string `json:"flags,omitempty"`
@@ -63,6 +66,10 @@ type TraceTask struct {
 	// worker).
 	Kind    string `json:"kind"`
 	Threads int    `json:"threads"`
+	// Container is the container the caller runs in (trace, watch and
+	// /api/events ask the engines once per pid and mount namespace pair);
+	// nil on the host, for a child, and where no engine claims it.
+	Container *TraceContainer `json:"container,omitempty"`
 }
 
 // TraceNS names a namespace: its type, inode and, on 6.18+, its
@@ -110,6 +117,11 @@ type TraceEnd struct {
 	// but ids left unforgotten and followed processes whose end trace
 	// found by looking (see tracer.LostExits).
 	LostExits uint64 `json:"lost_exits,omitempty"`
+	// Missed are the times the kernel skipped the fork or system call
+	// programs because another BPF program ran on that CPU
+	// (tracer.Missed): events that may be missing although none was
+	// dropped.
+	Missed uint64 `json:"missed,omitempty"`
 	// ExitCode is the command's exit code, or 128+N when it was killed by
 	// signal N (Signal names it): trace exits with it.
 	ExitCode *int   `json:"exit_code,omitempty"`
@@ -137,10 +149,20 @@ func traceEvent(r *tracer.Event) *TraceEvent {
 	e.Flags = bitNames(r.Flags)
 	switch r.Kind {
 	case tracer.Fork:
-		e.Caller, e.Child = traceTask(&r.A, r.UserWorker), traceTask(&r.B, r.UserWorker)
+		e.Caller = traceTask(&r.A, r.UserWorker)
 		if r.ExitSignal > 0 {
 			e.ExitSignal = unix.SignalName(unix.Signal(r.ExitSignal))
+			if e.ExitSignal == "" {
+				e.ExitSignal = fmt.Sprintf("signal %d", r.ExitSignal)
+			}
 		}
+		if r.Errno != 0 {
+			e.Syscall = r.Syscall
+			e.Errno = flags.ErrnoName(r.Errno)
+			e.Explain = flags.Explain(flags.Set(r.Flags), r.Errno)
+			break
+		}
+		e.Child = traceTask(&r.B, r.UserWorker)
 		e.Sharing = rows(&r.A, &r.B, "same", "different")
 	case tracer.Unshare, tracer.Setns:
 		e.Caller = traceTask(&r.B, r.UserWorker)

@@ -155,8 +155,8 @@ func (f WatchFilter) Match(e *TraceEvent) bool {
 	if r.Kind == tracer.Setns && slices.Contains(f.Types, r.FDType) {
 		return true
 	}
-	for i, l := range namespaces.Links {
-		if slices.Contains(f.Types, l.Type) && r.A.NS[i] != r.B.NS[i] {
+	for _, t := range ChangedTypes(e) {
+		if slices.Contains(f.Types, t) {
 			return true
 		}
 	}
@@ -263,6 +263,7 @@ func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*T
 	quit := make(chan struct{})
 	defer close(quit)
 	evs, errs := read(t, quit)
+	cc := newCallerContainers()
 	end := &TraceEnd{}
 	forwarded, exited, flushed, noticed := false, false, false, false
 	var exitedAt time.Time
@@ -302,7 +303,7 @@ func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*T
 				continue
 			}
 			end.Events++
-			if err := emit(traceEvent(e)); err != nil {
+			if err := emit(cc.event(e)); err != nil {
 				return nil, err
 			}
 		case err := <-errs:
@@ -314,7 +315,7 @@ func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*T
 						continue
 					}
 					end.Events++
-					if err := emit(traceEvent(e)); err != nil {
+					if err := emit(cc.event(e)); err != nil {
 						return nil, err
 					}
 				}
@@ -432,6 +433,9 @@ func finish(t *tracer.Tracer, end *TraceEnd) (*TraceEnd, error) {
 	if end.LostExits, err = t.LostExits(); err != nil {
 		return nil, Undecidedf(err, "%v", err)
 	}
+	if end.Missed, err = t.Missed(); err != nil {
+		return nil, Undecidedf(err, "%v", err)
+	}
 	return end, nil
 }
 
@@ -454,6 +458,7 @@ func Watch(f WatchFilter, count int, duration time.Duration, signals <-chan os.S
 	quit := make(chan struct{})
 	defer close(quit)
 	evs, errs := read(t, quit)
+	cc := newCallerContainers()
 	end := &TraceEnd{}
 	for {
 		select {
@@ -466,6 +471,7 @@ func Watch(f WatchFilter, count int, duration time.Duration, signals <-chan os.S
 			if !f.Match(ev) {
 				continue
 			}
+			cc.annotate(ev)
 			end.Events++
 			if err := emit(ev); err != nil {
 				return nil, err

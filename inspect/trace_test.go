@@ -138,6 +138,36 @@ func TestWatchFilter(t *testing.T) {
 	}
 }
 
+// A failed fork has a caller, the call, the errno explained, and no
+// child or sharing table; it changes no namespace, so --type never keeps
+// it, and a scope keeps it by its caller.
+func TestFailedForkEvent(t *testing.T) {
+	a := task(10, 10, "ct")
+	r := &tracer.Event{Kind: tracer.Fork, Syscall: "clone3", Flags: unix.CLONE_NEWPID | unix.CLONE_THREAD | unix.CLONE_SIGHAND | unix.CLONE_VM,
+		Errno: unix.EINVAL, ExitSignal: int(unix.SIGCHLD), A: a}
+	e := traceEvent(r)
+	if e.Child != nil || e.Sharing != nil || e.Caller == nil || e.Caller.PID != 10 {
+		t.Fatalf("failed fork: child %+v, %d sharing rows, caller %+v; want no child, no rows, caller 10", e.Child, len(e.Sharing), e.Caller)
+	}
+	if e.Syscall != "clone3" || e.Errno != "EINVAL" || len(e.Explain) == 0 || e.ExitSignal != "SIGCHLD" {
+		t.Errorf("failed fork: syscall %q errno %q explanation %q exit signal %q", e.Syscall, e.Errno, e.Explain, e.ExitSignal)
+	}
+	if !strings.Contains(strings.Join(e.Explain, " "), "CLONE_NEWPID") {
+		t.Errorf("the explanation does not name CLONE_NEWPID with CLONE_THREAD: %q", e.Explain)
+	}
+	if got := ChangedTypes(e); got != nil {
+		t.Errorf("a failed fork changed %v", got)
+	}
+	for _, f := range []WatchFilter{{Types: []namespaces.Type{namespaces.PID}}, {In: []ScopeNS{{link("mnt"), 4026532999}}}} {
+		if f.Match(e) {
+			t.Errorf("%+v keeps the failed fork", f)
+		}
+	}
+	if f := (WatchFilter{In: []ScopeNS{{link("mnt"), a.NS[link("mnt")].Ino}}}); !f.Match(e) {
+		t.Errorf("a scope of the caller's mount namespace drops its failed fork")
+	}
+}
+
 // NewScope takes a task's pid and mount namespaces where they are not
 // nsinspect's own, refuses a task in both of nsinspect's, and holds what
 // it took until Close.

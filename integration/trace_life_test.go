@@ -250,7 +250,7 @@ func TestTraceFollowsAfterCmdExits(t *testing.T) {
 	evs = traceEvents(t, r.stdout)
 	sleeper := 0
 	for _, e := range evs {
-		if e.Event == "fork" {
+		if e.Event == "fork" && e.Child != nil {
 			sleeper = e.Child.PID
 		}
 	}
@@ -296,7 +296,7 @@ func TestTraceSignalAfterCmdExits(t *testing.T) {
 		if err := json.Unmarshal(sc.Bytes(), e); err != nil {
 			t.Fatal(err)
 		}
-		if e.Event == "fork" {
+		if e.Event == "fork" && e.Child != nil {
 			sleeper = e.Child.PID
 		}
 	}

@@ -122,7 +122,7 @@ func checkContainerTrace(t *testing.T, evs []*inspect.TraceEvent, pid int, runti
 	t.Helper()
 	var init *inspect.TraceEvent
 	for _, e := range eventsOf(evs, "fork") {
-		if e.Child.PID == pid && e.Child.TID == pid {
+		if e.Child != nil && e.Child.PID == pid && e.Child.TID == pid {
 			if init != nil {
 				t.Fatalf("two fork events of the container's init %d", pid)
 			}
@@ -257,8 +257,19 @@ func TestWatchContainerScope(t *testing.T) {
 		}
 		return false
 	}
+	// A failed fork has no table: its caller must be one whose other
+	// events are in scope.
+	scoped := map[int]bool{}
+	for _, ev := range evs[:len(evs)-1] {
+		if inScope(ev) {
+			scoped[ev.Caller.PID] = true
+		}
+	}
 	var setns, forks int
 	for _, ev := range evs[:len(evs)-1] {
+		if ev.Event == "fork" && ev.Child == nil && scoped[ev.Caller.PID] {
+			continue
+		}
 		if !inScope(ev) {
 			t.Errorf("an event of neither the container's pid namespace %d nor its mount namespace %d: %s %+v %+v", pidns, mntns, ev.Event, ev.Caller, ev.Child)
 		}
@@ -267,6 +278,10 @@ func TestWatchContainerScope(t *testing.T) {
 			setns++
 		case ev.Event == "fork" && ev.Caller.Comm == "nsinspect":
 			forks++
+			// The caller is named as the engine names it.
+			if cc := ev.Caller.Container; cc == nil || cc.Engine != "docker" || !strings.HasPrefix(c.id, cc.ID) || cc.ID == "" {
+				t.Errorf("a fork by nsinspect in container %s: the caller's container is %+v, want docker and its id", c.id, cc)
+			}
 		}
 		if ev.Caller != nil && ev.Caller.Comm == "true" || ev.Child != nil && ev.Child.Comm == "true" {
 			t.Errorf("the host's true is in the container's events: %+v", ev)
@@ -279,5 +294,40 @@ func TestWatchContainerScope(t *testing.T) {
 	// Bad input: one line, exit 2; a container that does not exist too.
 	for _, arg := range []string{"self", "docker:no-such-container-" + strings.TrimPrefix(e.label, "nsinspect.test=")} {
 		checkOneLineError(t, nsinspect(t, "watch", "--container", arg, "--count", "1"), 2, "watch --container "+arg)
+	}
+}
+
+// A clone that a container's seccomp filter refuses is a failed fork
+// event: Docker's default profile answers a clone with namespace flags
+// from an unprivileged container EPERM (and clone3 ENOSYS, so that glibc
+// falls back to clone).
+func TestWatchSeccompRefusedClone(t *testing.T) {
+	requireTracer(t)
+	testutil.RequireCommand(t, "bpftool", "bpftool")
+	e := requireEngine(t)
+	out := filepath.Join(t.TempDir(), "events.jsonl")
+	stopWatch := startWatch(t, io.Discard, "--json", "-o", out, "--comm", "nsinspect")
+	// The experiment inside is refused (exit 4): what matters is the call.
+	docker(t, "run", "--rm", "--label", e.label, image, "clone", "--json", "net")
+	stopWatch()
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := traceEvents(t, string(b))
+	refused := 0
+	calls := map[string]int{}
+	for _, ev := range eventsOf(evs, "fork") {
+		if ev.Child != nil {
+			continue
+		}
+		calls[ev.Syscall+" "+ev.Errno]++
+		if ev.Syscall == "clone" && ev.Errno == "EPERM" && slices.Contains(ev.Flags, "CLONE_NEWNET") {
+			refused++
+		}
+	}
+	t.Logf("failed forks by nsinspect in and out of the container: %v", calls)
+	if refused == 0 {
+		t.Errorf("no failed fork event of a clone with CLONE_NEWNET refused EPERM (failed forks seen: %v)", calls)
 	}
 }

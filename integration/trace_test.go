@@ -199,7 +199,7 @@ t.join()`
 		if err := json.Unmarshal(sc.Bytes(), e); err != nil {
 			t.Fatal(err)
 		}
-		if e.Event == "fork" && e.Child.PID == e.Caller.PID && e.Caller.Comm == "python3" {
+		if e.Event == "fork" && e.Child != nil && e.Child.PID == e.Caller.PID && e.Caller.Comm == "python3" {
 			thread = e
 		}
 	}

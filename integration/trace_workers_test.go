@@ -247,7 +247,7 @@ func TestTraceIOUringWorkers(t *testing.T) {
 		if err := json.Unmarshal(sc.Bytes(), e); err != nil {
 			t.Fatal(err)
 		}
-		if e.Event == "fork" && e.Child.Kind == "io_worker" {
+		if e.Event == "fork" && e.Child != nil && e.Child.Kind == "io_worker" {
 			seen[e.Child.TID] = e
 		}
 		if e.Event == "end" {
@@ -294,7 +294,7 @@ func TestTraceIOUringWorkers(t *testing.T) {
 		t.Logf("trace's stderr: %s", n)
 	}
 	for _, e := range traceEvents(t, all.String()) {
-		if e.Event == "fork" && e.Child.Kind == "io_worker" && seen[e.Child.TID] == nil {
+		if e.Event == "fork" && e.Child != nil && e.Child.Kind == "io_worker" && seen[e.Child.TID] == nil {
 			checkIOWorker(t, e, pid, 0) // one that exited before the test looked
 		}
 	}

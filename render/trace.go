@@ -33,6 +33,9 @@ func Trace(w io.Writer, e *inspect.TraceEvent) error {
 		if end.LostExits > 0 {
 			fmt.Fprintf(&b, " (and %d exit records)", end.LostExits)
 		}
+		if end.Missed > 0 {
+			fmt.Fprintf(&b, ", %d missed", end.Missed)
+		}
 		if end.ExitCode != nil {
 			fmt.Fprintf(&b, ", exit code %d", *end.ExitCode)
 		}
@@ -46,6 +49,15 @@ func Trace(w io.Writer, e *inspect.TraceEvent) error {
 	fmt.Fprintf(&b, "%d.%06d %-7s %s", e.BoottimeNS/1e9, e.BoottimeNS%1e9/1e3, e.Event, task(e.Caller))
 	switch e.Event {
 	case "fork":
+		if e.Child == nil {
+			// A failed one: the call, what it asked for, the errno.
+			fmt.Fprintf(&b, " %s %s", e.Syscall, flagsOr(e.Flags, "0"))
+			if e.ExitSignal != "" {
+				fmt.Fprintf(&b, " exit %s", e.ExitSignal)
+			}
+			result(&b, e)
+			break
+		}
 		fmt.Fprintf(&b, " -> [%d/%d] %s %s", e.Child.PID, e.Child.TID, childKind(e), flagsOr(e.Flags, "0"))
 		if e.ExitSignal != "" {
 			fmt.Fprintf(&b, " exit %s", e.ExitSignal)
@@ -76,6 +88,13 @@ func task(t *inspect.TraceTask) string {
 	s := fmt.Sprintf("%s[%d/%d]", t.Comm, t.PID, t.TID)
 	if t.Kind != "user" {
 		s += " " + t.Kind
+	}
+	if c := t.Container; c != nil {
+		name := c.Name
+		if name == "" {
+			name = c.ID
+		}
+		s += " in " + c.Engine + ":" + name
 	}
 	return s
 }
@@ -148,4 +167,9 @@ func TraceNotice(w io.Writer, notice string) {
 // LostWarning is the line on stderr when the ring buffer overflowed.
 func LostWarning(w io.Writer, lost uint64) {
 	fmt.Fprintf(w, "nsinspect: %d events were lost: the kernel's ring buffer was full (the end line counts them)\n", lost)
+}
+
+// MissedWarning is the stderr line for programs the kernel skipped.
+func MissedWarning(w io.Writer, missed uint64) {
+	fmt.Fprintf(w, "nsinspect: the kernel skipped the tracer's programs %d times because another BPF program was running on that CPU: events may be missing (the end line's \"missed\")\n", missed)
 }

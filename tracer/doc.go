@@ -16,6 +16,12 @@
 //     pt_regs through CO-RE flavours of x86_64's and arm64's layouts, so
 //     one object serves both architectures. 32-bit (ia32) system calls on
 //     x86_64 are skipped: their numbers are another table's.
+//   - tp_btf/sys_exit also: a clone, clone3, fork or vfork that returned
+//     an error, which made no task for task_newtask to see (SYS_CLONE,
+//     SYS_CLONE3 on both; SYS_FORK, SYS_VFORK on x86_64 only). Its first
+//     argument is read on return: x86_64's di still holds it, arm64's
+//     regs[0] holds the return value and orig_x0 the argument; clone3's
+//     flags come from the caller's struct clone_args.
 //   - tp_btf/sched_process_exit: a followed process is forgotten when its
 //     last thread exits.
 //   - BPF_MAP_TYPE_RINGBUF, Linux 5.8: the newest interface used, so 5.8

@@ -22,7 +22,14 @@ const (
 	// only; A names it). Not an event trace prints: it says when the
 	// followed processes are all gone.
 	Exit Kind = 4
+	// forkFailed is bpf/nst.h's NST_FORK_FAILED, decoded as a Fork with
+	// Errno and Syscall set and no B.
+	forkFailed Kind = 5
 )
+
+// The calls a failed fork names, as bpf/nst.h's enum nst_syscall numbers
+// them (1 to 4).
+var forkSyscalls = []string{1: "clone", 2: "clone3", 3: "fork", 4: "vfork"}
 
 func (k Kind) String() string {
 	switch k {
@@ -85,9 +92,14 @@ type Event struct {
 	// Flags are the clone flags (without the exit signal), the unshare
 	// flags, or setns's nstype.
 	Flags uint64
-	// Errno is the unshare or setns failure, 0 on success.
+	// Errno is the failure of the fork, unshare or setns, 0 on success.
+	// A failed fork made no task: B is zero.
 	Errno unix.Errno
-	// ExitSignal is a new task's exit signal.
+	// Syscall is the call a failed fork was: clone, clone3, fork or
+	// vfork ("" for one that made a task: one tracepoint sees them all).
+	Syscall string
+	// ExitSignal is a new task's exit signal (a failed fork's: the one
+	// asked for).
 	ExitSignal int
 	// setns: the fd, what it was, and for an nsfs fd the namespace; for
 	// a pidfd on success, the process it names (0 when not visible).
@@ -124,6 +136,11 @@ func (t *Tracer) decode(b []byte) (*Event, error) {
 	}
 	switch e.Kind {
 	case Fork, Unshare, Setns:
+	case forkFailed:
+		if int(r.Syscall) >= len(forkSyscalls) || forkSyscalls[r.Syscall] == "" {
+			return nil, fmt.Errorf("tracer: a failed fork of unknown system call %d", r.Syscall)
+		}
+		e.Kind, e.Syscall = Fork, forkSyscalls[r.Syscall]
 	default:
 		return nil, fmt.Errorf("tracer event of unknown kind %d", r.Kind)
 	}
@@ -131,7 +148,9 @@ func (t *Tracer) decode(b []byte) (*Event, error) {
 		e.Errno = unix.Errno(-r.Ret)
 	}
 	e.A = t.task(&r.A)
-	e.B = t.task(&r.B)
+	if e.Syscall == "" {
+		e.B = t.task(&r.B)
+	}
 	return e, nil
 }
 

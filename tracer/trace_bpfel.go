@@ -27,6 +27,8 @@ type traceNstEvent struct {
 	FdNsId         uint64
 	Target         uint32
 	ExitSignal     int32
+	Syscall        uint32
+	Pad            uint32
 	A              traceNstTask
 	B              traceNstTask
 }
@@ -70,8 +72,12 @@ const (
 	traceVarNstExited       = "_nst_exited"
 	traceVarFollow          = "follow"
 	traceVarHashKey         = "hash_key"
+	traceVarNrClone         = "nr_clone"
+	traceVarNrClone3        = "nr_clone3"
+	traceVarNrFork          = "nr_fork"
 	traceVarNrSetns         = "nr_setns"
 	traceVarNrUnshare       = "nr_unshare"
+	traceVarNrVfork         = "nr_vfork"
 	traceVarReaderLevel     = "reader_level"
 	traceVarReaderPidnsInum = "reader_pidns_inum"
 	traceVarTracerTgid      = "tracer_tgid"
@@ -145,8 +151,12 @@ type traceVariableSpecs struct {
 	NstExited       *ebpf.VariableSpec `ebpf:"_nst_exited"`
 	Follow          *ebpf.VariableSpec `ebpf:"follow"`
 	HashKey         *ebpf.VariableSpec `ebpf:"hash_key"`
+	NrClone         *ebpf.VariableSpec `ebpf:"nr_clone"`
+	NrClone3        *ebpf.VariableSpec `ebpf:"nr_clone3"`
+	NrFork          *ebpf.VariableSpec `ebpf:"nr_fork"`
 	NrSetns         *ebpf.VariableSpec `ebpf:"nr_setns"`
 	NrUnshare       *ebpf.VariableSpec `ebpf:"nr_unshare"`
+	NrVfork         *ebpf.VariableSpec `ebpf:"nr_vfork"`
 	ReaderLevel     *ebpf.VariableSpec `ebpf:"reader_level"`
 	ReaderPidnsInum *ebpf.VariableSpec `ebpf:"reader_pidns_inum"`
 	TracerTgid      *ebpf.VariableSpec `ebpf:"tracer_tgid"`
@@ -199,8 +209,12 @@ type traceVariables struct {
 	NstExited       *ebpf.Variable `ebpf:"_nst_exited"`
 	Follow          *ebpf.Variable `ebpf:"follow"`
 	HashKey         *ebpf.Variable `ebpf:"hash_key"`
+	NrClone         *ebpf.Variable `ebpf:"nr_clone"`
+	NrClone3        *ebpf.Variable `ebpf:"nr_clone3"`
+	NrFork          *ebpf.Variable `ebpf:"nr_fork"`
 	NrSetns         *ebpf.Variable `ebpf:"nr_setns"`
 	NrUnshare       *ebpf.Variable `ebpf:"nr_unshare"`
+	NrVfork         *ebpf.Variable `ebpf:"nr_vfork"`
 	ReaderLevel     *ebpf.Variable `ebpf:"reader_level"`
 	ReaderPidnsInum *ebpf.Variable `ebpf:"reader_pidns_inum"`
 	TracerTgid      *ebpf.Variable `ebpf:"tracer_tgid"`

@@ -51,6 +51,34 @@ func run(t *testing.T, tr *Tracer, argv ...string) []*Event {
 	}
 }
 
+// Missed reads the programs' recursion misses on every kernel (0 before
+// 5.12, which does not count them).
+func TestMissed(t *testing.T) {
+	testutil.RequireRoot(t)
+	tr, err := Open(Options{Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	run(t, tr, "sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10; do true & wait; done")
+	n, err := tr.Missed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	follow, err := tr.lost(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*ebpf.Program{tr.objs.NstNewtask, tr.objs.NstSysEnter, tr.objs.NstSysExit, tr.objs.NstExit} {
+		st, err := p.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%v: %d recursion misses", p, st.RecursionMisses)
+	}
+	t.Logf("missed %d in all, %d of them processes not followed", n, follow)
+}
+
 // unshare -n -f: one unshare that replaces net and nothing else, then a
 // fork whose child shares the new net with its parent.
 func TestUnshareNetFork(t *testing.T) {

@@ -53,6 +53,8 @@ enum bpf_map_type {
 /* The kernel's constants the programs test: clone(2) flags, task->flags
  * bits, superblock magic numbers (statfs(2)). */
 #define CLONE_NEWTIME 0x00000080
+#define CLONE_VM 0x00000100
+#define CLONE_VFORK 0x00004000
 #define CLONE_THREAD 0x00010000
 #define CLONE_NEWNS 0x00020000
 #define CLONE_NEWCGROUP 0x02000000

@@ -34,14 +34,17 @@ CMD and every process it makes, until CMD and all of them have exited
            clone flags and the sharing table at the moment the child is made:
            each namespace (the ten /proc/PID/ns links) and each object (files,
            fs, mm, sighand, signal, io, sysvsem, nsproxy, cred) is the same as
-           the parent's, different, or neither has one
+           the parent's, different, or neither has one; a clone, clone3,
+           fork or vfork that failed: the call, its flags and the errno with
+           the rule it broke
   unshare  an unshare(2) that returned: what it replaced, before and after,
            or the errno and the rule it broke
   setns    a setns(2) that returned: the fd (a namespace file or a pidfd),
            the namespace entered, what it replaced, or the errno
 
 --json prints one JSON object per line (schema/trace.json); the last line is
-{"event": "end", ...} with the number of events lost. Objects are named by ids
+{"event": "end", ...} with the number of events lost (and "missed": times the
+kernel skipped the programs because another BPF program was running). Objects are named by ids
 of this run, never by kernel address. See docs/trace.md.
 
 CMD's stdin, stdout and stderr are nsinspect's; -o FILE keeps the events apart.
@@ -74,7 +77,7 @@ cannot be started; 4: no BPF here, or a kernel older than 5.8).`,
 			if err := emit(inspect.EndEvent(end)); err != nil {
 				return err
 			}
-			warnLost(c.ErrOrStderr(), end.Lost)
+			warnLost(c.ErrOrStderr(), end)
 			if end.ExitCode != nil && *end.ExitCode != 0 {
 				return &exitStatus{code: *end.ExitCode}
 			}
@@ -107,8 +110,11 @@ func eventWriter(w io.Writer, asJSON bool) func(*inspect.TraceEvent) error {
 	return func(e *inspect.TraceEvent) error { return render.Trace(w, e) }
 }
 
-func warnLost(w io.Writer, lost uint64) {
-	if lost > 0 {
-		render.LostWarning(w, lost)
+func warnLost(w io.Writer, end *inspect.TraceEnd) {
+	if end.Lost > 0 {
+		render.LostWarning(w, end.Lost)
+	}
+	if end.Missed > 0 {
+		render.MissedWarning(w, end.Missed)
 	}
 }

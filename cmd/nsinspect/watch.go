@@ -75,7 +75,7 @@ container that restarts has new ones, so watch again.`,
 			if err != nil {
 				return err
 			}
-			warnLost(c.ErrOrStderr(), end.Lost)
+			warnLost(c.ErrOrStderr(), end)
 			return emit(inspect.EndEvent(end))
 		},
 	}

@@ -15,6 +15,15 @@ enum nst_kind {
 	NST_UNSHARE = 2, /* unshare(2) returned */
 	NST_SETNS = 3,   /* setns(2) returned */
 	NST_EXIT = 4,    /* a task exited (struct nst_exited, never printed) */
+	NST_FORK_FAILED = 5, /* clone, clone3, fork or vfork returned an error */
+};
+
+/* Which call a failed fork was (NST_FORK_FAILED). */
+enum nst_syscall {
+	NST_SYS_CLONE = 1,
+	NST_SYS_CLONE3 = 2,
+	NST_SYS_FORK = 3,
+	NST_SYS_VFORK = 4,
 };
 
 /* What a setns(2) fd was when the call began. */
@@ -42,14 +51,16 @@ struct nst_event {
 	u32 user_worker_flag; /* the PF_USER_WORKER bit on this kernel, 0 if none */
 	u64 ktime;	/* bpf_ktime_get_boot_ns */
 	u64 flags;	/* clone flags (no exit signal), unshare flags, setns nstype */
-	s64 ret;	/* unshare and setns: the return value, -errno on failure */
+	s64 ret;	/* unshare, setns, a failed fork: the return value, -errno on failure */
 	s32 fd;		/* setns: the fd argument */
 	u32 fd_kind;	/* setns: enum nst_fd_kind */
 	u32 fd_ns_type; /* setns on an nsfs fd: its CLONE_NEW* type */
 	u32 fd_ns_inum;
 	u64 fd_ns_id;
 	u32 target;	/* setns on a pidfd that succeeded: the pid it names */
-	s32 exit_signal; /* fork: the child's exit signal */
+	s32 exit_signal; /* fork: the child's exit signal (a failed one: asked for) */
+	u32 syscall;	/* a failed fork: enum nst_syscall */
+	u32 _pad;
 	struct nst_task a; /* fork: the caller; unshare, setns: the caller before */
 	struct nst_task b; /* fork: the child; unshare, setns: the caller after */
 };

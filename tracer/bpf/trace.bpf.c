@@ -20,6 +20,12 @@
  * (x86_64's di/si/orig_ax, arm64's regs[]/syscallno), so one object
  * serves both.
  *
+ * nst_sys_exit also sends a clone, clone3, fork or vfork that returned an
+ * error (NST_FORK_FAILED): the caller, the errno and the flags asked for,
+ * which task_newtask never sees because no task was made. A call the
+ * kernel restarts (-ERESTARTNOINTR when a signal came during the fork)
+ * is not a failure the caller sees, and is not sent.
+ *
  * nst_exit (tp_btf/sched_process_exit) forgets a followed process when its
  * last thread exits, and sends (struct nst_exited) that and the objects the
  * exiting task was the last holder of, read from their reference counts,
@@ -45,8 +51,12 @@ const volatile u32 follow = 0;		   /* trace: only the followed processes */
 const volatile u32 tracer_tgid = 0;	   /* nsinspect itself, in its own pid namespace */
 const volatile u32 reader_pidns_inum = 0; /* nsinspect's pid namespace ... */
 const volatile u32 reader_level = 0;	   /* ... and its depth */
-const volatile s64 nr_unshare = -1;	   /* this architecture's syscall numbers */
+const volatile s64 nr_unshare = -1;	   /* this architecture's syscall numbers, */
 const volatile s64 nr_setns = -1;
+const volatile s64 nr_clone = -1;
+const volatile s64 nr_clone3 = -1;
+const volatile s64 nr_fork = -1;	   /* -1 where there is none (arm64) */
+const volatile s64 nr_vfork = -1;
 
 #include "common.h"
 
@@ -57,8 +67,11 @@ struct {
 
 /* Records that found the ring buffer full: [LOST_EVENTS] events,
  * [LOST_EXITS] exit records (not events: what they would have said is
- * which ids to forget and that a followed process ended). */
-enum { LOST_EVENTS, LOST_EXITS, LOST_SLOTS };
+ * which ids to forget and that a followed process ended); and
+ * [LOST_FOLLOW] processes trace could not add to the followed set (the
+ * map's update failed: full, or -EBUSY when its bucket lock was held on
+ * this CPU), whose events would then be missing. */
+enum { LOST_EVENTS, LOST_EXITS, LOST_FOLLOW, LOST_SLOTS };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LOST_SLOTS);
@@ -105,8 +118,11 @@ static __always_inline void lose(void) { lose_slot(LOST_EVENTS); }
 			NS_REF(r, slot, __p); \
 	} while (0)
 
-/* fill records task t as it is now. */
-static __always_inline void fill(struct nst_task *r, struct task_struct *t)
+/* fill records task t as it is now. A static subprogram, not inlined:
+ * five call sites (the fork's two tasks, unshare and setns before and
+ * after, a failed fork's caller) made the object 108 KB inlined, 64 KB
+ * called, and the verifier walks it per call site either way. */
+static __noinline void fill(struct nst_task *r, struct task_struct *t)
 {
 	const struct cred *cred = BPF_CORE_READ(t, real_cred);
 	struct nsproxy *nsp = BPF_CORE_READ(t, nsproxy);
@@ -137,8 +153,8 @@ static __always_inline void add_followed(u32 tgid)
 {
 	u8 one = 1;
 
-	if (tgid)
-		bpf_map_update_elem(&followed, &tgid, &one, BPF_ANY);
+	if (tgid && bpf_map_update_elem(&followed, &tgid, &one, BPF_ANY))
+		lose_slot(LOST_FOLLOW);
 }
 
 /* The PF_USER_WORKER bit, where the kernel has one (6.4+, which added
@@ -402,6 +418,80 @@ int nst_sys_enter(u64 *ctx)
 	return 0;
 }
 
+/* System call argument 0 on return: x86_64's di is still the caller's;
+ * arm64's regs[0] holds the return value by then, and orig_x0 the
+ * argument. */
+static __always_inline u64 arg0_on_exit(struct pt_regs *regs)
+{
+	struct pt_regs___x86 *x = (void *)regs;
+	struct pt_regs___arm64 *a = (void *)regs;
+
+	if (bpf_core_field_exists(x->di))
+		return BPF_CORE_READ(x, di);
+	if (bpf_core_field_exists(a->orig_x0))
+		return BPF_CORE_READ(a, orig_x0);
+	return 0;
+}
+
+#define CSIGNAL 0xff
+#define SIGCHLD 17
+#define ERESTARTSYS 512
+#define ERESTART_RESTARTBLOCK 516
+
+/* fork_failed sends the failed clone-family call id of the current task,
+ * which returned ret. */
+static __always_inline int fork_failed(struct pt_regs *regs, s64 id, s64 ret)
+{
+	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
+	struct nst_event *e;
+	u32 tgid;
+
+	/* -ERESTARTSYS .. -ERESTART_RESTARTBLOCK never reach the caller. */
+	if (ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK)
+		return 0;
+	if (compat(cur))
+		return 0;
+	tgid = tgid_of(cur);
+	if (!tgid || tgid == tracer_tgid || (follow && !is_followed(tgid)))
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		lose();
+		return 0;
+	}
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = NST_FORK_FAILED;
+	e->user_worker_flag = user_worker_flag();
+	e->ktime = bpf_ktime_get_boot_ns();
+	e->ret = ret;
+	if (id == nr_clone3) {
+		/* struct clone_args: flags at 0, exit_signal at 32. */
+		u64 args[5] = {};
+
+		e->syscall = NST_SYS_CLONE3;
+		if (!bpf_probe_read_user(args, sizeof(args), (void *)arg0_on_exit(regs))) {
+			e->flags = args[0];
+			e->exit_signal = (s32)args[4];
+		}
+	} else if (id == nr_clone) {
+		u64 a = arg0_on_exit(regs);
+
+		e->syscall = NST_SYS_CLONE;
+		e->flags = a & ~(u64)CSIGNAL;
+		e->exit_signal = a & CSIGNAL;
+	} else if (id == nr_vfork) {
+		e->syscall = NST_SYS_VFORK;
+		e->flags = CLONE_VFORK | CLONE_VM;
+		e->exit_signal = SIGCHLD;
+	} else {
+		e->syscall = NST_SYS_FORK;
+		e->exit_signal = SIGCHLD;
+	}
+	fill(&e->a, cur);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
 SEC("tp_btf/sys_exit")
 int nst_sys_exit(u64 *ctx)
 {
@@ -411,6 +501,8 @@ int nst_sys_exit(u64 *ctx)
 	struct nst_event *p, *e;
 	u64 key;
 
+	if (ret < 0 && id >= 0 && (id == nr_clone || id == nr_clone3 || id == nr_fork || id == nr_vfork))
+		return fork_failed(regs, id, ret);
 	if (id != nr_unshare && id != nr_setns)
 		return 0;
 	key = bpf_get_current_pid_tgid();

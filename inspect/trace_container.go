@@ -1,0 +1,145 @@
+package inspect
+
+import (
+	"context"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/nsinspect/nsinspect/engine"
+	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/procinfo"
+	"github.com/nsinspect/nsinspect/tracer"
+)
+
+// TraceContainer is the container an event's caller runs in, as the
+// engine names it.
+type TraceContainer struct {
+	Engine string `json:"engine"`
+	ID     string `json:"id"` // the engine's id, 12 digits for a hex one
+	Name   string `json:"name,omitempty"`
+}
+
+// callerContainers names the container of each event's caller. A
+// container's tasks share its pid and mount namespaces, so the engine is
+// asked once per pair of them (engine.Match: the caller's cgroup, else
+// conmon, runc's state, containerd's tasks), not once per event; the
+// pair of nsinspect's own is the host's and is never asked. An answer is
+// kept only when the caller was still in that pair after the lookup (its
+// PID could have been reused meanwhile). "None" is believed for noneFor,
+// and even then each event's caller has its cgroup read again: a
+// runtime's task enters a container's namespaces before its cgroup
+// (docker exec: runc's init forks there, then is moved, then execs).
+type callerContainers struct {
+	link  [2]int    // namespaces.Links indexes of pid and mnt
+	host  [2]uint64 // nsinspect's pid and mount namespace inodes
+	known map[[2]uint64]knownContainer
+}
+
+type knownContainer struct {
+	c     *TraceContainer
+	until time.Time // for none: when to ask again
+}
+
+// noneFor is how long "no container" is believed for a namespace pair.
+const noneFor = time.Second
+
+// maxCallerContainers bounds the namespace pairs remembered; past it the
+// memory starts over.
+const maxCallerContainers = 4096
+
+func newCallerContainers() *callerContainers {
+	c := &callerContainers{known: map[[2]uint64]knownContainer{}}
+	for i, name := range []string{"pid", "mnt"} {
+		c.link[i] = slices.IndexFunc(namespaces.Links, func(l namespaces.Link) bool { return l.Name == name })
+		if self, err := procinfo.Open(os.Getpid()); err == nil {
+			if ns, err := self.Namespace(name); err == nil {
+				c.host[i] = ns.Ino
+			}
+			self.Close()
+		}
+	}
+	return c
+}
+
+// event is r as the contract's event, its caller's container named.
+func (c *callerContainers) event(r *tracer.Event) *TraceEvent {
+	e := traceEvent(r)
+	c.annotate(e)
+	return e
+}
+
+// annotate sets e.Caller.Container where the caller runs in a container.
+func (c *callerContainers) annotate(e *TraceEvent) {
+	r := e.raw
+	if r == nil || e.Caller == nil {
+		return
+	}
+	t := &r.A // the caller as e.Caller shows it: after the call for unshare and setns
+	if r.Kind == tracer.Unshare || r.Kind == tracer.Setns {
+		t = &r.B
+	}
+	key := [2]uint64{t.NS[c.link[0]].Ino, t.NS[c.link[1]].Ino}
+	if key == c.host || key[0] == 0 || key[1] == 0 || t.TGID == 0 {
+		return
+	}
+	k, ok := c.known[key]
+	if ok && k.c != nil {
+		e.Caller.Container = k.c
+		return
+	}
+	// Within noneFor of a "none", only the caller's cgroup is read
+	// again (one file), not the engines asked.
+	cheap := ok && time.Now().Before(k.until)
+	tc, ok := c.lookup(t.TGID, key, cheap)
+	if cheap && tc == nil {
+		return
+	}
+	if ok {
+		if len(c.known) >= maxCallerContainers {
+			clear(c.known)
+		}
+		k = knownContainer{c: tc}
+		if tc == nil {
+			k.until = time.Now().Add(noneFor)
+		}
+		c.known[key] = k
+	}
+	e.Caller.Container = tc
+}
+
+// lookup asks the engines for the container of process pid (with
+// cgroupOnly, only its cgroup: engine.FromCgroups), and says whether the
+// answer is pid's in the namespaces of key.
+func (c *callerContainers) lookup(pid int, key [2]uint64, cgroupOnly bool) (*TraceContainer, bool) {
+	p, err := procinfo.Open(pid)
+	if err != nil {
+		return nil, false
+	}
+	defer p.Close()
+	cgs, err := p.Cgroups()
+	if err != nil {
+		return nil, false
+	}
+	var m *engine.Container
+	if cgroupOnly {
+		m = engine.FromCgroups(cgs)
+	} else {
+		m = engine.Match(pid, cgs)
+	}
+	for i, name := range []string{"pid", "mnt"} {
+		ns, err := p.Namespace(name)
+		if err != nil || ns.Ino != key[i] {
+			return nil, false
+		}
+	}
+	if m == nil {
+		return nil, true
+	}
+	// Its name, once per container: the engine is asked (within
+	// engine.Timeout); without an answer the id alone names it.
+	ctx, cancel := context.WithTimeout(context.Background(), engine.Timeout)
+	_ = engine.Identify(ctx, m)
+	cancel()
+	return &TraceContainer{Engine: m.Engine, ID: m.ShortID(), Name: m.Name}, true
+}
