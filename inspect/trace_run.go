@@ -460,34 +460,65 @@ func Watch(f WatchFilter, count int, duration time.Duration, signals <-chan os.S
 	evs, errs := read(t, quit)
 	cc := newCallerContainers()
 	end := &TraceEnd{}
+	// handle emits e if it passes f, and says whether count is reached.
+	handle := func(e *tracer.Event) (bool, error) {
+		ev := traceEvent(e)
+		if !f.Match(ev) {
+			return false, nil
+		}
+		cc.annotate(ev)
+		end.Events++
+		if err := emit(ev); err != nil {
+			return false, err
+		}
+		return count > 0 && end.Events >= count, nil
+	}
+	// drain emits what the ring buffer still holds when watch ends by
+	// time or signal: events the programs sent before the end that the
+	// reader has not taken yet. Flush makes the reader return ErrFlushed
+	// once all sent before are read.
+	drain := func(reason string) (*TraceEnd, error) {
+		end.Reason = reason
+		if err := t.Flush(); err != nil {
+			return nil, Undecidedf(err, "reading the last events: %v", err)
+		}
+		for e := range evs {
+			done, err := handle(e)
+			if err != nil {
+				return nil, err
+			}
+			if done {
+				end.Reason = "count"
+				return finish(t, end)
+			}
+		}
+		if err := <-errs; !errors.Is(err, tracer.ErrFlushed) {
+			return nil, readError(err)
+		}
+		return finish(t, end)
+	}
 	for {
 		select {
 		case e, ok := <-evs:
 			if !ok {
-				// The reader stopped (watch never flushes): why is on errs.
+				// The reader stopped (watch flushes only at its end):
+				// why is on errs.
 				return nil, readError(<-errs)
 			}
-			ev := traceEvent(e)
-			if !f.Match(ev) {
-				continue
-			}
-			cc.annotate(ev)
-			end.Events++
-			if err := emit(ev); err != nil {
+			done, err := handle(e)
+			if err != nil {
 				return nil, err
 			}
-			if count > 0 && end.Events >= count {
+			if done {
 				end.Reason = "count"
 				return finish(t, end)
 			}
 		case err := <-errs:
 			return nil, readError(err)
 		case <-timeout:
-			end.Reason = "duration"
-			return finish(t, end)
+			return drain("duration")
 		case <-signals:
-			end.Reason = "signal"
-			return finish(t, end)
+			return drain("signal")
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 	"unsafe"
 
 	"github.com/cilium/ebpf"
@@ -165,20 +164,10 @@ func (t *Tracer) newIDs(max int) {
 	}
 }
 
-// pollEvery is how often Read looks at the ring buffer when no wakeup
-// came: the programs wake the reader only once a megabyte of records
-// waits (trace.bpf.c's WAKE_AT), so a quiet stream's events are read at
-// most this late.
-const pollEvery = 50 * time.Millisecond
-
 // Read blocks for the next event.
 func (t *Tracer) Read() (*Event, error) {
 	for {
-		t.rd.SetDeadline(time.Now().Add(pollEvery))
 		rec, err := t.rd.Read()
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			continue
-		}
 		if err != nil {
 			return nil, err
 		}

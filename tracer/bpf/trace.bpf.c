@@ -65,23 +65,6 @@ struct {
 	__uint(max_entries, 1 << 22);
 } events SEC(".maps");
 
-/*
- * A record wakes the reader only once the ring holds WAKE_AT bytes; below
- * that the reader finds it at its next look (tracer.pollEvery, 50 ms).
- * Waking the reader for each record made every fork pay for it. The
- * flags and the query are the ring buffer's own (5.8, include/uapi/linux/
- * bpf.h), defined here because kernel.h carries no UAPI header.
- */
-#define BPF_RB_NO_WAKEUP (1ULL << 0)
-#define BPF_RB_FORCE_WAKEUP (1ULL << 1)
-#define BPF_RB_AVAIL_DATA 0
-#define WAKE_AT (1 << 20)
-
-static __always_inline u64 wake(void)
-{
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKE_AT ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-}
-
 /* Records that found the ring buffer full: [LOST_EVENTS] events,
  * [LOST_EXITS] exit records (not events: what they would have said is
  * which ids to forget and that a followed process ended); and
@@ -221,7 +204,7 @@ int nst_newtask(u64 *ctx)
 	e->exit_signal = BPF_CORE_READ(child, exit_signal);
 	fill(&e->a, cur);
 	fill(&e->b, child);
-	bpf_ringbuf_submit(e, wake());
+	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
 
@@ -318,7 +301,7 @@ int nst_exit(u64 *ctx)
 	x->followed = ended;
 	x->tgid = tgid;
 	x->tid = nr_in_reader(BPF_CORE_READ(t, thread_pid));
-	if (bpf_ringbuf_output(&events, x, sizeof(*x), wake()))
+	if (bpf_ringbuf_output(&events, x, sizeof(*x), 0))
 		lose_slot(LOST_EXITS);
 	return 0;
 }
@@ -505,7 +488,7 @@ static __always_inline int fork_failed(struct pt_regs *regs, s64 id, s64 ret)
 		e->exit_signal = SIGCHLD;
 	}
 	fill(&e->a, cur);
-	bpf_ringbuf_submit(e, wake());
+	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
 
@@ -539,6 +522,6 @@ int nst_sys_exit(u64 *ctx)
 	if (ret != 0 || e->fd_kind != NST_FD_OTHER)
 		e->target = 0;
 	fill(&e->b, (struct task_struct *)bpf_get_current_task());
-	bpf_ringbuf_submit(e, wake());
+	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
