@@ -315,7 +315,7 @@ func (b *bpfPass) task(w *worker, t *bpfiter.Task, links *[10]*entry) {
 }
 
 // pidForChildren is the index of "pid_for_children" in namespaces.Links.
-var pidForChildren = slices.IndexFunc(namespaces.Links, func(l namespaces.Link) bool { return l.Name == "pid_for_children" })
+var pidForChildren = namespaces.LinkIndex("pid_for_children")
 
 // noInitWhy is why the /proc walk shows a live task without
 // pid_for_children: the link answers ENOENT while the pid namespace has no

@@ -267,7 +267,7 @@ func (w *worker) linksAt(nsfd int, out *[10]*entry) error {
 }
 
 // pidLink is the index of "pid" in namespaces.Links.
-var pidLink = slices.IndexFunc(namespaces.Links, func(l namespaces.Link) bool { return l.Name == "pid" })
+var pidLink = namespaces.LinkIndex("pid")
 
 // identity is what lsns shows about a namespace's lowest PID.
 type identity struct {

@@ -111,7 +111,7 @@ func HostEntry(e *TraceEvent) *engine.Container {
 	if r.Kind != tracer.Setns || r.Errno != 0 || r.FDKind != tracer.FDNSFS {
 		return nil
 	}
-	l := slices.IndexFunc(namespaces.Links, func(l namespaces.Link) bool { return l.Type == r.FDType && l.Name == l.Type.Name() })
+	l := namespaces.LinkIndex(r.FDType.Name())
 	if l < 0 {
 		return nil
 	}

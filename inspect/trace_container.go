@@ -2,8 +2,6 @@ package inspect
 
 import (
 	"context"
-	"os"
-	"slices"
 	"time"
 
 	"github.com/nsinspect/nsinspect/engine"
@@ -31,8 +29,7 @@ type TraceContainer struct {
 // runtime's task enters a container's namespaces before its cgroup
 // (docker exec: runc's init forks there, then is moved, then execs).
 type callerContainers struct {
-	link  [2]int    // namespaces.Links indexes of pid and mnt
-	host  [2]uint64 // nsinspect's pid and mount namespace inodes
+	host  [2]uint64 // nsinspect's namespaces of scopeLinks
 	known map[[2]uint64]knownContainer
 }
 
@@ -48,17 +45,12 @@ const noneFor = time.Second
 // memory starts over.
 const maxCallerContainers = 4096
 
+// newCallerContainers starts with nothing known. Where nsinspect's own
+// namespaces cannot be read, no pair is taken for the host's and every
+// pair is asked about once.
 func newCallerContainers() *callerContainers {
 	c := &callerContainers{known: map[[2]uint64]knownContainer{}}
-	for i, name := range []string{"pid", "mnt"} {
-		c.link[i] = slices.IndexFunc(namespaces.Links, func(l namespaces.Link) bool { return l.Name == name })
-		if self, err := procinfo.Open(os.Getpid()); err == nil {
-			if ns, err := self.Namespace(name); err == nil {
-				c.host[i] = ns.Ino
-			}
-			self.Close()
-		}
-	}
+	c.host, _ = ownScope()
 	return c
 }
 
@@ -79,7 +71,7 @@ func (c *callerContainers) annotate(e *TraceEvent) {
 	if r.Kind == tracer.Unshare || r.Kind == tracer.Setns {
 		t = &r.B
 	}
-	key := [2]uint64{t.NS[c.link[0]].Ino, t.NS[c.link[1]].Ino}
+	key := [2]uint64{t.NS[scopeLinks[0]].Ino, t.NS[scopeLinks[1]].Ino}
 	if key == c.host || key[0] == 0 || key[1] == 0 || t.TGID == 0 {
 		return
 	}
@@ -127,8 +119,8 @@ func (c *callerContainers) lookup(pid int, key [2]uint64, cgroupOnly bool) (*Tra
 	} else {
 		m = engine.Match(pid, cgs)
 	}
-	for i, name := range []string{"pid", "mnt"} {
-		ns, err := p.Namespace(name)
+	for i, l := range scopeLinks {
+		ns, err := p.Namespace(namespaces.Links[l].Name)
 		if err != nil || ns.Ino != key[i] {
 			return nil, false
 		}

@@ -53,48 +53,54 @@ type Scope struct {
 	h   *namespaces.Holder
 }
 
-// scopeLinks are the links a Scope is made of: a container's processes
-// are those in its pid namespace; one that shares the host's (docker run
-// --pid=host) is still told by its mount namespace.
-var scopeLinks = []string{"pid", "mnt"}
+// scopeLinks are the namespaces.Links indexes of the namespaces that
+// tell a container's tasks apart (Scope, callerContainers): its pid
+// namespace; one that shares the host's (docker run --pid=host) is still
+// told by its mount namespace.
+var scopeLinks = [2]int{namespaces.LinkIndex("pid"), namespaces.LinkIndex("mnt")}
+
+// ownScope is nsinspect's own namespaces of scopeLinks, by inode.
+func ownScope() ([2]uint64, error) {
+	var out [2]uint64
+	self, err := procinfo.Open(os.Getpid())
+	if err != nil {
+		return out, fmt.Errorf("reading nsinspect's own namespaces: %w", err)
+	}
+	defer self.Close()
+	for i, l := range scopeLinks {
+		ns, err := self.Namespace(namespaces.Links[l].Name)
+		if err != nil {
+			return out, fmt.Errorf("reading nsinspect's own namespaces: %w", err)
+		}
+		out[i] = ns.Ino
+	}
+	return out, nil
+}
 
 // NewScope resolves arg (any target of the grammar: a container's init,
 // or a task) and takes the namespaces of scopeLinks in which it is apart
 // from nsinspect. A target in all of nsinspect's own is ErrBadInput:
 // it would match every event.
 func NewScope(ctx context.Context, arg string, timeout time.Duration) (*Scope, error) {
+	own, err := ownScope()
+	if err != nil {
+		return nil, err
+	}
 	r, err := Resolve(ctx, arg, timeout)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	self, err := procinfo.Open(os.Getpid())
-	if err != nil {
-		return nil, fmt.Errorf("reading nsinspect's own namespaces: %w", err)
-	}
-	defer self.Close()
 	sc := &Scope{Arg: arg, h: namespaces.NewHolder()}
-	for _, name := range scopeLinks {
-		i := slices.IndexFunc(namespaces.Links, func(l namespaces.Link) bool { return l.Name == name })
-		fd, err := r.Proc.OpenNS(name)
+	for i, l := range scopeLinks {
+		name := namespaces.Links[l].Name
+		ns, err := r.Proc.NamespaceHeld(name, sc.h)
 		if err != nil {
 			sc.Close()
 			return nil, ReadError(r.Proc, name+" namespace", err)
 		}
-		ns, err := namespaces.FromFD(fd)
-		if err != nil {
-			unix.Close(fd)
-			sc.Close()
-			return nil, ReadError(r.Proc, name+" namespace", err)
-		}
-		sc.h.Hold(fd, ns)
-		own, err := self.Namespace(name)
-		if err != nil {
-			sc.Close()
-			return nil, fmt.Errorf("reading nsinspect's own %s namespace: %w", name, err)
-		}
-		if !own.Same(ns) {
-			sc.NS = append(sc.NS, ScopeNS{Link: i, Ino: ns.Ino})
+		if ns.Ino != own[i] {
+			sc.NS = append(sc.NS, ScopeNS{Link: l, Ino: ns.Ino})
 		}
 	}
 	if err := r.Proc.Alive(); err != nil {
@@ -460,7 +466,8 @@ func Watch(f WatchFilter, count int, duration time.Duration, signals <-chan os.S
 	evs, errs := read(t, quit)
 	cc := newCallerContainers()
 	end := &TraceEnd{}
-	// handle emits e if it passes f, and says whether count is reached.
+	// handle emits e if it passes f, and says whether watch is done:
+	// count reached (the end's reason then) or emit failed.
 	handle := func(e *tracer.Event) (bool, error) {
 		ev := traceEvent(e)
 		if !f.Match(ev) {
@@ -469,9 +476,20 @@ func Watch(f WatchFilter, count int, duration time.Duration, signals <-chan os.S
 		cc.annotate(ev)
 		end.Events++
 		if err := emit(ev); err != nil {
-			return false, err
+			return true, err
 		}
-		return count > 0 && end.Events >= count, nil
+		if count > 0 && end.Events >= count {
+			end.Reason = "count"
+			return true, nil
+		}
+		return false, nil
+	}
+	// stop ends watch after handle said done.
+	stop := func(err error) (*TraceEnd, error) {
+		if err != nil {
+			return nil, err
+		}
+		return finish(t, end)
 	}
 	// drain emits what the ring buffer still holds when watch ends by
 	// time or signal: events the programs sent before the end that the
@@ -483,13 +501,8 @@ func Watch(f WatchFilter, count int, duration time.Duration, signals <-chan os.S
 			return nil, Undecidedf(err, "reading the last events: %v", err)
 		}
 		for e := range evs {
-			done, err := handle(e)
-			if err != nil {
-				return nil, err
-			}
-			if done {
-				end.Reason = "count"
-				return finish(t, end)
+			if done, err := handle(e); done {
+				return stop(err)
 			}
 		}
 		if err := <-errs; !errors.Is(err, tracer.ErrFlushed) {
@@ -505,13 +518,8 @@ func Watch(f WatchFilter, count int, duration time.Duration, signals <-chan os.S
 				// why is on errs.
 				return nil, readError(<-errs)
 			}
-			done, err := handle(e)
-			if err != nil {
-				return nil, err
-			}
-			if done {
-				end.Reason = "count"
-				return finish(t, end)
+			if done, err := handle(e); done {
+				return stop(err)
 			}
 		case err := <-errs:
 			return nil, readError(err)

@@ -130,3 +130,13 @@ func ExampleParseLinkString() {
 	// pipe:[4026531840]: not a namespace
 	// net:[0]: not a namespace
 }
+func TestLinkIndex(t *testing.T) {
+	for i, l := range Links {
+		if got := LinkIndex(l.Name); got != i {
+			t.Errorf("LinkIndex(%q) = %d, want %d", l.Name, got, i)
+		}
+	}
+	if got := LinkIndex("nope"); got != -1 {
+		t.Errorf("LinkIndex(nope) = %d, want -1", got)
+	}
+}

@@ -2,6 +2,7 @@ package namespaces
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -105,6 +106,12 @@ var Links = []Link{
 	{"time_for_children", Time},
 	{"user", User},
 	{"uts", UTS},
+}
+
+// LinkIndex is the index in Links of the link called name
+// ("pid_for_children"), -1 for none.
+func LinkIndex(name string) int {
+	return slices.IndexFunc(Links, func(l Link) bool { return l.Name == name })
 }
 
 // MarshalText writes the type by its short name ("net").

@@ -39,6 +39,13 @@ func (p *Proc) NamespacesHeld(h *namespaces.Holder) ([]NSLink, error) {
 // Namespace identifies the namespace behind /proc/PID/ns/<link>.
 func (p *Proc) Namespace(link string) (namespaces.NS, error) { return p.namespace(link, nil) }
 
+// NamespaceHeld is Namespace, giving the namespace's fd to h, so that
+// its identity stays comparable (and its inode not reused) until h is
+// closed.
+func (p *Proc) NamespaceHeld(link string, h *namespaces.Holder) (namespaces.NS, error) {
+	return p.namespace(link, h)
+}
+
 func (p *Proc) namespace(link string, h *namespaces.Holder) (namespaces.NS, error) {
 	fd, err := p.OpenNS(link)
 	if err != nil {

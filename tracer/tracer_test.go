@@ -52,7 +52,8 @@ func run(t *testing.T, tr *Tracer, argv ...string) []*Event {
 }
 
 // Missed reads the programs' recursion misses on every kernel (0 before
-// 5.12, which does not count them).
+// 5.12, which does not count them) and logs each program's, and a shell's
+// ten children are all followed.
 func TestMissed(t *testing.T) {
 	testutil.RequireRoot(t)
 	tr, err := Open(Options{Follow: true})
@@ -77,6 +78,9 @@ func TestMissed(t *testing.T) {
 		t.Logf("%v: %d recursion misses", p, st.RecursionMisses)
 	}
 	t.Logf("missed %d in all, %d of them processes not followed", n, follow)
+	if follow != 0 {
+		t.Errorf("%d processes of a ten-child shell could not be followed", follow)
+	}
 }
 
 // unshare -n -f: one unshare that replaces net and nothing else, then a

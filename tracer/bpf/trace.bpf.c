@@ -382,6 +382,19 @@ static __always_inline void setns_fd(struct nst_event *e, struct task_struct *t,
 	e->fd_ns_id = ns_id(ns);
 }
 
+/* syscall_traced reports whether a system call of cur is one to report:
+ * not a 32-bit one (another table's numbers), not nsinspect's own, and
+ * for trace of a followed process. */
+static __always_inline bool syscall_traced(struct task_struct *cur)
+{
+	u32 tgid;
+
+	if (compat(cur))
+		return false;
+	tgid = tgid_of(cur);
+	return tgid && tgid != tracer_tgid && !(follow && !is_followed(tgid));
+}
+
 SEC("tp_btf/sys_enter")
 int nst_sys_enter(u64 *ctx)
 {
@@ -390,15 +403,12 @@ int nst_sys_enter(u64 *ctx)
 	struct task_struct *cur;
 	struct nst_event *e;
 	u64 key;
-	u32 zero = 0, tgid;
+	u32 zero = 0;
 
 	if (id != nr_unshare && id != nr_setns)
 		return 0;
 	cur = (struct task_struct *)bpf_get_current_task();
-	if (compat(cur))
-		return 0;
-	tgid = tgid_of(cur);
-	if (!tgid || tgid == tracer_tgid || (follow && !is_followed(tgid)))
+	if (!syscall_traced(cur))
 		return 0;
 	e = bpf_map_lookup_elem(&scratch, &zero);
 	if (!e)
@@ -444,15 +454,11 @@ static __always_inline int fork_failed(struct pt_regs *regs, s64 id, s64 ret)
 {
 	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
 	struct nst_event *e;
-	u32 tgid;
 
 	/* -ERESTARTSYS .. -ERESTART_RESTARTBLOCK never reach the caller. */
 	if (ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK)
 		return 0;
-	if (compat(cur))
-		return 0;
-	tgid = tgid_of(cur);
-	if (!tgid || tgid == tracer_tgid || (follow && !is_followed(tgid)))
+	if (!syscall_traced(cur))
 		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
