@@ -3,6 +3,8 @@ package bpfiter
 import (
 	"fmt"
 	"unsafe"
+
+	"github.com/nsinspect/nsinspect/bpfload"
 )
 
 // WalkPath is the chain of struct members the fd walk follows, as the
@@ -31,7 +33,7 @@ type Walk struct {
 // It returns an error wrapping ErrUnavailable where BPF cannot run, and
 // one saying so when no such process was met.
 func WalkFDs(pid int) (*Walk, error) {
-	spec, err := loadFdwalk()
+	spec, err := bpfload.Object(fdwalkObject)
 	if err != nil {
 		return nil, fmt.Errorf("reading the embedded BPF object: %w", err)
 	}

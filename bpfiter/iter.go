@@ -122,7 +122,7 @@ type Iterators struct {
 // Load loads the iterators into the kernel, under a fresh random hash key.
 // Errors that mean "not here" wrap ErrUnavailable and say why.
 func Load() (*Iterators, error) {
-	spec, err := loadTasks()
+	spec, err := bpfload.Object(tasksObject)
 	if err != nil {
 		return nil, fmt.Errorf("reading the embedded BPF object: %w", err)
 	}

@@ -19,7 +19,7 @@ trap 'for p in $PKGS; do cp "$tmp/$p"/* "$p"/; done; rm -rf "$tmp"' EXIT
 fail=0
 for p in $PKGS; do
 	mkdir "$tmp/$p"
-	cp "$p"/*_bpfel.go "$p"/*_bpfel.o "$tmp/$p"/
+	cp "$p"/*_bpfel.go "$p"/*_bpfel.o "$p"/*_bpfel.o.gz "$tmp/$p"/
 	"$GO" generate "./$p"
 	for f in "$tmp/$p"/*; do
 		name=$p/$(basename "$f")

@@ -79,7 +79,7 @@ func Open(opts Options) (*Tracer, error) {
 		}
 		return nil, fmt.Errorf("probing for BPF ring buffers: %w", err)
 	}
-	spec, err := loadTrace()
+	spec, err := bpfload.Object(traceObject)
 	if err != nil {
 		return nil, fmt.Errorf("reading the embedded BPF object: %w", err)
 	}
