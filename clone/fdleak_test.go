@@ -129,9 +129,15 @@ func TestLabFDsDoNotGrow(t *testing.T) {
 		t.Fatal(err)
 	}
 	byFlags := map[uint64][]int{}
+	fdsOf := map[uint64][][]string{} // each experiment's fd targets, to say which differ
 	for _, r := range reps {
 		if r.Errno == nil {
 			byFlags[r.Value] = append(byFlags[r.Value], len(r.Inspector))
+			var targets []string
+			for _, f := range r.Inspector {
+				targets = append(targets, fmt.Sprintf("%d:%s", f.FD, f.Target))
+			}
+			fdsOf[r.Value] = append(fdsOf[r.Value], targets)
 		}
 	}
 	for v, counts := range byFlags {
@@ -139,7 +145,8 @@ func TestLabFDsDoNotGrow(t *testing.T) {
 			t.Fatalf("%s: %d experiments", flags.Set(v), len(counts))
 		}
 		if counts[0] == 0 || counts[len(counts)-1] != counts[0] {
-			t.Errorf("%s: the lab held %v fds across %d experiments, want the same number each time", flags.Set(v), counts, len(counts))
+			all := fdsOf[v]
+			t.Errorf("%s: the lab held %v fds across %d experiments, want the same number each time; the first's %v, the last's %v", flags.Set(v), counts, len(counts), all[0], all[len(all)-1])
 		}
 	}
 	last := reps[len(reps)-2] // the last made experiment ("pidfd")

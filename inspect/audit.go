@@ -251,6 +251,9 @@ func LoadPolicy(file string) (*policy.Policy, error) {
 // /api/audit answers.
 func (a Auditor) Report(ctx context.Context, args []string, pol *policy.Policy, file string) (AuditReport, error) {
 	report := AuditReport{}
+	if pol != nil && len(pol.ExpectRules()) == 0 {
+		return report, BadInputf("policy %s has no rules that expect facts (expect:); its event rules (forbid:) are checked by watch --policy and serve --events", file)
+	}
 	for _, arg := range args {
 		one, err := a.Audit(ctx, arg)
 		if err != nil {
@@ -268,7 +271,7 @@ func (a Auditor) Report(ctx context.Context, args []string, pol *policy.Policy, 
 // cannot be decided for a target is listed as undecided, with the class
 // of why (Outcome).
 func EvaluatePolicy(pol *policy.Policy, file string, audits []Audit) *PolicyReport {
-	r := &PolicyReport{File: file, Rules: len(pol.Rules()), Violations: []policy.Violation{}}
+	r := &PolicyReport{File: file, Rules: len(pol.ExpectRules()), Violations: []policy.Violation{}}
 	matched := map[string]bool{}
 	for _, a := range audits {
 		for _, res := range pol.Evaluate(a.policy, a.Facts) {
@@ -291,7 +294,7 @@ func EvaluatePolicy(pol *policy.Policy, file string, audits []Audit) *PolicyRepo
 			r.Violations = append(r.Violations, res.Violations...)
 		}
 	}
-	for _, rule := range pol.Rules() {
+	for _, rule := range pol.ExpectRules() {
 		if !matched[rule.Name()] {
 			r.Unmatched = append(r.Unmatched, rule.Name())
 		}

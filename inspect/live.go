@@ -100,31 +100,19 @@ func ChangedTypes(e *TraceEvent) []namespaces.Type {
 	return out
 }
 
-// HostEntry reports, for a setns event that entered one of the initial
-// namespaces (the host's: kthreadd's, PID 2 as nsinspect's /proc shows
-// it, since kernel threads run in init_nsproxy; PID 1's may be closed to
-// reading even to root) from inside a container, that container; nil for
-// any other event, or when the caller's container cannot be told (it
-// exited before the event was read, or runs in none).
+// HostEntry reports, for a setns event that entered one of the host's
+// namespaces (HostNamespaces) from inside a container, that container;
+// nil for any other event, when the host's namespaces are unknown, or
+// when the caller's container cannot be told (it exited before the event
+// was read, or runs in none).
 func HostEntry(e *TraceEvent) *engine.Container {
 	r := e.raw
 	if r.Kind != tracer.Setns || r.Errno != 0 || r.FDKind != tracer.FDNSFS {
 		return nil
 	}
 	l := namespaces.LinkIndex(r.FDType.Name())
-	if l < 0 {
-		return nil
-	}
-	kthreadd, err := procinfo.Open(2)
-	if err != nil {
-		return nil
-	}
-	defer kthreadd.Close()
-	link, err := kthreadd.Readlink("ns/" + namespaces.Links[l].Name)
-	if err != nil {
-		return nil
-	}
-	if _, ino, ok := namespaces.ParseLinkString(link); !ok || ino != r.FDNS.Ino {
+	host, err := HostNamespaces()
+	if l < 0 || err != nil || host[l].Ino != r.FDNS.Ino {
 		return nil
 	}
 	p, err := procinfo.Open(r.A.TGID)

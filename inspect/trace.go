@@ -52,7 +52,8 @@ type TraceEvent struct {
 	Explain   []string `json:"explanation,omitempty"`
 	// The end line's fields.
 	*TraceEnd
-	raw *tracer.Event `json:"-"`
+	raw       *tracer.Event  `json:"-"`
+	callerWho callerIdentity // set with Caller.Container
 }
 
 // TraceTask is a task of an event. PIDs are as seen from nsinspect's pid
@@ -124,8 +125,12 @@ type TraceEnd struct {
 	Missed uint64 `json:"missed,omitempty"`
 	// ExitCode is the command's exit code, or 128+N when it was killed by
 	// signal N (Signal names it): trace exits with it.
-	ExitCode *int   `json:"exit_code,omitempty"`
-	Signal   string `json:"signal,omitempty"`
+	// Violations and Undecided count the event rules of watch --policy
+	// that events violated, or could not be decided for.
+	Violations int    `json:"policy_violations,omitempty"`
+	Undecided  int    `json:"policy_undecided,omitempty"`
+	ExitCode   *int   `json:"exit_code,omitempty"`
+	Signal     string `json:"signal,omitempty"`
 }
 
 // Shared reports a row's verdict by name, "" when there is no such row.

@@ -35,7 +35,17 @@ type callerContainers struct {
 
 type knownContainer struct {
 	c     *TraceContainer
+	who   callerIdentity
 	until time.Time // for none: when to ask again
+}
+
+// callerIdentity is what event rules (EventChecker) select an event's
+// caller on: its container as the engine knows it, none (a host
+// process), or unknown, and why.
+type callerIdentity struct {
+	m        *engine.Container // nil: no container, or unknown
+	identErr string            // why the engine could not name m
+	unknown  string            // why the caller's container could not be told; "" when it was
 }
 
 // noneFor is how long "no container" is believed for a namespace pair.
@@ -72,46 +82,51 @@ func (c *callerContainers) annotate(e *TraceEvent) {
 		t = &r.B
 	}
 	key := [2]uint64{t.NS[scopeLinks[0]].Ino, t.NS[scopeLinks[1]].Ino}
-	if key == c.host || key[0] == 0 || key[1] == 0 || t.TGID == 0 {
+	if key == c.host {
+		return
+	}
+	if key[0] == 0 || key[1] == 0 || t.TGID == 0 {
+		e.callerWho.unknown = "the kernel gave no pid and mount namespace for the caller"
 		return
 	}
 	k, ok := c.known[key]
 	if ok && k.c != nil {
-		e.Caller.Container = k.c
+		e.Caller.Container, e.callerWho = k.c, k.who
 		return
 	}
 	// Within noneFor of a "none", only the caller's cgroup is read
 	// again (one file), not the engines asked.
 	cheap := ok && time.Now().Before(k.until)
-	tc, ok := c.lookup(t.TGID, key, cheap)
-	if cheap && tc == nil {
+	found, ok := c.lookup(t.TGID, key, cheap)
+	if cheap && found.c == nil {
+		return // "none", believed for these namespaces a moment ago
+	}
+	if !ok {
+		e.callerWho.unknown = "it exited or changed namespaces before its container could be looked up"
 		return
 	}
-	if ok {
-		if len(c.known) >= maxCallerContainers {
-			clear(c.known)
-		}
-		k = knownContainer{c: tc}
-		if tc == nil {
-			k.until = time.Now().Add(noneFor)
-		}
-		c.known[key] = k
+	if len(c.known) >= maxCallerContainers {
+		clear(c.known)
 	}
-	e.Caller.Container = tc
+	if found.c == nil {
+		found.until = time.Now().Add(noneFor)
+	}
+	c.known[key] = found
+	e.Caller.Container, e.callerWho = found.c, found.who
 }
 
 // lookup asks the engines for the container of process pid (with
 // cgroupOnly, only its cgroup: engine.FromCgroups), and says whether the
 // answer is pid's in the namespaces of key.
-func (c *callerContainers) lookup(pid int, key [2]uint64, cgroupOnly bool) (*TraceContainer, bool) {
+func (c *callerContainers) lookup(pid int, key [2]uint64, cgroupOnly bool) (knownContainer, bool) {
 	p, err := procinfo.Open(pid)
 	if err != nil {
-		return nil, false
+		return knownContainer{}, false
 	}
 	defer p.Close()
 	cgs, err := p.Cgroups()
 	if err != nil {
-		return nil, false
+		return knownContainer{}, false
 	}
 	var m *engine.Container
 	if cgroupOnly {
@@ -122,16 +137,20 @@ func (c *callerContainers) lookup(pid int, key [2]uint64, cgroupOnly bool) (*Tra
 	for i, l := range scopeLinks {
 		ns, err := p.Namespace(namespaces.Links[l].Name)
 		if err != nil || ns.Ino != key[i] {
-			return nil, false
+			return knownContainer{}, false
 		}
 	}
 	if m == nil {
-		return nil, true
+		return knownContainer{}, true
 	}
 	// Its name, once per container: the engine is asked (within
 	// engine.Timeout); without an answer the id alone names it.
 	ctx, cancel := context.WithTimeout(context.Background(), engine.Timeout)
-	_ = engine.Identify(ctx, m)
+	k := knownContainer{who: callerIdentity{m: m}}
+	if err := engine.Identify(ctx, m); err != nil {
+		k.who.identErr = OneLine(err.Error())
+	}
 	cancel()
-	return &TraceContainer{Engine: m.Engine, ID: m.ShortID(), Name: m.Name}, true
+	k.c = &TraceContainer{Engine: m.Engine, ID: m.ShortID(), Name: m.Name}
+	return k, true
 }

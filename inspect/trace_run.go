@@ -15,6 +15,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/bpfiter"
 	"github.com/nsinspect/nsinspect/namespaces"
+	"github.com/nsinspect/nsinspect/policy"
 	"github.com/nsinspect/nsinspect/procinfo"
 	"github.com/nsinspect/nsinspect/tracer"
 )
@@ -445,11 +446,26 @@ func finish(t *tracer.Tracer, end *TraceEnd) (*TraceEnd, error) {
 	return end, nil
 }
 
+// WatchOptions say which events watch emits, when it ends, and which
+// policy it checks them against.
+type WatchOptions struct {
+	Filter   WatchFilter
+	Count    int           // end after this many events (0: no limit)
+	Duration time.Duration // end after this long (0: no limit)
+	// Policy, when set, checks each event that passes Filter against the
+	// policy's event rules; Violation is called with each violation and
+	// each undecided rule (before the event is emitted), and the end
+	// counts them.
+	Policy    *EventChecker
+	Violation func(policy.EventViolation)
+}
+
 // Watch traces the whole machine (every task nsinspect's pid namespace
-// sees, but nsinspect) and calls emit for each event that passes f, until
-// count events were emitted (0: no limit), duration passed (0: no limit)
-// or a signal arrives.
-func Watch(f WatchFilter, count int, duration time.Duration, signals <-chan os.Signal, emit func(*TraceEvent) error) (*TraceEnd, error) {
+// sees, but nsinspect) and calls emit for each event that passes
+// o.Filter, until o.Count events were emitted, o.Duration passed or a
+// signal arrives.
+func Watch(o WatchOptions, signals <-chan os.Signal, emit func(*TraceEvent) error) (*TraceEnd, error) {
+	f, count, duration := o.Filter, o.Count, o.Duration
 	t, err := openTracer(false)
 	if err != nil {
 		return nil, err
@@ -474,6 +490,18 @@ func Watch(f WatchFilter, count int, duration time.Duration, signals <-chan os.S
 			return false, nil
 		}
 		cc.annotate(ev)
+		if o.Policy != nil {
+			for _, v := range o.Policy.Check(ev) {
+				if v.Undecided != "" {
+					end.Undecided++
+				} else {
+					end.Violations++
+				}
+				if o.Violation != nil {
+					o.Violation(v)
+				}
+			}
+		}
 		end.Events++
 		if err := emit(ev); err != nil {
 			return true, err

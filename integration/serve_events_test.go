@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -108,20 +109,17 @@ int main(void) {
 // A process of a docker container (privileged, the host's pid namespace)
 // that setns's into the host's network namespace is counted on
 // nsinspect_container_host_namespace_entries_total with its container's
-// engine, short id and the type entered.
+// engine, short id and the type entered; with --policy, on
+// nsinspect_policy_event_violations_total of the event rule it violates.
 func TestServeEventsHostEntry(t *testing.T) {
 	requireTracer(t)
 	e := requireEngine(t)
-	testutil.RequireCommand(t, "gcc", "gcc")
-	dir := t.TempDir()
-	src := filepath.Join(dir, "setns.c")
-	if err := os.WriteFile(src, []byte(setnsHostNet), 0o644); err != nil {
+	prog := setnsProgram(t)
+	pol := filepath.Join(t.TempDir(), "events.yaml")
+	if err := os.WriteFile(pol, []byte(eventPolicy), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	prog := filepath.Join(dir, "setns")
-	testutil.MustRun(t, testutil.Command(t, testutil.Quick, "gcc", "-O2", "-static", "-o", prog, src))
-	os.Chmod(dir, 0o755)
-	s := startServe(t, "--events")
+	s := startServe(t, "--events", "--policy", pol)
 	name := "nsinspect-it-hostentry-" + strings.TrimPrefix(e.label, "nsinspect.test=")
 	args := append([]string{"run", "--name", name, "--label", e.label, "--pid", "host", "-v", prog + ":/setns:ro", "--entrypoint", "/setns"}, e.privileged...)
 	t.Cleanup(func() { docker(t, "rm", "-f", name) })
@@ -130,13 +128,18 @@ func TestServeEventsHostEntry(t *testing.T) {
 	}
 	id := strings.TrimSpace(mustDocker(t, "inspect", "-f", "{{.Id}}", name))
 	want := regexp.MustCompile(`(?m)^nsinspect_container_host_namespace_entries_total\{engine="docker",id="` + id[:12] + `",type="net"\} (\S+)`)
+	wantRule := regexp.MustCompile(`(?m)^nsinspect_policy_event_violations_total\{engine="docker",id="` + id[:12] + `",rule="containers-stay-out-of-host-namespaces"\} (\S+)`)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		_, body := s.get(t, "/metrics")
-		if m := want.FindSubmatch(body); m != nil && string(m[1]) == "1" {
+		m, r := want.FindSubmatch(body), wantRule.FindSubmatch(body)
+		if m != nil && string(m[1]) == "1" && r != nil && string(r[1]) == "1" {
+			if bytes.Contains(body, []byte("nsinspect_policy_event_undecided_total{")) {
+				t.Errorf("an event rule undecided:\n%s", grepLines(body, "nsinspect_policy_event"))
+			}
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no %s of 1 on /metrics in 10 s:\n%s", want, grepLines(body, "host_namespace_entries"))
+			t.Fatalf("no %s and %s of 1 on /metrics in 10 s:\n%s\n%s", want, wantRule, grepLines(body, "host_namespace_entries"), grepLines(body, "nsinspect_policy_event"))
 		}
 	}
 }

@@ -4,8 +4,10 @@
 // facts package posture reads from the kernel (/proc/PID/ns, status,
 // attr/current, uid_map, gid_map, mountinfo, the cgroup files; see
 // proc(5), namespaces(7), capabilities(7), user_namespaces(7),
-// seccomp(2), cgroups(7)). It is a library that prints nothing: the
-// audit command and, later, the metrics server render its results.
+// seccomp(2), cgroups(7)); and rules that forbid events (clone, unshare
+// and setns calls as `nsinspect watch` sees them), checked by CheckEvent.
+// It is a library that prints nothing: audit, watch and the metrics
+// server render its results.
 //
 // docs/policy.md is the user's reference, with a complete example.
 //
@@ -16,7 +18,8 @@
 //	  - name: containers-are-isolated   # required, unique
 //	    description: ...        # optional
 //	    match: {...}            # optional; absent or {} matches every target
-//	    expect: {...}           # required, at least one fact
+//	    expect: {...}           # at least one fact; or, not both:
+//	    forbid: [{...}]         # at least one event pattern
 //
 // match keys, all of which must match (globs are path.Match: * ? [a-z] \,
 // and * does not cross a /):
@@ -40,6 +43,13 @@
 //	sensitive_mounts: none            # or {allow: [docker-socket], allow_read_only: [host-sys]}
 //	devices: {allow: ["/dev/null", "/dev/pts/*"]}   # or none
 //	cgroup: {pids_max: limited, memory_max: 2G}     # limited, or at most a number
+//
+// forbid patterns (all keys given must match; any pattern of the rule):
+//
+//	event: setns                # fork, unshare or setns; required
+//	types: [net, user]          # namespace types the call changed (a failed call: asked for)
+//	into: host                  # setns only: into one of the host's namespaces
+//	result: ok                  # ok (default), failed or any
 //
 // # Strictness
 //

@@ -7,7 +7,8 @@ import (
 )
 
 // TestDocsPolicy parses the YAML of docs/policy.md: the complete example
-// as a policy, and each other block as the expect of a rule, so that the
+// and any other whole policy (a block that starts with version:) as a
+// policy, and each other block as the expect of a rule, so that the
 // reference cannot show what Parse refuses.
 func TestDocsPolicy(t *testing.T) {
 	data, err := os.ReadFile("../docs/policy.md")
@@ -27,6 +28,15 @@ func TestDocsPolicy(t *testing.T) {
 			}
 			if len(p.Rules()) != 4 {
 				t.Errorf("the complete example has %d rules", len(p.Rules()))
+			}
+			continue
+		}
+		if strings.HasPrefix(b, "version:") {
+			p, err := Parse("docs/policy.md block", []byte(b))
+			if err != nil {
+				t.Errorf("docs/policy.md yaml block %d:\n%s\n%v", i+1, b, err)
+			} else if len(p.EventRules()) == 0 {
+				t.Errorf("docs/policy.md yaml block %d, a whole policy, has no event rules", i+1)
 			}
 			continue
 		}

@@ -114,13 +114,16 @@ type check interface {
 	eval(t Target, f *posture.Facts) []Violation
 }
 
-// Evaluate runs every rule against one target's facts, in file order,
+// Evaluate runs every expect rule (not the event rules) against one target's facts, in file order,
 // one Result per rule. A fact that could not be read (its Err set) is a
 // violation of every expectation on it, never a pass; nil facts are a
 // violation of every expectation.
 func (p *Policy) Evaluate(t Target, f *posture.Facts) []Result {
 	results := make([]Result, 0, len(p.rules))
 	for _, r := range p.rules {
+		if r.Forbids() {
+			continue
+		}
 		res := Result{Rule: r.name, Target: t}
 		switch r.match.decide(t) {
 		case isMatch:

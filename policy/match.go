@@ -68,6 +68,14 @@ const (
 // otherwise a selector on the name, image, labels or pod namespace
 // cannot tell, and says so rather than "matched nothing".
 func (m match) decide(t Target) matchResult {
+	if t.Engine == "" {
+		// A caller whose container could not be told: only a match on
+		// nothing selects it.
+		if m.engine == "" && !m.needsIdentity() && len(m.labels) == 0 {
+			return isMatch
+		}
+		return cannotTell
+	}
 	if !globMatch(m.engine, t.Engine) {
 		return noMatch
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	nsnames "github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/posture"
 )
 
@@ -87,10 +88,23 @@ func TestParseBad(t *testing.T) {
 		{"unknown-mount-kind.yaml", []string{`5:34: expect.sensitive_mounts.allow of rule "a": unknown sensitive mount kind "docker-sock"; known: docker-socket, podman-socket, containerd-socket, host-root, host-proc, host-sys, cgroupfs-rw, host-run, host-dev`}},
 		{"unknown-engine.yaml", []string{`4:21: match.engine of rule "a": "dokcer" matches no engine; engines: docker, podman, runc, containerd, host`}},
 		{"no-expect.yaml", []string{
-			`3:5: rule "a" has no expect; a rule expects at least one fact`,
+			`3:5: rule "a" has no expect and no forbid; a rule expects at least one fact or forbids at least one event`,
 			`4:5: rule #2 has no name`,
 			`4:13: expect of rule #2 is empty; a rule expects at least one fact`,
 			`7:5: duplicate key "expect" in rule "c" (first at line 6, column 5)`,
+		}},
+		{"bad-forbid.yaml", []string{
+			`4:13: forbid of rule "a": expected a list of event patterns ({event: setns, into: host}), got a mapping`,
+			`6:13: forbid of rule "b" is empty; a rule forbids at least one event pattern`,
+			`9:17: event of forbid[0] of rule "c": unknown event "clone"; events: fork, unshare, setns`,
+			`10:34: types of forbid[1] of rule "c": unknown namespace type "users"; known: ` + strings.Join(nsnames.TypeNames(), ", "),
+			`11:29: forbid[2] of rule "c": into: host is a setns's; a fork makes namespaces, it enters none`,
+			`12:30: into of forbid[3] of rule "c": "container"; the one value is host (one of the host's namespaces, kthreadd's)`,
+			`13:9: forbid[4] of rule "c" has no event; event is one of fork, unshare, setns`,
+			`14:32: result of forbid[5] of rule "c": unknown result "maybe"; results: ok, failed, any`,
+			`14:39: unknown key "flags" in forbid[5] of rule "c"; known keys: event, types, into, result`,
+			`15:31: types of forbid[6] of rule "c" is empty; leave types out to mean any type`,
+			`18:13: rule "d" has both expect and forbid; a rule expects facts of targets (audit) or forbids events (watch --policy), so make it two rules`,
 		}},
 		{"checks-nothing.yaml", []string{
 			`5:12: expect.lsm of rule "a" checks nothing; give confined or label`,

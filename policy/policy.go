@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -27,7 +28,8 @@ type Rule struct {
 	description string
 	line, col   int
 	match       match
-	checks      []check
+	checks      []check   // expect: facts of a target (audit, serve's pass)
+	forbid      []pattern // forbid: events (watch --policy, serve --events)
 }
 
 // Name is the rule's name, unique in its policy.
@@ -48,6 +50,11 @@ func (r Rule) Facts() []string {
 	return facts
 }
 
+// Forbids reports whether the rule is an event rule (forbid), checked on
+// events by CheckEvent; otherwise it expects facts (expect), checked by
+// Evaluate.
+func (r Rule) Forbids() bool { return len(r.forbid) > 0 }
+
 // Matches reports whether the rule's match selects t; false also when it
 // cannot tell (see Evaluate's Undecided).
 func (r Rule) Matches(t Target) bool { return r.match.decide(t) == isMatch }
@@ -61,6 +68,16 @@ func (p *Policy) File() string { return p.file }
 
 // Rules are the policy's rules in file order (a copy).
 func (p *Policy) Rules() []Rule { return append([]Rule(nil), p.rules...) }
+
+// ExpectRules are the rules that expect facts of targets, in file order.
+func (p *Policy) ExpectRules() []Rule {
+	return slices.DeleteFunc(p.Rules(), Rule.Forbids)
+}
+
+// EventRules are the rules that forbid events, in file order.
+func (p *Policy) EventRules() []Rule {
+	return slices.DeleteFunc(p.Rules(), func(r Rule) bool { return !r.Forbids() })
+}
 
 // Load reads and parses a policy file.
 func Load(path string) (*Policy, error) {
@@ -178,7 +195,7 @@ func (d *decoder) rules(n *yaml.Node) []Rule {
 	return rules
 }
 
-var ruleKeys = []string{"name", "description", "match", "expect"}
+var ruleKeys = []string{"name", "description", "match", "expect", "forbid"}
 
 // rule decodes one rule; nameN is its name's node, nil if it has none.
 func (d *decoder) rule(n *yaml.Node, index int) (r Rule, nameN *yaml.Node) {
@@ -204,7 +221,7 @@ func (d *decoder) rule(n *yaml.Node, index int) (r Rule, nameN *yaml.Node) {
 		}
 	}
 	pairs, _ := d.mapping(n, ref, ref, "key", ruleKeys)
-	var expect *yaml.Node
+	var expect, forbid *yaml.Node
 	named := false
 	for _, p := range pairs {
 		switch p.key {
@@ -216,15 +233,22 @@ func (d *decoder) rule(n *yaml.Node, index int) (r Rule, nameN *yaml.Node) {
 			r.match = d.match(p.val, ref)
 		case "expect":
 			expect = p.val
+		case "forbid":
+			forbid = p.val
 		}
 	}
 	if !named {
 		d.errorf(n, "%s has no name", ref)
 	}
-	if expect == nil {
-		d.errorf(n, "%s has no expect; a rule expects at least one fact", ref)
-		return r, nameN
+	switch {
+	case expect != nil && forbid != nil:
+		d.errorf(deref(forbid), "%s has both expect and forbid; a rule expects facts of targets (audit) or forbids events (watch --policy), so make it two rules", ref)
+	case expect != nil:
+		r.checks = d.expect(expect, ref)
+	case forbid != nil:
+		r.forbid = d.forbid(forbid, ref)
+	default:
+		d.errorf(n, "%s has no expect and no forbid; a rule expects at least one fact or forbids at least one event", ref)
 	}
-	r.checks = d.expect(expect, ref)
 	return r, nameN
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/nsinspect/nsinspect/inspect"
+	"github.com/nsinspect/nsinspect/policy"
 )
 
 // TraceJSON writes e as one line of JSON: trace and watch print one
@@ -35,6 +36,9 @@ func Trace(w io.Writer, e *inspect.TraceEvent) error {
 		}
 		if end.Missed > 0 {
 			fmt.Fprintf(&b, ", %d missed", end.Missed)
+		}
+		if end.Violations > 0 || end.Undecided > 0 {
+			fmt.Fprintf(&b, ", policy: %d violations, %d undecided", end.Violations, end.Undecided)
 		}
 		if end.ExitCode != nil {
 			fmt.Fprintf(&b, ", exit code %d", *end.ExitCode)
@@ -167,6 +171,12 @@ func TraceNotice(w io.Writer, notice string) {
 // LostWarning is the line on stderr when the ring buffer overflowed.
 func LostWarning(w io.Writer, lost uint64) {
 	fmt.Fprintf(w, "nsinspect: %d events were lost: the kernel's ring buffer was full (the end line counts them)\n", lost)
+}
+
+// PolicyViolation is the stderr line for an event that a rule of watch
+// --policy forbids, or that it cannot decide.
+func PolicyViolation(w io.Writer, v policy.EventViolation) {
+	fmt.Fprintf(w, "nsinspect: policy: %s\n", v)
 }
 
 // MissedWarning is the stderr line for programs the kernel skipped.

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/nsinspect/nsinspect/inspect"
+	"github.com/nsinspect/nsinspect/policy"
 )
 
 // Events is serve --events: the machine's clone, unshare and setns calls
@@ -27,12 +28,21 @@ type Events struct {
 
 	live *inspect.Live
 
+	// policy is serve's --policy; its event rules are checked on every
+	// event (one goroutine publishes, so the checker needs no lock).
+	policy    *PolicyFile
+	checker   *inspect.EventChecker
+	checkerOf *policy.Policy
+
 	mu      sync.Mutex
 	clients map[*eventClient]struct{}
 
 	events  *prometheus.CounterVec // by event and namespace type changed
 	entries *prometheus.CounterVec // setns into a host namespace, by container
 	dropped prometheus.Counter
+
+	violations *prometheus.CounterVec // event rules violated, by rule and caller
+	undecided  *prometheus.CounterVec // event rules not decided, by rule
 }
 
 type eventClient struct {
@@ -73,15 +83,24 @@ func newEvents(reg prometheus.Registerer) *Events {
 			Help: "/api/events clients dropped because they read slower than events came (more than 256 events waited for them).",
 		}),
 	}
-	reg.MustRegister(e.events, e.entries, e.dropped)
+	e.violations = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "nsinspect_policy_event_violations_total",
+		Help: "Events that an event rule (forbid:) of --policy forbids, since serve started, by rule and by the caller's container engine and id (12 digits; engine host and id \"\" for a host process, unknown where the caller exited before its container was known).",
+	}, []string{"rule", "engine", "id"})
+	e.undecided = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "nsinspect_policy_event_undecided_total",
+		Help: "Events for which an event rule of --policy could not be decided (the caller's container or identity unknown, the host's namespaces unreadable), by rule. Never counted as holding.",
+	}, []string{"rule"})
+	reg.MustRegister(e.events, e.entries, e.dropped, e.violations, e.undecided)
 	return e
 }
 
 // StartEvents attaches the tracer and starts counting and streaming; the
 // error is inspect's (ErrPrivilege without CAP_BPF and CAP_PERFMON,
 // ErrUnsupported before Linux 5.8).
-func StartEvents(reg prometheus.Registerer) (*Events, error) {
+func StartEvents(reg prometheus.Registerer, pol *PolicyFile) (*Events, error) {
 	e := newEvents(reg)
+	e.policy = pol
 	live, err := inspect.StartLive(e.publish)
 	if err != nil {
 		return nil, err
@@ -116,6 +135,7 @@ func (e *Events) publish(ev *inspect.TraceEvent) {
 	for _, t := range types {
 		e.events.WithLabelValues(ev.Event, t.Name()).Inc()
 	}
+	e.checkPolicy(ev)
 	if c := inspect.HostEntry(ev); c != nil {
 		id := c.ID
 		if len(id) > 12 {
@@ -141,6 +161,35 @@ func (e *Events) publish(ev *inspect.TraceEvent) {
 		default:
 			e.drop(c)
 		}
+	}
+}
+
+// checkPolicy counts the event rules of the policy in force that ev
+// violates or leaves undecided.
+func (e *Events) checkPolicy(ev *inspect.TraceEvent) {
+	if e.policy == nil {
+		return
+	}
+	pol := e.policy.current()
+	if pol != e.checkerOf {
+		e.checker, e.checkerOf = nil, pol
+		if pol != nil {
+			e.checker, _ = inspect.NewEventChecker(pol) // nil: no event rules
+		}
+	}
+	if e.checker == nil {
+		return
+	}
+	for _, v := range e.checker.Check(ev) {
+		if v.Undecided != "" {
+			e.undecided.WithLabelValues(v.Rule).Inc()
+			continue
+		}
+		engine, id := v.Target.Engine, v.Target.ID
+		if engine == "" {
+			engine = "unknown"
+		}
+		e.violations.WithLabelValues(v.Rule, engine, id[:min(len(id), 12)]).Inc()
 	}
 }
 

@@ -109,7 +109,7 @@ func (s *PolicyFile) Enrich(p *Pass) {
 	}
 	pol := s.current()
 	if pol != nil {
-		for _, r := range pol.Rules() {
+		for _, r := range pol.ExpectRules() {
 			p.PolicyRules = append(p.PolicyRules, r.Name())
 		}
 	}
@@ -221,8 +221,14 @@ func (a API) audit(ctx context.Context, q Query) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A policy of event rules alone has nothing for audit: the report
+	// is then the facts, as without --policy.
+	pol := a.Policy.current()
+	if pol != nil && len(pol.ExpectRules()) == 0 {
+		pol = nil
+	}
 	report, err := inspect.RunAudit(ctx, inspect.AuditRequest{Targets: []string{target},
-		Policy: a.Policy.current(), PolicyFile: a.Policy.file, EngineTimeout: a.EngineTimeout})
+		Policy: pol, PolicyFile: a.Policy.file, EngineTimeout: a.EngineTimeout})
 	if err != nil {
 		return nil, FromError(err, "target")
 	}

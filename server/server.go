@@ -61,7 +61,7 @@ func New(o Options) (*Server, error) {
 	var events *Events
 	if o.Events {
 		var err error
-		if events, err = StartEvents(metrics.Registry); err != nil {
+		if events, err = StartEvents(metrics.Registry, o.Policy); err != nil {
 			return nil, err
 		}
 		events.EngineTimeout = o.EngineTimeout

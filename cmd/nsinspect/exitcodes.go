@@ -36,7 +36,7 @@ var exitMeanings = []struct {
 	meaning string
 }{
 	{exitOK, "success: everything asked was checked and holds"},
-	{exitAssertion, "an `--expect` assertion, an `audit --policy` rule or a `clone`/`unshare`/`matrix` verdict was checked and does not hold"},
+	{exitAssertion, "an `--expect` assertion, an `audit --policy` rule, a `watch --policy` event rule or a `clone`/`unshare`/`matrix` verdict was checked and does not hold"},
 	{exitUsage, "bad input, including a task or container that does not exist"},
 	{exitKernel, "the kernel refused the experiment's `clone`/`unshare` call"},
 	{exitPrivilege, "a privilege or kernel feature is missing, including a read or a socket the kernel refuses (EACCES, EPERM)"},

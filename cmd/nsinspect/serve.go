@@ -81,7 +81,7 @@ SIGINT stops it within a second; SIGHUP reloads --policy.
 	f.StringVar(&o.podsDir, "pods-log-dir", server.DefaultKubelet.PodsDir, "kubelet's pod log directory, for pod namespaces and names (\"\" reads none)")
 	f.StringVar(&o.containersDir, "containers-log-dir", server.DefaultKubelet.ContainersDir, "kubelet's container log directory, for container names (\"\" reads none)")
 	f.DurationVar(&o.engineTimeout, "engine-timeout", time.Second, "how long audit waits for a container engine's API")
-	f.BoolVar(&o.events, "events", false, "trace every clone, unshare and setns (BPF, as watch does): /api/events and the nsinspect_namespace_events_total, nsinspect_events_lost_total and nsinspect_container_host_namespace_entries_total counters")
+	f.BoolVar(&o.events, "events", false, "trace every clone, unshare and setns (BPF, as watch does): /api/events and the nsinspect_namespace_events_total, nsinspect_events_lost_total and nsinspect_container_host_namespace_entries_total counters, and with --policy its event rules' nsinspect_policy_event_violations_total and nsinspect_policy_event_undecided_total")
 	addSourceFlag(c, &o.source)
 	return c
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/nsinspect/nsinspect/inspect"
+	"github.com/nsinspect/nsinspect/policy"
+	"github.com/nsinspect/nsinspect/render"
 )
 
 func init() {
@@ -21,7 +23,7 @@ func init() {
 
 func newWatchCmd() *cobra.Command {
 	var asJSON bool
-	var output, comm, types, container string
+	var output, comm, types, container, policyFile string
 	var engineTimeout time.Duration
 	var pid, count int
 	var duration time.Duration
@@ -41,10 +43,17 @@ is in the target's pid or mount namespace (where it is apart from
 nsinspect's): a container target (` + inspect.TargetForms() + `)
 or any task. docker exec shows as the runtime's setns into the container,
 then what runs there. The namespaces are looked up once, at the start: a
-container that restarts has new ones, so watch again.`,
+container that restarts has new ones, so watch again.
+
+--policy FILE checks each event shown against the file's event rules
+(forbid:, docs/policy.md): a line on stderr for each violation, and for each
+rule that cannot be decided (the caller exited before its container was
+known, the host's namespaces cannot be read); the end line counts them, and
+watch exits 1 if any rule was violated, 5 if any could not be decided.`,
 		Example: `  nsinspect watch --type net,mnt
   nsinspect watch --json --count 10 --duration 30s
-  nsinspect watch --container docker:web`,
+  nsinspect watch --container docker:web
+  nsinspect watch --policy events.yaml --duration 1h`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(c *cobra.Command, args []string) error {
 			if pid < 0 || count < 0 || duration < 0 {
@@ -62,6 +71,17 @@ container that restarts has new ones, so watch again.`,
 				defer sc.Close()
 				f.In = sc.NS
 			}
+			o := inspect.WatchOptions{Filter: f, Count: count, Duration: duration}
+			if policyFile != "" {
+				pol, err := inspect.LoadPolicy(policyFile)
+				if err != nil {
+					return err
+				}
+				if o.Policy, err = inspect.NewEventChecker(pol); err != nil {
+					return err
+				}
+				o.Violation = func(v policy.EventViolation) { render.PolicyViolation(c.ErrOrStderr(), v) }
+			}
 			w, closeOut, err := openOutput(c, output)
 			if err != nil {
 				return err
@@ -71,12 +91,15 @@ container that restarts has new ones, so watch again.`,
 			signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 			defer signal.Stop(sigs)
 			emit := eventWriter(w, asJSON)
-			end, err := inspect.Watch(f, count, duration, sigs, emit)
+			end, err := inspect.Watch(o, sigs, emit)
 			if err != nil {
 				return err
 			}
 			warnLost(c.ErrOrStderr(), end)
-			return emit(inspect.EndEvent(end))
+			if err := emit(inspect.EndEvent(end)); err != nil {
+				return err
+			}
+			return inspect.PolicyOutcome(policyFile, end)
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per event, per line (schema/trace.json)")
@@ -86,6 +109,7 @@ container that restarts has new ones, so watch again.`,
 	c.Flags().StringVar(&types, "type", "", "only events that change a namespace of these `types` (net,mnt,...)")
 	c.Flags().StringVar(&container, "container", "", "only events of tasks in `TARGET`'s pid or mount namespace (docker:NAME, containerd:ID, ...)")
 	c.Flags().DurationVar(&engineTimeout, "engine-timeout", 2*time.Second, "how long to wait for a container engine's answer")
+	c.Flags().StringVar(&policyFile, "policy", "", "check events against the event rules of this YAML `FILE` (exit 1 on a violation)")
 	c.Flags().IntVar(&count, "count", 0, "stop after `N` events (0: no limit)")
 	c.Flags().DurationVar(&duration, "duration", 0, "stop after `D` (30s, 2m; 0: no limit)")
 	return c
