@@ -26,6 +26,10 @@ type TraceEvent struct {
 	Caller *TraceTask `json:"caller,omitempty"`
 	// Child is the new task of a fork event; a failed fork has none.
 	Child *TraceTask `json:"child,omitempty"`
+	// Before is an exec event's caller as it entered execve: its comm
+	// and, where a thread other than the leader exec'd, its own TID
+	// (Caller has the leader's, which it took).
+	Before *TraceTask `json:"before,omitempty"`
 	// Syscall is the call a failed fork was: clone, clone3, fork or
 	// vfork (a fork that made a task is seen at one tracepoint for all).
 	Syscall string `json:"syscall,omitempty"`
@@ -169,12 +173,16 @@ func traceEvent(r *tracer.Event) *TraceEvent {
 		}
 		e.Child = traceTask(&r.B, r.UserWorker)
 		e.Sharing = rows(&r.A, &r.B, "same", "different")
-	case tracer.Unshare, tracer.Setns:
+	case tracer.Unshare, tracer.Setns, tracer.Exec:
 		e.Caller = traceTask(&r.B, r.UserWorker)
 		e.Changes = rows(&r.A, &r.B, "kept", "replaced")
 		if r.Errno != 0 {
 			e.Errno = flags.ErrnoName(r.Errno)
 		}
+	}
+	if r.Kind == tracer.Exec {
+		e.Before = traceTask(&r.A, r.UserWorker)
+		e.Flags, e.Value = nil, nil
 	}
 	if r.Kind == tracer.Unshare && r.Errno != 0 {
 		e.Explain = flags.ExplainUnshare(flags.Set(r.Flags), r.Errno, r.A.Threads > 1)

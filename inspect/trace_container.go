@@ -77,8 +77,8 @@ func (c *callerContainers) annotate(e *TraceEvent) {
 	if r == nil || e.Caller == nil {
 		return
 	}
-	t := &r.A // the caller as e.Caller shows it: after the call for unshare and setns
-	if r.Kind == tracer.Unshare || r.Kind == tracer.Setns {
+	t := &r.A // the caller as e.Caller shows it: after the call for unshare, setns and exec
+	if r.Kind == tracer.Unshare || r.Kind == tracer.Setns || r.Kind == tracer.Exec {
 		t = &r.B
 	}
 	key := [2]uint64{t.NS[scopeLinks[0]].Ino, t.NS[scopeLinks[1]].Ino}

@@ -30,8 +30,13 @@ func tracerProgs(t *testing.T) []bpfObject {
 	return slices.DeleteFunc(all, func(o bpfObject) bool { return !strings.HasPrefix(o.Name, "nst_") })
 }
 
+// tracerPrograms is how many programs one trace or watch attaches
+// (package tracer: task_newtask, sched_process_exit, sched_process_exec,
+// sys_enter and sys_exit).
+const tracerPrograms = 5
+
 // waitProgs polls until the tracer's programs new since before number
-// want (4 while one trace runs, 0 after), for at most 10 s, and returns
+// want (tracerPrograms while one trace runs, 0 after), for at most 10 s, and returns
 // them.
 func waitProgs(t *testing.T, before []bpfObject, want int) []bpfObject {
 	t.Helper()
@@ -76,8 +81,8 @@ func startTrace(t *testing.T, before []bpfObject) *exec.Cmd {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-	if got := waitProgs(t, before, 4); len(got) != 4 {
-		t.Fatalf("trace running: %d new nst_ programs, want 4: %+v", len(got), got)
+	if got := waitProgs(t, before, tracerPrograms); len(got) != tracerPrograms {
+		t.Fatalf("trace running: %d new nst_ programs, want %d: %+v", len(got), tracerPrograms, got)
 	}
 	return cmd
 }
@@ -178,7 +183,7 @@ loop:
 }
 
 // startWatch starts `watch ARGS` with stdout to out and returns once its
-// four programs are attached (bpftool), and a stop that sends SIGTERM and
+// programs are attached (bpftool), and a stop that sends SIGTERM and
 // requires exit 0.
 func startWatch(t *testing.T, out io.Writer, args ...string) (stop func()) {
 	t.Helper()
@@ -189,10 +194,10 @@ func startWatch(t *testing.T, out io.Writer, args ...string) (stop func()) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if got := waitProgs(t, before, 4); len(got) != 4 {
+	if got := waitProgs(t, before, tracerPrograms); len(got) != tracerPrograms {
 		cmd.Process.Kill()
 		cmd.Wait()
-		t.Fatalf("watch running: %d new nst_ programs, want 4 (stderr %s)", len(got), stderr.String())
+		t.Fatalf("watch running: %d new nst_ programs, want %d (stderr %s)", len(got), tracerPrograms, stderr.String())
 	}
 	return func() {
 		t.Helper()

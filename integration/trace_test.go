@@ -358,3 +358,38 @@ sys.exit(ctypes.CDLL(None, use_errno=True).setns(fd, %d) != 0)`, target, unix.CL
 		t.Errorf("setns on a pidfd: net %s to %+v, want replaced by %d", c.Verdict, c.B, net)
 	}
 }
+
+// trace shows each exec of what it follows, with what the exec replaced:
+// CMD's own exec (from nsinspect's child), then sh's exec of true; each
+// replaces mm and cred and keeps the rest (neither has io or sysvsem).
+func TestTraceExec(t *testing.T) {
+	requireTracer(t)
+	r := nsinspect(t, "trace", "--json", "--", "sh", "-c", "exec true")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var execs []*inspect.TraceEvent
+	for _, e := range traceEvents(t, r.stdout) {
+		if e.Event == "exec" {
+			execs = append(execs, e)
+		}
+	}
+	if len(execs) != 2 {
+		t.Fatalf("%d exec events, want 2 (CMD, then true):\n%s", len(execs), r.stdout)
+	}
+	for i, want := range [][2]string{{"", "sh"}, {"sh", "true"}} {
+		e := execs[i]
+		if e.Before == nil || want[0] != "" && e.Before.Comm != want[0] || e.Caller.Comm != want[1] || e.Before.PID != e.Caller.PID {
+			t.Errorf("exec %d: before %+v, caller %+v; want %q then %q in one process", i, e.Before, e.Caller, want[0], want[1])
+		}
+		for _, c := range e.Changes {
+			want := "kept"
+			if c.Name == "mm" || c.Name == "cred" {
+				want = "replaced"
+			}
+			if c.Verdict != want && !(c.Verdict == "neither" && (c.Name == "io" || c.Name == "sysvsem")) {
+				t.Errorf("exec %d (%s): %s %s, want %s", i, e.Caller.Comm, c.Name, c.Verdict, want)
+			}
+		}
+	}
+}

@@ -30,7 +30,7 @@ func bpftoolList(t *testing.T, kind string) []bpfListing {
 }
 
 // TestWatchKilledLeavesNothing SIGKILLs `watch` twenty times, each once
-// its four programs are attached, and then looks for what any of those
+// its programs are attached, and then looks for what any of those
 // runs loaded: every program it saw with the tracer's nst_ prefix, every
 // map those programs used, every link to one of them. All must be gone,
 // since nothing is pinned and everything lives in the process's fds.
@@ -46,9 +46,9 @@ func TestWatchKilledLeavesNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		got := waitProgs(t, before, 4)
-		if len(got) != 4 {
-			t.Fatalf("watch run %d: %d new nst_ programs, want 4: %+v", run, len(got), got)
+		got := waitProgs(t, before, tracerPrograms)
+		if len(got) != tracerPrograms {
+			t.Fatalf("watch run %d: %d new nst_ programs, want %d: %+v", run, len(got), tracerPrograms, got)
 		}
 		for _, p := range bpftoolList(t, "prog") {
 			if slices.ContainsFunc(got, func(o bpfObject) bool { return o.ID == p.ID }) {

@@ -70,10 +70,10 @@ func TestWatchPolicy(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if got := waitProgs(t, before, 4); len(got) != 4 {
+	if got := waitProgs(t, before, tracerPrograms); len(got) != tracerPrograms {
 		cmd.Process.Kill()
 		cmd.Wait()
-		t.Fatalf("watch running: %d new nst_ programs, want 4 (stderr %s)", len(got), stderr.String())
+		t.Fatalf("watch running: %d new nst_ programs, want %d (stderr %s)", len(got), tracerPrograms, stderr.String())
 	}
 	name := "nsinspect-it-policy-" + strings.TrimPrefix(e.label, "nsinspect.test=")
 	args := append([]string{"run", "--name", name, "--label", e.label, "--pid", "host", "-v", prog + ":/setns:ro", "--entrypoint", "/setns"}, e.privileged...)

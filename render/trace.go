@@ -23,6 +23,7 @@ func TraceJSON(w io.Writer, e *inspect.TraceEvent) error {
 //	12.345678 fork    sh[100/100] -> [101/101] process SIGCHLD  same: ...  different: ...  neither: ...
 //	12.345699 unshare unshare[100/100] CLONE_NEWNET  replaced: net 4026531833->4026532174 nsproxy
 //	12.345700 setns   nsenter[102/102] fd 3 = net 4026532174  replaced: net ...
+//	12.345800 exec    true[103/103] (was sh[103])  replaced: mm, cred
 //
 // Namespaces that differ are shown with both inodes; an end line begins
 // with "#".
@@ -70,6 +71,9 @@ func Trace(w io.Writer, e *inspect.TraceEvent) error {
 	case "unshare":
 		fmt.Fprintf(&b, " %s", flagsOr(e.Flags, "0"))
 		result(&b, e)
+	case "exec":
+		fmt.Fprintf(&b, " (was %s[%d])", e.Before.Comm, e.Before.TID)
+		groups(&b, e.Changes, "replaced")
 	case "setns":
 		fmt.Fprintf(&b, " fd %d", *e.FD)
 		switch {

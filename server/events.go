@@ -72,7 +72,7 @@ func newEvents(reg prometheus.Registerer) *Events {
 		clients: map[*eventClient]struct{}{},
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nsinspect_namespace_events_total",
-			Help: "clone, unshare and setns calls seen since serve started, by event (fork, unshare, setns) and by namespace type the call changed (none: it changed none; a fork whose child is in another net namespace than its caller changed net).",
+			Help: "clone, unshare, setns and exec calls seen since serve started, by event (fork, unshare, setns, exec) and by namespace type the call changed (none: it changed none; a fork whose child is in another net namespace than its caller changed net).",
 		}, []string{"event", "type"}),
 		entries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nsinspect_container_host_namespace_entries_total",

@@ -25,6 +25,10 @@ const (
 	// forkFailed is bpf/nst.h's NST_FORK_FAILED, decoded as a Fork with
 	// Errno and Syscall set and no B.
 	forkFailed Kind = 5
+	// Exec: an execve(2) or execveat(2) that succeeded; A is the caller
+	// entering it, B the caller running the new program (its TID is the
+	// leader's when another thread exec'd).
+	Exec Kind = 6
 )
 
 // The calls a failed fork names, as bpf/nst.h's enum nst_syscall numbers
@@ -41,6 +45,8 @@ func (k Kind) String() string {
 		return "setns"
 	case Exit:
 		return "exit"
+	case Exec:
+		return "exec"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -135,7 +141,7 @@ func (t *Tracer) decode(b []byte) (*Event, error) {
 		UserWorker: r.UserWorkerFlag,
 	}
 	switch e.Kind {
-	case Fork, Unshare, Setns:
+	case Fork, Unshare, Setns, Exec:
 	case forkFailed:
 		if int(r.Syscall) >= len(forkSyscalls) || forkSyscalls[r.Syscall] == "" {
 			return nil, fmt.Errorf("tracer: a failed fork of unknown system call %d", r.Syscall)

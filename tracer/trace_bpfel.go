@@ -64,6 +64,7 @@ const (
 	traceMapLost            = "lost"
 	traceMapPending         = "pending"
 	traceMapScratch         = "scratch"
+	traceProgNstExec        = "nst_exec"
 	traceProgNstExit        = "nst_exit"
 	traceProgNstNewtask     = "nst_newtask"
 	traceProgNstSysEnter    = "nst_sys_enter"
@@ -74,6 +75,8 @@ const (
 	traceVarHashKey         = "hash_key"
 	traceVarNrClone         = "nr_clone"
 	traceVarNrClone3        = "nr_clone3"
+	traceVarNrExecve        = "nr_execve"
+	traceVarNrExecveat      = "nr_execveat"
 	traceVarNrFork          = "nr_fork"
 	traceVarNrSetns         = "nr_setns"
 	traceVarNrUnshare       = "nr_unshare"
@@ -125,6 +128,7 @@ type traceSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type traceProgramSpecs struct {
+	NstExec     *ebpf.ProgramSpec `ebpf:"nst_exec"`
 	NstExit     *ebpf.ProgramSpec `ebpf:"nst_exit"`
 	NstNewtask  *ebpf.ProgramSpec `ebpf:"nst_newtask"`
 	NstSysEnter *ebpf.ProgramSpec `ebpf:"nst_sys_enter"`
@@ -153,6 +157,8 @@ type traceVariableSpecs struct {
 	HashKey         *ebpf.VariableSpec `ebpf:"hash_key"`
 	NrClone         *ebpf.VariableSpec `ebpf:"nr_clone"`
 	NrClone3        *ebpf.VariableSpec `ebpf:"nr_clone3"`
+	NrExecve        *ebpf.VariableSpec `ebpf:"nr_execve"`
+	NrExecveat      *ebpf.VariableSpec `ebpf:"nr_execveat"`
 	NrFork          *ebpf.VariableSpec `ebpf:"nr_fork"`
 	NrSetns         *ebpf.VariableSpec `ebpf:"nr_setns"`
 	NrUnshare       *ebpf.VariableSpec `ebpf:"nr_unshare"`
@@ -211,6 +217,8 @@ type traceVariables struct {
 	HashKey         *ebpf.Variable `ebpf:"hash_key"`
 	NrClone         *ebpf.Variable `ebpf:"nr_clone"`
 	NrClone3        *ebpf.Variable `ebpf:"nr_clone3"`
+	NrExecve        *ebpf.Variable `ebpf:"nr_execve"`
+	NrExecveat      *ebpf.Variable `ebpf:"nr_execveat"`
 	NrFork          *ebpf.Variable `ebpf:"nr_fork"`
 	NrSetns         *ebpf.Variable `ebpf:"nr_setns"`
 	NrUnshare       *ebpf.Variable `ebpf:"nr_unshare"`
@@ -224,6 +232,7 @@ type traceVariables struct {
 //
 // It can be passed to loadTraceObjects or ebpf.CollectionSpec.LoadAndAssign.
 type tracePrograms struct {
+	NstExec     *ebpf.Program `ebpf:"nst_exec"`
 	NstExit     *ebpf.Program `ebpf:"nst_exit"`
 	NstNewtask  *ebpf.Program `ebpf:"nst_newtask"`
 	NstSysEnter *ebpf.Program `ebpf:"nst_sys_enter"`
@@ -232,6 +241,7 @@ type tracePrograms struct {
 
 func (p *tracePrograms) Close() error {
 	return _TraceClose(
+		p.NstExec,
 		p.NstExit,
 		p.NstNewtask,
 		p.NstSysEnter,

@@ -101,6 +101,7 @@ func Open(opts Options) (*Tracer, error) {
 		"nr_unshare": int64(unix.SYS_UNSHARE), "nr_setns": int64(unix.SYS_SETNS),
 		"nr_clone": int64(unix.SYS_CLONE), "nr_clone3": int64(unix.SYS_CLONE3),
 		"nr_fork": nrFork, "nr_vfork": nrVfork,
+		"nr_execve": int64(unix.SYS_EXECVE), "nr_execveat": int64(unix.SYS_EXECVEAT),
 	} {
 		if err := spec.Variables[name].Set(v); err != nil {
 			return nil, fmt.Errorf("setting %s: %w", name, err)
@@ -120,7 +121,7 @@ func Open(opts Options) (*Tracer, error) {
 		}
 		return nil, fmt.Errorf("loading the tracer: %w", err)
 	}
-	for _, p := range []*ebpf.Program{t.objs.NstNewtask, t.objs.NstExit, t.objs.NstSysEnter, t.objs.NstSysExit} {
+	for _, p := range []*ebpf.Program{t.objs.NstNewtask, t.objs.NstExit, t.objs.NstSysEnter, t.objs.NstSysExit, t.objs.NstExec} {
 		l, err := link.AttachTracing(link.TracingOptions{Program: p})
 		if err != nil {
 			t.Close()

@@ -3,6 +3,7 @@ package tracer
 import (
 	"errors"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -31,7 +32,16 @@ func traced(t *testing.T, argv ...string) []*Event {
 // before it exited is read.
 func run(t *testing.T, tr *Tracer, argv ...string) []*Event {
 	t.Helper()
+	return runEnv(t, tr, nil, argv...)
+}
+
+// runEnv is run with env added to the command's environment.
+func runEnv(t *testing.T, tr *Tracer, env []string, argv ...string) []*Event {
+	t.Helper()
 	cmd := testutil.Command(t, time.Minute, argv[0], argv[1:]...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	if _, err := testutil.Output(cmd); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +80,7 @@ func TestMissed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []*ebpf.Program{tr.objs.NstNewtask, tr.objs.NstSysEnter, tr.objs.NstSysExit, tr.objs.NstExit} {
+	for _, p := range []*ebpf.Program{tr.objs.NstNewtask, tr.objs.NstSysEnter, tr.objs.NstSysExit, tr.objs.NstExit, tr.objs.NstExec} {
 		st, err := p.Stats()
 		if err != nil {
 			t.Fatal(err)

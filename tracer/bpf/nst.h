@@ -16,6 +16,7 @@ enum nst_kind {
 	NST_SETNS = 3,   /* setns(2) returned */
 	NST_EXIT = 4,    /* a task exited (struct nst_exited, never printed) */
 	NST_FORK_FAILED = 5, /* clone, clone3, fork or vfork returned an error */
+	NST_EXEC = 6,    /* execve or execveat succeeded (sched_process_exec) */
 };
 
 /* Which call a failed fork was (NST_FORK_FAILED). */
@@ -61,8 +62,8 @@ struct nst_event {
 	s32 exit_signal; /* fork: the child's exit signal (a failed one: asked for) */
 	u32 syscall;	/* a failed fork: enum nst_syscall */
 	u32 _pad;
-	struct nst_task a; /* fork: the caller; unshare, setns: the caller before */
-	struct nst_task b; /* fork: the child; unshare, setns: the caller after */
+	struct nst_task a; /* fork: the caller; unshare, setns, exec: the caller before */
+	struct nst_task b; /* fork: the child; unshare, setns, exec: the caller after */
 };
 
 /* A task exited: the objects that die with it, so that the reader can

@@ -26,6 +26,15 @@
  * kernel restarts (-ERESTARTNOINTR when a signal came during the fork)
  * is not a failure the caller sees, and is not sent.
  *
+ * nst_exec (tp_btf/sched_process_exec) sends an exec that succeeded: the
+ * caller as nst_sys_enter saw it entering execve or execveat, and as it
+ * is once the new program is in place (begin_new_exec() has replaced the
+ * mm and the cred, and unshared files and sighand where they were
+ * shared). A thread other than the leader that execs takes the leader's
+ * pid (de_thread()): the tracepoint's old_pid is the id it entered with.
+ * An exec that fails sends nothing (a shell's PATH search fails at every
+ * directory but one); its pending entry is dropped at sys_exit.
+ *
  * nst_exit (tp_btf/sched_process_exit) forgets a followed process when its
  * last thread exits, and sends (struct nst_exited) that and the objects the
  * exiting task was the last holder of, read from their reference counts,
@@ -57,6 +66,8 @@ const volatile s64 nr_clone = -1;
 const volatile s64 nr_clone3 = -1;
 const volatile s64 nr_fork = -1;	   /* -1 where there is none (arm64) */
 const volatile s64 nr_vfork = -1;
+const volatile s64 nr_execve = -1;
+const volatile s64 nr_execveat = -1;
 
 #include "common.h"
 
@@ -87,7 +98,7 @@ struct {
 	__type(value, u8);
 } followed SEC(".maps");
 
-/* unshare and setns calls under way, by bpf_get_current_pid_tgid(). LRU:
+/* unshare, setns and exec calls under way, by bpf_get_current_pid_tgid(). LRU:
  * an entry whose task died inside the call is pushed out in time. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -405,7 +416,7 @@ int nst_sys_enter(u64 *ctx)
 	u64 key;
 	u32 zero = 0;
 
-	if (id != nr_unshare && id != nr_setns)
+	if (id != nr_unshare && id != nr_setns && id != nr_execve && id != nr_execveat)
 		return 0;
 	cur = (struct task_struct *)bpf_get_current_task();
 	if (!syscall_traced(cur))
@@ -418,6 +429,8 @@ int nst_sys_enter(u64 *ctx)
 	if (id == nr_unshare) {
 		e->kind = NST_UNSHARE;
 		e->flags = arg(regs, 0);
+	} else if (id == nr_execve || id == nr_execveat) {
+		e->kind = NST_EXEC;
 	} else {
 		e->kind = NST_SETNS;
 		e->flags = (u32)arg(regs, 1);
@@ -509,9 +522,14 @@ int nst_sys_exit(u64 *ctx)
 
 	if (ret < 0 && id >= 0 && (id == nr_clone || id == nr_clone3 || id == nr_fork || id == nr_vfork))
 		return fork_failed(regs, id, ret);
+	key = bpf_get_current_pid_tgid();
+	if (id == nr_execve || id == nr_execveat) {
+		/* A failed exec (a successful one was sent by nst_exec). */
+		bpf_map_delete_elem(&pending, &key);
+		return 0;
+	}
 	if (id != nr_unshare && id != nr_setns)
 		return 0;
-	key = bpf_get_current_pid_tgid();
 	p = bpf_map_lookup_elem(&pending, &key);
 	if (!p)
 		return 0;
@@ -528,6 +546,31 @@ int nst_sys_exit(u64 *ctx)
 	if (ret != 0 || e->fd_kind != NST_FD_OTHER)
 		e->target = 0;
 	fill(&e->b, (struct task_struct *)bpf_get_current_task());
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int nst_exec(u64 *ctx)
+{
+	struct task_struct *cur = (struct task_struct *)ctx[0];
+	u32 old_pid = (u32)ctx[1];
+	struct nst_event *p, *e;
+	u64 key = (bpf_get_current_pid_tgid() & ~0xffffffffULL) | old_pid;
+
+	p = bpf_map_lookup_elem(&pending, &key);
+	if (!p || p->kind != NST_EXEC)
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		lose();
+		bpf_map_delete_elem(&pending, &key);
+		return 0;
+	}
+	__builtin_memcpy(e, p, sizeof(*e));
+	bpf_map_delete_elem(&pending, &key);
+	e->ktime = bpf_ktime_get_boot_ns();
+	fill(&e->b, cur);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

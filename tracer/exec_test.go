@@ -1,0 +1,190 @@
+package tracer
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/internal/taskobj"
+	"github.com/nsinspect/nsinspect/internal/testutil"
+)
+
+// The exec helpers: this test binary, run again by TestExec with
+// NSI_EXEC_HELPER set, does one exec in a way the tests name.
+func TestMain(m *testing.M) {
+	switch os.Getenv("NSI_EXEC_HELPER") {
+	case "":
+		os.Exit(m.Run())
+	case "files", "sighand":
+		// A child that shares this process's fd table (CLONE_FILES) or
+		// signal handlers (CLONE_SIGHAND), with the vfork of
+		// syscall.ForkExec, execs true. The child's only fd setup is
+		// clearing close-on-exec on 0, 1 and 2, harmless in a shared
+		// table (KERNEL-NOTES: dup2 would not be); its reset of the
+		// signal handlers resets this helper's, which only waits.
+		flags := uintptr(unix.CLONE_FILES)
+		if os.Getenv("NSI_EXEC_HELPER") == "sighand" {
+			flags = unix.CLONE_SIGHAND
+		}
+		pid, err := syscall.ForkExec(os.Getenv("NSI_TRUE"), []string{"true"}, &syscall.ProcAttr{
+			Files: []uintptr{0, 1, 2},
+			Sys:   &syscall.SysProcAttr{Cloneflags: flags},
+		})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "fork and exec with CLONE_FILES:", err)
+			os.Exit(1)
+		}
+		var ws syscall.WaitStatus
+		syscall.Wait4(pid, &ws, 0, nil)
+		os.Exit(ws.ExitStatus())
+	case "thread":
+		// A thread other than the leader execs true: it takes the
+		// leader's pid (de_thread).
+		done := make(chan error)
+		for range 8 {
+			go func() {
+				runtime.LockOSThread()
+				if unix.Gettid() == unix.Getpid() {
+					return // the leader; another goroutine runs elsewhere
+				}
+				done <- syscall.Exec(os.Getenv("NSI_TRUE"), []string{"true"}, os.Environ())
+			}()
+		}
+		fmt.Fprintln(os.Stderr, "exec from a thread:", <-done)
+		os.Exit(1)
+	}
+	fmt.Fprintln(os.Stderr, "unknown NSI_EXEC_HELPER", os.Getenv("NSI_EXEC_HELPER"))
+	os.Exit(2)
+}
+
+// execEvents runs this test binary as helper mode under a following
+// tracer and returns its exec events.
+func execEvents(t *testing.T, mode string) []*Event {
+	t.Helper()
+	testutil.RequireRoot(t)
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := Open(Options{Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	var execs []*Event
+	for _, e := range runEnv(t, tr, []string{"NSI_EXEC_HELPER=" + mode, "NSI_TRUE=" + truePath}, self) {
+		if e.Kind == Exec {
+			t.Logf("exec %s[%d/%d] -> %s[%d/%d]: objects %v -> %v", e.A.Comm, e.A.TGID, e.A.TID, e.B.Comm, e.B.TGID, e.B.TID, e.A.Obj, e.B.Obj)
+			execs = append(execs, e)
+		}
+	}
+	return execs
+}
+
+// exec replaces the mm and the cred (commit_creds of bprm->cred), always;
+// the files of a task that shared them (CLONE_FILES) are copied
+// (unshare_files()), and so is a shared signal handler table
+// (CLONE_SIGHAND: de_thread()), those it did not share kept; signal, fs,
+// nsproxy and every namespace are kept. A vfork child (syscall.ForkExec)
+// borrowed its parent's mm until then. Two execs each: the test's child
+// (a vfork of os/exec) into the helper, the helper's sharing child into
+// true.
+func TestExec(t *testing.T) {
+	for _, mode := range []string{"files", "sighand"} {
+		t.Run(mode, func(t *testing.T) { testExec(t, mode) })
+	}
+}
+
+func testExec(t *testing.T, mode string) {
+	shared := map[string]taskobj.Object{"files": taskobj.Files, "sighand": taskobj.Sighand}[mode]
+	execs := execEvents(t, mode)
+	if len(execs) != 2 {
+		t.Fatalf("%d exec events, want 2 (the helper, true)", len(execs))
+	}
+	for i, e := range execs {
+		if e.Errno != 0 || e.A.TGID != e.B.TGID || e.A.TID != e.B.TID || e.A.NS != e.B.NS {
+			t.Errorf("exec %d: errno %v, %d/%d -> %d/%d, namespaces %v -> %v", i, e.Errno, e.A.TGID, e.A.TID, e.B.TGID, e.B.TID, e.A.NS, e.B.NS)
+		}
+		for o := range taskobj.Count {
+			o := taskobj.Object(o)
+			replaced := e.A.Obj[o] != e.B.Obj[o]
+			want := o == taskobj.MM || o == taskobj.Cred || o == shared && i == 1
+			if replaced != want {
+				t.Errorf("exec %d (%s -> %s): %s replaced %v, want %v (%d -> %d)", i, e.A.Comm, e.B.Comm, o.Name(), replaced, want, e.A.Obj[o], e.B.Obj[o])
+			}
+		}
+	}
+	if last := execs[1]; last.B.Comm != "true" {
+		t.Errorf("the last exec is %s's, want true's", last.B.Comm)
+	}
+}
+
+// A thread that is not its process's leader execs: one exec event, the
+// thread's own TID before and the leader's (the TGID) after; mm and
+// cred replaced, as for any exec; files and sighand, shared with the
+// other threads until then, kept: de_thread() has waited for the others
+// to exit, so nothing shares them any more.
+func TestExecFromThread(t *testing.T) {
+	execs := execEvents(t, "thread")
+	if len(execs) != 2 {
+		t.Fatalf("%d exec events, want 2 (the helper, true)", len(execs))
+	}
+	e := execs[1]
+	if e.A.TID == e.A.TGID || e.B.TID != e.B.TGID || e.A.TGID != e.B.TGID || e.B.Comm != "true" {
+		t.Errorf("exec from a thread: %s[%d/%d] -> %s[%d/%d], want a non-leader TID before and the TGID after", e.A.Comm, e.A.TGID, e.A.TID, e.B.Comm, e.B.TGID, e.B.TID)
+	}
+	if e.A.Obj[taskobj.MM] == e.B.Obj[taskobj.MM] || e.A.Obj[taskobj.Cred] == e.B.Obj[taskobj.Cred] {
+		t.Errorf("exec from a thread kept mm or cred: %v -> %v", e.A.Obj, e.B.Obj)
+	}
+	if e.A.Obj[taskobj.Files] != e.B.Obj[taskobj.Files] || e.A.Obj[taskobj.Sighand] != e.B.Obj[taskobj.Sighand] {
+		t.Errorf("exec from a thread replaced files or sighand: %v -> %v", e.A.Obj, e.B.Obj)
+	}
+}
+
+// unshare -T: unshare(CLONE_NEWTIME) replaces time_for_children alone;
+// the exec of the command that follows moves the caller into that time
+// namespace (exec_task_namespaces(), from Linux 6.0: "fs/exec: switch
+// timens when a task gets a new mm"), replacing time and nsproxy. Before
+// 6.0 the exec keeps them, and only the children are in the new one.
+func TestExecEntersTimeNamespace(t *testing.T) {
+	testutil.RequireCommand(t, "unshare", "util-linux")
+	var un, ex *Event
+	for _, e := range traced(t, "unshare", "-T", "true") {
+		switch {
+		case e.Kind == Unshare:
+			un = e
+		case e.Kind == Exec && un != nil:
+			ex = e
+		}
+	}
+	if un == nil || ex == nil {
+		t.Fatal("no unshare followed by an exec")
+	}
+	const timeSlot, time4c = 6, 7 // namespaces.Links
+	newTime := un.B.NS[time4c]
+	if newTime == un.A.NS[time4c] || un.B.NS[timeSlot] != un.A.NS[timeSlot] {
+		t.Fatalf("unshare -T: time %v -> %v, time_for_children %v -> %v", un.A.NS[timeSlot], un.B.NS[timeSlot], un.A.NS[time4c], newTime)
+	}
+	var uts unix.Utsname
+	unix.Uname(&uts)
+	release := unix.ByteSliceToString(uts.Release[:])
+	var major, minor int
+	fmt.Sscanf(release, "%d.%d", &major, &minor)
+	entered := ex.B.NS[timeSlot] == newTime
+	t.Logf("Linux %s: the exec after unshare -T: time %v -> %v, nsproxy %d -> %d", release, ex.A.NS[timeSlot], ex.B.NS[timeSlot], ex.A.Obj[taskobj.NSProxy], ex.B.Obj[taskobj.NSProxy])
+	if want := major >= 6; entered != want {
+		t.Errorf("Linux %s: the exec entered the new time namespace: %v, want %v", release, entered, want)
+	}
+	if nsp := ex.A.Obj[taskobj.NSProxy] != ex.B.Obj[taskobj.NSProxy]; nsp != entered {
+		t.Errorf("nsproxy replaced %v, time namespace entered %v", nsp, entered)
+	}
+}
