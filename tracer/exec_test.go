@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"runtime"
 	"syscall"
 	"testing"
@@ -151,10 +152,11 @@ func TestExecFromThread(t *testing.T) {
 }
 
 // unshare -T: unshare(CLONE_NEWTIME) replaces time_for_children alone;
-// the exec of the command that follows moves the caller into that time
-// namespace (exec_task_namespaces(), from Linux 6.0: "fs/exec: switch
-// timens when a task gets a new mm"), replacing time and nsproxy. Before
-// 6.0 the exec keeps them, and only the children are in the new one.
+// on a kernel that has exec_task_namespaces() (fs/exec: "switch timens
+// when a task gets a new mm"; in /proc/kallsyms) the exec of the command
+// that follows moves the caller into that time namespace, replacing time
+// and nsproxy. Without it the exec keeps them, and only the children are
+// in the new one. Debian's 6.1 has it not, 6.12 has it.
 func TestExecEntersTimeNamespace(t *testing.T) {
 	testutil.RequireCommand(t, "unshare", "util-linux")
 	var un, ex *Event
@@ -177,12 +179,15 @@ func TestExecEntersTimeNamespace(t *testing.T) {
 	var uts unix.Utsname
 	unix.Uname(&uts)
 	release := unix.ByteSliceToString(uts.Release[:])
-	var major, minor int
-	fmt.Sscanf(release, "%d.%d", &major, &minor)
+	syms, err := os.ReadFile("/proc/kallsyms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	switches := regexp.MustCompile(`(?m) exec_task_namespaces$`).Match(syms)
 	entered := ex.B.NS[timeSlot] == newTime
-	t.Logf("Linux %s: the exec after unshare -T: time %v -> %v, nsproxy %d -> %d", release, ex.A.NS[timeSlot], ex.B.NS[timeSlot], ex.A.Obj[taskobj.NSProxy], ex.B.Obj[taskobj.NSProxy])
-	if want := major >= 6; entered != want {
-		t.Errorf("Linux %s: the exec entered the new time namespace: %v, want %v", release, entered, want)
+	t.Logf("Linux %s (exec_task_namespaces: %v): the exec after unshare -T: time %v -> %v, nsproxy %d -> %d", release, switches, ex.A.NS[timeSlot], ex.B.NS[timeSlot], ex.A.Obj[taskobj.NSProxy], ex.B.Obj[taskobj.NSProxy])
+	if entered != switches {
+		t.Errorf("Linux %s: the exec entered the new time namespace: %v; the kernel has exec_task_namespaces: %v", release, entered, switches)
 	}
 	if nsp := ex.A.Obj[taskobj.NSProxy] != ex.B.Obj[taskobj.NSProxy]; nsp != entered {
 		t.Errorf("nsproxy replaced %v, time namespace entered %v", nsp, entered)
