@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/features"
+	"github.com/nsinspect/nsinspect/internal/linux"
 )
 
 // NoBTF is the reason given wherever the kernel's BTF is missing.
@@ -15,15 +16,7 @@ const NoBTF = "the kernel has no BTF (/sys/kernel/btf/vmlinux; CONFIG_DEBUG_INFO
 
 // HasCaps reports whether this process may load tracing programs:
 // CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON, in its effective set.
-func HasCaps() bool {
-	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
-	var data [2]unix.CapUserData
-	if err := unix.Capget(&hdr, &data[0]); err != nil {
-		return false
-	}
-	has := func(c uint) bool { return data[c/32].Effective&(1<<(c%32)) != 0 }
-	return has(unix.CAP_SYS_ADMIN) || (has(unix.CAP_BPF) && has(unix.CAP_PERFMON))
-}
+func HasCaps() bool { return linux.BPFCapable() }
 
 // Refusal says, without loading anything, why a CO-RE program that reads
 // kernel memory cannot be loaded here whatever the privilege: no kernel

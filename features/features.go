@@ -31,6 +31,7 @@ const (
 	Listns
 	BPFIterators
 	BPFMemcg
+	BPFTrampolines
 	count
 )
 

@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/internal/linux"
@@ -137,6 +141,10 @@ func init() {
 			"BPF maps are charged to the memory cgroup: RLIMIT_MEMLOCK is left alone",
 			"BPF maps are charged to RLIMIT_MEMLOCK, which nsinspect raises while it loads its iterators and restores after"},
 			bpfMemcg},
+		BPFTrampolines: {Feature{"BPF trampolines (fentry/fexit)", "5.5 x86_64, 6.4 arm64 (CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS)",
+			"trace and watch see unshare, setns, exec and failed clones with fentry and fexit programs on those system calls alone (not a failed fork(2) or vfork(2) system call where the kernel's BTF lacks its function: glibc's fork() calls clone)",
+			"trace and watch use the raw system call tracepoints, which every system call of the machine then runs (about 150 ns each)"},
+			trampolines},
 	}
 }
 
@@ -286,3 +294,47 @@ func bpfMemcg() (*bool, string) {
 	}
 	return answer(call, linux.BPFArrayMapCreate(), ifNot(unix.EPERM))
 }
+
+// trampolines loads a program that does nothing as fentry of unshare's
+// system call function and attaches it for a moment: the load needs BTF
+// and privilege, the attach a kernel that builds BPF trampolines on this
+// architecture (ENOTSUPP, 524, without).
+func trampolines() (*bool, string) {
+	fn := "__x64_sys_unshare"
+	if runtime.GOARCH == "arm64" {
+		fn = "__arm64_sys_unshare"
+	}
+	call := "fentry " + fn
+	var old unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_MEMLOCK, &old) == nil {
+		// Before 5.11 the program is charged to RLIMIT_MEMLOCK.
+		defer unix.Setrlimit(unix.RLIMIT_MEMLOCK, &old)
+		_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
+	}
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Type: ebpf.Tracing, AttachType: ebpf.AttachTraceFEntry, AttachTo: fn, License: "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
+	})
+	if err != nil {
+		if errors.Is(err, unix.EPERM) && linux.BPFCapable() {
+			// Privileged, and still refused: the kernel will not load
+			// fentry programs here (a policy, or a kernel built so).
+			return decided(false), "loading " + call + " with CAP_BPF and CAP_PERFMON: " + errText(err)
+		}
+		return nil, "loading " + call + ": " + errText(err)
+	}
+	defer prog.Close()
+	l, err := link.AttachTracing(link.TracingOptions{Program: prog})
+	if err != nil {
+		if errors.Is(err, errENOTSUPP) || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, ebpf.ErrNotSupported) {
+			return decided(false), "attaching " + call + ": " + errText(err)
+		}
+		return nil, "attaching " + call + ": " + errText(err)
+	}
+	l.Close()
+	return decided(true), call + " attached"
+}
+
+// errENOTSUPP is the kernel's internal ENOTSUPP (524), which the BPF
+// trampoline code returns to user space.
+const errENOTSUPP = unix.Errno(524)

@@ -25,8 +25,8 @@ type Live struct {
 
 // StartLive attaches the tracer (ErrPrivilege or ErrUnsupported where it
 // cannot be) and calls emit for each event, in order, from one goroutine.
-func StartLive(emit func(*TraceEvent)) (*Live, error) {
-	t, err := openTracer(false)
+func StartLive(hooks Hooks, emit func(*TraceEvent)) (*Live, error) {
+	t, err := openTracer(false, hooks)
 	if err != nil {
 		return nil, err
 	}

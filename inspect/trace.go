@@ -127,6 +127,10 @@ type TraceEnd struct {
 	// (tracer.Missed): events that may be missing although none was
 	// dropped.
 	Missed uint64 `json:"missed,omitempty"`
+	// Unseen are the calls this kernel did not let the tracer see, one
+	// phrase each (tracer.Gaps: with fentry, a failed fork(2) or vfork(2)
+	// where the kernel's BTF lacks its function).
+	Unseen []string `json:"unseen,omitempty"`
 	// ExitCode is the command's exit code, or 128+N when it was killed by
 	// signal N (Signal names it): trace exits with it.
 	// Violations and Undecided count the event rules of watch --policy

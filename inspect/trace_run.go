@@ -182,12 +182,28 @@ func (f WatchFilter) inScope(r *tracer.Event) bool {
 }
 
 // openTracer loads the tracer, with its failures as the core's errors.
-func openTracer(follow bool) (*tracer.Tracer, error) {
-	t, err := tracer.Open(tracer.Options{Follow: follow})
+func openTracer(follow bool, hooks Hooks) (*tracer.Tracer, error) {
+	t, err := tracer.Open(tracer.Options{Follow: follow, Hooks: hooks})
 	if err != nil {
 		return nil, tracerError(err)
 	}
 	return t, nil
+}
+
+// Hooks are the tracer's programs on the system calls: the raw syscall
+// tracepoints (the default: every call seen, seccomp refusals included)
+// or fentry and fexit (only the calls that reach their function; no cost
+// to other system calls). See tracer.Options.
+type Hooks = tracer.Hooks
+
+// ParseHooks reads --hooks: "tracepoints" (or "") or "fentry"; anything
+// else is bad input.
+func ParseHooks(s string) (Hooks, error) {
+	h, err := tracer.ParseHooks(s)
+	if err != nil {
+		return "", BadInputf("%v", err)
+	}
+	return h, nil
 }
 
 // tracerError is the core's error for a tracer that cannot be opened: a
@@ -237,6 +253,8 @@ type TraceOptions struct {
 	// once cmd has exited and processes it made still run, and of each
 	// followed process that is gone though its exit was not seen.
 	Notice func(string)
+	// Hooks chooses the programs on the system calls (ParseHooks).
+	Hooks Hooks
 }
 
 // waitNotice is how long after cmd's exit a trace still waiting for
@@ -257,7 +275,7 @@ const followedCheck = time.Second
 // leaves what still runs running. The returned end says how cmd ended:
 // trace exits with its ExitCode.
 func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*TraceEvent) error) (*TraceEnd, error) {
-	t, err := openTracer(true)
+	t, err := openTracer(true, o.Hooks)
 	if err != nil {
 		return nil, err
 	}
@@ -443,6 +461,7 @@ func finish(t *tracer.Tracer, end *TraceEnd) (*TraceEnd, error) {
 	if end.Missed, err = t.Missed(); err != nil {
 		return nil, Undecidedf(err, "%v", err)
 	}
+	end.Unseen = t.Gaps()
 	return end, nil
 }
 
@@ -458,6 +477,8 @@ type WatchOptions struct {
 	// counts them.
 	Policy    *EventChecker
 	Violation func(policy.EventViolation)
+	// Hooks chooses the programs on the system calls (ParseHooks).
+	Hooks Hooks
 }
 
 // Watch traces the whole machine (every task nsinspect's pid namespace
@@ -466,7 +487,7 @@ type WatchOptions struct {
 // signal arrives.
 func Watch(o WatchOptions, signals <-chan os.Signal, emit func(*TraceEvent) error) (*TraceEnd, error) {
 	f, count, duration := o.Filter, o.Count, o.Duration
-	t, err := openTracer(false)
+	t, err := openTracer(false, o.Hooks)
 	if err != nil {
 		return nil, err
 	}

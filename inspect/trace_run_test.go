@@ -16,7 +16,7 @@ import (
 // followed.
 func TestReviewFollowed(t *testing.T) {
 	testutil.RequireRoot(t)
-	tr, err := openTracer(true)
+	tr, err := openTracer(true, "")
 	if err != nil {
 		testutil.Unavailable(t, fmt.Sprintf("no tracer: %v", err), "run as root on a kernel with BTF")
 	}

@@ -30,10 +30,54 @@ func tracerProgs(t *testing.T) []bpfObject {
 	return slices.DeleteFunc(all, func(o bpfObject) bool { return !strings.HasPrefix(o.Name, "nst_") })
 }
 
-// tracerPrograms is how many programs one trace or watch attaches
-// (package tracer: task_newtask, sched_process_exit, sched_process_exec,
-// sys_enter and sys_exit).
+// tracerPrograms is how many programs one trace or watch attaches with
+// its default hooks (package tracer): task_newtask, sched_process_exit,
+// sched_process_exec, and the raw sys_enter and sys_exit tracepoints.
 const tracerPrograms = 5
+
+// startWatchCmd starts `watch ARGS` with stdout to out and returns it,
+// and its stderr so far, once its programs are attached (bpftool).
+func startWatchCmd(t *testing.T, out io.Writer, args ...string) (*exec.Cmd, *strings.Builder) {
+	t.Helper()
+	before := tracerProgs(t)
+	cmd := testutil.Command(t, testutil.Slow, binary, append([]string{"watch"}, args...)...)
+	stderr := &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = out, stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if got := waitProgs(t, before, tracerPrograms); len(got) != tracerPrograms {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("watch running: %d new nst_ programs, want %d (stderr %s)", len(got), tracerPrograms, stderr.String())
+	}
+	return cmd, stderr
+}
+
+// haveTrampolines is features' answer to whether the kernel attaches
+// fentry and fexit programs (--hooks fentry).
+func haveTrampolines(t *testing.T) bool {
+	t.Helper()
+	var rep struct {
+		Features []struct {
+			Name    string
+			Present *bool
+		}
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "features", "--json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Features {
+		if f.Name == "BPF trampolines (fentry/fexit)" {
+			if f.Present == nil {
+				t.Fatal("features cannot tell whether the kernel has BPF trampolines")
+			}
+			return *f.Present
+		}
+	}
+	t.Fatal("features has no BPF trampolines entry")
+	return false
+}
 
 // waitProgs polls until the tracer's programs new since before number
 // want (tracerPrograms while one trace runs, 0 after), for at most 10 s, and returns
@@ -187,18 +231,7 @@ loop:
 // requires exit 0.
 func startWatch(t *testing.T, out io.Writer, args ...string) (stop func()) {
 	t.Helper()
-	before := tracerProgs(t)
-	cmd := testutil.Command(t, testutil.Slow, binary, append([]string{"watch"}, args...)...)
-	var stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = out, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if got := waitProgs(t, before, tracerPrograms); len(got) != tracerPrograms {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("watch running: %d new nst_ programs, want %d (stderr %s)", len(got), tracerPrograms, stderr.String())
-	}
+	cmd, stderr := startWatchCmd(t, out, args...)
 	return func() {
 		t.Helper()
 		cmd.Process.Signal(syscall.SIGTERM)

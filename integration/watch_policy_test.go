@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,18 +64,7 @@ func TestWatchPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "events.jsonl")
-	before := tracerProgs(t)
-	cmd := testutil.Command(t, testutil.Slow, binary, "watch", "--policy", pol, "--comm", "setns", "--json", "-o", out)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if got := waitProgs(t, before, tracerPrograms); len(got) != tracerPrograms {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("watch running: %d new nst_ programs, want %d (stderr %s)", len(got), tracerPrograms, stderr.String())
-	}
+	cmd, stderr := startWatchCmd(t, io.Discard, "--policy", pol, "--comm", "setns", "--json", "-o", out)
 	name := "nsinspect-it-policy-" + strings.TrimPrefix(e.label, "nsinspect.test=")
 	args := append([]string{"run", "--name", name, "--label", e.label, "--pid", "host", "-v", prog + ":/setns:ro", "--entrypoint", "/setns"}, e.privileged...)
 	t.Cleanup(func() { docker(t, "rm", "-f", name) })
@@ -103,11 +93,11 @@ func TestWatchPolicy(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("want 2 violation lines, got %d; stderr:\n%s", len(lines), stderr.String())
 	}
-	want := []string{
+	wantLines := []string{
 		`rule "containers-stay-out-of-host-namespaces" violated by docker/` + name + `: setns`,
 		`rule "host-processes-keep-their-net" violated by host/pid-`,
 	}
-	for i, w := range want {
+	for i, w := range wantLines {
 		if !strings.Contains(lines[i], w) || !strings.Contains(lines[i], "by setns[") {
 			t.Errorf("violation %d: %q, want it to contain %q and the caller", i, lines[i], w)
 		}
@@ -144,4 +134,26 @@ func TestPolicyKinds(t *testing.T) {
 	checkOneLineError(t, nsinspect(t, "watch", "--policy", expectOnly, "--count", "1"), 2, "watch --policy with expect rules alone")
 	checkOneLineError(t, nsinspect(t, "audit", "self", "--policy", eventsOnly), 2, "audit --policy with event rules alone")
 	checkOneLineError(t, nsinspect(t, "watch", "--policy", filepath.Join(dir, "absent.yaml"), "--count", "1"), 2, "watch --policy with no such file")
+}
+
+// --hooks: an unknown value is bad input (exit 2, one line); fentry
+// works where features says the kernel has BPF trampolines and exits 4
+// with one line where it has not.
+func TestHooksFlag(t *testing.T) {
+	requireTracer(t)
+	checkOneLineError(t, nsinspect(t, "watch", "--hooks", "kprobes", "--count", "1"), 2, "watch --hooks kprobes")
+	r := nsinspect(t, "trace", "--hooks", "fentry", "--json", "--", "unshare", "-u", "true")
+	if !haveTrampolines(t) {
+		checkOneLineError(t, r, 4, "trace --hooks fentry without BPF trampolines")
+		if !strings.Contains(r.stderr, "fentry") {
+			t.Errorf("stderr %q does not say fentry", r.stderr)
+		}
+		return
+	}
+	if r.code != 0 {
+		t.Fatalf("trace --hooks fentry: exit %d: %s", r.code, r.stderr)
+	}
+	if un := eventsOf(traceEvents(t, r.stdout), "unshare"); len(un) != 1 {
+		t.Errorf("trace --hooks fentry -- unshare -u true: %d unshare events, want 1:\n%s", len(un), r.stdout)
+	}
 }

@@ -98,10 +98,10 @@ func newEvents(reg prometheus.Registerer) *Events {
 // StartEvents attaches the tracer and starts counting and streaming; the
 // error is inspect's (ErrPrivilege without CAP_BPF and CAP_PERFMON,
 // ErrUnsupported before Linux 5.8).
-func StartEvents(reg prometheus.Registerer, pol *PolicyFile) (*Events, error) {
+func StartEvents(reg prometheus.Registerer, pol *PolicyFile, hooks inspect.Hooks) (*Events, error) {
 	e := newEvents(reg)
 	e.policy = pol
-	live, err := inspect.StartLive(e.publish)
+	live, err := inspect.StartLive(hooks, e.publish)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/engine"
+	"github.com/nsinspect/nsinspect/inspect"
 )
 
 // Options is what a Server is made of: where its passes come from, how
@@ -31,6 +32,9 @@ type Options struct {
 	// Events attaches the tracer for /api/events and the event counters
 	// (serve --events); New then fails where it cannot be attached.
 	Events bool
+	// EventHooks chooses the tracer's programs on the system calls
+	// (inspect.ParseHooks).
+	EventHooks inspect.Hooks
 }
 
 // Server is nsinspect serve's HTTP side: one discovery pass at a time,
@@ -61,7 +65,7 @@ func New(o Options) (*Server, error) {
 	var events *Events
 	if o.Events {
 		var err error
-		if events, err = StartEvents(metrics.Registry, o.Policy); err != nil {
+		if events, err = StartEvents(metrics.Registry, o.Policy, o.EventHooks); err != nil {
 			return nil, err
 		}
 		events.EngineTimeout = o.EngineTimeout

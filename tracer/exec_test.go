@@ -1,15 +1,20 @@
 package tracer
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"regexp"
 	"runtime"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/nsinspect/nsinspect/features"
 
 	"github.com/nsinspect/nsinspect/internal/taskobj"
 	"github.com/nsinspect/nsinspect/internal/testutil"
@@ -43,6 +48,14 @@ func TestMain(m *testing.M) {
 		var ws syscall.WaitStatus
 		syscall.Wait4(pid, &ws, 0, nil)
 		os.Exit(ws.ExitStatus())
+	case "refuse":
+		// A clone the kernel refuses: EINVAL.
+		_, _, errno := unix.RawSyscall(unix.SYS_CLONE, unix.CLONE_NEWPID|unix.CLONE_THREAD, 0, 0)
+		if errno != unix.EINVAL {
+			fmt.Fprintln(os.Stderr, "clone(CLONE_NEWPID|CLONE_THREAD):", errno)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	case "thread":
 		// A thread other than the leader execs true: it takes the
 		// leader's pid (de_thread).
@@ -191,5 +204,73 @@ func TestExecEntersTimeNamespace(t *testing.T) {
 	}
 	if nsp := ex.A.Obj[taskobj.NSProxy] != ex.B.Obj[taskobj.NSProxy]; nsp != entered {
 		t.Errorf("nsproxy replaced %v, time namespace entered %v", nsp, entered)
+	}
+}
+
+// The tracer sees the system calls with the raw tracepoints unless asked
+// for fentry and fexit, which it gets exactly where features' probe of
+// BPF trampolines says the kernel attaches them (every kernel of the
+// matrix, x86_64 and arm64; not the project's 6.18 VM kernel, which
+// refuses to load fentry programs even as root), and with them it sees
+// an unshare, a setns, an exec and a refused clone as the tracepoints
+// do, and names what it cannot see.
+func TestHooks(t *testing.T) {
+	testutil.RequireRoot(t)
+	tr, err := Open(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := tr.Hooks(); h != HooksRawTracepoints || len(tr.calls) != 2 || len(tr.Gaps()) != 0 {
+		t.Errorf("by default: hooks %s, %d system call programs, gaps %q", h, len(tr.calls), tr.Gaps())
+	}
+	tr.Close()
+	p := features.Probe(features.BPFTrampolines)
+	if p.Present == nil {
+		t.Fatalf("the trampoline probe is undecided as root: %s", p.Evidence)
+	}
+	tr, err = Open(Options{Follow: true, Hooks: HooksFentry})
+	t.Logf("fentry: %v; the probe: %s", err, p.Evidence)
+	if !*p.Present {
+		if !errors.Is(err, ErrNoTrampolines) {
+			t.Fatalf("no trampolines (%s), and Open with fentry gave %v", p.Evidence, err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("trampolines (%s), and Open with fentry failed: %v", p.Evidence, err)
+	}
+	defer tr.Close()
+	want := 9 // in: unshare, setns, begin_new_exec; out: unshare, setns, clone, clone3, fork, vfork
+	if nrFork < 0 {
+		want = 7 // no fork or vfork system call
+	}
+	t.Logf("%d system call programs; not seen: %q", len(tr.calls), tr.Gaps())
+	for _, g := range tr.Gaps()[:len(tr.Gaps())-1] {
+		if !strings.HasPrefix(g, "a failed fork(2)") && !strings.HasPrefix(g, "a failed vfork(2)") && !strings.HasPrefix(g, "a failed clone3(2)") {
+			t.Errorf("not seen with fentry: %s", g)
+		}
+	}
+	if len(tr.calls) != want-(len(tr.Gaps())-1) {
+		t.Errorf("%d system call programs, want %d less the gaps %q", len(tr.calls), want, tr.Gaps())
+	}
+	// unshare -u, then exec true; and clone(CLONE_NEWPID|CLONE_THREAD), EINVAL.
+	kinds := map[string]int{}
+	for _, e := range run(t, tr, "unshare", "-u", "true") {
+		kinds[e.Kind.String()]++
+	}
+	if kinds["unshare"] != 1 || kinds["exec"] != 2 {
+		t.Errorf("unshare -u true under fentry: %v, want 1 unshare and 2 execs", kinds)
+	}
+	if slices.ContainsFunc(tr.Gaps(), func(g string) bool { return strings.HasPrefix(g, "a failed clone(2)") }) {
+		return
+	}
+	var refused []*Event
+	for _, e := range runEnv(t, tr, []string{"NSI_EXEC_HELPER=refuse"}, os.Args[0]) {
+		if e.Kind == Fork && e.Errno != 0 {
+			refused = append(refused, e)
+		}
+	}
+	if len(refused) != 1 || refused[0].Errno != unix.EINVAL || refused[0].Syscall != "clone" || refused[0].Flags != unix.CLONE_NEWPID|unix.CLONE_THREAD {
+		t.Errorf("a refused clone under fentry: %+v, want one clone(CLONE_NEWPID|CLONE_THREAD) = EINVAL", refused)
 	}
 }

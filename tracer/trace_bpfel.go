@@ -66,7 +66,16 @@ const (
 	traceMapScratch         = "scratch"
 	traceProgNstExec        = "nst_exec"
 	traceProgNstExit        = "nst_exit"
+	traceProgNstInExec      = "nst_in_exec"
+	traceProgNstInSetns     = "nst_in_setns"
+	traceProgNstInUnshare   = "nst_in_unshare"
 	traceProgNstNewtask     = "nst_newtask"
+	traceProgNstOutClone    = "nst_out_clone"
+	traceProgNstOutClone3   = "nst_out_clone3"
+	traceProgNstOutFork     = "nst_out_fork"
+	traceProgNstOutSetns    = "nst_out_setns"
+	traceProgNstOutUnshare  = "nst_out_unshare"
+	traceProgNstOutVfork    = "nst_out_vfork"
 	traceProgNstSysEnter    = "nst_sys_enter"
 	traceProgNstSysExit     = "nst_sys_exit"
 	traceVarNstEvent        = "_nst_event"
@@ -128,11 +137,20 @@ type traceSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type traceProgramSpecs struct {
-	NstExec     *ebpf.ProgramSpec `ebpf:"nst_exec"`
-	NstExit     *ebpf.ProgramSpec `ebpf:"nst_exit"`
-	NstNewtask  *ebpf.ProgramSpec `ebpf:"nst_newtask"`
-	NstSysEnter *ebpf.ProgramSpec `ebpf:"nst_sys_enter"`
-	NstSysExit  *ebpf.ProgramSpec `ebpf:"nst_sys_exit"`
+	NstExec       *ebpf.ProgramSpec `ebpf:"nst_exec"`
+	NstExit       *ebpf.ProgramSpec `ebpf:"nst_exit"`
+	NstInExec     *ebpf.ProgramSpec `ebpf:"nst_in_exec"`
+	NstInSetns    *ebpf.ProgramSpec `ebpf:"nst_in_setns"`
+	NstInUnshare  *ebpf.ProgramSpec `ebpf:"nst_in_unshare"`
+	NstNewtask    *ebpf.ProgramSpec `ebpf:"nst_newtask"`
+	NstOutClone   *ebpf.ProgramSpec `ebpf:"nst_out_clone"`
+	NstOutClone3  *ebpf.ProgramSpec `ebpf:"nst_out_clone3"`
+	NstOutFork    *ebpf.ProgramSpec `ebpf:"nst_out_fork"`
+	NstOutSetns   *ebpf.ProgramSpec `ebpf:"nst_out_setns"`
+	NstOutUnshare *ebpf.ProgramSpec `ebpf:"nst_out_unshare"`
+	NstOutVfork   *ebpf.ProgramSpec `ebpf:"nst_out_vfork"`
+	NstSysEnter   *ebpf.ProgramSpec `ebpf:"nst_sys_enter"`
+	NstSysExit    *ebpf.ProgramSpec `ebpf:"nst_sys_exit"`
 }
 
 // traceMapSpecs contains maps before they are loaded into the kernel.
@@ -232,18 +250,36 @@ type traceVariables struct {
 //
 // It can be passed to loadTraceObjects or ebpf.CollectionSpec.LoadAndAssign.
 type tracePrograms struct {
-	NstExec     *ebpf.Program `ebpf:"nst_exec"`
-	NstExit     *ebpf.Program `ebpf:"nst_exit"`
-	NstNewtask  *ebpf.Program `ebpf:"nst_newtask"`
-	NstSysEnter *ebpf.Program `ebpf:"nst_sys_enter"`
-	NstSysExit  *ebpf.Program `ebpf:"nst_sys_exit"`
+	NstExec       *ebpf.Program `ebpf:"nst_exec"`
+	NstExit       *ebpf.Program `ebpf:"nst_exit"`
+	NstInExec     *ebpf.Program `ebpf:"nst_in_exec"`
+	NstInSetns    *ebpf.Program `ebpf:"nst_in_setns"`
+	NstInUnshare  *ebpf.Program `ebpf:"nst_in_unshare"`
+	NstNewtask    *ebpf.Program `ebpf:"nst_newtask"`
+	NstOutClone   *ebpf.Program `ebpf:"nst_out_clone"`
+	NstOutClone3  *ebpf.Program `ebpf:"nst_out_clone3"`
+	NstOutFork    *ebpf.Program `ebpf:"nst_out_fork"`
+	NstOutSetns   *ebpf.Program `ebpf:"nst_out_setns"`
+	NstOutUnshare *ebpf.Program `ebpf:"nst_out_unshare"`
+	NstOutVfork   *ebpf.Program `ebpf:"nst_out_vfork"`
+	NstSysEnter   *ebpf.Program `ebpf:"nst_sys_enter"`
+	NstSysExit    *ebpf.Program `ebpf:"nst_sys_exit"`
 }
 
 func (p *tracePrograms) Close() error {
 	return _TraceClose(
 		p.NstExec,
 		p.NstExit,
+		p.NstInExec,
+		p.NstInSetns,
+		p.NstInUnshare,
 		p.NstNewtask,
+		p.NstOutClone,
+		p.NstOutClone3,
+		p.NstOutFork,
+		p.NstOutSetns,
+		p.NstOutUnshare,
+		p.NstOutVfork,
 		p.NstSysEnter,
 		p.NstSysExit,
 	)

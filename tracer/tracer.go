@@ -46,11 +46,27 @@ type Options struct {
 	// their descendants. Without it, every task the caller's pid
 	// namespace can see is traced, except this process itself.
 	Follow bool
+	// Hooks chooses the programs on the system calls: the raw syscall
+	// tracepoints ("" or HooksRawTracepoints: every call seen, a
+	// seccomp refusal included, at a cost to every system call of the
+	// machine), or fentry and fexit (HooksFentry: only the calls that
+	// reach their function, at no cost to the others; Open fails with
+	// ErrNoTrampolines where the kernel cannot attach them).
+	Hooks Hooks
 }
+
+// ErrNoTrampolines: Options.Hooks asked for fentry and fexit, and the
+// kernel cannot attach them (no BPF trampolines for kernel functions: arm64
+// before 6.4; or a
+// kernel that refuses them). It matches ErrUnavailable.
+var ErrNoTrampolines = fmt.Errorf("%w: the kernel cannot attach fentry and fexit programs (BPF trampolines)", ErrUnavailable)
 
 // Tracer holds the attached programs. Close detaches them.
 type Tracer struct {
-	objs  traceObjects
+	objs  objects
+	calls []*ebpf.Program // the system call programs of hooks
+	hooks Hooks
+	gaps  []string // see Gaps
 	links []link.Link
 	rd    *ringbuf.Reader
 	ids   [taskobj.Count]*idTable
@@ -113,21 +129,23 @@ func Open(opts Options) (*Tracer, error) {
 		return nil, fmt.Errorf("%w: reading the kernel's BTF: %w", ErrUnavailable, err)
 	}
 	t := &Tracer{}
-	err = spec.LoadAndAssign(&t.objs, &ebpf.CollectionOptions{Cache: cache, Programs: ebpf.ProgramOptions{KernelTypes: kernel}})
+	load := &ebpf.CollectionOptions{Cache: cache, Programs: ebpf.ProgramOptions{KernelTypes: kernel}}
+	hooks := opts.Hooks
+	if hooks == "" {
+		hooks = HooksRawTracepoints
+	}
+	if err = t.load(spec, hooks, load); err != nil && hooks == HooksFentry {
+		// cilium/ebpf's hint on EPERM is about RLIMIT_MEMLOCK, which the
+		// tracer has raised already where the kernel charges it.
+		why := strings.ReplaceAll(err.Error(), " (MEMLOCK may be too low, consider rlimit.RemoveMemlock)", "")
+		return nil, fmt.Errorf("%w: %s", ErrNoTrampolines, strings.Join(strings.Fields(why), " "))
+	}
 	if err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
 			return nil, fmt.Errorf("the kernel's verifier rejected nsinspect's tracer on Linux %s (a bug, please report it with `nsinspect features`): %w", bpfload.Release(), err)
 		}
 		return nil, fmt.Errorf("loading the tracer: %w", err)
-	}
-	for _, p := range []*ebpf.Program{t.objs.NstNewtask, t.objs.NstExit, t.objs.NstSysEnter, t.objs.NstSysExit, t.objs.NstExec} {
-		l, err := link.AttachTracing(link.TracingOptions{Program: p})
-		if err != nil {
-			t.Close()
-			return nil, fmt.Errorf("attaching %s: %w", p, err)
-		}
-		t.links = append(t.links, l)
 	}
 	if t.rd, err = ringbuf.NewReader(t.objs.Events); err != nil {
 		t.Close()
@@ -143,10 +161,7 @@ func (t *Tracer) Close() error {
 	if t.rd != nil {
 		errs = append(errs, t.rd.Close())
 	}
-	for _, l := range t.links {
-		errs = append(errs, l.Close())
-	}
-	errs = append(errs, t.objs.Close())
+	errs = append(errs, t.unload())
 	return errors.Join(errs...)
 }
 
@@ -250,7 +265,7 @@ func (t *Tracer) Missed() (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, p := range []*ebpf.Program{t.objs.NstNewtask, t.objs.NstSysEnter, t.objs.NstSysExit} {
+	for _, p := range append([]*ebpf.Program{t.objs.NstNewtask, t.objs.NstExec}, t.calls...) {
 		st, err := p.Stats()
 		if err != nil {
 			return 0, fmt.Errorf("reading %v's statistics: %w", p, err)

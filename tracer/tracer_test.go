@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/bpfload"
+	"github.com/nsinspect/nsinspect/features"
 	"github.com/nsinspect/nsinspect/internal/taskobj"
 	"github.com/nsinspect/nsinspect/internal/testutil"
 	"github.com/nsinspect/nsinspect/namespaces"
@@ -80,7 +82,7 @@ func TestMissed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []*ebpf.Program{tr.objs.NstNewtask, tr.objs.NstSysEnter, tr.objs.NstSysExit, tr.objs.NstExit, tr.objs.NstExec} {
+	for _, p := range append([]*ebpf.Program{tr.objs.NstNewtask, tr.objs.NstExit, tr.objs.NstExec}, tr.calls...) {
 		st, err := p.Stats()
 		if err != nil {
 			t.Fatal(err)
@@ -204,7 +206,8 @@ func TestExitForgetsIDs(t *testing.T) {
 // tracer program, most of what starting trace or watch costs: on 6.18
 // nst_newtask took 12,362 while the object hash was a static function,
 // checked once per call site (nine a task, two tasks), and 2,082 as a
-// global function, checked once.
+// global function, checked once. The system call programs are those of
+// the hooks the kernel takes (fentry and fexit, or the raw tracepoints).
 func TestVerifierWork(t *testing.T) {
 	tr, err := Open(Options{})
 	if err != nil {
@@ -220,5 +223,17 @@ func TestVerifierWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	testutil.CheckVerifierWork(t, spec, ebpf.CollectionOptions{}, 8000)
+	kernel, err := btf.LoadKernelSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks := []Hooks{HooksRawTracepoints}
+	if p := features.Probe(features.BPFTrampolines); p.Present != nil && *p.Present {
+		hooks = append(hooks, HooksFentry)
+	}
+	for _, h := range hooks {
+		spec := spec.Copy()
+		callPrograms(spec, h, kernel)
+		testutil.CheckVerifierWork(t, spec, ebpf.CollectionOptions{}, 8000)
+	}
 }

@@ -31,6 +31,7 @@ type serveOptions struct {
 	containersDir string
 	engineTimeout time.Duration
 	events        bool
+	eventHooks    string
 }
 
 func newServeCmd() *cobra.Command {
@@ -81,6 +82,7 @@ SIGINT stops it within a second; SIGHUP reloads --policy.
 	f.StringVar(&o.podsDir, "pods-log-dir", server.DefaultKubelet.PodsDir, "kubelet's pod log directory, for pod namespaces and names (\"\" reads none)")
 	f.StringVar(&o.containersDir, "containers-log-dir", server.DefaultKubelet.ContainersDir, "kubelet's container log directory, for container names (\"\" reads none)")
 	f.DurationVar(&o.engineTimeout, "engine-timeout", time.Second, "how long audit waits for a container engine's API")
+	f.StringVar(&o.eventHooks, "event-hooks", "tracepoints", "with --events, the tracer's programs on the system calls: `tracepoints` or fentry (see trace --help)")
 	f.BoolVar(&o.events, "events", false, "trace every clone, unshare and setns (BPF, as watch does): /api/events and the nsinspect_namespace_events_total, nsinspect_events_lost_total and nsinspect_container_host_namespace_entries_total counters, and with --policy its event rules' nsinspect_policy_event_violations_total and nsinspect_policy_event_undecided_total")
 	addSourceFlag(c, &o.source)
 	return c
@@ -89,6 +91,10 @@ SIGINT stops it within a second; SIGHUP reloads --policy.
 func runServe(stderr io.Writer, o serveOptions) error {
 	if o.minInterval < 0 {
 		return usageErrorf("--min-interval %v: must not be negative", o.minInterval)
+	}
+	hooks, err := inspect.ParseHooks(o.eventHooks)
+	if err != nil {
+		return err
 	}
 	src, closeSrc, notes, err := inspect.OpenSource(o.source)
 	printNotes(stderr, notes)
@@ -111,6 +117,7 @@ func runServe(stderr io.Writer, o serveOptions) error {
 		Kubelet:       server.Kubelet{PodsDir: o.podsDir, ContainersDir: o.containersDir},
 		EngineTimeout: o.engineTimeout,
 		Events:        o.events,
+		EventHooks:    hooks,
 	})
 	if err != nil {
 		ln.Close()

@@ -23,7 +23,7 @@ func init() {
 
 func newTraceCmd() *cobra.Command {
 	var asJSON bool
-	var output string
+	var output, hooks string
 	var o inspect.TraceOptions
 	c := &cobra.Command{
 		Long: `trace attaches BPF programs, then starts CMD, and prints one line per event of
@@ -41,6 +41,14 @@ CMD and every process it makes, until CMD and all of them have exited
            or the errno and the rule it broke
   setns    a setns(2) that returned: the fd (a namespace file or a pidfd),
            the namespace entered, what it replaced, or the errno
+  exec     an execve(2) or execveat(2) that succeeded: what it replaced
+           (mm and cred always; files and sighand where shared)
+
+--hooks fentry sees unshare, setns, exec and failed clones with fentry and
+fexit programs on those calls alone, where the kernel has BPF trampolines
+(nsinspect features): the other system calls of the machine are not slowed,
+but a call that seccomp refused is not seen. The default, tracepoints, sees
+every call through the raw syscall tracepoints.
 
 --json prints one JSON object per line (schema/trace.json); the last line is
 {"event": "end", ...} with the number of events lost (and "missed": times the
@@ -58,6 +66,11 @@ cannot be started; 4: no BPF here, or a kernel older than 5.8).`,
   nsinspect trace --json -o /tmp/ev.jsonl -- ip netns exec red true`,
 		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(c *cobra.Command, args []string) error {
+			h, err := inspect.ParseHooks(hooks)
+			if err != nil {
+				return err
+			}
+			o.Hooks = h
 			w, closeOut, err := openOutput(c, output)
 			if err != nil {
 				return err
@@ -88,6 +101,7 @@ cannot be started; 4: no BPF here, or a kernel older than 5.8).`,
 	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per event, per line (schema/trace.json)")
 	c.Flags().StringVarP(&output, "output", "o", "", "write the events to FILE instead of stdout")
 	c.Flags().BoolVar(&o.UntilCmdExits, "until-cmd-exits", false, "end when CMD exits, even while processes it made still run")
+	c.Flags().StringVar(&hooks, "hooks", "tracepoints", "the programs on the system calls: `tracepoints` (every call) or fentry (no cost to other system calls; no seccomp refusals)")
 	return c
 }
 
@@ -117,4 +131,5 @@ func warnLost(w io.Writer, end *inspect.TraceEnd) {
 	if end.Missed > 0 {
 		render.MissedWarning(w, end.Missed)
 	}
+
 }

@@ -23,7 +23,7 @@ func init() {
 
 func newWatchCmd() *cobra.Command {
 	var asJSON bool
-	var output, comm, types, container, policyFile string
+	var output, comm, types, container, policyFile, hooks string
 	var engineTimeout time.Duration
 	var pid, count int
 	var duration time.Duration
@@ -72,6 +72,9 @@ watch exits 1 if any rule was violated, 5 if any could not be decided.`,
 				f.In = sc.NS
 			}
 			o := inspect.WatchOptions{Filter: f, Count: count, Duration: duration}
+			if o.Hooks, err = inspect.ParseHooks(hooks); err != nil {
+				return err
+			}
 			if policyFile != "" {
 				pol, err := inspect.LoadPolicy(policyFile)
 				if err != nil {
@@ -110,6 +113,7 @@ watch exits 1 if any rule was violated, 5 if any could not be decided.`,
 	c.Flags().StringVar(&container, "container", "", "only events of tasks in `TARGET`'s pid or mount namespace (docker:NAME, containerd:ID, ...)")
 	c.Flags().DurationVar(&engineTimeout, "engine-timeout", 2*time.Second, "how long to wait for a container engine's answer")
 	c.Flags().StringVar(&policyFile, "policy", "", "check events against the event rules of this YAML `FILE` (exit 1 on a violation)")
+	c.Flags().StringVar(&hooks, "hooks", "tracepoints", "the programs on the system calls: `tracepoints` (every call) or fentry (no cost to other system calls; no seccomp refusals; see trace --help)")
 	c.Flags().IntVar(&count, "count", 0, "stop after `N` events (0: no limit)")
 	c.Flags().DurationVar(&duration, "duration", 0, "stop after `D` (30s, 2m; 0: no limit)")
 	return c

@@ -12,15 +12,17 @@
  * One tracepoint covers fork, vfork, clone, clone3, kernel threads and
  * io_uring and vhost workers, on every architecture.
  *
- * nst_sys_enter and nst_sys_exit (tp_btf/sys_enter, tp_btf/sys_exit, the
- * raw syscall tracepoints) snapshot the caller of unshare(2) and setns(2)
- * on entry and again on return, and send both with the return value. The
- * syscall numbers are set by the loader for the architecture; the
- * arguments are read from struct pt_regs through two CO-RE flavours
- * (x86_64's di/si/orig_ax, arm64's regs[]/syscallno), so one object
- * serves both.
+ * on_enter and on_exit snapshot the caller of unshare(2) and setns(2) on
+ * entry and again on return, and send both with the return value. They
+ * run from fentry and fexit programs on those system calls' functions
+ * (nst_in_*, nst_out_*) where the kernel has BPF trampolines, and from
+ * the raw syscall tracepoints (nst_sys_enter, nst_sys_exit) where it has
+ * not: the loader picks one set. The syscall numbers are set by the
+ * loader for the architecture; the arguments are read from struct
+ * pt_regs through two CO-RE flavours (x86_64's di/si/orig_ax, arm64's
+ * regs[]/syscallno), so one object serves both.
  *
- * nst_sys_exit also sends a clone, clone3, fork or vfork that returned an
+ * on_exit also sends a clone, clone3, fork or vfork that returned an
  * error (NST_FORK_FAILED): the caller, the errno and the flags asked for,
  * which task_newtask never sees because no task was made. A call the
  * kernel restarts (-ERESTARTNOINTR when a signal came during the fork)
@@ -406,11 +408,10 @@ static __always_inline bool syscall_traced(struct task_struct *cur)
 	return tgid && tgid != tracer_tgid && !(follow && !is_followed(tgid));
 }
 
-SEC("tp_btf/sys_enter")
-int nst_sys_enter(u64 *ctx)
+/* on_enter snapshots the caller entering system call id, if it is one
+ * the tracer sends at return. */
+static __noinline int on_enter(struct pt_regs *regs, s64 id)
 {
-	struct pt_regs *regs = (struct pt_regs *)ctx[0];
-	s64 id = (s64)ctx[1];
 	struct task_struct *cur;
 	struct nst_event *e;
 	u64 key;
@@ -511,12 +512,27 @@ static __always_inline int fork_failed(struct pt_regs *regs, s64 id, s64 ret)
 	return 0;
 }
 
-SEC("tp_btf/sys_exit")
-int nst_sys_exit(u64 *ctx)
+/* take_pending moves p, the pending entry of key, into a ring buffer
+ * record stamped now; NULL, counted as lost, when the ring buffer is
+ * full. The entry is gone either way. */
+static __always_inline struct nst_event *take_pending(struct nst_event *p, u64 *key)
 {
-	struct pt_regs *regs = (struct pt_regs *)ctx[0];
-	s64 ret = (s64)ctx[1];
-	s64 id = nr_on_exit(regs);
+	struct nst_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (e)
+		__builtin_memcpy(e, p, sizeof(*e));
+	else
+		lose();
+	bpf_map_delete_elem(&pending, key);
+	if (e)
+		e->ktime = bpf_ktime_get_boot_ns();
+	return e;
+}
+
+/* on_exit sends what system call id, returning ret, did: a failed fork,
+ * or the unshare or setns whose caller on_enter saw. */
+static __noinline int on_exit(struct pt_regs *regs, s64 id, s64 ret)
+{
 	struct nst_event *p, *e;
 	u64 key;
 
@@ -533,21 +549,89 @@ int nst_sys_exit(u64 *ctx)
 	p = bpf_map_lookup_elem(&pending, &key);
 	if (!p)
 		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		lose();
-		bpf_map_delete_elem(&pending, &key);
+	e = take_pending(p, &key);
+	if (!e)
 		return 0;
-	}
-	__builtin_memcpy(e, p, sizeof(*e));
-	bpf_map_delete_elem(&pending, &key);
-	e->ktime = bpf_ktime_get_boot_ns();
 	e->ret = ret;
 	if (ret != 0 || e->fd_kind != NST_FD_OTHER)
 		e->target = 0;
 	fill(&e->b, (struct task_struct *)bpf_get_current_task());
 	bpf_ringbuf_submit(e, 0);
 	return 0;
+}
+
+/* The raw system call tracepoints: every system call of the machine runs
+ * these (and takes the kernel's traced slow path), which keep the few
+ * above. Used where the kernel cannot attach fentry and fexit programs
+ * (arm64 before 6.4), and by default (--hooks tracepoints). */
+SEC("tp_btf/sys_enter")
+int nst_sys_enter(u64 *ctx)
+{
+	return on_enter((struct pt_regs *)ctx[0], (s64)ctx[1]);
+}
+
+SEC("tp_btf/sys_exit")
+int nst_sys_exit(u64 *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx[0];
+
+	return on_exit(regs, nr_on_exit(regs), (s64)ctx[1]);
+}
+
+/* fentry and fexit programs on the system calls themselves, where the
+ * kernel has BPF trampolines (x86_64, arm64 from 6.4) and --hooks fentry asks: the other system
+ * calls run untouched. Each is attached by the loader to the
+ * architecture's wrapper (__x64_sys_NAME, __arm64_sys_NAME: one argument,
+ * the caller's struct pt_regs, so the same readers of the arguments
+ * serve); the section names are x86_64's. */
+
+/* The wrapper's one argument, copied rather than loaded: in 5.10's BTF
+ * some wrappers' struct pt_regs is a forward declaration, and the
+ * verifier there refuses a typed load of ctx[0] ("arg0 type FWD is not a
+ * struct"). The pointer is only ever read through probe reads. */
+static __always_inline struct pt_regs *regs_arg(u64 *ctx)
+{
+	struct pt_regs *regs = 0;
+
+	bpf_probe_read_kernel(&regs, sizeof(regs), ctx);
+	return regs;
+}
+
+#define ON_ENTRY(prog, call, nr)                   \
+	SEC("fentry/__x64_sys_" #call)              \
+	int prog(u64 *ctx)                          \
+	{                                           \
+		return on_enter(regs_arg(ctx), nr); \
+	}
+#define ON_RETURN(prog, call, nr)                  \
+	SEC("fexit/__x64_sys_" #call)               \
+	int prog(u64 *ctx)                          \
+	{                                           \
+		return on_exit(regs_arg(ctx), nr, (s64)ctx[1]); \
+	}
+
+ON_ENTRY(nst_in_unshare, unshare, nr_unshare)
+ON_ENTRY(nst_in_setns, setns, nr_setns)
+ON_RETURN(nst_out_unshare, unshare, nr_unshare)
+ON_RETURN(nst_out_setns, setns, nr_setns)
+ON_RETURN(nst_out_clone, clone, nr_clone)
+ON_RETURN(nst_out_clone3, clone3, nr_clone3)
+ON_RETURN(nst_out_fork, fork, nr_fork)
+ON_RETURN(nst_out_vfork, vfork, nr_vfork)
+
+/* An exec, with fentry: begin_new_exec() (exported, so never inlined;
+ * 5.8+) is where an exec that will succeed starts replacing the caller's
+ * objects, for execve and execveat alike and still under the TID the
+ * caller entered with (de_thread() runs inside it). The wrappers of
+ * execve and execveat are not used: on Debian's 6.1 the kernel's BTF has
+ * two functions named __x64_sys_execveat, which no name can attach to.
+ * An exec that fails before this point sends nothing, as with the raw
+ * tracepoints; unlike them, the kernel's own execs (usermode helpers,
+ * kernel_execve) are seen too. */
+SEC("fentry/begin_new_exec")
+int nst_in_exec(u64 *ctx)
+{
+	return on_enter(0, nr_execve);
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -561,15 +645,9 @@ int nst_exec(u64 *ctx)
 	p = bpf_map_lookup_elem(&pending, &key);
 	if (!p || p->kind != NST_EXEC)
 		return 0;
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		lose();
-		bpf_map_delete_elem(&pending, &key);
+	e = take_pending(p, &key);
+	if (!e)
 		return 0;
-	}
-	__builtin_memcpy(e, p, sizeof(*e));
-	bpf_map_delete_elem(&pending, &key);
-	e->ktime = bpf_ktime_get_boot_ns();
 	fill(&e->b, cur);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
