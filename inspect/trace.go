@@ -26,6 +26,13 @@ type TraceEvent struct {
 	Caller *TraceTask `json:"caller,omitempty"`
 	// Child is the new task of a fork event; a failed fork has none.
 	Child *TraceTask `json:"child,omitempty"`
+	// Status is an exit event's end of the process (trace only: a
+	// followed process whose last thread exited): its exit code, or the
+	// signal that killed it.
+	Status *TraceStatus `json:"status,omitempty"`
+	// Freed are the objects an exit event's process was the last holder
+	// of ("files", "mm", "nsproxy", ...): they die with it.
+	Freed []string `json:"freed,omitempty"`
 	// Before is an exec event's caller as it entered execve: its comm
 	// and, where a thread other than the leader exec'd, its own TID
 	// (Caller has the leader's, which it took).
@@ -75,6 +82,26 @@ type TraceTask struct {
 	// /api/events ask the engines once per pid and mount namespace pair);
 	// nil on the host, for a child, and where no engine claims it.
 	Container *TraceContainer `json:"container,omitempty"`
+}
+
+// TraceStatus is how a process ended, as wait(2) reports it.
+type TraceStatus struct {
+	Code   *int   `json:"code,omitempty"`   // exit(N)
+	Signal string `json:"signal,omitempty"` // killed by this signal
+	Core   bool   `json:"core_dumped,omitempty"`
+}
+
+// waitStatus reads a wait(2) status: exit code, or signal and core.
+func waitStatus(ws int) *TraceStatus {
+	if sig := ws & 0x7f; sig != 0 {
+		name := unix.SignalName(unix.Signal(sig))
+		if name == "" {
+			name = fmt.Sprintf("signal %d", sig)
+		}
+		return &TraceStatus{Signal: name, Core: ws&0x80 != 0}
+	}
+	code := (ws >> 8) & 0xff
+	return &TraceStatus{Code: &code}
 }
 
 // TraceNS names a namespace: its type, inode and, on 6.18+, its
@@ -187,6 +214,14 @@ func traceEvent(r *tracer.Event) *TraceEvent {
 	if r.Kind == tracer.Exec {
 		e.Before = traceTask(&r.A, r.UserWorker)
 		e.Flags, e.Value = nil, nil
+	}
+	if r.Kind == tracer.Exit {
+		e.Caller = &TraceTask{PID: r.A.TGID, TID: r.A.TID, Comm: r.A.Comm, Kind: "user"}
+		e.Flags, e.Value = nil, nil
+		e.Status = waitStatus(r.Status)
+		for _, o := range r.Freed {
+			e.Freed = append(e.Freed, o.Name())
+		}
 	}
 	if r.Kind == tracer.Unshare && r.Errno != 0 {
 		e.Explain = flags.ExplainUnshare(flags.Set(r.Flags), r.Errno, r.A.Threads > 1)

@@ -290,6 +290,26 @@ func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*T
 	evs, errs := read(t, quit)
 	cc := newCallerContainers()
 	end := &TraceEnd{}
+	// known are cmd and the processes of the events emitted: an exit is
+	// emitted only for one of them. Go's os/exec forks a child of its
+	// own before cmd (a one-time probe of CLONE_PIDFD) that the programs
+	// follow like cmd; it exits at once, and is not cmd's.
+	known := map[int]bool{cmd.Process.Pid: true}
+	// put emits e, if it is to be shown.
+	put := func(e *tracer.Event) error {
+		ev := cc.event(e)
+		if e.Kind == tracer.Exit && !known[e.A.TGID] {
+			return nil
+		}
+		if ev.Caller != nil {
+			known[ev.Caller.PID] = true
+		}
+		if ev.Child != nil {
+			known[ev.Child.PID] = true
+		}
+		end.Events++
+		return emit(ev)
+	}
 	forwarded, exited, flushed, noticed := false, false, false, false
 	var exitedAt time.Time
 	var check <-chan time.Time
@@ -321,26 +341,20 @@ func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*T
 				evs = nil
 				continue
 			}
+			if err := put(e); err != nil {
+				return nil, err
+			}
 			if e.Kind == tracer.Exit {
 				if err := flushWhenAlone(); err != nil {
 					return nil, err
 				}
-				continue
-			}
-			end.Events++
-			if err := emit(cc.event(e)); err != nil {
-				return nil, err
 			}
 		case err := <-errs:
 			if errors.Is(err, tracer.ErrFlushed) {
 				// evs is closed (nil once drained): what it still
 				// holds came first.
 				for e := range orNone(evs) {
-					if e.Kind == tracer.Exit {
-						continue
-					}
-					end.Events++
-					if err := emit(cc.event(e)); err != nil {
+					if err := put(e); err != nil {
 						return nil, err
 					}
 				}

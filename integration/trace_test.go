@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -304,16 +305,24 @@ func TestTraceSetns(t *testing.T) {
 // one line for a command that cannot start.
 func TestTraceExitStatus(t *testing.T) {
 	requireTracer(t)
-	if r := nsinspect(t, "trace", "--", "sh", "-c", "exit 7"); r.code != 7 {
+	r := nsinspect(t, "trace", "--json", "--", "sh", "-c", "exit 7")
+	if r.code != 7 {
 		t.Errorf("exit 7: trace exited %d (%s)", r.code, r.stderr)
 	}
-	r := nsinspect(t, "trace", "--json", "--", "sh", "-c", "kill -9 $$")
+	// The exit event of the command: its status, and what died with it.
+	if x := eventsOf(traceEvents(t, r.stdout), "exit"); len(x) != 1 || x[0].Status == nil || x[0].Status.Code == nil || *x[0].Status.Code != 7 || x[0].Caller.Comm != "sh" || !slices.Contains(x[0].Freed, "mm") {
+		t.Errorf("exit 7: exit events %+v, want one of sh, code 7, its mm freed:\n%s", x, r.stdout)
+	}
+	r = nsinspect(t, "trace", "--json", "--", "sh", "-c", "kill -9 $$")
 	if r.code != 137 {
 		t.Errorf("kill -9: trace exited %d (%s)", r.code, r.stderr)
 	}
 	evs := traceEvents(t, r.stdout)
 	if end := evs[len(evs)-1]; end.Signal != "SIGKILL" || end.ExitCode == nil || *end.ExitCode != 137 {
 		t.Errorf("end line %+v", end.TraceEnd)
+	}
+	if x := eventsOf(evs, "exit"); len(x) != 1 || x[0].Status == nil || x[0].Status.Signal != "SIGKILL" {
+		t.Errorf("kill -9: exit events %+v, want one killed by SIGKILL:\n%s", x, r.stdout)
 	}
 	checkOneLineError(t, nsinspect(t, "trace", "--", "/nonexistent/command"), 2, "trace of a missing command")
 }
@@ -360,19 +369,21 @@ sys.exit(ctypes.CDLL(None, use_errno=True).setns(fd, %d) != 0)`, target, unix.CL
 }
 
 // trace shows each exec of what it follows, with what the exec replaced:
-// CMD's own exec (from nsinspect's child), then sh's exec of true; each
-// replaces mm and cred and keeps the rest (neither has io or sysvsem).
+// CMD's own exec (from nsinspect's child), then sh's exec of nsinspect
+// (not of true: busybox's sh, in the kernel matrix, runs its applets
+// without an exec); each replaces mm and cred and keeps the rest
+// (neither has io or sysvsem).
 func TestTraceExec(t *testing.T) {
 	requireTracer(t)
-	r := nsinspect(t, "trace", "--json", "--", "sh", "-c", "exec true")
+	r := nsinspect(t, "trace", "--json", "--", "sh", "-c", "exec "+binary+" --version >/dev/null")
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	execs := eventsOf(traceEvents(t, r.stdout), "exec")
 	if len(execs) != 2 {
-		t.Fatalf("%d exec events, want 2 (CMD, then true):\n%s", len(execs), r.stdout)
+		t.Fatalf("%d exec events, want 2 (CMD, then nsinspect):\n%s", len(execs), r.stdout)
 	}
-	for i, want := range [][2]string{{"", "sh"}, {"sh", "true"}} {
+	for i, want := range [][2]string{{"", "sh"}, {"sh", filepath.Base(binary)[:min(15, len(filepath.Base(binary)))]}} {
 		e := execs[i]
 		if e.Before == nil || want[0] != "" && e.Before.Comm != want[0] || e.Caller.Comm != want[1] || e.Before.PID != e.Caller.PID {
 			t.Errorf("exec %d: before %+v, caller %+v; want %q then %q in one process", i, e.Before, e.Caller, want[0], want[1])

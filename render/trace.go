@@ -24,6 +24,7 @@ func TraceJSON(w io.Writer, e *inspect.TraceEvent) error {
 //	12.345699 unshare unshare[100/100] CLONE_NEWNET  replaced: net 4026531833->4026532174 nsproxy
 //	12.345700 setns   nsenter[102/102] fd 3 = net 4026532174  replaced: net ...
 //	12.345800 exec    true[103/103] (was sh[103])  replaced: mm, cred
+//	12.345900 exit    true[103/103] exit code 0  freed: files, fs, mm, ...
 //
 // Namespaces that differ are shown with both inodes; an end line begins
 // with "#".
@@ -74,6 +75,20 @@ func Trace(w io.Writer, e *inspect.TraceEvent) error {
 	case "exec":
 		fmt.Fprintf(&b, " (was %s[%d])", e.Before.Comm, e.Before.TID)
 		groups(&b, e.Changes, "replaced")
+	case "exit":
+		switch s := e.Status; {
+		case s == nil:
+		case s.Code != nil:
+			fmt.Fprintf(&b, " exit code %d", *s.Code)
+		default:
+			fmt.Fprintf(&b, " killed by %s", s.Signal)
+			if s.Core {
+				b.WriteString(" (core dumped)")
+			}
+		}
+		if len(e.Freed) > 0 {
+			fmt.Fprintf(&b, "  freed: %s", strings.Join(e.Freed, ", "))
+		}
 	case "setns":
 		fmt.Fprintf(&b, " fd %d", *e.FD)
 		switch {

@@ -19,8 +19,9 @@ const (
 	Unshare Kind = 2 // unshare(2) returned
 	Setns   Kind = 3 // setns(2) returned
 	// Exit: the last thread of a followed process exited (Options.Follow
-	// only; A names it). Not an event trace prints: it says when the
-	// followed processes are all gone.
+	// only; A names it, Status and Freed say how it ended and what died
+	// with it). It also tells trace when the followed processes are all
+	// gone.
 	Exit Kind = 4
 	// forkFailed is bpf/nst.h's NST_FORK_FAILED, decoded as a Fork with
 	// Errno and Syscall set and no B.
@@ -118,8 +119,14 @@ type Event struct {
 	// none.
 	UserWorker uint32
 	// A is the caller (before the call, for unshare and setns); B the new
-	// task, or the caller after the call.
+	// task, or the caller after the call. For Exit, A is the process
+	// (its TGID, the last thread's TID and comm).
 	A, B Task
+	// Exit: the process's wait status (wait(2): its last thread's
+	// exit_code), and the objects it was the last holder of, which die
+	// with it.
+	Status int
+	Freed  []taskobj.Object
 }
 
 // decode reads one ring buffer record. An exit record forgets the ids of
@@ -167,24 +174,22 @@ func (t *Tracer) exited(b []byte) (*Event, error) {
 		return nil, fmt.Errorf("tracer exit record of %d bytes, want %d", len(b), unsafe.Sizeof(r))
 	}
 	r = *(*traceNstExited)(unsafe.Pointer(unsafe.SliceData(b)))
+	var freed []taskobj.Object
 	for i, h := range r.Freed {
 		if h != 0 {
 			t.ids[i].forget(h)
+			freed = append(freed, taskobj.Object(i))
 		}
 	}
 	if r.Followed == 0 {
 		return nil, nil
 	}
-	return &Event{Kind: Exit, A: Task{TGID: int(r.Tgid), TID: int(r.Tid)}}, nil
+	return &Event{Kind: Exit, Boottime: r.Ktime, A: Task{TGID: int(r.Tgid), TID: int(r.Tid), Comm: cString(r.Comm[:])}, Status: int(r.ExitCode), Freed: freed}, nil
 }
 
 func (t *Tracer) task(r *traceNstTask) Task {
 	k := Task{TGID: int(r.Tgid), TID: int(r.Tid), Flags: r.Flags, Threads: int(r.Threads)}
-	n := 0
-	for n < len(r.Comm) && r.Comm[n] != 0 {
-		n++
-	}
-	k.Comm = string(unsafe.Slice((*byte)(unsafe.Pointer(&r.Comm[0])), n))
+	k.Comm = cString(r.Comm[:])
 	for i := range k.NS {
 		k.NS[i] = NSRef{Ino: uint64(r.NsInum[i]), ID: r.NsId[i]}
 	}
@@ -196,3 +201,12 @@ func (t *Tracer) task(r *traceNstTask) Task {
 
 // id renumbers a keyed hash as this run's small id of its kind.
 func (t *Tracer) id(o taskobj.Object, h uint64) uint64 { return t.ids[o].id(h) }
+
+// cString is a NUL-terminated C char array as a string.
+func cString(c []int8) string {
+	n := 0
+	for n < len(c) && c[n] != 0 {
+		n++
+	}
+	return string(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(c))), n))
+}

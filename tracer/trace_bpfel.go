@@ -39,6 +39,10 @@ type traceNstExited struct {
 	Followed uint32
 	Tgid     uint32
 	Tid      uint32
+	ExitCode int32
+	Pad      uint32
+	Ktime    uint64
+	Comm     [16]int8
 	Freed    [9]uint64
 }
 

@@ -176,17 +176,27 @@ func TestExitForgetsIDs(t *testing.T) {
 	// whose file holds a reference to its cred past the exit tracepoint.
 	evs := run(t, tr, "sh", "-c", "(:); :")
 	var fork *Event
-	exited := map[int]bool{}
+	exited := map[int]*Event{}
 	for _, e := range evs {
 		switch e.Kind {
 		case Fork:
 			fork = e
 		case Exit:
-			exited[e.A.TGID] = true
+			exited[e.A.TGID] = e
 		}
 	}
-	if fork == nil || !exited[fork.B.TGID] {
+	if fork == nil || exited[fork.B.TGID] == nil {
 		t.Fatalf("no fork, or no exit of its child: %d events, exits %v", len(evs), exited)
+	}
+	// The exit event says how the child ended (a wait status of 0) and
+	// what died with it.
+	x := exited[fork.B.TGID]
+	freed := map[taskobj.Object]bool{}
+	for _, o := range x.Freed {
+		freed[o] = true
+	}
+	if x.Status != 0 || x.A.Comm != "sh" || !freed[taskobj.Files] || !freed[taskobj.FS] || !freed[taskobj.Sighand] || !freed[taskobj.Signal] || !freed[taskobj.Cred] {
+		t.Errorf("the child's exit: %s status %#x, freed %v; want sh, 0, and its files, fs, sighand, signal and cred", x.A.Comm, x.Status, x.Freed)
 	}
 	// Not mm: a reference someone else takes for a moment (mmget by a
 	// /proc reader or khugepaged) at the exit tracepoint keeps mm_users

@@ -232,6 +232,7 @@ struct task_struct {
 	int pid;
 	int tgid;
 	int exit_signal;
+	int exit_code;
 	struct task_struct *real_parent;
 	struct task_struct *group_leader;
 	struct pid *thread_pid;

@@ -74,6 +74,10 @@ struct nst_exited {
 	u32 followed;	/* trace: a followed process's last thread */
 	u32 tgid;
 	u32 tid;
+	s32 exit_code;	/* task->exit_code: for the last thread, the process's wait status */
+	u32 _pad;
+	u64 ktime;	/* bpf_ktime_get_boot_ns */
+	char comm[16];
 	u64 freed[NST_NOBJS]; /* keyed hashes of the objects this exit frees, 0 for the others */
 };
 

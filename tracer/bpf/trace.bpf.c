@@ -314,6 +314,11 @@ int nst_exit(u64 *ctx)
 	x->followed = ended;
 	x->tgid = tgid;
 	x->tid = nr_in_reader(BPF_CORE_READ(t, thread_pid));
+	/* do_exit() sets exit_code before this tracepoint; a thread that a
+	 * group exit or a fatal signal ended has the group's. */
+	x->exit_code = BPF_CORE_READ(t, exit_code);
+	x->ktime = bpf_ktime_get_boot_ns();
+	BPF_CORE_READ_INTO(&x->comm, t, comm);
 	if (bpf_ringbuf_output(&events, x, sizeof(*x), 0))
 		lose_slot(LOST_EXITS);
 	return 0;
