@@ -360,7 +360,10 @@ func TestScanThreadOwnFDTable(t *testing.T) {
 // The same fd named in Options.OwnFDs is the caller's, as ls -p's pins
 // are: no source reports it as a holder. (The /proc walk then does not
 // find the namespace at all; the BPF source still registers it, having met
-// it in our fd table, but with no source.)
+// it in our fd table, but with no source.) Another process may hold it
+// for a moment: a discover pass of another package's tests, run beside
+// this one by go test ./..., holds every namespace it records (seen once,
+// in a CI run); such a holder is not ours and does not fail the test.
 func TestScanOwnFDsAreNoHolders(t *testing.T) {
 	testutil.RequireRoot(t)
 	fd, ns := holdOnly(t, "ipc", "unshare", "--ipc", "sleep", "600")
@@ -372,8 +375,23 @@ func TestScanOwnFDsAreNoHolders(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := m.Lookup(ns); n != nil && (n.Sources&model.FromFD != 0 || len(n.FDs) > 0) {
-			t.Errorf("%s: %v held by fds %v (sources %v); only our own fd holds it", s.Name(), ns, n.FDs, n.Sources)
+		n := m.Lookup(ns)
+		if n == nil {
+			continue
+		}
+		foreign := 0
+		for _, h := range n.FDs {
+			if h.PID == os.Getpid() {
+				t.Errorf("%s: %v held by our own fd %v (sources %v); Options.OwnFDs names it", s.Name(), ns, h, n.Sources)
+			} else {
+				foreign++
+			}
+		}
+		if foreign == 0 && n.Sources&model.FromFD != 0 {
+			t.Errorf("%s: %v has the fd source but no holder (fds %v)", s.Name(), ns, n.FDs)
+		}
+		if foreign > 0 {
+			t.Logf("%s: %v also held by another process: %v", s.Name(), ns, n.FDs)
 		}
 	}
 }
