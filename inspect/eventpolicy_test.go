@@ -1,8 +1,10 @@
 package inspect
 
 import (
+	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -113,6 +115,47 @@ func TestHostNamespaces(t *testing.T) {
 		}
 		if l.Name != "mnt" && host[i].Ino != ino {
 			t.Errorf("%s: kthreadd's %d, this test's %d", l.Name, host[i].Ino, ino)
+		}
+	}
+}
+
+// A fork or unshare's born are the namespaces of the types its flags ask
+// for that are new after it: one per namespace (pid and pid_for_children
+// are one), none for a namespace the caller's children were already
+// going to be in, none for a failed call.
+func TestBorn(t *testing.T) {
+	slot := func(name string) int { return namespaces.LinkIndex(name) }
+	task := func(ns map[string]uint64) tracer.Task {
+		var tk tracer.Task
+		for i := range tk.NS {
+			tk.NS[i].Ino = 4026531830 + uint64(i)
+		}
+		for n, ino := range ns {
+			tk.NS[slot(n)].Ino = ino
+		}
+		return tk
+	}
+	tests := []struct {
+		name string
+		r    tracer.Event
+		want string
+	}{
+		{"clone(CLONE_NEWNET|CLONE_NEWPID)", tracer.Event{Kind: tracer.Fork, Flags: unix.CLONE_NEWNET | unix.CLONE_NEWPID,
+			A: task(nil), B: task(map[string]uint64{"net": 9001, "pid": 9002, "pid_for_children": 9002})}, "net 9001, pid 9002"},
+		{"unshare(CLONE_NEWPID)", tracer.Event{Kind: tracer.Unshare, Flags: unix.CLONE_NEWPID,
+			A: task(nil), B: task(map[string]uint64{"pid_for_children": 9003})}, "pid 9003"},
+		{"a fork into the pid namespace unshare made", tracer.Event{Kind: tracer.Fork, Flags: 0,
+			A: task(map[string]uint64{"pid_for_children": 9003}), B: task(map[string]uint64{"pid": 9003, "pid_for_children": 9003})}, ""},
+		{"a refused unshare", tracer.Event{Kind: tracer.Unshare, Flags: unix.CLONE_NEWUSER, Errno: unix.EPERM,
+			A: task(nil), B: task(nil)}, ""},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, n := range traceEvent(&tt.r).Born {
+			got = append(got, fmt.Sprintf("%s %d", n.Type.Name(), n.Ino))
+		}
+		if strings.Join(got, ", ") != tt.want {
+			t.Errorf("%s: born %v, want %q", tt.name, got, tt.want)
 		}
 	}
 }

@@ -26,6 +26,10 @@ type TraceEvent struct {
 	Caller *TraceTask `json:"caller,omitempty"`
 	// Child is the new task of a fork event; a failed fork has none.
 	Child *TraceTask `json:"child,omitempty"`
+	// Born are the namespaces a fork or unshare made (a type its flags
+	// ask for, new on the child's or the caller's side): their birth,
+	// the child (fork) or the caller (unshare) their first holder.
+	Born []TraceNS `json:"born,omitempty"`
 	// Status is an exit event's end of the process (trace only: a
 	// followed process whose last thread exited): its exit code, or the
 	// signal that killed it.
@@ -82,6 +86,26 @@ type TraceTask struct {
 	// /api/events ask the engines once per pid and mount namespace pair);
 	// nil on the host, for a child, and where no engine claims it.
 	Container *TraceContainer `json:"container,omitempty"`
+}
+
+// born are the namespaces r made: of a type r's flags ask for, on the
+// side after the call (the child of a fork, the caller after unshare) and
+// not on the side before. pid_for_children and time_for_children count
+// (unshare(CLONE_NEWPID) makes the namespace of the caller's children);
+// one namespace on two links is one birth.
+func born(r *tracer.Event) []TraceNS {
+	var out []TraceNS
+	for i, l := range namespaces.Links {
+		a, b := r.A.NS[i], r.B.NS[i]
+		if r.Flags&uint64(l.Type) == 0 || b.Ino == 0 || a == b {
+			continue
+		}
+		if slices.ContainsFunc(out, func(n TraceNS) bool { return n.Ino == b.Ino }) {
+			continue
+		}
+		out = append(out, TraceNS{Type: l.Type, Ino: b.Ino, ID: b.ID})
+	}
+	return out
 }
 
 // TraceStatus is how a process ended, as wait(2) reports it.
@@ -210,6 +234,9 @@ func traceEvent(r *tracer.Event) *TraceEvent {
 		if r.Errno != 0 {
 			e.Errno = flags.ErrnoName(r.Errno)
 		}
+	}
+	if (r.Kind == tracer.Fork || r.Kind == tracer.Unshare) && r.Errno == 0 {
+		e.Born = born(r)
 	}
 	if r.Kind == tracer.Exec {
 		e.Before = traceTask(&r.A, r.UserWorker)

@@ -124,6 +124,11 @@ func TestTraceUnshareNetFork(t *testing.T) {
 		}
 	}
 	newNet := row(t, un, "net").B.Ino
+	// The unshare made that network namespace and nothing else; its
+	// child made none.
+	if len(un.Born) != 1 || un.Born[0].Type != namespaces.Net || un.Born[0].Ino != newNet || len(fork.Born) != 0 {
+		t.Errorf("born: unshare %+v, fork %+v; want net %d, then none", un.Born, fork.Born, newNet)
+	}
 	if old := row(t, un, "net").A.Ino; old != nsIno(t, "self", "net") {
 		t.Errorf("unshare's old net %d, but the test (and so unshare's caller) is in %d", old, nsIno(t, "self", "net"))
 	}

@@ -102,6 +102,13 @@ func Trace(w io.Writer, e *inspect.TraceEvent) error {
 		fmt.Fprintf(&b, " nstype %s", flagsOr(e.Flags, "0"))
 		result(&b, e)
 	}
+	if len(e.Born) > 0 {
+		names := make([]string, len(e.Born))
+		for i, n := range e.Born {
+			names[i] = fmt.Sprintf("%s %d", n.Type.Name(), n.Ino)
+		}
+		fmt.Fprintf(&b, "  born: %s", strings.Join(names, ", "))
+	}
 	b.WriteByte('\n')
 	_, err := io.WriteString(w, b.String())
 	return err

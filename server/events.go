@@ -41,6 +41,7 @@ type Events struct {
 	entries *prometheus.CounterVec // setns into a host namespace, by container
 	dropped prometheus.Counter
 
+	born       *prometheus.CounterVec // namespaces made by a fork or unshare, by type
 	violations *prometheus.CounterVec // event rules violated, by rule and caller
 	undecided  *prometheus.CounterVec // event rules not decided, by rule
 }
@@ -83,6 +84,10 @@ func newEvents(reg prometheus.Registerer) *Events {
 			Help: "/api/events clients dropped because they read slower than events came (more than 256 events waited for them).",
 		}),
 	}
+	e.born = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "nsinspect_namespaces_born_total",
+		Help: "Namespaces made by a clone or unshare since serve started, by type (the event's born list).",
+	}, []string{"type"})
 	e.violations = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "nsinspect_policy_event_violations_total",
 		Help: "Events that an event rule (forbid:) of --policy forbids, since serve started, by rule and by the caller's container engine and id (12 digits; engine host and id \"\" for a host process, unknown where the caller exited before its container was known).",
@@ -91,7 +96,7 @@ func newEvents(reg prometheus.Registerer) *Events {
 		Name: "nsinspect_policy_event_undecided_total",
 		Help: "Events for which an event rule of --policy could not be decided (the caller's container or identity unknown, the host's namespaces unreadable), by rule. Never counted as holding.",
 	}, []string{"rule"})
-	reg.MustRegister(e.events, e.entries, e.dropped, e.violations, e.undecided)
+	reg.MustRegister(e.events, e.entries, e.dropped, e.born, e.violations, e.undecided)
 	return e
 }
 
@@ -134,6 +139,9 @@ func (e *Events) publish(ev *inspect.TraceEvent) {
 	}
 	for _, t := range types {
 		e.events.WithLabelValues(ev.Event, t.Name()).Inc()
+	}
+	for _, n := range ev.Born {
+		e.born.WithLabelValues(n.Type.Name()).Inc()
 	}
 	e.checkPolicy(ev)
 	if c := inspect.HostEntry(ev); c != nil {
