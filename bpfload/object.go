@@ -16,6 +16,15 @@ import (
 // millisecond. The test of each loader checks that the compressed object
 // is the one bpf2go's Go code was generated with.
 func Object(gz []byte) (*ebpf.CollectionSpec, error) {
+	b, err := Inflate(gz)
+	if err != nil {
+		return nil, err
+	}
+	return ebpf.LoadCollectionSpecFromReader(bytes.NewReader(b))
+}
+
+// Inflate is the object gz holds.
+func Inflate(gz []byte) ([]byte, error) {
 	r, err := gzip.NewReader(bytes.NewReader(gz))
 	if err != nil {
 		return nil, fmt.Errorf("inflating the embedded BPF object: %w", err)
@@ -24,5 +33,5 @@ func Object(gz []byte) (*ebpf.CollectionSpec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inflating the embedded BPF object: %w", err)
 	}
-	return ebpf.LoadCollectionSpecFromReader(bytes.NewReader(b))
+	return b, nil
 }

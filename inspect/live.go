@@ -8,7 +8,6 @@ import (
 
 	"github.com/nsinspect/nsinspect/engine"
 	"github.com/nsinspect/nsinspect/namespaces"
-	"github.com/nsinspect/nsinspect/procinfo"
 	"github.com/nsinspect/nsinspect/tracer"
 )
 
@@ -101,13 +100,15 @@ func ChangedTypes(e *TraceEvent) []namespaces.Type {
 }
 
 // HostEntry reports, for a setns event that entered one of the host's
-// namespaces (HostNamespaces) from inside a container, that container;
-// nil for any other event, when the host's namespaces are unknown, or
-// when the caller's container cannot be told (it exited before the event
-// was read, or runs in none).
+// namespaces (HostNamespaces) from inside a container, that container as
+// the event's caller was named (callerContainers: once per pid and mount
+// namespace pair, not a /proc read per event); nil for any other event,
+// when the host's namespaces are unknown, or when the caller's container
+// could not be told (it exited before the event was read, or runs in
+// none).
 func HostEntry(e *TraceEvent) *engine.Container {
 	r := e.raw
-	if r.Kind != tracer.Setns || r.Errno != 0 || r.FDKind != tracer.FDNSFS {
+	if r == nil || r.Kind != tracer.Setns || r.Errno != 0 || r.FDKind != tracer.FDNSFS {
 		return nil
 	}
 	l := namespaces.LinkIndex(r.FDType.Name())
@@ -115,14 +116,5 @@ func HostEntry(e *TraceEvent) *engine.Container {
 	if l < 0 || err != nil || host[l].Ino != r.FDNS.Ino {
 		return nil
 	}
-	p, err := procinfo.Open(r.A.TGID)
-	if err != nil {
-		return nil
-	}
-	defer p.Close()
-	cgs, err := p.Cgroups()
-	if err != nil {
-		return nil
-	}
-	return engine.Match(r.A.TGID, cgs)
+	return e.callerWho.m
 }

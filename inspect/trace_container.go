@@ -74,8 +74,8 @@ func (c *callerContainers) event(r *tracer.Event) *TraceEvent {
 // annotate sets e.Caller.Container where the caller runs in a container.
 func (c *callerContainers) annotate(e *TraceEvent) {
 	r := e.raw
-	if r == nil || e.Caller == nil {
-		return
+	if r == nil || e.Caller == nil || r.Kind == tracer.Exit {
+		return // an exit record has no namespaces to key on
 	}
 	t := &r.A // the caller as e.Caller shows it: after the call for unshare, setns and exec
 	if r.Kind == tracer.Unshare || r.Kind == tracer.Setns || r.Kind == tracer.Exec {

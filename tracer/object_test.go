@@ -2,20 +2,16 @@ package tracer
 
 import (
 	"bytes"
-	"compress/gzip"
-	"io"
 	"testing"
+
+	"github.com/nsinspect/nsinspect/bpfload"
 )
 
 // The embedded compressed object is the one bpf2go generated the Go code
 // beside it with (go generate makes both; bpf-check compares them with a
 // fresh build).
 func TestCompressedObject(t *testing.T) {
-	r, err := gzip.NewReader(bytes.NewReader(traceObject))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(r)
+	b, err := bpfload.Inflate(traceObject)
 	if err != nil {
 		t.Fatal(err)
 	}
