@@ -434,7 +434,7 @@ build() {
 # FAILED and the reasons in NOTE.
 parse() {
 	local logf=$1 name=$2 sum=$TMPD/sum
-	awk -v ci=$INCI -v vm="$3" -v name="$name" -v logf="$logf" -v sumf="$sum" '
+	awk -v ci=$INCI -v vm="$3" -v name="$name" -v logf="$logf" -v sumf="$sum" -v failf="$TMPD/failures" '
 	function keep(t, line,   k) { k = n[t]++ % 120; ring[t, k] = line }
 	function dump(t, title, max,   i, s) {
 		print "---- " name ": " title
@@ -442,6 +442,18 @@ parse() {
 		s = n[t] > max ? n[t] - max : 0
 		if (s > 0) print "  [... " s " earlier lines]"
 		for (i = s; i < n[t]; i++) print "  " ring[t, i % 120]
+		# Again, shorter, for the end of the run: a CI log is often read
+		# from its tail, where the summary only counts failures.
+		print "---- " name ": " title > failf
+		s = n[t] > 40 ? n[t] - 40 : 0
+		if (s > 0) print "  [... " s " earlier lines]" > failf
+		for (i = s; i < n[t]; i++) print "  " ring[t, i % 120] > failf
+	}
+	function failures(   i) {
+		for (i = 0; i < nf; i++) {
+			dump(failname[i], pkg " " failname[i] " FAILED")
+			note = note " " pkg " " failname[i] " failed;"
+		}
 	}
 	function reset() { split("", n); nf = 0; cur = ""; np = 0; pleft = 0 }
 	{ sub(/\r$/, ""); i = index($0, "@@kernel-matrix: "); if (i > 1) $0 = substr($0, i) }
@@ -471,7 +483,7 @@ parse() {
 			if (kv[1] == "secs") secs = kv[2]
 		}
 		passed += p; failed += f
-		for (i = 0; i < nf; i++) dump(failname[i], pkg " " failname[i] " FAILED")
+		failures()
 		if (rc == 127 && p == 0 && f == 0) { failed++; note = note " " pkg ": not built;" }
 		else if (rc != 0 && f == 0) {
 			failed++; note = note " " pkg ": exit " rc " with no failed test (panic, -test.timeout or TestMain);"
@@ -504,7 +516,7 @@ parse() {
 	END {
 		if (!done) {
 			if (inrun) {
-				for (i = 0; i < nf; i++) dump(failname[i], pkg " " failname[i] " FAILED")
+				failures()
 				failed += nf
 				note = note " the run ended inside " pkg ";"
 			}
@@ -717,6 +729,10 @@ run_host() {
 for id in $KERNELS; do run_vm "$id" || true; done
 
 # ---------------------------------------------------------------- summary
+if [ -s "$TMPD/failures" ]; then
+	echo "kernel-matrix: what failed, again (the last 40 lines of each; the whole output is above and in the logs):"
+	cat "$TMPD/failures"
+fi
 tp=0 tf=0 np=0 nf=0 ns=0
 echo "kernel-matrix: summary ($([ $FULL = 1 ] && echo full || echo CI) size, $(($(date +%s) - T0)) s in all):"
 for i in "${!R_NAME[@]}"; do
