@@ -32,6 +32,7 @@ const (
 	BPFIterators
 	BPFMemcg
 	BPFTrampolines
+	Kprobes
 	count
 )
 

@@ -145,6 +145,10 @@ func init() {
 			"trace and watch see unshare, setns, exec and failed clones with fentry and fexit programs on those system calls alone (not a failed fork(2) or vfork(2) system call where the kernel's BTF lacks its function: glibc's fork() calls clone)",
 			"trace and watch use the raw system call tracepoints, which every system call of the machine then runs (about 150 ns each)"},
 			trampolines},
+		Kprobes: {Feature{"kprobes (namespace deaths)", "4.1 (CONFIG_KPROBES, CONFIG_KPROBE_EVENTS)",
+			"trace, watch and serve --events report namespace deaths: a kprobe program on proc_free_inum(), which every namespace type's free calls",
+			"namespace deaths are not reported (the end line's unseen says so; births still are)"},
+			kprobes},
 	}
 }
 
@@ -333,6 +337,42 @@ func trampolines() (*bool, string) {
 	}
 	l.Close()
 	return decided(true), call + " attached"
+}
+
+// kprobes attaches an empty kprobe program to proc_free_inum() for a
+// moment, as the tracer's would be. Without a kprobe event source the
+// kernel has none (CONFIG_KPROBE_EVENTS off: the project's 6.18 VM
+// kernel); a privileged refusal is a kernel that will not.
+func kprobes() (*bool, string) {
+	const fn = "proc_free_inum"
+	if _, err := os.Stat("/sys/bus/event_source/devices/kprobe"); err != nil {
+		return decided(false), "no kprobe event source: " + errText(err)
+	}
+	var old unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_MEMLOCK, &old) == nil {
+		defer unix.Setrlimit(unix.RLIMIT_MEMLOCK, &old)
+		_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
+	}
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Type: ebpf.Kprobe, License: "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
+	})
+	if err != nil {
+		if errors.Is(err, unix.EPERM) && linux.BPFCapable() {
+			return decided(false), "loading a kprobe program with CAP_BPF and CAP_PERFMON: " + errText(err)
+		}
+		return nil, "loading a kprobe program: " + errText(err)
+	}
+	defer prog.Close()
+	l, err := link.Kprobe(fn, prog, nil)
+	if err != nil {
+		if linux.BPFCapable() {
+			return decided(false), "kprobe on " + fn + ": " + errText(err)
+		}
+		return nil, "kprobe on " + fn + ": " + errText(err)
+	}
+	l.Close()
+	return decided(true), "kprobe on " + fn + " attached"
 }
 
 // errENOTSUPP is the kernel's internal ENOTSUPP (524), which the BPF

@@ -29,6 +29,10 @@ func StartLive(hooks Hooks, emit func(*TraceEvent)) (*Live, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := seedDeaths(t); err != nil {
+		t.Close()
+		return nil, err
+	}
 	l := &Live{t: t, quit: make(chan struct{}), done: make(chan struct{})}
 	evs, errs := read(t, l.quit)
 	cc := newCallerContainers()
@@ -84,9 +88,12 @@ func (l *Live) Close() error {
 // ChangedTypes are the namespace types an event changed: for a fork, the
 // types in which the child is not in its caller's namespace; for an
 // unshare or setns, the types the call replaced (pid_for_children and
-// time_for_children count as pid and time). None, and for a failed
-// fork: nil.
+// time_for_children count as pid and time); for a death, the type of
+// the namespace that died. None, and for a failed fork: nil.
 func ChangedTypes(e *TraceEvent) []namespaces.Type {
+	if e.raw.Kind == tracer.Death {
+		return []namespaces.Type{e.raw.NSType}
+	}
 	if e.raw.Kind == tracer.Fork && e.raw.Errno != 0 {
 		return nil // no child: nothing changed
 	}

@@ -14,8 +14,8 @@ import (
 )
 
 // TraceEvent is one line of `trace --json` and `watch --json`: a new
-// task ("fork"), an unshare(2) or a setns(2) that returned, or the "end"
-// line that closes every run.
+// task ("fork"), an unshare(2) or a setns(2) that returned, an exec, an
+// exit, a namespace's death, or the "end" line that closes every run.
 type TraceEvent struct {
 	SchemaVersion schema.Version `json:"schema_version"`
 	Event         string         `json:"event"`
@@ -26,6 +26,8 @@ type TraceEvent struct {
 	Caller *TraceTask `json:"caller,omitempty"`
 	// Child is the new task of a fork event; a failed fork has none.
 	Child *TraceTask `json:"child,omitempty"`
+	// Namespace is a death event's namespace: the kernel freed it.
+	Namespace *TraceNS `json:"namespace,omitempty"`
 	// Born are the namespaces a fork or unshare made (a type its flags
 	// ask for, new on the child's or the caller's side): their birth,
 	// the child (fork) or the caller (unshare) their first holder.
@@ -178,9 +180,10 @@ type TraceEnd struct {
 	// (tracer.Missed): events that may be missing although none was
 	// dropped.
 	Missed uint64 `json:"missed,omitempty"`
-	// Unseen are the calls this kernel did not let the tracer see, one
+	// Unseen are the events this kernel did not let the tracer see, one
 	// phrase each (tracer.Gaps: with fentry, a failed fork(2) or vfork(2)
-	// where the kernel's BTF lacks its function).
+	// where the kernel's BTF lacks its function; namespace deaths where
+	// the kernel takes no kprobe).
 	Unseen []string `json:"unseen,omitempty"`
 	// ExitCode is the command's exit code, or 128+N when it was killed by
 	// signal N (Signal names it): trace exits with it.
@@ -241,6 +244,10 @@ func traceEvent(r *tracer.Event) *TraceEvent {
 	if r.Kind == tracer.Exec {
 		e.Before = traceTask(&r.A, r.UserWorker)
 		e.Flags, e.Value = nil, nil
+	}
+	if r.Kind == tracer.Death {
+		e.Flags, e.Value = nil, nil
+		e.Namespace = &TraceNS{Type: r.NSType, Ino: r.NS.Ino, ID: r.NS.ID}
 	}
 	if r.Kind == tracer.Exit {
 		e.Caller = &TraceTask{PID: r.A.TGID, TID: r.A.TID, Comm: r.A.Comm, Kind: "user"}

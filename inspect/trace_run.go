@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/bpfiter"
+	"github.com/nsinspect/nsinspect/discover"
 	"github.com/nsinspect/nsinspect/namespaces"
 	"github.com/nsinspect/nsinspect/policy"
 	"github.com/nsinspect/nsinspect/procinfo"
@@ -181,6 +182,30 @@ func (f WatchFilter) inScope(r *tracer.Event) bool {
 	return false
 }
 
+// seedDeaths gives the tracer, where it sees deaths, the namespaces
+// alive now (one discovery pass, as ls makes it, after the programs are
+// attached), so that watch and serve report the deaths of namespaces
+// that existed before they started and no event has named.
+func seedDeaths(t *tracer.Tracer) error {
+	if !t.SeesDeaths() {
+		return nil
+	}
+	m, _, err := Discover("auto", discover.Options{})
+	if err != nil {
+		return fmt.Errorf("finding the namespaces alive, whose deaths watch reports: %w", err)
+	}
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return fmt.Errorf("reading CLOCK_BOOTTIME: %w", err)
+	}
+	found := make([]namespaces.NS, len(m.Namespaces))
+	for i, ns := range m.Namespaces {
+		found[i] = ns.NS
+	}
+	t.Seed(found, uint64(ts.Nano()))
+	return nil
+}
+
 // openTracer loads the tracer, with its failures as the core's errors.
 func openTracer(follow bool, hooks Hooks) (*tracer.Tracer, error) {
 	t, err := tracer.Open(tracer.Options{Follow: follow, Hooks: hooks})
@@ -262,6 +287,12 @@ type TraceOptions struct {
 // are gone though the tracer did not see them exit.
 const waitNotice = 2 * time.Second
 
+// deathGrace is how long a trace whose processes have all exited still
+// waits for the deaths of the namespaces it saw born: the kernel frees a
+// net or user namespace from a workqueue after its last holder is gone
+// (tens of ms on a quiet machine), and one may outlive its makers.
+const deathGrace = time.Second
+
 // followedCheck is how often a trace waiting for cmd's descendants looks
 // at the followed set itself, in case the exit record that emptied it was
 // lost (a full ring buffer).
@@ -295,11 +326,19 @@ func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*T
 	// own before cmd (a one-time probe of CLONE_PIDFD) that the programs
 	// follow like cmd; it exits at once, and is not cmd's.
 	known := map[int]bool{cmd.Process.Pid: true}
+	// unburied are the namespaces the trace saw born and not yet die.
+	unburied := map[uint64]bool{}
 	// put emits e, if it is to be shown.
 	put := func(e *tracer.Event) error {
 		ev := cc.event(e)
 		if e.Kind == tracer.Exit && !known[e.A.TGID] {
 			return nil
+		}
+		for _, n := range ev.Born {
+			unburied[n.Ino] = true
+		}
+		if ev.Namespace != nil {
+			delete(unburied, ev.Namespace.Ino)
 		}
 		if ev.Caller != nil {
 			known[ev.Caller.PID] = true
@@ -312,9 +351,13 @@ func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*T
 	}
 	forwarded, exited, flushed, noticed := false, false, false, false
 	var exitedAt time.Time
-	var check <-chan time.Time
+	var check, grace <-chan time.Time
+	graceOver := false
 	// flushWhenAlone flushes once cmd has exited and, unless
-	// o.UntilCmdExits, no followed process is left.
+	// o.UntilCmdExits, no followed process is left; and, where the
+	// tracer sees deaths, once the namespaces the trace saw born have
+	// died, or deathGrace has passed since it was alone (a namespace
+	// can outlive its makers: ip netns add).
 	flushWhenAlone := func() error {
 		if !exited || flushed {
 			return nil
@@ -327,6 +370,12 @@ func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*T
 			if following {
 				return nil
 			}
+		}
+		if t.SeesDeaths() && len(unburied) > 0 && !graceOver {
+			if grace == nil {
+				grace = time.After(deathGrace)
+			}
+			return nil
 		}
 		flushed = true
 		if err := t.Flush(); err != nil {
@@ -344,10 +393,15 @@ func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*T
 			if err := put(e); err != nil {
 				return nil, err
 			}
-			if e.Kind == tracer.Exit {
+			if e.Kind == tracer.Exit || e.Kind == tracer.Death {
 				if err := flushWhenAlone(); err != nil {
 					return nil, err
 				}
+			}
+		case <-grace:
+			grace, graceOver = nil, true
+			if err := flushWhenAlone(); err != nil {
+				return nil, err
 			}
 		case err := <-errs:
 			if errors.Is(err, tracer.ErrFlushed) {
@@ -506,6 +560,9 @@ func Watch(o WatchOptions, signals <-chan os.Signal, emit func(*TraceEvent) erro
 		return nil, err
 	}
 	defer t.Close()
+	if err := seedDeaths(t); err != nil {
+		return nil, err
+	}
 	var timeout <-chan time.Time
 	if duration > 0 {
 		timer := time.NewTimer(duration)

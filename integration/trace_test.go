@@ -404,3 +404,53 @@ func TestTraceExec(t *testing.T) {
 		}
 	}
 }
+
+// trace -- unshare -u -i -f true: the unshare's uts and ipc namespaces
+// die when the last of unshare and its child exits, and trace shows
+// each death once, after the births, with the type and inode of the
+// unshare's born list: where features says the kernel takes kprobes.
+// Where it does not (the project's 6.18 VM kernel), no death is shown
+// and the end line's unseen says why.
+func TestTraceNamespaceDeaths(t *testing.T) {
+	requireTracer(t)
+	testutil.RequireCommand(t, "unshare", "util-linux")
+	kprobes := hasFeature(t, "kprobes (namespace deaths)")
+	r := nsinspect(t, "trace", "--json", "--", "unshare", "-u", "-i", "-f", "true")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	evs := traceEvents(t, r.stdout)
+	var un *inspect.TraceEvent
+	died := map[uint64][]*inspect.TraceEvent{}
+	for _, e := range evs {
+		switch {
+		case e.Event == "unshare":
+			un = e
+		case e.Event == "death":
+			if e.Caller != nil || e.Namespace == nil {
+				t.Errorf("a death with a caller or without its namespace: %+v", e)
+				continue
+			}
+			died[e.Namespace.Ino] = append(died[e.Namespace.Ino], e)
+		}
+	}
+	end := evs[len(evs)-1]
+	if un == nil || len(un.Born) != 2 {
+		t.Fatalf("no unshare that made two namespaces:\n%s", r.stdout)
+	}
+	if !kprobes {
+		if len(died) != 0 || !slices.ContainsFunc(end.Unseen, func(s string) bool { return strings.HasPrefix(s, "namespace deaths") }) {
+			t.Errorf("no kprobes here, and trace showed deaths %v with unseen %q:\n%s", died, end.Unseen, r.stdout)
+		}
+		return
+	}
+	for _, b := range un.Born {
+		d := died[b.Ino]
+		if len(d) != 1 || d[0].Namespace.Type != b.Type || d[0].BoottimeNS < un.BoottimeNS {
+			t.Errorf("%v %d born at %d: deaths %+v, want one of that type after it", b.Type, b.Ino, un.BoottimeNS, d)
+		}
+	}
+	if len(died) != 2 {
+		t.Errorf("deaths of %d namespaces, want the 2 the unshare made:\n%s", len(died), r.stdout)
+	}
+}

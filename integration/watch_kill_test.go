@@ -41,15 +41,16 @@ func TestWatchKilledLeavesNothing(t *testing.T) {
 	progs := map[int]bool{}
 	maps := map[int]bool{}
 	seen := 0 // programs of all runs
+	want := tracerPrograms(t)
 	for run := range 20 {
 		cmd := testutil.Command(t, testutil.Quick, binary, "watch", "--json")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		got := waitProgs(t, before, tracerPrograms)
-		if len(got) != tracerPrograms {
-			t.Fatalf("watch run %d: %d new nst_ programs, want %d: %+v", run, len(got), tracerPrograms, got)
+		got := waitProgs(t, before, want)
+		if len(got) != want {
+			t.Fatalf("watch run %d: %d new nst_ programs, want %d: %+v", run, len(got), want, got)
 		}
 		seen += len(got)
 		for _, p := range bpftoolList(t, "prog") {

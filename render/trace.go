@@ -25,6 +25,7 @@ func TraceJSON(w io.Writer, e *inspect.TraceEvent) error {
 //	12.345700 setns   nsenter[102/102] fd 3 = net 4026532174  replaced: net ...
 //	12.345800 exec    true[103/103] (was sh[103])  replaced: mm, cred
 //	12.345900 exit    true[103/103] exit code 0  freed: files, fs, mm, ...
+//	12.346100 death   net 4026532174
 //
 // Namespaces that differ are shown with both inodes; an end line begins
 // with "#".
@@ -48,11 +49,17 @@ func Trace(w io.Writer, e *inspect.TraceEvent) error {
 		if end.Signal != "" {
 			fmt.Fprintf(&b, " (%s)", end.Signal)
 		}
+		if len(end.Unseen) > 0 {
+			fmt.Fprintf(&b, "; not seen on this kernel: %s", strings.Join(end.Unseen, "; "))
+		}
 		b.WriteByte('\n')
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	fmt.Fprintf(&b, "%d.%06d %-7s %s", e.BoottimeNS/1e9, e.BoottimeNS%1e9/1e3, e.Event, task(e.Caller))
+	fmt.Fprintf(&b, "%d.%06d %-7s", e.BoottimeNS/1e9, e.BoottimeNS%1e9/1e3, e.Event)
+	if e.Caller != nil {
+		fmt.Fprintf(&b, " %s", task(e.Caller))
+	}
 	switch e.Event {
 	case "fork":
 		if e.Child == nil {
@@ -75,6 +82,11 @@ func Trace(w io.Writer, e *inspect.TraceEvent) error {
 	case "exec":
 		fmt.Fprintf(&b, " (was %s[%d])", e.Before.Comm, e.Before.TID)
 		groups(&b, e.Changes, "replaced")
+	case "death":
+		fmt.Fprintf(&b, " %s %d", e.Namespace.Type.Name(), e.Namespace.Ino)
+		if e.Namespace.ID != 0 {
+			fmt.Fprintf(&b, " (ns_id %d)", e.Namespace.ID)
+		}
 	case "exit":
 		switch s := e.Status; {
 		case s == nil:

@@ -42,6 +42,7 @@ type Events struct {
 	dropped prometheus.Counter
 
 	born       *prometheus.CounterVec // namespaces made by a fork or unshare, by type
+	died       *prometheus.CounterVec // namespaces the kernel freed, by type
 	violations *prometheus.CounterVec // event rules violated, by rule and caller
 	undecided  *prometheus.CounterVec // event rules not decided, by rule
 }
@@ -73,7 +74,7 @@ func newEvents(reg prometheus.Registerer) *Events {
 		clients: map[*eventClient]struct{}{},
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nsinspect_namespace_events_total",
-			Help: "clone, unshare, setns and exec calls seen since serve started, by event (fork, unshare, setns, exec) and by namespace type the call changed (none: it changed none; a fork whose child is in another net namespace than its caller changed net).",
+			Help: "clone, unshare, setns and exec calls and namespace deaths seen since serve started, by event (fork, unshare, setns, exec, death) and by namespace type the call changed (none: it changed none; a fork whose child is in another net namespace than its caller changed net; a death: the type of the namespace that died).",
 		}, []string{"event", "type"}),
 		entries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "nsinspect_container_host_namespace_entries_total",
@@ -96,7 +97,11 @@ func newEvents(reg prometheus.Registerer) *Events {
 		Name: "nsinspect_policy_event_undecided_total",
 		Help: "Events for which an event rule of --policy could not be decided (the caller's container or identity unknown, the host's namespaces unreadable), by rule. Never counted as holding.",
 	}, []string{"rule"})
-	reg.MustRegister(e.events, e.entries, e.dropped, e.born, e.violations, e.undecided)
+	e.died = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "nsinspect_namespaces_died_total",
+		Help: "Namespaces the kernel freed since serve started, by type: those an earlier event named (a fork, unshare or setns that touched them). Counted only where the kernel takes a kprobe on proc_free_inum (nsinspect features).",
+	}, []string{"type"})
+	reg.MustRegister(e.events, e.entries, e.dropped, e.born, e.died, e.violations, e.undecided)
 	return e
 }
 
@@ -142,6 +147,9 @@ func (e *Events) publish(ev *inspect.TraceEvent) {
 	}
 	for _, n := range ev.Born {
 		e.born.WithLabelValues(n.Type.Name()).Inc()
+	}
+	if n := ev.Namespace; n != nil {
+		e.died.WithLabelValues(n.Type.Name()).Inc()
 	}
 	e.checkPolicy(ev)
 	if c := inspect.HostEntry(ev); c != nil {

@@ -184,3 +184,42 @@ func value(c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// A death event counts once in nsinspect_namespaces_died_total and in
+// nsinspect_namespace_events_total under its namespace's type; a
+// client filtering by another type, or by pid, does not get it.
+func TestEventsDeath(t *testing.T) {
+	e := newEvents(prometheus.NewRegistry())
+	byType, err := e.subscribe(inspect.WatchFilter{Types: []namespaces.Type{namespaces.Net}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byPID, err := e.subscribe(inspect.WatchFilter{PID: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	death := func(typ namespaces.Type, ino uint64) *inspect.TraceEvent {
+		return inspect.TraceEventOf(&tracer.Event{Kind: tracer.Death, NSType: typ, NS: tracer.NSRef{Ino: ino}})
+	}
+	e.publish(death(namespaces.Net, 4026532300))
+	e.publish(death(namespaces.UTS, 4026532301))
+	for _, c := range []struct {
+		typ  string
+		want float64
+	}{{"net", 1}, {"uts", 1}, {"none", 0}} {
+		if got := value(e.died.WithLabelValues(c.typ)); got != c.want {
+			t.Errorf("nsinspect_namespaces_died_total{type=%s} %v, want %v", c.typ, got, c.want)
+		}
+		if got := value(e.events.WithLabelValues("death", c.typ)); got != c.want {
+			t.Errorf("nsinspect_namespace_events_total{event=death,type=%s} %v, want %v", c.typ, got, c.want)
+		}
+	}
+	if n := len(byType.ch); n != 1 {
+		t.Errorf("the type=net client got %d deaths, want 1", n)
+	} else if line := <-byType.ch; !strings.Contains(string(line), `"namespace":{"type":"net","ino":4026532300}`) {
+		t.Errorf("the type=net client got %s", line)
+	}
+	if n := len(byPID.ch); n != 0 {
+		t.Errorf("the pid=1 client got %d deaths, want none (a death has no task)", n)
+	}
+}

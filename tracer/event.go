@@ -30,6 +30,11 @@ const (
 	// entering it, B the caller running the new program (its TID is the
 	// leader's when another thread exec'd).
 	Exec Kind = 6
+	// Death: the kernel freed a namespace (NSType, NS) that an earlier
+	// event of this run named. A and B are empty: the free runs in
+	// whatever context dropped the last reference (a kworker for net and
+	// user namespaces, an RCU callback), which is no caller.
+	Death Kind = 7
 )
 
 // The calls a failed fork names, as bpf/nst.h's enum nst_syscall numbers
@@ -48,6 +53,8 @@ func (k Kind) String() string {
 		return "exit"
 	case Exec:
 		return "exec"
+	case Death:
+		return "death"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -127,14 +134,22 @@ type Event struct {
 	// with it.
 	Status int
 	Freed  []taskobj.Object
+	// Death: the namespace freed.
+	NSType namespaces.Type
+	NS     NSRef
 }
 
 // decode reads one ring buffer record. An exit record forgets the ids of
 // the objects it freed, and is an event only when it ends a followed
 // process: otherwise decode returns nil, nil.
 func (t *Tracer) decode(b []byte) (*Event, error) {
-	if len(b) >= 4 && Kind(*(*uint32)(unsafe.Pointer(unsafe.SliceData(b)))) == Exit {
-		return t.exited(b)
+	if len(b) >= 4 {
+		switch *(*uint32)(unsafe.Pointer(unsafe.SliceData(b))) {
+		case uint32(Exit):
+			return t.exited(b)
+		case inumFreed:
+			return t.inumFreed(b)
+		}
 	}
 	var r traceNstEvent
 	if len(b) < int(unsafe.Sizeof(r)) {
@@ -164,7 +179,33 @@ func (t *Tracer) decode(b []byte) (*Event, error) {
 	if e.Syscall == "" {
 		e.B = t.task(&r.B)
 	}
+	if e.FDKind == FDNSFS && e.FDNS.Ino != 0 {
+		t.names.learn(uint32(e.FDNS.Ino), e.FDType, e.FDNS.ID)
+	}
 	return e, nil
+}
+
+// inumFreed is bpf/nst.h's NST_INUM_FREED: proc_free_inum() ran.
+const inumFreed = 7
+
+// inumFreed reads a freed proc inode number: the death of a namespace
+// when an event of this run named one by it (its last, since its death
+// is when the number is freed), nothing otherwise (a /proc entry's, or a
+// namespace the run never met).
+func (t *Tracer) inumFreed(b []byte) (*Event, error) {
+	var r traceNstInumFreed
+	if len(b) < int(unsafe.Sizeof(r)) {
+		return nil, fmt.Errorf("tracer inode record of %d bytes, want %d", len(b), unsafe.Sizeof(r))
+	}
+	r = *(*traceNstInumFreed)(unsafe.Pointer(unsafe.SliceData(b)))
+	n, ok := t.names.forget(r.Inum)
+	if !ok || r.Ktime <= n.seededUntil {
+		// Freed before the seeding pass ended: the death of the
+		// namespace the pass found, or of one that had the number
+		// before it, which cannot be told apart.
+		return nil, nil
+	}
+	return &Event{Kind: Death, Boottime: r.Ktime, NSType: n.typ, NS: NSRef{Ino: uint64(r.Inum), ID: n.id}}, nil
 }
 
 // exited reads an exit record.
@@ -192,6 +233,9 @@ func (t *Tracer) task(r *traceNstTask) Task {
 	k.Comm = cString(r.Comm[:])
 	for i := range k.NS {
 		k.NS[i] = NSRef{Ino: uint64(r.NsInum[i]), ID: r.NsId[i]}
+		if r.NsInum[i] != 0 {
+			t.names.learn(r.NsInum[i], namespaces.Links[i].Type, r.NsId[i])
+		}
 	}
 	for i := range k.Obj {
 		k.Obj[i] = t.id(taskobj.Object(i), r.Obj[i])

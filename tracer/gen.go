@@ -11,7 +11,7 @@ import _ "embed"
 // relocations from .BTF.ext itself, so they are dropped to keep the image
 // small (llvm-objcopy, from Debian's llvm).
 
-//go:generate go run github.com/cilium/ebpf/cmd/bpf2go -tags linux -target bpfel -type nst_event -type nst_task -type nst_exited trace bpf/trace.bpf.c -- -I./bpf -I../bpf/include -O2 -g -Wall -Werror
+//go:generate go run github.com/cilium/ebpf/cmd/bpf2go -tags linux -target bpfel -type nst_event -type nst_task -type nst_exited -type nst_inum_freed trace bpf/trace.bpf.c -- -I./bpf -I../bpf/include -O2 -g -Wall -Werror
 //go:generate llvm-objcopy --remove-section=.rel.BTF.ext trace_bpfel.o
 
 // What is embedded is the object gzip-compressed (bpfload.Object): a

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -111,6 +112,7 @@ func callPrograms(spec *ebpf.CollectionSpec, h Hooks, kernel *btf.Spec) (keep, g
 // load loads spec (a copy of the object, its variables set) with hooks
 // h and attaches every program. On failure nothing is left loaded.
 func (t *Tracer) load(spec *ebpf.CollectionSpec, h Hooks, opts *ebpf.CollectionOptions) error {
+	deaths := deathSpec(spec)
 	names, gaps := callPrograms(spec, h, opts.Programs.KernelTypes)
 	coll, err := ebpf.NewCollectionWithOptions(spec, *opts)
 	if err != nil {
@@ -134,6 +136,7 @@ func (t *Tracer) load(spec *ebpf.CollectionSpec, h Hooks, opts *ebpf.CollectionO
 		}
 		t.links = append(t.links, l)
 	}
+	t.deathGap = t.loadDeaths(deaths, opts)
 	return nil
 }
 
@@ -148,8 +151,8 @@ func (t *Tracer) unload() error {
 		errs = append(errs, l.Close())
 	}
 	t.links = nil
-	errs = append(errs, t.objs.Close(), closeAll(t.calls...))
-	t.objs, t.calls, t.gaps = objects{}, nil, nil
+	errs = append(errs, t.objs.Close(), closeAll(t.calls...), closeAll(t.deaths))
+	t.objs, t.calls, t.gaps, t.deaths, t.deathGap = objects{}, nil, nil, nil, ""
 	return errors.Join(errs...)
 }
 
@@ -168,9 +171,15 @@ func ParseHooks(s string) (Hooks, error) {
 	return "", fmt.Errorf("unknown hooks %q: tracepoints (every call, seccomp refusals included; every system call of the machine pays for it) or fentry (only the calls that reach their function; the others untouched)", s)
 }
 
-// Gaps are the calls the hooks do not let the tracer see, one phrase
-// each: with fentry, a call that seccomp refused (it never reaches the
-// function), and the failures of a call whose function the kernel's BTF
-// does not have once by name (fork(2) and vfork(2), SYSCALL_DEFINE0
-// wrappers, on every kernel of the matrix).
-func (t *Tracer) Gaps() []string { return t.gaps }
+// Gaps are the events this kernel does not let the tracer see, one
+// phrase each: with fentry, a call that seccomp refused (it never reaches
+// the function), and the failures of a call whose function the kernel's
+// BTF does not have once by name (fork(2) and vfork(2), SYSCALL_DEFINE0
+// wrappers, on every kernel of the matrix); and namespace deaths where
+// the kernel takes no kprobe (SeesDeaths).
+func (t *Tracer) Gaps() []string {
+	if t.deathGap == "" {
+		return t.gaps
+	}
+	return append(slices.Clone(t.gaps), t.deathGap)
+}

@@ -46,6 +46,13 @@ type traceNstExited struct {
 	Freed    [9]uint64
 }
 
+type traceNstInumFreed struct {
+	_     structs.HostLayout
+	Kind  uint32
+	Inum  uint32
+	Ktime uint64
+}
+
 type traceNstTask struct {
 	_       structs.HostLayout
 	Tgid    uint32
@@ -70,6 +77,7 @@ const (
 	traceMapScratch         = "scratch"
 	traceProgNstExec        = "nst_exec"
 	traceProgNstExit        = "nst_exit"
+	traceProgNstFreeInum    = "nst_free_inum"
 	traceProgNstInExec      = "nst_in_exec"
 	traceProgNstInSetns     = "nst_in_setns"
 	traceProgNstInUnshare   = "nst_in_unshare"
@@ -84,6 +92,7 @@ const (
 	traceProgNstSysExit     = "nst_sys_exit"
 	traceVarNstEvent        = "_nst_event"
 	traceVarNstExited       = "_nst_exited"
+	traceVarNstInumFreed    = "_nst_inum_freed"
 	traceVarFollow          = "follow"
 	traceVarHashKey         = "hash_key"
 	traceVarNrClone         = "nr_clone"
@@ -143,6 +152,7 @@ type traceSpecs struct {
 type traceProgramSpecs struct {
 	NstExec       *ebpf.ProgramSpec `ebpf:"nst_exec"`
 	NstExit       *ebpf.ProgramSpec `ebpf:"nst_exit"`
+	NstFreeInum   *ebpf.ProgramSpec `ebpf:"nst_free_inum"`
 	NstInExec     *ebpf.ProgramSpec `ebpf:"nst_in_exec"`
 	NstInSetns    *ebpf.ProgramSpec `ebpf:"nst_in_setns"`
 	NstInUnshare  *ebpf.ProgramSpec `ebpf:"nst_in_unshare"`
@@ -175,6 +185,7 @@ type traceMapSpecs struct {
 type traceVariableSpecs struct {
 	NstEvent        *ebpf.VariableSpec `ebpf:"_nst_event"`
 	NstExited       *ebpf.VariableSpec `ebpf:"_nst_exited"`
+	NstInumFreed    *ebpf.VariableSpec `ebpf:"_nst_inum_freed"`
 	Follow          *ebpf.VariableSpec `ebpf:"follow"`
 	HashKey         *ebpf.VariableSpec `ebpf:"hash_key"`
 	NrClone         *ebpf.VariableSpec `ebpf:"nr_clone"`
@@ -235,6 +246,7 @@ func (m *traceMaps) Close() error {
 type traceVariables struct {
 	NstEvent        *ebpf.Variable `ebpf:"_nst_event"`
 	NstExited       *ebpf.Variable `ebpf:"_nst_exited"`
+	NstInumFreed    *ebpf.Variable `ebpf:"_nst_inum_freed"`
 	Follow          *ebpf.Variable `ebpf:"follow"`
 	HashKey         *ebpf.Variable `ebpf:"hash_key"`
 	NrClone         *ebpf.Variable `ebpf:"nr_clone"`
@@ -256,6 +268,7 @@ type traceVariables struct {
 type tracePrograms struct {
 	NstExec       *ebpf.Program `ebpf:"nst_exec"`
 	NstExit       *ebpf.Program `ebpf:"nst_exit"`
+	NstFreeInum   *ebpf.Program `ebpf:"nst_free_inum"`
 	NstInExec     *ebpf.Program `ebpf:"nst_in_exec"`
 	NstInSetns    *ebpf.Program `ebpf:"nst_in_setns"`
 	NstInUnshare  *ebpf.Program `ebpf:"nst_in_unshare"`
@@ -274,6 +287,7 @@ func (p *tracePrograms) Close() error {
 	return _TraceClose(
 		p.NstExec,
 		p.NstExit,
+		p.NstFreeInum,
 		p.NstInExec,
 		p.NstInSetns,
 		p.NstInUnshare,

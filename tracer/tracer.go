@@ -70,6 +70,11 @@ type Tracer struct {
 	links []link.Link
 	rd    *ringbuf.Reader
 	ids   [taskobj.Count]*idTable
+	names *nsNames
+	// deaths is the kprobe program on proc_free_inum(), nil where the
+	// kernel took none (see loadDeaths).
+	deaths   *ebpf.Program
+	deathGap string // why deaths is nil
 }
 
 // Open loads and attaches the programs. Errors that mean "not here" wrap
@@ -178,6 +183,7 @@ func (t *Tracer) newIDs(max int) {
 	for i := range t.ids {
 		t.ids[i] = newIDTable(max)
 	}
+	t.names = newNSNames(max)
 }
 
 // Read blocks for the next event.
@@ -257,7 +263,10 @@ func (t *Tracer) LostExits() (uint64, error) { return t.lost(1) }
 // call programs because another BPF program was running on that CPU (its
 // recursion_misses, Linux 5.12+; 0 before): each a fork event lost, or a
 // system call whose unshare, setns or failed fork, if it was one, was
-// not seen. The exit program's misses lose no event and are not counted.
+// not seen; and each skip of the kprobe on proc_free_inum() a death
+// that may be missing, where the kernel counts a kprobe program's skips
+// (recursion_misses again). The exit program's misses lose
+// no event and are not counted.
 // Added to them: the processes trace could not follow (an update of the
 // followed set that failed), whose events are missing.
 func (t *Tracer) Missed() (uint64, error) {
@@ -265,7 +274,11 @@ func (t *Tracer) Missed() (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, p := range append([]*ebpf.Program{t.objs.NstNewtask, t.objs.NstExec}, t.calls...) {
+	progs := append([]*ebpf.Program{t.objs.NstNewtask, t.objs.NstExec}, t.calls...)
+	if t.deaths != nil {
+		progs = append(progs, t.deaths)
+	}
+	for _, p := range progs {
 		st, err := p.Stats()
 		if err != nil {
 			return 0, fmt.Errorf("reading %v's statistics: %w", p, err)

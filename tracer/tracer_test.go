@@ -82,7 +82,11 @@ func TestMissed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range append([]*ebpf.Program{tr.objs.NstNewtask, tr.objs.NstExit, tr.objs.NstExec}, tr.calls...) {
+	progs := append([]*ebpf.Program{tr.objs.NstNewtask, tr.objs.NstExit, tr.objs.NstExec}, tr.calls...)
+	if tr.deaths != nil {
+		progs = append(progs, tr.deaths)
+	}
+	for _, p := range progs {
 		st, err := p.Stats()
 		if err != nil {
 			t.Fatal(err)

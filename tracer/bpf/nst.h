@@ -17,6 +17,7 @@ enum nst_kind {
 	NST_EXIT = 4,    /* a task exited (struct nst_exited, never printed) */
 	NST_FORK_FAILED = 5, /* clone, clone3, fork or vfork returned an error */
 	NST_EXEC = 6,    /* execve or execveat succeeded (sched_process_exec) */
+	NST_INUM_FREED = 7, /* proc_free_inum(): struct nst_inum_freed */
 };
 
 /* Which call a failed fork was (NST_FORK_FAILED). */
@@ -79,6 +80,15 @@ struct nst_exited {
 	u64 ktime;	/* bpf_ktime_get_boot_ns */
 	char comm[16];
 	u64 freed[NST_NOBJS]; /* keyed hashes of the objects this exit frees, 0 for the others */
+};
+
+/* proc_free_inum() freed a proc inode number: a namespace's when the
+ * reader knows the number as one (every namespace's free ends there), a
+ * /proc entry's otherwise. */
+struct nst_inum_freed {
+	u32 kind;	/* NST_INUM_FREED */
+	u32 inum;
+	u64 ktime;	/* bpf_ktime_get_boot_ns */
 };
 
 #endif

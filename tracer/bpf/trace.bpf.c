@@ -42,6 +42,15 @@
  * exiting task was the last holder of, read from their reference counts,
  * so that the reader forgets their ids.
  *
+ * nst_free_inum (a kprobe on proc_free_inum(), loaded only where the
+ * kernel takes kprobes) sends every proc inode number freed. Every
+ * namespace type's free ends there (ns_free_inum(), or __ns_common_free()
+ * from 6.18), in whatever context frees it (a kworker for net and user
+ * namespaces); so do /proc entries'. The reader keeps the numbers it has
+ * seen as namespaces and reports their deaths; the rest it drops. There
+ * is no tracepoint on that path, and the per-type free functions are
+ * static and often inlined.
+ *
  * No kernel address leaves the kernel: object pointers are sent as
  * SipHash-2-4 under a key the loader draws at random for each run, and
  * namespaces by inode number and id.
@@ -54,6 +63,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const struct nst_event *_nst_event __attribute__((unused));
 const struct nst_exited *_nst_exited __attribute__((unused));
+const struct nst_inum_freed *_nst_inum_freed __attribute__((unused));
 
 #define TS_COMPAT 0x0002
 
@@ -655,5 +665,17 @@ int nst_exec(u64 *ctx)
 		return 0;
 	fill(&e->b, cur);
 	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("kprobe/proc_free_inum")
+int nst_free_inum(struct pt_regs *ctx)
+{
+	struct nst_inum_freed r = {.kind = NST_INUM_FREED};
+
+	r.inum = (u32)arg(ctx, 0);
+	r.ktime = bpf_ktime_get_boot_ns();
+	if (bpf_ringbuf_output(&events, &r, sizeof(r), 0))
+		lose();
 	return 0;
 }
