@@ -345,7 +345,7 @@ func trampolines() (*bool, string) {
 // kernel); a privileged refusal is a kernel that will not.
 func kprobes() (*bool, string) {
 	const fn = "proc_free_inum"
-	if _, err := os.Stat("/sys/bus/event_source/devices/kprobe"); err != nil {
+	if _, err := os.Stat(linux.KprobePMU); err != nil {
 		return decided(false), "no kprobe event source: " + errText(err)
 	}
 	var old unix.Rlimit
@@ -364,14 +364,14 @@ func kprobes() (*bool, string) {
 		return nil, "loading a kprobe program: " + errText(err)
 	}
 	defer prog.Close()
-	l, err := link.Kprobe(fn, prog, nil)
+	probe, err := linux.AttachKprobe(prog.FD(), fn)
 	if err != nil {
 		if linux.BPFCapable() {
-			return decided(false), "kprobe on " + fn + ": " + errText(err)
+			return decided(false), err.Error()
 		}
-		return nil, "kprobe on " + fn + ": " + errText(err)
+		return nil, err.Error()
 	}
-	l.Close()
+	probe.Close()
 	return decided(true), "kprobe on " + fn + " attached"
 }
 

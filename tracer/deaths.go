@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/link"
 
+	"github.com/nsinspect/nsinspect/internal/linux"
 	"github.com/nsinspect/nsinspect/namespaces"
 )
 
@@ -40,10 +40,9 @@ func (t *Tracer) loadDeaths(spec *ebpf.CollectionSpec, opts *ebpf.CollectionOpti
 		return "namespace deaths (the tracer's object has no program for them)"
 	}
 	// Only through the kprobe event source (perf_event_open, 4.17+),
-	// whose probe goes with its fd: cilium/ebpf would otherwise fall
-	// back to an entry in tracefs's kprobe_events, which a SIGKILL
-	// leaves behind.
-	if _, err := os.Stat(kprobePMU); err != nil {
+	// whose probe goes with its fd: never an entry in tracefs's
+	// kprobe_events, which a SIGKILL would leave behind.
+	if _, err := os.Stat(linux.KprobePMU); err != nil {
 		return "namespace deaths (this kernel has no kprobes: no kprobe event source in /sys/bus/event_source/devices)"
 	}
 	o := *opts
@@ -54,18 +53,14 @@ func (t *Tracer) loadDeaths(spec *ebpf.CollectionSpec, opts *ebpf.CollectionOpti
 	if err := spec.LoadAndAssign(&p, &o); err != nil {
 		return fmt.Sprintf("namespace deaths (the kernel did not load a kprobe program: %s)", oneLine(err))
 	}
-	l, err := link.Kprobe(deathFunc, p.Prog, nil)
+	probe, err := linux.AttachKprobe(p.Prog.FD(), deathFunc)
 	if err != nil {
 		p.Prog.Close()
 		return fmt.Sprintf("namespace deaths (no kprobe on %s: %s)", deathFunc, oneLine(err))
 	}
-	t.deaths = p.Prog
-	t.links = append(t.links, l)
+	t.deaths, t.deathProbe = p.Prog, probe
 	return ""
 }
-
-// kprobePMU is the kprobe event source (CONFIG_KPROBE_EVENTS, 4.17+).
-const kprobePMU = "/sys/bus/event_source/devices/kprobe"
 
 // Seed tells the tracer the namespaces a discovery pass found alive,
 // which ended at boottime until (CLOCK_BOOTTIME ns): their deaths are

@@ -151,8 +151,11 @@ func (t *Tracer) unload() error {
 		errs = append(errs, l.Close())
 	}
 	t.links = nil
+	if t.deathProbe != nil {
+		errs = append(errs, t.deathProbe.Close())
+	}
 	errs = append(errs, t.objs.Close(), closeAll(t.calls...), closeAll(t.deaths))
-	t.objs, t.calls, t.gaps, t.deaths, t.deathGap = objects{}, nil, nil, nil, ""
+	t.objs, t.calls, t.gaps, t.deaths, t.deathProbe, t.deathGap = objects{}, nil, nil, nil, nil, ""
 	return errors.Join(errs...)
 }
 

@@ -73,8 +73,9 @@ type Tracer struct {
 	names *nsNames
 	// deaths is the kprobe program on proc_free_inum(), nil where the
 	// kernel took none (see loadDeaths).
-	deaths   *ebpf.Program
-	deathGap string // why deaths is nil
+	deaths     *ebpf.Program
+	deathProbe *os.File // the kprobe's perf event, which holds it attached
+	deathGap   string   // why deaths is nil
 }
 
 // Open loads and attaches the programs. Errors that mean "not here" wrap
