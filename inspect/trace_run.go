@@ -354,10 +354,7 @@ func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*T
 	var check, grace <-chan time.Time
 	graceOver := false
 	// flushWhenAlone flushes once cmd has exited and, unless
-	// o.UntilCmdExits, no followed process is left; and, where the
-	// tracer sees deaths, once the namespaces the trace saw born have
-	// died, or deathGrace has passed since it was alone (a namespace
-	// can outlive its makers: ip netns add).
+	// o.UntilCmdExits, no followed process is left.
 	flushWhenAlone := func() error {
 		if !exited || flushed {
 			return nil
@@ -370,12 +367,6 @@ func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*T
 			if following {
 				return nil
 			}
-		}
-		if t.SeesDeaths() && len(unburied) > 0 && !graceOver {
-			if grace == nil {
-				grace = time.After(deathGrace)
-			}
-			return nil
 		}
 		flushed = true
 		if err := t.Flush(); err != nil {
@@ -399,6 +390,8 @@ func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*T
 				}
 			}
 		case <-grace:
+			// Namespaces seen born outlived the wait (ip netns add
+			// binds one to a file): end with what has come.
 			grace, graceOver = nil, true
 			if err := flushWhenAlone(); err != nil {
 				return nil, err
@@ -411,6 +404,19 @@ func Trace(cmd *exec.Cmd, o TraceOptions, signals <-chan os.Signal, emit func(*T
 					if err := put(e); err != nil {
 						return nil, err
 					}
+				}
+				if t.SeesDeaths() && len(unburied) > 0 && !graceOver {
+					// Every event until now is read, and namespaces
+					// the trace saw born have not died yet: the
+					// kernel frees some from a workqueue after their
+					// last holder exits. Read on for at most
+					// deathGrace; each death flushes again.
+					if grace == nil {
+						grace = time.After(deathGrace)
+					}
+					flushed = false
+					evs, errs = read(t, quit)
+					continue
 				}
 				return finish(t, end)
 			}
