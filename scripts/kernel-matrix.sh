@@ -444,10 +444,10 @@ parse() {
 		for (i = s; i < n[t]; i++) print "  " ring[t, i % 120]
 		# Again, shorter, for the end of the run: a CI log is often read
 		# from its tail, where the summary only counts failures.
-		print "---- " name ": " title > failf
+		print "---- " name ": " title >> failf
 		s = n[t] > 40 ? n[t] - 40 : 0
-		if (s > 0) print "  [... " s " earlier lines]" > failf
-		for (i = s; i < n[t]; i++) print "  " ring[t, i % 120] > failf
+		if (s > 0) print "  [... " s " earlier lines]" >> failf
+		for (i = s; i < n[t]; i++) print "  " ring[t, i % 120] >> failf
 	}
 	function failures(   i) {
 		for (i = 0; i < nf; i++) {
