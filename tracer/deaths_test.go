@@ -1,7 +1,6 @@
 package tracer
 
 import (
-	"errors"
 	"os"
 	"regexp"
 	"slices"
@@ -101,25 +100,6 @@ func TestNamespaceDeaths(t *testing.T) {
 		if died[ino] != 1 {
 			t.Errorf("%v namespace %d: %d deaths reported, want 1", typ, ino, died[ino])
 		}
-	}
-}
-
-// flushed reads what the ring buffer holds now.
-func flushed(t *testing.T, tr *Tracer) []*Event {
-	t.Helper()
-	if err := tr.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	var evs []*Event
-	for {
-		e, err := tr.Read()
-		if errors.Is(err, ErrFlushed) {
-			return evs
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		evs = append(evs, e)
 	}
 }
 

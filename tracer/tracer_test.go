@@ -47,6 +47,12 @@ func runEnv(t *testing.T, tr *Tracer, env []string, argv ...string) []*Event {
 	if _, err := testutil.Output(cmd); err != nil {
 		t.Fatal(err)
 	}
+	return flushed(t, tr)
+}
+
+// flushed reads what the ring buffer holds now.
+func flushed(t *testing.T, tr *Tracer) []*Event {
+	t.Helper()
 	if err := tr.Flush(); err != nil {
 		t.Fatal(err)
 	}
