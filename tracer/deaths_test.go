@@ -29,8 +29,8 @@ func kprobesExpected(t *testing.T) bool {
 // and the tracer reports each death once, with the type and inode its
 // birth had: `unshare -U -m -u -i -n -C -T -p -f true` makes eight
 // namespaces (pid and time as the children's), freed on every path the
-// kernel has: at exit (uts, ipc, mnt, cgroup, time), when the last
-// process is reaped (pid), and from a workqueue (net, user). Where the
+// kernel has: at exit (mnt, uts, time, cgroup), when the last process
+// is reaped (pid), later (ipc), and from queued work (net, user). Where the
 // kernel takes no kprobe, the tracer says so in Gaps and reports none.
 func TestNamespaceDeaths(t *testing.T) {
 	testutil.RequireRoot(t)
