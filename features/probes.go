@@ -145,7 +145,7 @@ func init() {
 			"trace and watch see unshare, setns, exec and failed clones with fentry and fexit programs on those system calls alone (not a failed fork(2) or vfork(2) system call where the kernel's BTF lacks its function: glibc's fork() calls clone)",
 			"trace and watch use the raw system call tracepoints, which every system call of the machine then runs (about 150 ns each)"},
 			trampolines},
-		Kprobes: {Feature{"kprobes (namespace deaths)", "4.1 (CONFIG_KPROBES, CONFIG_KPROBE_EVENTS)",
+		Kprobes: {Feature{"kprobes (namespace deaths)", "4.17 (the kprobe event source: CONFIG_KPROBE_EVENTS)",
 			"trace, watch and serve --events report namespace deaths: a kprobe program on proc_free_inum(), which every namespace type's free calls",
 			"namespace deaths are not reported (the end line's unseen says so; births still are)"},
 			kprobes},
