@@ -104,8 +104,18 @@ func iouringHelper() int {
 	t := atomic.LoadUint32(tail)
 	*(*uint32)(unsafe.Pointer(&ring[p.SQOff.Array+4*(t&mask)])) = 0
 	atomic.StoreUint32(tail, t+1)
-	if _, _, e := unix.Syscall6(unix.SYS_IO_URING_ENTER, fd, 0, 1, ioringEnterGetEvts|ioringEnterSQWakeup, 0, 0); e != 0 {
-		return fail("io_uring_enter(GETEVENTS)", e)
+	// A signal (the Go runtime's preemption, SIGURG) ends the wait with
+	// EINTR; the completion is not consumed, so waiting again returns
+	// once it is there (seen on 7.3 arm64 under QEMU).
+	for {
+		_, _, e := unix.Syscall6(unix.SYS_IO_URING_ENTER, fd, 0, 1, ioringEnterGetEvts|ioringEnterSQWakeup, 0, 0)
+		if e == unix.EINTR {
+			continue
+		}
+		if e != 0 {
+			return fail("io_uring_enter(GETEVENTS)", e)
+		}
+		break
 	}
 	fmt.Fprintf(os.Stderr, "ready %d\n", unix.Gettid())
 	bufio.NewReader(os.Stdin).ReadString('\n')
