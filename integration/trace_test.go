@@ -314,9 +314,15 @@ func TestTraceExitStatus(t *testing.T) {
 	if r.code != 7 {
 		t.Errorf("exit 7: trace exited %d (%s)", r.code, r.stderr)
 	}
-	// The exit event of the command: its status, and what died with it.
-	if x := eventsOf(traceEvents(t, r.stdout), "exit"); len(x) != 1 || x[0].Status == nil || x[0].Status.Code == nil || *x[0].Status.Code != 7 || x[0].Caller.Comm != "sh" || !slices.Contains(x[0].Freed, "mm") {
-		t.Errorf("exit 7: exit events %+v, want one of sh, code 7, its mm freed:\n%s", x, r.stdout)
+	// The exit event of the command: its status, and what died with it:
+	// its fd table and signal handlers. Not mm, which a /proc reader's
+	// mmget (trace's own read of the process's stat among them) may hold
+	// for a moment at the exit tracepoint (seen on 6.1 arm64 under QEMU;
+	// see tracer.TestExitForgetsIDs), nor cred, which on the 6.18 host
+	// still has another reference there (whose is not established).
+	if x := eventsOf(traceEvents(t, r.stdout), "exit"); len(x) != 1 || x[0].Status == nil || x[0].Status.Code == nil || *x[0].Status.Code != 7 || x[0].Caller.Comm != "sh" ||
+		!slices.Contains(x[0].Freed, "files") || !slices.Contains(x[0].Freed, "sighand") {
+		t.Errorf("exit 7: exit events %+v, want one of sh, code 7, its files and sighand freed:\n%s", x, r.stdout)
 	}
 	r = nsinspect(t, "trace", "--json", "--", "sh", "-c", "kill -9 $$")
 	if r.code != 137 {

@@ -1,13 +1,14 @@
 package procinfo
 
 import (
+	"bufio"
 	"errors"
-	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/nsinspect/nsinspect/internal/testutil"
 )
@@ -62,45 +63,31 @@ func pidReuseInNamespace(t *testing.T) {
 	orig.Process.Kill()
 	orig.Wait()
 
-	// The next pid handed out is ns_last_pid+1; nothing of ours forks
-	// here, but the Go runtime's own helpers may take a pid between the
-	// write and the fork (seen once on 7.3 under QEMU: pid+1 given), so
-	// the reuse is tried a few times.
-	var reuse *exec.Cmd
-	var stdin io.WriteCloser
-	for try := 0; ; try++ {
-		if err := os.WriteFile("/proc/sys/kernel/ns_last_pid", []byte(strconv.Itoa(pid-1)), 0); err != nil {
-			t.Fatal(err)
+	// The next pid handed out is ns_last_pid+1. A shell writes it and
+	// at once forks the new process (tail, so that its comm tells it from
+	// the original): every thread of the Go runtime is a task with a pid
+	// of this namespace, and one it made between a write from here and
+	// exec.Cmd.Start took the number (7.3 once, 6.1 arm64 five tries in a
+	// row, under QEMU). The shell prints its child's pid and waits.
+	child := reuseAs(t, pid)
+	for try := 1; child != pid; try++ {
+		if try == 5 {
+			t.Fatalf("ns_last_pid=%d gave pid %d, want %d (5 tries)", pid-1, child, pid)
 		}
-		reuse = testutil.Command(t, testutil.Held, "sh", "-c", "read x")
-		stdin, _ = reuse.StdinPipe()
-		if err := reuse.Start(); err != nil {
-			t.Fatal(err)
-		}
-		if reuse.Process.Pid == pid {
-			break
-		}
-		got := reuse.Process.Pid
-		stdin.Close()
-		reuse.Process.Kill()
-		reuse.Wait()
-		if try == 4 {
-			t.Fatalf("ns_last_pid=%d gave pid %d, want %d (5 tries)", pid-1, got, pid)
-		}
+		child = reuseAs(t, pid)
 	}
-	defer func() { stdin.Close(); reuse.Process.Kill(); reuse.Wait() }()
 	// The number names the new process now, as a fresh Open shows.
-	testutil.WaitComm(t, pid, "sh")
+	testutil.WaitComm(t, pid, "tail")
 	if q, err := Open(pid); err != nil {
 		t.Fatalf("open of the new pid %d: %v", pid, err)
 	} else {
 		st, err := q.Stat()
 		q.Close()
-		if err != nil || st.Comm != "sh" {
-			t.Fatalf("new pid %d: %+v, %v; want sh", pid, st, err)
+		if err != nil || st.Comm != "tail" {
+			t.Fatalf("new pid %d: %+v, %v; want tail", pid, st, err)
 		}
 	}
-	t.Logf("pid %d: pinned sleep, reaped, reused by sh", pid)
+	t.Logf("pid %d: pinned sleep, reaped, reused by tail", pid)
 
 	reads := map[string]func() error{
 		"Alive":      p.Alive,
@@ -126,4 +113,39 @@ func pidReuseInNamespace(t *testing.T) {
 			t.Errorf("%s through the pin of the reaped original: %v; want ErrProcessGone, not the new process's data", name, err)
 		}
 	}
+}
+
+// reuseAs starts a shell that sets ns_last_pid to pid-1 and forks a tail
+// at once, and returns the tail's pid; the two are killed and reaped at
+// the test's end, or at once when the tail did not get pid.
+func reuseAs(t *testing.T, pid int) int {
+	t.Helper()
+	sh := testutil.Command(t, testutil.Held, "sh", "-c",
+		`echo "$1" > /proc/sys/kernel/ns_last_pid || exit 1; tail -f /dev/null & echo $!; wait`, "sh", strconv.Itoa(pid-1))
+	out, err := sh.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sh.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	child, cerr := strconv.Atoi(strings.TrimSpace(line))
+	stop := func() {
+		if child > 0 {
+			unix.Kill(child, unix.SIGKILL) // the shell reaps it, then exits
+		}
+		sh.Process.Kill()
+		sh.Wait()
+	}
+	if err != nil || cerr != nil {
+		stop()
+		t.Fatalf("the reusing shell printed %q: %v %v", line, err, cerr)
+	}
+	if child != pid {
+		stop()
+	} else {
+		t.Cleanup(stop)
+	}
+	return child
 }
