@@ -309,12 +309,7 @@ func trampolines() (*bool, string) {
 		fn = "__arm64_sys_unshare"
 	}
 	call := "fentry " + fn
-	var old unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_MEMLOCK, &old) == nil {
-		// Before 5.11 the program is charged to RLIMIT_MEMLOCK.
-		defer unix.Setrlimit(unix.RLIMIT_MEMLOCK, &old)
-		_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
-	}
+	defer unlimitedMemlock()()
 	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
 		Type: ebpf.Tracing, AttachType: ebpf.AttachTraceFEntry, AttachTo: fn, License: "GPL",
 		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
@@ -348,11 +343,7 @@ func kprobes() (*bool, string) {
 	if _, err := os.Stat(linux.KprobePMU); err != nil {
 		return decided(false), "no kprobe event source: " + errText(err)
 	}
-	var old unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_MEMLOCK, &old) == nil {
-		defer unix.Setrlimit(unix.RLIMIT_MEMLOCK, &old)
-		_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
-	}
+	defer unlimitedMemlock()()
 	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
 		Type: ebpf.Kprobe, License: "GPL",
 		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()},
@@ -373,6 +364,18 @@ func kprobes() (*bool, string) {
 	}
 	probe.Close()
 	return decided(true), "kprobe on " + fn + " attached"
+}
+
+// unlimitedMemlock lifts RLIMIT_MEMLOCK, to which a probe's program is
+// charged before 5.11, and returns what puts it back. (bpfload's
+// RaiseMemlock asks this package first, so it cannot serve here.)
+func unlimitedMemlock() (restore func()) {
+	var old unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_MEMLOCK, &old) != nil {
+		return func() {}
+	}
+	_ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: unix.RLIM_INFINITY, Max: unix.RLIM_INFINITY})
+	return func() { _ = unix.Setrlimit(unix.RLIMIT_MEMLOCK, &old) }
 }
 
 // errENOTSUPP is the kernel's internal ENOTSUPP (524), which the BPF

@@ -127,6 +127,12 @@ func TestNSNames(t *testing.T) {
 	if v, ok := n.forget(12); !ok || v.typ != namespaces.Mount {
 		t.Errorf("the newest number was dropped: %+v %v", v, ok)
 	}
+	var none *nsNames // a tracer without deaths
+	none.learn(10, namespaces.Net, 0)
+	none.seed(11, namespaces.Net, 0, 1)
+	if _, ok := none.forget(10); ok {
+		t.Error("a nil nsNames remembered a number")
+	}
 }
 
 // decode reports a freed number as a death only when an event named it

@@ -8,7 +8,9 @@ import "github.com/nsinspect/nsinspect/namespaces"
 // may then go to a /proc entry or another namespace; so a death forgets
 // it, and a later event that names it again learns it anew. Past max
 // entries an arbitrary one is dropped (its death, if it comes, is then
-// not reported): memory stays bounded in a long watch.
+// not reported): memory stays bounded in a long watch. A nil *nsNames
+// (a tracer that sees no deaths) keeps nothing, so that the events' hot
+// path does not pay for it.
 type nsNames struct {
 	max   int
 	byIno map[uint32]nsName
@@ -26,6 +28,9 @@ type nsName struct {
 func newNSNames(max int) *nsNames { return &nsNames{max: max, byIno: map[uint32]nsName{}} }
 
 func (n *nsNames) learn(ino uint32, typ namespaces.Type, id uint64) {
+	if n == nil {
+		return
+	}
 	if _, ok := n.byIno[ino]; !ok && len(n.byIno) >= n.max {
 		for k := range n.byIno {
 			delete(n.byIno, k)
@@ -38,6 +43,9 @@ func (n *nsNames) learn(ino uint32, typ namespaces.Type, id uint64) {
 // seed learns ino as a namespace a pass found alive, unless an event
 // named it already.
 func (n *nsNames) seed(ino uint32, typ namespaces.Type, id, until uint64) {
+	if n == nil {
+		return
+	}
 	if _, ok := n.byIno[ino]; ok {
 		return
 	}
@@ -47,6 +55,9 @@ func (n *nsNames) seed(ino uint32, typ namespaces.Type, id, until uint64) {
 
 // forget reports what ino was, and forgets it.
 func (n *nsNames) forget(ino uint32) (nsName, bool) {
+	if n == nil {
+		return nsName{}, false
+	}
 	v, ok := n.byIno[ino]
 	if ok {
 		delete(n.byIno, ino)

@@ -158,6 +158,9 @@ func Open(opts Options) (*Tracer, error) {
 		return nil, fmt.Errorf("opening the ring buffer: %w", err)
 	}
 	t.newIDs(maxIDs)
+	if t.deaths == nil {
+		t.names = nil // nothing to tell deaths by: no map writes per event
+	}
 	return t, nil
 }
 
