@@ -127,6 +127,11 @@ func (t *Tracer) load(spec *ebpf.CollectionSpec, h Hooks, opts *ebpf.CollectionO
 		t.calls = append(t.calls, coll.DetachProgram(n))
 	}
 	t.hooks, t.gaps = h, gaps
+	probed, ok := probedIndex(names)
+	if !ok {
+		return fmt.Errorf("the tracer's object lacks the programs that see unshare (have %v)", names)
+	}
+	t.probed = probed
 	for _, p := range append([]*ebpf.Program{t.objs.NstNewtask, t.objs.NstExit, t.objs.NstExec}, t.calls...) {
 		l, err := link.AttachTracing(link.TracingOptions{Program: p})
 		if err != nil {
@@ -135,6 +140,10 @@ func (t *Tracer) load(spec *ebpf.CollectionSpec, h Hooks, opts *ebpf.CollectionO
 			return err
 		}
 		t.links = append(t.links, l)
+	}
+	if err := t.verifyCalls(); err != nil {
+		t.unload()
+		return err
 	}
 	t.deathGap = t.loadDeaths(deaths, opts)
 	return nil
@@ -148,7 +157,9 @@ var optional = map[string]bool{"nst_out_fork": true, "nst_out_vfork": true, "nst
 func (t *Tracer) unload() error {
 	var errs []error
 	for _, l := range t.links {
-		errs = append(errs, l.Close())
+		if l != nil {
+			errs = append(errs, l.Close())
+		}
 	}
 	t.links = nil
 	if t.deathProbe != nil {

@@ -75,6 +75,7 @@ const (
 	traceMapLost            = "lost"
 	traceMapPending         = "pending"
 	traceMapScratch         = "scratch"
+	traceMapSeen            = "seen"
 	traceProgNstExec        = "nst_exec"
 	traceProgNstExit        = "nst_exit"
 	traceProgNstFreeInum    = "nst_free_inum"
@@ -177,6 +178,7 @@ type traceMapSpecs struct {
 	Lost        *ebpf.MapSpec `ebpf:"lost"`
 	Pending     *ebpf.MapSpec `ebpf:"pending"`
 	Scratch     *ebpf.MapSpec `ebpf:"scratch"`
+	Seen        *ebpf.MapSpec `ebpf:"seen"`
 }
 
 // traceVariableSpecs contains global variables before they are loaded into the kernel.
@@ -227,6 +229,7 @@ type traceMaps struct {
 	Lost        *ebpf.Map `ebpf:"lost"`
 	Pending     *ebpf.Map `ebpf:"pending"`
 	Scratch     *ebpf.Map `ebpf:"scratch"`
+	Seen        *ebpf.Map `ebpf:"seen"`
 }
 
 func (m *traceMaps) Close() error {
@@ -237,6 +240,7 @@ func (m *traceMaps) Close() error {
 		m.Lost,
 		m.Pending,
 		m.Scratch,
+		m.Seen,
 	)
 }
 

@@ -65,12 +65,17 @@ var ErrNoTrampolines = fmt.Errorf("%w: the kernel cannot attach fentry and fexit
 type Tracer struct {
 	objs  objects
 	calls []*ebpf.Program // the system call programs of hooks
-	hooks Hooks
-	gaps  []string // see Gaps
-	links []link.Link
-	rd    *ringbuf.Reader
-	ids   [taskobj.Count]*idTable
-	names *nsNames
+	// probed are the indexes in links of the programs that see an
+	// unshare on entry and on return (verifyCalls); reattached counts
+	// the times verifyCalls attached them again.
+	probed     [2]int
+	reattached int
+	hooks      Hooks
+	gaps       []string // see Gaps
+	links      []link.Link
+	rd         *ringbuf.Reader
+	ids        [taskobj.Count]*idTable
+	names      *nsNames
 	// deaths is the kprobe program on proc_free_inum(), nil where the
 	// kernel took none (see loadDeaths).
 	deaths     *ebpf.Program
@@ -140,7 +145,10 @@ func Open(opts Options) (*Tracer, error) {
 	if hooks == "" {
 		hooks = HooksRawTracepoints
 	}
-	if err = t.load(spec, hooks, load); err != nil && hooks == HooksFentry {
+	if err = t.load(spec, hooks, load); errors.Is(err, ErrNotRun) {
+		return nil, err
+	}
+	if err != nil && hooks == HooksFentry {
 		// cilium/ebpf's hint on EPERM is about RLIMIT_MEMLOCK, which the
 		// tracer has raised already where the kernel charges it.
 		why := strings.ReplaceAll(err.Error(), " (MEMLOCK may be too low, consider rlimit.RemoveMemlock)", "")

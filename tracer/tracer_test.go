@@ -27,7 +27,43 @@ func traced(t *testing.T, argv ...string) []*Event {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	return run(t, tr, argv...)
+	stats, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stats.Close()
+	evs := run(t, tr, argv...)
+	var lines []string
+	for _, e := range evs {
+		lines = append(lines, fmt.Sprintf("event %v %s[%d/%d] -> %s[%d/%d] flags %#x errno %v", e.Kind, e.A.Comm, e.A.TGID, e.A.TID, e.B.Comm, e.B.TGID, e.B.TID, e.Flags, e.Errno))
+	}
+	lines = append(lines, programStats(tr)...)
+	t.Cleanup(func() {
+		if t.Failed() {
+			for _, l := range lines {
+				t.Log(l)
+			}
+		}
+	})
+	return evs
+}
+
+// programStats are each program's runs and recursion misses, and the
+// tracer's lost and missed counts: what a test that did not get an event
+// shows of where it went.
+func programStats(tr *Tracer) []string {
+	var lines []string
+	for _, p := range append([]*ebpf.Program{tr.objs.NstNewtask, tr.objs.NstExit, tr.objs.NstExec}, tr.calls...) {
+		st, err := p.Stats()
+		if err != nil {
+			lines = append(lines, fmt.Sprintf("%v: %v", p, err))
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("%v: %d runs, %d recursion misses", p, st.RunCount, st.RecursionMisses))
+	}
+	lost, _ := tr.Lost()
+	missed, _ := tr.Missed()
+	return append(lines, fmt.Sprintf("lost %d, missed %d", lost, missed))
 }
 
 // run runs argv under tr and returns the events, once every one sent

@@ -102,6 +102,17 @@ struct {
 	__type(value, u64);
 } lost SEC(".maps");
 
+/* The tracer's own unshare(0) after it attached the system call
+ * programs, per CPU: [SEEN_ENTER] the entry program saw it, [SEEN_EXIT]
+ * the return program did (Tracer.verifyCalls). */
+enum { SEEN_ENTER, SEEN_EXIT, SEEN_SLOTS };
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SEEN_SLOTS);
+	__type(key, u32);
+	__type(value, u64);
+} seen SEC(".maps");
+
 /* trace: the processes followed (tgids in nsinspect's pid namespace). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -132,6 +143,20 @@ static __always_inline void lose_slot(u32 slot)
 }
 
 static __always_inline void lose(void) { lose_slot(LOST_EVENTS); }
+
+/* own_probe reports whether system call id of cur is the tracer's own
+ * unshare, and marks it seen in slot if so. */
+static __always_inline bool own_probe(struct task_struct *cur, s64 id, u32 slot)
+{
+	u64 *n;
+
+	if (id != nr_unshare || tgid_of(cur) != tracer_tgid)
+		return false;
+	n = bpf_map_lookup_elem(&seen, &slot);
+	if (n)
+		*n = 1;
+	return true;
+}
 
 /* Records the namespace at ptr, if any, in r's slot. */
 #define NS_SLOT(r, slot, ptr)              \
@@ -435,7 +460,7 @@ static __noinline int on_enter(struct pt_regs *regs, s64 id)
 	if (id != nr_unshare && id != nr_setns && id != nr_execve && id != nr_execveat)
 		return 0;
 	cur = (struct task_struct *)bpf_get_current_task();
-	if (!syscall_traced(cur))
+	if (own_probe(cur, id, SEEN_ENTER) || !syscall_traced(cur))
 		return 0;
 	e = bpf_map_lookup_elem(&scratch, &zero);
 	if (!e)
@@ -560,6 +585,8 @@ static __noinline int on_exit(struct pt_regs *regs, s64 id, s64 ret)
 		return 0;
 	}
 	if (id != nr_unshare && id != nr_setns)
+		return 0;
+	if (own_probe((struct task_struct *)bpf_get_current_task(), id, SEEN_EXIT))
 		return 0;
 	p = bpf_map_lookup_elem(&pending, &key);
 	if (!p)
