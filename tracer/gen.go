@@ -14,6 +14,12 @@ import _ "embed"
 //go:generate go run github.com/cilium/ebpf/cmd/bpf2go -tags linux -target bpfel -type nst_event -type nst_task -type nst_exited -type nst_inum_freed trace bpf/trace.bpf.c -- -I./bpf -I../bpf/include -O2 -g -Wall -Werror
 //go:generate llvm-objcopy --remove-section=.rel.BTF.ext trace_bpfel.o
 
+// The line info (and the source lines it names), which only the
+// verifier's log uses, is blanked: about 40 % of the compressed object
+// (internal/cmd/striplines).
+
+//go:generate go run ../internal/cmd/striplines trace_bpfel.o
+
 // What is embedded is the object gzip-compressed (bpfload.Object): a
 // quarter of its size. bpf2go's loadTrace, which embeds the object as it
 // is, is called by no code of the binary, so the linker drops it.
