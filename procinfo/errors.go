@@ -22,6 +22,9 @@ type Error struct {
 	Op   string // what was being done: "open", "read", "readlink"
 	Path string // relative to the task's /proc directory, "" for the task itself
 	Err  error
+	// reaped: a file of the task's directory was missing (ENOENT) and the
+	// pidfd then said the process was gone (see Proc.err).
+	reaped bool
 }
 
 func (e *Error) Error() string {
@@ -58,14 +61,16 @@ func verb(op string) string {
 }
 
 func (e *Error) gone() bool {
-	return errors.Is(e.Err, unix.ESRCH) || (e.Path == "" && errors.Is(e.Err, unix.ENOENT))
+	return e.reaped || errors.Is(e.Err, unix.ESRCH) || (e.Path == "" && errors.Is(e.Err, unix.ENOENT))
 }
 
 func (e *Error) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrProcessGone) true when the task has exited:
-// ESRCH anywhere, or ENOENT on the task's own directory. ENOENT on a file
-// inside a live task (a zombie's ns links, a missing fdinfo) is not "gone".
+// ESRCH anywhere, ENOENT on the task's own directory, or ENOENT on a file
+// inside it once the process is reaped. ENOENT on a file inside a task
+// that is alive or a zombie (a zombie's ns links, a missing fdinfo) is
+// not "gone".
 func (e *Error) Is(target error) bool { return target == ErrProcessGone && e.gone() }
 
 // IsDenied reports whether err is the kernel refusing access: EACCES or

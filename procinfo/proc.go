@@ -3,6 +3,7 @@ package procinfo
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -112,7 +113,16 @@ func (p *Proc) err(op, path string, err error) error {
 	if tid == p.PID {
 		tid = 0
 	}
-	return &Error{PID: p.PID, TID: tid, Op: op, Path: strings.Clone(path), Err: err}
+	e := &Error{PID: p.PID, TID: tid, Op: op, Path: strings.Clone(path), Err: err}
+	// A lookup in the directory of a process that is being reaped can
+	// say ENOENT, even for status, which every task has (found by
+	// integration.TestRaceUnderChurn; TestReadWhileReaped), and ESRCH
+	// once it is reaped. The pidfd tells that ENOENT from a file missing
+	// in a task that is still there.
+	if path != "" && errors.Is(err, unix.ENOENT) && p.pidfd >= 0 && linux.PidfdAlive(p.pidfd) != nil {
+		e.reaped = true
+	}
+	return e
 }
 
 // ReadFile returns the contents of a file under the task's directory.
