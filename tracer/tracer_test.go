@@ -293,3 +293,26 @@ func TestVerifierWork(t *testing.T) {
 		testutil.CheckVerifierWork(t, spec, ebpf.CollectionOptions{}, 8000)
 	}
 }
+
+// Read waits before reading on only when it caught up twice within
+// loadGap: under load. A record that comes alone is read at once.
+func TestPacer(t *testing.T) {
+	var p pacer
+	start := time.Unix(1000, 0)
+	steps := []struct {
+		at    time.Duration
+		pause bool
+	}{
+		{0, false},                        // the first catch-up: nothing to compare
+		{loadGap / 10, true},              // records keep coming: load
+		{loadGap / 10 * 2, true},          // still
+		{loadGap/10*2 + 2*loadGap, false}, // a lone record after a quiet spell
+		{loadGap/10*2 + 4*loadGap, false}, // another
+	}
+	for i, s := range steps {
+		p.caughtUp(start.Add(s.at))
+		if p.pause != s.pause {
+			t.Errorf("catch-up %d at %v: pause %v, want %v", i, s.at, p.pause, s.pause)
+		}
+	}
+}
