@@ -1,6 +1,7 @@
 package tracer
 
 import (
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -85,5 +86,56 @@ func TestVerifyCallsReattaches(t *testing.T) {
 	}
 	if un == nil || un.Flags != unix.CLONE_NEWNET || un.Errno != 0 {
 		t.Fatalf("after attaching again: unshare event %+v, want one with CLONE_NEWNET", un)
+	}
+}
+
+// Where the probe's own unshare(0) is refused (a seccomp profile without
+// CAP_SYS_ADMIN), the tracer still opens, and Gaps says its programs
+// were not checked and why, instead of calling them fine.
+func TestVerifyCallsProbeRefused(t *testing.T) {
+	testutil.RequireRoot(t)
+	defer func(f func() error) { probeCall = f }(probeCall)
+	probeCall = func() error { return unix.EPERM }
+	tr, err := Open(Options{Follow: true})
+	if err != nil {
+		t.Fatalf("with the probe refused: %v", err)
+	}
+	defer tr.Close()
+	gaps := strings.Join(tr.Gaps(), "; ")
+	if !strings.Contains(gaps, "not checked: nsinspect's own unshare(0) was refused: operation not permitted") {
+		t.Errorf("gaps %q do not say the programs were not checked", gaps)
+	}
+}
+
+// A thread that cannot be moved to any CPU still checks the programs,
+// wherever it runs: the detached entry and return programs are found
+// silent and attached again.
+func TestVerifyCallsUnpinned(t *testing.T) {
+	testutil.RequireRoot(t)
+	defer func(f func(int) error) { pinTo = f }(pinTo)
+	pinTo = func(int) error { return unix.EINVAL }
+	tr, err := Open(Options{Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	for _, i := range tr.probed {
+		if err := tr.links[i].Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := tr.reattached
+	if err := tr.verifyCalls(); err != nil {
+		t.Fatal(err)
+	}
+	if tr.reattached != before+1 {
+		t.Errorf("verifyCalls attached again %d times, want 1", tr.reattached-before)
+	}
+	cpus, err := allowedCPUs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if missed, err := tr.probeCalls(cpus); err != nil || len(missed[0])+len(missed[1]) != 0 {
+		t.Errorf("after attaching again, unpinned: missed %v, %v", missed, err)
 	}
 }
