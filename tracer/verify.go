@@ -136,7 +136,11 @@ var (
 // program must have seen it on some CPU. The error is a *probeRefused
 // when the unshare(0) itself failed.
 func (t *Tracer) probeCalls(cpus []int) (missed [2][]int, err error) {
-	zero := make([]uint64, ebpf.MustPossibleCPU())
+	n, err := ebpf.PossibleCPU()
+	if err != nil {
+		return missed, fmt.Errorf("counting the possible CPUs for the tracer's probe map: %w", err)
+	}
+	zero := make([]uint64, n)
 	for slot := range probeSlots {
 		if err := t.objs.Seen.Put(uint32(slot), zero); err != nil {
 			return missed, fmt.Errorf("clearing the tracer's probe map: %w", err)
