@@ -48,16 +48,8 @@ func TestVerifyCalls(t *testing.T) {
 func TestVerifyCallsReattaches(t *testing.T) {
 	testutil.RequireRoot(t)
 	testutil.RequireCommand(t, "unshare", "util-linux")
-	tr, err := Open(Options{Follow: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := openSilenced(t)
 	defer tr.Close()
-	for _, i := range tr.probed {
-		if err := tr.links[i].Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
 	cpus, err := allowedCPUs()
 	if err != nil {
 		t.Fatal(err)
@@ -71,13 +63,7 @@ func TestVerifyCallsReattaches(t *testing.T) {
 			t.Errorf("the detached %s program was seen on some CPU: missed %v of %v", probeSlots[slot], on, cpus)
 		}
 	}
-	before := tr.reattached
-	if err := tr.verifyCalls(); err != nil {
-		t.Fatal(err)
-	}
-	if tr.reattached != before+1 {
-		t.Errorf("verifyCalls attached again %d times, want 1", tr.reattached-before)
-	}
+	reverify(t, tr)
 	var un *Event
 	for _, e := range run(t, tr, "unshare", "-n", "true") {
 		if e.Kind == Unshare {
@@ -114,28 +100,43 @@ func TestVerifyCallsUnpinned(t *testing.T) {
 	testutil.RequireRoot(t)
 	defer func(f func(int) error) { pinTo = f }(pinTo)
 	pinTo = func(int) error { return unix.EINVAL }
-	tr, err := Open(Options{Follow: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tr := openSilenced(t)
 	defer tr.Close()
-	for _, i := range tr.probed {
-		if err := tr.links[i].Close(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	before := tr.reattached
-	if err := tr.verifyCalls(); err != nil {
-		t.Fatal(err)
-	}
-	if tr.reattached != before+1 {
-		t.Errorf("verifyCalls attached again %d times, want 1", tr.reattached-before)
-	}
+	reverify(t, tr)
 	cpus, err := allowedCPUs()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if missed, err := tr.probeCalls(cpus); err != nil || len(missed[0])+len(missed[1]) != 0 {
 		t.Errorf("after attaching again, unpinned: missed %v, %v", missed, err)
+	}
+}
+
+// openSilenced opens a following tracer and detaches its entry and return
+// programs, which from user space looks like the kernel not running them.
+func openSilenced(t *testing.T) *Tracer {
+	t.Helper()
+	tr, err := Open(Options{Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range tr.probed {
+		if err := tr.links[i].Close(); err != nil {
+			tr.Close()
+			t.Fatal(err)
+		}
+	}
+	return tr
+}
+
+// reverify runs verifyCalls, which must attach the programs again once.
+func reverify(t *testing.T, tr *Tracer) {
+	t.Helper()
+	before := tr.reattached
+	if err := tr.verifyCalls(); err != nil {
+		t.Fatal(err)
+	}
+	if tr.reattached != before+1 {
+		t.Errorf("verifyCalls attached again %d times, want 1", tr.reattached-before)
 	}
 }
